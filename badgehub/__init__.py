@@ -1,0 +1,98 @@
+"""BadgeHub: Open Badges 3.0 for learning territories."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, request, session
+
+from badgehub import config as config_module
+from badgehub.config import REPO_ROOT, SUPPORTED_LOCALES, ConfigError
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a BadgeHub application. No side effects: no migration, no key generation, no network.
+
+    Configuration comes from the defaults, then ``BADGEHUB_*`` variables, then ``test_config``.
+    Raises :class:`~badgehub.config.ConfigError` when no secret key can be found (run ``badgehub init``).
+    """
+    overrides = dict(test_config or {})
+    instance_path = Path(overrides.get("INSTANCE_PATH") or config_module.instance_path_from(os.environ))
+    settings = config_module.defaults(instance_path)
+    settings.update(config_module.read_environment(os.environ))
+    settings.update(overrides)
+    config_module.finish(settings)
+    if not settings.get("SECRET_KEY"):
+        raise ConfigError("No secret key. Run `badgehub init` once (it writes instance/secret_key), "
+                          "or set BADGEHUB_SECRET_KEY.")
+
+    app = Flask(__name__, instance_path=str(instance_path), template_folder=str(REPO_ROOT / "templates"),
+                static_folder="static")
+    app.config.update(settings)
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from badgehub.errors import register_error_handlers
+    register_error_handlers(app)
+
+    from badgehub.cli import register_commands
+    register_commands(app)
+
+    app.after_request(_security_headers)
+    return app
+
+
+def _select_locale() -> str | None:
+    chosen = session.get("locale")
+    if chosen in SUPPORTED_LOCALES:
+        return str(chosen)
+    user = getattr(g, "_login_user", None)
+    if user is not None and getattr(user, "locale", None) in SUPPORTED_LOCALES:
+        return str(user.locale)
+    return request.accept_languages.best_match(SUPPORTED_LOCALES)
+
+
+def _init_extensions(app: Flask) -> None:
+    import badgehub.models  # noqa: F401  (every table on the metadata)
+    from badgehub.accounts.service import load_user_for_session
+    from badgehub.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), compare_type=True,
+                     render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user_for_session)
+
+    from flask_babel import lazy_gettext as _l
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from badgehub.web import register_web
+
+    register_web(app)
+
+
+def _security_headers(response: Response) -> Response:
+    # Every asset is served from our own origin: the policy says so, and blocks framing.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response

@@ -1,0 +1,64 @@
+"""People: users, and the one-time tokens sent to them by e-mail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from badgehub.db import db, str_enum, utcnow
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A person. Every user is a learner; roles elsewhere make them staff, coordinator or admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # As typed by the person, for display and for sending mail.
+    email: Mapped[str] = mapped_column(String(254))
+    # The uniqueness key: see accounts.service.email_key for the rule, written in one place.
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    verified_at: Mapped[dt.datetime | None]
+    locale: Mapped[str | None] = mapped_column(String(8))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_signed_in_at: Mapped[dt.datetime | None]
+    # Bumped to invalidate every session of the user (sign out everywhere, password change).
+    session_version: Mapped[int] = mapped_column(default=1)
+
+    tokens: Mapped[list[EmailToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class TokenPurpose(enum.StrEnum):
+    SIGN_IN = "sign_in"
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 (a purpose name, not a secret)
+
+
+class EmailToken(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use secret sent by e-mail. Only its SHA-256 is stored."""
+
+    __tablename__ = "email_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(str_enum(TokenPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")

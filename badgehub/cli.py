@@ -1,0 +1,155 @@
+"""The ``badgehub`` command: the Flask CLI plus BadgeHub's administration commands."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from badgehub import config as config_module
+
+
+def _create_app_for_cli() -> Flask:
+    from badgehub import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_version_option=False)
+def main() -> None:
+    """BadgeHub: Open Badges 3.0 for learning territories."""
+
+
+def _write_secret(path: Path, value: str) -> bool:
+    """Write a secret file readable by its owner only; never overwrite one. True when written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return True
+
+
+def ensure_instance_secrets(environ: dict[str, str] | None = None) -> list[str]:
+    """Create the Flask secret key and the key-encryption key on first run; returns what was created."""
+    env = dict(os.environ if environ is None else environ)
+    settings = config_module.defaults(config_module.instance_path_from(env))
+    settings.update(config_module.read_environment(env))
+    created = []
+    if not settings.get("SECRET_KEY"):
+        path = Path(settings["INSTANCE_PATH"]) / config_module.SECRET_KEY_FILE
+        if _write_secret(path, secrets.token_urlsafe(48)):
+            created.append(str(path))
+    if not settings.get("KEK"):
+        path = Path(settings["KEYS_DIR"]) / config_module.KEK_FILE
+        if _write_secret(path, secrets.token_hex(32)):
+            created.append(str(path))
+    return created
+
+
+def init_installation(quiet: bool = False) -> Flask:
+    """Create missing secrets, build the app and bring the database schema up to date."""
+    from flask_migrate import upgrade
+
+    from badgehub import create_app
+
+    for path in ensure_instance_secrets():
+        if not quiet:
+            click.echo(f"created {path} (mode 0600)")
+    app = create_app()
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@main.command("init", with_appcontext=False)
+def init_command() -> None:
+    """Create the instance secrets (once) and migrate the database to the latest schema."""
+    init_installation()
+    click.echo("BadgeHub is initialised.")
+
+
+@click.command("create-territory")
+@click.option("--name", required=True)
+@click.option("--slug", required=True)
+@click.option("--description", default="")
+@click.option("--locale", "default_locale", default="fr", type=click.Choice(config_module.SUPPORTED_LOCALES))
+@click.option("--area", "areas", multiple=True, help="CODE=Name, repeatable.")
+@with_appcontext
+def create_territory_command(name: str, slug: str, description: str, default_locale: str,
+                             areas: tuple[str, ...]) -> None:
+    """Create a learning territory."""
+    from badgehub.errors import BadgeHubError
+    from badgehub.extensions import db
+    from badgehub.territory.service import create_territory
+
+    parsed = []
+    for item in areas:
+        code, sep, area_name = item.partition("=")
+        if not sep or not code.strip() or not area_name.strip():
+            raise click.BadParameter(f"{item!r}: write CODE=Name", param_hint="--area")
+        parsed.append((code.strip(), area_name.strip()))
+    try:
+        territory = create_territory(name=name, slug=slug, description=description,
+                                     default_locale=default_locale, areas=parsed)
+        db.session.commit()
+    except BadgeHubError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    click.echo(f"territory {territory.slug} created")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", default="")
+@click.option("--password", default=None, help="Optional; without it the user signs in with e-mailed links.")
+@click.option("--coordinator", "coordinator_of", default=None, metavar="TERRITORY_SLUG",
+              help="Make the user a coordinator of this territory.")
+@click.option("--admin", is_flag=True, help="Make the user a platform administrator.")
+@with_appcontext
+def create_user_command(email: str, name: str, password: str | None, coordinator_of: str | None,
+                        admin: bool) -> None:
+    """Create a verified user, optionally coordinator of a territory or platform admin."""
+    from badgehub.accounts.service import create_user
+    from badgehub.errors import BadgeHubError
+    from badgehub.extensions import db
+
+    try:
+        user = create_user(email, name=name, password=password, verified=True, is_admin=admin)
+        if coordinator_of:
+            from badgehub.territory.service import add_coordinator
+            add_coordinator(territory_slug=coordinator_of, user=user, actor_id=None)
+        db.session.commit()
+    except BadgeHubError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    roles = [r for r, on in (("admin", admin), (f"coordinator of {coordinator_of}", bool(coordinator_of))) if on]
+    click.echo(f"user {user.email} created" + (f" ({', '.join(roles)})" if roles else ""))
+
+
+@click.command("config-help")
+def config_help_command() -> None:
+    """Print every BADGEHUB_* variable as a Markdown table (the README's table comes from here)."""
+    click.echo("| variable | meaning |\n|---|---|")
+    for setting in config_module.SETTINGS:
+        click.echo(f"| `{setting.env}` | {setting.help} |")
+
+
+APP_COMMANDS: list[Any] = [create_territory_command, create_user_command, config_help_command]
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the administration commands to ``app.cli`` (so ``flask --app badgehub`` has them too)."""
+    for command in APP_COMMANDS:
+        app.cli.add_command(command)
+
+
+for _command in APP_COMMANDS:
+    main.add_command(_command)
+
+

@@ -1,0 +1,164 @@
+"""Configuration: defaults, and the ``BADGEHUB_*`` environment read by the app factory.
+
+Nothing here runs at import time except the declaration of defaults: the environment is read by
+:func:`load_config`, called from ``create_app``, so tests and the CLI can build apps side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+KEK_FILE = "kek"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``BADGEHUB_*`` variable: the Flask config key it fills, how to parse it, what it means."""
+
+    env: str
+    key: str
+    kind: str
+    help: str
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# The single list of every environment variable the platform reads. The README table is generated
+# from it (``badgehub config-help``) so that the documentation cannot drift from the code.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("BADGEHUB_INSTANCE_PATH", "INSTANCE_PATH", "path",
+            "Folder for the SQLite database, the secret key and the e-mail outbox (default: ./instance)."),
+    Setting("BADGEHUB_KEYS_DIR", "KEYS_DIR", "path",
+            "Folder holding the key-encryption key file `kek` (default: ./keys)."),
+    Setting("BADGEHUB_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "str",
+            "SQLAlchemy URL. Default: SQLite file instance/badgehub.db. PostgreSQL: "
+            "postgresql+psycopg://user:password@host:5432/badgehub"),
+    Setting("BADGEHUB_SECRET_KEY", "SECRET_KEY", "str",
+            "Flask secret key (sessions, CSRF). Default: read from instance/secret_key, made by `badgehub init`."),
+    Setting("BADGEHUB_KEK", "KEK", "str",
+            "Key-encryption key for private signing keys, 64 hex characters. Default: keys/kek, made by "
+            "`badgehub init`."),
+    Setting("BADGEHUB_BASE_URL", "BASE_URL", "str",
+            "Public base URL written into credentials, DIDs and e-mails (default http://127.0.0.1:5000)."),
+    Setting("BADGEHUB_REDIS_URL", "REDIS_URL", "str",
+            "Redis URL for rate limits (and later the job queue). Unset: in-memory rate limits."),
+    Setting("BADGEHUB_MAIL_BACKEND", "MAIL_BACKEND", "str",
+            "`file` (default: one .eml per message in the outbox folder) or `smtp`."),
+    Setting("BADGEHUB_MAIL_FROM", "MAIL_FROM", "str", "Sender address (default: BadgeHub <no-reply@localhost>)."),
+    Setting("BADGEHUB_OUTBOX_DIR", "OUTBOX_DIR", "path",
+            "Outbox folder of the file backend (default: instance/outbox)."),
+    Setting("BADGEHUB_SMTP_HOST", "SMTP_HOST", "str", "SMTP server host; setting it selects the smtp backend."),
+    Setting("BADGEHUB_SMTP_PORT", "SMTP_PORT", "int", "SMTP port (default 587)."),
+    Setting("BADGEHUB_SMTP_USERNAME", "SMTP_USERNAME", "str", "SMTP user name, if the server wants one."),
+    Setting("BADGEHUB_SMTP_PASSWORD", "SMTP_PASSWORD", "str", "SMTP password."),
+    Setting("BADGEHUB_SMTP_SECURITY", "SMTP_SECURITY", "str", "`starttls` (default), `ssl` or `none`."),
+    Setting("BADGEHUB_SECURE_COOKIES", "SECURE_COOKIES", "bool",
+            "Mark cookies Secure (default: true when BASE_URL is https)."),
+    Setting("BADGEHUB_DEFAULT_LOCALE", "BABEL_DEFAULT_LOCALE", "str", "Language when nothing else decides: en or fr."),
+    Setting("BADGEHUB_MAX_UPLOAD_BYTES", "MAX_CONTENT_LENGTH", "int",
+            "Largest request body accepted, in bytes (default 10 MiB); bigger ones get 413."),
+    Setting("BADGEHUB_RATELIMIT_SIGNIN", "RATELIMIT_SIGNIN", "str",
+            "Rate limit of sign-in and link requests per client address (default `10 per minute`)."),
+    Setting("BADGEHUB_LOGIN_LINK_MINUTES", "LOGIN_LINK_MINUTES", "int",
+            "Lifetime of one-time sign-in links, in minutes (default 20)."),
+    Setting("BADGEHUB_LOG_LEVEL", "LOG_LEVEL", "str", "Logging level (default INFO)."),
+)
+
+SUPPORTED_LOCALES = ("en", "fr")
+
+
+def defaults(instance_path: Path) -> dict[str, Any]:
+    """Return the configuration every app starts from, before the environment and test overrides."""
+    return {
+        "INSTANCE_PATH": instance_path,
+        "KEYS_DIR": REPO_ROOT / "keys",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'badgehub.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": "http://127.0.0.1:5000",
+        "REDIS_URL": None,
+        "MAIL_BACKEND": "file",
+        "MAIL_FROM": "BadgeHub <no-reply@localhost>",
+        "OUTBOX_DIR": instance_path / "outbox",
+        "SMTP_HOST": None,
+        "SMTP_PORT": 587,
+        "SMTP_USERNAME": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_SECURITY": "starttls",
+        "SECURE_COOKIES": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent / "translations"),
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        "RATELIMIT_SIGNIN": "10 per minute",
+        "LOGIN_LINK_MINUTES": 20,
+        "LOG_LEVEL": "INFO",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SECRET_KEY": None,
+        "KEK": None,
+    }
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    if setting.kind == "int":
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{setting.env} must be a whole number, not {raw!r}") from exc
+    if setting.kind == "bool":
+        return _bool(raw)
+    if setting.kind == "path":
+        return Path(raw).expanduser().resolve()
+    return raw
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work: a variable is malformed or a secret is missing."""
+
+
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the configuration values set through ``BADGEHUB_*`` variables in ``environ``."""
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is not None and raw != "":
+            values[setting.key] = _parse(setting, raw)
+    if values.get("SMTP_HOST") and "MAIL_BACKEND" not in values:
+        values["MAIL_BACKEND"] = "smtp"
+    return values
+
+
+def instance_path_from(environ: Mapping[str, str]) -> Path:
+    raw = environ.get("BADGEHUB_INSTANCE_PATH")
+    return Path(raw).expanduser().resolve() if raw else (Path.cwd() / "instance").resolve()
+
+
+def finish(config: dict[str, Any]) -> None:
+    """Derive the values that depend on others, and load secrets from their files when not given."""
+    instance_path = Path(config["INSTANCE_PATH"])
+    if config.get("OUTBOX_DIR") is None:
+        config["OUTBOX_DIR"] = instance_path / "outbox"
+    if config.get("SECURE_COOKIES") is None:
+        config["SECURE_COOKIES"] = str(config["BASE_URL"]).startswith("https://")
+    config["SESSION_COOKIE_SECURE"] = config["SECURE_COOKIES"]
+    config["REMEMBER_COOKIE_SECURE"] = config["SECURE_COOKIES"]
+    config["PREFERRED_URL_SCHEME"] = "https" if str(config["BASE_URL"]).startswith("https://") else "http"
+    if not config.get("SECRET_KEY"):
+        secret_file = instance_path / SECRET_KEY_FILE
+        if secret_file.is_file():
+            config["SECRET_KEY"] = secret_file.read_text().strip()
+    if not config.get("KEK"):
+        kek_file = Path(config["KEYS_DIR"]) / KEK_FILE
+        if kek_file.is_file():
+            config["KEK"] = kek_file.read_text().strip()
+    config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"

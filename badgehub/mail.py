@@ -1,0 +1,108 @@
+"""Outgoing e-mail: SMTP when configured, otherwise one ``.eml`` file per message in the outbox folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+import time
+import uuid
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str
+    subtype: str
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+
+
+class MailError(RuntimeError):
+    """The message could not be handed to the mail server or written to the outbox."""
+
+
+def build_message(mail: Mail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="badgehub.local")
+    message.set_content(mail.text)
+    if mail.html:
+        message.add_alternative(mail.html, subtype="html")
+    for attachment in mail.attachments:
+        message.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
+                               filename=attachment.filename)
+    return message
+
+
+def send(mail: Mail, config: Any | None = None) -> None:
+    """Send ``mail`` through the configured backend; raises :class:`MailError` when that fails."""
+    config = config if config is not None else current_app.config
+    message = build_message(mail, config["MAIL_FROM"])
+    if config["MAIL_BACKEND"] == "smtp":
+        _send_smtp(message, config)
+    else:
+        _write_outbox(message, Path(config["OUTBOX_DIR"]))
+    # Log that a message left, never its content: it may hold a sign-in link.
+    log.info("mail sent to a recipient, subject %r", mail.subject)
+
+
+def _write_outbox(message: EmailMessage, outbox: Path) -> None:
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+        # Nanosecond prefix: names sort in sending order.
+        name = f"{time.time_ns()}-{uuid.uuid4().hex}.eml"
+        tmp = outbox / f".{name}.tmp"
+        tmp.write_bytes(bytes(message))
+        os.chmod(tmp, 0o600)
+        tmp.replace(outbox / name)
+    except OSError as exc:
+        raise MailError(f"cannot write to the outbox {outbox}: {exc.strerror}") from exc
+
+
+def _send_smtp(message: EmailMessage, config: Any) -> None:
+    host, port, security = config["SMTP_HOST"], int(config["SMTP_PORT"]), config["SMTP_SECURITY"]
+    try:
+        if security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=20, context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(host, port, timeout=20)
+        with client:
+            if security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if config.get("SMTP_USERNAME"):
+                client.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(f"the mail server {host}:{port} refused or failed: {exc}") from exc
+
+
+def read_outbox(outbox: Path) -> list[EmailMessage]:
+    """Return the messages in the outbox, oldest first (for the demo, tests and local development)."""
+    from email import policy
+    from email.parser import BytesParser
+
+    files = sorted(outbox.glob("*.eml"))
+    parser = BytesParser(policy=policy.default)
+    return [parser.parsebytes(path.read_bytes()) for path in files]  # type: ignore[misc]

@@ -1,0 +1,10 @@
+"""Imports every model module so that the metadata (migrations, tests) sees all tables."""
+
+from __future__ import annotations
+
+from badgehub.accounts import models as accounts_models
+from badgehub.audit import models as audit_models
+from badgehub.organisations import models as organisations_models
+from badgehub.territory import models as territory_models
+
+__all__ = ["accounts_models", "audit_models", "organisations_models", "territory_models"]

@@ -1,0 +1,30 @@
+"""HTML blueprints, one per area, registered by the app factory."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+
+# Each module exposes ``bp``; listed here so that adding an area is one line.
+BLUEPRINT_MODULES = (
+    "badgehub.web.main",
+    "badgehub.web.auth",
+    "badgehub.web.organisations",
+    "badgehub.web.territories",
+    "badgehub.web.issuers",
+)
+
+
+def register_web(app: Flask) -> None:
+    from badgehub.web.context import register_template_context
+
+    register_template_context(app)
+    for name in BLUEPRINT_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # an area not built yet
+        app.register_blueprint(module.bp)

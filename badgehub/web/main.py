@@ -1,0 +1,50 @@
+"""The home page, the language switch and the health check."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, session
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from badgehub.config import SUPPORTED_LOCALES
+from badgehub.extensions import db
+from badgehub.territory.models import Territory
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    territories = db.session.scalars(select(Territory).order_by(Territory.name)).all()
+    return render_template("main/home.html", territories=territories)
+
+
+def safe_next(target: str | None, fallback: str = "/") -> str:
+    """Only follow same-site relative paths, so a crafted link cannot bounce people to another site."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+@bp.post("/language")
+def set_language() -> ResponseReturnValue:
+    locale = request.form.get("locale", "")
+    if locale not in SUPPORTED_LOCALES:
+        abort(400)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.get("/healthz")
+def health() -> ResponseReturnValue:
+    db.session.execute(text("SELECT 1"))
+    return jsonify({"status": "ok"})

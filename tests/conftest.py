@@ -1,0 +1,170 @@
+"""Test fixtures: one migrated database per test session, one rolled-back transaction per test.
+
+The database is SQLite by default. Set ``BADGEHUB_TEST_DATABASE_URL`` to a PostgreSQL server URL
+(e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``) and the suite creates a throw-away
+database on that server, runs every test against it, and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from badgehub import create_app
+from badgehub.extensions import db
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED = REPO_ROOT.parent / "shared"
+TEST_KEK = "0f" * 32
+
+
+def base_test_config(database_url: str, instance: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "KEK": TEST_KEK,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": instance,
+        "OUTBOX_DIR": instance / "outbox",
+        "BASE_URL": "http://localhost",
+        "MAIL_BACKEND": "file",
+        "REDIS_URL": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+def _create_postgres_database(server_url: str, name: str) -> str:
+    url = make_url(server_url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(server_url: str, name: str) -> None:
+    admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def migrate(database_url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(base_test_config(database_url, instance))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A factory of migrated, empty databases on the configured backend; each is dropped at the end."""
+    server_url = os.environ.get("BADGEHUB_TEST_DATABASE_URL")
+    created: list[str] = []
+    worker = re.sub(r"\W", "", os.environ.get("PYTEST_XDIST_WORKER", "main"))
+
+    def make() -> str:
+        instance = tmp_path_factory.mktemp("migrate")
+        if server_url:
+            name = f"badgehub_test_{worker}_{secrets.token_hex(4)}"
+            url = _create_postgres_database(server_url, name)
+            created.append(name)
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'badgehub.db'}"
+        migrate(url, instance)
+        return url
+
+    yield make
+    for name in created:
+        assert server_url
+        _drop_postgres_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database: Any) -> str:
+    return str(fresh_database())
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """An app whose every session joins one outer transaction, rolled back after the test."""
+    application = create_app(base_test_config(database_url, tmp_path))
+    with application.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+    original = db.session
+    db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An application context, for tests that call services directly."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Any:
+    """The messages sent so far through the file outbox of this test's app."""
+    from badgehub.mail import read_outbox
+
+    return lambda: read_outbox(Path(app.config["OUTBOX_DIR"]))
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form in a page (tests post forms the way a browser does)."""
+    match = CSRF_PATTERN.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def form_token(client: FlaskClient) -> Any:
+    """Fetch ``url`` and return its CSRF token: ``form_token('/sign-in')``."""
+
+    def fetch(url: str) -> str:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return csrf_token_from(response.get_data(as_text=True))
+
+    return fetch
+
+
+def links_in(message: Any) -> list[str]:
+    """Every http(s) link in the text part of an e-mail."""
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    return re.findall(r"https?://\S+", body)
