@@ -16,9 +16,10 @@ import gzip
 import secrets
 import zlib
 from collections.abc import Container
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final, Protocol
 
+from badgehub.credentials.documents import VC_V2_CONTEXT, format_timestamp
 from badgehub.credentials.errors import CredentialError
 
 MIN_ENTRIES: Final = 131_072
@@ -28,7 +29,6 @@ MAX_DECODED_BYTES: Final = 16 * 1024 * 1024
 """Refuse to inflate a remote list beyond 16 MiB (128 Mi entries): a gzip bomb guard."""
 
 STATUS_PURPOSES: Final = frozenset({"revocation", "suspension", "refresh", "message"})
-VC_V2_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
 ENTRY_TYPE: Final = "BitstringStatusListEntry"
 LIST_CREDENTIAL_TYPE: Final = "BitstringStatusListCredential"
 LIST_TYPE: Final = "BitstringStatusList"
@@ -89,9 +89,7 @@ def decode_status_list(encoded: str, *, max_bytes: int = MAX_DECODED_BYTES) -> b
     elif encoded.startswith(_GZIP_MAGIC_B64):
         body = encoded
     else:
-        raise StatusListError(
-            "status_list_encoding", "The encoded status list does not use multibase base64url ('u')."
-        )
+        raise StatusListError("status_list_encoding", "The encoded status list does not use multibase base64url ('u').")
     try:
         compressed = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -204,7 +202,8 @@ def build_status_list_credential(
 
     ``credential_id`` defaults to ``list_url``; the subject id is ``<list_url>#list``. Timestamps are
     RFC 3339 strings or timezone-aware datetimes (written in UTC with a ``Z``). Raises
-    :class:`StatusListError` for an unknown purpose, a short list or a naive datetime.
+    :class:`StatusListError` for an unknown purpose or a short list, and
+    :class:`~badgehub.credentials.documents.DocumentError` for a timestamp without a time zone.
     """
     _check_purpose(purpose)
     subject: dict[str, Any] = {
@@ -220,10 +219,10 @@ def build_status_list_credential(
         "id": credential_id if credential_id is not None else list_url,
         "type": ["VerifiableCredential", LIST_CREDENTIAL_TYPE],
         "issuer": issuer_id,
-        "validFrom": _timestamp(valid_from),
+        "validFrom": format_timestamp(valid_from, "validFrom"),
     }
     if valid_until is not None:
-        credential["validUntil"] = _timestamp(valid_until)
+        credential["validUntil"] = format_timestamp(valid_until, "validUntil")
     credential["credentialSubject"] = subject
     return credential
 
@@ -270,11 +269,3 @@ def _check_index(bits: bytes, index: int) -> None:
 def _check_purpose(purpose: str) -> None:
     if purpose not in STATUS_PURPOSES:
         raise StatusListError("status_purpose_invalid", f"Unknown status purpose {purpose!r}.")
-
-
-def _timestamp(value: datetime | str) -> str:
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise StatusListError("naive_datetime", "Timestamps must carry a time zone.")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value

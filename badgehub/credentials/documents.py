@@ -1,0 +1,843 @@
+"""Open Badges 3.0 documents: credentials, endorsements, issuer profiles and achievements.
+
+Builds OB 3.0 Final documents on the VC Data Model 2.0 (OB3-BRIEF §1–§2) as plain dicts, ready to be
+signed by :mod:`badgehub.credentials.data_integrity` or :mod:`badgehub.credentials.vc_jwt`:
+
+* ``@context`` is VC v2, then the OB 3.0.3 context, then ``extensions.json`` only when a 1EdTech
+  extension type (``1EdTechJsonSchemaValidator2019``, ``1EdTechRevocationList``,
+  ``1EdTechCredentialRefresh``) is used;
+* every 0..* property is a JSON array (the canonical JSON schema wants arrays, even for ``type``);
+  ``IdentityObject.type``, ``IdentifierEntry.type``, ``Image.type`` are plain strings as the schema says;
+* ``None`` values and empty sequences are omitted;
+* every id, timestamp and salt is passed in, so the output is deterministic byte for byte;
+* ``jti`` and ``endorsementJwt`` are never emitted (OB3-BRIEF §13: two copies of the 3.0.3 context
+  disagree about them, so they would canonicalise differently from one verifier to the next).
+
+Control characters: pyld leaves U+0001–U+001F unescaped where RDFC-1.0 escapes them (OB3-BRIEF §13),
+so a name holding one would be signed differently by us than verified by others. The builders
+**refuse** any string containing a control character other than tab and newline (Unicode category Cc,
+which includes CR, DEL and C1 controls) or a lone surrogate, with ``DocumentError("control_character")``
+naming the field. Refusing keeps what is signed exactly what the issuer typed; input layers that want
+to be forgiving call :func:`clean_text` first (it turns CR LF / CR into LF and drops the rest).
+
+Recipient e-mail policy: addresses are normalised with :func:`normalize_email` (surrounding whitespace
+trimmed, lower-cased) before hashing, and the verifier applies the same normalisation to the address
+it is given. The spec leaves normalisation open (OB3-BRIEF §2.5); lower-casing the local part is a
+deliberate choice so that "Ana@Example.org" and "ana@example.org" match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from badgehub.credentials.errors import CredentialError
+
+VC_V2_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
+VC_V1_CONTEXT: Final = "https://www.w3.org/2018/credentials/v1"
+OB_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+OB_EXTENSIONS_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+OB_CREDENTIAL_SCHEMA_URL: Final = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+)
+OB_ENDORSEMENT_SCHEMA_URL: Final = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_endorsementcredential_schema.json"
+)
+SCHEMA_VALIDATOR_TYPE: Final = "1EdTechJsonSchemaValidator2019"
+EXTENSION_TYPES: Final = frozenset({SCHEMA_VALIDATOR_TYPE, "1EdTechRevocationList", "1EdTechCredentialRefresh"})
+
+ACHIEVEMENT_TYPES: Final = frozenset(
+    {
+        "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree", "Award",
+        "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification",
+        "CommunityService", "Competency", "Course", "CoCurricular", "Degree", "Diploma", "DoctoralDegree",
+        "Fieldwork", "GeneralEducationDevelopment", "JourneymanCertificate", "LearningProgram", "License",
+        "Membership", "ProfessionalDoctorate", "QualityAssuranceCredential", "MasterCertificate",
+        "MasterDegree", "MicroCredential", "ResearchDoctorate", "SecondarySchoolDiploma",
+    }
+)  # fmt: skip
+ALIGNMENT_TARGET_TYPES: Final = frozenset(
+    {"ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric", "CFRubricCriterion",
+     "CFRubricCriterionLevel", "CTDL"}
+)  # fmt: skip
+IDENTIFIER_TYPES: Final = frozenset(
+    {
+        "name", "sourcedId", "systemId", "productId", "userName", "accountId", "emailAddress",
+        "nationalIdentityNumber", "isbn", "issn", "lisSourcedId", "oneRosterSourcedId", "sisSourcedId",
+        "ltiContextId", "ltiDeploymentId", "ltiToolId", "ltiPlatformId", "ltiUserId", "identifier",
+    }
+)  # fmt: skip
+RESULT_STATUSES: Final = frozenset(
+    {"Completed", "Enrolled", "Failed", "InProgress", "OnHold", "Provisional", "Withdrew"}
+)
+RESULT_TYPES: Final = frozenset(
+    {
+        "GradePointAverage", "LetterGrade", "Percent", "PerformanceLevel", "PredictedScore", "RawScore",
+        "Result", "RubricCriterion", "RubricCriterionLevel", "RubricScore", "ScaledScore", "Status",
+    }
+)  # fmt: skip
+IDENTITY_HASH_ALGORITHMS: Final = frozenset({"sha256", "md5"})
+
+_EXTENSION_VALUE_RE = re.compile(r"ext:[A-Za-z0-9.|_-]+")
+_URI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+")
+_DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+_IDENTITY_HASH_RE = re.compile(r"(sha256|md5)\$([0-9a-fA-F]+)")
+
+
+class DocumentError(CredentialError):
+    """Input that cannot become a valid OB 3.0 document; ``code`` says why, the message names the field."""
+
+    code = "document_error"
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, code=code)
+
+
+def is_enum_value(value: object, allowed: frozenset[str]) -> bool:
+    """True when ``value`` is in the enumeration or is an ``ext:`` extension value (OB EnumExt)."""
+    return isinstance(value, str) and (value in allowed or bool(_EXTENSION_VALUE_RE.fullmatch(value)))
+
+
+def normalize_email(email: str) -> str:
+    """Normalise an e-mail address before hashing or comparing: trim whitespace, lower-case."""
+    return email.strip().lower()
+
+
+def identity_hash(identifier: str, salt: str | None, alg: str = "sha256") -> str:
+    """Return the OB IdentityHash ``"<alg>$<hex>"`` of ``identifier`` followed by ``salt`` (UTF-8).
+
+    ``alg`` is ``sha256`` (default) or ``md5`` (verification of old badges only). The identifier is
+    hashed as given; e-mail callers normalise it first. Raises :class:`DocumentError`
+    (``hash_algorithm``) for any other algorithm.
+    """
+    if alg not in IDENTITY_HASH_ALGORITHMS:
+        raise DocumentError("hash_algorithm", f"Unsupported identity hash algorithm {alg!r}.")
+    digest = hashlib.new(alg, usedforsecurity=False)
+    digest.update(identifier.encode("utf-8") + (salt or "").encode("utf-8"))
+    return f"{alg}${digest.hexdigest()}"
+
+
+def parse_identity_hash(value: str) -> tuple[str, str] | None:
+    """Split an IdentityHash into (algorithm, lower-case hex), or None if it is not one."""
+    match = _IDENTITY_HASH_RE.fullmatch(value)
+    if match is None:
+        return None
+    return match.group(1), match.group(2).lower()
+
+
+def email_identity_object(email: str, salt: str) -> dict[str, Any]:
+    """Return a hashed ``emailAddress`` IdentityObject for ``email`` with the per-credential ``salt``.
+
+    The address is normalised (:func:`normalize_email`) before hashing. Raises
+    :class:`DocumentError` (``recipient_email`` / ``recipient_salt``) for an address without ``@`` or
+    an empty salt.
+    """
+    normalized = normalize_email(email)
+    if "@" not in normalized or any(ch.isspace() for ch in normalized):
+        raise DocumentError("recipient_email", "The recipient e-mail address is not valid.")
+    if not salt:
+        raise DocumentError("recipient_salt", "A hashed e-mail identifier needs a salt.")
+    return {
+        "type": "IdentityObject",
+        "identityHash": identity_hash(normalized, salt),
+        "identityType": "emailAddress",
+        "hashed": True,
+        "salt": salt,
+    }
+
+
+def format_timestamp(value: datetime | str, field: str = "timestamp") -> str:
+    """Return an RFC 3339 timestamp with a time zone.
+
+    A datetime must be timezone-aware; it is written in UTC with a ``Z`` and whole seconds (sub-second
+    precision is dropped). A string must already be a date-time with a zone and is kept as given.
+    Raises :class:`DocumentError` (``invalid_timestamp``) otherwise.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise DocumentError("invalid_timestamp", f"{field}: a timestamp must carry a time zone.")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, str) and _DATETIME_RE.fullmatch(value) and parse_timestamp(value) is not None:
+        return value
+    raise DocumentError("invalid_timestamp", f"{field}: {value!r} is not a date-time with a time zone.")
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """Parse an XSD/RFC 3339 date-time into an aware datetime (naive input is taken as UTC), or None."""
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if "T" not in text and "t" not in text:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def forbidden_characters(text: str) -> list[str]:
+    """Return the characters of ``text`` that documents refuse (controls except tab/newline, surrogates)."""
+    return [ch for ch in text if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n"]
+
+
+def clean_text(text: str) -> str:
+    """Make free text acceptable to the builders: CR LF and CR become LF, other refused characters go."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch for ch in text if not (unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n"))
+
+
+# ------------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Image:
+    """An OB ``Image``: an http(s) or ``data:`` URI and an optional caption."""
+
+    id: str
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal ``Address`` with optional ``GeoCoordinates`` (both latitude and longitude, or neither)."""
+
+    country: str | None = None
+    country_code: str | None = None
+    region: str | None = None
+    locality: str | None = None
+    street_address: str | None = None
+    post_office_box_number: str | None = None
+    postal_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True)
+class IdentifierEntry:
+    """An ``otherIdentifier`` entry; ``identifier_type`` from IdentifierTypeEnum or ``ext:…``."""
+
+    identifier: str
+    identifier_type: str
+
+
+@dataclass(frozen=True)
+class IssuerProfile:
+    """An issuer (or endorser, creator, parent organisation) ``Profile``.
+
+    ``endorsements`` are already-signed EndorsementCredential documents, embedded as given.
+    """
+
+    id: str
+    name: str
+    url: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    description: str | None = None
+    image: Image | None = None
+    address: Address | None = None
+    other_identifiers: tuple[IdentifierEntry, ...] = ()
+    official: str | None = None
+    parent_org: IssuerProfile | None = None
+    endorsements: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """An ``Alignment`` to a competency or framework item (``targetName`` and ``targetUrl`` required)."""
+
+    target_name: str
+    target_url: str
+    target_code: str | None = None
+    target_framework: str | None = None
+    target_type: str | None = None
+    target_description: str | None = None
+
+
+@dataclass(frozen=True)
+class Related:
+    """A ``Related`` achievement (another language edition, a previous version, the OB 2.0 BadgeClass)."""
+
+    id: str
+    version: str | None = None
+    in_language: str | None = None
+    extra_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RubricCriterionLevel:
+    """A level of a rubric criterion (``ResultDescription.rubricCriterionLevel``)."""
+
+    id: str
+    name: str
+    description: str | None = None
+    level: str | None = None
+    points: str | None = None
+    alignments: tuple[Alignment, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResultDescription:
+    """A ``ResultDescription`` of an achievement; ``result_type`` from ResultType or ``ext:…``."""
+
+    id: str
+    name: str
+    result_type: str
+    allowed_values: tuple[str, ...] = ()
+    required_level: str | None = None
+    required_value: str | None = None
+    value_min: str | None = None
+    value_max: str | None = None
+    rubric_criterion_levels: tuple[RubricCriterionLevel, ...] = ()
+    alignments: tuple[Alignment, ...] = ()
+
+
+@dataclass(frozen=True)
+class AchievementDefinition:
+    """An ``Achievement`` (badge definition). ``criteria_narrative`` (Markdown) and/or ``criteria_id``."""
+
+    id: str
+    name: str
+    description: str
+    criteria_narrative: str | None = None
+    criteria_id: str | None = None
+    image: Image | None = None
+    achievement_type: str | None = None
+    alignments: tuple[Alignment, ...] = ()
+    tags: tuple[str, ...] = ()
+    in_language: str | None = None
+    creator: IssuerProfile | None = None
+    version: str | None = None
+    human_code: str | None = None
+    field_of_study: str | None = None
+    specialization: str | None = None
+    credits_available: float | None = None
+    other_identifiers: tuple[IdentifierEntry, ...] = ()
+    related: tuple[Related, ...] = ()
+    result_descriptions: tuple[ResultDescription, ...] = ()
+    endorsements: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """An ``Evidence`` item. Prefer a URL or ``urn:`` id over a ``data:`` URI (OB3-BRIEF §2.7)."""
+
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    narrative: str | None = None
+    genre: str | None = None
+    audience: str | None = None
+    extra_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    """A ``Result``: ids of a ResultDescription / RubricCriterionLevel of the achievement, a status, a value."""
+
+    result_description: str | None = None
+    achieved_level: str | None = None
+    status: str | None = None
+    value: str | None = None
+    alignments: tuple[Alignment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who the credential is about: a hashed e-mail (``email`` + ``salt``) and/or a holder ``did``."""
+
+    email: str | None = None
+    salt: str | None = None
+    did: str | None = None
+
+
+# ------------------------------------------------------------------------------------------ builders
+
+
+def _compact(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """A dict without None values and empty lists/dicts (OB serialisation rule)."""
+    return {key: value for key, value in items if value is not None and value != [] and value != {}}
+
+
+def _check_uri(field: str, value: str | None) -> str | None:
+    if value is not None and not (isinstance(value, str) and _URI_RE.fullmatch(value)):
+        raise DocumentError("invalid_uri", f"{field}: {value!r} is not an absolute URI.")
+    return value
+
+
+def _check_required(field: str, value: str | None) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise DocumentError("missing_field", f"{field} is required.")
+    return value
+
+
+def _check_enum(field: str, value: str | None, allowed: frozenset[str], *, extensible: bool = True) -> str | None:
+    if value is None:
+        return None
+    if not (is_enum_value(value, allowed) if extensible else value in allowed):
+        raise DocumentError("invalid_enum", f"{field}: {value!r} is not an allowed value.")
+    return value
+
+
+def _image(field: str, image: Image | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    _check_uri(f"{field}.id", image.id)
+    return _compact([("id", image.id), ("type", "Image"), ("caption", image.caption)])
+
+
+def _alignment(field: str, alignment: Alignment) -> dict[str, Any]:
+    _check_required(f"{field}.targetName", alignment.target_name)
+    _check_uri(f"{field}.targetUrl", _check_required(f"{field}.targetUrl", alignment.target_url))
+    _check_enum(f"{field}.targetType", alignment.target_type, ALIGNMENT_TARGET_TYPES)
+    return _compact(
+        [
+            ("type", ["Alignment"]),
+            ("targetName", alignment.target_name),
+            ("targetUrl", alignment.target_url),
+            ("targetCode", alignment.target_code),
+            ("targetFramework", alignment.target_framework),
+            ("targetType", alignment.target_type),
+            ("targetDescription", alignment.target_description),
+        ]
+    )
+
+
+def _alignments(field: str, alignments: Sequence[Alignment]) -> list[dict[str, Any]]:
+    return [_alignment(f"{field}[{i}]", a) for i, a in enumerate(alignments)]
+
+
+def _identifier_entries(field: str, entries: Sequence[IdentifierEntry]) -> list[dict[str, Any]]:
+    out = []
+    for i, entry in enumerate(entries):
+        _check_required(f"{field}[{i}].identifier", entry.identifier)
+        _check_enum(f"{field}[{i}].identifierType", entry.identifier_type, IDENTIFIER_TYPES)
+        out.append({"type": "IdentifierEntry", "identifier": entry.identifier, "identifierType": entry.identifier_type})
+    return out
+
+
+def _address(address: Address | None) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    geo = None
+    if (address.latitude is None) != (address.longitude is None):
+        raise DocumentError("invalid_address", "address: give both latitude and longitude, or neither.")
+    if address.latitude is not None:
+        geo = {"type": "GeoCoordinates", "latitude": address.latitude, "longitude": address.longitude}
+    return _compact(
+        [
+            ("type", ["Address"]),
+            ("addressCountry", address.country),
+            ("addressCountryCode", address.country_code),
+            ("addressRegion", address.region),
+            ("addressLocality", address.locality),
+            ("streetAddress", address.street_address),
+            ("postOfficeBoxNumber", address.post_office_box_number),
+            ("postalCode", address.postal_code),
+            ("geo", geo),
+        ]
+    )
+
+
+def _endorsements(field: str, endorsements: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for i, endorsement in enumerate(endorsements):
+        types = endorsement.get("type")
+        if not isinstance(types, list) or "EndorsementCredential" not in types:
+            raise DocumentError("invalid_endorsement", f"{field}[{i}] is not an EndorsementCredential.")
+        out.append(json.loads(json.dumps(endorsement)))  # a deep, JSON-only copy
+    return out
+
+
+def profile_object(profile: IssuerProfile, field: str = "issuer") -> dict[str, Any]:
+    """The ``Profile`` JSON object (no ``@context``) as embedded in credentials and achievements.
+
+    Raises :class:`DocumentError` for a missing id or name, a non-URI id/url, bad enumerations.
+    """
+    _check_uri(f"{field}.id", _check_required(f"{field}.id", profile.id))
+    _check_required(f"{field}.name", profile.name)
+    _check_uri(f"{field}.url", profile.url)
+    return _compact(
+        [
+            ("id", profile.id),
+            ("type", ["Profile"]),
+            ("name", profile.name),
+            ("url", profile.url),
+            ("email", profile.email),
+            ("phone", profile.phone),
+            ("description", profile.description),
+            ("image", _image(f"{field}.image", profile.image)),
+            ("address", _address(profile.address)),
+            ("otherIdentifier", _identifier_entries(f"{field}.otherIdentifier", profile.other_identifiers)),
+            ("official", profile.official),
+            ("parentOrg", profile_object(profile.parent_org, f"{field}.parentOrg") if profile.parent_org else None),
+            ("endorsement", _endorsements(f"{field}.endorsement", profile.endorsements)),
+        ]
+    )
+
+
+def _result_description(field: str, rd: ResultDescription) -> dict[str, Any]:
+    _check_uri(f"{field}.id", _check_required(f"{field}.id", rd.id))
+    _check_required(f"{field}.name", rd.name)
+    _check_enum(f"{field}.resultType", _check_required(f"{field}.resultType", rd.result_type), RESULT_TYPES)
+    levels = []
+    for j, level in enumerate(rd.rubric_criterion_levels):
+        level_field = f"{field}.rubricCriterionLevel[{j}]"
+        _check_uri(f"{level_field}.id", _check_required(f"{level_field}.id", level.id))
+        _check_required(f"{level_field}.name", level.name)
+        levels.append(
+            _compact(
+                [
+                    ("id", level.id),
+                    ("type", ["RubricCriterionLevel"]),
+                    ("name", level.name),
+                    ("description", level.description),
+                    ("level", level.level),
+                    ("points", level.points),
+                    ("alignment", _alignments(f"{level_field}.alignment", level.alignments)),
+                ]
+            )
+        )
+    return _compact(
+        [
+            ("id", rd.id),
+            ("type", ["ResultDescription"]),
+            ("name", rd.name),
+            ("resultType", rd.result_type),
+            ("allowedValue", list(rd.allowed_values)),
+            ("requiredLevel", rd.required_level),
+            ("requiredValue", rd.required_value),
+            ("valueMin", rd.value_min),
+            ("valueMax", rd.value_max),
+            ("rubricCriterionLevel", levels),
+            ("alignment", _alignments(f"{field}.alignment", rd.alignments)),
+        ]
+    )
+
+
+def achievement_object(definition: AchievementDefinition, field: str = "achievement") -> dict[str, Any]:
+    """The ``Achievement`` JSON object (no ``@context``) as embedded in ``credentialSubject``.
+
+    Raises :class:`DocumentError` for missing id/name/description, criteria with neither narrative
+    nor id, non-URI ids and values outside the OB enumerations.
+    """
+    _check_uri(f"{field}.id", _check_required(f"{field}.id", definition.id))
+    _check_required(f"{field}.name", definition.name)
+    _check_required(f"{field}.description", definition.description)
+    if not definition.criteria_narrative and not definition.criteria_id:
+        raise DocumentError("missing_field", f"{field}.criteria needs a narrative or an id.")
+    _check_uri(f"{field}.criteria.id", definition.criteria_id)
+    _check_enum(f"{field}.achievementType", definition.achievement_type, ACHIEVEMENT_TYPES)
+    related = []
+    for i, item in enumerate(definition.related):
+        _check_uri(f"{field}.related[{i}].id", _check_required(f"{field}.related[{i}].id", item.id))
+        related.append(
+            _compact(
+                [
+                    ("id", item.id),
+                    ("type", ["Related", *item.extra_types]),
+                    ("inLanguage", item.in_language),
+                    ("version", item.version),
+                ]
+            )
+        )
+    return _compact(
+        [
+            ("id", definition.id),
+            ("type", ["Achievement"]),
+            ("name", definition.name),
+            ("description", definition.description),
+            ("criteria", _compact([("id", definition.criteria_id), ("narrative", definition.criteria_narrative)])),
+            ("image", _image(f"{field}.image", definition.image)),
+            ("achievementType", definition.achievement_type),
+            ("alignment", _alignments(f"{field}.alignment", definition.alignments)),
+            ("creator", profile_object(definition.creator, f"{field}.creator") if definition.creator else None),
+            ("creditsAvailable", definition.credits_available),
+            ("fieldOfStudy", definition.field_of_study),
+            ("humanCode", definition.human_code),
+            ("inLanguage", definition.in_language),
+            ("otherIdentifier", _identifier_entries(f"{field}.otherIdentifier", definition.other_identifiers)),
+            ("related", related),
+            (
+                "resultDescription",
+                [
+                    _result_description(f"{field}.resultDescription[{i}]", rd)
+                    for i, rd in enumerate(definition.result_descriptions)
+                ],
+            ),
+            ("specialization", definition.specialization),
+            ("tag", [tag for tag in definition.tags if tag]),
+            ("version", definition.version),
+            ("endorsement", _endorsements(f"{field}.endorsement", definition.endorsements)),
+        ]
+    )
+
+
+def _evidence(field: str, evidence: Evidence) -> dict[str, Any]:
+    _check_uri(f"{field}.id", evidence.id)
+    return _compact(
+        [
+            ("id", evidence.id),
+            ("type", ["Evidence", *evidence.extra_types]),
+            ("name", evidence.name),
+            ("description", evidence.description),
+            ("narrative", evidence.narrative),
+            ("genre", evidence.genre),
+            ("audience", evidence.audience),
+        ]
+    )
+
+
+def _result(field: str, result: Result) -> dict[str, Any]:
+    _check_enum(f"{field}.status", result.status, RESULT_STATUSES, extensible=False)
+    return _compact(
+        [
+            ("type", ["Result"]),
+            ("resultDescription", _check_uri(f"{field}.resultDescription", result.result_description)),
+            ("achievedLevel", _check_uri(f"{field}.achievedLevel", result.achieved_level)),
+            ("status", result.status),
+            ("value", result.value),
+            ("alignment", _alignments(f"{field}.alignment", result.alignments)),
+        ]
+    )
+
+
+def _status_object(field: str, status: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if status is None:
+        return None
+    _check_uri(f"{field}.id", _check_required(f"{field}.id", status.get("id")))
+    _check_required(f"{field}.type", status.get("type"))
+    return dict(status)
+
+
+def _strings(value: object) -> list[str]:
+    """A string or the strings of a list, as a list (``type`` may be either)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _uses_extensions(node: object) -> bool:
+    """True if a 1EdTech extension type is used outside embedded endorsements (which carry their own
+    ``@context``)."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "endorsement":
+                continue
+            if key == "type" and not EXTENSION_TYPES.isdisjoint(_strings(value)):
+                return True
+            if _uses_extensions(value):
+                return True
+    elif isinstance(node, list):
+        return any(_uses_extensions(item) for item in node)
+    return False
+
+
+def _check_text(node: object, path: str = "$") -> None:
+    if isinstance(node, str):
+        bad = forbidden_characters(node)
+        if bad:
+            shown = ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(bad))
+            raise DocumentError("control_character", f"{path} contains a refused control character ({shown}).")
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            _check_text(key, path)
+            _check_text(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            _check_text(item, f"{path}[{i}]")
+
+
+def _with_context(document: dict[str, Any]) -> dict[str, Any]:
+    contexts: list[str] = [VC_V2_CONTEXT, OB_CONTEXT]
+    if _uses_extensions(document):
+        contexts.append(OB_EXTENSIONS_CONTEXT)
+    _check_text(document)
+    return {"@context": contexts, **document}
+
+
+def _check_validity(valid_from: str, valid_until: str | None) -> None:
+    if valid_until is None:
+        return
+    start, end = parse_timestamp(valid_from), parse_timestamp(valid_until)
+    if start is not None and end is not None and end <= start:
+        raise DocumentError("validity_order", "validUntil must be later than validFrom.")
+
+
+def build_credential(
+    *,
+    credential_id: str,
+    issuer: IssuerProfile,
+    achievement: AchievementDefinition,
+    recipient: Recipient,
+    valid_from: datetime | str,
+    valid_until: datetime | str | None = None,
+    awarded_date: datetime | str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    image: Image | None = None,
+    subject_image: Image | None = None,
+    evidence: Sequence[Evidence] = (),
+    results: Sequence[Result] = (),
+    narrative: str | None = None,
+    activity_start_date: datetime | str | None = None,
+    activity_end_date: datetime | str | None = None,
+    credits_earned: float | None = None,
+    license_number: str | None = None,
+    role: str | None = None,
+    term: str | None = None,
+    source: IssuerProfile | None = None,
+    credential_status: Mapping[str, Any] | None = None,
+    refresh_service: Mapping[str, Any] | None = None,
+    endorsements: Sequence[Mapping[str, Any]] = (),
+    include_credential_schema: bool = False,
+) -> dict[str, Any]:
+    """Build an unsigned OB 3.0 ``OpenBadgeCredential`` (VC DM 2.0).
+
+    ``name`` defaults to the achievement name (wallets list credentials by name). The subject gets
+    ``id`` = ``recipient.did`` and/or an ``identifier`` with the hashed, salted e-mail.
+    ``credential_status`` is a ready entry (see :func:`badgehub.credentials.status_list.status_list_entry`
+    or a ``1EdTechRevocationList`` object); ``include_credential_schema`` adds the
+    ``1EdTechJsonSchemaValidator2019`` reference (and so the ``extensions.json`` context).
+    Raises :class:`DocumentError` for a missing recipient, missing or malformed fields, values outside
+    the OB enumerations, ``validUntil`` not after ``validFrom``, or refused control characters.
+    """
+    _check_uri("id", _check_required("id", credential_id))
+    if not recipient.email and not recipient.did:
+        raise DocumentError("missing_recipient", "credentialSubject needs an e-mail identifier or a DID.")
+    identifiers = [email_identity_object(recipient.email, recipient.salt or "")] if recipient.email else []
+    _check_uri("credentialSubject.id", recipient.did)
+    start = format_timestamp(valid_from, "validFrom")
+    end = format_timestamp(valid_until, "validUntil") if valid_until is not None else None
+    _check_validity(start, end)
+    subject = _compact(
+        [
+            ("id", recipient.did),
+            ("type", ["AchievementSubject"]),
+            ("identifier", identifiers),
+            ("achievement", achievement_object(achievement, "credentialSubject.achievement")),
+            (
+                "activityStartDate",
+                format_timestamp(activity_start_date, "activityStartDate") if activity_start_date else None,
+            ),
+            ("activityEndDate", format_timestamp(activity_end_date, "activityEndDate") if activity_end_date else None),
+            ("creditsEarned", credits_earned),
+            ("image", _image("credentialSubject.image", subject_image)),
+            ("licenseNumber", license_number),
+            ("narrative", narrative),
+            ("result", [_result(f"credentialSubject.result[{i}]", r) for i, r in enumerate(results)]),
+            ("role", role),
+            ("source", profile_object(source, "credentialSubject.source") if source else None),
+            ("term", term),
+        ]
+    )
+    schema = [{"id": OB_CREDENTIAL_SCHEMA_URL, "type": SCHEMA_VALIDATOR_TYPE}] if include_credential_schema else []
+    document = _compact(
+        [
+            ("id", credential_id),
+            ("type", ["VerifiableCredential", "OpenBadgeCredential"]),
+            ("name", name if name is not None else achievement.name),
+            ("description", description),
+            ("image", _image("image", image)),
+            ("issuer", profile_object(issuer)),
+            ("validFrom", start),
+            ("validUntil", end),
+            ("awardedDate", format_timestamp(awarded_date, "awardedDate") if awarded_date else None),
+            ("credentialSubject", subject),
+            ("evidence", [_evidence(f"evidence[{i}]", e) for i, e in enumerate(evidence)]),
+            ("endorsement", _endorsements("endorsement", endorsements)),
+            ("credentialSchema", schema),
+            ("credentialStatus", _status_object("credentialStatus", credential_status)),
+            ("refreshService", _status_object("refreshService", refresh_service)),
+        ]
+    )
+    return _with_context(document)
+
+
+def build_endorsement_credential(
+    *,
+    credential_id: str,
+    issuer: IssuerProfile,
+    subject_id: str,
+    name: str,
+    valid_from: datetime | str,
+    endorsement_comment: str | None = None,
+    description: str | None = None,
+    valid_until: datetime | str | None = None,
+    awarded_date: datetime | str | None = None,
+    credential_status: Mapping[str, Any] | None = None,
+    include_credential_schema: bool = False,
+) -> dict[str, Any]:
+    """Build an unsigned ``EndorsementCredential`` about ``subject_id`` (a profile, achievement or
+    credential id), with an optional Markdown ``endorsement_comment``.
+
+    Raises :class:`DocumentError` as :func:`build_credential` does.
+    """
+    _check_uri("id", _check_required("id", credential_id))
+    _check_uri("credentialSubject.id", _check_required("credentialSubject.id", subject_id))
+    _check_required("name", name)
+    start = format_timestamp(valid_from, "validFrom")
+    end = format_timestamp(valid_until, "validUntil") if valid_until is not None else None
+    _check_validity(start, end)
+    schema = [{"id": OB_ENDORSEMENT_SCHEMA_URL, "type": SCHEMA_VALIDATOR_TYPE}] if include_credential_schema else []
+    document = _compact(
+        [
+            ("id", credential_id),
+            ("type", ["VerifiableCredential", "EndorsementCredential"]),
+            ("name", name),
+            ("description", description),
+            ("issuer", profile_object(issuer)),
+            ("validFrom", start),
+            ("validUntil", end),
+            ("awardedDate", format_timestamp(awarded_date, "awardedDate") if awarded_date else None),
+            (
+                "credentialSubject",
+                _compact(
+                    [
+                        ("id", subject_id),
+                        ("type", ["EndorsementSubject"]),
+                        ("endorsementComment", endorsement_comment),
+                    ]
+                ),
+            ),
+            ("credentialSchema", schema),
+            ("credentialStatus", _status_object("credentialStatus", credential_status)),
+        ]
+    )
+    return _with_context(document)
+
+
+def issuer_profile_document(profile: IssuerProfile) -> dict[str, Any]:
+    """The JSON-LD issuer ``Profile`` published at ``/issuers/<slug>`` (with ``@context``).
+
+    Raises :class:`DocumentError` as :func:`profile_object` does, or for refused control characters.
+    """
+    return _with_context(profile_object(profile))
+
+
+def achievement_document(definition: AchievementDefinition) -> dict[str, Any]:
+    """The JSON-LD ``Achievement`` published at ``/achievements/<id>`` (with ``@context``).
+
+    Raises :class:`DocumentError` as :func:`achievement_object` does, or for refused control characters.
+    """
+    return _with_context(achievement_object(definition))
+
+
+def to_json(document: Mapping[str, Any], *, indent: int | None = None) -> str:
+    """Serialise a document as UTF-8-ready JSON text (non-ASCII kept, key order kept).
+
+    Compact by default (what is stored and served); ``indent`` for files meant to be read.
+    """
+    if indent is None:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(document, ensure_ascii=False, indent=indent)
