@@ -97,6 +97,12 @@ def database_url(fresh_database: Any) -> str:
     return str(fresh_database())
 
 
+@pytest.fixture(scope="session")
+def make_app() -> Any:
+    """Build a test app on a given database URL with its instance folder at ``path`` (no rollback)."""
+    return lambda url, path, **overrides: create_app({**base_test_config(url, path), **overrides})
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """An app whose every session joins one outer transaction, rolled back after the test."""

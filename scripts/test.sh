@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Quickstart, second command: install everything the tests need on a fresh machine, then run them.
+#   - the package with its test extras in .venv
+#   - the independent JavaScript Open Badges implementation (npm registry) for the interop tests
+#   - Debian's Chromium for the browser tests (never a downloaded browser)
+# Extra arguments go to pytest. BADGEHUB_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# runs the same suite on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/_venv.sh
+ensure_venv "[test]"
+if [ -f tests/interop/package-lock.json ]; then
+  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
+.venv/bin/pybabel compile -q -d badgehub/translations
+exec .venv/bin/pytest "$@"
