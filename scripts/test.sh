@@ -15,5 +15,4 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 fi
-.venv/bin/pybabel compile -q -d badgehub/translations
 exec .venv/bin/pytest "$@"
