@@ -41,9 +41,7 @@ MAX_PAYLOAD_BYTES: Final = 4 * 1024 * 1024
 
 _JWS_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
 _CHUNK_TYPE_RE = re.compile(rb"[A-Za-z]{4}")
-_XML_DECL_ENCODING_RE = re.compile(
-    rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']"""
-)
+_XML_DECL_ENCODING_RE = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 PayloadKind = Literal["json", "jwt", "url", "unknown"]
 
@@ -68,9 +66,7 @@ _MESSAGES: Final = {
     "bad_compression": "The compressed badge data inside the image is damaged.",
     "not_svg": "The data is not an SVG image.",
     "malformed_svg": "The SVG image is not well-formed XML.",
-    "forbidden_xml": (
-        "The SVG image uses XML features that are refused for safety (entities or external references)."
-    ),
+    "forbidden_xml": "The SVG image uses XML features that are refused for safety (entities or external references).",
     "unsupported_encoding": "The SVG image is not encoded in UTF-8.",
     "empty_payload": "There is nothing to bake.",
 }

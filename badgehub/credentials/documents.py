@@ -37,12 +37,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from badgehub.credentials.contexts import OB_V3_CONTEXT, OB_V3_EXTENSIONS_CONTEXT, VC_V2_CONTEXT
 from badgehub.credentials.errors import CredentialError
 
-VC_V2_CONTEXT: Final = "https://www.w3.org/ns/credentials/v2"
-VC_V1_CONTEXT: Final = "https://www.w3.org/2018/credentials/v1"
-OB_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-OB_EXTENSIONS_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 OB_CREDENTIAL_SCHEMA_URL: Final = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
@@ -659,9 +656,9 @@ def _check_text(node: object, path: str = "$") -> None:
 
 
 def _with_context(document: dict[str, Any]) -> dict[str, Any]:
-    contexts: list[str] = [VC_V2_CONTEXT, OB_CONTEXT]
+    contexts: list[str] = [VC_V2_CONTEXT, OB_V3_CONTEXT]
     if _uses_extensions(document):
-        contexts.append(OB_EXTENSIONS_CONTEXT)
+        contexts.append(OB_V3_EXTENSIONS_CONTEXT)
     _check_text(document)
     return {"@context": contexts, **document}
 

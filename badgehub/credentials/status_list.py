@@ -19,7 +19,8 @@ from collections.abc import Container
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from badgehub.credentials.documents import VC_V2_CONTEXT, format_timestamp
+from badgehub.credentials.contexts import VC_V2_CONTEXT
+from badgehub.credentials.documents import format_timestamp
 from badgehub.credentials.errors import CredentialError
 
 MIN_ENTRIES: Final = 131_072
