@@ -1,0 +1,512 @@
+"""RDF Dataset Canonicalization (RDFC-1.0, the algorithm pyld calls ``URDNA2015``) with JSON-LD safe mode.
+
+Pipeline: ``document`` → safe-mode expansion (pyld, bundled contexts only) → RDF dataset (pyld) →
+canonical N-Quads (this module's own RDFC-1.0 implementation).
+
+Why not ``pyld.jsonld.normalize`` alone:
+
+* pyld has no JSON-LD *safe mode*: a term or type that no context defines is silently dropped, so it
+  is neither signed nor noticed.  :func:`check_safe_mode` expands the document with an extra
+  sentinel ``@vocab`` placed *before* the document's own contexts: a defined term never uses
+  ``@vocab``, an undefined one lands on the sentinel namespace, where we find it.  When nothing
+  lands there the sentinel expansion is exactly the ordinary one, so it is reused for the
+  canonical form (one expansion per document, not two).
+* pyld's N-Quads serialiser writes control characters U+0000–U+001F (except tab, LF, CR) and
+  U+007F raw, where RDFC-1.0 and the JavaScript ``rdf-canonize`` escape them (``\\b``, ``\\f``,
+  ``\\u0001`` …); blank-node hashes depend on that serialisation too.  Our serialiser follows
+  ``rdf-canonize`` 5 byte for byte: ``\\b \\t \\n \\f \\r \\" \\\\`` as ECHAR, every other
+  U+0000–U+001F and U+007F as ``\\uXXXX``; in IRIs U+0000–U+0020 and ``<>"{}|^`\\`` as ``\\uXXXX``.
+* Sorting: RDFC-1.0 sorts N-Quads in code point order, while the JavaScript implementations (the
+  ones every OB 3.0 wallet and verifier runs) sort UTF-16 code units.  The two orders differ only
+  when a supplementary-plane character (e.g. an emoji) is compared with one in U+E000–U+FFFF.
+  We sign with the JavaScript order (``code_point_order=False``, the default) so JavaScript
+  verifiers accept our credentials; the verifier tries the other order when it would differ.
+* JSON numbers: JavaScript cannot tell ``42.0`` from ``42`` and loses integers beyond 2**53, so
+  integral floats are turned into integers before expansion, and numbers the two languages would
+  canonicalise differently (|n| > 2**53 integers, |x| ≥ 1e21, non-zero |x| < 1e-6) are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cachetools import LRUCache
+from pyld import jsonld
+from pyld.context_resolver import ContextResolver
+
+from badgehub.credentials.contexts import document_loader
+from badgehub.credentials.errors import ContextNotAllowed, CredentialError, JsonLdError, UndefinedTermError
+
+#: Undefined terms expand against this vocabulary during the safe-mode check (never emitted).
+SAFE_MODE_VOCAB = "urn:x-badgehub-undefined-term:"
+
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_JS_SAFE_INTEGER = 2**53
+
+# pyld keeps a module-wide resolved-context cache keyed by URL; ours is private, so a different
+# loader elsewhere in the process can never hand us its version of a context (or vice versa).
+_CONTEXT_CACHE: LRUCache[str, Any] = LRUCache(maxsize=256)
+
+_JSONLD_KEYWORDS = frozenset(
+    {
+        "@base", "@container", "@context", "@direction", "@graph", "@id", "@import", "@included",
+        "@index", "@json", "@language", "@list", "@nest", "@none", "@prefix", "@propagate",
+        "@protected", "@reverse", "@set", "@type", "@value", "@version", "@vocab",
+    }
+)  # fmt: skip
+
+
+def _processor_options() -> dict[str, Any]:
+    return {
+        "documentLoader": document_loader,
+        "contextResolver": ContextResolver(_CONTEXT_CACHE, document_loader),
+        "base": None,
+        "processingMode": "json-ld-1.1",
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# input preparation: JavaScript number semantics and the checks expansion cannot see
+# --------------------------------------------------------------------------------------------
+
+
+def _js_number(value: int | float, path: str) -> int | float:
+    if isinstance(value, int):
+        if abs(value) > _JS_SAFE_INTEGER:
+            raise JsonLdError(
+                f"integer at {path} exceeds 2**53 (JavaScript would alter it)", code="number_not_portable"
+            )
+        return value
+    if not math.isfinite(value):
+        raise JsonLdError(f"non-finite number at {path}", code="number_not_portable")
+    if value.is_integer() and abs(value) < 1e21:
+        # JavaScript prints 42.0 as "42" and canonicalises it as an integer; so must we.
+        integral = int(value)
+        if abs(integral) > _JS_SAFE_INTEGER:
+            raise JsonLdError(f"integer at {path} exceeds 2**53", code="number_not_portable")
+        return integral
+    if abs(value) >= 1e21 or abs(value) < 1e-6:
+        raise JsonLdError(f"number at {path} is written in exponent form by JavaScript", code="number_not_portable")
+    return value
+
+
+def _check_inline_context(ctx: Any, path: str, problems: list[str]) -> None:
+    items = ctx if isinstance(ctx, list) else [ctx]
+    for item in items:
+        if item is None:
+            # A context reset drops every term defined so far: what follows would be unsigned.
+            problems.append(f"@context null at {path}")
+        elif isinstance(item, Mapping):
+            for term, definition in item.items():
+                if term == "@vocab" and not definition:
+                    problems.append(f"@vocab reset at {path}")
+                elif not term.startswith("@") and (
+                    definition is None or (isinstance(definition, Mapping) and definition.get("@id", "") is None)
+                ):
+                    problems.append(f"term {term!r} mapped to null at {path}")
+
+
+def _prepare(value: Any, path: str, problems: list[str]) -> Any:
+    """Copy the JSON value with JavaScript number semantics, collecting safe-mode problems."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise JsonLdError(f"non-string key at {path}")
+            if key.startswith("@") and key not in _JSONLD_KEYWORDS and key[1:].isalpha():
+                problems.append(f"reserved term {key!r}")
+            if key == "@context" and path != "$":
+                _check_inline_context(item, path, problems)
+            elif key == "@context":
+                for ctx in item if isinstance(item, list) else [item]:
+                    if not isinstance(ctx, str):
+                        _check_inline_context(ctx, path, problems)
+            out[key] = _prepare(item, f"{path}.{key}", problems)
+        return out
+    if isinstance(value, list | tuple):
+        return [_prepare(item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return _js_number(value, path)
+    raise JsonLdError(f"value at {path} is not JSON ({type(value).__name__})")
+
+
+def _unwrap_pyld_error(exc: BaseException) -> CredentialError:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, CredentialError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    code = getattr(exc, "code", None)
+    detail = f" ({code})" if isinstance(code, str) and code else ""
+    message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else type(exc).__name__
+    return JsonLdError(f"JSON-LD processing failed{detail}: {message}")
+
+
+_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+\-.]*|_):\S*$")
+
+
+def _is_absolute_iri(value: str) -> bool:
+    # The test jsonld.js and pyld both apply: a scheme (or "_" for blank nodes) and no whitespace.
+    return bool(_ABSOLUTE_IRI.match(value))
+
+
+def _scan_expanded(node: Any, problems: list[str]) -> None:
+    """Find what safe mode forbids in an expanded document: sentinel (undefined) terms, types and
+    vocabulary values, relative IRIs, and literals with a base direction."""
+    if isinstance(node, list):
+        for item in node:
+            _scan_expanded(item, problems)
+        return
+    if not isinstance(node, dict):
+        return
+    if "@value" in node:
+        if "@direction" in node:
+            problems.append("literal with @direction (rdfDirection is not set)")
+        return
+    for key, value in node.items():
+        if key.startswith(SAFE_MODE_VOCAB):
+            problems.append(f"term {key[len(SAFE_MODE_VOCAB) :]!r}")
+        elif not key.startswith("@") and not _is_absolute_iri(key):
+            problems.append(f"relative property {key!r}")
+        if key == "@type":
+            for type_ in value if isinstance(value, list) else [value]:
+                if isinstance(type_, str) and type_.startswith(SAFE_MODE_VOCAB):
+                    problems.append(f"type {type_[len(SAFE_MODE_VOCAB) :]!r}")
+                elif isinstance(type_, str) and not _is_absolute_iri(type_):
+                    problems.append(f"relative type {type_!r}")
+        elif key == "@id" and isinstance(value, str):
+            if value.startswith(SAFE_MODE_VOCAB):
+                problems.append(f"value {value[len(SAFE_MODE_VOCAB) :]!r}")
+            elif not _is_absolute_iri(value):
+                problems.append(f"relative @id {value!r}")
+        elif not key.startswith("@") or key in ("@graph", "@list", "@set", "@included", "@reverse"):
+            if key == "@reverse" and isinstance(value, dict):
+                for rkey, rvalue in value.items():
+                    _scan_expanded({rkey: rvalue}, problems)
+            else:
+                _scan_expanded(value, problems)
+
+
+def _expand_safe(document: Mapping[str, Any]) -> list[Any]:
+    """Expand ``document`` in safe mode; return the expanded form or raise UndefinedTermError."""
+    if not isinstance(document, Mapping):
+        raise JsonLdError("a JSON-LD document must be a JSON object")
+    problems: list[str] = []
+    prepared = _prepare(document, "$", problems)
+    contexts = prepared.get("@context")
+    if contexts is None:
+        raise UndefinedTermError(["@context missing"])
+    prepared["@context"] = [{"@vocab": SAFE_MODE_VOCAB}, *(contexts if isinstance(contexts, list) else [contexts])]
+    try:
+        expanded: list[Any] = jsonld.expand(prepared, _processor_options())
+    except ContextNotAllowed:
+        raise
+    except Exception as exc:  # pyld raises bare exceptions of many kinds for hostile input
+        raise _unwrap_pyld_error(exc) from None
+    _scan_expanded(expanded, problems)
+    if problems:
+        raise UndefinedTermError(problems)
+    return expanded
+
+
+def check_safe_mode(document: Mapping[str, Any]) -> None:
+    """Refuse a document that uses anything its contexts do not define (JSON-LD safe mode).
+
+    Raises :class:`UndefinedTermError` listing every undefined term, undefined or relative
+    ``type``, relative ``id``, context reset and reserved ``@``-term; :class:`ContextNotAllowed`
+    when a context is not bundled; :class:`JsonLdError` when the document cannot be expanded.
+    """
+    _expand_safe(document)
+
+
+# --------------------------------------------------------------------------------------------
+# RDF dataset → canonical N-Quads (RDFC-1.0)
+# --------------------------------------------------------------------------------------------
+
+_ECHAR = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"', 0x5C: "\\\\"}
+_LITERAL_ESCAPES = {n: _ECHAR.get(n, f"\\u{n:04X}") for n in [*range(0x20), 0x22, 0x5C, 0x7F]}
+_IRI_ESCAPES = {n: f"\\u{n:04X}" for n in [*range(0x21), *b'<>"{}|^`\\']}
+
+
+def _escape_literal(text: str) -> str:
+    return text.translate(_LITERAL_ESCAPES)
+
+
+def _escape_iri(text: str) -> str:
+    return text.translate(_IRI_ESCAPES)
+
+
+# A quad is (subject, predicate, object, graph); each term already serialised, blank nodes as
+# "_:label" (so a term is a blank node exactly when it starts with "_:"), the default graph as "".
+Quad = tuple[str, str, str, str]
+
+
+def _term(component: Mapping[str, Any]) -> str:
+    kind = component["type"]
+    if kind == "IRI":
+        return "<" + _escape_iri(component["value"]) + ">"
+    if kind == "blank node":
+        label: str = component["value"]
+        return label if label.startswith("_:") else "_:" + label
+    literal = '"' + _escape_literal(component["value"]) + '"'
+    datatype = component.get("datatype") or _XSD_STRING
+    if datatype == _RDF_LANGSTRING:
+        language = component.get("language")
+        return literal + ("@" + language if language else "")
+    if datatype != _XSD_STRING:
+        return literal + "^^<" + _escape_iri(datatype) + ">"
+    return literal
+
+
+def dataset_to_quads(dataset: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[Quad]:
+    """Turn a pyld RDF dataset (graph name → triples) into serialised-term quads."""
+    quads: list[Quad] = []
+    for graph_name, triples in dataset.items():
+        if graph_name == "@default":
+            graph = ""
+        elif graph_name.startswith("_:"):
+            graph = graph_name
+        else:
+            graph = "<" + _escape_iri(graph_name) + ">"
+        for triple in triples:
+            quads.append((_term(triple["subject"]), _term(triple["predicate"]), _term(triple["object"]), graph))
+    return quads
+
+
+def _line(s: str, p: str, o: str, g: str) -> str:
+    return f"{s} {p} {o} {g} .\n" if g else f"{s} {p} {o} .\n"
+
+
+def _sort_key_utf16(text: str) -> bytes:
+    return text.encode("utf-16-be", "surrogatepass")
+
+
+def _sorted(lines: list[str], code_point_order: bool) -> list[str]:
+    # Code point and UTF-16 orders agree unless a supplementary-plane character is present.
+    if code_point_order or all(max(line, default="\0") < "\U00010000" for line in lines):
+        return sorted(lines)
+    return sorted(lines, key=_sort_key_utf16)
+
+
+def _sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class _Issuer:
+    """RDFC-1.0 identifier issuer (insertion-ordered)."""
+
+    __slots__ = ("counter", "issued", "prefix")
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.counter = 0
+        self.issued: dict[str, str] = {}
+
+    def issue(self, existing: str) -> str:
+        issued = self.issued.get(existing)
+        if issued is None:
+            issued = f"{self.prefix}{self.counter}"
+            self.counter += 1
+            self.issued[existing] = issued
+        return issued
+
+    def copy(self) -> _Issuer:
+        twin = _Issuer(self.prefix)
+        twin.counter = self.counter
+        twin.issued = dict(self.issued)
+        return twin
+
+
+def _permutations(items: list[str]) -> Iterable[list[str]]:
+    # Order does not matter for the result (the minimum path wins), only completeness.
+    if len(items) <= 1:
+        yield list(items)
+        return
+    for i, head in enumerate(items):
+        for rest in _permutations(items[:i] + items[i + 1 :]):
+            yield [head, *rest]
+
+
+class _Canonicalizer:
+    def __init__(self, quads: list[Quad], code_point_order: bool, max_work_factor: int) -> None:
+        self.quads = quads
+        self.code_point_order = code_point_order
+        self.max_work_factor = max_work_factor
+        self.remaining_deep_iterations = 0
+        self.canonical = _Issuer("_:c14n")
+        self.bnode_quads: dict[str, list[Quad]] = {}
+        self.first_degree: dict[str, str] = {}
+        for quad in quads:
+            s, _, o, g = quad
+            for term in (s, o, g):
+                if term.startswith("_:"):
+                    bucket = self.bnode_quads.setdefault(term, [])
+                    if not bucket or bucket[-1] is not quad:
+                        bucket.append(quad)
+
+    def hash_first_degree(self, node: str) -> str:
+        cached = self.first_degree.get(node)
+        if cached is not None:
+            return cached
+        lines = []
+        for s, p, o, g in self.bnode_quads[node]:
+            lines.append(
+                _line(
+                    ("_:a" if s == node else "_:z") if s.startswith("_:") else s,
+                    p,
+                    ("_:a" if o == node else "_:z") if o.startswith("_:") else o,
+                    ("_:a" if g == node else "_:z") if g.startswith("_:") else g,
+                )
+            )
+        digest = _sha256_hex("".join(_sorted(lines, self.code_point_order)))
+        self.first_degree[node] = digest
+        return digest
+
+    def hash_related(self, related: str, predicate: str, issuer: _Issuer, position: str) -> str:
+        if related in self.canonical.issued:
+            ident = self.canonical.issued[related]
+        elif related in issuer.issued:
+            ident = issuer.issued[related]
+        else:
+            ident = self.hash_first_degree(related)
+        data = position + (predicate if position != "g" else "") + ident
+        return _sha256_hex(data)
+
+    def hash_n_degree(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
+        if self.remaining_deep_iterations <= 0:
+            # Same guard (and default budget) as rdf-canonize: "poison" graphs cost exponential time.
+            raise JsonLdError(
+                "the document's blank nodes are too ambiguous to canonicalise", code="canonicalization_too_complex"
+            )
+        self.remaining_deep_iterations -= 1
+        related_by_hash: dict[str, list[str]] = {}
+        for s, p, o, g in self.bnode_quads[node]:
+            for term, position in ((s, "s"), (o, "o"), (g, "g")):
+                if term.startswith("_:") and term != node:
+                    digest = self.hash_related(term, p, issuer, position)
+                    related_by_hash.setdefault(digest, []).append(term)
+        data = []
+        for digest in sorted(related_by_hash):
+            data.append(digest)
+            chosen_path = ""
+            chosen_issuer: _Issuer | None = None
+            for permutation in _permutations(related_by_hash[digest]):
+                issuer_copy = issuer.copy()
+                path = ""
+                recursion: list[str] = []
+                skip = False
+                for related in permutation:
+                    if related in self.canonical.issued:
+                        path += self.canonical.issued[related]
+                    else:
+                        if related not in issuer_copy.issued:
+                            recursion.append(related)
+                        path += issuer_copy.issue(related)
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                for related in recursion:
+                    result_hash, result_issuer = self.hash_n_degree(related, issuer_copy)
+                    path += issuer_copy.issue(related) + "<" + result_hash + ">"
+                    issuer_copy = result_issuer
+                    if chosen_path and len(path) >= len(chosen_path) and path > chosen_path:
+                        skip = True
+                        break
+                if skip:
+                    continue
+                if not chosen_path or path < chosen_path:
+                    chosen_path, chosen_issuer = path, issuer_copy
+            data.append(chosen_path)
+            assert chosen_issuer is not None
+            issuer = chosen_issuer
+        return _sha256_hex("".join(data)), issuer
+
+    def run(self) -> str:
+        by_hash: dict[str, list[str]] = {}
+        for node in self.bnode_quads:
+            by_hash.setdefault(self.hash_first_degree(node), []).append(node)
+        non_unique: list[list[str]] = []
+        for digest in sorted(by_hash):
+            nodes = by_hash[digest]
+            if len(nodes) == 1:
+                self.canonical.issue(nodes[0])
+            else:
+                non_unique.append(nodes)
+        self.remaining_deep_iterations = sum(len(nodes) for nodes in non_unique) ** self.max_work_factor
+        for nodes in non_unique:
+            results: list[tuple[str, _Issuer]] = []
+            for node in nodes:
+                if node in self.canonical.issued:
+                    continue
+                temporary = _Issuer("_:b")
+                temporary.issue(node)
+                results.append(self.hash_n_degree(node, temporary))
+            results.sort(key=lambda item: item[0])
+            for _, issuer in results:
+                for existing in issuer.issued:
+                    self.canonical.issue(existing)
+        issued = self.canonical.issued
+        lines = [
+            _line(
+                issued[s] if s.startswith("_:") else s,
+                p,
+                issued[o] if o.startswith("_:") else o,
+                issued[g] if g.startswith("_:") else g,
+            )
+            for s, p, o, g in self.quads
+        ]
+        return "".join(_sorted(lines, self.code_point_order))
+
+
+def canonicalize_quads(quads: list[Quad], *, code_point_order: bool = False, max_work_factor: int = 1) -> str:
+    """Return the canonical N-Quads (RDFC-1.0, SHA-256) of serialised-term quads.
+
+    ``max_work_factor`` bounds the N-Degree hashing work like ``rdf-canonize`` does (at most
+    ``n ** max_work_factor`` runs for ``n`` blank nodes with colliding first-degree hashes; the
+    default 1 is rdf-canonize's default); beyond it :class:`JsonLdError`
+    (``canonicalization_too_complex``) is raised.
+
+    ``code_point_order=False`` sorts like the JavaScript ``rdf-canonize`` (UTF-16 code units);
+    ``True`` sorts in Unicode code point order as RDFC-1.0 words it.  They differ only for
+    supplementary-plane characters compared with U+E000–U+FFFF.
+    """
+    return _Canonicalizer(quads, code_point_order, max_work_factor).run()
+
+
+def _to_quads(expanded: list[Any]) -> list[Quad]:
+    options = _processor_options()
+    options["produceGeneralizedRdf"] = False
+    try:
+        dataset = jsonld.to_rdf(expanded, options)
+    except Exception as exc:  # see _expand_safe
+        raise _unwrap_pyld_error(exc) from None
+    return dataset_to_quads(dataset)
+
+
+def canonicalize(document: Mapping[str, Any], *, code_point_order: bool = False) -> str:
+    """Return the RDFC-1.0 canonical N-Quads of a JSON-LD document, after the safe-mode check.
+
+    Raises :class:`UndefinedTermError` (safe mode), :class:`ContextNotAllowed` (a context outside
+    the bundled allow-list) or :class:`JsonLdError` (not expandable, non-portable numbers).
+    """
+    quads = _to_quads(_expand_safe(document))
+    return canonicalize_quads(quads, code_point_order=code_point_order)
+
+
+def canonical_forms(document: Mapping[str, Any]) -> list[str]:
+    """Return the distinct canonical forms of ``document``: the JavaScript (UTF-16) order first,
+    then the code point order when it differs (verifiers try each).  Raises like
+    :func:`canonicalize`."""
+    quads = _to_quads(_expand_safe(document))
+    first = canonicalize_quads(quads)
+    second = canonicalize_quads(quads, code_point_order=True)
+    return [first] if first == second else [first, second]
