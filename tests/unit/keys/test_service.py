@@ -121,8 +121,8 @@ def test_loaded_rsa_key_signs_an_rs256_jwt_that_verifies_with_the_published_jwk(
     key = active_key(org, KeyAlgorithm.RSA_2048)
     private = load_private_key(key, kek)
     assert isinstance(private, rsa.RSAPrivateKey) and private.key_size == 2048
-    token = jwt.encode({"iss": "did:web:localhost:issuers:jwt-signer"}, private, algorithm=KeyAlgorithm.RSA_2048.jws_alg,
-                       headers={"kid": key.key_id})
+    token = jwt.encode({"iss": "did:web:localhost:issuers:jwt-signer"}, private,
+                       algorithm=KeyAlgorithm.RSA_2048.jws_alg, headers={"kid": key.key_id})
     published = public_key_from_jwk(public_jwk_of(key))
     assert jwt.decode(token, published, algorithms=["RS256"])["iss"] == "did:web:localhost:issuers:jwt-signer"
     assert jwt.get_unverified_header(token)["kid"] == key.key_id
@@ -220,7 +220,7 @@ def test_compromise_date_may_only_move_earlier(make_organisation, kek):
     assert key.compromised_since == first - dt.timedelta(days=30)
 
 
-@pytest.mark.parametrize("since", [dt.datetime(2025, 1, 1), utcnow() + dt.timedelta(hours=1)])  # noqa: DTZ001
+@pytest.mark.parametrize("since", [dt.datetime(2025, 1, 1), utcnow() + dt.timedelta(hours=1)])
 def test_naive_or_future_compromise_dates_are_refused(make_organisation, kek, since):
     key = create_organisation_keys(make_organisation("when"), kek)[0]
     with pytest.raises(InvalidCompromiseDate):
