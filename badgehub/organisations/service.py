@@ -1,0 +1,661 @@
+"""Organisations: profiles, staff, invitations — and the one place where an organisation's rights are decided.
+
+Authorisation rules (written here and nowhere else; views, API and CLI call these functions):
+
+* **Staff only.** An organisation's management pages exist only for its staff. To anyone else they are
+  :class:`~badgehub.errors.NotFound`, so the staff of one organisation learn nothing about another's.
+  (Its public profile, ``/issuers/<slug>``, is a different thing and is open to all.)
+* **Roles.** An *owner* edits the profile, manages staff and invitations and asks to join territories.
+  An *issuer* reads, and will issue badges. A *viewer* reads. A role that is too low gets
+  :class:`~badgehub.errors.Forbidden`. See :func:`require_member`.
+* **At least one owner.** The last owner can be neither removed nor demoted (:class:`LastOwner`).
+* **Standing.** While any of the organisation's territory memberships is *suspended*, it loses its rights
+  to publish or grant — see :func:`organisation_standing` and :func:`require_good_standing`.
+
+Services take the session, flush, and never commit: the caller commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel import Locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from badgehub.accounts.errors import InvalidEmail
+from badgehub.accounts.models import User
+from badgehub.accounts.service import email_key, normalise_email
+from badgehub.audit.service import record
+from badgehub.db import utcnow
+from badgehub.errors import Forbidden, NotFound, ValidationError
+from badgehub.extensions import db
+from badgehub.organisations.errors import (
+    AlreadyMember,
+    EmailNotVerified,
+    InvalidInvitation,
+    InvitationForAnotherAddress,
+    LastOwner,
+    OrganisationSuspended,
+    SlugTaken,
+)
+from badgehub.organisations.models import Invitation, Organisation, OrganisationMember, OrganisationType, Role, Sector
+from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
+from badgehub.territory.slugs import slugify, validate_slug
+
+# What each action needs. An empty tuple means "any member".
+READERS: tuple[Role, ...] = ()
+PROFILE_EDITORS = (Role.OWNER,)
+STAFF_MANAGERS = (Role.OWNER,)
+TERRITORY_MANAGERS = (Role.OWNER,)
+BADGE_ISSUERS = (Role.OWNER, Role.ISSUER)
+
+# Higher ranks hold every right of lower ones; a change to a higher rank is a grant.
+ROLE_RANK = {Role.VIEWER: 0, Role.ISSUER: 1, Role.OWNER: 2}
+
+INVITATION_LIFETIME = dt.timedelta(days=7)
+
+# Paths under /organisations/ that are pages, not organisations.
+RESERVED_SLUGS = frozenset({"new", "edit", "admin", "api", "static"})
+
+MAX_DESCRIPTION = 5000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# CLDR's two-letter groupings and private-use codes, which are not places an organisation can be.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
+_PHONE = re.compile(r"^\+?[0-9 ().\-/]+$")
+
+
+def get_organisation_by_slug(slug: str) -> Organisation:
+    """Return the organisation with this slug; raises NotFound."""
+    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if organisation is None:
+        raise NotFound()
+    return organisation
+
+
+def _user_id(user: Any) -> int | None:
+    """The id of a signed-in user, or None for nobody / Flask-Login's anonymous user."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    user_id = getattr(user, "id", None)
+    return user_id if isinstance(user_id, int) else None
+
+
+def membership_of(organisation: Organisation, user: Any) -> OrganisationMember | None:
+    """The staff record of ``user`` in ``organisation``, or None."""
+    user_id = _user_id(user)
+    if user_id is None:
+        return None
+    return db.session.scalar(select(OrganisationMember).where(
+        OrganisationMember.organisation_id == organisation.id, OrganisationMember.user_id == user_id))
+
+
+def require_member(organisation: Organisation, user: Any, *roles: Role) -> OrganisationMember:
+    """Return ``user``'s staff record if they hold one of ``roles`` (any role when none is given).
+
+    Raises NotFound when ``user`` is not staff of ``organisation`` (or not signed in): the management side of
+    an organisation does not exist for outsiders. Raises Forbidden when they are staff with too low a role.
+    """
+    member = membership_of(organisation, user)
+    if member is None:
+        raise NotFound()
+    if roles and member.role not in roles:
+        raise Forbidden(_l("Your role in this organisation does not allow this. Ask one of its owners."))
+    return member
+
+
+def get_organisation_for(slug: str, user: Any, *roles: Role) -> tuple[Organisation, OrganisationMember]:
+    """Load an organisation by slug for its staff: ``(organisation, user's staff record)``.
+
+    Raises NotFound for an unknown slug or a user who is not its staff; Forbidden for too low a role.
+    """
+    organisation = get_organisation_by_slug(slug)
+    return organisation, require_member(organisation, user, *roles)
+
+
+def organisations_of(user: Any) -> list[OrganisationMember]:
+    """The staff records of ``user``, with their organisations, by organisation name."""
+    user_id = _user_id(user)
+    if user_id is None:
+        return []
+    return list(db.session.scalars(
+        select(OrganisationMember).join(OrganisationMember.organisation)
+        .where(OrganisationMember.user_id == user_id)
+        .options(selectinload(OrganisationMember.organisation).selectinload(Organisation.memberships)
+                 .selectinload(TerritoryMembership.territory))
+        .order_by(func.lower(Organisation.name))))
+
+
+def members_of(organisation: Organisation) -> list[OrganisationMember]:
+    """The organisation's staff: owners first, then issuers, then viewers; by name within a role."""
+    members = list(db.session.scalars(
+        select(OrganisationMember).where(OrganisationMember.organisation_id == organisation.id)
+        .options(selectinload(OrganisationMember.user))))
+    return sorted(members, key=lambda m: (-ROLE_RANK[m.role], (m.user.name or m.user.email).lower(), m.id))
+
+
+def pending_invitations(organisation: Organisation, *, now: dt.datetime | None = None) -> list[Invitation]:
+    """Invitations of the organisation that can still be accepted, newest first."""
+    moment = now or utcnow()
+    return list(db.session.scalars(
+        select(Invitation).where(Invitation.organisation_id == organisation.id, Invitation.accepted_at.is_(None),
+                                 Invitation.revoked_at.is_(None), Invitation.expires_at > moment)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())))
+
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an organisation stands in the territories it belongs to."""
+
+    approved: tuple[TerritoryMembership, ...]
+    suspended: tuple[TerritoryMembership, ...]
+    pending: tuple[TerritoryMembership, ...]
+
+    @property
+    def can_act(self) -> bool:
+        """True when the organisation may publish and grant (see :func:`organisation_standing`)."""
+        return not self.suspended
+
+    @property
+    def public(self) -> tuple[TerritoryMembership, ...]:
+        """The memberships shown to the public: approved and suspended ones, by territory name."""
+        return tuple(sorted(self.approved + self.suspended, key=lambda m: m.territory.name.lower()))
+
+
+def organisation_standing(organisation: Organisation) -> Standing:
+    """Return the organisation's standing: its approved, suspended and pending territory memberships.
+
+    **The rule of suspension.** While *any* of its territory memberships is suspended, an organisation
+    loses its rights to publish or grant: it may not edit its public profile, invite staff, raise a staff
+    member's role, accept new staff, ask to join a territory, and (once issuing exists) issue badges. Reading
+    stays allowed, and so do actions that only reduce what it can do (demoting or removing staff, withdrawing
+    an invitation). A suspension in one territory pauses it everywhere because its badges and its profile
+    are the same documents in every territory. The rights come back when a coordinator reinstates it (or
+    removes it from that territory: a removed organisation is no longer that territory's concern).
+    """
+    memberships = db.session.scalars(
+        select(TerritoryMembership).where(TerritoryMembership.organisation_id == organisation.id)
+        .options(selectinload(TerritoryMembership.territory))).all()
+
+    def having(status: MembershipStatus) -> tuple[TerritoryMembership, ...]:
+        return tuple(sorted((m for m in memberships if m.status == status), key=lambda m: m.territory.name.lower()))
+
+    return Standing(approved=having(MembershipStatus.APPROVED), suspended=having(MembershipStatus.SUSPENDED),
+                    pending=having(MembershipStatus.PENDING))
+
+
+def can_act(organisation: Organisation) -> bool:
+    """True when the organisation may publish and grant; the rule is :func:`organisation_standing`'s."""
+    return organisation_standing(organisation).can_act
+
+
+def require_good_standing(organisation: Organisation) -> None:
+    """Raise OrganisationSuspended (403) when the organisation is suspended in any territory.
+
+    Call it before any action that publishes or grants; the rule is written in :func:`organisation_standing`.
+    """
+    standing = organisation_standing(organisation)
+    if not standing.can_act:
+        names = ", ".join(m.territory.name for m in standing.suspended)
+        raise OrganisationSuspended(_l(
+            "%(organisation)s is suspended in %(territories)s: publishing, inviting staff and joining "
+            "territories are paused until a coordinator reinstates it. You can still read everything.",
+            organisation=organisation.name, territories=names))
+
+
+
+@dataclass(frozen=True)
+class ProfileFields:
+    """The public profile of an organisation (the OB 3.0 ``Profile``), as typed by a person or a script.
+
+    Empty strings mean "not given". ``type`` and ``sector`` take the enum values (``"association"``,
+    ``"community"``…) or the enum members.
+    """
+
+    name: str
+    type: str
+    sector: str
+    description: str = ""
+    url: str = ""
+    email: str = ""
+    phone: str = ""
+    image_url: str = ""
+    street_address: str = ""
+    postal_code: str = ""
+    locality: str = ""
+    region: str = ""
+    country_code: str = ""
+    area_id: int | None = None
+
+
+@functools.cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes known to CLDR (Babel's territories; three-digit keys are regions, not countries)."""
+    return frozenset(code for code in Locale("en").territories
+                     if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
+
+
+def _clean_line(value: str, field: str, limit: int, errors: dict[str, Any], *, required: bool = False) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            errors[field] = _l("This field is required.")
+        return None
+    if _CONTROL.search(text):
+        errors[field] = _l("Remove the invisible control characters from this field.")
+    elif len(text) > limit:
+        errors[field] = _l("Use at most %(limit)s characters.", limit=limit)
+    return text
+
+
+def _clean_url(value: str, field: str, errors: dict[str, Any]) -> str | None:
+    text = _clean_line(value, field, 500, errors)
+    if text is None or field in errors:
+        return text
+    parts = urlsplit(text)
+    try:
+        hostname = parts.hostname
+        parts.port  # noqa: B018 (parsing the port raises on a malformed one)
+    except ValueError:
+        hostname = None
+    if parts.scheme not in ("http", "https") or not hostname or " " in text or "." not in hostname.strip("."):
+        errors[field] = _l("Give a full web address starting with https:// (or http://).")
+    return text
+
+
+def _enum_value(enum_cls: Any, value: Any, field: str, errors: dict[str, Any]) -> Any:
+    try:
+        return enum_cls(value)
+    except ValueError:
+        errors[field] = _l("Choose one of the values offered.")
+        return None
+
+
+def clean_profile(fields: ProfileFields) -> dict[str, Any]:
+    """Validate a profile and return the column values to store.
+
+    Raises ValidationError whose ``details["fields"]`` maps each wrong field to a message (every problem at
+    once, so a form can show them all).
+    """
+    errors: dict[str, Any] = {}
+    values: dict[str, Any] = {
+        "name": _clean_line(fields.name, "name", 200, errors, required=True),
+        "type": _enum_value(OrganisationType, fields.type, "type", errors),
+        "sector": _enum_value(Sector, fields.sector, "sector", errors),
+        "url": _clean_url(fields.url, "url", errors),
+        "image_url": _clean_url(fields.image_url, "image_url", errors),
+        "street_address": _clean_line(fields.street_address, "street_address", 200, errors),
+        "postal_code": _clean_line(fields.postal_code, "postal_code", 20, errors),
+        "locality": _clean_line(fields.locality, "locality", 100, errors),
+        "region": _clean_line(fields.region, "region", 100, errors),
+    }
+    description = (fields.description or "").strip()
+    if _CONTROL_MULTILINE.search(description):
+        errors["description"] = _l("Remove the invisible control characters from this field.")
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = _l("Use at most %(limit)s characters.", limit=MAX_DESCRIPTION)
+    values["description"] = description
+
+    email = (fields.email or "").strip()
+    values["email"] = None
+    if email:
+        try:
+            values["email"] = normalise_email(email)
+        except InvalidEmail as exc:
+            errors["email"] = exc.message
+
+    phone = _clean_line(fields.phone, "phone", 40, errors)
+    if phone and "phone" not in errors and (not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 4):
+        errors["phone"] = _l("Use digits, spaces and + ( ) . - / only, e.g. +33 1 23 45 67 89.")
+    values["phone"] = phone
+
+    country = (fields.country_code or "").strip().upper()
+    if country and country not in country_codes():
+        errors["country_code"] = _l("Choose a country from the list.")
+    values["country_code"] = country or None
+
+    values["area_id"] = None
+    if fields.area_id is not None:
+        if db.session.get(Area, fields.area_id) is None:
+            errors["area_id"] = _l("Choose one of the values offered.")
+        else:
+            values["area_id"] = fields.area_id
+
+    if errors:
+        raise ValidationError(details={"fields": errors})
+    return values
+
+
+def _slug_in_use(slug: str, *, except_id: int | None = None) -> bool:
+    query = select(Organisation.id).where(Organisation.slug == slug)
+    if except_id is not None:
+        query = query.where(Organisation.id != except_id)
+    return db.session.scalar(query) is not None
+
+
+def available_slug(name: str) -> str:
+    """A free slug derived from ``name``: ``atelier-velo``, else ``atelier-velo-2``, ``-3``…"""
+    base = slugify(name)
+    if base in RESERVED_SLUGS:
+        base = f"{base}-org"
+    taken = set(db.session.scalars(select(Organisation.slug).where(
+        (Organisation.slug == base) | Organisation.slug.like(f"{base}-%"))))
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
+def _check_slug(slug: str, *, except_id: int | None) -> str:
+    value = validate_slug(slug)
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_l("This address is reserved. Choose another one."), details={"field": "slug"})
+    if _slug_in_use(value, except_id=except_id):
+        raise SlugTaken(details={"field": "slug"})
+    return value
+
+
+@contextmanager
+def _slug_guard() -> Iterator[None]:
+    """Run the changes inside a savepoint: if another request took the same slug meanwhile, the unique
+    constraint decides, only these changes are undone, and the loser gets the usual SlugTaken."""
+    try:
+        with db.session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        raise SlugTaken(details={"field": "slug"}) from exc
+
+
+def create_organisation(owner: User, fields: ProfileFields, *, slug: str | None = None) -> Organisation:
+    """Create an organisation with ``owner`` as its first owner and return it.
+
+    The slug is derived from the name unless ``slug`` is given. Raises ValidationError (with
+    ``details["fields"]``, or ``details["field"] == "slug"``) for a bad profile or slug, SlugTaken for a taken
+    slug, Forbidden when ``owner`` is not a signed-in, verified user.
+    """
+    owner_id = _user_id(owner)
+    if owner_id is None or not owner.is_verified:
+        raise Forbidden(_l("Confirm your e-mail address before creating an organisation."))
+    values = clean_profile(fields)
+    chosen = _check_slug(slug, except_id=None) if slug else available_slug(values["name"])
+    organisation = Organisation(slug=chosen, **values)
+    organisation.members = [OrganisationMember(user_id=owner_id, role=Role.OWNER)]
+    with _slug_guard():
+        db.session.add(organisation)
+    record("organisation.created", actor_id=owner_id, organisation_id=organisation.id,
+           subject_type="organisation", subject_id=organisation.id)
+    record("organisation.member_added", actor_id=owner_id, organisation_id=organisation.id,
+           subject_type="user", subject_id=owner_id, details={"role": Role.OWNER.value})
+    db.session.flush()
+    return organisation
+
+
+def update_profile(organisation: Organisation, actor: Any, fields: ProfileFields, *,
+                   slug: str | None = None) -> Organisation:
+    """Replace the organisation's public profile (and its slug when ``slug`` is given); owners only.
+
+    Changing the slug changes the public address ``/issuers/<slug>``. Raises NotFound / Forbidden (see
+    :func:`require_member`), OrganisationSuspended, ValidationError, SlugTaken.
+    """
+    require_member(organisation, actor, *PROFILE_EDITORS)
+    require_good_standing(organisation)
+    values = clean_profile(fields)
+    new_slug = _check_slug(slug, except_id=organisation.id) if slug else organisation.slug
+    changed = sorted(key for key, value in values.items() if getattr(organisation, key) != value)
+    if new_slug != organisation.slug:
+        changed.append("slug")
+    with _slug_guard():
+        for key, value in values.items():
+            setattr(organisation, key, value)
+        organisation.slug = new_slug
+    if changed:
+        record("organisation.profile_updated", actor_id=_user_id(actor), organisation_id=organisation.id,
+               subject_type="organisation", subject_id=organisation.id, details={"fields": changed})
+        db.session.flush()
+    return organisation
+
+
+def profile_fields_of(organisation: Organisation) -> ProfileFields:
+    """The organisation's current profile, in the shape :func:`update_profile` takes."""
+    return ProfileFields(
+        name=organisation.name, type=organisation.type.value, sector=organisation.sector.value,
+        description=organisation.description or "", url=organisation.url or "", email=organisation.email or "",
+        phone=organisation.phone or "", image_url=organisation.image_url or "",
+        street_address=organisation.street_address or "", postal_code=organisation.postal_code or "",
+        locality=organisation.locality or "", region=organisation.region or "",
+        country_code=organisation.country_code or "", area_id=organisation.area_id)
+
+
+
+def _parse_role(role: Any) -> Role:
+    try:
+        return Role(role)
+    except ValueError as exc:
+        raise ValidationError(_l("Choose one of the values offered."), details={"field": "role"}) from exc
+
+
+def _member_in(organisation: Organisation, member_id: int) -> OrganisationMember:
+    member = db.session.scalar(select(OrganisationMember).where(
+        OrganisationMember.id == member_id, OrganisationMember.organisation_id == organisation.id))
+    if member is None:
+        raise NotFound()
+    return member
+
+
+def _ensure_another_owner(organisation: Organisation, leaving: OrganisationMember) -> None:
+    # Lock the owners' rows (PostgreSQL; SQLite serialises writers anyway) so that two owners demoting each
+    # other at the same moment cannot both succeed and leave the organisation with none.
+    owners = db.session.scalars(
+        select(OrganisationMember.id).where(OrganisationMember.organisation_id == organisation.id,
+                                            OrganisationMember.role == Role.OWNER)
+        .with_for_update()).all()
+    if not [owner_id for owner_id in owners if owner_id != leaving.id]:
+        raise LastOwner()
+
+
+def add_member(organisation: Organisation, actor: Any, user: User, role: Role | str) -> OrganisationMember:
+    """Make ``user`` staff of the organisation with ``role`` directly (no invitation); owners only.
+
+    For scripts and seeding; people use invitations. Raises NotFound / Forbidden, OrganisationSuspended,
+    ValidationError for an unknown role, AlreadyMember.
+    """
+    require_member(organisation, actor, *STAFF_MANAGERS)
+    require_good_standing(organisation)
+    wanted = _parse_role(role)
+    if membership_of(organisation, user) is not None:
+        raise AlreadyMember()
+    member = OrganisationMember(organisation_id=organisation.id, user_id=user.id, role=wanted)
+    db.session.add(member)
+    db.session.flush()
+    record("organisation.member_added", actor_id=_user_id(actor), organisation_id=organisation.id,
+           subject_type="user", subject_id=user.id, details={"role": wanted.value})
+    db.session.flush()
+    return member
+
+
+def change_role(organisation: Organisation, actor: Any, member_id: int, role: Role | str) -> OrganisationMember:
+    """Give the staff member ``member_id`` a new role; owners only.
+
+    Raising a role is a grant, refused while the organisation is suspended; lowering one is always allowed,
+    except that the last owner cannot be demoted. Raises NotFound (unknown member, or one of another
+    organisation), Forbidden, ValidationError, OrganisationSuspended, LastOwner.
+    """
+    require_member(organisation, actor, *STAFF_MANAGERS)
+    wanted = _parse_role(role)
+    member = _member_in(organisation, member_id)
+    previous = member.role
+    if wanted == previous:
+        return member
+    if ROLE_RANK[wanted] > ROLE_RANK[previous]:
+        require_good_standing(organisation)
+    if previous == Role.OWNER:
+        _ensure_another_owner(organisation, member)
+    member.role = wanted
+    record("organisation.member_role_changed", actor_id=_user_id(actor), organisation_id=organisation.id,
+           subject_type="user", subject_id=member.user_id, details={"from": previous.value, "to": wanted.value})
+    db.session.flush()
+    return member
+
+
+def remove_member(organisation: Organisation, actor: Any, member_id: int) -> None:
+    """Remove a staff member; owners remove anyone, and any member may remove themselves (leave).
+
+    Raises NotFound (unknown member, one of another organisation, or an actor who is not staff), Forbidden
+    (a non-owner removing someone else), LastOwner.
+    """
+    acting = require_member(organisation, actor)
+    member = _member_in(organisation, member_id)
+    if member.id != acting.id and acting.role not in STAFF_MANAGERS:
+        raise Forbidden(_l("Your role in this organisation does not allow this. Ask one of its owners."))
+    if member.role == Role.OWNER:
+        _ensure_another_owner(organisation, member)
+    user_id = member.user_id
+    db.session.delete(member)
+    record("organisation.member_removed", actor_id=_user_id(actor), organisation_id=organisation.id,
+           subject_type="user", subject_id=user_id, details={"role": member.role.value})
+    db.session.flush()
+
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invite_member(organisation: Organisation, actor: Any, email: str, role: Role | str, *,
+                  now: dt.datetime | None = None) -> tuple[Invitation, str]:
+    """Invite ``email`` to join the staff with ``role``; owners only. Returns ``(invitation, token)``.
+
+    The token is returned once, to be put in the e-mail; only its SHA-256 is stored. An earlier pending
+    invitation to the same address is withdrawn, so one link at most works per person. Raises NotFound /
+    Forbidden, OrganisationSuspended, ValidationError (``details["field"]`` is ``email`` or ``role``),
+    AlreadyMember when that address already belongs to a staff member.
+    """
+    require_member(organisation, actor, *STAFF_MANAGERS)
+    require_good_standing(organisation)
+    try:
+        address = normalise_email(email)
+    except InvalidEmail as exc:
+        raise ValidationError(exc.message, details={"field": "email"}) from exc
+    wanted = _parse_role(role)
+    key = email_key(address)
+    existing = db.session.scalar(
+        select(OrganisationMember.id).join(User, User.id == OrganisationMember.user_id)
+        .where(OrganisationMember.organisation_id == organisation.id, User.email_key == key))
+    if existing is not None:
+        raise AlreadyMember(details={"field": "email"})
+    moment = now or utcnow()
+    for earlier in pending_invitations(organisation, now=moment):
+        if email_key(earlier.email) == key:
+            earlier.revoked_at = moment
+            record("organisation.invitation_revoked", actor_id=_user_id(actor), organisation_id=organisation.id,
+                   subject_type="invitation", subject_id=earlier.id, details={"replaced": True})
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(organisation_id=organisation.id, email=address, role=wanted,
+                            token_hash=_hash_token(token), invited_by_id=_user_id(actor), created_at=moment,
+                            expires_at=moment + INVITATION_LIFETIME)
+    db.session.add(invitation)
+    db.session.flush()
+    record("organisation.member_invited", actor_id=_user_id(actor), organisation_id=organisation.id,
+           subject_type="invitation", subject_id=invitation.id, details={"role": wanted.value})
+    db.session.flush()
+    return invitation, token
+
+
+def revoke_invitation(organisation: Organisation, actor: Any, invitation_id: int, *,
+                      now: dt.datetime | None = None) -> Invitation:
+    """Withdraw a pending invitation; owners only. Allowed while suspended (it grants nothing).
+
+    Raises NotFound / Forbidden, and NotFound for an invitation of another organisation or one that can no
+    longer be accepted.
+    """
+    require_member(organisation, actor, *STAFF_MANAGERS)
+    moment = now or utcnow()
+    invitation = db.session.scalar(select(Invitation).where(
+        Invitation.id == invitation_id, Invitation.organisation_id == organisation.id,
+        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)))
+    if invitation is None:
+        raise NotFound()
+    invitation.revoked_at = moment
+    record("organisation.invitation_revoked", actor_id=_user_id(actor), organisation_id=organisation.id,
+           subject_type="invitation", subject_id=invitation.id)
+    db.session.flush()
+    return invitation
+
+
+def find_invitation(token: str, *, now: dt.datetime | None = None) -> Invitation:
+    """Return the invitation a token opens, if it can still be accepted; raises InvalidInvitation."""
+    if not token or len(token) > 200:
+        raise InvalidInvitation()
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _hash_token(token)))
+    moment = now or utcnow()
+    if (invitation is None or invitation.accepted_at is not None or invitation.revoked_at is not None
+            or invitation.expires_at <= moment):
+        raise InvalidInvitation()
+    return invitation
+
+
+def invitation_is_for(invitation: Invitation, user: Any) -> bool:
+    """True when ``user`` is signed in with the address the invitation was sent to (the email_key rule)."""
+    return _user_id(user) is not None and email_key(user.email) == email_key(invitation.email)
+
+
+def accept_invitation(token: str, user: Any, *, now: dt.datetime | None = None) -> OrganisationMember:
+    """Accept an invitation: ``user`` joins the staff with the invited role. Each token works once.
+
+    The user must be signed in with the invited address, verified. Joining is a grant, so it waits while the
+    organisation is suspended. Raises InvalidInvitation (unknown, used, withdrawn or expired),
+    InvitationForAnotherAddress, EmailNotVerified, OrganisationSuspended, AlreadyMember.
+    """
+    moment = now or utcnow()
+    invitation = find_invitation(token, now=moment)
+    if not invitation_is_for(invitation, user):
+        raise InvitationForAnotherAddress()
+    if not user.is_verified:
+        raise EmailNotVerified()
+    organisation = invitation.organisation
+    require_good_standing(organisation)
+    if membership_of(organisation, user) is not None:
+        raise AlreadyMember()
+    # Claim the invitation with a conditional UPDATE: of two simultaneous acceptances only one changes a row.
+    claimed = db.session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
+                                 Invitation.revoked_at.is_(None))
+        .values(accepted_at=moment).execution_options(synchronize_session="fetch"))
+    if getattr(claimed, "rowcount", 0) != 1:
+        raise InvalidInvitation()
+    member = OrganisationMember(organisation_id=organisation.id, user_id=user.id, role=invitation.role)
+    db.session.add(member)
+    db.session.flush()
+    record("organisation.invitation_accepted", actor_id=user.id, organisation_id=organisation.id,
+           subject_type="invitation", subject_id=invitation.id, details={"role": invitation.role.value})
+    record("organisation.member_added", actor_id=user.id, organisation_id=organisation.id,
+           subject_type="user", subject_id=user.id, details={"role": invitation.role.value})
+    db.session.flush()
+    return member
+
+
+def staff_roles() -> Sequence[Role]:
+    """Roles in the order they are offered: from the fewest rights to the most."""
+    return sorted(Role, key=lambda role: ROLE_RANK[role])
+
+
+def areas_by_territory() -> list[tuple[str, list[Area]]]:
+    """Every area, grouped by territory name (for the profile's area choice)."""
+    territories: Iterable[Territory] = db.session.scalars(
+        select(Territory).options(selectinload(Territory.areas)).order_by(Territory.name))
+    return [(territory.name, list(territory.areas)) for territory in territories if territory.areas]
