@@ -5,8 +5,9 @@ is ``skipped`` with a code saying why. Messages are plain English for people who
 specialists; every template lives in :data:`MESSAGES`, keyed by code, so that the web layer can
 translate by code and fill in the same ``params``.
 
-``verified`` is true exactly when no check failed and the ``proof`` check passed. Warnings never
-make a credential unverified; they say what could not be confirmed.
+``verified`` is true exactly when no check failed and the ``proof`` check passed or passed with a
+warning. Warnings never make a credential unverified; they say what could not be confirmed. A
+skipped ``proof`` (an OB 2.0 badge whose hosted copy could not be fetched) leaves it unverified.
 """
 
 from __future__ import annotations
@@ -111,12 +112,18 @@ MESSAGES: Final[Mapping[str, str]] = {
     "proof_malformed": "The digital signature is damaged ({detail}).",
     "key_unresolved": "The key needed to check the signature could not be found ({detail}).",
     "jwt_claims_mismatch": "The signed token does not agree with the credential inside it: {detail}.",
+    "jwt_claims_incomplete": "The digital signature is valid, but the signed token leaves out information it "
+    "should repeat ({detail}). The credential inside it is fully protected by the signature.",
+    "proof_undefined_terms": "The digital signature cannot be trusted because the credential contains "
+    "information outside its declared vocabulary ({detail}).",
     "ob2_hosted_ok": "The badge matches the copy published by its issuer.",
     "ob2_hosted_mismatch": "The badge differs from the copy published by its issuer.",
     "ob2_hosted_unreachable": "The issuer's published copy of this badge could not be fetched ({detail}).",
     "ob2_signed_ok": "The badge's digital signature is valid.",
     "ob2_key_unavailable": "The issuer's key for this badge could not be fetched ({detail}).",
     "ob2_verification_unknown": "The badge does not say how it can be checked.",
+    "ob2_signed_form_missing": "This badge is signed, but its signed form was not given, so the signature "
+    "could not be checked.",
     # issuer_key
     "issuer_key_ok": "The signing key belongs to the issuer.",
     "issuer_key_mismatch": "The signing key belongs to {controller}, not to the issuer {issuer}.",
@@ -245,11 +252,11 @@ class VerificationReport:
 
     @property
     def verified(self) -> bool:
-        """True when no check failed and the signature (``proof``) check passed."""
+        """True when no check failed and the signature (``proof``) check passed (possibly with a warning)."""
         if any(check.status is CheckStatus.FAILED for check in self.checks):
             return False
         proof = self.check("proof")
-        return proof is not None and proof.status is CheckStatus.PASSED
+        return proof is not None and proof.status in (CheckStatus.PASSED, CheckStatus.WARNING)
 
     def check(self, check_id: str) -> Check | None:
         """The check with this id, or None."""

@@ -47,7 +47,7 @@ from badgehub.credentials.multiformats import base58btc_decode
 MAX_DOCUMENT_BYTES: Final = 2 * 1024 * 1024
 """Largest document a :class:`DocumentResolver` accepts from its fetcher."""
 
-UNCONFIRMED_SOURCES: Final = frozenset({"url_fragment"})
+UNCONFIRMED_SOURCES: Final = frozenset({"url_fragment", "jwt_header"})
 """Key sources that nobody but the credential itself vouches for."""
 
 # Resolution errors after which a ChainResolver asks the next resolver: the question was not for
@@ -88,7 +88,7 @@ class ResolvedKey:
     """A public key, the id it was resolved from, its controller (if known) and where it came from.
 
     ``source`` is one of ``did:key``, ``url_fragment``, ``did_document``, ``controller_document``,
-    ``jwk``, ``jwks``.
+    ``jwk``, ``jwks`` (a resolver's answers) or ``jwt_header`` (a ``jwk`` in a JWT header).
     """
 
     public_key: PublicKey
@@ -98,7 +98,7 @@ class ResolvedKey:
 
     @property
     def confirmed(self) -> bool:
-        """False when the key is only asserted by the credential itself (a key in the URL fragment)."""
+        """False when the key is only asserted by the credential itself (URL fragment, JWT header)."""
         return self.source not in UNCONFIRMED_SOURCES
 
 
