@@ -32,7 +32,7 @@ class JsPeer:
     """A long-lived ``node peer.mjs``; :meth:`call` sends one request and waits for its answer."""
 
     def __init__(self, node: str) -> None:
-        self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        self._process = subprocess.Popen(
             [node, str(HERE / "peer.mjs")],
             cwd=HERE,
             stdin=subprocess.PIPE,
@@ -65,7 +65,9 @@ class JsPeer:
             try:
                 line = self._answers.get(timeout=_TIMEOUT)
             except queue.Empty:
-                raise RuntimeError(f"JS peer did not answer {op} in {_TIMEOUT}s; stderr: {''.join(self._stderr)[-2000:]}") from None
+                raise RuntimeError(
+                    f"JS peer did not answer {op} in {_TIMEOUT}s; stderr: {''.join(self._stderr)[-2000:]}"
+                ) from None
         answer = json.loads(line)
         assert answer["id"] == request_id, answer
         if not answer["ok"]:

@@ -49,7 +49,7 @@ SEED = bytes(range(32))
 TRICKY_TEXT = [
     "Plain ASCII",
     "".join(chr(c) for c in range(1, 32)) + "\x7f",
-    'quotes " and \' and back\\slash \\\\ \\n \\u0041',
+    "quotes \" and ' and back\\slash \\\\ \\n \\u0041",
     "emoji 😀🎓👩🏽‍🔬 and flags 🇫🇷",
     "עברית مرحبا بالعالم mixed RTL \u200f\u202e",
     "\ufeffBOM and \ufffd replacement, \ufb01 ligature next to 😀",
@@ -101,7 +101,9 @@ def credential(name: str = "Badge", description: str = "Description") -> dict[st
                 "tag": [name, "badge"],
             },
         },
-        "evidence": [{"id": "https://issuer.example/evidence/1", "type": ["Evidence"], "name": name, "narrative": description}],
+        "evidence": [
+            {"id": "https://issuer.example/evidence/1", "type": ["Evidence"], "name": name, "narrative": description}
+        ],
         "credentialStatus": {
             "id": "https://issuer.example/status/1#94567",
             "type": "BitstringStatusListEntry",
@@ -255,7 +257,12 @@ def test_same_key_same_input_gives_the_same_proof_value_in_both(js_peer: JsPeer,
     document = credential("Same", "same")
     ours = sign_data_integrity(document, signing_key, VM, CREATED)["proof"][0]
     theirs = js_peer.call(
-        "signDataIntegrity", document=document, verificationMethod=VM, controller=ISSUER, created=CREATED, seedHex=SEED.hex()
+        "signDataIntegrity",
+        document=document,
+        verificationMethod=VM,
+        controller=ISSUER,
+        created=CREATED,
+        seedHex=SEED.hex(),
     )["document"]["proof"]
     theirs = theirs[0] if isinstance(theirs, list) else theirs
     assert ours["proofValue"] == theirs["proofValue"]
