@@ -31,12 +31,14 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cachetools import LRUCache
 from pyld import jsonld
 from pyld.context_resolver import ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer
 
 from badgehub.credentials.contexts import document_loader
 from badgehub.credentials.errors import ContextNotAllowed, CredentialError, JsonLdError, UndefinedTermError
@@ -51,6 +53,37 @@ _JS_SAFE_INTEGER = 2**53
 # pyld keeps a module-wide resolved-context cache keyed by URL; ours is private, so a different
 # loader elsewhere in the process can never hand us its version of a context (or vice versa).
 _CONTEXT_CACHE: LRUCache[str, Any] = LRUCache(maxsize=256)
+# Inline (scoped) context object → its resolution, by identity (see _IdentityCachingResolver).
+_INLINE_CACHE: LRUCache[int, tuple[Any, list[Any]]] = LRUCache(maxsize=1024)
+_INLINE_LOCK = threading.Lock()
+
+
+class _IdentityCachingResolver(ContextResolver):  # type: ignore[misc]
+    """pyld's ContextResolver, minus its most expensive habit.
+
+    For every inline context it meets (the OB and VC contexts are full of type- and property-scoped
+    contexts) pyld computes a JCS serialisation of the whole context object to look it up in its
+    cache: about a quarter of the time of a canonicalisation.  The scoped contexts are the same
+    Python objects every time (they live in the cached resolved remote contexts, which nobody
+    mutates), so the lookup is done by object identity first; the answer is the very object pyld's
+    own cache would return for that content.  A strong reference to the key object is kept, so an id
+    is never reused while it is cached.  Inline contexts of the documents themselves are fresh copies
+    made by ``_prepare`` for each call, so they can never be stale either.
+    """
+
+    def resolve(self, active_ctx: Any, context: Any, base: Any, cycles: Any = None) -> Any:
+        if isinstance(context, dict) and "@context" not in context:
+            key = id(context)
+            with _INLINE_LOCK:
+                hit = _INLINE_CACHE.get(key)
+            if hit is not None and hit[0] is context:
+                return list(hit[1])
+            resolved = super().resolve(active_ctx, context, base, cycles)
+            with _INLINE_LOCK:
+                _INLINE_CACHE[key] = (context, list(resolved))
+            return resolved
+        return super().resolve(active_ctx, context, base, cycles)
+
 
 _JSONLD_KEYWORDS = frozenset(
     {
@@ -64,7 +97,7 @@ _JSONLD_KEYWORDS = frozenset(
 def _processor_options() -> dict[str, Any]:
     return {
         "documentLoader": document_loader,
-        "contextResolver": ContextResolver(_CONTEXT_CACHE, document_loader),
+        "contextResolver": _IdentityCachingResolver(_CONTEXT_CACHE, document_loader),
         "base": None,
         "processingMode": "json-ld-1.1",
     }
@@ -486,7 +519,22 @@ def _to_quads(expanded: list[Any]) -> list[Quad]:
     options = _processor_options()
     options["produceGeneralizedRdf"] = False
     try:
-        dataset = jsonld.to_rdf(expanded, options)
+        processor = jsonld.JsonLdProcessor()
+        if hasattr(processor, "_create_node_map") and hasattr(processor, "_graph_to_rdf"):
+            # pyld's to_rdf() would expand the already expanded document a second time (a third of
+            # the cost of a canonicalisation); these are the two steps it runs after expanding.
+            issuer = IdentifierIssuer("_:b")
+            node_map: dict[str, Any] = {"@default": {}}
+            processor._create_node_map(expanded, node_map, "@default", issuer)
+            dataset = {
+                name: processor._graph_to_rdf(graph, issuer, options)
+                for name, graph in sorted(node_map.items())
+                if name == "@default" or _is_absolute_iri(name)
+            }
+        else:  # pragma: no cover - another pyld layout: the public, slower path
+            dataset = jsonld.to_rdf(expanded, options)
+    except CredentialError:
+        raise
     except Exception as exc:  # see _expand_safe
         raise _unwrap_pyld_error(exc) from None
     return dataset_to_quads(dataset)

@@ -93,11 +93,17 @@ def is_allowed_context(url: str) -> bool:
 def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """pyld-compatible document loader serving only the bundled contexts.
 
-    Returns ``{"contextUrl": None, "documentUrl": url, "document": <a private deep copy>}`` (a copy,
-    because pyld rewrites nested ``@context`` lists in place).  ``options`` is accepted for pyld's
+    Returns ``{"contextUrl": None, "documentUrl": url, "document": <a private deep copy>, "tag":
+    "static"}`` (a copy, because pyld rewrites nested ``@context`` lists in place; ``tag`` lets pyld
+    keep the processed context instead of resolving it again on every document).  ``options`` is accepted for pyld's
     calling convention and ignored.  Raises :class:`ContextNotAllowed` for any URL not in the
     allow-list; it never opens a socket.
     """
     if not isinstance(url, str) or url not in CONTEXT_FILES:
         raise ContextNotAllowed(str(url))
-    return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(dict(CONTEXTS[url]))}
+    return {
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": copy.deepcopy(dict(CONTEXTS[url])),
+        "tag": "static",
+    }
