@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request, session
+from flask import Flask, Response, g, has_request_context, request, session
 
 from badgehub import config as config_module
 from badgehub.config import REPO_ROOT, SUPPORTED_LOCALES, ConfigError
@@ -49,6 +49,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _select_locale() -> str | None:
+    if not has_request_context():
+        return None  # CLI and background work: the default locale, or an explicit force_locale()
     chosen = session.get("locale")
     if chosen in SUPPORTED_LOCALES:
         return str(chosen)

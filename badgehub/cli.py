@@ -76,6 +76,30 @@ def init_command() -> None:
     click.echo("BadgeHub is initialised.")
 
 
+@main.command("demo", with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-serve", is_flag=True, help="Seed and print the links, but do not start the server.")
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Initialise, seed a realistic demo territory, print one-time sign-in links, and serve."""
+    os.environ.setdefault("BADGEHUB_BASE_URL", f"http://{host}:{port}")
+    app = init_installation()
+    from badgehub.demo import seed_demo, sign_in_links
+    from badgehub.extensions import db
+
+    with app.app_context():
+        users = seed_demo()
+        links = sign_in_links(users, app.config["BASE_URL"])
+        db.session.commit()
+    click.echo("\nBadgeHub demo: one-time sign-in links (valid "
+               f"{app.config['LOGIN_LINK_MINUTES']} minutes, single use):")
+    for role, email, url in links:
+        click.echo(f"  {role:<40} {email:<36} {url}")
+    click.echo("Run `badgehub demo --no-serve` again for fresh links.\n")
+    if not no_serve:
+        app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+
+
 @click.command("create-territory")
 @click.option("--name", required=True)
 @click.option("--slug", required=True)

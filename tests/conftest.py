@@ -105,13 +105,21 @@ def make_app() -> Any:
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """An app whose every session joins one outer transaction, rolled back after the test."""
+    """An app whose every session joins one outer transaction, rolled back after the test.
+
+    Flask-SQLAlchemy's session picks its bind from ``db.engines``, not from a ``bind`` option, so the
+    test puts its connection there in place of the engine (flask-sqlalchemy #1171); commits inside the
+    code under test then only release savepoints.
+    """
     application = create_app(base_test_config(database_url, tmp_path))
     with application.app_context():
-        connection = db.engine.connect()
+        engines = db.engines
+        engine = engines[None]
+        connection = engine.connect()
         transaction = connection.begin()
+        engines[None] = connection  # type: ignore[assignment]
     original = db.session
-    db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+    db.session = db._make_scoped_session({"join_transaction_mode": "create_savepoint"})
     try:
         yield application
     finally:
@@ -120,7 +128,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             db.session = original
             transaction.rollback()
             connection.close()
-            db.engine.dispose()
+            engines[None] = engine
+            engine.dispose()
 
 
 @pytest.fixture
