@@ -164,7 +164,14 @@ def config_help_command() -> None:
         click.echo(f"| `{setting.env}` | {setting.help} |")
 
 
-APP_COMMANDS: list[Any] = [create_territory_command, create_user_command, config_help_command]
+def _app_commands() -> list[Any]:
+    from badgehub.keys.cli import keys_group
+    from badgehub.verification.cli import verify_command
+
+    return [create_territory_command, create_user_command, config_help_command, keys_group, verify_command]
+
+
+APP_COMMANDS: list[Any] = _app_commands()
 
 
 def register_commands(app: Flask) -> None:
