@@ -94,6 +94,61 @@ _JSONLD_KEYWORDS = frozenset(
 )  # fmt: skip
 
 
+_NON_PROPAGATING_CACHE: LRUCache[str, tuple[Any, Any]] = LRUCache(maxsize=1024)
+
+
+class _CachingProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """pyld's processor, with type-scoped contexts cached like every other context.
+
+    A type-scoped context (``"@propagate": false``: every OB class has one) is processed on a fresh
+    clone of the active context that remembers its ``previousContext``.  pyld gives each such
+    clone a new random ``_uuid``, so its processed-context cache (keyed by that uuid) never hits and
+    the whole scoped context is processed again for every node of every document: almost half the
+    time of a canonicalisation.  Here the clone made for a given active context is kept and reused:
+    it is a pure function of that context (same mappings, same ``previousContext``), and pyld never
+    mutates an active context once built, so what is cached against it stays correct.
+    """
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        uuid = active_ctx.get("_uuid") if isinstance(active_ctx, dict) else None
+        if not propagate and isinstance(uuid, str) and not active_ctx.get("previousContext"):
+            with _INLINE_LOCK:
+                hit = _NON_PROPAGATING_CACHE.get(uuid)
+            if hit is None or hit[0] is not active_ctx:
+                clone = self._clone_active_context(active_ctx)
+                clone["previousContext"] = active_ctx
+                clone["_uuid"] = uuid + "/non-propagating"
+                hit = (active_ctx, clone)
+                with _INLINE_LOCK:
+                    _NON_PROPAGATING_CACHE[uuid] = hit
+            active_ctx = hit[1]
+        return super()._process_context(
+            active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
+        )
+
+
+def _processor(problems: list[str]) -> _CachingProcessor:
+    """A processor that also reports every property pyld drops (a second net under the sentinel
+    vocabulary: it catches terms explicitly mapped to null and keyword-like keys)."""
+
+    def dropped(expanded_property: str | None) -> None:
+        problems.append(f"dropped property {expanded_property!r}" if expanded_property else "term mapped to null")
+
+    try:
+        return _CachingProcessor(on_property_dropped=dropped)
+    except TypeError:  # pragma: no cover - pyld before 3.x has no such hook
+        return _CachingProcessor()
+
+
 def _processor_options() -> dict[str, Any]:
     return {
         "documentLoader": document_loader,
@@ -238,7 +293,7 @@ def _expand_safe(document: Mapping[str, Any]) -> list[Any]:
         raise UndefinedTermError(["@context missing"])
     prepared["@context"] = [{"@vocab": SAFE_MODE_VOCAB}, *(contexts if isinstance(contexts, list) else [contexts])]
     try:
-        expanded: list[Any] = jsonld.expand(prepared, _processor_options())
+        expanded: list[Any] = _processor(problems).expand(prepared, _processor_options())
     except ContextNotAllowed:
         raise
     except Exception as exc:  # pyld raises bare exceptions of many kinds for hostile input

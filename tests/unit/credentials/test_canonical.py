@@ -283,3 +283,32 @@ def test_canonicalize_does_not_modify_its_input() -> None:
 def test_non_object_documents_are_refused(value: Any) -> None:
     with pytest.raises(JsonLdError):
         canonicalize(value)
+
+
+def test_context_caches_never_change_the_result(load_example: Callable[[str], Any]) -> None:
+    # The resolver and processor caches are keyed by object identity and active-context uuid; run
+    # every example several times in shifting orders (so each one meets caches warmed by the others)
+    # and compare with what the unmodified pyld processor gives for the same document.
+    documents = [_unsecured(load_example(name)) for name in VALID_EXAMPLES]
+    documents.append(
+        _credential(alignment=[{"type": ["Alignment"], "targetName": "t", "targetUrl": "https://t.example"}])
+    )
+    expected = [_pyld_canonical(copy.deepcopy(document)) for document in documents]
+    for round_ in range(3):
+        order = list(range(len(documents)))
+        order = order[round_:] + order[:round_]
+        if round_ == 2:
+            order.reverse()
+        for index in order:
+            assert canonicalize(documents[index]) == expected[index], (
+                VALID_EXAMPLES[index] if index < len(VALID_EXAMPLES) else index
+            )
+
+
+def test_a_term_mapped_to_null_in_an_inline_context_is_reported_once_dropped() -> None:
+    document = _credential()
+    document["credentialSubject"]["achievement"]["@context"] = {"hidden": {"@id": None}}
+    document["credentialSubject"]["achievement"]["hidden"] = "x"
+    with pytest.raises(UndefinedTermError) as info:
+        canonicalize(document)
+    assert any("null" in term for term in info.value.terms)
