@@ -20,32 +20,6 @@ _counter = itertools.count(1)
 
 
 @pytest.fixture
-def app(app: Flask) -> Iterator[Flask]:
-    """The shared ``app`` fixture, with commits really rolled back after the test.
-
-    Flask-SQLAlchemy's ``Session.get_bind`` returns ``db.engines[None]`` and ignores the ``bind=connection``
-    that tests/conftest.py gives the session, so a commit inside a test reached the database for good. As in
-    pallets-eco/flask-sqlalchemy#1171, the engine is swapped for one connection held in a transaction; the
-    session's ``create_savepoint`` mode turns every commit into a savepoint release. Drop this override once
-    tests/conftest.py does the same (reported).
-    """
-    with app.app_context():
-        engines = db.engines
-        original = dict(engines)
-        connection = original[None].connect()
-        transaction = connection.begin()
-        engines[None] = connection
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-        transaction.rollback()
-        connection.close()
-        engines.update(original)
-
-
-@pytest.fixture
 def ctx(app: Flask) -> Iterator[Flask]:
     """A request context rather than a bare app context: the services run inside requests, and turning an
     error's lazy message into text needs the request's locale (see the report about ``_select_locale``)."""
