@@ -378,7 +378,7 @@ def _sort_key_utf16(text: str) -> bytes:
 
 def _sorted(lines: list[str], code_point_order: bool) -> list[str]:
     # Code point and UTF-16 orders agree unless a supplementary-plane character is present.
-    if code_point_order or all(max(line, default="\0") < "\U00010000" for line in lines):
+    if code_point_order or max("".join(lines), default="\0") < "\U00010000":
         return sorted(lines)
     return sorted(lines, key=_sort_key_utf16)
 
@@ -611,5 +611,7 @@ def canonical_forms(document: Mapping[str, Any]) -> list[str]:
     :func:`canonicalize`."""
     quads = _to_quads(_expand_safe(document))
     first = canonicalize_quads(quads)
+    if max(first, default="\0") < "\U00010000":
+        return [first]  # no supplementary-plane character: both orders are the same
     second = canonicalize_quads(quads, code_point_order=True)
     return [first] if first == second else [first, second]
