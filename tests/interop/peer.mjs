@@ -78,6 +78,20 @@ async function ed25519Key({verificationMethod, controller, seedHex}) {
   return keyCache.get(cacheKey);
 }
 
+// Throughput of the JS stack on one credential: runs `fn` for at least `seconds` and `minimum` times.
+async function rate(fn, seconds, minimum = 5) {
+  await fn();
+  let count = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while(count < minimum || elapsed < seconds * 1000) {
+    await fn();
+    count++;
+    elapsed = performance.now() - start;
+  }
+  return count / (elapsed / 1000);
+}
+
 const ops = {
   async ping() {
     return {contexts: [...STATIC.keys()].sort()};
@@ -139,6 +153,51 @@ const ops = {
       .setProtectedHeader({alg, kid})
       .sign(privateKey);
     return {token, jwk: await jose.exportJWK(publicKey)};
+  },
+
+  // Signatures and verifications per second for eddsa-rdfc-2022, RS256 VC-JWT and both together.
+  async bench({document, seconds = 2, created = '2026-03-01T12:00:00Z'}) {
+    const verificationMethod = 'https://issuer.example/orgs/7#key-1';
+    const controller = 'https://issuer.example/orgs/7';
+    const key = await ed25519Key({verificationMethod, controller, seedHex: '00'.repeat(32)});
+    const keyDocs = keyDocuments({verificationMethod, controller, publicKeyMultibase: key.publicKeyMultibase});
+    const signLoader = makeLoader();
+    const verifyLoader = makeLoader(keyDocs);
+    const signDi = doc => jsigs.sign(structuredClone(doc), {
+      suite: new DataIntegrityProof({signer: key.signer(), cryptosuite: eddsaRdfc2022, date: created}),
+      purpose: new AssertionProofPurpose(), documentLoader: signLoader
+    });
+    const verifyDi = async doc => {
+      const result = await jsigs.verify(structuredClone(doc), {
+        suite: new DataIntegrityProof({cryptosuite: eddsaRdfc2022}),
+        purpose: new AssertionProofPurpose(), documentLoader: verifyLoader
+      });
+      if(!result.verified) {
+        throw new Error('bench: verification failed');
+      }
+    };
+    const {publicKey, privateKey} = await jose.generateKeyPair('RS256');
+    const claims = doc => ({...doc, iss: doc.issuer.id, jti: doc.id, nbf: Math.floor(Date.parse(doc.validFrom) / 1000)});
+    const signJwt = doc => new jose.CompactSign(new TextEncoder().encode(JSON.stringify(claims(doc))))
+      .setProtectedHeader({alg: 'RS256', kid: verificationMethod}).sign(privateKey);
+    const verifyJwt = async token => {
+      const {payload} = await jose.compactVerify(token, publicKey, {algorithms: ['RS256']});
+      return JSON.parse(new TextDecoder().decode(payload));
+    };
+    const signed = await signDi(document);
+    const token = await signJwt(document);
+    const both = await signJwt(signed);
+    return {
+      di_sign: await rate(() => signDi(document), seconds),
+      di_verify: await rate(() => verifyDi(signed), seconds),
+      jwt_sign: await rate(() => signJwt(document), seconds),
+      jwt_verify: await rate(() => verifyJwt(token), seconds),
+      both_sign: await rate(async () => signJwt(await signDi(document)), seconds),
+      both_verify: await rate(async () => {
+        const {iss, jti, nbf, ...credential} = await verifyJwt(both);
+        await verifyDi(credential);
+      }, seconds)
+    };
   },
 
   async verifyJwt({token, jwk, alg}) {

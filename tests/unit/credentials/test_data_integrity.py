@@ -355,3 +355,20 @@ def test_openbadgecredential_and_achievementcredential_are_the_same_rdf_type(
     # The OB context defines OpenBadgeCredential as an alias: the signature covers meaning, not spelling.
     renamed = {**signed, "type": ["VerifiableCredential", "AchievementCredential"]}
     verify_data_integrity_proof(renamed, renamed["proof"][0], signer[0].public_key())
+
+
+def test_eddsa_2022_the_former_name_of_the_suite_is_verified(signer: tuple[Any, str]) -> None:
+    key, vm = signer
+    document = _credential()
+    proof = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-2022",
+        "created": CREATED,
+        "verificationMethod": vm,
+        "proofPurpose": "assertionMethod",
+    }
+    proof["proofValue"] = multibase_encode_base58btc(key.sign(proof_hash_data(document, proof)))
+    secured = {**document, "proof": proof}
+    verify_data_integrity_proof(secured, proof, key.public_key())
+    with pytest.raises(InvalidSignature):
+        verify_data_integrity_proof(secured, {**proof, "cryptosuite": "eddsa-rdfc-2022"}, key.public_key())
