@@ -1,0 +1,61 @@
+"""A person signs in with an e-mailed link in a real browser, then switches the site to French."""
+
+from __future__ import annotations
+
+import pytest
+from flask_babel import force_locale, gettext
+from sqlalchemy import select
+
+from badgehub.accounts.models import User
+from badgehub.accounts.service import create_user
+from badgehub.extensions import db
+from badgehub.mail import read_outbox
+from tests.conftest import links_in
+
+EMAIL = "Camille.Martin@example.org"
+
+
+@pytest.mark.browser
+def test_sign_in_with_an_e_mailed_link_then_switch_to_french(page, live_server):
+    from playwright.sync_api import expect
+
+    with live_server.app.app_context():
+        create_user(EMAIL, name="Camille Martin", verified=True)
+        db.session.commit()
+
+    page.goto(f"{live_server.url}/sign-in")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.locator("#link-email").fill("camille.martin@EXAMPLE.org")
+    page.get_by_role("button", name="E-mail me a sign-in link").click()
+    page.wait_for_url("**/sign-in/check-your-mail")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your mailbox")
+
+    [message] = read_outbox(live_server.outbox)
+    assert message["To"] == EMAIL
+    [link] = [link for link in links_in(message) if "/sign-in/link/" in link]
+    assert link.startswith(f"{live_server.url}/sign-in/link/")
+
+    page.goto(link)
+    expect(page.get_by_text(f"You are about to sign in as {EMAIL}.")).to_be_visible()
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url("**/account")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    expect(page.get_by_text("You are signed in.")).to_be_visible()
+
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    assert page.url == f"{live_server.url}/account"
+    with live_server.app.test_request_context(), force_locale("fr"):
+        heading, sign_out = gettext("My account"), gettext("Sign out")
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page.get_by_role("button", name=sign_out, exact=True)).to_be_visible()
+    with live_server.app.app_context():
+        assert db.session.scalar(select(User.locale).where(User.email_key == EMAIL.lower())) == "fr"
+
+    # The link was used up: opening it again says so, in French now.
+    page.goto(link)
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    with live_server.app.test_request_context(), force_locale("fr"):
+        used = gettext("This link has already been used. Each link works only once: ask for a new one.")
+    expect(page.get_by_role("alert")).to_have_text(used)
