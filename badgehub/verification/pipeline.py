@@ -110,6 +110,8 @@ def verify(
         return verifier.verify_input(data, known_recipient)
     except RecursionError:
         return _unreadable("invalid_json", None)
+    except Exception as exc:  # the last line of defence: bad input must never escape as an exception
+        return _unreadable("check_error", None, {"detail": type(exc).__name__})
 
 
 # ------------------------------------------------------------------------------------------ parsing
@@ -433,6 +435,8 @@ class _Run:
                 check = step()
             except RecursionError:
                 check = make_check(check_id, CheckStatus.FAILED, "structure_invalid", {"detail": "nested too deeply"})
+            except Exception as exc:  # a defect met by unexpected data fails this check, not the caller
+                check = make_check(check_id, CheckStatus.FAILED, "check_error", {"detail": type(exc).__name__})
             self.report.checks.append(check)
         self.report.vc_version = self.vc_version
         return self.report
@@ -637,8 +641,8 @@ class _Run:
         valid: list[tuple[Mapping[str, Any], ResolvedKey]] = []
         tried = 0
         for proof in proofs:
-            proof_type = proof.get("type")
-            suite = proof.get("cryptosuite") if proof_type == "DataIntegrityProof" else None
+            proof_type = _text(proof.get("type"))
+            suite = _text(proof.get("cryptosuite")) if proof_type == "DataIntegrityProof" else None
             if (proof_type, suite) not in VERIFYING_SUITES:
                 notes.append(f"ignored a proof of type {proof_type!r}" + (f" ({suite!r})" if suite else ""))
                 continue

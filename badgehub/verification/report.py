@@ -164,6 +164,7 @@ MESSAGES: Final[Mapping[str, str]] = {
     "endorsements_unverified": "{failed} of {count} endorsement(s) could not be verified.",
     "endorsements_too_deep": "Endorsements are nested too deeply; the deepest ones were not checked.",
     # generic
+    "check_error": "This check could not be completed because the badge contains unexpected data ({detail}).",
     "not_run": "This check was not made because the credential could not be read.",
     "not_applicable": "This check does not apply to this kind of badge.",
 }
