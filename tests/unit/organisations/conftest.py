@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from badgehub.accounts.service import create_user
@@ -17,14 +15,6 @@ from badgehub.territory.models import TerritoryCoordinator
 from badgehub.territory.service import add_coordinator, create_territory, decide_membership, request_membership
 
 _counter = itertools.count(1)
-
-
-@pytest.fixture
-def ctx(app: Flask) -> Iterator[Flask]:
-    """A request context rather than a bare app context: the services run inside requests, and turning an
-    error's lazy message into text needs the request's locale (see the report about ``_select_locale``)."""
-    with app.test_request_context():
-        yield app
 
 
 @pytest.fixture
