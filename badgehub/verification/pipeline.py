@@ -267,28 +267,35 @@ class _Verifier:
     def _parse_baked(self, badge: ExtractedBadge, kind: str) -> Parsed:
         if badge.kind == "url":
             # OB 2.0 legacy bakes carry the URL of a hosted assertion.
-            url = badge.payload.strip()
-            try:
-                document = self.fetch(url)
-            except ResolutionError as exc:
-                raise ParseFailure("baked_url_unreachable", url=url) from exc
-            if isinstance(document, dict):
-                parsed = self._classify_json(document, kind)
-            elif isinstance(document, str):
-                parsed = self._parse_text(document, kind)
-            else:
-                raise ParseFailure("not_an_object")
+            parsed = self._parse_url(badge.payload.strip(), kind, "baked_url_unreachable")
         else:
-            parsed = self._parse_text(badge.payload, kind)
+            parsed = self._parse_text(badge.payload, kind, follow_url=False)
         parsed.parse_code = "parsed_ob2" if parsed.ob_version == "2.0" else f"parsed_{kind}"
         return parsed
 
-    def _parse_text(self, text: str, fmt: str) -> Parsed:
+    def _parse_url(self, url: str, fmt: str, failure_code: str) -> Parsed:
+        """Fetch a credential published at ``url`` (through the resolver, so under its policies)."""
+        try:
+            document = self.fetch(url)
+        except ResolutionError as exc:
+            raise ParseFailure(failure_code, url=url[:200]) from exc
+        if isinstance(document, dict):
+            if not _json_depth_ok(document):
+                raise ParseFailure("invalid_json")
+            return self._classify_json(document, fmt)
+        if isinstance(document, str):
+            return self._parse_text(document, fmt, follow_url=False)
+        raise ParseFailure("not_an_object")
+
+    def _parse_text(self, text: str, fmt: str, *, follow_url: bool = True) -> Parsed:
         stripped = text.strip().lstrip("\ufeff")
         if not stripped:
             raise ParseFailure("empty_input")
         if len(stripped.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
             raise ParseFailure("input_too_large")
+        if follow_url and stripped.startswith(("https://", "http://")) and not any(c.isspace() for c in stripped):
+            # A credential's address (the /verify page accepts one): fetched through the resolver.
+            return self._parse_url(stripped, fmt, "url_unreachable")
         if stripped.startswith("{"):
             return self._classify_json(_load_json_object(stripped), fmt)
         if _JWS_RE.fullmatch(stripped):

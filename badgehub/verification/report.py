@@ -74,6 +74,7 @@ MESSAGES: Final[Mapping[str, str]] = {
     "image_unreadable": "The image is damaged or unsafe, so no badge could be read from it ({detail}).",
     "image_without_badge": "The image does not contain a badge.",
     "baked_url_unreachable": "The image points to a badge on the web ({url}), which could not be fetched.",
+    "url_unreachable": "No badge could be fetched from this address ({url}).",
     # context
     "context_ok": "The credential declares the expected Open Badges 3.0 vocabulary.",
     "context_ob2": "The badge declares the Open Badges 2.0 vocabulary.",

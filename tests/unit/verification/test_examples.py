@@ -201,3 +201,58 @@ def test_validity_follows_the_clock(example_bytes: Callable[[str], bytes]) -> No
     assert (before.check("validity") or pytest.fail()).code == "not_yet_valid" and before.not_yet_valid
     assert (after.check("validity") or pytest.fail()).code == "expired" and after.expired
     assert not before.verified and not after.verified
+
+
+REVOCATION_LIST_URL = (
+    "https://dc.1edtech.org/wellspring2022/wellspring-portal/api/revocations/da1e96e9-afcc-4eed-b9a2-2ddf7353214c"
+)
+V1_REVOCABLE = "ob3-v1-1edtech-revocationlist-refresh-didweb.json"
+V1_REVOCABLE_ID = (
+    "https://dc.1edtech.org/wellspring2022/wellspring-portal/credential/54418d3f-ec01-4652-800a-861c890a51a1"
+)
+
+
+@pytest.mark.parametrize(
+    ("revocation_list", "expected"),
+    [
+        ({"revokedCredential": [{"id": V1_REVOCABLE_ID}]}, (F, "revoked")),
+        ({"revokedCredentials": [{"id": V1_REVOCABLE_ID, "revoked": True, "revocationReason": "x"}]}, (F, "revoked")),
+        ({"revokedCredentials": [V1_REVOCABLE_ID]}, (F, "revoked")),
+        ({"revokedCredential": [{"id": V1_REVOCABLE_ID, "revoked": False}]}, (P, "status_ok")),
+        ({"revokedCredential": [{"id": "urn:uuid:someone-else"}]}, (P, "status_ok")),
+        ({"revokedCredential": []}, (P, "status_ok")),
+        ([], (W, "status_list_invalid")),
+    ],
+)
+def test_1edtech_revocation_list_accepts_both_property_names(
+    revocation_list: object, expected: tuple[CheckStatus, str], example_bytes: Callable[[str], bytes]
+) -> None:
+    report = verify(example_bytes(V1_REVOCABLE), offline_resolver({REVOCATION_LIST_URL: revocation_list}), NOW)
+    status = report.check("status")
+    assert status is not None and (status.status, status.code) == expected
+    assert report.revoked is (True if expected[1] == "revoked" else False if expected[0] is P else None)
+
+
+def test_vc_1_1_dates_are_read_from_issuance_date(example_bytes: Callable[[str], bytes]) -> None:
+    data = example_bytes("ob3-v1-simple-ed25519signature2020.json")  # issuanceDate 2010-01-01
+    report = verify(data, offline_resolver(), datetime(2009, 6, 1, tzinfo=UTC))
+    assert (report.check("validity") or pytest.fail()).code == "not_yet_valid"
+    assert report.valid_from == "2010-01-01T00:00:00Z" and report.vc_version == "1.1"
+
+
+def test_a_credential_url_is_fetched_through_the_resolver(example_json: Callable[[str], Any]) -> None:
+    url = "https://example.com/credentials/3527"
+    documents = {url: example_json("ob3-v2-simple-eddsa-rdfc-2022.json")}
+    assert verify(f"  {url}\n", offline_resolver(documents), NOW).verified
+    missing = verify(url, offline_resolver(), NOW)
+    assert (missing.check("parse") or pytest.fail()).code == "url_unreachable"
+
+
+def test_schema_path_replaces_the_bundled_schema(example_bytes: Callable[[str], bytes], tmp_path: Any) -> None:
+    data = example_bytes("ob3-v2-simple-eddsa-rdfc-2022.json")
+    strict = tmp_path / "strict.json"
+    strict.write_text('{"$schema": "https://json-schema.org/draft/2019-09/schema", "required": ["nothere"]}')
+    report = verify(data, offline_resolver(), NOW, schema_path=strict)
+    assert (report.check("schema") or pytest.fail()).code == "schema_invalid" and not report.verified
+    missing = verify(data, offline_resolver(), NOW, schema_path=tmp_path / "absent.json")
+    assert (missing.check("schema") or pytest.fail()).code == "schema_unavailable" and missing.verified

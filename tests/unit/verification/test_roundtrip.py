@@ -359,3 +359,42 @@ def test_a_tampered_jwt_payload_fails(did_web_issuer: Issuer, make_credential: C
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     report = verify(f"{header}.{forged}.{signature}", did_web_issuer.resolver(), NOW)
     assert _outcome(report, "proof") == (F, "proof_invalid") and not report.verified
+
+
+def test_eddsa_vc_jwt_with_a_did_key_kid_verifies_offline(
+    did_key_issuer: Issuer, make_credential: Callable[..., Any]
+) -> None:
+    from badgehub.credentials.vc_jwt import sign_vc_jwt
+
+    token = sign_vc_jwt(make_credential(did_key_issuer), did_key_issuer.ed_key, did_key_issuer.vm_id, "EdDSA")
+    report = verify(token, did_key_issuer.resolver(), NOW)
+    assert report.verified and _outcome(report, "issuer_key") == (P, "issuer_key_ok")
+
+
+def test_endorsements_stop_at_the_depth_limit(
+    did_web_issuer: Issuer, stranger: Issuer, make_credential: Callable[..., Any]
+) -> None:
+    def endorse(number: int, profile: IssuerProfile) -> dict[str, Any]:
+        return stranger.sign(
+            build_endorsement_credential(
+                credential_id=f"urn:uuid:e0000000-0000-4000-8000-00000000001{number}",
+                issuer=profile,
+                subject_id=did_web_issuer.id,
+                name=f"Endorsement {number}",
+                valid_from="2026-01-01T00:00:00Z",
+            )
+        )
+
+    third = endorse(3, IssuerProfile(id=stranger.id, name="Territory"))
+    second = endorse(2, IssuerProfile(id=stranger.id, name="Territory", endorsements=(third,)))
+    first = endorse(1, IssuerProfile(id=stranger.id, name="Territory", endorsements=(second,)))
+    profile = IssuerProfile(id=did_web_issuer.id, name="Médiathèque", endorsements=(first,))
+    report = verify(
+        did_web_issuer.sign(make_credential(did_web_issuer, issuer=profile)), did_web_issuer.resolver(), NOW
+    )
+    assert report.verified
+    level_1 = report.endorsements[0]
+    level_2 = level_1.endorsements[0]
+    assert level_1.verified and level_2.verified
+    assert _outcome(level_2, "endorsements") == (W, "endorsements_too_deep")
+    assert level_2.endorsements == []
