@@ -19,6 +19,7 @@ from badgehub.extensions import db
 from badgehub.organisations.models import Invitation, Organisation, OrganisationMember, Role
 from badgehub.organisations.service import ProfileFields, add_member, create_organisation, invite_member
 from badgehub.territory.service import add_coordinator, create_territory
+from badgehub.web.organisations import INVITATIONS_PER_HOUR
 from tests.conftest import csrf_token_from, links_in
 
 
@@ -504,3 +505,17 @@ def test_menu_offers_my_organisations_to_signed_in_people(client, world):
     html = client.get("/").get_data(as_text=True)
     assert 'href="/organisations"' in html
     assert "Coordination" not in html
+
+
+def test_invitations_are_capped_per_person(client, world, outbox):
+    sign_in(client, world.owner_a.session_id)
+    token = token_of(client, f"/organisations/{world.a}/staff")
+    limit = int(INVITATIONS_PER_HOUR.split()[0])
+    for number in range(limit):
+        response = client.post(f"/organisations/{world.a}/staff", data={
+            "email": f"person{number}@example.org", "role": "viewer", "csrf_token": token})
+        assert response.status_code == 302, number
+    refused = client.post(f"/organisations/{world.a}/staff", data={
+        "email": "one.too.many@example.org", "role": "viewer", "csrf_token": token})
+    assert refused.status_code == 429
+    assert len(outbox()) == limit
