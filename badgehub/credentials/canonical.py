@@ -56,6 +56,7 @@ _CONTEXT_CACHE: LRUCache[str, Any] = LRUCache(maxsize=256)
 # Inline (scoped) context object → its resolution, by identity (see _IdentityCachingResolver).
 _INLINE_CACHE: LRUCache[int, tuple[Any, list[Any]]] = LRUCache(maxsize=1024)
 _INLINE_LOCK = threading.Lock()
+_PYLD_LOCK = threading.Lock()
 
 
 class _IdentityCachingResolver(ContextResolver):  # type: ignore[misc]
@@ -183,6 +184,15 @@ def _js_number(value: int | float, path: str) -> int | float:
     return value
 
 
+def _check_unicode(text: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate has no UTF-8 form: JavaScript would hash U+FFFD in its place, Python
+        # cannot hash it at all, so the document cannot be signed or verified portably.
+        raise JsonLdError(f"lone surrogate in a string at {path}", code="invalid_unicode") from None
+
+
 def _check_inline_context(ctx: Any, path: str, problems: list[str]) -> None:
     items = ctx if isinstance(ctx, list) else [ctx]
     for item in items:
@@ -206,6 +216,7 @@ def _prepare(value: Any, path: str, problems: list[str]) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise JsonLdError(f"non-string key at {path}")
+            _check_unicode(key, path)
             if key.startswith("@") and key not in _JSONLD_KEYWORDS and key[1:].isalpha():
                 problems.append(f"reserved term {key!r}")
             if key == "@context" and path != "$":
@@ -218,7 +229,10 @@ def _prepare(value: Any, path: str, problems: list[str]) -> Any:
         return out
     if isinstance(value, list | tuple):
         return [_prepare(item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, str):
+        _check_unicode(value, path)
+        return value
+    if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int | float):
         return _js_number(value, path)
@@ -293,7 +307,10 @@ def _expand_safe(document: Mapping[str, Any]) -> list[Any]:
         raise UndefinedTermError(["@context missing"])
     prepared["@context"] = [{"@vocab": SAFE_MODE_VOCAB}, *(contexts if isinstance(contexts, list) else [contexts])]
     try:
-        expanded: list[Any] = _processor(problems).expand(prepared, _processor_options())
+        # pyld's caches (and ours) are plain LRU dicts: one expansion at a time per process. The
+        # work is CPU-bound under the GIL anyway, so threads lose nothing by taking turns.
+        with _PYLD_LOCK:
+            expanded: list[Any] = _processor(problems).expand(prepared, _processor_options())
     except ContextNotAllowed:
         raise
     except Exception as exc:  # pyld raises bare exceptions of many kinds for hostile input

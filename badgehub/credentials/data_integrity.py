@@ -149,7 +149,7 @@ def _check_proof_shape(proof: Mapping[str, Any], expected_proof_purpose: str | N
     proof_type = proof.get("type")
     if proof_type == DATA_INTEGRITY_PROOF:
         suite = proof.get("cryptosuite")
-        if (proof_type, suite) not in VERIFYING_SUITES:
+        if not isinstance(suite, str) or (proof_type, suite) not in VERIFYING_SUITES:
             raise UnsupportedCryptosuite(f"unsupported DataIntegrityProof cryptosuite {suite!r}")
     elif proof_type == ED25519_SIGNATURE_2020:
         if "cryptosuite" in proof:

@@ -312,3 +312,25 @@ def test_a_term_mapped_to_null_in_an_inline_context_is_reported_once_dropped() -
     with pytest.raises(UndefinedTermError) as info:
         canonicalize(document)
     assert any("null" in term for term in info.value.terms)
+
+
+@pytest.mark.parametrize("where", ["value", "key"])
+def test_lone_surrogates_are_refused_with_a_typed_error(where: str) -> None:
+    document = _credential()
+    if where == "value":
+        document["name"] = "broken \ud800 text"
+    else:
+        document["\udfffname"] = "x"
+    with pytest.raises(JsonLdError) as info:
+        canonicalize(document)
+    assert info.value.code == "invalid_unicode"
+
+
+def test_concurrent_canonicalisations_agree(load_example: Callable[[str], Any]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    documents = [_unsecured(load_example(name)) for name in VALID_EXAMPLES]
+    expected = [canonicalize(document) for document in documents]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(canonicalize, documents * 4))
+    assert results == expected * 4

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from badgehub.credentials.data_integrity import (
     document_proofs,
@@ -372,3 +374,62 @@ def test_eddsa_2022_the_former_name_of_the_suite_is_verified(signer: tuple[Any, 
     verify_data_integrity_proof(secured, proof, key.public_key())
     with pytest.raises(InvalidSignature):
         verify_data_integrity_proof(secured, {**proof, "cryptosuite": "eddsa-rdfc-2022"}, key.public_key())
+
+
+_json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(["@id", "@type", "_:b0", "urn:x", "https://example.com/", "\ud800", "AchievementCredential"]),
+)
+_json_values = st.recursive(
+    _json_leaf,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(
+            st.one_of(
+                st.text(max_size=8),
+                st.sampled_from(
+                    ["@context", "@id", "@type", "@value", "@list", "@graph", "@reverse", "@base", "id", "type"]
+                ),
+            ),
+            children,
+            max_size=3,
+        ),
+    ),
+    max_leaves=8,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    paths = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            paths += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            paths += _paths(item, (*prefix, index))
+    return paths
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_replacements_raise_only_credential_errors_and_never_verify(
+    load_example: Callable[[str], Any], data: st.DataObject
+) -> None:
+    original = load_example("ob3-v2-simple-eddsa-rdfc-2022.json")
+    path = data.draw(st.sampled_from(_paths(original)[1:]))
+    value = data.draw(_json_values)
+    document = copy.deepcopy(original)
+    _set(document, path, value)
+    if document == original or (path == ("type", 1) and value == "AchievementCredential"):
+        return  # unchanged, or the OB context's alias of OpenBadgeCredential: the same RDF
+    try:
+        proofs = document_proofs(document)
+        for proof in proofs:
+            verify_data_integrity_proof(document, proof, key_of(original["proof"][0]["verificationMethod"]))
+    except CredentialError:
+        return
+    assert not proofs, f"{path} = {value!r} still verifies"
