@@ -186,7 +186,7 @@ def test_deeply_nested_json_is_a_failed_parse() -> None:
 
 
 def test_unserialisable_or_empty_input_is_a_failed_parse() -> None:
-    _unreadable(verify({"a": object()}, offline_resolver(), NOW))  # type: ignore[dict-item]
+    _unreadable(verify({"a": object()}, offline_resolver(), NOW))
     _unreadable(verify(b"", offline_resolver(), NOW))
     _unreadable(verify("   ", offline_resolver(), NOW))
     _unreadable(verify('{"a": NaN}', offline_resolver(), NOW))

@@ -38,7 +38,8 @@ def _outcome(report: VerificationReport, check_id: str) -> tuple[CheckStatus, st
 
 @pytest.fixture
 def rsa_key(key_pairs: list[KeyPair]) -> rsa.RSAPrivateKey:
-    return key_pairs[0][1]
+    key: rsa.RSAPrivateKey = key_pairs[0][1]
+    return key
 
 
 @pytest.fixture

@@ -73,7 +73,8 @@ def test_did_web_resolves_through_the_did_document(did_web_issuer: Issuer) -> No
 def _did_document(issuer: Issuer) -> dict[str, Any]:
     document = issuer.documents["https://badges.example.org/issuers/mairie/did.json"]
     assert isinstance(document, dict)
-    return json.loads(json.dumps(document))
+    copied: dict[str, Any] = json.loads(json.dumps(document))
+    return copied
 
 
 def test_did_web_accepts_relative_method_ids(did_web_issuer: Issuer) -> None:

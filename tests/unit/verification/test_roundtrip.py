@@ -375,7 +375,7 @@ def test_endorsements_stop_at_the_depth_limit(
     did_web_issuer: Issuer, stranger: Issuer, make_credential: Callable[..., Any]
 ) -> None:
     def endorse(number: int, profile: IssuerProfile) -> dict[str, Any]:
-        return stranger.sign(
+        signed: dict[str, Any] = stranger.sign(
             build_endorsement_credential(
                 credential_id=f"urn:uuid:e0000000-0000-4000-8000-00000000001{number}",
                 issuer=profile,
@@ -384,6 +384,7 @@ def test_endorsements_stop_at_the_depth_limit(
                 valid_from="2026-01-01T00:00:00Z",
             )
         )
+        return signed
 
     third = endorse(3, IssuerProfile(id=stranger.id, name="Territory"))
     second = endorse(2, IssuerProfile(id=stranger.id, name="Territory", endorsements=(third,)))
