@@ -399,3 +399,25 @@ def test_endorsements_stop_at_the_depth_limit(
     assert level_1.verified and level_2.verified
     assert _outcome(level_2, "endorsements") == (W, "endorsements_too_deep")
     assert level_2.endorsements == []
+
+
+def test_endorsement_jwts_inside_a_vc_jwt_are_verified(
+    did_web_issuer: Issuer, stranger: Issuer, make_credential: Callable[..., Any]
+) -> None:
+    endorsement = build_endorsement_credential(
+        credential_id="urn:uuid:e0000000-0000-4000-8000-000000000021",
+        issuer=IssuerProfile(id=stranger.id, name="Territory"),
+        subject_id=did_web_issuer.id,
+        name="Trusted member",
+        valid_from="2026-01-01T00:00:00Z",
+    )
+    from badgehub.credentials.vc_jwt import sign_vc_jwt
+
+    token = sign_vc_jwt(endorsement, stranger.ed_key, stranger.vm_id, "EdDSA")
+    credential = make_credential(did_web_issuer)
+    credential["endorsementJwt"] = [token, "not.a.jwt"]
+    report = verify(did_web_issuer.sign_jwt(credential), did_web_issuer.resolver(), NOW)
+    assert report.verified
+    assert _outcome(report, "endorsements") == (W, "endorsements_unverified")
+    assert [e.verified for e in report.endorsements] == [True, False]
+    assert report.endorsements[0].format == "jwt"
