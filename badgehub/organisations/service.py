@@ -52,7 +52,7 @@ from badgehub.organisations.errors import (
 )
 from badgehub.organisations.models import Invitation, Organisation, OrganisationMember, OrganisationType, Role, Sector
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
-from badgehub.territory.slugs import slugify, validate_slug
+from badgehub.territory.slugs import name_sort_key, slugify, validate_slug
 
 # What each action needs. An empty tuple means "any member".
 READERS: tuple[Role, ...] = ()
@@ -133,8 +133,7 @@ def organisations_of(user: Any) -> list[OrganisationMember]:
     return list(db.session.scalars(
         select(OrganisationMember).join(OrganisationMember.organisation)
         .where(OrganisationMember.user_id == user_id)
-        .options(selectinload(OrganisationMember.organisation).selectinload(Organisation.memberships)
-                 .selectinload(TerritoryMembership.territory))
+        .options(selectinload(OrganisationMember.organisation))
         .order_by(func.lower(Organisation.name))))
 
 
@@ -143,7 +142,7 @@ def members_of(organisation: Organisation) -> list[OrganisationMember]:
     members = list(db.session.scalars(
         select(OrganisationMember).where(OrganisationMember.organisation_id == organisation.id)
         .options(selectinload(OrganisationMember.user))))
-    return sorted(members, key=lambda m: (-ROLE_RANK[m.role], (m.user.name or m.user.email).lower(), m.id))
+    return sorted(members, key=lambda m: (-ROLE_RANK[m.role], name_sort_key(m.user.name or m.user.email), m.id))
 
 
 def pending_invitations(organisation: Organisation, *, now: dt.datetime | None = None) -> list[Invitation]:
@@ -172,7 +171,7 @@ class Standing:
     @property
     def public(self) -> tuple[TerritoryMembership, ...]:
         """The memberships shown to the public: approved and suspended ones, by territory name."""
-        return tuple(sorted(self.approved + self.suspended, key=lambda m: m.territory.name.lower()))
+        return tuple(sorted(self.approved + self.suspended, key=lambda m: name_sort_key(m.territory.name)))
 
 
 def organisation_standing(organisation: Organisation) -> Standing:
@@ -191,7 +190,8 @@ def organisation_standing(organisation: Organisation) -> Standing:
         .options(selectinload(TerritoryMembership.territory))).all()
 
     def having(status: MembershipStatus) -> tuple[TerritoryMembership, ...]:
-        return tuple(sorted((m for m in memberships if m.status == status), key=lambda m: m.territory.name.lower()))
+        chosen = (m for m in memberships if m.status == status)
+        return tuple(sorted(chosen, key=lambda m: name_sort_key(m.territory.name)))
 
     return Standing(approved=having(MembershipStatus.APPROVED), suspended=having(MembershipStatus.SUSPENDED),
                     pending=having(MembershipStatus.PENDING))

@@ -33,8 +33,10 @@ from badgehub.organisations.service import TERRITORY_MANAGERS, require_good_stan
 from badgehub.territory.errors import DecisionNotAllowed, MembershipExists, NotCoordinator, ReasonRequired
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryCoordinator, TerritoryMembership
 
-# Re-exported: the slug rule itself is written in territory.slugs, for territories and organisations alike.
+# SLUG_PATTERN and validate_slug are re-exported: the slug rule is written in territory.slugs, for territories
+# and organisations alike.
 from badgehub.territory.slugs import SLUG_PATTERN as SLUG_PATTERN
+from badgehub.territory.slugs import name_sort_key
 from badgehub.territory.slugs import validate_slug as validate_slug
 
 if TYPE_CHECKING:
@@ -276,7 +278,7 @@ def memberships_for_review(territory: Territory) -> ReviewQueue:
         .options(selectinload(TerritoryMembership.organisation))).all()
 
     def by_name(items: Sequence[TerritoryMembership]) -> list[TerritoryMembership]:
-        return sorted(items, key=lambda m: (m.organisation.name.lower(), m.id))
+        return sorted(items, key=lambda m: (name_sort_key(m.organisation.name), m.id))
 
     pending = sorted((m for m in memberships if m.status == MembershipStatus.PENDING),
                      key=lambda m: (m.requested_at, m.id))
@@ -295,7 +297,7 @@ def approved_members_by_sector(territory: Territory) -> list[tuple[Sector, list[
                TerritoryMembership.status == MembershipStatus.APPROVED)).all()
     grouped: list[tuple[Sector, list[Organisation]]] = []
     for sector in Sector:
-        members = sorted((o for o in organisations if o.sector == sector), key=lambda o: (o.name.lower(), o.id))
+        members = sorted((o for o in organisations if o.sector == sector), key=lambda o: (name_sort_key(o.name), o.id))
         if members:
             grouped.append((sector, members))
     return grouped

@@ -1,4 +1,5 @@
-"""Slugs: the short names in public addresses (``/t/<slug>``, ``/issuers/<slug>``).
+"""Slugs: the short names in public addresses (``/t/<slug>``, ``/issuers/<slug>``), and the accent-blind
+comparison of names that slugs and alphabetical lists share.
 
 The rule is written once here and used for territories and organisations alike. It lives in the territory
 package only because that is where it was first needed; it imports nothing from the domains, so any
@@ -49,3 +50,10 @@ def slugify(text: str, *, max_length: int = 48, fallback: str = "organisation") 
     if len(slug) < SLUG_MIN_LENGTH:
         return fallback
     return slug
+
+
+def name_sort_key(text: str) -> str:
+    """A key that sorts names alphabetically whatever their case and accents ("Médiathèque" before
+    "Menuiserie", "Évry" among the e's). Not a full collation, but right for French and English names."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from flask_babel import get_locale
@@ -14,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from badgehub.organisations.models import OrganisationType, Role, Sector
 from badgehub.organisations.service import ProfileFields, areas_by_territory, country_codes, staff_roles
 from badgehub.territory.models import Territory
+from badgehub.territory.slugs import name_sort_key
 from badgehub.web import labels
 
 # A placeholder first option, so that nobody is placed in a sector or a country by accident.
@@ -21,17 +21,12 @@ _CHOOSE = SelectChoice("", _l("Choose…"))
 _NONE = SelectChoice("", _l("None"))
 
 
-def _sort_key(text: str) -> str:
-    # Accents must not send "Égypte" after "Zambie".
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-
-
 def country_choices() -> list[SelectChoice]:
     """Every country, named in the page's language, alphabetically."""
     locale = get_locale()
     names = locale.territories if locale is not None else {}
     pairs = [(code, str(names.get(code, code))) for code in country_codes()]
-    return [_NONE, *(SelectChoice(code, name) for code, name in sorted(pairs, key=lambda pair: _sort_key(pair[1])))]
+    return [_NONE, *(SelectChoice(code, name) for code, name in sorted(pairs, key=lambda pair: name_sort_key(pair[1])))]
 
 
 def area_choices() -> list[SelectChoice]:

@@ -139,8 +139,9 @@ def decide(slug: str, membership_id: int) -> ResponseReturnValue:
         field = error.details.get("field")
         if field in form:
             form[field].errors = [*form[field].errors, error.message]
-        return _coordination_page(territory, failed=(membership.id, form), status=400,
-                                  problem=None if field in form else error.message)
+        # Also said at the top of a long page, naming the organisation the message is about.
+        return _coordination_page(territory, failed=(membership.id, form), status=400, problem=gettext(
+            "%(organisation)s: %(message)s", organisation=membership.organisation.name, message=error.message))
     flash(gettext("%(organisation)s: %(decision)s.", organisation=decided.organisation.name,
                   decision=labels.label(decided.status)), "success")
     return redirect(url_for("territories.coordinate_territory", slug=territory.slug))

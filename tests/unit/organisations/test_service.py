@@ -45,7 +45,7 @@ from badgehub.organisations.service import (
     update_profile,
 )
 from badgehub.territory.service import decide_membership, request_membership
-from badgehub.territory.slugs import slugify
+from badgehub.territory.slugs import name_sort_key, slugify
 
 
 def events(action: str, organisation_id: int | None = None) -> list[AuditEvent]:
@@ -405,3 +405,8 @@ def test_invitation_lifetime_is_a_week(make_user, make_org):
     moment = utcnow()
     invitation, _ = invite_member(organisation, owner, "x@example.org", "viewer", now=moment)
     assert invitation.expires_at - moment == dt.timedelta(days=7)
+
+
+def test_names_sort_alphabetically_whatever_their_accents():
+    names = ["Menuiserie", "Médiathèque", "atelier", "Évry", "Zèbre", "Œuvre"]
+    assert sorted(names, key=name_sort_key) == ["atelier", "Évry", "Médiathèque", "Menuiserie", "Œuvre", "Zèbre"]
