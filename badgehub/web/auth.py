@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -78,9 +78,10 @@ def _target_address_key() -> str:
 def _rate_limited(view: View) -> View:
     """Limit the POSTs of ``view`` to RATELIMIT_SIGNIN per client address (for this page) and per target
     address (across every page that checks a password or sends a link), whichever runs out first."""
-    view = limiter.shared_limit(_signin_limit, scope="auth-target-address", key_func=_target_address_key,
-                                methods=["POST"])(view)
-    return limiter.limit(_signin_limit, methods=["POST"])(view)
+    per_target = limiter.shared_limit(_signin_limit, scope="auth-target-address", key_func=_target_address_key,
+                                      methods=["POST"])
+    per_client = limiter.limit(_signin_limit, methods=["POST"])
+    return cast(View, per_client(per_target(view)))
 
 
 def _current_locale() -> str:

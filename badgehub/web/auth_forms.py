@@ -61,7 +61,9 @@ class ConfirmEmailForm(FlaskForm):
 
 
 class ResendVerificationForm(FlaskForm):
-    email = HiddenField(validators=[DataRequired(), _EMAIL_LENGTH])
+    """Shown inside the sign-in page's error box: its own field id."""
+
+    email = HiddenField(validators=[DataRequired(), _EMAIL_LENGTH], id="resend-email")
     submit = SubmitField(_l("Send me a new confirmation link"))
 
 

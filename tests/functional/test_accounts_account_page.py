@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -49,6 +50,8 @@ def test_account_page_shows_the_address_and_the_forms(signed_in_client, email):
     for action in ("/account/name", "/account/language", "/account/password", "/account/sign-out-everywhere"):
         assert f'action="{action}"' in html
     assert response.headers["Cache-Control"] == "no-store"
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
 
 
 def test_changing_the_name(app, signed_in_client, email):

@@ -6,6 +6,7 @@ left in the database.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -189,3 +190,10 @@ def test_unconfirmed_account_can_ask_for_a_new_confirmation_link(app, client, ou
     assert link_to(first, "/verify-email/") != link_to(second, "/verify-email/")
     assert submit(client, link_to(second, "/verify-email/"), {}).status_code == 302
     assert submit(client, "/sign-in", {"email": email, "password": PASSWORD}).status_code == 302
+
+
+def test_the_sign_in_page_with_the_confirmation_reminder_has_unique_ids(client, email):
+    submit(client, "/register", {"name": "Ana", "email": email, "password": PASSWORD})
+    html = submit(client, "/sign-in", {"email": email, "password": PASSWORD}).get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

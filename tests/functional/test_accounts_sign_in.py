@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -94,6 +95,8 @@ def test_sign_in_page_shows_both_ways_with_distinct_field_ids(client):
     assert 'id="link-email"' in html and 'id="email"' in html
     assert 'autocomplete="current-password"' in html and 'autocomplete="username"' in html
     assert 'for="link-email"' in html
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
 
 
 def test_link_sign_in_asks_for_a_button_press_before_using_the_link(app, client, outbox, user, email):
