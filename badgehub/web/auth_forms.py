@@ -15,8 +15,10 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from badgehub.accounts.service import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH
 
 # Generous: the service says precisely what is wrong; this only keeps absurd input away from it.
-_EMAIL_LENGTH = Length(max=EMAIL_MAX_LENGTH + 64)
-_PASSWORD_LENGTH = Length(max=4 * PASSWORD_MAX_LENGTH)
+_TOO_LONG = _l("This is too long: at most %(max)s characters.")
+_EMAIL_LENGTH = Length(max=EMAIL_MAX_LENGTH + 64, message=_TOO_LONG)
+_PASSWORD_LENGTH = Length(max=4 * PASSWORD_MAX_LENGTH, message=_TOO_LONG)
+_NAME_LENGTH = Length(max=NAME_MAX_LENGTH, message=_TOO_LONG)
 # Phones must not capitalise or "correct" an address.
 _EMAIL_INPUT = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false", "inputmode": "email"}
 
@@ -29,7 +31,7 @@ def _email_field(field_id: str | None = None) -> EmailField:
 
 class RegisterForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Please give your name.")),
-                                                    Length(max=NAME_MAX_LENGTH)])
+                                                    _NAME_LENGTH])
     email = _email_field()
     password = PasswordField(_l("Password (optional)"), validators=[_PASSWORD_LENGTH])
     submit = SubmitField(_l("Create my account"))
@@ -80,13 +82,14 @@ class ResetPasswordForm(FlaskForm):
 
 class NameForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(_l("Please give your name.")),
-                                                    Length(max=NAME_MAX_LENGTH)])
+                                                    _NAME_LENGTH])
     submit = SubmitField(_l("Save my name"))
 
 
 class LocaleForm(FlaskForm):
-    # Choices are filled by the view from the supported languages.
-    locale = SelectField(_l("Language of pages and e-mails"), choices=[])
+    # Choices are filled by the view from the supported languages; the service judges the value, with
+    # its own translated message (WTForms' "Not a valid choice" is outside our catalogue).
+    locale = SelectField(_l("Language of pages and e-mails"), choices=[], validate_choice=False)
     submit = SubmitField(_l("Save my language"))
 
 

@@ -197,3 +197,10 @@ def test_the_sign_in_page_with_the_confirmation_reminder_has_unique_ids(client, 
     html = submit(client, "/sign-in", {"email": email, "password": PASSWORD}).get_data(as_text=True)
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_an_overlong_name_is_refused_with_the_bound(app, client, email):
+    response = submit(client, "/register", {"name": "x" * 201, "email": email})
+    assert response.status_code == 400
+    assert "This is too long: at most 200 characters." in response.get_data(as_text=True)
+    assert user_row(app, email) is None

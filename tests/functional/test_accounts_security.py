@@ -175,3 +175,17 @@ def test_links_carry_a_256_bit_token_that_is_never_stored(app, client, outbox, u
     with app.app_context():
         rows = db.session.execute(select(EmailToken.__table__)).all()
     assert rows and not any(token in str(value) for row in rows for value in row)
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_a_mail_failure_is_told_plainly_and_the_same_way_for_every_address(app, client, tmp_path, user, email,
+                                                                            known):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("the outbox cannot be created under a file")
+    app.config["OUTBOX_DIR"] = blocker / "outbox"
+    address = email if known else unknown_address()
+    response = client.post("/sign-in/link", data={"csrf_token": token_of(client), "email": address})
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert "We could not send the e-mail just now." in page
+    assert "We have sent an e-mail" not in page
