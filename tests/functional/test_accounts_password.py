@@ -181,3 +181,12 @@ def test_a_remembered_but_not_fresh_session_must_sign_in_again_to_change_the_pas
     response = submit(client, "/account", {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
                       to="/account/password")
     assert response.status_code == 302 and response.headers["Location"] == "/account"
+
+
+def test_a_remembered_device_stays_remembered_after_changing_the_password(client, user, email):
+    sign_in(client, email, remember="y")
+    response = submit(client, "/account", {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+                      to="/account/password")
+    assert response.status_code == 302
+    client.delete_cookie("session")
+    assert signed_in(client)
