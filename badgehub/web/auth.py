@@ -110,7 +110,8 @@ def _link_minutes() -> int:
 def _send_mail(to: str, locale: str | None, subject: Any, template: str, **context: Any) -> bool:
     """Render ``email/<template>.txt`` in ``locale`` (default: the page's) and send it.
 
-    A failure is logged (without the address) and told to the person; returns whether the mail left.
+    A failure is logged (never the message: it holds the link) and told to the person; returns whether
+    the mail left.
     """
     try:
         with force_locale(locale or _current_locale()):
