@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from babel import Locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -130,11 +130,9 @@ def organisations_of(user: Any) -> list[OrganisationMember]:
     user_id = _user_id(user)
     if user_id is None:
         return []
-    return list(db.session.scalars(
-        select(OrganisationMember).join(OrganisationMember.organisation)
-        .where(OrganisationMember.user_id == user_id)
-        .options(selectinload(OrganisationMember.organisation))
-        .order_by(func.lower(Organisation.name))))
+    members = db.session.scalars(select(OrganisationMember).where(OrganisationMember.user_id == user_id)
+                                 .options(selectinload(OrganisationMember.organisation))).all()
+    return sorted(members, key=lambda m: (name_sort_key(m.organisation.name), m.id))
 
 
 def members_of(organisation: Organisation) -> list[OrganisationMember]:
