@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel import Locale
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +42,7 @@ from badgehub.audit.service import record
 from badgehub.db import utcnow
 from badgehub.errors import Forbidden, NotFound, ValidationError
 from badgehub.extensions import db
+from badgehub.keys.service import create_organisation_keys, installation_kek
 from badgehub.organisations.errors import (
     AlreadyMember,
     EmailNotVerified,
@@ -384,7 +386,8 @@ def create_organisation(owner: User, fields: ProfileFields, *, slug: str | None 
 
     The slug is derived from the name unless ``slug`` is given. Raises ValidationError (with
     ``details["fields"]``, or ``details["field"] == "slug"``) for a bad profile or slug, SlugTaken for a taken
-    slug, Forbidden when ``owner`` is not a signed-in, verified user.
+    slug, Forbidden when ``owner`` is not a signed-in, verified user; KekMissing when the installation has no
+    key-encryption key to protect the organisation's new signing keys.
     """
     owner_id = _user_id(owner)
     if owner_id is None or not owner.is_verified:
@@ -400,6 +403,9 @@ def create_organisation(owner: User, fields: ProfileFields, *, slug: str | None 
     record("organisation.member_added", actor_id=owner_id, organisation_id=organisation.id,
            subject_type="user", subject_id=owner_id, details={"role": Role.OWNER.value})
     db.session.flush()
+    # Every organisation can sign from its first minute: its Ed25519 and RSA keys are made with it, in the
+    # same transaction.
+    create_organisation_keys(organisation, installation_kek(current_app.config), actor_id=owner_id)
     return organisation
 
 

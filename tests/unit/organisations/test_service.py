@@ -410,3 +410,16 @@ def test_invitation_lifetime_is_a_week(make_user, make_org):
 def test_names_sort_alphabetically_whatever_their_accents():
     names = ["Menuiserie", "Médiathèque", "atelier", "Évry", "Zèbre", "Œuvre"]
     assert sorted(names, key=name_sort_key) == ["atelier", "Évry", "Médiathèque", "Menuiserie", "Œuvre", "Zèbre"]
+
+
+def test_new_organisation_gets_its_signing_keys_in_the_same_transaction(ctx):
+    from badgehub.accounts.service import create_user
+    from badgehub.keys.models import KeyAlgorithm, KeyState
+    from badgehub.keys.service import published_keys
+    from badgehub.organisations.service import ProfileFields, create_organisation
+
+    owner = create_user("keys-owner@example.org", name="Owner", verified=True)
+    organisation = create_organisation(owner, ProfileFields(name="Atelier", type="association", sector="community"))
+    keys = published_keys(organisation)
+    assert sorted(k.algorithm for k in keys) == sorted([KeyAlgorithm.ED25519, KeyAlgorithm.RSA_2048])
+    assert {k.state for k in keys} == {KeyState.ACTIVE}
