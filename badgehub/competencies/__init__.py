@@ -1,0 +1,1 @@
+"""A territory's competency framework: the competencies its achievements align to."""
