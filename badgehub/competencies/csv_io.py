@@ -325,8 +325,8 @@ def import_csv(territory: Territory, actor: Any, data: bytes) -> ImportSummary:
         parents[code] = parent
     circles = _cycle_codes(parents)
     for row, code, _ in accepted:
-        if code in circles:
-            circle = circles[code]
+        circle = circles.get(code, [])
+        if len(circle) > 1:  # a competency under itself was reported above
             problems.append(RowProblem(row.line, "parent_code", _l(
                 "The parents make a circle: %(circle)s.", circle=" → ".join([*circle, circle[0]]))))
     if problems:

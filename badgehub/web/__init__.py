@@ -13,6 +13,7 @@ BLUEPRINT_MODULES = (
     "badgehub.web.organisations",
     "badgehub.web.territories",
     "badgehub.web.issuers",
+    "badgehub.web.competencies",
 )
 
 
