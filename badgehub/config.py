@@ -48,6 +48,10 @@ SETTINGS: tuple[Setting, ...] = (
             "`badgehub init`."),
     Setting("BADGEHUB_BASE_URL", "BASE_URL", "str",
             "Public base URL written into credentials, DIDs and e-mails (default http://127.0.0.1:5000)."),
+    Setting("BADGEHUB_ISSUER_ID_STYLE", "ISSUER_ID_STYLE", "str",
+            "How organisations are named in credentials: `did:web` (default; `did:web:<host>:issuers:<slug>`, "
+            "stable across key rotations) or `did:key` (the active Ed25519 key itself: rotating keys changes "
+            "the issuer id)."),
     Setting("BADGEHUB_REDIS_URL", "REDIS_URL", "str",
             "Redis URL for rate limits (and later the job queue). Unset: in-memory rate limits."),
     Setting("BADGEHUB_MAIL_BACKEND", "MAIL_BACKEND", "str",
@@ -83,6 +87,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'badgehub.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BASE_URL": "http://127.0.0.1:5000",
+        "ISSUER_ID_STYLE": "did:web",
         "REDIS_URL": None,
         "MAIL_BACKEND": "file",
         "MAIL_FROM": "BadgeHub <no-reply@localhost>",

@@ -14,6 +14,11 @@ is implemented:
   compactions are expanded (the spec's own test vector, whose ``proof`` is an object) gets a
   *warning*, anything else that does not validate *fails*. VC DM 1.1 credentials skip this check.
 * **proof**: any one valid proof suffices; unknown proof types are ignored with a note.
+* **compromised keys**: a key resolved with a ``revoked_at`` date (a published ``revoked`` value, or the
+  compromise date of one of BadgeHub's own keys) fails the ``proof`` check for a signature dated at or
+  after it (``key_compromised``) or not dated at all (``key_compromised_undated``); the date is the Data
+  Integrity ``proof.created``, or the JWT ``iat`` (else ``nbf``). An earlier signature passes with a
+  warning (``signed_before_compromise``): the date is written by the signer, so a thief could backdate.
 * **issuer_key**: the key's controller must be the issuer (failure otherwise); a key only asserted by
   the credential itself (a key in the URL fragment, a ``jwk`` header) is a *warning*.
 * **status**: an unreachable list is a *warning* (``status_unreachable``); a list that is present
@@ -646,6 +651,7 @@ class _Run:
         notes: list[str] = []
         failures: list[tuple[int, str, str]] = []  # (priority, code, detail)
         valid: list[tuple[Mapping[str, Any], ResolvedKey]] = []
+        refusals: list[tuple[str, dict[str, str]]] = []  # signatures that verify with a compromised key
         tried = 0
         for proof in proofs:
             proof_type = _text(proof.get("type"))
@@ -682,13 +688,24 @@ class _Run:
                 }.get(exc.code, "proof_malformed")
                 failures.append((0 if code == "proof_invalid" else 2, code, exc.message[:200]))
                 continue
+            refusal = _compromise_refusal(key, parse_timestamp(proof.get("created")))
+            if refusal is not None:
+                failures.append((0, refusal[0], f"{method}: compromised since {refusal[1]['date']}"))
+                refusals.append(refusal)
+                continue
             valid.append((proof, key))
         if valid:
             issuer = issuer_id_of(self.credential)
             proof, key = next(((p, k) for p, k in valid if k.controller == issuer), valid[0])
             self.key, self.proof_ok = key, True
             suite_name = proof.get("cryptosuite") or proof.get("type")
+            if key.revoked_at is not None:
+                return _signed_before_compromise(key.revoked_at, parse_timestamp(proof.get("created")), notes)
             return make_check("proof", CheckStatus.PASSED, "proof_ok", {"method": suite_name}, notes)
+        if refusals:
+            code, params = refusals[0]
+            details = [f for _, _, f in failures] + notes
+            return make_check("proof", CheckStatus.FAILED, code, params, details)
         if not failures:
             detail = "; ".join(notes) if notes else "no supported proof"
             return make_check("proof", CheckStatus.FAILED, "proof_unsupported", {"detail": detail}, notes)
@@ -732,6 +749,9 @@ class _Run:
         except CredentialError as exc:
             code = "proof_invalid" if exc.code == "invalid_signature" else "proof_malformed"
             return make_check("proof", CheckStatus.FAILED, code, {"detail": exc.message[:200]})
+        refusal = _compromise_refusal(key, _jwt_signing_time(decoded.payload))
+        if refusal is not None:
+            return make_check("proof", CheckStatus.FAILED, refusal[0], refusal[1], [key.method_id])
         self.key, self.proof_ok = key, True
         errors, warnings = _claim_problems(decoded)
         method = header.get("alg") if isinstance(header.get("alg"), str) else "JWT"
@@ -740,6 +760,8 @@ class _Run:
             return make_check(
                 "proof", CheckStatus.FAILED, "jwt_claims_mismatch", {"detail": "; ".join(errors[:3])}, errors
             )
+        if key.revoked_at is not None:
+            return _signed_before_compromise(key.revoked_at, _jwt_signing_time(decoded.payload), warnings)
         if warnings:
             return make_check(
                 "proof", CheckStatus.WARNING, "jwt_claims_incomplete", {"detail": "; ".join(warnings[:3])}, warnings
@@ -1029,6 +1051,44 @@ class _Run:
     def _endorsement(self, parsed: Parsed) -> VerificationReport:
         parse_check = make_check("parse", CheckStatus.PASSED, parsed.parse_code)
         return self.verifier.verify_credential(parsed, parse_check, None, depth=self.depth + 1, expect="endorsement")
+
+
+def _jwt_signing_time(payload: object) -> datetime | None:
+    """When a VC-JWT says it was signed: ``iat`` if present, else ``nbf`` (BadgeHub writes ``nbf`` =
+    ``validFrom``, the issuing moment); None when neither is a NumericDate."""
+    if not isinstance(payload, Mapping):
+        return None
+    for claim in ("iat", "nbf"):
+        value = payload.get(claim)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                return datetime.fromtimestamp(value, UTC)
+            except (OverflowError, OSError, ValueError):
+                return None
+    return None
+
+
+def _compromise_refusal(key: ResolvedKey, signed_at: datetime | None) -> tuple[str, dict[str, str]] | None:
+    """The compromised-key rule: a signature by a key revoked from ``revoked_at`` is refused when it is
+    dated at or after that moment, or carries no date (nothing shows it was made before). Its date is the
+    Data Integrity ``proof.created``, or the JWT ``iat`` (else ``nbf``). Returns ``(code, params)`` of
+    the failure (``date``: the compromise, ``detail``: the signature), or None when the rule does not
+    refuse it."""
+    if key.revoked_at is None:
+        return None
+    if signed_at is None:
+        return "key_compromised_undated", {"date": _show(key.revoked_at)}
+    if signed_at >= key.revoked_at:
+        return "key_compromised", {"date": _show(key.revoked_at), "detail": _show(signed_at)}
+    return None
+
+
+def _signed_before_compromise(revoked_at: datetime, signed_at: datetime | None, notes: list[str]) -> Check:
+    # A valid signature dated before the compromise: accepted, with a warning, since whoever holds the key
+    # could also have dated a new signature in the past.
+    # ``detail`` is the signature's date (the report's generic parameter slot), ``date`` the compromise's.
+    params = {"date": _show(revoked_at), "detail": _show(signed_at) if signed_at is not None else None}
+    return make_check("proof", CheckStatus.WARNING, "signed_before_compromise", params, notes)
 
 
 def _from_epoch(value: float, fallback: datetime | None) -> datetime:

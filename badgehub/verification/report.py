@@ -112,6 +112,13 @@ MESSAGES: Final[Mapping[str, str]] = {
     "proof_unsupported": "The credential is signed with a method that cannot be checked here ({detail}).",
     "proof_malformed": "The digital signature is damaged ({detail}).",
     "key_unresolved": "The key needed to check the signature could not be found ({detail}).",
+    "key_compromised": "The key that made this signature was declared compromised on {date}, and the "
+    "signature is dated {detail}, at or after that moment, so it cannot be trusted.",
+    "key_compromised_undated": "The key that made this signature was declared compromised on {date}, and the "
+    "signature carries no date that shows it was made before, so it cannot be trusted.",
+    "signed_before_compromise": "The digital signature is valid and dated {detail}, before its key was declared "
+    "compromised on {date}. It is accepted, but whoever took the key could also date a signature in the past: "
+    "the issuer's revocation list is what can still withdraw it.",
     "jwt_claims_mismatch": "The signed token does not agree with the credential inside it: {detail}.",
     "jwt_claims_incomplete": "The digital signature is valid, but the signed token leaves out information it "
     "should repeat ({detail}). The credential inside it is fully protected by the signature.",

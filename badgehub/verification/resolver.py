@@ -29,12 +29,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from badgehub.credentials.did import did_web_to_url, ed25519_from_did_key, split_did_url
+from badgehub.credentials.documents import parse_timestamp
 from badgehub.credentials.errors import CredentialError
 from badgehub.credentials.keys import (
     PublicKey,
@@ -62,7 +64,8 @@ Fetch = Callable[[str], bytes]
 class ResolutionError(CredentialError):
     """A key or document that could not be resolved. Codes: ``unsupported`` (not for this
     resolver), ``fetch_failed``, ``gone`` (HTTP 410), ``bad_document``, ``key_not_found``,
-    ``not_authorized`` (not listed for ``assertionMethod``), ``bad_key``."""
+    ``not_authorized`` (not listed for ``assertionMethod``), ``bad_key``, ``not_found`` (a resolver that
+    answers from its own records knows the document does not exist; nothing to look for elsewhere)."""
 
     code = "resolution_error"
 
@@ -89,12 +92,17 @@ class ResolvedKey:
 
     ``source`` is one of ``did:key``, ``url_fragment``, ``did_document``, ``controller_document``,
     ``jwk``, ``jwks`` (a resolver's answers) or ``jwt_header`` (a ``jwk`` in a JWT header).
+
+    ``revoked_at`` is the moment from which the key must no longer be trusted (a ``revoked`` date-time
+    published with it, or the compromise date BadgeHub holds for its own keys): the pipeline fails a proof
+    dated at or after it, or not dated at all, and accepts an earlier one with a warning.
     """
 
     public_key: PublicKey
     method_id: str
     controller: str | None
     source: str
+    revoked_at: datetime | None = None
 
     @property
     def confirmed(self) -> bool:
@@ -175,6 +183,18 @@ def _key_from_method(method: Mapping[str, Any]) -> PublicKey:
     except (CredentialError, ValueError) as exc:
         raise ResolutionError("bad_key", f"the published key is not valid: {exc}") from None
     raise ResolutionError("bad_key", "the verification method carries no supported public key")
+
+
+def _revoked_at(entry: Mapping[str, Any], method_id: str) -> datetime | None:
+    """The ``revoked`` date-time of a published verification method or JWK (security vocabulary
+    ``sec:revoked``; BadgeHub also writes it into JWKs). A value that is not a date-time is refused rather
+    than ignored: a key its owner tried to mark revoked must not pass as a sound one."""
+    if "revoked" not in entry:
+        return None
+    moment = parse_timestamp(entry["revoked"])
+    if moment is None:
+        raise ResolutionError("bad_key", f"the key {method_id} carries a 'revoked' value that is not a date-time")
+    return moment
 
 
 def _same_id(candidate: object, method_id: str, document_id: str | None) -> bool:
@@ -275,7 +295,11 @@ class DocumentResolver:
         ):
             controller = document.get("controller")
             return ResolvedKey(
-                _key_from_method(document), method_id, controller if isinstance(controller, str) else None, source
+                _key_from_method(document),
+                method_id,
+                controller if isinstance(controller, str) else None,
+                source,
+                _revoked_at(document, method_id),
             )
         methods = document.get("verificationMethod", [])
         methods = methods if isinstance(methods, list) else [methods]
@@ -300,7 +324,7 @@ class DocumentResolver:
             raise ResolutionError(
                 "bad_document", f"the key {method_id} is controlled by {controller}, not by the document {base}"
             )
-        return ResolvedKey(_key_from_method(method), method_id, controller, source)
+        return ResolvedKey(_key_from_method(method), method_id, controller, source, _revoked_at(method, method_id))
 
     # -- JWT keys
 
@@ -334,7 +358,7 @@ def _jwk_key(jwk: Mapping[str, Any], kid: str, source: str) -> ResolvedKey:
     except CredentialError as exc:
         raise ResolutionError("bad_key", f"the published key {kid} is not valid: {exc.message}") from None
     issuer = jwk.get("iss")
-    return ResolvedKey(key, kid, issuer if isinstance(issuer, str) else None, source)
+    return ResolvedKey(key, kid, issuer if isinstance(issuer, str) else None, source, _revoked_at(jwk, kid))
 
 
 class StaticResolver(DocumentResolver):
