@@ -13,6 +13,8 @@ BLUEPRINT_MODULES = (
     "badgehub.web.organisations",
     "badgehub.web.territories",
     "badgehub.web.issuers",
+    "badgehub.web.verify",
+    "badgehub.api.verify",
     "badgehub.web.competencies",
 )
 
