@@ -15,6 +15,10 @@ of the body), honours ``If-None-Match`` with 304, may be cached by anyone for fi
 a compromise shows within that time) and may be read from any origin (``Access-Control-Allow-Origin: *``):
 they are public by nature and browser-based verifiers need them. An unknown slug or key is a 404 in JSON
 for the machine documents, and in the form the client asked for on the profile address.
+
+Registering this blueprint also registers :class:`badgehub.keys.resolver.OwnIssuerResolver` as the app's
+local resolver (:func:`badgehub.verification.platform.register_local_resolver`): every verification the
+platform runs answers for our own issuers from the database, never over HTTP to itself.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -33,14 +38,24 @@ from badgehub.errors import BadgeHubError, NotFound
 from badgehub.keys import identity
 from badgehub.keys.errors import NoActiveKey
 from badgehub.keys.models import KeyAlgorithm, KeyState, SigningKey
+from badgehub.keys.resolver import own_issuer_resolver
 from badgehub.keys.service import published_keys
 from badgehub.organisations import service
 from badgehub.organisations.models import Organisation
+from badgehub.verification.platform import register_local_resolver
 from badgehub.web import labels
 
 bp = Blueprint("issuers", __name__)
 bp.add_app_template_filter(labels.label, "label")
 bp.add_app_template_filter(labels.tone, "status_tone")
+
+
+@bp.record_once
+def _answer_for_our_issuers_locally(state: BlueprintSetupState) -> None:
+    # The app that publishes these documents also answers for them when it verifies: every resolver the
+    # platform builds (badgehub.verification.platform) asks the database before the web.
+    app = state.app
+    register_local_resolver(app, lambda: own_issuer_resolver(app.config))
 
 CACHE_CONTROL = "public, max-age=300"
 _HTML = "text/html"
