@@ -6,10 +6,12 @@ URL it is given, so it follows these rules (DESIGN §4):
 
 * **Schemes**: ``https`` only; ``http`` too when built with ``allow_http=True`` (development). No user
   name or password in the URL. Ports: 80, 443 and 1024–65535 (never 22, 25, …).
-* **Addresses**: it resolves the host name itself and refuses the request when *any* address is not a
-  public unicast address: loopback, private (10/8, 172.16/12, 192.168/16), link-local (169.254/16, the
-  cloud metadata service 169.254.169.254), shared CGNAT (100.64/10), multicast, unspecified, reserved,
-  documentation and benchmark ranges, and the IPv6 equivalents (``::1``, ``fc00::/7``, ``fe80::/10``,
+* **Addresses**: names reserved for this machine or a private network (``localhost``, ``*.localhost``,
+  ``*.local``, ``*.internal``, ``*.home.arpa``) are refused outright. It resolves any other host name
+  itself and refuses the request when *any* address is not a public unicast address: loopback,
+  private (10/8, 172.16/12, 192.168/16), link-local (169.254/16, the cloud metadata service
+  169.254.169.254), shared CGNAT (100.64/10), multicast, unspecified, reserved, documentation and
+  benchmark ranges, and the IPv6 equivalents (``::1``, ``fc00::/7``, ``fe80::/10``,
   multicast) including IPv6 forms that embed an IPv4 address (IPv4-mapped, 6to4, NAT64, Teredo).
 * **No DNS rebinding**: it opens the TCP connection to the very address it checked (the ``Host`` header
   and the TLS server name still carry the host name, so certificates are verified as usual).
@@ -97,6 +99,10 @@ _BLOCKED_NETWORKS: Final[tuple[IPNetwork, ...]] = tuple(
     )
 )
 _NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
+# Host names reserved for this machine (RFC 6761), multicast DNS on the local link (RFC 6762), and
+# private networks (ICANN's .internal, RFC 8375's home.arpa).
+_LOCAL_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
+_LOCAL_SUFFIXES: Final = (".localhost", ".local", ".internal", ".home.arpa")
 
 
 class SafeFetchError(FetchError):
@@ -457,6 +463,10 @@ class SafeFetcher:
                 raise SafeFetchError(url, "invalid_url", "the host name is not valid") from None
             if not host:
                 raise SafeFetchError(url, "invalid_url", "the address has no host") from None
+            host = host.lower()
+        if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES):
+            # Names reserved for this machine or a private network: refused before any resolution.
+            raise SafeFetchError(url, "address_not_allowed", f"{host} is a local name, which is never fetched")
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query

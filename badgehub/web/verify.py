@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, current_app, render_template, request
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -28,16 +29,26 @@ from wtforms import EmailField, SubmitField, TextAreaField, URLField
 from wtforms.validators import Length, Optional
 
 from badgehub.extensions import limiter
+from badgehub.keys.resolver import OwnIssuerResolver
 from badgehub.verification.platform import (
     MAX_EMAIL_LENGTH,
     SubmissionRefused,
     max_submission_bytes,
     normalise_email,
+    register_local_resolver,
     verify_submission,
 )
 from badgehub.web.verdicts import present, submission_message
 
 bp = Blueprint("verify", __name__)
+
+
+@bp.record_once
+def _answer_for_our_own_issuers(state: BlueprintSetupState) -> None:
+    # Our own issuers' DID documents and keys come from the database, not over HTTP to ourselves (DESIGN §4);
+    # the page and the API both verify through build_resolver, which asks this factory first.
+    config = state.app.config
+    register_local_resolver(state.app, lambda: OwnIssuerResolver(config))
 
 View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
 
