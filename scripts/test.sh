@@ -12,6 +12,7 @@ ensure_venv "[test]"
 if [ -f tests/interop/package-lock.json ]; then
   npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 fi
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 if [ ! -x /usr/bin/chromium ]; then
   as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 fi

@@ -306,6 +306,8 @@ VERDICTS: Final[Mapping[str, VerdictText]] = {
     ),
 }
 VERDICT_CODES: Final = tuple(VERDICTS)
+UNCONFIRMED_VERDICTS: Final = frozenset({"not_genuine", "unverifiable"})
+"""Verdicts under which the issuer, name and dates are only what the badge claims."""
 
 
 def verdict_of(report: VerificationReport) -> str:
@@ -453,6 +455,11 @@ class ReportView:
     format_label: str | None = None
     endorsements: tuple[EndorsementView, ...] = field(default_factory=tuple)
     report: VerificationReport | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def genuine(self) -> bool:
+        """Whether the signature was confirmed, so that what the badge says about itself can be believed."""
+        return self.verdict not in UNCONFIRMED_VERDICTS
 
     @property
     def has_description(self) -> bool:

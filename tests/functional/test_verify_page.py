@@ -217,6 +217,9 @@ def test_a_tampered_credential_is_not_genuine(client: FlaskClient, examples: Pat
     html = response.get_data(as_text=True)
     assert verdict_title(html) == "Not genuine"
     assert "verdict verdict-bad" in html
+    # What a forged badge says about itself is not presented as fact.
+    assert "The badge could not be confirmed: what follows is only what it says about itself." in html
+    assert "Who it says issued it" in html and "Who issued it<" not in html
 
 
 # -- the report page
@@ -232,6 +235,7 @@ def test_the_report_says_who_what_when_and_every_step(client: FlaskClient, examp
     assert achievement["name"] in html
     # The verdict comes before everything else, then one <details> per step, each with words and a status.
     assert html.index("verdict-title") < html.index("Who issued it") < html.index("Every step of the check")
+    assert "only what it says about itself" not in html
     steps = re.findall(r'<details class="step step-(\w+)">\s*<summary>(.*?)</summary>', html, re.S)
     assert len(steps) == 11
     summaries = [" ".join(re.sub(r"<[^>]+>", " ", summary).split()) for _, summary in steps]

@@ -47,42 +47,56 @@
     return null;
   }
 
-  function makeDecoder() {
-    if ("BarcodeDetector" in window) {
-      try {
-        var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-        return function (canvas) {
-          return detector.detect(canvas).then(function (codes) {
-            return codes.length ? codes[0].rawValue : null;
-          }, function () {
-            return null;
-          });
-        };
-      } catch (e) {
-        /* an unsupported format list: fall back to jsQR */
+  function jsqrDecoder() {
+    if (typeof window.jsQR !== "function") {
+      return null;
+    }
+    return function (canvas, context) {
+      var image = context.getImageData(0, 0, canvas.width, canvas.height);
+      var code = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "attemptBoth" });
+      return Promise.resolve(code ? code.data : null);
+    };
+  }
+
+  /* The browser's own detector when it reads QR codes (phones mostly), else jsQR. */
+  function chooseDecoder() {
+    var fallback = jsqrDecoder();
+    var Detector = window.BarcodeDetector;
+    if (typeof Detector !== "function" || typeof Detector.getSupportedFormats !== "function") {
+      return Promise.resolve(fallback);
+    }
+    return Detector.getSupportedFormats().then(function (formats) {
+      if (formats.indexOf("qr_code") === -1) {
+        return fallback;
       }
-    }
-    if (typeof window.jsQR === "function") {
+      var detector = new Detector({ formats: ["qr_code"] });
       return function (canvas, context) {
-        var image = context.getImageData(0, 0, canvas.width, canvas.height);
-        var code = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "attemptBoth" });
-        return Promise.resolve(code ? code.data : null);
+        return detector.detect(canvas).then(function (codes) {
+          return codes.length ? codes[0].rawValue : null;
+        }, function () {
+          return fallback ? fallback(canvas, context) : null;
+        });
       };
-    }
-    return null;
+    }, function () {
+      return fallback;
+    });
   }
 
   function start() {
     var box = document.getElementById("scanner");
     var form = document.getElementById("verify-form");
-    if (!box || !form) {
-      return;
-    }
     var media = navigator.mediaDevices;
-    var decode = makeDecoder();
-    if (!media || typeof media.getUserMedia !== "function" || !decode) {
-      return; /* no camera API or no decoder: the form alone */
+    if (!box || !form || !media || typeof media.getUserMedia !== "function") {
+      return; /* no camera API: the form alone */
     }
+    chooseDecoder().then(function (decode) {
+      if (decode) {
+        enable(box, form, media, decode);
+      }
+    });
+  }
+
+  function enable(box, form, media, decode) {
     var text = messages(box);
     var startButton = document.getElementById("scan-start");
     var stopButton = document.getElementById("scan-stop");
