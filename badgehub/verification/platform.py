@@ -13,7 +13,12 @@ and status lists must come from the database, not over HTTP to ourselves. A late
 plugged in either per call (``build_resolver(app, local_documents=resolver)``) or once for the app
 (:func:`register_local_resolver` with a factory called for every verification, e.g. one that wraps the
 request's database session). It comes first in the chain: an answer from it is final, and a refusal
-from it (a key that our DID document does not list) is never "corrected" by the web.
+from it (a key that our DID document does not list) is never "corrected" by the web. Today the ``verify``
+blueprint registers :class:`badgehub.keys.resolver.OwnIssuerResolver` this way when it is registered.
+
+:func:`verify_submission` is what ``/verify`` and ``POST /api/v1/verify`` share: it decides whether what
+was submitted can be read at all (:class:`SubmissionRefused`, with the HTTP status to answer) and
+verifies it through :func:`build_resolver`.
 
 This module does not import Flask: it only reads ``app.config`` and keeps its state in
 ``app.extensions`` (one :class:`~badgehub.verification.fetch.SafeFetcher` per app, so its cache is
@@ -124,6 +129,8 @@ MAX_EMAIL_LENGTH: Final = 320
 _JWS = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # Parse failures that mean "not a badge format at all" (415) or "too large" (413); any other is 400.
 _PARSE_STATUS: Final[Mapping[str, int]] = {"unknown_format": 415, "not_utf8": 415, "input_too_large": 413}
+# A redirect can lead to one of these: then the address was refused, not unreachable.
+_REFUSALS: Final = frozenset({"address_not_allowed", "scheme_not_allowed", "port_not_allowed", "invalid_url"})
 
 
 class SubmissionRefused(Exception):
@@ -254,6 +261,3 @@ def verify_submission(
         raise SubmissionRefused(parse.code, _PARSE_STATUS.get(parse.code, 400), **dict(parse.params))
     return report
 
-
-# A redirect can lead to one of these: then the address was refused, not unreachable.
-_REFUSALS: Final = frozenset({"address_not_allowed", "scheme_not_allowed", "port_not_allowed", "invalid_url"})

@@ -456,3 +456,43 @@ def test_verification_is_rate_limited_per_client_address(app: Flask, client: Fla
                             content_type="multipart/form-data", environ_base={"REMOTE_ADDR": "192.0.2.8"})
     assert elsewhere.status_code != 429
     assert client.get("/verify").status_code == 200  # reading the form is not limited
+
+
+# -- our own issuers: answered from the database, never over HTTP
+
+
+def test_a_credential_of_one_of_our_issuers_is_verified_without_any_request(app: Flask, client: FlaskClient,
+                                                                             offline: list[Any]) -> None:
+    from badgehub.credentials.data_integrity import sign_data_integrity
+    from badgehub.credentials.documents import AchievementDefinition, Recipient, build_credential
+    from badgehub.extensions import db
+    from badgehub.keys.identity import issuer_profile, signing_identity
+    from badgehub.keys.service import create_organisation_keys, installation_kek, load_private_key
+    from badgehub.organisations.models import Organisation, OrganisationType, Sector
+
+    with app.test_request_context():
+        organisation = Organisation(slug="atelier-velo", name="Atelier Vélo", type=OrganisationType.ASSOCIATION,
+                                    sector=Sector.COMMUNITY)
+        db.session.add(organisation)
+        db.session.flush()
+        kek = installation_kek(app.config)
+        create_organisation_keys(organisation, kek)
+        identity = signing_identity(organisation, app.config)
+        credential = build_credential(
+            credential_id="urn:uuid:7d2f0c1e-5b6a-4c3d-9e8f-1a2b3c4d5e6f",
+            issuer=issuer_profile(organisation, identity.issuer_id),
+            achievement=AchievementDefinition(id="http://localhost/achievements/a1", name="Réparer son vélo",
+                                              description="Une roue démontée et remontée.",
+                                              criteria_narrative="Atelier de 3 heures.", achievement_type="Badge"),
+            recipient=Recipient(email="lea@example.org", salt="s4lt"),
+            valid_from="2026-01-01T00:00:00Z",
+        )
+        signed = sign_data_integrity(credential, load_private_key(identity.ed25519_key, kek),
+                                     identity.verification_method_id, "2026-01-01T00:00:00Z")
+        db.session.commit()
+    assert signed["issuer"]["id"].startswith("did:web:localhost:issuers:")
+    response = submit(client, credential_text=json.dumps(signed))
+    html = response.get_data(as_text=True)
+    assert verdict_title(html) == "Valid"
+    assert "The signing key belongs to the issuer." in html
+    assert offline == []  # the DID document came from the database, not from http://localhost

@@ -633,3 +633,95 @@ def test_a_trickled_tls_handshake_is_cut_at_the_deadline(
         stop.set()
         thread.join(5)
         listener.close()
+
+
+# -- the platform's resolver (badgehub.verification.platform)
+
+
+class FakeApp:
+    """What build_resolver needs from a Flask app: its configuration and its extensions."""
+
+    def __init__(self, **config: Any) -> None:
+        self.config: dict[str, Any] = config
+        self.extensions: dict[str, Any] = {}
+
+
+def test_the_platform_fetcher_is_made_once_per_app_from_its_settings() -> None:
+    from badgehub.verification.platform import platform_fetcher
+
+    app = FakeApp(BASE_URL="https://badges.example.org", VERIFY_FETCH_TIMEOUT=2, VERIFY_FETCH_MAX_BYTES=1000,
+                  VERIFY_FETCH_MAX_REDIRECTS=1)
+    fetcher_ = platform_fetcher(app)
+    assert platform_fetcher(app) is fetcher_
+    assert (fetcher_.timeout, fetcher_.max_bytes, fetcher_.max_redirects) == (2.0, 1000, 1)
+    assert fetcher_.user_agent == "BadgeHub-verifier/1.0 (+https://badges.example.org)"
+    assert fetcher_.allow_http is False and fetcher_.allowed_networks == ()
+    assert platform_fetcher(FakeApp()) is not fetcher_
+
+
+def test_the_platform_resolver_asks_our_own_documents_first_then_the_web_through_the_safe_fetcher(
+    serve: Callable[..., RawServer],
+) -> None:
+    from badgehub.verification.platform import FETCHER_EXTENSION, build_resolver, register_local_resolver
+    from badgehub.verification.resolver import StaticResolver
+
+    web = serve(answer(b'{"from": "the web"}'))
+    app = FakeApp()
+    app.extensions[FETCHER_EXTENSION] = fetcher()
+    ours = "https://badges.example.org/issuers/a/status/1"
+    register_local_resolver(app, lambda: StaticResolver({ours: {"from": "the database"}}))
+    resolver = build_resolver(app)
+    assert resolver.fetch_document(ours) == {"from": "the database"}
+    assert resolver.fetch_document(web.url()) == {"from": "the web"}
+    # did:key needs no document at all.
+    did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    assert resolver.resolve_verification_method(f"{did}#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK").source \
+        == "did:key"
+    # Given explicitly, the local documents replace the registered ones.
+    explicit = build_resolver(app, StaticResolver({ours: {"from": "elsewhere"}}))
+    assert explicit.fetch_document(ours) == {"from": "elsewhere"}
+
+
+def test_the_platform_resolver_refuses_internal_addresses(no_network: list[tuple[Any, ...]]) -> None:
+    from badgehub.verification.platform import build_resolver
+
+    resolver = build_resolver(FakeApp())
+    for url in ("https://169.254.169.254/latest/meta-data/", "https://127.0.0.1/status/1", "http://example.org/x"):
+        with pytest.raises(ResolutionError) as caught:
+            resolver.fetch_document(url)
+        assert caught.value.code == "fetch_failed"
+    with pytest.raises(ResolutionError):
+        resolver.resolve_verification_method("did:web:localhost%3A5000:issuers:x#key-1")
+    assert no_network == []
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"\x89PNG\r\n\x1a\n rest", "png"),
+        (b"\xef\xbb\xbf  <?xml version='1.0'?><svg/>", "svg"),
+        (b'\n {"@context": []}', "json"),
+        (b"eyJhbGciOiJSUzI1NiJ9.eyJ4IjoxfQ.c2lnbmF0dXJl\n", "jwt"),
+        (b"GIF89a", None),
+        (b"%PDF-1.7", None),
+        (b"[1]", None),
+        (b"https://badges.example.org/c/1", None),
+    ],
+)
+def test_uploads_are_judged_by_their_content(data: bytes, kind: str | None) -> None:
+    from badgehub.verification.platform import sniff_format
+
+    assert sniff_format(data) == kind
+
+
+def test_a_submitted_e_mail_is_trimmed_or_refused() -> None:
+    from badgehub.verification.platform import SubmissionRefused, as_url, normalise_email
+
+    assert normalise_email("  Lea@Example.org ") == "Lea@Example.org"
+    assert normalise_email("   ") is None and normalise_email(None) is None
+    for bad in ("no-at-sign", "two words@example.org", "a@" + "b" * 400):
+        with pytest.raises(SubmissionRefused) as caught:
+            normalise_email(bad)
+        assert caught.value.code == "invalid_email"
+    assert as_url("  https://badges.example.org/c/1 \n") == "https://badges.example.org/c/1"
+    assert as_url("https://a.example/x and more") is None and as_url('{"a": 1}') is None
