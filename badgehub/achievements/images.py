@@ -50,6 +50,7 @@ from xml.sax.saxutils import escape
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageDraw, ImageFont
 
@@ -202,8 +203,10 @@ def _split(name: str) -> tuple[str | None, str]:
     return None, name
 
 
+# Messages naming something found in the file use gettext, not lazy_gettext: Flask-Babel's lazy strings
+# declare themselves safe HTML (their __html__ does not escape), and an element name comes from the uploader.
 def _refuse_element(name: str) -> ImageRejected:
-    return ImageRejected("svg_forbidden_element", _l(
+    return ImageRejected("svg_forbidden_element", gettext(
         "This SVG contains <%(element)s>, which is not allowed in a badge image (no scripts, links, animations, "
         "embedded web content or external images). Remove it, or export the image as PNG.", element=name))
 
@@ -246,7 +249,7 @@ def _clean_attributes(element: Element, local: str) -> None:
         namespace, attribute = _split(name)
         if namespace is None:
             if attribute.lower().startswith("on"):
-                raise ImageRejected("svg_event_handler", _l(
+                raise ImageRejected("svg_event_handler", gettext(
                     "This SVG contains event handlers (%(attribute)s), which could run code. Remove them, or "
                     "export the image as PNG.", attribute=attribute))
             if attribute == "href":

@@ -13,6 +13,7 @@ BLUEPRINT_MODULES = (
     "badgehub.web.organisations",
     "badgehub.web.territories",
     "badgehub.web.issuers",
+    "badgehub.web.achievements",
     "badgehub.web.verify",
     "badgehub.api.verify",
     "badgehub.web.competencies",

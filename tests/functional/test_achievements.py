@@ -1,0 +1,419 @@
+"""Achievement management pages through the browser's eyes: create, edit, versions, archive, who may do what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from badgehub.accounts.models import User
+from badgehub.accounts.service import create_user
+from badgehub.achievements import service as achievements
+from badgehub.achievements.models import Achievement, AchievementVersion
+from badgehub.competencies.models import Competency, CompetencyFramework
+from badgehub.extensions import db
+from badgehub.organisations.service import ProfileFields, add_member, create_organisation
+from badgehub.territory.service import (
+    add_coordinator,
+    create_territory,
+    decide_membership,
+    get_territory_by_slug,
+    request_membership,
+)
+from tests.conftest import csrf_token_from
+from tests.unit.achievements import samples
+
+
+@pytest.fixture
+def setup(app: Flask) -> Callable[[Callable[[], Any]], Any]:
+    """Run ``build`` in its own request context and commit; return its result."""
+
+    def run(build: Callable[[], Any]) -> Any:
+        with app.test_request_context():
+            result = build()
+            db.session.commit()
+            return result
+
+    return run
+
+
+@pytest.fixture
+def query(app: Flask) -> Callable[[Callable[[], Any]], Any]:
+    """Evaluate ``read`` in a fresh session: what the database holds now."""
+
+    def run(read: Callable[[], Any]) -> Any:
+        with app.test_request_context():
+            return read()
+
+    return run
+
+
+def sign_in(client: FlaskClient, session_id: str) -> None:
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+
+
+def token_of(client: FlaskClient, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return csrf_token_from(response.get_data(as_text=True))
+
+
+@dataclass(frozen=True)
+class World:
+    """Organisation A (owner, issuer, viewer) in territory Évry with a framework; B (owner) with one badge."""
+
+    a: str
+    b: str
+    owner_a: str
+    issuer_a: str
+    viewer_a: str
+    owner_b: str
+    badge_b: str
+    competency_ids: dict[str, int]
+    user_ids: dict[str, int]
+
+
+FORM = {"name": "Réparer une crevaison", "description": "Sait réparer une chambre à air.",
+        "criteria_md": "- démonter la roue\n- poser une rustine", "criteria_url": "", "achievement_type": "Badge",
+        "tags": "vélo, réparation", "in_language": "fr", "valid_for_days": "", "evidence_expected": "",
+        "image_mode": "generate", "shape": "circle", "background": "#1d4ed8", "foreground": "#ffffff",
+        "pictogram": "star", "submit": "1"}
+
+
+def form(**changes: Any) -> dict[str, Any]:
+    return {**FORM, **changes}
+
+
+@pytest.fixture
+def world(setup: Any) -> World:
+    def build() -> World:
+        create_territory(name="Évry", slug="evry", areas=[("centre", "Centre")])
+        coordinator = create_user("coord@example.org", verified=True)
+        add_coordinator(territory_slug="evry", user=coordinator, actor_id=None)
+        users = {name: create_user(f"{name}@example.org", name=name.title(), verified=True)
+                 for name in ("owner_a", "issuer_a", "viewer_a", "owner_b")}
+        org_a = create_organisation(users["owner_a"], ProfileFields(name="Atelier Vélo", type="association",
+                                                                    sector="community"))
+        org_b = create_organisation(users["owner_b"], ProfileFields(name="Bibliothèque", type="library",
+                                                                    sector="public_services"))
+        add_member(org_a, users["owner_a"], users["issuer_a"], "issuer")
+        add_member(org_a, users["owner_a"], users["viewer_a"], "viewer")
+        evry = get_territory_by_slug("evry")
+        membership = request_membership(org_a, evry, users["owner_a"], "Bonjour")
+        decide_membership(membership, "approve", coordinator)
+        framework = CompetencyFramework(territory_id=evry.id, name="Référentiel d'Évry")
+        db.session.add(framework)
+        db.session.flush()
+        ids = {}
+        for code, name in (("CIT", "Citoyenneté"), ("NUM-2", "Protéger ses données")):
+            competency = Competency(framework_id=framework.id, code=code, name=name)
+            db.session.add(competency)
+            db.session.flush()
+            ids[code] = competency.id
+        badge_b = achievements.create_achievement(org_b, users["owner_b"], achievements.AchievementFields(
+            name="Club de lecture", description="A participé au club.", criteria_md="Venir trois fois."))
+        return World(a=org_a.slug, b=org_b.slug, badge_b=badge_b.public_id, competency_ids=ids,
+                     user_ids={name: user.id for name, user in users.items()},
+                     **{name: user.get_id() for name, user in users.items()})
+
+    return setup(build)
+
+
+def badge_count(query: Any) -> int:
+    return query(lambda: db.session.scalar(select(func.count(Achievement.id))))
+
+
+def version_rows(query: Any, public_id: str) -> list[tuple[int, str]]:
+    return query(lambda: db.session.execute(
+        select(AchievementVersion.number, AchievementVersion.name)
+        .join(Achievement, AchievementVersion.achievement_id == Achievement.id)
+        .where(Achievement.public_id == public_id).order_by(AchievementVersion.number)).tuples().all())
+
+
+def create_badge(client: FlaskClient, world: World, **changes: Any) -> Any:
+    token = token_of(client, f"/organisations/{world.a}/achievements/new")
+    return client.post(f"/organisations/{world.a}/achievements/new", data={**form(**changes), "csrf_token": token},
+                       content_type="multipart/form-data")
+
+
+def created_id(response: Any) -> str:
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response.headers["Location"].split("/achievements/")[1].split("/")[0]
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, world):
+    response = client.get(f"/organisations/{world.a}/achievements")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=")
+
+
+def test_issuer_creates_a_badge_aligned_to_the_territory_framework(client, world, query):
+    sign_in(client, world.issuer_a)
+    page = client.get(f"/organisations/{world.a}/achievements/new").get_data(as_text=True)
+    assert "Protéger ses données" in page and "Référentiel" not in page.split("<h3")[0]
+    response = create_badge(client, world, competency_ids=[world.competency_ids["NUM-2"], world.competency_ids["CIT"]],
+                            valid_for_days="365")
+    public_id = created_id(response)
+    version = query(lambda: achievements.public_achievement(public_id).current_version)
+    assert (version.name, version.valid_for_days, version.tags, version.created_by_id) == (
+        "Réparer une crevaison", 365, ["vélo", "réparation"], world.user_ids["issuer_a"])
+    codes = query(lambda: [c.code for c in achievements.public_achievement(public_id).current_version.competencies])
+    assert codes == ["NUM-2", "CIT"]
+    assert query(lambda: achievements.public_achievement(public_id).organisation.slug) == world.a
+    edit_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The badge “Réparer une crevaison” is created." in edit_page
+    listing = client.get(f"/organisations/{world.a}/achievements").get_data(as_text=True)
+    assert "Réparer une crevaison" in listing
+
+
+def test_organisation_in_no_territory_is_offered_no_competency(client, world):
+    sign_in(client, world.owner_b)
+    page = client.get(f"/organisations/{world.b}/achievements/new").get_data(as_text=True)
+    assert "no competency framework yet" in page
+    assert 'name="competency_ids"' not in page
+
+
+def test_preview_draws_the_image_and_saves_nothing(client, world, query):
+    sign_in(client, world.issuer_a)
+    token = token_of(client, f"/organisations/{world.a}/achievements/new")
+    data = {**form(), "csrf_token": token, "preview": "1"}
+    del data["submit"]
+    response = client.post(f"/organisations/{world.a}/achievements/new", data=data)
+    assert response.status_code == 200
+    assert 'src="data:image/png;base64,' in response.get_data(as_text=True)
+    assert badge_count(query) == 1
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"name": "  "}, "This field is required."),
+    ({"criteria_md": ""}, "Say what someone must do to earn this badge"),
+    ({"foreground": "#2050e0"}, "These two colours are too close"),
+    ({"background": "navy"}, "Give a colour as # followed by six hexadecimal digits"),
+    ({"valid_for_days": "-3"}, "Give a whole number of days"),
+    ({"competency_ids": ["999999"]}, "Choose competencies from the frameworks"),
+    ({"achievement_type": "Diplomette"}, "Not a valid choice"),
+])
+def test_bad_input_gives_a_clear_message_and_saves_nothing(client, world, query, changes, message):
+    sign_in(client, world.issuer_a)
+    response = create_badge(client, world, **changes)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert 'aria-invalid="true"' in html or "error" in html
+    assert badge_count(query) == 1
+
+
+@pytest.mark.parametrize(("data", "filename", "message"), [
+    (samples.bomb_png(), "bomb.png", "The image is too large: at most 4096 × 4096 pixels."),
+    (samples.SVG_SCRIPT, "badge.svg", "This SVG contains &lt;script&gt;"),
+    (samples.SVG_EXTERNAL_ENTITY, "badge.svg", "This SVG declares a DTD or entities"),
+    (samples.SVG_DTD, "badge.svg", "This SVG declares a DTD or entities"),
+    (samples.PDF_RENAMED, "badge.png", "This file is not a PNG or SVG image, whatever its name says."),
+    (samples.truncated_png(), "badge.png", "This PNG file is damaged or incomplete."),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * (3 * 1024 * 1024), "big.png", "The image is larger than 2 MB."),
+])
+def test_hostile_uploads_are_refused_with_a_clear_message_and_nothing_saved(client, world, query, data, filename,
+                                                                           message):
+    import io
+
+    sign_in(client, world.issuer_a)
+    response = create_badge(client, world, image_mode="upload", image_file=(io.BytesIO(data), filename))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert badge_count(query) == 1
+
+
+def test_a_fifty_megabyte_upload_is_stopped_at_the_door(client, world, query):
+    import io
+
+    sign_in(client, world.issuer_a)
+    response = create_badge(client, world, image_mode="upload",
+                            image_file=(io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * (50 * 1024 * 1024)), "huge.png"))
+    assert response.status_code == 413
+    assert "What you sent is too large." in response.get_data(as_text=True)
+    assert badge_count(query) == 1
+
+
+def test_uploaded_png_loses_a_baked_credential(client, world):
+    import io
+
+    from badgehub.credentials.baking import extract_from_png
+
+    sign_in(client, world.issuer_a)
+    public_id = created_id(create_badge(client, world, image_mode="upload",
+                                        image_file=(io.BytesIO(samples.baked_png()), "baked.png")))
+    stored = client.get(f"/achievements/{public_id}/image")
+    assert stored.headers["Content-Type"] == "image/png"
+    assert extract_from_png(stored.data) is None
+
+
+def edit_url(world: World, public_id: str) -> str:
+    return f"/organisations/{world.a}/achievements/{public_id}/edit"
+
+
+def save(client: FlaskClient, world: World, public_id: str, **changes: Any) -> Any:
+    token = token_of(client, edit_url(world, public_id))
+    return client.post(edit_url(world, public_id), data={**form(image_mode="keep", **changes), "csrf_token": token},
+                       content_type="multipart/form-data")
+
+
+def test_edit_page_shows_the_current_values(client, world):
+    sign_in(client, world.issuer_a)
+    public_id = created_id(create_badge(client, world, competency_ids=[world.competency_ids["CIT"]],
+                                        tags="vélo, atelier"))
+    page = client.get(edit_url(world, public_id)).get_data(as_text=True)
+    assert 'value="Réparer une crevaison"' in page
+    assert 'value="vélo, atelier"' in page
+    assert f'value="{world.competency_ids["CIT"]}" checked' in page
+    assert 'value="keep" checked' in page or 'checked id="image_mode-0"' in page or 'value="keep"' in page
+
+
+def test_editing_before_any_award_changes_the_version_in_place(client, world, query):
+    sign_in(client, world.issuer_a)
+    public_id = created_id(create_badge(client, world))
+    response = save(client, world, public_id, description="Nouvelle description.")
+    assert response.status_code == 302
+    assert version_rows(query, public_id) == [(1, "Réparer une crevaison")]
+    assert "The badge is saved." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert query(lambda: achievements.public_achievement(public_id).current_version.description) == (
+        "Nouvelle description.")
+
+
+def test_editing_after_an_award_makes_version_two_and_keeps_version_one(client, world, query, setup):
+    sign_in(client, world.issuer_a)
+    public_id = created_id(create_badge(client, world))
+    setup(lambda: achievements.lock_version(achievements.public_achievement(public_id).current_version))
+    image_v1 = client.get(f"/achievements/{public_id}/v/1/image").data
+    document_v1 = query(lambda: achievements.achievement_definition(
+        achievements.version_of(achievements.public_achievement(public_id), 1)))
+    page = client.get(edit_url(world, public_id)).get_data(as_text=True)
+    assert "saving creates version 2" in page
+    response = save(client, world, public_id, name="Réparer une crevaison seul·e")
+    assert response.status_code == 302
+    assert "Saved as version 2." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert version_rows(query, public_id) == [(1, "Réparer une crevaison"), (2, "Réparer une crevaison seul·e")]
+    assert client.get(f"/achievements/{public_id}/v/1/image").data == image_v1
+    assert client.get(f"/achievements/{public_id}/v/2/image").data != image_v1
+    assert query(lambda: achievements.achievement_definition(
+        achievements.version_of(achievements.public_achievement(public_id), 1))) == document_v1
+    current = client.get(f"/achievements/{public_id}", headers={"Accept": "application/ld+json"}).get_json()
+    assert (current["name"], current["version"]) == ("Réparer une crevaison seul·e", "2")
+
+
+def test_archive_then_restore(client, world, query):
+    sign_in(client, world.issuer_a)
+    public_id = created_id(create_badge(client, world))
+    token = token_of(client, edit_url(world, public_id))
+    response = client.post(f"/organisations/{world.a}/achievements/{public_id}/archive", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert query(lambda: achievements.public_achievement(public_id).is_archived)
+    active = client.get(f"/organisations/{world.a}/achievements").get_data(as_text=True)
+    archived = client.get(f"/organisations/{world.a}/achievements?show=archived").get_data(as_text=True)
+    assert "Réparer une crevaison" not in active and "Réparer une crevaison" in archived
+    edit_page = client.get(edit_url(world, public_id)).get_data(as_text=True)
+    assert "This badge is archived." in edit_page and 'name="name"' not in edit_page
+    assert save(client, world, public_id, name="Pendant l'archivage").status_code == 409
+    public = client.get(f"/achievements/{public_id}")
+    assert public.status_code == 200
+    assert "This badge is no longer awarded." in public.get_data(as_text=True)
+    token = token_of(client, edit_url(world, public_id))
+    client.post(f"/organisations/{world.a}/achievements/{public_id}/unarchive", data={"csrf_token": token})
+    assert not query(lambda: achievements.public_achievement(public_id).is_archived)
+
+
+def test_posting_without_csrf_token_is_refused(client, world, query):
+    sign_in(client, world.issuer_a)
+    response = client.post(f"/organisations/{world.a}/achievements/new", data=form())
+    assert response.status_code == 400
+    assert badge_count(query) == 1
+
+
+def test_viewer_reads_the_list_but_cannot_create_edit_or_archive(client, world, query, setup):
+    sign_in(client, world.issuer_a)
+    public_id = created_id(create_badge(client, world))
+    sign_in(client, world.viewer_a)
+    listing = client.get(f"/organisations/{world.a}/achievements")
+    assert listing.status_code == 200
+    html = listing.get_data(as_text=True)
+    assert "Réparer une crevaison" in html and "Create a badge" not in html and "/edit" not in html
+    token = csrf_token_from(html)
+    attempts = [
+        client.get(f"/organisations/{world.a}/achievements/new"),
+        client.post(f"/organisations/{world.a}/achievements/new", data={**form(), "csrf_token": token}),
+        client.get(edit_url(world, public_id)),
+        client.post(edit_url(world, public_id), data={**form(name="Vu"), "csrf_token": token}),
+        client.post(f"/organisations/{world.a}/achievements/{public_id}/archive", data={"csrf_token": token}),
+        client.post(f"/organisations/{world.a}/achievements/{public_id}/unarchive", data={"csrf_token": token}),
+    ]
+    assert [r.status_code for r in attempts] == [403] * len(attempts)
+    assert version_rows(query, public_id) == [(1, "Réparer une crevaison")]
+    assert not query(lambda: achievements.public_achievement(public_id).is_archived)
+
+
+def management_requests(world: World) -> list[tuple[str, str, dict[str, Any]]]:
+    a, b, badge = world.a, world.b, world.badge_b
+    return [
+        ("GET", f"/organisations/{b}/achievements", {}),
+        ("GET", f"/organisations/{b}/achievements?show=archived", {}),
+        ("GET", f"/organisations/{b}/achievements/new", {}),
+        ("POST", f"/organisations/{b}/achievements/new", form(name="Intrus")),
+        ("GET", f"/organisations/{b}/achievements/{badge}/edit", {}),
+        ("POST", f"/organisations/{b}/achievements/{badge}/edit", form(name="Pris")),
+        ("POST", f"/organisations/{b}/achievements/{badge}/archive", {}),
+        ("POST", f"/organisations/{b}/achievements/{badge}/unarchive", {}),
+        # B's badge through A's own pages does not exist either.
+        ("GET", f"/organisations/{a}/achievements/{badge}/edit", {}),
+        ("POST", f"/organisations/{a}/achievements/{badge}/edit", form(name="Pris")),
+        ("POST", f"/organisations/{a}/achievements/{badge}/archive", {}),
+        ("POST", f"/organisations/{a}/achievements/{badge}/unarchive", {}),
+        ("GET", f"/organisations/{a}/achievements/zzzzzzzzzz/edit", {}),
+        ("GET", f"/organisations/{a}/achievements/not-an-id!/edit", {}),
+    ]
+
+
+@pytest.mark.parametrize("who", ["owner_a", "issuer_a", "viewer_a"])
+def test_staff_of_another_organisation_find_nothing_on_any_management_url(client, world, query, who):
+    sign_in(client, getattr(world, who))
+    token = token_of(client, f"/organisations/{world.a}/achievements")
+    statuses, expected = [], []
+    for method, url, data in management_requests(world):
+        response = client.open(url, method=method, data={**data, "csrf_token": token} if method == "POST" else None)
+        statuses.append((method, url, response.status_code))
+        # A viewer of A is told that its role is too low on A's editing pages before anything is looked up.
+        expected.append((method, url, 403 if who == "viewer_a" and f"/{world.a}/" in url else 404))
+    assert statuses == expected
+    assert version_rows(query, world.badge_b) == [(1, "Club de lecture")]
+    assert not query(lambda: achievements.public_achievement(world.badge_b).is_archived)
+
+
+def test_suspended_organisation_reads_but_cannot_create_or_edit(client, world, query, setup):
+    sign_in(client, world.issuer_a)
+    public_id = created_id(create_badge(client, world))
+
+    def suspend() -> None:
+        from badgehub.organisations.service import get_organisation_by_slug
+        from badgehub.territory.service import memberships_of
+
+        membership = memberships_of(get_organisation_by_slug(world.a))[0]
+        coordinator = db.session.scalars(select(User).where(User.email == "coord@example.org")).one()
+        decide_membership(membership, "suspend", coordinator, "Badges sans preuves")
+
+    setup(suspend)
+    listing = client.get(f"/organisations/{world.a}/achievements").get_data(as_text=True)
+    assert "This organisation is suspended." in listing and "Create a badge" not in listing
+    new_page = client.get(f"/organisations/{world.a}/achievements/new").get_data(as_text=True)
+    assert 'name="name"' not in new_page
+    token = csrf_token_from(listing)
+    created = client.post(f"/organisations/{world.a}/achievements/new", data={**form(), "csrf_token": token})
+    edited = client.post(edit_url(world, public_id), data={**form(name="Changé"), "csrf_token": token})
+    assert (created.status_code, edited.status_code) == (403, 403)
+    assert "is suspended" in edited.get_data(as_text=True)
+    assert badge_count(query) == 2
+    assert version_rows(query, public_id) == [(1, "Réparer une crevaison")]
