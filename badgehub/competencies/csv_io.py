@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from badgehub.audit.service import record
 from badgehub.competencies.errors import ImportRejected, RowProblem
@@ -250,6 +251,7 @@ def _cycle_codes(parents: dict[str, str | None]) -> dict[str, list[str]]:
 
 
 def _row_values(row: CsvRow, columns: tuple[str, ...], existing: Competency | None) -> CompetencyFields:
+    """The row's values; a column absent from the file keeps the existing competency's value."""
     def value(name: str) -> str | None:
         if name in columns:
             return row.cells[name]
@@ -257,10 +259,13 @@ def _row_values(row: CsvRow, columns: tuple[str, ...], existing: Competency | No
             return None
         if name == "parent_code":
             return existing.parent.code if existing.parent is not None else None
-        return getattr(existing, name)
+        current: str | None = getattr(existing, name)
+        return current
 
-    return CompetencyFields(**{name: value(name) or ("" if name in ("name", "description") else None)
-                               for name in FIELD_NAMES})
+    return CompetencyFields(
+        name=value("name") or "", description=value("description") or "", parent_code=value("parent_code"),
+        esco_uri=value("esco_uri"), rncp_code=value("rncp_code"), case_item_uri=value("case_item_uri"),
+        other_url=value("other_url"))
 
 
 def import_csv(territory: Territory, actor: Any, data: bytes) -> ImportSummary:
@@ -337,34 +342,40 @@ def import_csv(territory: Territory, actor: Any, data: bytes) -> ImportSummary:
 def _apply_import(territory: Territory, actor: Any, columns: tuple[str, ...],
                   accepted: list[tuple[CsvRow, str, CompetencyFields]], row_count: int) -> ImportSummary:
     framework = ensure_framework(territory, actor)
-    by_code = {c.code: c for c in framework.competencies}
     created: list[str] = []
     updated: list[str] = []
     restored: list[str] = []
     unchanged = 0
-    new_codes: set[str] = set()
-    for _, code, _ in accepted:
-        if code not in by_code:
-            competency = Competency(code=code, name="", description="")
-            framework.competencies.append(competency)
-            by_code[code] = competency
-            new_codes.add(code)
-    for _, code, cleaned in accepted:
-        competency = by_code[code]
-        parent = by_code[cleaned.parent_code] if cleaned.parent_code is not None else None
-        present = FIELD_NAMES if code in new_codes else tuple(n for n in FIELD_NAMES if n in columns)
-        changed = apply_fields(competency, cleaned, parent, present)
-        was_archived = competency.archived_at is not None
-        competency.archived_at = None
-        if code in new_codes:
-            created.append(code)
-        elif was_archived:
-            restored.append(code)
-        elif changed:
-            updated.append(code)
-        else:
-            unchanged += 1
-    db.session.flush()
+    try:
+        # A savepoint: if another coordinator adds one of these codes meanwhile, the import is refused whole.
+        with db.session.begin_nested():
+            by_code = {c.code: c for c in framework.competencies}
+            new_codes: set[str] = set()
+            for _, code, _ in accepted:
+                if code not in by_code:
+                    competency = Competency(code=code, name="", description="")
+                    framework.competencies.append(competency)
+                    by_code[code] = competency
+                    new_codes.add(code)
+            for _, code, cleaned in accepted:
+                competency = by_code[code]
+                parent = by_code[cleaned.parent_code] if cleaned.parent_code is not None else None
+                present = FIELD_NAMES if code in new_codes else tuple(n for n in FIELD_NAMES if n in columns)
+                changed = apply_fields(competency, cleaned, parent, present)
+                was_archived = competency.archived_at is not None
+                competency.archived_at = None
+                if code in new_codes:
+                    created.append(code)
+                elif was_archived:
+                    restored.append(code)
+                elif changed:
+                    updated.append(code)
+                else:
+                    unchanged += 1
+            db.session.flush()
+    except IntegrityError as exc:
+        raise _refuse(_l("The framework was changed by someone else during the import. Import the file again."
+                         )) from exc
     record("competency_framework.imported", actor_id=actor.id, territory_id=territory.id,
            subject_type="competency_framework", subject_id=framework.id,
            details={"rows": row_count, "created": created, "updated": updated, "restored": restored,

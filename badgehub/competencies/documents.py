@@ -19,6 +19,9 @@ from the vocabularies that define them:
      "identifier": [{"@type": "PropertyValue", "propertyID": "RNCP", "value": "RNCP34567"}],
      "deprecated": false}
 
+The framework's URL answers with a ``DefinedTermSet`` listing its active competencies (``hasDefinedTerm``,
+each with its ``@id``, ``termCode``, ``name`` and ``broader``).
+
 No consumer needs to fetch the context: the terms are plain JSON too.
 """
 
@@ -26,8 +29,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from badgehub.competencies.models import Competency
+from badgehub.competencies.models import Competency, CompetencyFramework
 from badgehub.competencies.service import competency_url, framework_url
+from badgehub.territory.models import Territory
 
 CONTEXT: Final[list[Any]] = [
     "https://schema.org",
@@ -65,6 +69,25 @@ def competency_document(competency: Competency) -> dict[str, Any]:
         kind = "RNCP" if competency.rncp_code.startswith("RNCP") else "RS"
         document["identifier"] = [{"@type": "PropertyValue", "propertyID": kind, "value": competency.rncp_code}]
     document["deprecated"] = competency.archived_at is not None
+    return document
+
+
+def framework_document(territory: Territory, framework: CompetencyFramework | None,
+                       competencies: list[Competency]) -> dict[str, Any]:
+    """The JSON-LD ``DefinedTermSet`` of a territory's framework with its active ``competencies`` (in order)."""
+    terms = []
+    for competency in competencies:
+        term: dict[str, Any] = {"@type": "DefinedTerm", "@id": competency_url(competency),
+                                "termCode": competency.code, "name": competency.name}
+        if competency.parent is not None:
+            term["broader"] = competency_url(competency.parent)
+        terms.append(term)
+    document: dict[str, Any] = {"@context": CONTEXT, "@type": "DefinedTermSet", "@id": framework_url(territory),
+                                "url": framework_url(territory),
+                                "name": framework.name if framework is not None else territory.name}
+    if framework is not None and framework.description:
+        document["description"] = framework.description
+    document["hasDefinedTerm"] = terms
     return document
 
 

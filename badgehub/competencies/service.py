@@ -366,8 +366,16 @@ def ensure_framework(territory: Territory, actor: Any) -> CompetencyFramework:
         framework = CompetencyFramework(territory_id=territory.id, name=territory.name[:FRAMEWORK_NAME_MAX],
                                         description="")
         framework.territory = territory
-        db.session.add(framework)
-        db.session.flush()
+        try:
+            # Two coordinators starting the framework at the same moment: the second one uses the first's.
+            with db.session.begin_nested():
+                db.session.add(framework)
+                db.session.flush()
+        except IntegrityError:
+            existing = framework_of(territory)
+            if existing is None:
+                raise
+            return existing
         record("competency_framework.created", actor_id=getattr(actor, "id", None), territory_id=territory.id,
                subject_type="competency_framework", subject_id=framework.id)
     return framework

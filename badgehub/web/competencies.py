@@ -17,7 +17,7 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from badgehub.competencies import csv_io, service
-from badgehub.competencies.documents import competency_document, france_competences_url
+from badgehub.competencies.documents import competency_document, framework_document, france_competences_url
 from badgehub.competencies.errors import ImportRejected
 from badgehub.competencies.models import Competency
 from badgehub.errors import BadgeHubError
@@ -58,9 +58,24 @@ def _json_type() -> str | None:
 # ------------------------------------------------------------------------------------------------ public
 
 
+def _json_response(document: dict[str, Any], json_type: str) -> Response:
+    """A public JSON-LD document, cacheable for a while, revalidated by its ETag, readable from any site."""
+    body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    response = Response(body, mimetype=json_type)
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.headers["Cache-Control"] = JSON_CACHE_CONTROL
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.vary.add("Accept")
+    return response.make_conditional(request)
+
+
 @bp.get("/competencies/<slug>")
 def framework(slug: str) -> ResponseReturnValue:
     territory = get_territory_by_slug(slug)
+    json_type = _json_type()
+    if json_type is not None:
+        return _json_response(framework_document(territory, service.framework_of(territory),
+                                                 service.competencies_of(territory)), json_type)
     query = _query()
     return _render("competencies/framework.html", territory=territory, framework=service.framework_of(territory),
                    tree=service.framework_tree(territory), query=query,
@@ -73,17 +88,13 @@ def competency(slug: str, code: str) -> ResponseReturnValue:
     item = service.get_competency(slug, code)
     json_type = _json_type()
     if json_type is not None:
-        body = json.dumps(competency_document(item), ensure_ascii=False, indent=2).encode("utf-8")
-        response = Response(body, mimetype=json_type)
-        response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-        response.headers["Cache-Control"] = JSON_CACHE_CONTROL
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.vary.add("Accept")
-        return response.make_conditional(request)
+        return _json_response(competency_document(item), json_type)
     territory = item.framework.territory
     response = _render(
         "competencies/competency.html", territory=territory, competency=item, ancestors=service.ancestors(item),
-        children=[c for c in item.children if c.archived_at is None], url=service.competency_url(item),
+        children=sorted((c for c in item.children if c.archived_at is None),
+                        key=lambda c: service.code_sort_key(c.code)),
+        url=service.competency_url(item),
         document=competency_document(item),
         rncp_url=france_competences_url(item.rncp_code) if item.rncp_code else None,
         can_curate=is_coordinator(territory, current_user))

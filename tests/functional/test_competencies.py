@@ -415,3 +415,24 @@ def test_json_document_of_a_competency_is_valid_json_ld_for_pyld(client, framewo
     assert node["@id"] == "http://localhost/competencies/evry/CIT.1"
     assert node["http://www.w3.org/2004/02/skos/core#broader"] == [{"@id": "http://localhost/competencies/evry/CIT"}]
     assert node["http://www.w3.org/2002/07/owl#deprecated"][0]["@value"] is False
+
+
+def test_framework_url_answers_json_ld_with_its_active_competencies(client, frameworks):
+    response = client.get("/competencies/evry", headers={"Accept": "application/ld+json"})
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    assert "Accept" in response.headers["Vary"] and response.headers["ETag"]
+    document = response.get_json(force=True)
+    assert (document["@type"], document["@id"], document["name"]) == (
+        "DefinedTermSet", "http://localhost/competencies/evry", "Évry")
+    assert [(t["termCode"], t.get("broader")) for t in document["hasDefinedTerm"]] == [
+        ("CIT", None), ("CIT.1", "http://localhost/competencies/evry/CIT"), ("ECO", None)]
+    # The framework's URL is the one every competency names as its set.
+    competency = client.get("/competencies/evry/CIT", headers={"Accept": "application/json"}).get_json()
+    assert competency["inDefinedTermSet"]["@id"] == document["@id"]
+
+
+def test_unknown_competency_asked_as_json_gets_a_json_404(client, frameworks):
+    response = client.get("/competencies/evry/NOPE", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
