@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +18,8 @@ from badgehub.accounts.service import create_user
 from badgehub.achievements import service as achievements
 from badgehub.achievements.models import Achievement, AchievementVersion
 from badgehub.competencies.models import Competency, CompetencyFramework
+from badgehub.credentials.baking import extract_from_png
+from badgehub.credentials.documents import achievement_document
 from badgehub.extensions import db
 from badgehub.organisations.service import ProfileFields, add_member, create_organisation
 from badgehub.territory.service import (
@@ -221,8 +225,6 @@ def test_bad_input_gives_a_clear_message_and_saves_nothing(client, world, query,
 ])
 def test_hostile_uploads_are_refused_with_a_clear_message_and_nothing_saved(client, world, query, data, filename,
                                                                            message):
-    import io
-
     sign_in(client, world.issuer_a)
     response = create_badge(client, world, image_mode="upload", image_file=(io.BytesIO(data), filename))
     assert response.status_code == 400
@@ -231,8 +233,6 @@ def test_hostile_uploads_are_refused_with_a_clear_message_and_nothing_saved(clie
 
 
 def test_a_fifty_megabyte_upload_is_stopped_at_the_door(client, world, query):
-    import io
-
     sign_in(client, world.issuer_a)
     response = create_badge(client, world, image_mode="upload",
                             image_file=(io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * (50 * 1024 * 1024)), "huge.png"))
@@ -242,10 +242,6 @@ def test_a_fifty_megabyte_upload_is_stopped_at_the_door(client, world, query):
 
 
 def test_uploaded_png_loses_a_baked_credential(client, world):
-    import io
-
-    from badgehub.credentials.baking import extract_from_png
-
     sign_in(client, world.issuer_a)
     public_id = created_id(create_badge(client, world, image_mode="upload",
                                         image_file=(io.BytesIO(samples.baked_png()), "baked.png")))
@@ -417,3 +413,114 @@ def test_suspended_organisation_reads_but_cannot_create_or_edit(client, world, q
     assert "is suspended" in edited.get_data(as_text=True)
     assert badge_count(query) == 2
     assert version_rows(query, public_id) == [(1, "Réparer une crevaison")]
+
+
+HOSTILE_CRITERIA = ("Venir **trois fois**.\n\n<script>alert('x')</script>\n\n[piège](javascript:alert(1)) "
+                    "![pixel](https://tracker.example.net/p.png) [guide](https://atelier.example.org/guide)")
+
+
+@pytest.fixture
+def published(client: FlaskClient, world: World) -> str:
+    """A badge of A aligned to CIT and NUM-2, created through the page; returns its public id."""
+    sign_in(client, world.issuer_a)
+    public_id = created_id(create_badge(client, world, criteria_md=HOSTILE_CRITERIA, valid_for_days="365",
+                                        evidence_expected="Une photo <b>de la roue</b>.",
+                                        competency_ids=[world.competency_ids["CIT"], world.competency_ids["NUM-2"]]))
+    client.get("/")  # a page view, so the flash message is consumed
+    return public_id
+
+
+def test_public_page_shows_what_the_badge_means(client, world, published):
+    client.get("/")
+    response = client.get(f"/achievements/{published}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "Accept" in response.headers["Vary"]
+    html = response.get_data(as_text=True)
+    assert "<h1 id=\"achievement-title\">Réparer une crevaison</h1>" in html
+    assert "Sait réparer une chambre à air." in html
+    assert "<strong>trois fois</strong>" in html
+    assert f'href="/issuers/{world.a}"' in html
+    assert 'href="http://localhost/competencies/evry/CIT"' in html and "Protéger ses données" in html
+    assert "Valid for 365 days after it is awarded." in html
+    assert "Une photo &lt;b&gt;de la roue&lt;/b&gt;." in html
+    assert f'src="/achievements/{published}/v/1/image"' in html
+    assert "French" in html or "français" in html
+
+
+def test_criteria_markdown_is_rendered_inert_on_the_public_page(client, published):
+    html = client.get(f"/achievements/{published}").get_data(as_text=True)
+    criteria = html.split('class="ach-criteria">')[1].split("</div>")[0]
+    assert "<script" not in criteria and "&lt;script&gt;alert(" in criteria
+    assert "[piège](javascript:alert(1))" in criteria and 'href="javascript' not in criteria
+    assert "<img" not in criteria
+    assert 'src="https://tracker.example.net' not in html
+    assert '<a href="https://atelier.example.org/guide" rel="nofollow noopener noreferrer">guide</a>' in html
+
+
+@pytest.mark.parametrize("accept", ["application/ld+json", "application/json",
+                                    "application/ld+json;q=1, text/html;q=0.5"])
+def test_public_url_answers_json_ld_when_asked(app, client, published, query, accept):
+    response = client.get(f"/achievements/{published}", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.mimetype == ("application/json" if accept == "application/json" else "application/ld+json")
+    assert "Accept" in response.headers["Vary"]
+    document = response.get_json(force=True)
+    expected = query(lambda: achievement_document(achievements.achievement_definition(
+        achievements.public_achievement(published).current_version)))
+    assert document == expected
+    assert document["id"] == f"http://localhost/achievements/{published}"
+    assert [a["targetCode"] for a in document["alignment"]] == ["CIT", "NUM-2"]
+    assert document["criteria"]["narrative"] == HOSTILE_CRITERIA
+
+
+def test_json_ld_carries_a_strong_etag_and_answers_304(client, published):
+    first = client.get(f"/achievements/{published}", headers={"Accept": "application/ld+json"})
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    again = client.get(f"/achievements/{published}", headers={"Accept": "application/ld+json", "If-None-Match": etag})
+    assert again.status_code == 304
+
+
+def test_browsers_get_html_from_the_same_url(client, published):
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    assert client.get(f"/achievements/{published}", headers={"Accept": accept}).mimetype == "text/html"
+    assert client.get(f"/achievements/{published}", headers={"Accept": "*/*"}).mimetype == "text/html"
+
+
+def test_image_endpoint_serves_the_current_image_with_validators(client, published):
+    response = client.get(f"/achievements/{published}/image")
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    assert response.data.startswith(b"\x89PNG")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "public, no-cache"
+    etag = response.headers["ETag"]
+    assert etag == f'"{hashlib.sha256(response.data).hexdigest()}"'
+    assert client.get(f"/achievements/{published}/image", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_image_of_an_awarded_version_is_cached_for_good(client, published, setup):
+    assert client.get(f"/achievements/{published}/v/1/image").headers["Cache-Control"] == "public, no-cache"
+    setup(lambda: achievements.lock_version(achievements.public_achievement(published).current_version))
+    response = client.get(f"/achievements/{published}/v/1/image")
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_svg_image_is_served_under_a_policy_that_runs_and_fetches_nothing(client, world):
+    sign_in(client, world.issuer_a)
+    public_id = created_id(create_badge(client, world, image_mode="upload",
+                                        image_file=(io.BytesIO(samples.SVG_OK), "badge.svg")))
+    for url in (f"/achievements/{public_id}/image", f"/achievements/{public_id}/v/1/image"):
+        response = client.get(url)
+        assert response.mimetype == "image/svg+xml"
+        assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert b"<svg" in response.data and b"inkscape" not in response.data
+
+
+@pytest.mark.parametrize("url", ["/achievements/zzzzzzzzzz", "/achievements/NOT-AN-ID",
+                                 "/achievements/zzzzzzzzzz/image", "/achievements/{id}/v/2/image",
+                                 "/achievements/{id}/v/0/image"])
+def test_unknown_achievements_and_versions_are_404(client, published, url):
+    assert client.get(url.format(id=published)).status_code == 404
