@@ -45,6 +45,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
 
     app.after_request(_security_headers)
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     return app
 
 

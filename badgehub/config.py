@@ -74,6 +74,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_LOGIN_LINK_MINUTES", "LOGIN_LINK_MINUTES", "int",
             "Lifetime of one-time sign-in links, in minutes (default 20)."),
     Setting("BADGEHUB_LOG_LEVEL", "LOG_LEVEL", "str", "Logging level (default INFO)."),
+    Setting("BADGEHUB_TRUSTED_PROXIES", "TRUSTED_PROXIES", "int",
+            "How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (default 0: none). "
+            "Rate limits and links then use the real client address and scheme."),
 )
 
 SUPPORTED_LOCALES = ("en", "fr")
@@ -104,6 +107,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_SIGNIN": "10 per minute",
         "LOGIN_LINK_MINUTES": 20,
         "LOG_LEVEL": "INFO",
+        "TRUSTED_PROXIES": 0,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -65,3 +65,30 @@ def test_cookies_are_secure_behind_https(tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path):
+    from flask import request
+
+    app = create_app({"INSTANCE_PATH": tmp_path, "SECRET_KEY": "x", "TRUSTED_PROXIES": 1})
+
+    @app.get("/whoami-for-test")
+    def whoami():
+        return f"{request.remote_addr} {request.scheme}"
+
+    response = app.test_client().get("/whoami-for-test", headers={"X-Forwarded-For": "203.0.113.9",
+                                                                  "X-Forwarded-Proto": "https"})
+    assert response.get_data(as_text=True) == "203.0.113.9 https"
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(tmp_path):
+    from flask import request
+
+    app = create_app({"INSTANCE_PATH": tmp_path, "SECRET_KEY": "x"})
+
+    @app.get("/whoami-for-test")
+    def whoami():
+        return str(request.remote_addr)
+
+    response = app.test_client().get("/whoami-for-test", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.get_data(as_text=True) == "127.0.0.1"
