@@ -442,9 +442,8 @@ def generate(design: Design) -> BadgeImage:
     _SHAPE_DRAWERS[checked.shape](draw, background, foreground)
     box = (171 * _SCALE, 92 * _SCALE, 341 * _SCALE, 262 * _SCALE)
     _PICTOGRAM_DRAWERS[checked.pictogram](draw, _Box(*box), foreground, background)
-    text_width = 280 if checked.shape == "shield" else 340
-    _draw_text(draw, _printable(checked.text), foreground, top=282, bottom=410 if checked.shape == "shield" else 420,
-               width=text_width)
+    top, bottom, width = _TEXT_BOXES[checked.shape]
+    _draw_text(draw, _printable(checked.text), foreground, top=top, bottom=bottom, width=width)
     image = canvas.resize((GENERATED_SIZE, GENERATED_SIZE), Image.Resampling.LANCZOS)
     return BadgeImage(_encode_png(image), PNG, "generated", checked.params())
 
@@ -496,6 +495,13 @@ def _draw_shield(draw: ImageDraw.ImageDraw, background: Colour, foreground: Colo
     draw.polygon(_shield(0), fill=background)
     draw.polygon(_shield(18), outline=foreground, width=int(_s(8)))
 
+
+# Where the name goes in each shape (top, bottom, width, in 512-pixel units): inside the inner outline down to
+# where the shape narrows (the lower sides of the hexagon and the shield, the curve of the circle).
+_TEXT_BOXES: Final[dict[str, tuple[float, float, float]]] = {
+    "circle": (282, 415, 320), "rounded_square": (282, 430, 360), "hexagon": (280, 398, 256),
+    "shield": (282, 405, 280),
+}
 
 _SHAPE_DRAWERS: Final[dict[str, Callable[[ImageDraw.ImageDraw, Colour, Colour], None]]] = {
     "circle": _draw_circle, "shield": _draw_shield, "hexagon": _draw_hexagon,
