@@ -1,7 +1,8 @@
 """An issuer's public identity: its profile page and the documents verifiers fetch (DESIGN §3, contracts).
 
 * ``/issuers/<slug>``: the HTML page, or the OB 3.0 ``Profile`` as JSON-LD when ``Accept`` prefers
-  ``application/ld+json`` or ``application/json`` (served as the type asked for; ``Vary: Accept``);
+  ``application/ld+json`` or ``application/json`` (served as the type asked for; ``Vary: Accept``), or
+  the DID document when it prefers ``application/did+ld+json`` or ``application/did+json``;
 * ``/issuers/<slug>/did.json``: the did:web DID document (``application/did+ld+json``);
 * ``/issuers/<slug>/jwks.json``: the organisation's VC-JWT keys (``application/jwk-set+json``);
 * ``/issuers/<slug>/keys/<key_id>.json``: one VC-JWT key's JWK (``application/jwk+json``), the JWT
@@ -50,6 +51,21 @@ bp.add_app_template_filter(labels.label, "label")
 bp.add_app_template_filter(labels.tone, "status_tone")
 
 
+_PUBLIC_ENDPOINTS = frozenset({"issuers.profile", "issuers.did_document", "issuers.jwks", "issuers.key_jwk",
+                               "issuers.installation_jwks"})
+
+
+@bp.after_request
+def _allow_cross_origin_preflight(response: Response) -> Response:
+    # A browser asks first (OPTIONS) before a cross-origin GET that sends If-None-Match itself.
+    if request.method == "OPTIONS" and request.endpoint in _PUBLIC_ENDPOINTS:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
 @bp.record_once
 def _answer_for_our_issuers_locally(state: BlueprintSetupState) -> None:
     # The app that publishes these documents also answers for them when it verifies: every resolver the
@@ -61,6 +77,7 @@ CACHE_CONTROL = "public, max-age=300"
 _HTML = "text/html"
 _JSON_LD = "application/ld+json"
 _JSON = "application/json"
+_DID_TYPES = ("application/did+ld+json", "application/did+json")
 
 KEY_PURPOSE_LABELS: dict[KeyAlgorithm, Any] = {
     KeyAlgorithm.ED25519: _l("Ed25519 key for embedded signatures (Data Integrity)"),
@@ -132,8 +149,9 @@ def _organisation_or_json_404(slug: str, *, vary_accept: bool = False) -> Organi
 
 
 def _negotiated() -> str:
-    """text/html unless the client prefers JSON-LD or JSON (a browser's ``*/*`` gets the page)."""
-    return request.accept_mimetypes.best_match([_HTML, _JSON_LD, _JSON], default=_HTML) or _HTML
+    """text/html unless the client prefers JSON-LD, JSON or a DID document (a browser's ``*/*`` gets the page)."""
+    offered = [_HTML, _JSON_LD, _JSON, *_DID_TYPES]
+    return request.accept_mimetypes.best_match(offered, default=_HTML) or _HTML
 
 
 @bp.get("/issuers/<slug>")
@@ -143,6 +161,11 @@ def profile(slug: str) -> ResponseReturnValue:
         found = _organisation_or_json_404(slug, vary_accept=True)
         if isinstance(found, Response):
             return found
+        if wanted in _DID_TYPES:
+            # 1EdTech's getting-started guide resolves did:web:host:issuers:<id> to this address without
+            # "/did.json" (OB3-BRIEF §3.2.3); a client that asks for a DID document here gets it.
+            document = identity.published_did_document(found, current_app.config)
+            return _public(to_json(document), wanted, vary_accept=True)
         try:
             profile_id = identity.issuer_id_of(found, current_app.config)
         except NoActiveKey as error:  # did:key style between a compromise and the next rotation

@@ -213,6 +213,14 @@ def test_profile_is_html_or_json_ld_by_content_negotiation(client, make_issuer, 
     assert "Accept" in response.headers.get("Vary", "")
 
 
+@pytest.mark.parametrize("accept", ["application/did+ld+json", "application/did+json"])
+def test_profile_address_serves_the_did_document_to_whoever_asks_for_one(client, make_issuer, accept):
+    slug = make_issuer()
+    response = client.get(f"/issuers/{slug}", headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == accept
+    assert response.get_json() == client.get(f"/issuers/{slug}/did.json").get_json()
+
+
 def test_profile_json_ld_is_the_issuer_profile_credentials_embed(client, make_issuer, in_app, app):
     slug = make_issuer(phone="+33 1 60 00 00 00", street_address="1 place des Tilleuls", postal_code="91000",
                        image_url="https://velo.example.org/logo.png", description="Ligne 1\r\nLigne 2")
@@ -266,6 +274,18 @@ def test_documents_are_public_cacheable_and_readable_from_any_origin(client, mak
         response = client.get(url, headers={**LD, "Origin": "https://wallet.example"})
         assert response.headers["Access-Control-Allow-Origin"] == "*", url
         assert response.headers["Cache-Control"] == "public, max-age=300", url
+
+
+def test_cross_origin_preflight_is_allowed_for_the_documents(client, make_issuer):
+    slug = make_issuer()
+    for url in (f"/issuers/{slug}", f"/issuers/{slug}/did.json", "/.well-known/jwks.json"):
+        response = client.options(url, headers={"Origin": "https://wallet.example",
+                                                "Access-Control-Request-Method": "GET",
+                                                "Access-Control-Request-Headers": "if-none-match"})
+        assert response.status_code == 200, url
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "If-None-Match" in response.headers["Access-Control-Allow-Headers"]
+        assert "GET" in response.headers["Access-Control-Allow-Methods"]
 
 
 def test_the_html_page_is_not_publicly_cached(client, make_issuer):
