@@ -6,9 +6,10 @@ from badgehub.accounts import models as accounts_models
 from badgehub.achievements import models as achievements_models
 from badgehub.audit import models as audit_models
 from badgehub.competencies import models as competencies_models
+from badgehub.issuing import models as issuing_models
 from badgehub.keys import models as keys_models
 from badgehub.organisations import models as organisations_models
 from badgehub.territory import models as territory_models
 
-__all__ = ["accounts_models", "achievements_models", "audit_models", "competencies_models", "keys_models",
-           "organisations_models", "territory_models"]
+__all__ = ["accounts_models", "achievements_models", "audit_models", "competencies_models", "issuing_models",
+           "keys_models", "organisations_models", "territory_models"]

@@ -1,0 +1,1 @@
+"""Issuing credentials: awards signed and stored as issued, status lists, revocation."""

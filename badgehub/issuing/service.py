@@ -1,0 +1,596 @@
+"""Issuing credentials: one award is one unit of work, signed twice and stored as issued.
+
+The rules, written here and nowhere else (the award form, the CSV batch, claim campaigns, the API and the
+CLI all call :func:`issue_credential`):
+
+* **Who.** Callers check the person's role (``organisations.service.BADGE_ISSUERS``) before calling; this
+  module checks what does not depend on the person: the organisation is in good standing (a suspended
+  organisation grants nothing), the achievement is the organisation's own and is not archived.
+* **What is checked** (:func:`check_award`, usable alone for a preview): a valid e-mail address, an optional
+  name, an http(s) evidence URL, activity dates not in the future and in order, an area of one of the
+  territories the organisation belongs to (approved or pending membership), a holder DID.
+* **Atomic.** Everything an award does (status index, version lock, signatures, row, audit event) happens in
+  a SAVEPOINT: if anything fails, nothing of it remains, even when the caller goes on and commits the rest of
+  its work (a batch). Services flush; the caller commits.
+* **Idempotent.** An ``idempotency_key`` (unique per organisation) makes a retry return the credential issued
+  the first time; the same key for another achievement or recipient is :class:`IdempotencyConflict`.
+* **The documents.** An OB 3.0 ``OpenBadgeCredential`` (VC DM 2.0) whose ``issuer`` is the organisation's
+  Profile with the issuer id of :mod:`badgehub.keys.identity`, ``achievement`` the locked current version,
+  ``credentialSubject.identifier`` the e-mail hashed with a fresh 128-bit salt (and ``id`` the holder's DID if
+  given), ``validFrom`` = ``awardedDate`` = now, ``validUntil`` = now + the version's validity period if it has
+  one, ``credentialStatus`` a revocation entry at a random index. It is signed with Data Integrity
+  (``eddsa-rdfc-2022``, the active Ed25519 key) and then, proof included, as a VC-JWT (RS256, the active RSA
+  key). Both are stored as issued and never rebuilt.
+* **Mail** is the caller's, after commit: :func:`badgehub.issuing.notify.notify_recipient`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from badgehub.accounts.errors import InvalidEmail, InvalidName
+from badgehub.accounts.service import email_key, normalise_email, normalise_name
+from badgehub.achievements.models import Achievement
+from badgehub.achievements.service import achievement_definition, lock_version, require_issuable
+from badgehub.audit.service import record
+from badgehub.credentials.data_integrity import sign_data_integrity
+from badgehub.credentials.did import is_did
+from badgehub.credentials.documents import (
+    Evidence,
+    IssuerProfile,
+    Recipient,
+    Result,
+    build_credential,
+    clean_text,
+    forbidden_characters,
+    normalize_email,
+    to_json,
+)
+from badgehub.credentials.errors import CredentialError
+from badgehub.credentials.keys import PrivateKey
+from badgehub.credentials.status_list import status_list_entry
+from badgehub.credentials.vc_jwt import sign_vc_jwt
+from badgehub.db import utcnow
+from badgehub.errors import ValidationError
+from badgehub.extensions import db
+from badgehub.issuing.errors import (
+    AlreadyRevoked,
+    CredentialNotFound,
+    IdempotencyConflict,
+    IssuingFailed,
+    WrongOrganisation,
+)
+from badgehub.issuing.models import CredentialSource, IssuedCredential, StatusPurpose
+from badgehub.issuing.status_lists import draw_free_index, lock_list, lock_open_list, set_status, url_of
+from badgehub.keys.identity import SigningIdentity, base_url_of, issuer_profile, signing_identity
+from badgehub.keys.service import installation_kek, load_private_key
+from badgehub.organisations.models import Organisation
+from badgehub.organisations.service import require_good_standing
+from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
+
+PUBLIC_ID_LENGTH: Final = 12
+PUBLIC_ID_RE: Final = re.compile(r"[a-z2-7]{12}")
+MAX_NAME: Final = 200
+MAX_URL: Final = 500
+MAX_NARRATIVE: Final = 5000
+MAX_RESULT: Final = 500
+MAX_REASON: Final = 500
+MAX_IDEMPOTENCY_KEY: Final = 200
+MAX_DID: Final = 500
+SALT_BYTES: Final = 16
+# Territory memberships whose areas an organisation may record an award in (a suspended one cannot issue).
+AREA_STATUSES: Final = (MembershipStatus.APPROVED, MembershipStatus.PENDING)
+# A date without a time may be "today" somewhere on Earth up to 14 hours ahead of UTC (UTC+14).
+_DATE_SLACK: Final = dt.timedelta(hours=14)
+_INSERT_ATTEMPTS: Final = 8
+STATES: Final = ("active", "revoked", "expired")
+
+
+# ----------------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class AwardInput:
+    """What one award says, as typed by a person, read from a CSV row or sent to the API.
+
+    Dates are :class:`datetime.date` (a day) or timezone-aware :class:`datetime.datetime`; text is raw.
+    """
+
+    recipient_email: str
+    recipient_name: str = ""
+    evidence_url: str | None = None
+    narrative: str | None = None
+    activity_start: dt.date | dt.datetime | None = None
+    activity_end: dt.date | dt.datetime | None = None
+    area_id: int | None = None
+    result: str | None = None
+    holder_did: str | None = None
+
+
+@dataclass(frozen=True)
+class CleanAward:
+    """An award that passed :func:`check_award`: normalised values ready to sign."""
+
+    recipient_email: str
+    recipient_email_key: str
+    recipient_name: str
+    evidence_url: str | None
+    narrative: str | None
+    activity_start: dt.datetime | None
+    activity_end: dt.datetime | None
+    area: Area | None
+    result: str | None
+    holder_did: str | None
+
+
+@dataclass(frozen=True)
+class Signer:
+    """What signing in one organisation's name needs, private keys decrypted once (a batch reuses it).
+
+    Never log it or keep it beyond the unit of work.
+    """
+
+    organisation_id: int
+    identity: SigningIdentity
+    profile: IssuerProfile
+    ed25519: Ed25519PrivateKey = field(repr=False)
+    rsa: PrivateKey = field(repr=False)
+
+
+def signer_for(organisation: Organisation, config: Mapping[str, Any] | None = None) -> Signer:
+    """Decrypt the organisation's active keys and gather its issuer id, key ids and Profile.
+
+    Raises :class:`~badgehub.keys.errors.NoActiveKey`, :class:`~badgehub.keys.errors.KekMissing` /
+    ``InvalidKek`` / ``KeyDecryptionFailed`` from the key service.
+    """
+    settings = config if config is not None else current_app.config
+    identity = signing_identity(organisation, settings)
+    kek = installation_kek(settings)
+    ed25519 = load_private_key(identity.ed25519_key, kek)
+    if not isinstance(ed25519, Ed25519PrivateKey):  # pragma: no cover - the key row says Ed25519
+        raise IssuingFailed()
+    return Signer(organisation.id, identity, issuer_profile(organisation, identity.issuer_id), ed25519,
+                  load_private_key(identity.rsa_key, kek))
+
+
+# ----------------------------------------------------------------------------------------------- checks
+
+
+def issuing_areas(organisation: Organisation) -> list[Area]:
+    """The areas an award of ``organisation`` may be recorded in: those of the territories it belongs to
+    (approved or pending membership), by territory then area name."""
+    return list(db.session.scalars(
+        select(Area).join(Territory, Territory.id == Area.territory_id)
+        .join(TerritoryMembership, TerritoryMembership.territory_id == Territory.id)
+        .where(TerritoryMembership.organisation_id == organisation.id,
+               TerritoryMembership.status.in_(AREA_STATUSES))
+        .options(selectinload(Area.territory))
+        .order_by(Territory.name, Area.name)))
+
+
+def _text_line(value: str | None) -> str | None:
+    cleaned = " ".join(clean_text(value or "").split())
+    return cleaned or None
+
+
+def _moment(value: object, name: str, now: dt.datetime, errors: dict[str, Any]) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            errors[name] = _l("Give the date with a time zone.")
+            return None
+        moment = value.astimezone(dt.UTC)
+        if moment > now:
+            errors[name] = _l("This date is in the future.")
+        return moment
+    if isinstance(value, dt.date):
+        if value > (now + _DATE_SLACK).date():
+            errors[name] = _l("This date is in the future.")
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    errors[name] = _l("This is not a date.")
+    return None
+
+
+def _check_url(value: str | None, errors: dict[str, Any]) -> str | None:
+    url = (value or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if (parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL
+            or any(ch.isspace() for ch in url) or forbidden_characters(url)):
+        errors["evidence_url"] = _l("Give a full web address starting with https:// (at most %(max)s characters).",
+                                    max=MAX_URL)
+        return None
+    return url
+
+
+def check_award(organisation: Organisation, achievement: Achievement, award: AwardInput, *,
+                now: dt.datetime | None = None) -> CleanAward:
+    """Check an award without issuing it and return its normalised values (the batch preview calls this).
+
+    Raises :class:`~badgehub.organisations.errors.OrganisationSuspended` for a suspended organisation,
+    :class:`WrongOrganisation` (404) for another organisation's achievement,
+    :class:`~badgehub.achievements.errors.AchievementArchived` for an archived one, and
+    :class:`~badgehub.errors.ValidationError` whose ``details["fields"]`` maps each wrong field
+    (``recipient_email``, ``recipient_name``, ``evidence_url``, ``narrative``, ``activity_start``,
+    ``activity_end``, ``area_id``, ``result``, ``holder_did``) to its message.
+    """
+    moment = now or utcnow()
+    if achievement.organisation_id != organisation.id:
+        raise WrongOrganisation()
+    require_good_standing(organisation)
+    require_issuable(achievement)
+    errors: dict[str, Any] = {}
+    email = ""
+    try:
+        email = normalize_email(normalise_email(award.recipient_email or ""))
+    except InvalidEmail as exc:
+        errors["recipient_email"] = exc.message
+    name = ""
+    try:
+        name = normalise_name(award.recipient_name or "", required=False)
+    except InvalidName:
+        errors["recipient_name"] = _l("Give a name of at most %(max)s characters, without control characters.",
+                                      max=MAX_NAME)
+    evidence_url = _check_url(award.evidence_url, errors)
+    narrative = clean_text(award.narrative or "").strip() or None
+    if narrative is not None and len(narrative) > MAX_NARRATIVE:
+        errors["narrative"] = _l("At most %(max)s characters.", max=MAX_NARRATIVE)
+    result = _text_line(award.result)
+    if result is not None and len(result) > MAX_RESULT:
+        errors["result"] = _l("At most %(max)s characters.", max=MAX_RESULT)
+    start = _moment(award.activity_start, "activity_start", moment, errors)
+    end = _moment(award.activity_end, "activity_end", moment, errors)
+    if start is not None and end is not None and end < start and "activity_end" not in errors:
+        errors["activity_end"] = _l("The activity cannot end before it starts.")
+    area = None
+    if award.area_id is not None:
+        area = next((a for a in issuing_areas(organisation) if a.id == award.area_id), None)
+        if area is None:
+            errors["area_id"] = _l("Choose an area of a territory your organisation belongs to.")
+    did = (award.holder_did or "").strip() or None
+    if did is not None and (len(did) > MAX_DID or not is_did(did) or any(ch.isspace() for ch in did)):
+        errors["holder_did"] = _l("This is not a DID (it starts with did:).")
+    if errors:
+        raise ValidationError(details={"fields": errors})
+    return CleanAward(email, email_key(email), name, evidence_url, narrative, start, end, area, result, did)
+
+
+def _clean_idempotency_key(value: str | None) -> str | None:
+    key = (value or "").strip()
+    if not key:
+        return None
+    if len(key) > MAX_IDEMPOTENCY_KEY or forbidden_characters(key):
+        raise ValidationError(_l("The idempotency key must be 1 to %(max)s characters.", max=MAX_IDEMPOTENCY_KEY),
+                              details={"field": "idempotency_key"})
+    return key
+
+
+def _by_idempotency_key(organisation_id: int, key: str) -> IssuedCredential | None:
+    found: IssuedCredential | None = db.session.scalar(select(IssuedCredential).where(
+        IssuedCredential.organisation_id == organisation_id, IssuedCredential.idempotency_key == key))
+    return found
+
+
+def _replay(existing: IssuedCredential, achievement: Achievement, recipient_key: str) -> IssuedCredential:
+    if existing.achievement_id != achievement.id or existing.recipient_email_key != recipient_key:
+        raise IdempotencyConflict(details={"public_id": existing.public_id})
+    return existing
+
+
+# ----------------------------------------------------------------------------------------------- issuing
+
+
+def new_public_id() -> str:
+    """A fresh credential public id: 12 lower-case base32 characters (60 random bits)."""
+    return base64.b32encode(secrets.token_bytes(8)).decode("ascii").lower()[:PUBLIC_ID_LENGTH]
+
+
+def _unused_public_id() -> str:
+    for _ in range(_INSERT_ATTEMPTS):
+        candidate = new_public_id()
+        if db.session.scalar(select(IssuedCredential.id).where(IssuedCredential.public_id == candidate)) is None:
+            return candidate
+    raise IssuingFailed()  # pragma: no cover - 60 random bits
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _seconds(moment: dt.datetime) -> dt.datetime:
+    # What the documents say (whole seconds, UTC) is what the columns say.
+    return moment.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def issue_credential(
+    *,
+    organisation: Organisation,
+    achievement: Achievement,
+    recipient_email: str,
+    recipient_name: str,
+    actor_id: int | None,
+    source: CredentialSource | str,
+    evidence_url: str | None = None,
+    narrative: str | None = None,
+    activity_start: dt.date | dt.datetime | None = None,
+    activity_end: dt.date | dt.datetime | None = None,
+    area_id: int | None = None,
+    result: str | None = None,
+    idempotency_key: str | None = None,
+    holder_did: str | None = None,
+    batch_id: int | None = None,
+    now: dt.datetime | None = None,
+    config: Mapping[str, Any] | None = None,
+    signer: Signer | None = None,
+) -> IssuedCredential:
+    """Issue one credential of ``achievement`` to ``recipient_email`` and return it (flushed, not committed).
+
+    See the module docstring for the rules. ``source`` is a :class:`CredentialSource` (or its value);
+    ``batch_id`` ties the award to a CSV batch or claim campaign; ``now`` dates the award (tests and the
+    demo issue in the past); ``config`` defaults to the app's; ``signer`` (:func:`signer_for`) spares a batch
+    the decryption of the keys for every row. After commit, send the e-mail with
+    :func:`badgehub.issuing.notify.notify_recipient`.
+
+    Raises what :func:`check_award` raises, :class:`IdempotencyConflict` (409) for a key already used for
+    another award, ``ValidationError`` for a malformed key, the key service's errors (no active key, KEK
+    missing or wrong), and :class:`IssuingFailed` when the credential engine refuses the document. Whatever is
+    raised, nothing of this award remains in the session.
+    """
+    settings = config if config is not None else current_app.config
+    moment = _seconds(now or utcnow())
+    origin = CredentialSource(source)
+    key = _clean_idempotency_key(idempotency_key)
+    if key is not None:
+        existing = _by_idempotency_key(organisation.id, key)
+        if existing is not None:
+            return _replay(existing, achievement, email_key(recipient_email or ""))
+    clean = check_award(organisation, achievement, AwardInput(
+        recipient_email=recipient_email, recipient_name=recipient_name, evidence_url=evidence_url,
+        narrative=narrative, activity_start=activity_start, activity_end=activity_end, area_id=area_id,
+        result=result, holder_did=holder_did), now=moment)
+    if signer is not None and signer.organisation_id != organisation.id:
+        raise ValueError("the signer belongs to another organisation")
+    with db.session.begin_nested():
+        return _issue(organisation, achievement, clean, actor_id=actor_id, source=origin, key=key,
+                      batch_id=batch_id, moment=moment, settings=settings, signer=signer)
+
+
+def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAward, *, actor_id: int | None,
+           source: CredentialSource, key: str | None, batch_id: int | None, moment: dt.datetime,
+           settings: Mapping[str, Any], signer: Signer | None) -> IssuedCredential:
+    # The list lock comes first: it also serialises two awards racing with the same idempotency key.
+    status_list = lock_open_list(organisation, StatusPurpose.REVOCATION, now=moment)
+    if key is not None:
+        existing = _by_idempotency_key(organisation.id, key)
+        if existing is not None:
+            return _replay(existing, achievement, clean.recipient_email_key)
+    version = lock_version(require_issuable(achievement), now=moment)
+    active_signer = signer or signer_for(organisation, settings)
+    try:
+        definition = achievement_definition(version, creator=active_signer.profile)
+    except CredentialError as exc:  # pragma: no cover - the achievement service keeps its text clean
+        raise IssuingFailed(details={"code": exc.code}) from exc
+    valid_until = moment + dt.timedelta(days=version.valid_for_days) if version.valid_for_days else None
+    list_url = url_of(status_list, settings)
+    for _ in range(_INSERT_ATTEMPTS):
+        index = draw_free_index(status_list)
+        public_id = _unused_public_id()
+        credential_id = f"urn:uuid:{uuid.uuid4()}"
+        document_json, token = _sign(
+            active_signer, credential_id=credential_id, definition=definition, clean=clean, moment=moment,
+            valid_until=valid_until, status=status_list_entry(list_url, index, StatusPurpose.REVOCATION.value))
+        credential = IssuedCredential(
+            public_id=public_id, credential_id=credential_id, organisation_id=organisation.id,
+            achievement_id=achievement.id, achievement_version_id=version.id,
+            recipient_email=clean.recipient_email, recipient_email_key=clean.recipient_email_key,
+            recipient_name=clean.recipient_name, holder_did=clean.holder_did, document_json=document_json,
+            vc_jwt=token, issued_at=moment, valid_from=moment, valid_until=valid_until, awarded_date=moment,
+            activity_start=clean.activity_start, activity_end=clean.activity_end,
+            area_id=clean.area.id if clean.area is not None else None, evidence_url=clean.evidence_url,
+            narrative=clean.narrative, result=clean.result, source=source, batch_id=batch_id,
+            idempotency_key=key, status_list_id=status_list.id, status_index=index, created_by_id=actor_id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(credential)
+        except IntegrityError:
+            # Another transaction took this index, id or key between our look-up and our insert.
+            if key is not None and (existing := _by_idempotency_key(organisation.id, key)) is not None:
+                return _replay(existing, achievement, clean.recipient_email_key)
+            continue
+        status_list.allocated += 1
+        record("credential.issued", actor_id=actor_id, organisation_id=organisation.id,
+               subject_type="credential", subject_id=credential.id,
+               details={"public_id": public_id, "achievement": achievement.public_id, "version": version.number,
+                        "source": source.value, "batch_id": batch_id, "status_list": status_list.number,
+                        "status_index": index})
+        db.session.flush()
+        return credential
+    raise IssuingFailed()  # pragma: no cover - eight lost races in a row
+
+
+def _sign(signer: Signer, *, credential_id: str, definition: Any, clean: CleanAward, moment: dt.datetime,
+          valid_until: dt.datetime | None, status: Mapping[str, Any]) -> tuple[str, str]:
+    """Build the credential, sign it with Data Integrity, then as a VC-JWT over the signed JSON."""
+    evidence = []
+    if clean.evidence_url is not None or clean.narrative is not None:
+        evidence.append(Evidence(id=clean.evidence_url, narrative=clean.narrative))
+    try:
+        document = build_credential(
+            credential_id=credential_id, issuer=signer.profile, achievement=definition,
+            recipient=Recipient(email=clean.recipient_email, salt=secrets.token_hex(SALT_BYTES), did=clean.holder_did),
+            valid_from=moment, valid_until=valid_until, awarded_date=moment, evidence=evidence,
+            results=[Result(value=clean.result)] if clean.result is not None else [],
+            activity_start_date=clean.activity_start, activity_end_date=clean.activity_end,
+            credential_status=status)
+        signed = sign_data_integrity(document, signer.ed25519, signer.identity.verification_method_id,
+                                     _stamp(moment))
+        document_json = to_json(signed)
+        token = sign_vc_jwt(signed, signer.rsa, signer.identity.jwt_kid, alg=signer.identity.rsa_key.algorithm.jws_alg)
+    except CredentialError as exc:
+        raise IssuingFailed(details={"code": exc.code}) from exc
+    return document_json, token
+
+
+# ------------------------------------------------------------------------------------------- revocation
+
+
+def _reason(value: str) -> str:
+    reason = " ".join(clean_text(value or "").split())
+    if not reason or len(reason) > MAX_REASON:
+        raise ValidationError(_l("Give the reason in 1 to %(max)s characters.", max=MAX_REASON),
+                              details={"fields": {"reason": _l("Give the reason in 1 to %(max)s characters.",
+                                                               max=MAX_REASON)}})
+    return reason
+
+
+def revoke_credential(credential: IssuedCredential, *, reason: str, actor_id: int | None,
+                      now: dt.datetime | None = None) -> IssuedCredential:
+    """Revoke ``credential`` for good: its bit is set in its status list (whose version grows, so the
+    published list is signed again) and the reason is kept. Allowed while the organisation is suspended
+    (revoking only takes away). Callers check the person's role. Flushes.
+
+    Raises :class:`~badgehub.errors.ValidationError` for an empty or over-long reason and
+    :class:`AlreadyRevoked` (409) for a credential already revoked.
+    """
+    cleaned = _reason(reason)
+    moment = now or utcnow()
+    with db.session.begin_nested():
+        # Both rows under lock (PostgreSQL): two revocations of one list never lose a bit, and one credential
+        # is revoked once.
+        status_list = lock_list(credential.status_list_id)
+        db.session.execute(select(IssuedCredential).where(IssuedCredential.id == credential.id)
+                           .with_for_update().execution_options(populate_existing=True))
+        if credential.revoked_at is not None:
+            raise AlreadyRevoked()
+        set_status(status_list, credential.status_index, True, now=moment)
+        credential.revoked_at = moment
+        credential.revocation_reason = cleaned
+        credential.revoked_by_id = actor_id
+        record("credential.revoked", actor_id=actor_id, organisation_id=credential.organisation_id,
+               subject_type="credential", subject_id=credential.id,
+               details={"public_id": credential.public_id, "status_list": status_list.number,
+                        "status_index": credential.status_index})
+    db.session.flush()
+    return credential
+
+
+# --------------------------------------------------------------------------------------------- look-ups
+
+
+def get_credential(public_id: str) -> IssuedCredential:
+    """Any credential by its public id (public pages and documents). Raises :class:`CredentialNotFound`."""
+    if not isinstance(public_id, str) or not PUBLIC_ID_RE.fullmatch(public_id):
+        raise CredentialNotFound()
+    credential: IssuedCredential | None = db.session.scalar(
+        select(IssuedCredential).where(IssuedCredential.public_id == public_id))
+    if credential is None:
+        raise CredentialNotFound()
+    return credential
+
+
+def get_credential_for(organisation: Organisation, public_id: str) -> IssuedCredential:
+    """The organisation's credential ``public_id``; another organisation's is :class:`CredentialNotFound` too."""
+    credential = get_credential(public_id)
+    if credential.organisation_id != organisation.id:
+        raise CredentialNotFound()
+    return credential
+
+
+def get_achievement_for(organisation: Organisation, public_id: str) -> Achievement:
+    """The organisation's achievement ``public_id`` (archived or not). Raises :class:`WrongOrganisation` (404)
+    when it is unknown or another organisation's."""
+    achievement: Achievement | None = db.session.scalar(select(Achievement).where(
+        Achievement.public_id == public_id, Achievement.organisation_id == organisation.id))
+    if achievement is None:
+        raise WrongOrganisation()
+    return achievement
+
+
+@dataclass(frozen=True)
+class CredentialPage:
+    """One page of a credentials list: the rows, and how many match in all."""
+
+    items: Sequence[IssuedCredential]
+    total: int
+    limit: int
+    offset: int
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def credentials_of(organisation: Organisation, *, search: str | None = None, achievement_id: int | None = None,
+                   state: str | None = None, batch_id: int | None = None, now: dt.datetime | None = None,
+                   limit: int = 50, offset: int = 0) -> CredentialPage:
+    """The organisation's credentials, newest first: ``search`` in the recipient's e-mail or name (any case),
+    ``achievement_id``, ``batch_id``, and ``state`` one of ``active`` (neither revoked nor expired),
+    ``revoked``, ``expired`` (and not revoked). Callers check the person may read them. Raises
+    :class:`~badgehub.errors.ValidationError` for an unknown state."""
+    moment = now or utcnow()
+    query: Select[Any] = select(IssuedCredential).where(IssuedCredential.organisation_id == organisation.id)
+    text = (search or "").strip().lower()
+    if text:
+        pattern = _like(text)
+        query = query.where(or_(IssuedCredential.recipient_email_key.like(pattern, escape="\\"),
+                                func.lower(IssuedCredential.recipient_name).like(pattern, escape="\\")))
+    if achievement_id is not None:
+        query = query.where(IssuedCredential.achievement_id == achievement_id)
+    if batch_id is not None:
+        query = query.where(IssuedCredential.batch_id == batch_id)
+    if state == "revoked":
+        query = query.where(IssuedCredential.revoked_at.is_not(None))
+    elif state == "expired":
+        query = query.where(IssuedCredential.revoked_at.is_(None), IssuedCredential.valid_until.is_not(None),
+                            IssuedCredential.valid_until <= moment)
+    elif state == "active":
+        query = query.where(IssuedCredential.revoked_at.is_(None),
+                            or_(IssuedCredential.valid_until.is_(None), IssuedCredential.valid_until > moment))
+    elif state:
+        raise ValidationError(details={"field": "state"})
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = list(db.session.scalars(
+        query.options(selectinload(IssuedCredential.achievement_version))
+        .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
+        .limit(max(1, min(limit, 500))).offset(max(0, offset))))
+    return CredentialPage(items, int(total), limit, offset)
+
+
+def achievements_catalogue(organisation: Organisation | None = None, *,
+                           include_archived: bool = False) -> list[Achievement]:
+    """Achievements of one organisation (or of all), by organisation then name, with their current version
+    and organisation loaded (the CLI's list)."""
+    query = select(Achievement).options(selectinload(Achievement.current_version),
+                                        selectinload(Achievement.organisation))
+    if organisation is not None:
+        query = query.where(Achievement.organisation_id == organisation.id)
+    if not include_archived:
+        query = query.where(Achievement.archived_at.is_(None))
+    found = list(db.session.scalars(query))
+    return sorted(found, key=lambda a: (a.organisation.slug,
+                                       (a.current_version.name if a.current_version else "").casefold(), a.id))
+
+
+def credential_url(credential: IssuedCredential, config: Mapping[str, Any] | None = None, suffix: str = "") -> str:
+    """``<BASE_URL>/c/<public_id>`` (the QR code's target), or with ``suffix`` ``.json``, ``.jwt``, ``.png``,
+    ``.svg`` one of its documents."""
+    settings = config if config is not None else current_app.config
+    return f"{base_url_of(settings)}/c/{credential.public_id}{suffix}"

@@ -1,0 +1,232 @@
+"""The organisations' status lists: random index allocation, revocation bits, and the signed list credential.
+
+**One purpose: revocation.** Every credential gets one ``BitstringStatusListEntry`` with purpose
+``revocation`` in a list of its organisation. Suspension (a second, reversible list) is not offered: a
+credential would then need two ``credentialStatus`` entries, and the OB 3.0 JSON schema types
+``credentialStatus`` as a single object (OB3-BRIEF §5.2), so every such credential would fail schema
+validation in the 1EdTech validator and in ours. The ``purpose`` column keeps the door open.
+
+**Allocation.** Indexes are drawn with :mod:`secrets` (W3C recommends random assignment: an index must reveal
+nothing about issuing order) among the indexes of the list that no credential holds and whose bit is clear,
+and are never reused. The open list (the lowest-numbered one with a free index) is read ``FOR UPDATE`` on
+PostgreSQL, so two workers issuing for one organisation take turns on it and never draw from a stale view of
+the taken indexes; SQLite has a single writer anyway. The unique constraint ``(status_list_id,
+status_index)`` is the last word in any case (the issuing service retries on a conflict). A full list is left
+as it is and list ``number + 1`` opens.
+
+**The list credential** served at ``/issuers/<slug>/status/<number>`` is signed with Data Integrity
+(``eddsa-rdfc-2022``) by the organisation's active Ed25519 key. ``validFrom`` is the moment a bit last
+changed, ``validUntil`` one day after signing (a verifier holding an old copy must fetch it again), and the
+subject's ``ttl`` says five minutes, like the ``Cache-Control`` of the endpoint. The signed JSON is cached on
+the row with the version and key it was made for, and signed again when a bit changed, the active key
+changed, or less than half of its validity remains.
+
+In did:key style (``BADGEHUB_ISSUER_ID_STYLE``) the list is issued by the organisation's *current* did:key:
+after a key rotation, credentials issued under the old did:key find their list issued by another id, which
+the verifier reports as a warning (``status_list_foreign``). did:web, the default, has no such effect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from badgehub.credentials.data_integrity import sign_data_integrity
+from badgehub.credentials.documents import to_json
+from badgehub.credentials.status_list import (
+    MIN_ENTRIES,
+    build_status_list_credential,
+    get_bit,
+    new_status_list,
+    random_free_index,
+    set_bit,
+)
+from badgehub.db import utcnow
+from badgehub.extensions import db
+from badgehub.issuing.errors import IssuingFailed
+from badgehub.issuing.models import IssuedCredential, StatusList, StatusPurpose
+from badgehub.keys.identity import base_url_of, profile_url, signing_identity
+from badgehub.keys.service import installation_kek, load_private_key
+from badgehub.organisations.models import Organisation
+
+LIST_SIZE: Final = MIN_ENTRIES
+"""Entries per list: the W3C minimum (16 KiB), which also hides each credential among 131,072."""
+LIST_VALIDITY: Final = dt.timedelta(days=1)
+"""How long a signed list credential stays valid (its ``validUntil`` after signing)."""
+RESIGN_BEFORE: Final = LIST_VALIDITY / 2
+"""A cached list credential with less validity left than this is signed again."""
+TTL_MS: Final = 300_000
+"""The ``ttl`` of the list (milliseconds), the same five minutes as the endpoint's ``Cache-Control``."""
+# Below this fill ratio, probing the database for a few random candidates is cheaper than loading every
+# taken index; above it, random draws would mostly hit taken indexes.
+_PROBE_BELOW: Final = 0.5
+_OPEN_ATTEMPTS: Final = 5
+
+
+def status_list_url(base_url: str, slug: str, number: int) -> str:
+    """``<base>/issuers/<slug>/status/<number>``: where a list credential is published (a public contract)."""
+    return f"{profile_url(base_url, slug)}/status/{number}"
+
+
+def url_of(status_list: StatusList, config: Mapping[str, Any] | None = None) -> str:
+    """The public URL of ``status_list`` under the app's ``BASE_URL``."""
+    settings = config if config is not None else current_app.config
+    return status_list_url(base_url_of(settings), status_list.organisation.slug, status_list.number)
+
+
+def _lock_open_list(organisation_id: int, purpose: StatusPurpose) -> StatusList | None:
+    query = (select(StatusList)
+             .where(StatusList.organisation_id == organisation_id, StatusList.purpose == purpose,
+                    StatusList.allocated < StatusList.size)
+             .order_by(StatusList.number).limit(1)
+             .with_for_update().execution_options(populate_existing=True))
+    found: StatusList | None = db.session.scalar(query)
+    return found
+
+
+def _create_list(organisation_id: int, purpose: StatusPurpose, now: dt.datetime) -> StatusList | None:
+    """Open the next list, or None when another transaction just opened one with the same number."""
+    number = (db.session.scalar(select(func.max(StatusList.number))
+                                .where(StatusList.organisation_id == organisation_id)) or 0) + 1
+    status_list = StatusList(organisation_id=organisation_id, number=number, purpose=purpose, size=LIST_SIZE,
+                             bits=new_status_list(LIST_SIZE), allocated=0, version=1, created_at=now, updated_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(status_list)
+    except IntegrityError:
+        # On PostgreSQL the competing INSERT waited for the other transaction to commit: its list is now
+        # visible, and the caller locks it.
+        return None
+    return status_list
+
+
+def lock_open_list(organisation: Organisation, purpose: StatusPurpose = StatusPurpose.REVOCATION, *,
+                   now: dt.datetime | None = None) -> StatusList:
+    """Return the organisation's open list for ``purpose``, locked for this transaction (PostgreSQL), opening
+    a new one when every list is full (or none exists yet). Flushes. Raises :class:`IssuingFailed` if no list
+    can be had after a few attempts (only under an implausible storm of competing list creations)."""
+    for _ in range(_OPEN_ATTEMPTS):
+        found = _lock_open_list(organisation.id, purpose)
+        if found is None:
+            found = _create_list(organisation.id, purpose, now or utcnow())
+        if found is not None:
+            return found
+    raise IssuingFailed()  # pragma: no cover - needs five lost races in a row
+
+
+class _TakenIndexes:
+    """The indexes of a list that cannot be given out: held by a credential, or with their bit set."""
+
+    def __init__(self, status_list: StatusList) -> None:
+        self._list = status_list
+        self._loaded: set[int] | None = None
+        if status_list.allocated >= status_list.size * _PROBE_BELOW:
+            self._loaded = set(db.session.scalars(select(IssuedCredential.status_index).where(
+                IssuedCredential.status_list_id == status_list.id)))
+
+    def __contains__(self, index: object) -> bool:
+        if not isinstance(index, int):
+            return False
+        if get_bit(self._list.bits, index):
+            return True
+        if self._loaded is not None:
+            return index in self._loaded
+        holder = db.session.scalar(select(IssuedCredential.id).where(
+            IssuedCredential.status_list_id == self._list.id, IssuedCredential.status_index == index).limit(1))
+        return holder is not None
+
+
+def draw_free_index(status_list: StatusList) -> int:
+    """A random index of ``status_list`` that no credential holds and whose bit is clear (the list should be
+    locked by :func:`lock_open_list`). Raises :class:`~badgehub.credentials.status_list.StatusListError`
+    (``status_list_full``) when there is none."""
+    return random_free_index(_TakenIndexes(status_list), status_list.size, secrets.SystemRandom())
+
+
+def lock_list(status_list_id: int) -> StatusList:
+    """Re-read a list under a row lock (PostgreSQL), before changing its bits."""
+    locked: StatusList = db.session.scalars(
+        select(StatusList).where(StatusList.id == status_list_id).with_for_update()
+        .execution_options(populate_existing=True)).one()
+    return locked
+
+
+def set_status(status_list: StatusList, index: int, value: bool, *, now: dt.datetime | None = None) -> None:
+    """Set the bit ``index`` of a locked list to ``value``; the version grows when the bit changes.
+
+    Raises :class:`~badgehub.credentials.status_list.StatusListError` for an index outside the list.
+    """
+    if get_bit(status_list.bits, index) == value:
+        return
+    status_list.bits = set_bit(status_list.bits, index, value)
+    status_list.version += 1
+    status_list.updated_at = now or utcnow()
+
+
+def get_status_list(organisation: Organisation, number: int) -> StatusList | None:
+    """The organisation's list ``number``, or None."""
+    found: StatusList | None = db.session.scalar(select(StatusList).where(
+        StatusList.organisation_id == organisation.id, StatusList.number == number))
+    return found
+
+
+@dataclass(frozen=True)
+class SignedStatusList:
+    """A signed ``BitstringStatusListCredential``: the JSON text as served, and its strong ETag (SHA-256 hex)."""
+
+    text: str
+    etag: str
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def signed_status_list(status_list: StatusList, *, config: Mapping[str, Any] | None = None,
+                       now: dt.datetime | None = None, store: bool = True) -> SignedStatusList:
+    """Return the signed list credential of ``status_list``, from the cache when it is still good.
+
+    A fresh one is signed when the bits changed since, the organisation's active Ed25519 key changed, or less
+    than :data:`RESIGN_BEFORE` of validity remains; with ``store`` it is kept on the row (the caller commits).
+    Raises :class:`~badgehub.keys.errors.NoActiveKey` when the organisation has no active key, and the key
+    service's errors when the KEK is missing or wrong.
+    """
+    settings = config if config is not None else current_app.config
+    moment = now or utcnow()
+    identity = signing_identity(status_list.organisation, settings)
+    key = identity.ed25519_key
+    cached = status_list.signed_credential
+    if (cached is not None and status_list.signed_etag is not None
+            and status_list.signed_version == status_list.version and status_list.signed_key_id == key.key_id
+            and status_list.signed_valid_until is not None
+            and status_list.signed_valid_until - moment > RESIGN_BEFORE):
+        return SignedStatusList(cached, status_list.signed_etag)
+    url = url_of(status_list, settings)
+    valid_until = moment + LIST_VALIDITY
+    # validFrom: when the list last changed, but never after the signature (an issue dated in the past may
+    # have created the list "later" than a revocation being signed now).
+    valid_from = min(status_list.updated_at, moment)
+    document = build_status_list_credential(url, identity.issuer_id, status_list.purpose.value, status_list.bits,
+                                            valid_from, valid_until=valid_until, ttl_ms=TTL_MS)
+    private_key = load_private_key(key, installation_kek(settings))
+    if not isinstance(private_key, Ed25519PrivateKey):  # pragma: no cover - the key row says Ed25519
+        raise IssuingFailed()
+    signed = sign_data_integrity(document, private_key, identity.verification_method_id, _stamp(moment))
+    text = to_json(signed)
+    etag = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if store:
+        status_list.signed_credential = text
+        status_list.signed_version = status_list.version
+        status_list.signed_key_id = key.key_id
+        status_list.signed_valid_until = valid_until
+        status_list.signed_etag = etag
+    return SignedStatusList(text, etag)
