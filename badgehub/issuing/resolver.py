@@ -1,0 +1,98 @@
+"""Local answers for this installation's status lists, so that our own credentials verify without HTTP.
+
+:class:`StatusListResolver` implements :class:`badgehub.verification.resolver.Resolver` for one kind of
+address only, ``<BASE_URL>/issuers/<slug>/status/<number>`` (http or https, like every address of ours, since
+did:web always resolves to https): it answers with the signed list credential exactly as the endpoint serves
+it (:func:`badgehub.issuing.status_lists.signed_status_list`), from the database. A list of ours that does not
+exist is ``not_found`` (final: there is nothing to fetch elsewhere). Anything else is ``unsupported``, so the
+next resolver of a chain answers.
+
+:func:`platform_local_resolver` chains it after the resolver of our own issuers' keys and identity documents
+(:class:`badgehub.keys.resolver.OwnIssuerResolver`): with both, a credential issued here verifies entirely
+offline (proof, issuer key, status). The web blueprint of credentials registers it as the app's local
+resolver (:func:`badgehub.verification.platform.register_local_resolver`).
+
+It reads the database through the application's session and never writes (the endpoint caches re-signed
+lists; a verification only reads): use it inside an application context.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from badgehub.errors import BadgeHubError
+from badgehub.extensions import db
+from badgehub.issuing.status_lists import get_status_list, signed_status_list
+from badgehub.keys.identity import base_url_of
+from badgehub.keys.resolver import own_issuer_resolver
+from badgehub.organisations.models import Organisation
+from badgehub.verification.resolver import ChainResolver, ResolutionError, ResolvedKey, Resolver
+
+_STATUS_RE: Final = re.compile(r"/issuers/(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)/status/(?P<number>[1-9][0-9]{0,8})")
+
+
+def _unsupported(what: str) -> ResolutionError:
+    return ResolutionError("unsupported", f"not a status list of this installation: {what[:200]}")
+
+
+class StatusListResolver:
+    """Answers for this installation's status lists from the database (see the module docstring)."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._config = config
+        base = urlsplit(base_url_of(config))
+        self._netloc = base.netloc.lower()
+        self._path = base.path.rstrip("/")
+
+    def resolve_verification_method(self, method_id: str) -> ResolvedKey:
+        """Never: keys are :class:`~badgehub.keys.resolver.OwnIssuerResolver`'s. Raises ``unsupported``."""
+        raise _unsupported(str(method_id))
+
+    def resolve_jwt_key(self, kid: str) -> ResolvedKey:
+        """Never: keys are :class:`~badgehub.keys.resolver.OwnIssuerResolver`'s. Raises ``unsupported``."""
+        raise _unsupported(str(kid))
+
+    def fetch_document(self, url: str) -> object:
+        """The signed list credential at ``url`` as parsed JSON. Raises :class:`ResolutionError`:
+        ``unsupported`` for any other address, ``not_found`` for an unknown issuer or list, ``bad_document``
+        when the list cannot be signed (the organisation has no active key)."""
+        path = self._local_path(url)
+        match = _STATUS_RE.fullmatch(path) if path is not None else None
+        if match is None:
+            raise _unsupported(str(url))
+        organisation = db.session.scalar(select(Organisation).where(Organisation.slug == match["slug"]))
+        status_list = get_status_list(organisation, int(match["number"])) if organisation is not None else None
+        if status_list is None:
+            raise ResolutionError("not_found", f"this installation publishes no status list at {url}")
+        try:
+            signed = signed_status_list(status_list, config=self._config, store=False)
+        except BadgeHubError as exc:
+            raise ResolutionError("bad_document", f"{url}: {exc.message}") from None
+        document: object = json.loads(signed.text)
+        return document
+
+    def _local_path(self, url: object) -> str | None:
+        if not isinstance(url, str) or "#" in url:
+            return None
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() != self._netloc or parts.query:
+            return None
+        if not parts.path.startswith(self._path + "/"):
+            return None
+        return parts.path[len(self._path):]
+
+
+def platform_local_resolver(config: Mapping[str, Any], *, issuers: Resolver | None = None) -> ChainResolver:
+    """Our own issuers' keys and documents (``issuers``, by default
+    :func:`~badgehub.keys.resolver.own_issuer_resolver`), then our status lists: everything a credential issued
+    here needs, answered from the database."""
+    return ChainResolver(issuers if issuers is not None else own_issuer_resolver(config), StatusListResolver(config))

@@ -1,0 +1,307 @@
+"""Issued credentials: the public documents verifiers fetch, and the organisation's award and revoke pages.
+
+Public URLs (contracts, printed in QR codes and written into signed credentials):
+
+* ``/issuers/<slug>/status/<n>``: the signed ``BitstringStatusListCredential`` (``application/vc+ld+json``),
+  strong ETag and 304, five minutes of public cache (a revocation shows within that time), any origin;
+* ``/c/<public_id>.json``: the credential exactly as issued, byte for byte (``application/vc+ld+json``);
+* ``/c/<public_id>.jwt``: its VC-JWT (``text/plain``, OB3-BRIEF §2.13);
+* ``/c/<public_id>.png`` and ``.svg``: the credential baked into the achievement's image. A PNG image gives
+  both (the SVG wraps the PNG); an SVG image gives the SVG only, and ``.png`` answers 404 saying so.
+
+They are readable from any origin (browser-based verifiers) and carry ``X-Robots-Tag: noindex``: anyone with
+the link may read a credential, but search engines are asked not to list people's badges. The HTML page
+``/c/<public_id>`` itself belongs to the credential page.
+
+Staff pages: the award form ``/organisations/<slug>/achievements/<public_id>/award`` (owners and issuers, in
+good standing), the list ``/organisations/<slug>/credentials`` and one credential
+``/organisations/<slug>/credentials/<public_id>`` (every staff member reads; owners and issuers revoke).
+
+Registering this blueprint makes the app's local resolver answer our status lists from the database too
+(:func:`badgehub.issuing.resolver.platform_local_resolver`, chained after whatever resolver of our own
+issuers was registered before): a credential issued here verifies on this platform without any HTTP request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user, login_required
+
+from badgehub.achievements.service import require_issuable
+from badgehub.db import utcnow
+from badgehub.errors import BadgeHubError, NotFound, ValidationError, error_response
+from badgehub.extensions import db
+from badgehub.issuing import service as issuing
+from badgehub.issuing.errors import CredentialNotFound
+from badgehub.issuing.models import IssuedCredential
+from badgehub.issuing.notify import baked_image, natural_format, notify_recipient
+from badgehub.issuing.resolver import platform_local_resolver
+from badgehub.issuing.status_lists import get_status_list, signed_status_list
+from badgehub.mail import MailError
+from badgehub.organisations import service as organisations
+from badgehub.organisations.models import Organisation, OrganisationMember, Role
+from badgehub.verification.platform import LOCAL_RESOLVER_EXTENSION, register_local_resolver
+from badgehub.web.credential_forms import AwardForm, RevokeForm
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("credentials", __name__)
+
+VC_MEDIA_TYPE: Final = "application/vc+ld+json"
+CACHE_CONTROL: Final = "public, max-age=300"
+PAGE_SIZE: Final = 50
+STATE_FILTERS: Final = ("", *issuing.STATES)
+# Service field names that the form calls otherwise (none today; kept like the other areas for clarity).
+FORM_FIELDS: dict[str, str] = {}
+
+
+@bp.record_once
+def _answer_for_our_status_lists(state: BlueprintSetupState) -> None:
+    # Chain after the resolver of our own issuers registered by the issuers (or verify) blueprint, which comes
+    # earlier in BLUEPRINT_MODULES: keys and identity documents from it, status lists from here.
+    app = state.app
+    previous = app.extensions.get(LOCAL_RESOLVER_EXTENSION)
+
+    def factory() -> Any:
+        issuers = previous() if callable(previous) else None
+        return platform_local_resolver(app.config, issuers=issuers)
+
+    register_local_resolver(app, factory)
+
+
+# ------------------------------------------------------------------------------------------------- public
+
+
+def _machine_error(error: BadgeHubError) -> Response:
+    response = jsonify({"error": {"code": error.code, "message": str(error.message), "details": error.details}})
+    response.status_code = error.http_status
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _public(data: bytes, mimetype: str, *, etag: str | None = None) -> Response:
+    response = Response(data, mimetype=mimetype)
+    if etag is not None:
+        response.set_etag(etag)
+    else:
+        response.add_etag()
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.make_conditional(request)
+    return response
+
+
+@bp.get("/issuers/<slug>/status/<int:number>")
+def status_list(slug: str, number: int) -> ResponseReturnValue:
+    try:
+        organisation = organisations.get_organisation_by_slug(slug)
+    except NotFound as error:
+        return _machine_error(error)
+    found = get_status_list(organisation, number)
+    if found is None:
+        return _machine_error(NotFound(gettext("This issuer publishes no status list with this number.")))
+    try:
+        signed = signed_status_list(found)
+    except BadgeHubError as error:  # no active key (between a compromise and the next rotation)
+        db.session.rollback()
+        return _machine_error(error)
+    # A re-signed list was cached on the row; keep it for the next verifiers.
+    db.session.commit()
+    response = _public(signed.text.encode("utf-8"), VC_MEDIA_TYPE, etag=signed.etag)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _credential_or_error(public_id: str) -> IssuedCredential | Response:
+    try:
+        return issuing.get_credential(public_id)
+    except CredentialNotFound as error:
+        return _machine_error(error)
+
+
+@bp.get("/c/<public_id>.json")
+def credential_json(public_id: str) -> ResponseReturnValue:
+    found = _credential_or_error(public_id)
+    if isinstance(found, Response):
+        return found
+    return _public(found.document_json.encode("utf-8"), VC_MEDIA_TYPE)
+
+
+@bp.get("/c/<public_id>.jwt")
+def credential_jwt(public_id: str) -> ResponseReturnValue:
+    found = _credential_or_error(public_id)
+    if isinstance(found, Response):
+        return found
+    return _public(found.vc_jwt.encode("ascii"), "text/plain")
+
+
+def _baked(public_id: str, fmt: str) -> ResponseReturnValue:
+    try:
+        credential = issuing.get_credential(public_id)
+        baked = baked_image(credential, fmt)
+    except BadgeHubError as error:
+        response = error_response(error.http_status, error.code, error.message, error.details)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+    response = _public(baked.data, baked.media_type)
+    response.headers["Content-Disposition"] = f'inline; filename="badge-{credential.public_id}.{baked.extension}"'
+    if fmt == "svg":
+        # Even opened on its own, a badge image runs nothing and fetches nothing (the PNG inside is a data: URI).
+        response.headers["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    return response
+
+
+@bp.get("/c/<public_id>.png")
+def credential_png(public_id: str) -> ResponseReturnValue:
+    return _baked(public_id, "png")
+
+
+@bp.get("/c/<public_id>.svg")
+def credential_svg(public_id: str) -> ResponseReturnValue:
+    return _baked(public_id, "svg")
+
+
+# -------------------------------------------------------------------------------------------------- staff
+
+
+def _actor() -> Any:
+    return current_user._get_current_object()
+
+
+def _render(template: str, status: int = 200, **context: Any) -> Response:
+    return Response(render_template(template, **context), status=status, mimetype="text/html")
+
+
+def _apply_errors(form: Any, error: BadgeHubError) -> Any:
+    """Put a service's field errors next to their fields; return the message no field can show (or None)."""
+    fields = dict(error.details.get("fields") or {})
+    if "field" in error.details:
+        fields[error.details["field"]] = error.message
+    unplaced = None
+    for service_name, message in fields.items():
+        name = FORM_FIELDS.get(service_name, service_name)
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            unplaced = message
+    if not fields:
+        unplaced = error.message
+    return unplaced
+
+
+def _can_issue(member: OrganisationMember) -> bool:
+    return member.role in organisations.BADGE_ISSUERS
+
+
+def _award_page(organisation: Organisation, achievement: Any, form: AwardForm, *, status: int = 200,
+                problem: Any = None) -> Response:
+    return _render("issuing/award.html", status, organisation=organisation, achievement=achievement,
+                   version=achievement.current_version, form=form, problem=problem,
+                   standing=organisations.organisation_standing(organisation))
+
+
+@bp.route("/organisations/<slug>/achievements/<public_id>/award", methods=["GET", "POST"])
+@login_required
+def award(slug: str, public_id: str) -> ResponseReturnValue:
+    organisation, _member = organisations.get_organisation_for(slug, _actor(), *organisations.BADGE_ISSUERS)
+    achievement = issuing.get_achievement_for(organisation, public_id)
+    require_issuable(achievement)
+    form = AwardForm()
+    form.offer_areas(issuing.issuing_areas(organisation))
+    if request.method == "GET":
+        form.ensure_idempotency_key()
+        return _award_page(organisation, achievement, form)
+    organisations.require_good_standing(organisation)
+    if not form.validate_on_submit():
+        return _award_page(organisation, achievement, form, status=400)
+    try:
+        credential = issuing.issue_credential(
+            organisation=organisation, achievement=achievement, recipient_email=form.recipient_email.data or "",
+            recipient_name=form.recipient_name.data or "", actor_id=_actor().id, source="single",
+            evidence_url=form.evidence_url.data or None, narrative=form.narrative.data or None,
+            activity_start=form.activity_start.data, activity_end=form.activity_end.data,
+            area_id=form.area_id.data, result=form.result.data or None,
+            idempotency_key=form.idempotency_key.data or None)
+        db.session.commit()
+    except ValidationError as error:
+        db.session.rollback()
+        return _award_page(organisation, achievement, form, status=error.http_status,
+                           problem=_apply_errors(form, error))
+    try:
+        notify_recipient(credential)
+        flash(gettext("The badge is awarded to %(address)s, who has been sent an e-mail with it.",
+                      address=credential.recipient_email), "success")
+    except MailError:
+        log.exception("could not send the e-mail of credential %s", credential.public_id)
+        flash(gettext("The badge is awarded, but the e-mail could not be sent. Give the person the link below."),
+              "error")
+    return redirect(url_for("credentials.detail", slug=organisation.slug, public_id=credential.public_id))
+
+
+@bp.get("/organisations/<slug>/credentials")
+@login_required
+def index(slug: str) -> ResponseReturnValue:
+    organisation, member = organisations.get_organisation_for(slug, _actor(), *organisations.READERS)
+    search = (request.args.get("q") or "").strip()[:200]
+    state = request.args.get("state", "")
+    if state not in STATE_FILTERS:
+        state = ""
+    achievements = issuing.achievements_catalogue(organisation, include_archived=True)
+    chosen = request.args.get("achievement", "")
+    achievement = next((a for a in achievements if a.public_id == chosen), None)
+    page = request.args.get("page", "1")
+    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    result = issuing.credentials_of(organisation, search=search, achievement_id=achievement.id if achievement else None,
+                                    state=state or None, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    pages = max(1, -(-result.total // PAGE_SIZE))
+    return _render("issuing/index.html", organisation=organisation, member=member, result=result,
+                   search=search, state=state, achievements=achievements,
+                   chosen=achievement.public_id if achievement else "", page=number, pages=pages,
+                   now=utcnow(), is_owner=member.role == Role.OWNER,
+                   standing=organisations.organisation_standing(organisation))
+
+
+def _detail_page(organisation: Organisation, member: OrganisationMember, credential: IssuedCredential, *,
+                 form: RevokeForm | None = None, status: int = 200, problem: Any = None) -> Response:
+    config = current_app.config
+    links = {suffix: issuing.credential_url(credential, config, suffix) for suffix in ("", ".json", ".jwt")}
+    links["image"] = issuing.credential_url(credential, config, "." + natural_format(credential))
+    return _render("issuing/detail.html", status, organisation=organisation, credential=credential,
+                   version=credential.achievement_version, links=links, can_revoke=_can_issue(member),
+                   form=form or RevokeForm(formdata=None), problem=problem, now=utcnow(),
+                   standing=organisations.organisation_standing(organisation))
+
+
+@bp.get("/organisations/<slug>/credentials/<public_id>")
+@login_required
+def detail(slug: str, public_id: str) -> ResponseReturnValue:
+    organisation, member = organisations.get_organisation_for(slug, _actor(), *organisations.READERS)
+    credential = issuing.get_credential_for(organisation, public_id)
+    return _detail_page(organisation, member, credential)
+
+
+@bp.post("/organisations/<slug>/credentials/<public_id>/revoke")
+@login_required
+def revoke(slug: str, public_id: str) -> ResponseReturnValue:
+    organisation, member = organisations.get_organisation_for(slug, _actor(), *organisations.BADGE_ISSUERS)
+    credential = issuing.get_credential_for(organisation, public_id)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        return _detail_page(organisation, member, credential, form=form, status=400)
+    try:
+        issuing.revoke_credential(credential, reason=form.reason.data or "", actor_id=_actor().id)
+        db.session.commit()
+    except ValidationError as error:
+        db.session.rollback()
+        return _detail_page(organisation, member, credential, form=form, status=error.http_status,
+                            problem=_apply_errors(form, error))
+    flash(gettext("The badge is revoked. Verifiers will see it within a few minutes."), "success")
+    return redirect(url_for("credentials.detail", slug=organisation.slug, public_id=credential.public_id))

@@ -1,0 +1,110 @@
+"""Status lists: index allocation that never reuses an index, the signed list and its cache, local resolution."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from badgehub.credentials.status_list import set_bit
+from badgehub.db import utcnow
+from badgehub.issuing.resolver import StatusListResolver
+from badgehub.issuing.status_lists import LIST_VALIDITY, TTL_MS, draw_free_index, set_status, signed_status_list
+from badgehub.keys.service import rotate_keys
+from badgehub.verification.pipeline import verify
+from badgehub.verification.report import CheckStatus
+from badgehub.verification.resolver import ResolutionError
+from tests.conftest import TEST_KEK
+
+
+def all_set_but(size: int, *free: int) -> bytes:
+    bits = bytes([0xFF]) * (size // 8)
+    for index in free:
+        bits = set_bit(bits, index, False)
+    return bits
+
+
+def test_a_free_index_is_neither_held_by_a_credential_nor_set(issue):
+    held = issue()
+    status_list = held.status_list
+    spare = (held.status_index + 4321) % status_list.size
+    status_list.bits = all_set_but(status_list.size, held.status_index, spare)
+    # Few allocated: candidates are checked one by one against the database.
+    assert draw_free_index(status_list) == spare
+    # Nearly full: the taken indexes are loaded at once.
+    status_list.allocated = status_list.size - 1
+    assert draw_free_index(status_list) == spare
+
+
+def test_the_signed_list_is_cached_until_a_bit_changes(issue, ctx):
+    status_list = issue().status_list
+    first = signed_status_list(status_list)
+    assert signed_status_list(status_list) == first
+    assert status_list.signed_etag == first.etag and status_list.signed_version == status_list.version
+    set_status(status_list, 7, True)
+    changed = signed_status_list(status_list)
+    assert changed.etag != first.etag and status_list.signed_version == status_list.version
+
+
+def test_the_signed_list_is_signed_again_before_it_expires(issue):
+    status_list = issue().status_list
+    first = signed_status_list(status_list)
+    later = utcnow() + LIST_VALIDITY / 2 + dt.timedelta(minutes=1)
+    again = signed_status_list(status_list, now=later)
+    assert again.etag != first.etag
+    document = json.loads(again.text)
+    assert document["validUntil"] == (later + LIST_VALIDITY).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_key_rotation_signs_the_list_with_the_new_key(issue, world, resolver):
+    credential = issue()
+    first = json.loads(signed_status_list(credential.status_list).text)
+    [new_ed25519, _rsa] = rotate_keys(world.a, bytes.fromhex(TEST_KEK), None)
+    second = json.loads(signed_status_list(credential.status_list).text)
+    assert second["proof"][0]["verificationMethod"].endswith("#" + new_ed25519.key_id)
+    assert first["proof"][0]["verificationMethod"] != second["proof"][0]["verificationMethod"]
+    # The credential signed by the retired key and its list signed by the new one both still verify.
+    report = verify(credential.document_json, resolver, dt.datetime.now(dt.UTC))
+    assert report.verified and report.check("status").status is CheckStatus.PASSED
+
+
+def test_the_list_credential_says_what_the_specification_asks(issue, world):
+    credential = issue()
+    status_list = credential.status_list
+    document = json.loads(signed_status_list(status_list).text)
+    url = f"http://localhost/issuers/{world.a.slug}/status/1"
+    assert document["id"] == url and document["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert document["issuer"] == json.loads(credential.document_json)["issuer"]["id"]
+    assert document["validFrom"] == status_list.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    subject = document["credentialSubject"]
+    assert (subject["id"], subject["type"], subject["statusPurpose"], subject["ttl"]) == (
+        f"{url}#list", "BitstringStatusList", "revocation", TTL_MS)
+    assert document["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+
+
+def test_reading_without_store_leaves_the_cache_alone(issue):
+    status_list = issue().status_list
+    signed_status_list(status_list, store=False)
+    assert status_list.signed_credential is None
+
+
+def test_the_local_resolver_answers_our_lists_only(issue, world, ctx):
+    issue()
+    resolver = StatusListResolver(ctx.config)
+    for scheme in ("http", "https"):
+        document = resolver.fetch_document(f"{scheme}://localhost/issuers/{world.a.slug}/status/1")
+        assert document["type"][1] == "BitstringStatusListCredential"
+    for url in (f"http://localhost/issuers/{world.a.slug}/status/2", "http://localhost/issuers/nobody/status/1",
+                f"http://localhost/issuers/{world.b.slug}/status/1"):
+        with pytest.raises(ResolutionError) as raised:
+            resolver.fetch_document(url)
+        assert raised.value.code == "not_found"
+    for url in (f"https://elsewhere.example/issuers/{world.a.slug}/status/1", f"http://localhost/issuers/{world.a.slug}",
+                f"http://localhost/issuers/{world.a.slug}/status/1?x=1", f"http://localhost/issuers/{world.a.slug}/status/0"):
+        with pytest.raises(ResolutionError) as raised:
+            resolver.fetch_document(url)
+        assert raised.value.code == "unsupported"
+    for question in (resolver.resolve_verification_method, resolver.resolve_jwt_key):
+        with pytest.raises(ResolutionError):
+            question(f"did:web:localhost:issuers:{world.a.slug}#key-aaaaaaaa")
