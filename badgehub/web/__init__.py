@@ -17,6 +17,8 @@ BLUEPRINT_MODULES = (
     "badgehub.web.verify",
     "badgehub.api.verify",
     "badgehub.web.competencies",
+    # Last: it chains its status-list resolver after the own-issuer resolver registered above.
+    "badgehub.web.credentials",
 )
 
 
