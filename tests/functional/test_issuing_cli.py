@@ -1,0 +1,137 @@
+"""``badgehub achievements list``, ``issue``, ``credentials list``, ``revoke``: JSON that parses, clear refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from badgehub.extensions import db
+from badgehub.issuing import service as issuing
+from badgehub.verification.pipeline import verify
+from badgehub.verification.platform import build_resolver
+from tests.conftest import links_in
+from tests.unit.issuing.world import build_world
+
+
+@pytest.fixture
+def setup(app: Flask) -> Callable[[Callable[[], Any]], Any]:
+    def run(build: Callable[[], Any]) -> Any:
+        with app.test_request_context():
+            result = build()
+            db.session.commit()
+            return result
+
+    return run
+
+
+@pytest.fixture
+def world(setup: Any) -> dict[str, Any]:
+    return setup(lambda: build_world().ids())
+
+
+def run(runner: Any, *args: str) -> Any:
+    return runner.invoke(args=list(args))
+
+
+def test_achievements_list_prints_json_with_ids(runner, world):
+    result = run(runner, "achievements", "list", "--json")
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    assert {(item["id"], item["organisation"]) for item in listed} == {
+        (world["repair"], world["a"]), (world["workshop"], world["a"]), (world["reading"], world["b"])}
+    assert all(item["name"] and item["url"].endswith(item["id"]) for item in listed)
+    only_a = json.loads(run(runner, "achievements", "list", "--organisation", world["a"], "--json").output)
+    assert {item["organisation"] for item in only_a} == {world["a"]}
+    table = run(runner, "achievements", "list")
+    assert world["repair"] in table.output and "Réparer une crevaison" in table.output
+
+
+def test_issue_prints_the_id_and_url_and_sends_the_mail(runner, world, app, outbox):
+    result = run(runner, "issue", "--achievement", world["repair"], "--email", "lea@example.net", "--name", "Léa",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    issued = json.loads(result.output)
+    assert issued["url"] == f"http://localhost/c/{issued['id']}"
+    assert (issued["achievement"], issued["organisation"], issued["email_sent"]) == (world["repair"], world["a"], True)
+    [message] = outbox()
+    assert issued["url"] in links_in(message)
+    with app.app_context():
+        credential = issuing.get_credential(issued["id"])
+        assert credential.source.value == "cli" and credential.created_by_id is None
+        assert verify(credential.document_json, build_resolver(app), dt.datetime.now(dt.UTC)).verified
+
+
+def test_issue_without_json_says_what_it_did(runner, world, outbox):
+    result = run(runner, "issue", "--achievement", world["repair"], "--email", "lea@example.net", "--no-email")
+    assert result.exit_code == 0 and result.output.startswith("issued ") and "http://localhost/c/" in result.output
+    assert outbox() == []
+
+
+def test_issue_with_an_idempotency_key_issues_once(runner, world):
+    args = ("issue", "--achievement", world["repair"], "--email", "lea@example.net", "--idempotency-key", "k1",
+            "--no-email", "--json")
+    first, second = (json.loads(run(runner, *args).output) for _ in range(2))
+    assert first["id"] == second["id"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--achievement", "zzzzzzzzzz", "--email", "lea@example.net"), "no achievement with id"),
+    (("--achievement", "{reading}", "--email", "lea@example.net", "--organisation", "{a}"), "no achievement with id"),
+    (("--achievement", "{repair}", "--email", "lea@example.net", "--organisation", "nobody"), "no organisation"),
+    (("--achievement", "{repair}", "--email", "not-an-address"), "recipient_email"),
+])
+def test_issue_refuses_clearly(runner, world, args, message):
+    result = run(runner, "issue", *(arg.format(**world) for arg in args))
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_issue_refuses_an_archived_badge(runner, world, setup):
+    from badgehub.achievements.service import public_achievement
+
+    def archive() -> None:
+        public_achievement(world["repair"]).archived_at = dt.datetime.now(dt.UTC)
+
+    setup(archive)
+    result = run(runner, "issue", "--achievement", world["repair"], "--email", "lea@example.net")
+    assert result.exit_code == 1 and "archived" in result.output
+
+
+def test_credentials_list_prints_json(runner, world):
+    issued = json.loads(run(runner, "issue", "--achievement", world["repair"], "--email", "lea@example.net",
+                            "--no-email", "--json").output)
+    run(runner, "issue", "--achievement", world["reading"], "--email", "sam@example.net", "--no-email")
+    everything = json.loads(run(runner, "credentials", "list", "--json").output)
+    assert len(everything) == 2 and {item["organisation"] for item in everything} == {world["a"], world["b"]}
+    only_a = json.loads(run(runner, "credentials", "list", "--organisation", world["a"], "--json").output)
+    assert [item["id"] for item in only_a] == [issued["id"]]
+    assert only_a[0]["url"] == issued["url"] and only_a[0]["revoked_at"] is None
+    by_badge = json.loads(run(runner, "credentials", "list", "--achievement", world["reading"], "--json").output)
+    assert [item["organisation"] for item in by_badge] == [world["b"]]
+
+
+def test_revoke_needs_a_reason_and_revokes(runner, world):
+    issued = json.loads(run(runner, "issue", "--achievement", world["repair"], "--email", "lea@example.net",
+                            "--no-email", "--json").output)
+    assert run(runner, "revoke", issued["id"]).exit_code == 2
+    blank = run(runner, "revoke", issued["id"], "--reason", "  ")
+    assert blank.exit_code == 1 and "reason" in blank.output
+    done = run(runner, "revoke", issued["id"], "--reason", "Erreur")
+    assert (done.exit_code, done.output.strip()) == (0, f"revoked {issued['id']}")
+    again = run(runner, "revoke", issued["id"], "--reason", "Erreur")
+    assert again.exit_code == 1 and "already revoked" in again.output
+    revoked = json.loads(run(runner, "credentials", "list", "--state", "revoked", "--json").output)
+    assert [item["id"] for item in revoked] == [issued["id"]]
+
+
+def test_revoke_refuses_another_organisations_credential(runner, world):
+    issued = json.loads(run(runner, "issue", "--achievement", world["reading"], "--email", "lea@example.net",
+                            "--no-email", "--json").output)
+    result = run(runner, "revoke", issued["id"], "--reason", "Sabotage", "--organisation", world["a"])
+    assert result.exit_code == 1 and "no credential" in result.output.lower()
+    assert run(runner, "revoke", "aaaaaaaaaaaa", "--reason", "x").exit_code == 1
