@@ -134,6 +134,11 @@ def _create_everything() -> None:
     _user(*LEARNER)
     db.session.flush()
 
+    # Issued credentials (badgehub.issuing.demo): keep this call last, after every demo achievement exists.
+    from badgehub.issuing.demo import seed_demo_credentials
+
+    seed_demo_credentials(*LEARNER)
+
 
 def _demo_users() -> list[DemoUser]:
     roles = [("coordinator of the territory", COORDINATOR[0]), ("platform admin", ADMIN[0])]
