@@ -28,14 +28,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import re
 import secrets
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from cachetools import LRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -152,20 +155,47 @@ class Signer:
     rsa: PrivateKey = field(repr=False)
 
 
+# Decrypted private keys, per process. Loading an RSA key costs about 40 ms (OpenSSL checks the key), two
+# thirds of an award, so the keys of the organisations that issued lately are kept. The process holds the KEK
+# anyway, so this keeps nothing an intruder in the process could not decrypt. The cache key is the *active*
+# keys' rows as just read from the database (ids, key ids, a hash of the ciphertext) and a hash of the KEK: a
+# rotated, retired or compromised key is no longer active, so it is never looked up again.
+_KEY_CACHE: LRUCache[tuple[Any, ...], tuple[Ed25519PrivateKey, PrivateKey]] = LRUCache(maxsize=64)
+_KEY_CACHE_LOCK = threading.Lock()
+
+
+def _cache_key(identity: SigningIdentity, kek: bytes) -> tuple[Any, ...]:
+    def row(key: Any) -> tuple[Any, ...]:
+        return key.id, key.key_id, hashlib.sha256(key.encrypted_private_key).hexdigest()
+
+    return row(identity.ed25519_key), row(identity.rsa_key), hashlib.sha256(kek).hexdigest()
+
+
+def _private_keys(identity: SigningIdentity, kek: bytes) -> tuple[Ed25519PrivateKey, PrivateKey]:
+    cache_key = _cache_key(identity, kek)
+    with _KEY_CACHE_LOCK:
+        cached = _KEY_CACHE.get(cache_key)
+    if cached is not None:
+        return cached
+    ed25519 = load_private_key(identity.ed25519_key, kek)
+    if not isinstance(ed25519, Ed25519PrivateKey):  # pragma: no cover - the key row says Ed25519
+        raise IssuingFailed()
+    keys = (ed25519, load_private_key(identity.rsa_key, kek))
+    with _KEY_CACHE_LOCK:
+        _KEY_CACHE[cache_key] = keys
+    return keys
+
+
 def signer_for(organisation: Organisation, config: Mapping[str, Any] | None = None) -> Signer:
-    """Decrypt the organisation's active keys and gather its issuer id, key ids and Profile.
+    """The organisation's active keys (decrypted) with its issuer id, key ids and Profile.
 
     Raises :class:`~badgehub.keys.errors.NoActiveKey`, :class:`~badgehub.keys.errors.KekMissing` /
     ``InvalidKek`` / ``KeyDecryptionFailed`` from the key service.
     """
     settings = config if config is not None else current_app.config
     identity = signing_identity(organisation, settings)
-    kek = installation_kek(settings)
-    ed25519 = load_private_key(identity.ed25519_key, kek)
-    if not isinstance(ed25519, Ed25519PrivateKey):  # pragma: no cover - the key row says Ed25519
-        raise IssuingFailed()
-    return Signer(organisation.id, identity, issuer_profile(organisation, identity.issuer_id), ed25519,
-                  load_private_key(identity.rsa_key, kek))
+    ed25519, rsa = _private_keys(identity, installation_kek(settings))
+    return Signer(organisation.id, identity, issuer_profile(organisation, identity.issuer_id), ed25519, rsa)
 
 
 # ----------------------------------------------------------------------------------------------- checks

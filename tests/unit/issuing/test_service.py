@@ -20,17 +20,25 @@ from badgehub.credentials.vc_jwt import decode_vc_jwt
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
-from badgehub.issuing.errors import AlreadyRevoked, IdempotencyConflict, IssuingFailed, WrongOrganisation
+from badgehub.issuing.errors import (
+    AlreadyRevoked,
+    CredentialNotFound,
+    IdempotencyConflict,
+    IssuingFailed,
+    WrongOrganisation,
+)
 from badgehub.issuing.models import IssuedCredential, StatusList
 from badgehub.issuing.notify import baked_image
 from badgehub.issuing.status_lists import signed_status_list
+from badgehub.keys.errors import NoActiveKey
 from badgehub.keys.identity import did_web_of
+from badgehub.keys.service import active_key, declare_compromised, rotate_keys
 from badgehub.organisations.errors import OrganisationSuspended
 from badgehub.territory.service import decide_membership, memberships_of
 from badgehub.verification.pipeline import verify
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.schema import validate_credential
-from tests.conftest import SHARED
+from tests.conftest import SHARED, TEST_KEK
 from tests.unit.issuing.conftest import days_ago
 
 OWN_CHECKS = ("proof", "issuer_key", "status")
@@ -350,8 +358,6 @@ def test_credentials_are_found_by_public_id_only_within_their_organisation(issue
     credential = issue()
     assert issuing.get_credential(credential.public_id) is credential
     assert issuing.get_credential_for(world.a, credential.public_id) is credential
-    from badgehub.issuing.errors import CredentialNotFound
-
     for bad in ("", "zzzzzzzzzzzz", credential.public_id.upper(), credential.public_id + "a", "../etc/passwd"):
         with pytest.raises(CredentialNotFound):
             issuing.get_credential(bad)
@@ -366,3 +372,18 @@ def test_a_signer_serves_a_whole_batch_but_only_its_organisation(issue, world):
     assert first.vc_jwt != second.vc_jwt
     with pytest.raises(ValueError, match="another organisation"):
         issue(world.reading, signer=signer, actor_id=world.owner_b.id)
+
+
+def test_a_rotated_or_compromised_key_is_never_used_again(issue, world, resolver):
+    first = issue()  # the decrypted keys are now kept in the process
+    [new_ed25519, new_rsa] = rotate_keys(world.a, bytes.fromhex(TEST_KEK), None)
+    second = issue(email="sam@example.net")
+    assert json.loads(second.document_json)["proof"][0]["verificationMethod"].endswith("#" + new_ed25519.key_id)
+    assert decode_vc_jwt(second.vc_jwt).header["kid"].endswith("#" + new_rsa.key_id)
+    assert json.loads(first.document_json)["proof"][0]["verificationMethod"] != json.loads(
+        second.document_json)["proof"][0]["verificationMethod"]
+    declare_compromised(active_key(world.a, new_ed25519.algorithm), dt.datetime.now(dt.UTC), None,
+                        "Ordinateur volé")
+    with pytest.raises(NoActiveKey):
+        issue(email="tom@example.net")
+    assert count(IssuedCredential) == 2

@@ -1,0 +1,188 @@
+"""Issuing throughput end to end: credentials per second through ``issue_credential``, committed.
+
+Run: ``.venv/bin/python bench/issuing.py [--seconds 5] [--postgres URL] [--workers 2]``
+
+Each figure issues credentials for at least ``--seconds`` through the real service on a freshly migrated
+database: checks, status-list lock and random index, version lock, the OB 3.0 document, the Data Integrity
+proof (eddsa-rdfc-2022), the RS256 VC-JWT over it, the row and its audit event. No e-mail is sent (that is
+the caller's, after commit). Modes:
+
+* ``one by one``: one transaction per credential, the keys decrypted for each (the award form, the API);
+* ``batch of 50``: one :class:`~badgehub.issuing.service.Signer` and one commit per 50 credentials (what a CSV
+  batch can do; each credential is still its own savepoint);
+* ``N workers``: PostgreSQL only, ``--workers`` processes issuing one by one for the same organisation at once
+  (they take turns on its status list row, so this shows the cost of that lock rather than a speed-up).
+
+Backends: a SQLite file in a temporary folder, and PostgreSQL when reachable (``--postgres``, default
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``; a throw-away database is created and dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from badgehub import create_app  # noqa: E402
+from badgehub.extensions import db  # noqa: E402
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+BATCH = 50
+
+
+def _config(url: str, instance: Path, kek: str) -> dict[str, Any]:
+    return {"SECRET_KEY": "bench", "KEK": kek, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance,
+            "OUTBOX_DIR": instance / "outbox", "BASE_URL": "https://badges.example.org", "MAIL_BACKEND": "file",
+            "LOG_LEVEL": "WARNING", "RATELIMIT_STORAGE_URI": "memory://"}
+
+
+def _prepare(url: str, instance: Path, kek: str) -> str:
+    """Migrate and create one organisation with one achievement; return the achievement's public id."""
+    from flask_migrate import upgrade
+
+    from badgehub.accounts.service import create_user
+    from badgehub.achievements.images import Design
+    from badgehub.achievements.service import AchievementFields, create_achievement
+    from badgehub.organisations.service import ProfileFields, create_organisation
+    from badgehub.territory.service import create_territory, decide_membership, request_membership
+
+    app = create_app(_config(url, instance, kek))
+    with app.app_context():
+        upgrade()
+        create_territory(name="Bench", slug="bench", areas=[("centre", "Centre")])
+        owner = create_user("owner@bench.example", name="Owner", verified=True)
+        coordinator = create_user("coord@bench.example", name="Coordinator", verified=True)
+        from badgehub.territory.service import add_coordinator, get_territory_by_slug
+
+        add_coordinator(territory_slug="bench", user=coordinator, actor_id=None)
+        organisation = create_organisation(owner, ProfileFields(
+            name="Atelier Vélo Solidaire", type="association", sector="community", url="https://velo.example.org"))
+        decide_membership(request_membership(organisation, get_territory_by_slug("bench"), owner, ""), "approve",
+                          coordinator)
+        achievement = create_achievement(organisation, owner, AchievementFields(
+            name="Réparer une crevaison", description="Sait réparer une chambre à air crevée.",
+            criteria_md="- démonter la roue\n- trouver le trou\n- poser une rustine", tags="vélo, réparation",
+            in_language="fr", valid_for_days=365),
+            Design(shape="circle", background="#1d4ed8", foreground="#ffffff", pictogram="gear", text=""))
+        db.session.commit()
+        public_id = str(achievement.public_id)
+        db.session.remove()
+        db.engine.dispose()
+    return public_id
+
+
+def _issue_for(url: str, instance: Path, kek: str, public_id: str, seconds: float, batch: bool,
+               tag: str) -> tuple[int, float]:
+    """Issue for ``seconds``; return (credentials, elapsed seconds)."""
+    from badgehub.achievements.service import public_achievement
+    from badgehub.issuing import service as issuing
+
+    app = create_app(_config(url, instance, kek))
+    with app.app_context():
+        achievement = public_achievement(public_id)
+        organisation_id = achievement.organisation_id
+        count = 0
+        start = time.perf_counter()
+        while True:
+            achievement = public_achievement(public_id)
+            signer = issuing.signer_for(achievement.organisation) if batch else None
+            for _ in range(BATCH if batch else 1):
+                issuing.issue_credential(
+                    organisation=achievement.organisation, achievement=achievement,
+                    recipient_email=f"p{tag}-{count}@example.net", recipient_name="Participant", actor_id=None,
+                    source="csv" if batch else "api", signer=signer)
+                count += 1
+            db.session.commit()
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                break
+        assert organisation_id
+        db.session.remove()
+        db.engine.dispose()
+    return count, elapsed
+
+
+def _worker(args: tuple[str, str, str, str, float, str]) -> tuple[int, float]:
+    url, instance, kek, public_id, seconds, tag = args
+    return _issue_for(url, Path(instance), kek, public_id, seconds, False, tag)
+
+
+def _postgres_database(server_url: str) -> tuple[str, Callable[[], None]] | None:
+    """A throw-away database on the server and the function that drops it, or None if unreachable."""
+    name = f"badgehub_bench_{secrets.token_hex(4)}"
+    try:
+        admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        print(f"PostgreSQL not reachable ({type(exc).__name__}): skipped")
+        return None
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def main() -> int:
+    """Measure, print the table, return 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="Minimum duration of each figure.")
+    parser.add_argument("--postgres", default=os.environ.get("BADGEHUB_BENCH_DATABASE_URL", DEFAULT_POSTGRES),
+                        help="PostgreSQL server URL ('' to skip).")
+    parser.add_argument("--workers", type=int, default=2, help="Parallel processes for the PostgreSQL figure.")
+    options = parser.parse_args()
+    kek = secrets.token_hex(32)
+    rows: list[tuple[str, str, int, float]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        instance = Path(folder)
+        backends: list[tuple[str, str, Callable[[], None] | None]] = [
+            ("SQLite", f"sqlite:///{instance / 'bench.db'}", None)]
+        if options.postgres:
+            found = _postgres_database(options.postgres)
+            if found is not None:
+                backends.append(("PostgreSQL", found[0], found[1]))
+        try:
+            for label, url, _drop in backends:
+                public_id = _prepare(url, instance, kek)
+                for mode, batch in (("one by one", False), (f"batch of {BATCH}", True)):
+                    count, elapsed = _issue_for(url, instance, kek, public_id, options.seconds, batch, mode[:3])
+                    rows.append((label, mode, count, elapsed))
+                if label == "PostgreSQL" and options.workers > 1:
+                    context = multiprocessing.get_context("spawn")
+                    with context.Pool(options.workers) as pool:
+                        start = time.perf_counter()
+                        results = pool.map(_worker, [(url, str(instance), kek, public_id, options.seconds, f"w{n}")
+                                                     for n in range(options.workers)])
+                        elapsed = time.perf_counter() - start
+                    rows.append((label, f"{options.workers} workers", sum(r[0] for r in results), elapsed))
+        finally:
+            for _label, _url, drop in backends:
+                if drop is not None:
+                    drop()
+    print(f"\nBadgeHub issuing, end to end and committed (Python {platform.python_version()}, "
+          f"{os.cpu_count()} CPU, {platform.machine()})")
+    print(f"{'database':<11} {'mode':<12} {'credentials':>11} {'seconds':>8} {'per second':>11}")
+    for label, mode, count, elapsed in rows:
+        print(f"{label:<11} {mode:<12} {count:>11} {elapsed:>8.1f} {count / elapsed:>11.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
