@@ -31,6 +31,7 @@ from wtforms.validators import Length, Optional
 from badgehub.extensions import limiter
 from badgehub.keys.resolver import OwnIssuerResolver
 from badgehub.verification.platform import (
+    LOCAL_RESOLVER_EXTENSION,
     MAX_EMAIL_LENGTH,
     SubmissionRefused,
     max_submission_bytes,
@@ -46,7 +47,11 @@ bp = Blueprint("verify", __name__)
 @bp.record_once
 def _answer_for_our_own_issuers(state: BlueprintSetupState) -> None:
     # Our own issuers' DID documents and keys come from the database, not over HTTP to ourselves (DESIGN §4);
-    # the page and the API both verify through build_resolver, which asks this factory first.
+    # the page and the API both verify through build_resolver, which asks this factory first. The issuers
+    # blueprint, earlier in BLUEPRINT_MODULES, registers the same resolver: never replace a registration (the
+    # credentials blueprint chains its status lists after it).
+    if LOCAL_RESOLVER_EXTENSION in state.app.extensions:
+        return
     config = state.app.config
     register_local_resolver(state.app, lambda: OwnIssuerResolver(config))
 
