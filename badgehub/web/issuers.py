@@ -43,7 +43,7 @@ from badgehub.keys.resolver import own_issuer_resolver
 from badgehub.keys.service import published_keys
 from badgehub.organisations import service
 from badgehub.organisations.models import Organisation
-from badgehub.verification.platform import register_local_resolver
+from badgehub.verification.platform import LOCAL_RESOLVER_EXTENSION, register_local_resolver
 from badgehub.web import labels
 
 bp = Blueprint("issuers", __name__)
@@ -70,8 +70,11 @@ def _allow_cross_origin_preflight(response: Response) -> Response:
 def _answer_for_our_issuers_locally(state: BlueprintSetupState) -> None:
     # The app that publishes these documents also answers for them when it verifies: every resolver the
     # platform builds (badgehub.verification.platform) asks the database before the web.
+    # Never replace a registration: a blueprint registered earlier may already chain more (status lists).
     app = state.app
-    register_local_resolver(app, lambda: own_issuer_resolver(app.config))
+    if LOCAL_RESOLVER_EXTENSION not in app.extensions:
+        register_local_resolver(app, lambda: own_issuer_resolver(app.config))
+
 
 CACHE_CONTROL = "public, max-age=300"
 _HTML = "text/html"
