@@ -505,8 +505,8 @@ def revoke_credential(credential: IssuedCredential, *, reason: str, actor_id: in
         # Both rows under lock (PostgreSQL): two revocations of one list never lose a bit, and one credential
         # is revoked once.
         status_list = lock_list(credential.status_list_id)
-        db.session.execute(select(IssuedCredential).where(IssuedCredential.id == credential.id)
-                           .with_for_update().execution_options(populate_existing=True))
+        db.session.scalars(select(IssuedCredential).where(IssuedCredential.id == credential.id)
+                           .with_for_update().execution_options(populate_existing=True)).one()
         if credential.revoked_at is not None:
             raise AlreadyRevoked()
         set_status(status_list, credential.status_index, True, now=moment)

@@ -113,11 +113,10 @@ def status_list(slug: str, number: int) -> ResponseReturnValue:
     except BadgeHubError as error:  # no active key (between a compromise and the next rotation)
         db.session.rollback()
         return _machine_error(error)
-    # A re-signed list was cached on the row; keep it for the next verifiers.
-    db.session.commit()
-    response = _public(signed.text.encode("utf-8"), VC_MEDIA_TYPE, etag=signed.etag)
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    if db.session.is_modified(found):
+        # A re-signed list was cached on the row; keep it for the next verifiers.
+        db.session.commit()
+    return _public(signed.text.encode("utf-8"), VC_MEDIA_TYPE, etag=signed.etag)
 
 
 def _credential_or_error(public_id: str) -> IssuedCredential | Response:
