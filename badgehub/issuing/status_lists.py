@@ -230,3 +230,9 @@ def signed_status_list(status_list: StatusList, *, config: Mapping[str, Any] | N
         status_list.signed_valid_until = valid_until
         status_list.signed_etag = etag
     return SignedStatusList(text, etag)
+
+
+def status_list_credential(status_list: StatusList, *, config: Mapping[str, Any] | None = None,
+                           now: dt.datetime | None = None) -> str:
+    """The signed list credential's JSON text as served (:func:`signed_status_list`, cached on the row)."""
+    return signed_status_list(status_list, config=config, now=now).text

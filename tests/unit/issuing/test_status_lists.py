@@ -10,7 +10,14 @@ import pytest
 from badgehub.credentials.status_list import set_bit
 from badgehub.db import utcnow
 from badgehub.issuing.resolver import StatusListResolver
-from badgehub.issuing.status_lists import LIST_VALIDITY, TTL_MS, draw_free_index, set_status, signed_status_list
+from badgehub.issuing.status_lists import (
+    LIST_VALIDITY,
+    TTL_MS,
+    draw_free_index,
+    set_status,
+    signed_status_list,
+    status_list_credential,
+)
 from badgehub.keys.service import rotate_keys
 from badgehub.verification.pipeline import verify
 from badgehub.verification.report import CheckStatus
@@ -41,6 +48,7 @@ def test_the_signed_list_is_cached_until_a_bit_changes(issue, ctx):
     status_list = issue().status_list
     first = signed_status_list(status_list)
     assert signed_status_list(status_list) == first
+    assert status_list_credential(status_list) == first.text
     assert status_list.signed_etag == first.etag and status_list.signed_version == status_list.version
     set_status(status_list, 7, True)
     changed = signed_status_list(status_list)
