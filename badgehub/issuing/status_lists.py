@@ -8,11 +8,11 @@ validation in the 1EdTech validator and in ours. The ``purpose`` column keeps th
 
 **Allocation.** Indexes are drawn with :mod:`secrets` (W3C recommends random assignment: an index must reveal
 nothing about issuing order) among the indexes of the list that no credential holds and whose bit is clear,
-and are never reused. The open list (the lowest-numbered one with a free index) is read ``FOR UPDATE`` on
-PostgreSQL, so two workers issuing for one organisation take turns on it and never draw from a stale view of
-the taken indexes; SQLite has a single writer anyway. The unique constraint ``(status_list_id,
-status_index)`` is the last word in any case (the issuing service retries on a conflict). A full list is left
-as it is and list ``number + 1`` opens.
+and are never reused. On PostgreSQL the organisation's row and then its open list (the lowest-numbered one
+with a free index) are locked (:func:`lock_open_list`), so two workers issuing for one organisation take turns
+and never draw from a stale view of the taken indexes; SQLite has a single writer anyway. The unique
+constraint ``(status_list_id, status_index)`` is the last word in any case (the issuing service retries on a
+conflict). A full list is left as it is and list ``number + 1`` opens.
 
 **The list credential** served at ``/issuers/<slug>/status/<number>`` is signed with Data Integrity
 (``eddsa-rdfc-2022``) by the organisation's active Ed25519 key. ``validFrom`` is the moment a bit last
@@ -58,8 +58,10 @@ from badgehub.keys.identity import base_url_of, profile_url, signing_identity
 from badgehub.keys.service import installation_kek, load_private_key
 from badgehub.organisations.models import Organisation
 
-LIST_SIZE: Final = MIN_ENTRIES
-"""Entries per list: the W3C minimum (16 KiB), which also hides each credential among 131,072."""
+LIST_SIZE = MIN_ENTRIES
+"""Credentials per list: the W3C minimum (16 KiB), which also hides each credential among 131,072. The
+bitstring never has fewer than :data:`~badgehub.credentials.status_list.MIN_ENTRIES` entries, whatever this
+says (a test lowers it to make lists fill up quickly)."""
 LIST_VALIDITY: Final = dt.timedelta(days=1)
 """How long a signed list credential stays valid (its ``validUntil`` after signing)."""
 RESIGN_BEFORE: Final = LIST_VALIDITY / 2
@@ -94,17 +96,17 @@ def _lock_open_list(organisation_id: int, purpose: StatusPurpose) -> StatusList 
 
 
 def _create_list(organisation_id: int, purpose: StatusPurpose, now: dt.datetime) -> StatusList | None:
-    """Open the next list, or None when another transaction just opened one with the same number."""
+    """Open the next list, or None when another transaction just opened one with the same number (only
+    possible without the organisation lock, i.e. never through :func:`lock_open_list`)."""
     number = (db.session.scalar(select(func.max(StatusList.number))
                                 .where(StatusList.organisation_id == organisation_id)) or 0) + 1
     status_list = StatusList(organisation_id=organisation_id, number=number, purpose=purpose, size=LIST_SIZE,
-                             bits=new_status_list(LIST_SIZE), allocated=0, version=1, created_at=now, updated_at=now)
+                             bits=new_status_list(max(LIST_SIZE, MIN_ENTRIES)), allocated=0, version=1,
+                             created_at=now, updated_at=now)
     try:
         with db.session.begin_nested():
             db.session.add(status_list)
     except IntegrityError:
-        # On PostgreSQL the competing INSERT waited for the other transaction to commit: its list is now
-        # visible, and the caller locks it.
         return None
     return status_list
 
@@ -113,14 +115,24 @@ def lock_open_list(organisation: Organisation, purpose: StatusPurpose = StatusPu
                    now: dt.datetime | None = None) -> StatusList:
     """Return the organisation's open list for ``purpose``, locked for this transaction (PostgreSQL), opening
     a new one when every list is full (or none exists yet). Flushes. Raises :class:`IssuingFailed` if no list
-    can be had after a few attempts (only under an implausible storm of competing list creations)."""
+    can be had after a few attempts (it cannot happen under the organisation lock).
+
+    Issuers of one organisation take turns on the organisation's row first (``FOR NO KEY UPDATE``, which the
+    ``KEY SHARE`` locks of foreign keys do not block), then on the list. One lock order for everyone: an
+    issuer waits for the one before it, never for a competitor that waits for it (locking lists alone, two
+    issuers racing to open the next list could deadlock, each holding a row the other needed). Revocations lock
+    only the list and the credential, which no issuer holds while waiting. The same lock also makes opening a
+    list a one-at-a-time affair, so a full list is followed by exactly one new list.
+    """
+    db.session.execute(select(Organisation.id).where(Organisation.id == organisation.id)
+                       .with_for_update(key_share=True))
     for _ in range(_OPEN_ATTEMPTS):
         found = _lock_open_list(organisation.id, purpose)
         if found is None:
             found = _create_list(organisation.id, purpose, now or utcnow())
         if found is not None:
             return found
-    raise IssuingFailed()  # pragma: no cover - needs five lost races in a row
+    raise IssuingFailed()  # pragma: no cover - see the docstring
 
 
 class _TakenIndexes:

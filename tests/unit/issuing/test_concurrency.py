@@ -24,6 +24,7 @@ from badgehub.achievements.service import public_achievement
 from badgehub.credentials.status_list import decode_status_list, get_bit
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
+from badgehub.issuing import status_lists
 from badgehub.issuing.models import IssuedCredential, StatusList
 from badgehub.issuing.status_lists import signed_status_list
 from tests.conftest import base_test_config
@@ -132,6 +133,26 @@ def test_parallel_workers_never_share_a_status_index_or_an_id(database):
     assert found["documents"] == found["indexes"]
     assert len(found["credential_ids"]) == WORKERS * PER_WORKER
     assert found["lists"] == [(1, WORKERS * PER_WORKER)]
+
+
+def test_parallel_workers_open_one_list_at_a_time(database, monkeypatch):
+    url, instance, ids = database
+    # Lists of four credentials fill up at once: the workers keep racing to open the next one. The forked
+    # workers inherit the lowered size.
+    monkeypatch.setattr(status_lists, "LIST_SIZE", 4)
+    run_in_parallel(url, instance, lambda n: _issue(ids["repair"], n))
+
+    def read() -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        lists = db.session.scalars(select(StatusList).order_by(StatusList.number)).all()
+        rows = db.session.scalars(select(IssuedCredential)).all()
+        by_id = {item.id: item.number for item in lists}
+        return [(item.number, item.allocated) for item in lists], [(by_id[r.status_list_id], r.status_index)
+                                                                  for r in rows]
+
+    lists, slots = _read(url, instance, read)
+    total = WORKERS * PER_WORKER
+    assert lists == [(number, 4) for number in range(1, total // 4 + 1)]
+    assert len(set(slots)) == total and all(0 <= index < 4 for _, index in slots)
 
 
 def test_parallel_retries_with_one_idempotency_key_issue_once(database):
