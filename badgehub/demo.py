@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user, get_user_by_email, issue_sign_in_link
+from badgehub.achievements.demo import seed_demo_achievements
+from badgehub.competencies.demo import seed_demo_framework
 from badgehub.extensions import db
 from badgehub.organisations.models import Role
 from badgehub.organisations.service import ProfileFields, add_member, create_organisation
@@ -117,6 +119,7 @@ def _create_everything() -> None:
         areas=AREAS)
     coordinator = _user(*COORDINATOR)
     add_coordinator(territory_slug=territory.slug, user=coordinator, actor_id=None)
+    competencies = seed_demo_framework(territory, coordinator)
     _user(*ADMIN, is_admin=True)
     areas = {area.code: area for area in db.session.scalars(select(Area).where(Area.territory_id == territory.id))}
     for demo in ORGANISATIONS:
@@ -131,6 +134,7 @@ def _create_everything() -> None:
             add_member(organisation, owner, _user(*ISSUER), Role.ISSUER)
         if demo.slug == "mediatheque-des-tilleuls":
             add_member(organisation, owner, _user(*VIEWER), Role.VIEWER)
+        seed_demo_achievements(organisation, owner, competencies)
     _user(*LEARNER)
     db.session.flush()
 

@@ -82,8 +82,11 @@ def wants_json() -> bool:
 
 def error_response(status: int, code: str, message: Any, details: dict[str, Any] | None = None) -> Response:
     """Render an error as JSON for API clients and as a translated page for people."""
+    # str() first: Flask-Babel's lazy strings declare themselves safe HTML (__html__), so a message that
+    # quotes user input (an organisation's name…) would otherwise reach the page unescaped.
+    message = str(message)
     if wants_json():
-        response = jsonify({"error": {"code": code, "message": str(message), "details": details or {}}})
+        response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
     else:
         response = Response(
             render_template("errors/error.html", status=status, code=code, message=message, details=details or {}),

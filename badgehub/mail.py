@@ -105,4 +105,4 @@ def read_outbox(outbox: Path) -> list[EmailMessage]:
 
     files = sorted(outbox.glob("*.eml"))
     parser = BytesParser(policy=policy.default)
-    return [parser.parsebytes(path.read_bytes()) for path in files]  # type: ignore[misc]
+    return [parser.parsebytes(path.read_bytes()) for path in files]

@@ -16,4 +16,4 @@ npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 if [ ! -x /usr/bin/chromium ]; then
   as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 fi
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest -n "${BADGEHUB_TEST_WORKERS:-2}" "$@"

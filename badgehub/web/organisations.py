@@ -52,13 +52,14 @@ def _apply_errors(form: Any, error: BadgeHubError) -> Any:
     if "field" in error.details:
         fields[error.details["field"]] = error.message
     unplaced = None
+    # str(): lazy messages are trusted as HTML by Jinja and may quote what a person typed.
     for name, message in fields.items():
         if name in form:
-            form[name].errors = [*form[name].errors, message]
+            form[name].errors = [*form[name].errors, str(message)]
         else:
-            unplaced = message
+            unplaced = str(message)
     if not fields:
-        unplaced = error.message
+        unplaced = str(error.message)
     return unplaced
 
 

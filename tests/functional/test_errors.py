@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import force_locale, gettext
+from markupsafe import escape
 
 
 def test_unknown_page_is_a_translated_404_page(client, app):
@@ -10,7 +11,7 @@ def test_unknown_page_is_a_translated_404_page(client, app):
     html = response.get_data(as_text=True)
     assert '<html lang="fr">' in html
     with app.test_request_context(), force_locale("fr"):
-        assert gettext("This page does not exist, or is not yours to see.") in html
+        assert str(escape(gettext("This page does not exist, or is not yours to see."))) in html
 
 
 def test_api_errors_are_json_with_a_stable_code(client):
@@ -68,3 +69,17 @@ def test_language_switch_sets_french_and_ignores_foreign_next(client, form_token
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert '<html lang="fr">' in client.get("/").get_data(as_text=True)
+
+
+def test_error_messages_quoting_user_input_are_escaped(app):
+    from flask_babel import lazy_gettext
+
+    from badgehub.errors import Forbidden
+
+    @app.get("/lazy-error-for-test")
+    def lazy_error():
+        raise Forbidden(lazy_gettext("%(name)s is suspended.", name="<i>injected</i>"))
+
+    body = app.test_client().get("/lazy-error-for-test").get_data(as_text=True)
+    assert "<i>injected</i>" not in body
+    assert "&lt;i&gt;injected&lt;/i&gt;" in body
