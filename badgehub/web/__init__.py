@@ -27,10 +27,4 @@ def register_web(app: Flask) -> None:
 
     register_template_context(app)
     for name in BLUEPRINT_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # an area not built yet
-        app.register_blueprint(module.bp)
+        app.register_blueprint(importlib.import_module(name).bp)
