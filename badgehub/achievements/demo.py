@@ -157,7 +157,9 @@ def _existing(organisation: Organisation) -> dict[str, Achievement]:
     achievements = db.session.scalars(
         select(Achievement).join(AchievementVersion, Achievement.current_version_id == AchievementVersion.id)
         .where(Achievement.organisation_id == organisation.id))
-    return {achievement.current_version.name: achievement for achievement in achievements}
+    # The join keeps only achievements that have a current version.
+    return {achievement.current_version.name: achievement for achievement in achievements
+            if achievement.current_version is not None}
 
 
 def seed_demo_achievements(organisation: Organisation, issuer_user: Any,
