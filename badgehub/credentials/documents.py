@@ -615,7 +615,7 @@ def _status_object(field: str, status: Mapping[str, Any] | None) -> dict[str, An
     return dict(status)
 
 
-def _strings(value: object) -> list[str]:
+def string_values(value: object) -> list[str]:
     """A string or the strings of a list, as a list (``type`` may be either)."""
     if isinstance(value, str):
         return [value]
@@ -631,7 +631,7 @@ def _uses_extensions(node: object) -> bool:
         for key, value in node.items():
             if key == "endorsement":
                 continue
-            if key == "type" and not EXTENSION_TYPES.isdisjoint(_strings(value)):
+            if key == "type" and not EXTENSION_TYPES.isdisjoint(string_values(value)):
                 return True
             if _uses_extensions(value):
                 return True

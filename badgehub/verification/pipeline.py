@@ -56,6 +56,7 @@ from badgehub.credentials.documents import (
     normalize_email,
     parse_identity_hash,
     parse_timestamp,
+    string_values,
 )
 from badgehub.credentials.errors import ContextNotAllowed, CredentialError, UndefinedTermError
 from badgehub.credentials.keys import public_jwk, public_key_from_jwk
@@ -364,14 +365,6 @@ def _unreadable(code: str, fmt: str | None, params: Mapping[str, Any] | None = N
     return VerificationReport(checks=checks, format=fmt)
 
 
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [item for item in value if isinstance(item, str)]
-    return []
-
-
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -460,7 +453,7 @@ class _Run:
         report = self.report
         report.credential_id = _text(credential.get("id"))
         report.credential_name = _text(credential.get("name"))
-        types = _strings(credential.get("type"))
+        types = string_values(credential.get("type"))
         report.credential_type = next(
             (t for t in types if t in (*_OB_TYPES, "EndorsementCredential")), types[-1] if types else None
         )
@@ -539,7 +532,7 @@ class _Run:
     # -- type
 
     def check_type(self) -> Check:
-        types = set(_strings(self.credential.get("type")))
+        types = set(string_values(self.credential.get("type")))
         is_vc = "VerifiableCredential" in types
         if self.expect == "endorsement":
             if is_vc and "EndorsementCredential" in types:
@@ -562,7 +555,7 @@ class _Run:
     @property
     def kind(self) -> str:
         """``status_list``, ``endorsement`` or ``ob`` (what the document says it is)."""
-        types = _strings(self.credential.get("type"))
+        types = string_values(self.credential.get("type"))
         if LIST_CREDENTIAL_TYPE in types:
             return "status_list"
         if "EndorsementCredential" in types:
@@ -591,9 +584,9 @@ class _Run:
         if not isinstance(subject, Mapping):
             problems.append("the credential has no single credentialSubject object")
         else:
-            if "BitstringStatusList" not in _strings(subject.get("type")):
+            if "BitstringStatusList" not in string_values(subject.get("type")):
                 problems.append("credentialSubject is not a BitstringStatusList")
-            if not _strings(subject.get("statusPurpose")):
+            if not string_values(subject.get("statusPurpose")):
                 problems.append("statusPurpose is missing")
             encoded = subject.get("encodedList")
             try:
@@ -840,7 +833,7 @@ class _Run:
         if not isinstance(entry, Mapping):
             return make_check("status", CheckStatus.FAILED, "status_entry_invalid")
         kind = entry.get("type")
-        kinds = _strings(kind)
+        kinds = string_values(kind)
         if "BitstringStatusListEntry" in kinds:
             return self._bitstring(entry)
         if "1EdTechRevocationList" in kinds:
@@ -874,7 +867,7 @@ class _Run:
             return make_check(
                 "status", CheckStatus.FAILED, "status_list_invalid", {"detail": "it holds no encoded list"}
             )
-        if purpose not in _strings(subject.get("statusPurpose")):
+        if purpose not in string_values(subject.get("statusPurpose")):
             return make_check("status", CheckStatus.FAILED, "status_purpose_mismatch")
         try:
             bits = decode_status_list(subject["encodedList"])
@@ -1140,7 +1133,7 @@ def collect_endorsements(credential: Mapping[str, Any]) -> tuple[list[dict[str, 
                 items = value if isinstance(value, list) else [value]
                 embedded.extend(item for item in items if isinstance(item, dict))
             elif key == "endorsementJwt":
-                jwts.extend(_strings(value))
+                jwts.extend(string_values(value))
             else:
                 stack.append(value)
     return embedded, jwts
@@ -1155,7 +1148,7 @@ def structure_problems(credential: Mapping[str, Any], *, endorsement: bool, vc_v
     if isinstance(issuer, Mapping):
         if not isinstance(issuer.get("id"), str):
             problems.append("the issuer has no id")
-        if "Profile" not in _strings(issuer.get("type")):
+        if "Profile" not in string_values(issuer.get("type")):
             problems.append("the issuer is not a Profile")
     elif not isinstance(issuer, str):
         problems.append("the issuer is missing")
@@ -1175,10 +1168,10 @@ def structure_problems(credential: Mapping[str, Any], *, endorsement: bool, vc_v
             problems.append("an endorsement needs a name")
         if not isinstance(subject.get("id"), str):
             problems.append("the endorsement does not say what it endorses (credentialSubject.id)")
-        if "EndorsementSubject" not in _strings(subject.get("type")):
+        if "EndorsementSubject" not in string_values(subject.get("type")):
             problems.append("credentialSubject is not an EndorsementSubject")
         return problems
-    if "AchievementSubject" not in _strings(subject.get("type")):
+    if "AchievementSubject" not in string_values(subject.get("type")):
         problems.append("credentialSubject is not an AchievementSubject")
     identifiers = subject.get("identifier")
     has_identifier = isinstance(identifiers, list) and len(identifiers) > 0
@@ -1228,7 +1221,7 @@ def _achievement_problems(achievement: Mapping[str, Any]) -> list[str]:
     for name in ("id", "name", "description"):
         if not isinstance(achievement.get(name), str):
             problems.append(f"achievement.{name} is missing")
-    if "Achievement" not in _strings(achievement.get("type")):
+    if "Achievement" not in string_values(achievement.get("type")):
         problems.append("the achievement is not of type Achievement")
     if not isinstance(achievement.get("criteria"), Mapping):
         problems.append("achievement.criteria is missing")

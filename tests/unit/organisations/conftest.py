@@ -1,4 +1,4 @@
-"""Builders for the organisation service tests: users, territories, organisations, memberships."""
+"""Builders for the organisation and registry service tests: users, territories, organisations, memberships."""
 
 from __future__ import annotations
 
