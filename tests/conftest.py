@@ -183,3 +183,41 @@ def links_in(message: Any) -> list[str]:
     """Every http(s) link in the text part of an e-mail."""
     body = message.get_body(preferencelist=("plain",)).get_content()
     return re.findall(r"https?://\S+", body)
+
+
+@pytest.fixture
+def setup(app: Flask) -> Any:
+    """Run ``build`` in its own request context and commit; return its result (plain values travel best)."""
+
+    def run(build: Any) -> Any:
+        with app.test_request_context():
+            result = build()
+            db.session.commit()
+            return result
+
+    return run
+
+
+@pytest.fixture
+def query(app: Flask) -> Any:
+    """Evaluate ``read`` in a fresh session: what the database holds now, not what a request cached."""
+
+    def run(read: Any) -> Any:
+        with app.test_request_context():
+            return read()
+
+    return run
+
+
+def sign_in(client: FlaskClient, session_id: str) -> None:
+    """Sign a test client in as the user whose Flask-Login id is ``session_id`` (``user.get_id()``)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+
+
+def token_of(client: FlaskClient, url: str) -> str:
+    """Fetch ``url`` with ``client`` and return the CSRF token of its first form."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return csrf_token_from(response.get_data(as_text=True))

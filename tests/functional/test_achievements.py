@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -29,44 +27,8 @@ from badgehub.territory.service import (
     get_territory_by_slug,
     request_membership,
 )
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, sign_in, token_of
 from tests.unit.achievements import samples
-
-
-@pytest.fixture
-def setup(app: Flask) -> Callable[[Callable[[], Any]], Any]:
-    """Run ``build`` in its own request context and commit; return its result."""
-
-    def run(build: Callable[[], Any]) -> Any:
-        with app.test_request_context():
-            result = build()
-            db.session.commit()
-            return result
-
-    return run
-
-
-@pytest.fixture
-def query(app: Flask) -> Callable[[Callable[[], Any]], Any]:
-    """Evaluate ``read`` in a fresh session: what the database holds now."""
-
-    def run(read: Callable[[], Any]) -> Any:
-        with app.test_request_context():
-            return read()
-
-    return run
-
-
-def sign_in(client: FlaskClient, session_id: str) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
-
-
-def token_of(client: FlaskClient, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return csrf_token_from(response.get_data(as_text=True))
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,9 @@ from badgehub.competencies.models import Competency
 from badgehub.competencies.service import CompetencyFields, archive_competency, create_competency
 from badgehub.extensions import db
 from badgehub.territory.service import add_coordinator, create_territory, get_territory_by_slug
-from tests.conftest import csrf_token_from
-from tests.functional.test_organisations import Person, query, setup, sign_in, token_of
+from tests.conftest import csrf_token_from, sign_in, token_of
+from tests.functional.test_organisations import Person
 from tests.functional.test_territories import make_person
-
-__all__ = ["query", "setup"]  # fixtures shared with test_organisations.py
 
 
 @dataclass(frozen=True)

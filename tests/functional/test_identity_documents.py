@@ -24,10 +24,7 @@ from badgehub.verification.platform import build_resolver
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.resolver import LocalResolver, StaticResolver
 from tests.conftest import TEST_KEK
-from tests.functional.test_organisations import setup
 from tests.unit.keys.test_identity_resolver import checks, make_credential, now, outcome, sign_di, sign_jwt
-
-__all__ = ["setup"]  # fixture shared with test_organisations.py
 
 KEK = bytes.fromhex(TEST_KEK)
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}

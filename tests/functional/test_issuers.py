@@ -10,9 +10,6 @@ from badgehub.accounts.service import create_user
 from badgehub.organisations.service import ProfileFields, create_organisation
 from badgehub.territory.models import Area
 from badgehub.territory.service import add_coordinator, create_territory, decide_membership, request_membership
-from tests.functional.test_organisations import setup
-
-__all__ = ["setup"]  # fixture shared with test_organisations.py
 
 
 def publish(setup: Any, *, name: str = "Atelier Vélo", decisions: dict[str, list[str]] | None = None,

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.verification.pipeline import verify
 from badgehub.verification.platform import build_resolver
 from tests.conftest import links_in
 from tests.unit.issuing.world import build_world
-
-
-@pytest.fixture
-def setup(app: Flask) -> Callable[[Callable[[], Any]], Any]:
-    def run(build: Callable[[], Any]) -> Any:
-        with app.test_request_context():
-            result = build()
-            db.session.commit()
-            return result
-
-    return run
 
 
 @pytest.fixture

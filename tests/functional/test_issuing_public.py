@@ -4,17 +4,14 @@ with nothing but what the platform publishes."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from badgehub.achievements.service import public_achievement
 from badgehub.credentials.baking import extract_from_png, extract_from_svg
 from badgehub.credentials.did import did_web_to_url
-from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.verification.fetch import SafeFetcher
 from badgehub.verification.pipeline import verify
@@ -25,16 +22,6 @@ from tests.unit.issuing.world import build_world
 
 OWN_CHECKS = ("proof", "issuer_key", "status")
 
-
-@pytest.fixture
-def setup(app: Flask) -> Callable[[Callable[[], Any]], Any]:
-    def run(build: Callable[[], Any]) -> Any:
-        with app.test_request_context():
-            result = build()
-            db.session.commit()
-            return result
-
-    return run
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -18,39 +16,14 @@ from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import IssuedCredential
 from badgehub.territory.service import decide_membership, memberships_of
-from tests.conftest import csrf_token_from, links_in
+from tests.conftest import csrf_token_from, links_in, sign_in
 from tests.unit.issuing.world import build_world
-
-
-@pytest.fixture
-def setup(app: Flask) -> Callable[[Callable[[], Any]], Any]:
-    def run(build: Callable[[], Any]) -> Any:
-        with app.test_request_context():
-            result = build()
-            db.session.commit()
-            return result
-
-    return run
-
-
-@pytest.fixture
-def query(app: Flask) -> Callable[[Callable[[], Any]], Any]:
-    def run(read: Callable[[], Any]) -> Any:
-        with app.test_request_context():
-            return read()
-
-    return run
 
 
 @pytest.fixture
 def world(setup: Any) -> dict[str, Any]:
     return setup(lambda: build_world().ids())
 
-
-def sign_in(client: FlaskClient, session_id: str) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
 
 
 def award_url(world: dict[str, Any], badge: str = "repair", organisation: str = "a") -> str:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -20,43 +18,7 @@ from badgehub.organisations.models import Invitation, Organisation, Organisation
 from badgehub.organisations.service import ProfileFields, add_member, create_organisation, invite_member
 from badgehub.territory.service import add_coordinator, create_territory
 from badgehub.web.organisations import INVITATIONS_PER_HOUR
-from tests.conftest import csrf_token_from, links_in
-
-
-@pytest.fixture
-def setup(app: Flask) -> Callable[[Callable[[], Any]], Any]:
-    """Run ``build`` in its own request context and commit; return its (plain, detached-safe) result."""
-
-    def run(build: Callable[[], Any]) -> Any:
-        with app.test_request_context():
-            result = build()
-            db.session.commit()
-            return result
-
-    return run
-
-
-@pytest.fixture
-def query(app: Flask) -> Callable[[Callable[[], Any]], Any]:
-    """Evaluate ``read`` in a fresh session: what the database holds now, not what a request cached."""
-
-    def run(read: Callable[[], Any]) -> Any:
-        with app.test_request_context():
-            return read()
-
-    return run
-
-
-def sign_in(client: FlaskClient, session_id: str) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
-
-
-def token_of(client: FlaskClient, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return csrf_token_from(response.get_data(as_text=True))
+from tests.conftest import csrf_token_from, links_in, sign_in, token_of
 
 
 @dataclass(frozen=True)

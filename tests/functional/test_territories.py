@@ -15,10 +15,8 @@ from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import ProfileFields, create_organisation
 from badgehub.territory.models import MembershipStatus, TerritoryMembership
 from badgehub.territory.service import add_coordinator, create_territory, decide_membership, request_membership
-from tests.conftest import csrf_token_from
-from tests.functional.test_organisations import Person, profile_form, query, setup, sign_in, token_of
-
-__all__ = ["query", "setup"]  # fixtures shared with test_organisations.py
+from tests.conftest import csrf_token_from, sign_in, token_of
+from tests.functional.test_organisations import Person, profile_form
 
 
 @dataclass(frozen=True)
