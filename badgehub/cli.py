@@ -97,7 +97,12 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {role:<40} {email:<36} {url}")
     click.echo("Run `badgehub demo --no-serve` again for fresh links.\n")
     if not no_serve:
-        app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+        # Not app.run(): Flask ignores it inside its own CLI (FLASK_RUN_FROM_CLI), which would leave the
+        # demo seeded but not served.
+        from werkzeug.serving import run_simple
+
+        click.echo(f"Serving BadgeHub on http://{host}:{port} (Ctrl+C to stop)")
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 @click.command("create-territory")
