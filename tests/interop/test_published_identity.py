@@ -26,14 +26,13 @@ from badgehub.keys.service import declare_compromised, published_keys, rotate_ke
 from badgehub.organisations.service import get_organisation_by_slug
 from badgehub.verification.pipeline import verify
 from tests.functional.test_identity_documents import KEK, in_app, issue, make_issuer, published_resolver
-from tests.functional.test_organisations import setup
 from tests.unit.keys.test_identity_resolver import now
 
 from .conftest import JsPeer
 
 pytestmark = pytest.mark.interop
 
-__all__ = ["in_app", "make_issuer", "setup"]  # fixtures shared with the functional tests
+__all__ = ["in_app", "make_issuer"]  # fixtures shared with the functional tests
 
 HERE = Path(__file__).resolve().parent
 
