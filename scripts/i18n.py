@@ -71,7 +71,12 @@ def update() -> None:
         catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         if locale == "en":
             for message in catalog:
-                if message.id and not message.string:
+                if not message.id:
+                    continue
+                if isinstance(message.id, tuple | list):
+                    if not all(message.string or ()):
+                        message.string = (message.id[0], message.id[1])
+                elif not message.string:
                     message.string = message.id
         path = po_path(locale)
         path.parent.mkdir(parents=True, exist_ok=True)
