@@ -6,13 +6,14 @@ import datetime as dt
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from badgehub.db import db, str_enum, utcnow
 
 if TYPE_CHECKING:
     from badgehub.accounts.models import User
+    from badgehub.competencies.models import Competency
     from badgehub.organisations.models import Organisation
 
 
@@ -90,3 +91,58 @@ class TerritoryMembership(db.Model):  # type: ignore[name-defined,misc]
     territory: Mapped[Territory] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class ThemeKind(enum.StrEnum):
+    """Where a theme comes from: UNESCO's six building blocks of a learning city, or the territory's own."""
+
+    UNESCO = "unesco"
+    LOCAL = "local"
+
+
+class Theme(db.Model):  # type: ignore[name-defined,misc]
+    """A priority a territory reports on: a UNESCO building block or one of its own action domains.
+
+    ``code`` is stable (UNESCO presets have fixed codes, translated at display time); ``name`` is what the
+    coordinator typed for a local theme, or the preset's English name for a UNESCO one.
+    """
+
+    __tablename__ = "themes"
+    __table_args__ = (UniqueConstraint("territory_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ThemeKind] = mapped_column(str_enum(ThemeKind, length=16))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    territory: Mapped[Territory] = relationship()
+
+
+# Which themes an achievement is tagged with. Not part of the signed document: tagging never makes a new
+# achievement version. theme_id is indexed for the catalogue and observatory filters ("badges of theme T").
+achievement_themes = Table(
+    "achievement_themes",
+    db.Model.metadata,
+    Column("achievement_id", ForeignKey("achievements.id", ondelete="CASCADE"), primary_key=True),
+    Column("theme_id", ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class CompetencyDemand(db.Model):  # type: ignore[name-defined,misc]
+    """An organisation looks for people with this competency (of a framework of one of its territories)."""
+
+    __tablename__ = "competency_demands"
+    __table_args__ = (UniqueConstraint("organisation_id", "competency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id", ondelete="CASCADE"), index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    competency: Mapped[Competency] = relationship()
