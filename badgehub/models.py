@@ -5,6 +5,7 @@ from __future__ import annotations
 from badgehub.accounts import models as accounts_models
 from badgehub.achievements import models as achievements_models
 from badgehub.audit import models as audit_models
+from badgehub.claims import models as claims_models
 from badgehub.competencies import models as competencies_models
 from badgehub.issuing import models as issuing_models
 from badgehub.keys import models as keys_models
@@ -13,3 +14,4 @@ from badgehub.territory import models as territory_models
 
 __all__ = ["accounts_models", "achievements_models", "audit_models", "competencies_models", "issuing_models",
            "keys_models", "organisations_models", "territory_models"]
+__all__ += ["claims_models"]
