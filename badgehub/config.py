@@ -77,6 +77,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_TRUSTED_PROXIES", "TRUSTED_PROXIES", "int",
             "How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (default 0: none). "
             "Rate limits and links then use the real client address and scheme."),
+    Setting("BADGEHUB_RATELIMIT_CLAIMS", "RATELIMIT_CLAIMS", "str",
+            "Rate limit of claim requests and confirmations per client address and per e-mail address typed "
+            "(default `20 per minute`; generous, since an event's participants often share one address)."),
+    Setting("BADGEHUB_RATELIMIT_CLAIM_CAMPAIGN", "RATELIMIT_CLAIM_CAMPAIGN", "str",
+            "Rate limit of claim requests and confirmations per campaign, all clients together "
+            "(default `300 per minute`)."),
+    Setting("BADGEHUB_RATELIMIT_HOLDER_CHECK", "RATELIMIT_HOLDER_CHECK", "str",
+            "Rate limit of \"check the holder\" e-mail checks on credential pages `/c/<id>`, per client address "
+            "(default `10 per minute`)."),
 )
 
 SUPPORTED_LOCALES = ("en", "fr")
@@ -108,6 +117,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "LOGIN_LINK_MINUTES": 20,
         "LOG_LEVEL": "INFO",
         "TRUSTED_PROXIES": 0,
+        "RATELIMIT_CLAIMS": "20 per minute",
+        "RATELIMIT_CLAIM_CAMPAIGN": "300 per minute",
+        "RATELIMIT_HOLDER_CHECK": "10 per minute",
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -22,6 +22,10 @@ For the non-JSON forms, ``known_email`` may also be given in the query string.
 ``notes``, ``checks`` (``[{id, status, code, message, details?}]``, messages in the request's
 language), and the summary fields of :meth:`~badgehub.verification.report.VerificationReport.to_dict`
 (``format``, ``ob_version``, ``issuer_id``, ``achievement_name``, ``valid_from``, ``revoked`` …).
+``issuer_standing`` says where the issuer stands in this platform's registry of trusted issuers
+(:meth:`badgehub.territory.registry.IssuerStanding.to_dict`: ``status`` ``approved``, ``suspended``,
+``not_member`` or ``not_on_platform``, the ``organisation`` and its ``memberships`` with their dates), or is
+null when the signature does not confirm the issuer.
 
 **Errors**: ``{"error": {"code", "message", "details"}}`` with 400 (unreadable input, refused or
 unreachable address: ``invalid_json``, ``invalid_jwt``, ``not_an_object``, ``image_without_badge``,
@@ -42,6 +46,7 @@ from flask.typing import ResponseReturnValue
 
 from badgehub.errors import error_response
 from badgehub.extensions import csrf
+from badgehub.territory.registry import standing_for_report
 from badgehub.verification.platform import (
     SubmissionRefused,
     max_submission_bytes,
@@ -147,4 +152,8 @@ def verify() -> ResponseReturnValue:
         )
     except SubmissionRefused as refused:
         return _refusal(refused)
-    return jsonify(present(report).to_dict())
+    data = present(report).to_dict()
+    # Where the issuer stands in this platform's registry of trusted issuers (None when not confirmed).
+    standing = standing_for_report(report, current_app.config)
+    data["issuer_standing"] = standing.to_dict() if standing is not None else None
+    return jsonify(data)

@@ -17,6 +17,12 @@ BLUEPRINT_MODULES = (
     "badgehub.web.verify",
     "badgehub.api.verify",
     "badgehub.web.competencies",
+    "badgehub.web.credential_page",
+    "badgehub.web.themes",
+    "badgehub.web.catalogue",
+    "badgehub.web.demand",
+    "badgehub.web.claims",
+    "badgehub.web.certificates",
     # Last: it chains its status-list resolver after the own-issuer resolver registered above.
     "badgehub.web.credentials",
 )

@@ -30,6 +30,7 @@ from wtforms.validators import Length, Optional
 
 from badgehub.extensions import limiter
 from badgehub.keys.resolver import OwnIssuerResolver
+from badgehub.territory.registry import standing_for_report
 from badgehub.verification.platform import (
     LOCAL_RESOLVER_EXTENSION,
     MAX_EMAIL_LENGTH,
@@ -144,4 +145,5 @@ def verify_page() -> ResponseReturnValue:
         report = verify_submission(current_app, data, kind=kind, now=datetime.now(UTC), known_email=known_email)
     except SubmissionRefused as refused:
         return _form_page(form, submission_message(refused.code, refused.params), refused.status)
-    return render_template("verify/report.html", view=present(report), checked_email=known_email)
+    return render_template("verify/report.html", view=present(report), checked_email=known_email,
+                           standing=standing_for_report(report, current_app.config))

@@ -1,0 +1,334 @@
+"""``/c/<public_id>``: the credential page, the QR code's target. An employer reads a verdict in plain words.
+
+The verdict is computed **live**, on every request, by the verification pipeline exactly as for a stranger's
+badge (DESIGN §4): the stored ``document_json`` goes through
+:func:`~badgehub.verification.platform.verify_submission` (our keys and status lists answered from the
+database by the app's local resolver), never from the database's own flags. Only what the pipeline cannot
+know comes from the database, and only once the pipeline has spoken: *when and why* a credential it finds
+revoked was revoked, and the issuer's standing in the territories (:mod:`badgehub.territory.registry`).
+
+**The page verdict** is the presenter's (:func:`badgehub.web.verdicts.present`: valid, revoked, expired, not
+genuine…), then, for a badge that verifies, the registry's word on its issuer:
+
+* suspended from a territory → ``issuer_suspended`` (the badge is genuine, but a coordinator paused its issuer);
+* an approved member of no territory → ``issuer_not_member`` (still valid; the page says so plainly).
+
+**Check the holder** (``POST /c/<public_id>/holder``): the e-mail the holder gave is checked against the salted
+hash in the credential by the pipeline's ``recipient`` step. Rate limited per client address
+(``RATELIMIT_HOLDER_CHECK``), CSRF-protected; the address is neither stored nor logged, and the answer is not
+cached (``Cache-Control: no-store``).
+
+The page is unlisted (``<meta name="robots" content="noindex">``) and uses nothing from another origin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime, gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import TooManyRequests
+from wtforms import EmailField, SubmitField
+from wtforms.validators import InputRequired, Length
+
+from badgehub.competencies.models import Competency
+from badgehub.competencies.service import get_competency
+from badgehub.errors import NotFound
+from badgehub.extensions import limiter
+from badgehub.issuing import service as issuing
+from badgehub.issuing.errors import CredentialNotFound
+from badgehub.issuing.models import IssuedCredential
+from badgehub.keys.identity import base_url_of
+from badgehub.territory.registry import IssuerStanding, StandingStatus, standing_for_report
+from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email, verify_submission
+from badgehub.verification.report import VerificationReport
+from badgehub.web.verdicts import ReportView, present, submission_message
+
+bp = Blueprint("credential_page", __name__)
+
+DEFAULT_HOLDER_CHECK_LIMIT: Final = "10 per minute"
+PDF_ENDPOINT: Final = "certificates.credential_pdf"
+_VALID: Final = frozenset({"valid", "valid_with_warnings"})
+_NO_AUTOCORRECT: Final = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
+_COMPETENCY_PATH: Final = re.compile(r"/competencies/(?P<territory>[a-z0-9]+(?:-[a-z0-9]+)*)/(?P<code>[^/]{1,64})")
+
+
+def holder_check_limit() -> str:
+    """The rate limit of holder checks per client address (``RATELIMIT_HOLDER_CHECK``)."""
+    return str(current_app.config.get("RATELIMIT_HOLDER_CHECK") or DEFAULT_HOLDER_CHECK_LIMIT)
+
+
+class HolderCheckForm(FlaskForm):
+    """The e-mail address the holder gave; checked, never kept."""
+
+    email = EmailField(
+        _l("E-mail address the holder gave you"),
+        validators=[InputRequired(message=_l("Type the e-mail address the holder gave you.")),
+                    Length(max=MAX_EMAIL_LENGTH, message=_l("This is too long: at most %(max)s characters."))],
+        render_kw={**_NO_AUTOCORRECT, "inputmode": "email", "autocomplete": "off"},
+    )
+    submit = SubmitField(_l("Check the holder"))
+
+
+# -- what the page shows, decided here so that the template only prints
+
+
+@dataclass(frozen=True)
+class PageVerdict:
+    code: str
+    title: str
+    summary: str
+    tone: str
+    icon: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reference:
+    label: str
+    value: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class CompetencyView:
+    name: str
+    code: str | None
+    framework: str | None
+    description: str | None
+    url: str | None
+    references: tuple[Reference, ...] = ()
+
+
+@dataclass(frozen=True)
+class HolderAnswer:
+    outcome: str  # match / mismatch / unknown
+    message: str
+
+
+@dataclass(frozen=True)
+class CredentialPage:
+    credential: IssuedCredential
+    view: ReportView
+    verdict: PageVerdict
+    standing: IssuerStanding | None
+    revoked_on: str | None = None
+    revocation_reason: str | None = None
+    competencies: tuple[CompetencyView, ...] = ()
+    results: tuple[str, ...] = ()
+    narrative: str | None = None
+    recipient_name: str | None = None
+    links: Mapping[str, str] = field(default_factory=dict)
+    holder: HolderAnswer | None = None
+
+
+def page_verdict(view: ReportView, standing: IssuerStanding | None) -> PageVerdict:
+    """The presenter's verdict, then, for a badge that verifies, what the registry says of its issuer."""
+    if view.verdict in _VALID and standing is not None and standing.status is StandingStatus.SUSPENDED:
+        names = ", ".join(fact.territory_name for fact in standing.suspended)
+        return PageVerdict(
+            "issuer_suspended", gettext("Issuer suspended"),
+            gettext("This badge is genuine and has not been withdrawn, but its issuer is suspended from "
+                    "%(territories)s by the territory's coordinators. Ask the issuer or the territory before "
+                    "relying on it.", territories=names),
+            "warn", "!", view.notes)
+    if view.verdict in _VALID and standing is not None and standing.status is StandingStatus.NOT_MEMBER:
+        return PageVerdict(
+            "issuer_not_member", gettext("Valid, issuer not vetted"),
+            gettext("This badge is genuine and valid. Its issuer, however, is not an approved member of any "
+                    "learning territory on this platform: no territory coordinator vouches for it."),
+            "warn", "✓", view.notes)
+    return PageVerdict(view.verdict, view.title, view.summary, view.tone, view.icon, view.notes)
+
+
+def _text(value: object, limit: int = 2000) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    stripped = value.strip()
+    return stripped if len(stripped) <= limit else stripped[: limit - 1] + "…"
+
+
+def _web_url(value: object) -> str | None:
+    if not isinstance(value, str) or len(value) > 2000:
+        return None
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return None
+    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _own_competency(url: str | None) -> Competency | None:
+    """The competency of this platform an alignment points at (its ``targetUrl`` is our competency page)."""
+    if url is None:
+        return None
+    parts, base = urlsplit(url), urlsplit(base_url_of(current_app.config))
+    prefix = base.path.rstrip("/")
+    if parts.netloc.lower() != base.netloc.lower() or not parts.path.startswith(prefix + "/"):
+        return None
+    match = _COMPETENCY_PATH.fullmatch(parts.path[len(prefix):])
+    if match is None:
+        return None
+    try:
+        return get_competency(match["territory"], match["code"])
+    except NotFound:
+        return None
+
+
+def _references(competency: Competency | None) -> tuple[Reference, ...]:
+    if competency is None:
+        return ()
+    found = []
+    if competency.esco_uri:
+        found.append(Reference("ESCO", competency.esco_uri, _web_url(competency.esco_uri)))
+    if competency.rncp_code:
+        found.append(Reference("RNCP / RS", competency.rncp_code, None))
+    if competency.case_item_uri:
+        found.append(Reference("CASE", competency.case_item_uri, _web_url(competency.case_item_uri)))
+    if competency.other_url:
+        found.append(Reference(gettext("Other reference"), competency.other_url, _web_url(competency.other_url)))
+    return tuple(found)
+
+
+def _competencies(achievement: Mapping[str, Any]) -> tuple[CompetencyView, ...]:
+    alignments = achievement.get("alignment")
+    views = []
+    for alignment in alignments if isinstance(alignments, list) else []:
+        if not isinstance(alignment, Mapping) or _text(alignment.get("targetName"), 300) is None:
+            continue
+        url = _web_url(alignment.get("targetUrl"))
+        views.append(CompetencyView(
+            name=str(_text(alignment.get("targetName"), 300)), code=_text(alignment.get("targetCode"), 100),
+            framework=_text(alignment.get("targetFramework"), 300),
+            description=_text(alignment.get("targetDescription"), 2000), url=url,
+            references=_references(_own_competency(url))))
+    return tuple(views[:30])
+
+
+def _subject_parts(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """Result, narrative, recipient name and competencies: what the signed document says of the award."""
+    subject = credential.get("credentialSubject")
+    subject = subject if isinstance(subject, Mapping) else {}
+    achievement = subject.get("achievement")
+    results = subject.get("result")
+    values = []
+    for item in results if isinstance(results, list) else []:
+        if isinstance(item, Mapping) and _text(item.get("value"), 500):
+            values.append(str(_text(item.get("value"), 500)))
+    name = _text(subject.get("name"), 200)
+    identifiers = subject.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else []:
+        if (name is None and isinstance(identifier, Mapping) and identifier.get("identityType") == "name"
+                and identifier.get("hashed") is False):
+            name = _text(identifier.get("identityHash"), 200)
+    return {"results": tuple(values[:10]), "narrative": _text(subject.get("narrative"), 5000),
+            "recipient_name": name,
+            "competencies": _competencies(achievement) if isinstance(achievement, Mapping) else ()}
+
+
+def _links(credential: IssuedCredential) -> dict[str, str]:
+    links = {suffix: url_for(f"credentials.credential_{suffix}", public_id=credential.public_id)
+             for suffix in ("json", "jwt", "png", "svg")}
+    if PDF_ENDPOINT in current_app.view_functions:
+        links["pdf"] = url_for(PDF_ENDPOINT, public_id=credential.public_id)
+    return links
+
+
+def _holder_answer(report: VerificationReport, email: str) -> HolderAnswer:
+    check = report.check("recipient")
+    code = check.code if check is not None else ""
+    if code == "recipient_match":
+        return HolderAnswer("match", gettext("Yes: this badge was issued to %(email)s.", email=email))
+    if code == "recipient_mismatch":
+        return HolderAnswer("mismatch", gettext(
+            "No: this badge was not issued to %(email)s. Ask the holder for the address the badge was sent to "
+            "(capital letters do not matter).", email=email))
+    return HolderAnswer("unknown", gettext(
+        "This badge does not name its holder by e-mail address, so the address cannot be checked."))
+
+
+def build_page(credential: IssuedCredential, *, known_email: str | None = None) -> CredentialPage:
+    """Verify the stored document live and decide everything the page shows (needs a request context)."""
+    document = json.loads(credential.document_json)
+    now = dt.datetime.now(dt.UTC)
+    report = verify_submission(current_app, document, kind="object", now=now, known_email=known_email)
+    view = present(report)
+    standing = standing_for_report(report, current_app.config)
+    revoked_on = reason = None
+    if view.verdict == "revoked" and credential.revoked_at is not None:
+        # The pipeline found the bit set in the signed list; the database knows when and why.
+        revoked_on = str(format_datetime(credential.revoked_at, "long"))
+        reason = _text(credential.revocation_reason, 2000)
+    parts = _subject_parts(report.credential or {}) if view.genuine else {}
+    return CredentialPage(
+        credential=credential, view=view, verdict=page_verdict(view, standing), standing=standing,
+        revoked_on=revoked_on, revocation_reason=reason, links=_links(credential),
+        holder=_holder_answer(report, known_email) if known_email is not None else None, **parts)
+
+
+def _render(page: CredentialPage | None, form: HolderCheckForm, status: int = 200, **context: Any) -> Response:
+    response = Response(render_template("credential/page.html", page=page, form=form, **context),
+                        status=status, mimetype="text/html")
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _credential(public_id: str) -> IssuedCredential | None:
+    try:
+        return issuing.get_credential(public_id)
+    except CredentialNotFound:
+        return None
+
+
+def _not_found() -> Response:
+    response = Response(render_template("credential/not_found.html"), status=404, mimetype="text/html")
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/c/<public_id>")
+def page(public_id: str) -> ResponseReturnValue:
+    credential = _credential(public_id)
+    if credential is None:
+        return _not_found()
+    return _render(build_page(credential), HolderCheckForm(formdata=None))
+
+
+@bp.post("/c/<public_id>/holder")
+@limiter.limit(holder_check_limit, scope="holder-check")
+def check_holder(public_id: str) -> ResponseReturnValue:
+    credential = _credential(public_id)
+    if credential is None:
+        return _not_found()
+    form = HolderCheckForm()
+    known_email = None
+    if form.validate_on_submit():
+        try:
+            known_email = normalise_email(form.email.data)
+        except SubmissionRefused as refused:
+            form.email.errors = [submission_message(refused.code)]
+    if known_email is None:
+        return _render(build_page(credential), form, 400)
+    response = _render(build_page(credential, known_email=known_email), form)
+    # The answer quotes the address: no cache anywhere may keep it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(TooManyRequests)
+def _too_many_checks(error: TooManyRequests) -> ResponseReturnValue:
+    public_id = (request.view_args or {}).get("public_id")
+    response = Response(render_template("credential/too_many.html", public_id=public_id), status=429,
+                        mimetype="text/html")
+    if error.response is not None and "Retry-After" in error.response.headers:
+        response.headers["Retry-After"] = error.response.headers["Retry-After"]
+    return response
