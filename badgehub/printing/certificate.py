@@ -284,7 +284,7 @@ def certificate_data(credential: IssuedCredential, config: Mapping[str, Any] | N
         CompetencyLine(
             code=competency.code, name=competency.name,
             references=tuple(r for r in (
-                competency.esco_uri, f"RNCP {competency.rncp_code}" if competency.rncp_code else None,
+                competency.esco_uri, competency.rncp_code,
                 competency.case_item_uri, competency.other_url) if r))
         for competency in version.competencies)
     return CertificateData(

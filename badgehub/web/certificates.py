@@ -1,0 +1,90 @@
+"""The PDF certificate of an issued credential: ``/c/<public_id>.pdf`` (public, like ``/c/<id>.png``).
+
+Anyone with the credential's address may print it; the certificate carries nothing the public page does not
+show (no e-mail address). The language is, in order: ``?lang=fr|en``, the signed-in user's own language,
+the language chosen on the site (session), the browser's ``Accept-Language``, the default locale.
+
+Caching: the strong ETag is computed from the certificate's content and layout version *before* drawing
+(:func:`badgehub.printing.certificate.certificate_etag`), so a conditional request answers 304 without
+rendering; five minutes of public cache like the other public documents (a revocation shows within that
+time), ``Vary`` on the headers that choose the language when ``?lang`` does not. Rendered PDFs are also kept
+in a small in-process LRU cache keyed by that ETag. Rate limited per client address (drawing a PDF costs
+about a tenth of a second of CPU).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Final
+
+from cachetools import LRUCache
+from flask import Blueprint, Response, current_app, request, session
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from badgehub.config import SUPPORTED_LOCALES
+from badgehub.errors import BadgeHubError, error_response
+from badgehub.extensions import limiter
+from badgehub.issuing import service as issuing
+from badgehub.printing.certificate import certificate_data, certificate_etag, certificate_filename, certificate_pdf
+
+bp = Blueprint("certificates", __name__)
+
+CACHE_CONTROL: Final = "public, max-age=300"
+DEFAULT_LIMIT: Final = "30 per minute"
+_rendered: LRUCache[str, bytes] = LRUCache(maxsize=64)
+_rendered_lock = threading.Lock()
+
+
+def _limit() -> str:
+    return str(current_app.config.get("RATELIMIT_CERTIFICATE") or DEFAULT_LIMIT)
+
+
+def certificate_locale() -> tuple[str, bool]:
+    """The certificate's language, and whether it came from ``?lang`` (then the URL alone decides)."""
+    asked = request.args.get("lang", "")
+    if asked in SUPPORTED_LOCALES:
+        return asked, True
+    user_locale = getattr(current_user, "locale", None) if current_user.is_authenticated else None
+    if user_locale in SUPPORTED_LOCALES:
+        return str(user_locale), False
+    chosen = session.get("locale")
+    if chosen in SUPPORTED_LOCALES:
+        return str(chosen), False
+    best = request.accept_languages.best_match(SUPPORTED_LOCALES)
+    default = str(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en")
+    return str(best or (default if default in SUPPORTED_LOCALES else "en")), False
+
+
+@bp.get("/c/<public_id>.pdf")
+@limiter.limit(_limit, scope="certificate-pdf")
+def credential_pdf(public_id: str) -> ResponseReturnValue:
+    try:
+        credential = issuing.get_credential(public_id)
+    except BadgeHubError as error:
+        response = error_response(error.http_status, error.code, error.message, error.details)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+    locale, explicit = certificate_locale()
+    data = certificate_data(credential)
+    etag = certificate_etag(data, locale)
+    if etag in request.if_none_match:
+        body = b""
+    else:
+        with _rendered_lock:
+            body = _rendered.get(etag, b"")
+        if not body:
+            body = certificate_pdf(data, locale=locale)
+            with _rendered_lock:
+                _rendered[etag] = body
+    response = Response(body, mimetype="application/pdf")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Content-Disposition"] = f'inline; filename="{certificate_filename(data)}"'
+    response.headers["Content-Language"] = locale
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    response.headers["X-Robots-Tag"] = "noindex"
+    if not explicit:
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response.make_conditional(request)
