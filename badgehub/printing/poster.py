@@ -165,7 +165,6 @@ def _texts(locale: str, *, short_code: str) -> dict[str, str]:
             "code": gettext("Code"),
             "steps": gettext("Scan, give your e-mail address, then confirm from the e-mail you receive: "
                              "your badge is on its way."),
-            "awarded_by": gettext("A badge awarded by %(organisation)s"),
             "subject": gettext("Claim poster"),
         }
 
