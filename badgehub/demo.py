@@ -137,6 +137,10 @@ def _create_everything() -> None:
         seed_demo_achievements(organisation, owner, competencies)
     _user(*LEARNER)
     db.session.flush()
+    # Themes, their tags on the badges above, and employers' skills demand (badgehub.territory.demo).
+    from badgehub.territory.demo import seed_demo_themes_and_demand
+
+    seed_demo_themes_and_demand(territory, coordinator, competencies)
 
     # Issued credentials (badgehub.issuing.demo): keep this call last, after every demo achievement exists.
     from badgehub.issuing.demo import seed_demo_credentials
