@@ -53,7 +53,8 @@ SETTINGS: tuple[Setting, ...] = (
             "stable across key rotations) or `did:key` (the active Ed25519 key itself: rotating keys changes "
             "the issuer id)."),
     Setting("BADGEHUB_REDIS_URL", "REDIS_URL", "str",
-            "Redis URL for rate limits (and later the job queue). Unset: in-memory rate limits."),
+            "Redis URL for rate limits and the job queue (`badgehub worker` runs the jobs). Unset: in-memory rate "
+            "limits, and background jobs in a thread of the web process."),
     Setting("BADGEHUB_MAIL_BACKEND", "MAIL_BACKEND", "str",
             "`file` (default: one .eml per message in the outbox folder) or `smtp`."),
     Setting("BADGEHUB_MAIL_FROM", "MAIL_FROM", "str", "Sender address (default: BadgeHub <no-reply@localhost>)."),
@@ -74,6 +75,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_LOGIN_LINK_MINUTES", "LOGIN_LINK_MINUTES", "int",
             "Lifetime of one-time sign-in links, in minutes (default 20)."),
     Setting("BADGEHUB_LOG_LEVEL", "LOG_LEVEL", "str", "Logging level (default INFO)."),
+    Setting("BADGEHUB_CSV_MAX_BYTES", "CSV_MAX_BYTES", "int",
+            "Largest CSV list of participants accepted, in bytes (default 2 MiB)."),
+    Setting("BADGEHUB_CSV_MAX_ROWS", "CSV_MAX_ROWS", "int",
+            "Most participants in one CSV list (default 5000)."),
+    Setting("BADGEHUB_BATCH_INLINE_ROWS", "BATCH_INLINE_ROWS", "int",
+            "CSV batches with at most this many rows to issue are issued during the request; larger ones go to "
+            "the job queue (default 200)."),
     Setting("BADGEHUB_TRUSTED_PROXIES", "TRUSTED_PROXIES", "int",
             "How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (default 0: none). "
             "Rate limits and links then use the real client address and scheme."),
@@ -86,6 +94,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_RATELIMIT_HOLDER_CHECK", "RATELIMIT_HOLDER_CHECK", "str",
             "Rate limit of \"check the holder\" e-mail checks on credential pages `/c/<id>`, per client address "
             "(default `10 per minute`)."),
+    Setting("BADGEHUB_RATELIMIT_CERTIFICATE", "RATELIMIT_CERTIFICATE", "str",
+            "Rate limit of PDF certificates `/c/<id>.pdf` drawn per client address (default `30 per minute`)."),
+    Setting("BADGEHUB_RATELIMIT_API", "RATELIMIT_API", "str",
+            "Rate limit of the JSON API `/api/v1` per API token (default `600 per minute`)."),
+    Setting("BADGEHUB_API_MAX_BODY_BYTES", "API_MAX_BODY_BYTES", "int",
+            "Largest JSON body the API `/api/v1` accepts, in bytes (default 1 MiB); bigger ones get 413."),
+    Setting("BADGEHUB_API_BATCH_MAX", "API_BATCH_MAX", "int",
+            "Most awards in one `POST /api/v1/credentials/batch` (default 100)."),
 )
 
 SUPPORTED_LOCALES = ("en", "fr")
@@ -117,9 +133,16 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "LOGIN_LINK_MINUTES": 20,
         "LOG_LEVEL": "INFO",
         "TRUSTED_PROXIES": 0,
+        "CSV_MAX_BYTES": 2 * 1024 * 1024,
+        "CSV_MAX_ROWS": 5000,
+        "BATCH_INLINE_ROWS": 200,
         "RATELIMIT_CLAIMS": "20 per minute",
         "RATELIMIT_CLAIM_CAMPAIGN": "300 per minute",
         "RATELIMIT_HOLDER_CHECK": "10 per minute",
+        "RATELIMIT_API": "600 per minute",
+        "API_MAX_BODY_BYTES": 1024 * 1024,
+        "API_BATCH_MAX": 100,
+        "RATELIMIT_CERTIFICATE": "30 per minute",
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
