@@ -334,7 +334,7 @@ def request_claim(campaign: ClaimCampaign, email: str, name: str = "", *, locale
     for _ in range(2):
         claim = db.session.scalar(select(Claim).where(Claim.campaign_id == campaign.id, Claim.email_key == key))
         if claim is not None and claim.state is ClaimState.CONFIRMED:
-            return ClaimRequest(address=claim.email or address, claim=claim, token=None)
+            return ClaimRequest(address=address, claim=claim, token=None)
         if claim is None:
             claim = Claim(campaign_id=campaign.id, email=address, email_key=key, name=person, locale=locale,
                           state=ClaimState.PENDING, requested_at=moment)

@@ -16,6 +16,8 @@ BLUEPRINT_MODULES = (
     "badgehub.web.achievements",
     "badgehub.web.verify",
     "badgehub.api.verify",
+    "badgehub.api.v1",
+    "badgehub.web.api_tokens",
     "badgehub.web.competencies",
     "badgehub.web.credential_page",
     "badgehub.web.themes",
@@ -23,6 +25,7 @@ BLUEPRINT_MODULES = (
     "badgehub.web.demand",
     "badgehub.web.claims",
     "badgehub.web.certificates",
+    "badgehub.web.batches",
     # Last: it chains its status-list resolver after the own-issuer resolver registered above.
     "badgehub.web.credentials",
 )
