@@ -10,8 +10,12 @@ from badgehub.competencies import models as competencies_models
 from badgehub.issuing import models as issuing_models
 from badgehub.keys import models as keys_models
 from badgehub.organisations import models as organisations_models
+from badgehub.stats import models as stats_models
 from badgehub.territory import models as territory_models
+from badgehub.tokens import models as tokens_models
 
 __all__ = ["accounts_models", "achievements_models", "audit_models", "competencies_models", "issuing_models",
            "keys_models", "organisations_models", "territory_models"]
 __all__ += ["claims_models"]
+__all__ += ["tokens_models"]
+__all__ += ["stats_models"]

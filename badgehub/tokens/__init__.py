@@ -1,0 +1,1 @@
+"""API tokens: how an organisation's own systems call the JSON API (``/api/v1``)."""
