@@ -147,6 +147,11 @@ def _create_everything() -> None:
 
     seed_demo_credentials(*LEARNER)
 
+    # An open claim campaign with its poster (badgehub.claims.demo), after the credentials.
+    from badgehub.claims.demo import seed_demo_claims
+
+    seed_demo_claims(TERRITORY_SLUG)
+
 
 def _demo_users() -> list[DemoUser]:
     roles = [("coordinator of the territory", COORDINATOR[0]), ("platform admin", ADMIN[0])]
