@@ -30,7 +30,6 @@ from babel.dates import format_date
 from flask_babel import force_locale, gettext
 
 from badgehub.printing.pdf import A4_HEIGHT, A4_WIDTH, Sheet
-from badgehub.printing.qr import qr_image
 from badgehub.printing.text import markdown_to_text, printable, truncate
 
 if TYPE_CHECKING:
@@ -120,7 +119,6 @@ def _texts(data: CertificateData, locale: str) -> dict[str, str]:
             "check": gettext("Scan the code or open the address to check it is genuine"),
             "footer": gettext("Open Badges 3.0 credential %(id)s, digitally signed by its issuer.",
                               id=data.public_id),
-            "qr": gettext("QR code of the badge's address"),
         }
         if data.revoked_at is not None:
             texts["revoked"] = gettext("This badge was revoked on %(date)s. It is no longer valid.",
@@ -238,8 +236,7 @@ def _footer(sheet: Sheet, data: CertificateData, texts: Mapping[str, str], *, to
     pdf.set_line_width(0.2)
     pdf.line(margin, top, A4_WIDTH - margin, top)
     qr_size = 44.0
-    # 10 px per module: crisp when printed (vector would be sharper but PNG keeps every PDF viewer happy).
-    pdf.image(qr_image(data.url, scale=10), x=margin, y=top + 4, w=qr_size, h=qr_size, alt_text=texts["qr"])
+    sheet.qr(data.url, x=margin, y=top + 4, size=qr_size)
     left = margin + qr_size + 6
     width = A4_WIDTH - margin - left
     bottom = A4_HEIGHT - 14

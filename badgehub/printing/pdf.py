@@ -19,8 +19,9 @@ import warnings
 from typing import Final
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import PathPaintRule, XPos, YPos
 
+from badgehub.printing import qr
 from badgehub.printing.text import ELLIPSIS, FONT_BOLD, FONT_REGULAR, printable
 
 FONT: Final = "DejaVu"
@@ -147,6 +148,32 @@ class Sheet:
             return not caught
         except Exception:  # a file the library cannot read is a missing picture, never a failed certificate
             return False
+
+    def qr(self, url: str, *, x: float, y: float, size: float) -> None:
+        """Draw the QR code of ``url`` as vector squares in a ``size`` mm square (quiet zone included).
+
+        Vector modules stay sharp at any print size, where a scaled bitmap may be smoothed by the viewer or
+        the printer into grey edges that phones misread. Raises ValueError when ``url`` is too long.
+        """
+        symbol = qr.make(url)
+        rows = [list(row) for row in symbol.matrix_iter(scale=1, border=qr.QUIET_ZONE)]
+        module = size / len(rows)
+        pdf = self.pdf
+        pdf.set_fill_color(255, 255, 255)
+        pdf.rect(x, y, size, size, style="F")
+        # One path made of one rectangle per horizontal run of dark modules, filled once: separate fills
+        # would leave hairline seams between rows once anti-aliased, and seams are what scanners trip on.
+        with pdf.new_path(paint_rule=PathPaintRule.FILL_NONZERO) as path:
+            path.style.fill_color = "#000000"
+            path.style.stroke_color = None
+            for index, row in enumerate(rows):
+                start: int | None = None
+                for column, dark in enumerate([*row, False]):
+                    if dark and start is None:
+                        start = column
+                    elif not dark and start is not None:
+                        path.rectangle(x + start * module, y + index * module, (column - start) * module, module)
+                        start = None
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())

@@ -63,7 +63,7 @@ class _PdfCanvas:
         return self.sheet.image(png, "image/png", x=x, y=y, size=size)
 
     def qr(self, url: str, *, x: float, y: float, size: float) -> None:
-        self.sheet.pdf.image(qr_image(url, scale=10), x=x, y=y, w=size, h=size)
+        self.sheet.qr(url, x=x, y=y, size=size)
 
 
 @functools.cache

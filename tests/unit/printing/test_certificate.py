@@ -17,7 +17,16 @@ from badgehub.printing.certificate import (
 )
 from badgehub.printing.text import markdown_to_text
 from tests.unit.achievements import samples
-from tests.unit.printing.pdftools import decode_pdf_qr, flat, image_objects, metadata, page_count, pdf_text
+from tests.unit.printing.pdftools import (
+    decode_pdf_qr,
+    decode_qr,
+    flat,
+    image_objects,
+    metadata,
+    page_count,
+    pdf_text,
+    render,
+)
 
 URL = "https://badges.example.org/c/AbCdEfGhIjKl"
 BADGE_PNG = samples.png((64, 64), (30, 90, 200, 255))
@@ -69,8 +78,10 @@ def test_pdf_metadata_names_the_achievement_issuer_and_language():
     assert b"/Lang (fr)" in pdf
 
 
-def test_certificate_qr_code_decodes_back_to_the_credential_url():
-    assert decode_pdf_qr(certificate_pdf(DATA, locale="en")) == [URL]
+@pytest.mark.parametrize("scale", [1.5, 2, 4])
+def test_certificate_qr_code_decodes_back_to_the_credential_url(scale):
+    image = render(certificate_pdf(DATA, locale="en"), scale=scale)
+    assert decode_qr(image) == [URL]
 
 
 def test_same_data_gives_the_same_bytes_and_etag():
@@ -155,11 +166,11 @@ def test_svg_image_is_drawn_and_a_missing_or_unreadable_image_is_replaced_by_a_g
     unsupported = certificate_pdf(dataclasses.replace(DATA, image=BADGE_SVG.replace(
         b"<circle", b'<filter id="f"><feGaussianBlur stdDeviation="2"/></filter><circle filter="url(#f)"'),
         image_media_type="image/svg+xml"), locale="en")
-    # Raster images on the page: the badge and the QR code; an SVG drawn as vector paths leaves the QR code only.
-    assert image_objects(png) == 2
-    assert image_objects(svg) == 1
+    # The QR code is vector: the one raster image is the badge (PNG or generated); an SVG badge is vector too.
+    assert image_objects(png) == 1
+    assert image_objects(svg) == 0
     for pdf in (missing, broken, unsupported):
-        assert image_objects(pdf) == 2
+        assert image_objects(pdf) == 1
         assert page_count(pdf) == 1
 
 
