@@ -39,9 +39,19 @@ class _Collect(logging.Handler):
         self.records.append(record)
 
 
+# Beyond these, an SVG is replaced rather than drawn: fpdf2 draws element by element in Python, and a badge
+# with thousands of shapes would cost seconds of CPU per certificate.
+MAX_SVG_BYTES: Final = 256 * 1024
+MAX_SVG_ELEMENTS: Final = 3_000
+
+
 def _svg_fully_supported(data: bytes) -> bool:
-    """True when fpdf2 parses the SVG without warning (it logs, or warns, about what it cannot draw)."""
+    """True when the SVG is small enough and fpdf2 parses it without warning (it logs, or warns, about what
+    it cannot draw)."""
     from fpdf.svg import SVGObject
+
+    if len(data) > MAX_SVG_BYTES or data.count(b"<") > MAX_SVG_ELEMENTS:
+        return False
 
     logger = logging.getLogger("fpdf.svg")
     collect = _Collect()

@@ -56,7 +56,9 @@ def printable(text: str | None, *, multiline: bool = False, limit: int = MAX_FIE
             out.append("\n" if multiline else " ")
             continue
         category = unicodedata.category(char)
-        if category in ("Cc", "Cf", "Cs", "Co", "Cn") and char != "\u200d":
+        # Joiners stay (Arabic, Persian and Indic spelling needs them); bidi overrides and other format
+        # characters go, so that nobody can make a printed name read backwards.
+        if category in ("Cc", "Cf", "Cs", "Co", "Cn") and char not in "\u200c\u200d":
             out.append(" " if char == "\t" else "")
             continue
         if category == "Zs":

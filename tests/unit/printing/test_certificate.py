@@ -181,3 +181,17 @@ def test_unknown_locale_falls_back_to_english():
 def test_filename_is_the_ascii_achievement_name_and_id():
     assert certificate_filename(DATA) == "reparer-une-crevaison-AbCdEfGhIjKl.pdf"
     assert certificate_filename(dataclasses.replace(DATA, achievement_name="王小明")) == "badge-AbCdEfGhIjKl.pdf"
+
+
+def test_an_svg_too_complex_to_draw_quickly_is_replaced():
+    shapes = b"".join(b'<circle cx="%d" cy="32" r="1"/>' % (i % 64) for i in range(5000))
+    heavy = BADGE_SVG.replace(b"</svg>", shapes + b"</svg>")
+    pdf = certificate_pdf(dataclasses.replace(DATA, image=heavy, image_media_type="image/svg+xml"), locale="en")
+    assert image_objects(pdf) == 1  # the generated badge, not 5,000 vector circles
+
+
+def test_bidi_overrides_are_removed_and_joiners_kept():
+    from badgehub.printing.text import printable
+
+    assert printable("abc\u202edef\u202c") == "abcdef"
+    assert printable("می\u200cخواهم") == "می\u200cخواهم"
