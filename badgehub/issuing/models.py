@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from badgehub.db import db, str_enum, utcnow
 
 if TYPE_CHECKING:
+    from badgehub.accounts.models import User
     from badgehub.achievements.models import Achievement, AchievementVersion
     from badgehub.organisations.models import Organisation
     from badgehub.territory.models import Area
@@ -118,8 +119,8 @@ class IssuedCredential(db.Model):  # type: ignore[name-defined,misc]
     narrative: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str | None] = mapped_column(String(500))
     source: Mapped[CredentialSource] = mapped_column(str_enum(CredentialSource, length=16))
-    # A CSV batch or claim campaign (tables of later work; no foreign key yet).
-    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The CSV batch that issued it (claim campaigns keep their own link, from the claim).
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("issue_batches.id", ondelete="SET NULL"), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
     status_index: Mapped[int] = mapped_column(Integer)
@@ -144,3 +145,111 @@ class IssuedCredential(db.Model):  # type: ignore[name-defined,misc]
 
     def __repr__(self) -> str:
         return f"<IssuedCredential {self.public_id} organisation_id={self.organisation_id}>"
+
+
+# ------------------------------------------------------------------------------------------- CSV batches
+
+
+class BatchState(enum.StrEnum):
+    """Where a CSV batch is: previewed (draft), waiting for or in the hands of a worker, or over."""
+
+    DRAFT = "draft"  # uploaded and checked; nothing issued until someone confirms
+    QUEUED = "queued"  # confirmed, waiting for a worker
+    RUNNING = "running"  # a worker is issuing its rows (or died doing so: it is resumed)
+    DONE = "done"  # every row was handled
+    FAILED = "failed"  # stopped for a reason that concerns the whole batch (organisation suspended, no key…)
+    CANCELLED = "cancelled"  # a draft abandoned by the staff
+
+
+class RowState(enum.StrEnum):
+    """What became of one row of a batch."""
+
+    PENDING = "pending"  # valid, not handled yet
+    ISSUED = "issued"  # a credential was issued by this batch
+    SKIPPED_INVALID = "skipped_invalid"  # the row has problems: nothing issued
+    DUPLICATE_PREVIOUS = "duplicate_previous"  # the same award was issued before (same idempotency key)
+    FAILED = "failed"  # issuing this row failed; it can be retried
+
+
+class IssueBatch(db.Model):  # type: ignore[name-defined,misc]
+    """One CSV file (or pasted text) of participants to award one achievement to.
+
+    The counts are kept up to date chunk after chunk so the batch page shows progress without counting rows.
+    """
+
+    __tablename__ = "issue_batches"
+    __table_args__ = (Index("ix_issue_batches_organisation_created", "organisation_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    achievement_id: Mapped[int] = mapped_column(ForeignKey("achievements.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    # How the file was read (shown in the preview so a wrongly guessed encoding is noticed).
+    encoding: Mapped[str] = mapped_column(String(32), default="")
+    delimiter: Mapped[str] = mapped_column(String(8), default="")
+    state: Mapped[BatchState] = mapped_column(str_enum(BatchState, length=16), default=BatchState.DRAFT,
+                                              index=True)
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    valid_rows: Mapped[int] = mapped_column(Integer, default=0)
+    issued_count: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate_count: Mapped[int] = mapped_column(Integer, default=0)
+    invalid_count: Mapped[int] = mapped_column(Integer, default=0)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    mail_failures: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    queued_at: Mapped[dt.datetime | None]
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+    achievement: Mapped[Achievement] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def handled_rows(self) -> int:
+        return self.issued_count + self.duplicate_count + self.failed_count
+
+    @property
+    def is_over(self) -> bool:
+        return self.state in (BatchState.DONE, BatchState.FAILED, BatchState.CANCELLED)
+
+
+class BatchRow(db.Model):  # type: ignore[name-defined,misc]
+    """One data row of a batch: what the file said (``raw``), its problems, and what became of it.
+
+    The normalised columns are filled for valid rows only (they are what is issued); ``raw`` keeps the cells
+    as read, for the preview and the export. ``number`` is the row's line in the file (the header is line 1).
+    """
+
+    __tablename__ = "issue_batch_rows"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "number"),
+        Index("ix_issue_batch_rows_batch_state", "batch_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("issue_batches.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    recipient_email: Mapped[str] = mapped_column(String(254), default="")
+    recipient_email_key: Mapped[str] = mapped_column(String(254), default="", index=True)
+    recipient_name: Mapped[str] = mapped_column(String(200), default="")
+    activity_start: Mapped[dt.datetime | None]
+    activity_end: Mapped[dt.datetime | None]
+    evidence_url: Mapped[str | None] = mapped_column(String(500))
+    narrative: Mapped[str | None] = mapped_column(Text)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    result: Mapped[str | None] = mapped_column(String(500))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[RowState] = mapped_column(str_enum(RowState, length=24), default=RowState.PENDING)
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("issued_credentials.id", ondelete="SET NULL"))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    # The recipient's e-mail left (a crash between the commit and the mail is caught up on resume).
+    mailed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    batch: Mapped[IssueBatch] = relationship()
+    credential: Mapped[IssuedCredential | None] = relationship()

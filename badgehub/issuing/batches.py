@@ -1,0 +1,533 @@
+"""CSV batches: a list of participants checked row by row, confirmed, then issued row by row.
+
+* **Draft** (:func:`create_draft`): the file is read (:mod:`badgehub.issuing.csv_rows`), every row is checked
+  with :func:`badgehub.issuing.service.check_award` (the one source of the award rules) plus the batch rules
+  (an address twice in the file, a date that is not a date, an unknown area), and stored as a
+  :class:`BatchRow` with its problems. Nothing is issued; the draft *is* the preview.
+* **Idempotency.** Each valid row gets a key derived from what it awards (organisation, achievement,
+  recipient's e-mail key, activity dates, evidence, narrative, area, result: see :func:`row_key`; the name is
+  left out because it is not in the signed document). :func:`issue_credential` replays a key already used, so
+  the same file uploaded twice, a confirmation clicked twice or a job resumed after a crash never issue twice.
+  The draft already marks the rows issued earlier (``duplicate_previous``, with the credential).
+* **Confirm** (:func:`confirm`) moves a draft to ``queued``; a worker then calls :func:`issue_pending_rows`
+  chunk after chunk, committing each (see :mod:`badgehub.jobs.tasks`). A row is ``pending`` until the chunk
+  that issued it commits, so a crash leaves it pending and it is issued on resume, once.
+* **Erasure** (:func:`erase_personal_data`) blanks the addresses and names kept in batch rows.
+
+Services flush and never commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from badgehub.accounts.service import email_key
+from badgehub.achievements.models import Achievement
+from badgehub.achievements.service import require_issuable
+from badgehub.audit.service import record
+from badgehub.db import utcnow
+from badgehub.errors import BadgeHubError, Conflict, NotFound, ValidationError
+from badgehub.extensions import db
+from badgehub.issuing import csv_rows
+from badgehub.issuing.errors import WrongOrganisation
+from badgehub.issuing.models import (
+    BatchRow,
+    BatchState,
+    CredentialSource,
+    IssueBatch,
+    IssuedCredential,
+    RowState,
+)
+from badgehub.issuing.service import AwardInput, Signer, check_award, issue_credential, issuing_areas
+from badgehub.organisations.models import Organisation
+from badgehub.organisations.service import require_good_standing
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INLINE_ROWS: Final = 200
+CHUNK_SIZE: Final = 50
+MAX_FILENAME: Final = 255
+# The service's field names, as the CSV calls them.
+_FIELD_OF_AWARD: Final = {"area_id": "area"}
+# Rows read per query when looking for earlier credentials (keeps the IN list within every database's limits).
+_LOOKUP_SLICE: Final = 500
+TEMPLATE_HEADER: Final = ("email", "name", "date", "end", "evidence", "narrative", "area", "result")
+
+
+class CsvFileRefused(ValidationError):
+    """The file cannot be read as a list of participants; ``details`` has the reader's code and figures."""
+
+    code = "csv_refused"
+
+
+class BatchNotFound(NotFound):
+    code = "batch_not_found"
+    default_message = _l("There is no such list of participants in this organisation.")
+
+
+class BatchNotDraft(Conflict):
+    code = "batch_not_draft"
+    default_message = _l("This list was already confirmed or cancelled.")
+
+
+# ------------------------------------------------------------------------------------------------ messages
+
+
+def refusal_message(error: csv_rows.CsvRefused) -> Any:
+    """The sentence that tells a person why their file was refused and what to do."""
+    p = error.params
+    if error.code == "too_large":
+        return _l("The file is larger than %(size)s MB. Split it into smaller files.",
+                  size=f"{p['max_bytes'] / (1024 * 1024):g}")
+    if error.code == "empty":
+        return _l("The file is empty.")
+    if error.code == "not_text" and p.get("kind") == "spreadsheet":
+        return _l("This is a spreadsheet file, not a CSV file. In your spreadsheet, use “Save as” and choose "
+                  "the CSV format, then upload that file.")
+    if error.code == "not_text":
+        return _l("This file is not a CSV text file. Upload a CSV file, or paste the list.")
+    if error.code == "too_many_rows":
+        return _l("The file has more than %(max)s participants. Split it into several files.", max=p["max_rows"])
+    if error.code == "line_too_long":
+        return _l("Line %(line)s is longer than %(max)s characters: this does not look like a list of "
+                  "participants.", line=p["line"], max=p["max_line"])
+    if error.code == "malformed":
+        return _l("Line %(line)s cannot be read as CSV: check its quotation marks.", line=p["line"])
+    if error.code == "missing_email_column":
+        return _l("No column gives the e-mail addresses. Columns found: %(found)s. Columns understood: "
+                  "%(expected)s (only the e-mail is required; French names work too).",
+                  found=", ".join(p["found"]) or "—", expected=", ".join(p["expected"]))
+    if error.code == "duplicate_column":
+        return _l("Two columns give the same information: %(headers)s. Keep one of them.",
+                  headers=", ".join(p["headers"]))
+    return _l("This file cannot be read as a list of participants.")  # pragma: no cover - every code above
+
+
+def problem_text(problem: Mapping[str, Any]) -> str:
+    """A row problem as a sentence in the current language (award rules keep the message they came with)."""
+    code = problem.get("code")
+    params = problem.get("params") or {}
+    if code == "not_a_date":
+        return str(_l("“%(value)s” is not a date: write 2025-03-31 or 31/03/2025.", value=params.get("value", "")))
+    if code == "unknown_area":
+        return str(_l("“%(value)s” is not an area of your territories.", value=params.get("value", "")))
+    if code == "duplicate_in_file":
+        return str(_l("This address is already on row %(row)s.", row=params.get("row", "?")))
+    return str(problem.get("message") or _l("This value is not valid."))
+
+
+def column_label(name: str | None) -> str:
+    """The column a problem belongs to, in words."""
+    labels = {
+        "recipient_email": _l("E-mail"), "recipient_name": _l("Name"), "activity_start": _l("Date"),
+        "activity_end": _l("End date"), "evidence_url": _l("Evidence"), "narrative": _l("Narrative"),
+        "area": _l("Area"), "result": _l("Result"),
+    }
+    return str(labels.get(name or "", _l("Row")))
+
+
+# ------------------------------------------------------------------------------------------------- drafts
+
+
+def row_key(organisation_id: int, achievement_id: int, email: str, *, start: dt.datetime | None,
+            end: dt.datetime | None, evidence_url: str | None, narrative: str | None, area_id: int | None,
+            result: str | None) -> str:
+    """The idempotency key of one award from a list: the same award gives the same key, whatever the file."""
+    content = json.dumps([organisation_id, achievement_id, email_key(email),
+                          start.isoformat() if start else None, end.isoformat() if end else None,
+                          evidence_url, narrative, area_id, result], ensure_ascii=False, separators=(",", ":"))
+    return "csv:" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:48]
+
+
+def _limits(config: Mapping[str, Any]) -> dict[str, int]:
+    return {"max_bytes": int(config.get("CSV_MAX_BYTES") or csv_rows.MAX_BYTES),
+            "max_rows": int(config.get("CSV_MAX_ROWS") or csv_rows.MAX_ROWS)}
+
+
+def _date(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+def create_draft(organisation: Organisation, achievement: Achievement, source: bytes | str, *, filename: str = "",
+                 actor_id: int | None, config: Mapping[str, Any] | None = None,
+                 now: dt.datetime | None = None) -> IssueBatch:
+    """Read ``source`` (uploaded bytes or pasted text), check every row and store a draft batch (flushed).
+
+    Raises :class:`WrongOrganisation` (404) for another organisation's achievement,
+    :class:`~badgehub.organisations.errors.OrganisationSuspended`,
+    :class:`~badgehub.achievements.errors.AchievementArchived`, and :class:`CsvFileRefused` for a file that
+    cannot be read (its message says why). Rows with problems do not raise: they carry their problems.
+    """
+    settings = config if config is not None else current_app.config
+    moment = now or utcnow()
+    if achievement.organisation_id != organisation.id:
+        raise WrongOrganisation()
+    require_good_standing(organisation)
+    require_issuable(achievement)
+    areas = issuing_areas(organisation)
+    choices = [csv_rows.AreaChoice(a.id, a.code, a.name) for a in areas]
+    try:
+        parsed = csv_rows.read_csv(source, areas=choices, email_key=email_key, **_limits(settings))
+    except csv_rows.CsvRefused as error:
+        raise CsvFileRefused(refusal_message(error), details={"csv": error.code, **error.params}) from error
+    batch = IssueBatch(organisation_id=organisation.id, achievement_id=achievement.id, created_by_id=actor_id,
+                       created_at=moment, filename=(filename or "")[:MAX_FILENAME], encoding=parsed.encoding,
+                       delimiter={"\t": "tab"}.get(parsed.delimiter, parsed.delimiter), state=BatchState.DRAFT,
+                       total_rows=len(parsed.rows))
+    db.session.add(batch)
+    db.session.flush()
+    rows = [_draft_row(batch, organisation, achievement, parsed_row, moment) for parsed_row in parsed.rows]
+    _mark_previous(organisation, rows)
+    db.session.add_all(rows)
+    _recount(batch, rows)
+    record("batch.drafted", actor_id=actor_id, organisation_id=organisation.id, subject_type="batch",
+           subject_id=batch.id, details={"achievement": achievement.public_id, "rows": batch.total_rows,
+                                         "valid": batch.valid_rows, "encoding": parsed.encoding})
+    db.session.flush()
+    return batch
+
+
+def _draft_row(batch: IssueBatch, organisation: Organisation, achievement: Achievement,
+               parsed: csv_rows.ParsedRow, moment: dt.datetime) -> BatchRow:
+    problems = [{"field": p.field, "code": p.code, "params": p.params} for p in parsed.problems]
+    row = BatchRow(batch_id=batch.id, number=parsed.number, raw=dict(parsed.cells), problems=problems,
+                   state=RowState.PENDING, mailed=False)
+    row.recipient_email = parsed.email[:254]
+    row.recipient_email_key = email_key(parsed.email)[:254]
+    row.recipient_name = parsed.name[:200]
+    broken = {p.field for p in parsed.problems}
+    award = AwardInput(
+        recipient_email=parsed.email, recipient_name=parsed.name,
+        evidence_url=parsed.cells.get("evidence_url") or None, narrative=parsed.cells.get("narrative") or None,
+        activity_start=parsed.activity_start if "activity_start" not in broken else None,
+        activity_end=parsed.activity_end if "activity_end" not in broken else None,
+        area_id=parsed.area_id, result=parsed.cells.get("result") or None)
+    try:
+        clean = check_award(organisation, achievement, award, now=moment)
+    except ValidationError as error:
+        for name, message in (error.details.get("fields") or {}).items():
+            column = _FIELD_OF_AWARD.get(name, name)
+            if column not in broken:
+                problems.append({"field": column, "code": "invalid", "message": str(message)})
+        clean = None
+    if problems or clean is None:
+        row.state = RowState.SKIPPED_INVALID
+        row.problems = problems
+        return row
+    row.recipient_email = clean.recipient_email
+    row.recipient_email_key = clean.recipient_email_key
+    row.recipient_name = clean.recipient_name
+    row.activity_start, row.activity_end = clean.activity_start, clean.activity_end
+    row.evidence_url, row.narrative, row.result = clean.evidence_url, clean.narrative, clean.result
+    row.area_id = clean.area.id if clean.area is not None else None
+    row.idempotency_key = row_key(organisation.id, achievement.id, clean.recipient_email,
+                                  start=clean.activity_start, end=clean.activity_end,
+                                  evidence_url=clean.evidence_url, narrative=clean.narrative,
+                                  area_id=row.area_id, result=clean.result)
+    return row
+
+
+def _mark_previous(organisation: Organisation, rows: Sequence[BatchRow]) -> None:
+    """Mark the rows whose award was already issued (by an earlier batch: same idempotency key)."""
+    by_key = {row.idempotency_key: row for row in rows if row.idempotency_key}
+    keys = list(by_key)
+    for start in range(0, len(keys), _LOOKUP_SLICE):
+        found = db.session.execute(select(IssuedCredential.idempotency_key, IssuedCredential.id).where(
+            IssuedCredential.organisation_id == organisation.id,
+            IssuedCredential.idempotency_key.in_(keys[start:start + _LOOKUP_SLICE])))
+        for key, credential_id in found:
+            row = by_key[key]
+            row.state = RowState.DUPLICATE_PREVIOUS
+            row.credential_id = credential_id
+            row.mailed = True  # they got it the first time
+
+
+def _recount(batch: IssueBatch, rows: Sequence[BatchRow] | None = None) -> None:
+    if rows is None:
+        counts = dict(db.session.execute(select(BatchRow.state, func.count()).where(BatchRow.batch_id == batch.id)
+                                         .group_by(BatchRow.state)).tuples().all())
+    else:
+        counts = {}
+        for row in rows:
+            counts[row.state] = counts.get(row.state, 0) + 1
+    batch.issued_count = counts.get(RowState.ISSUED, 0)
+    batch.duplicate_count = counts.get(RowState.DUPLICATE_PREVIOUS, 0)
+    batch.invalid_count = counts.get(RowState.SKIPPED_INVALID, 0)
+    batch.failed_count = counts.get(RowState.FAILED, 0)
+    pending = counts.get(RowState.PENDING, 0)
+    if batch.state is BatchState.DRAFT:
+        batch.valid_rows = pending
+    batch.total_rows = sum(counts.values())
+
+
+def recount(batch: IssueBatch) -> IssueBatch:
+    """Bring the batch's counts in line with its rows (flushes)."""
+    db.session.flush()
+    _recount(batch)
+    db.session.flush()
+    return batch
+
+
+def pending_count(batch: IssueBatch) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(BatchRow).where(
+        BatchRow.batch_id == batch.id, BatchRow.state == RowState.PENDING)) or 0)
+
+
+# ------------------------------------------------------------------------------------------ confirm, run
+
+
+def lock_batch(batch_id: int) -> IssueBatch | None:
+    """The batch, read again under its row lock (PostgreSQL), or None when it no longer exists."""
+    found: IssueBatch | None = db.session.scalars(
+        select(IssueBatch).where(IssueBatch.id == batch_id).with_for_update()
+        .execution_options(populate_existing=True)).one_or_none()
+    return found
+
+
+def confirm(batch: IssueBatch, *, actor_id: int | None, now: dt.datetime | None = None) -> IssueBatch:
+    """Confirm a draft: it becomes ``queued`` for a worker (flushed). Confirming a batch that is already
+    confirmed changes nothing (a double click). Raises :class:`BatchNotDraft` for a cancelled draft, and
+    ``OrganisationSuspended`` / ``AchievementArchived`` when the organisation may no longer issue it."""
+    locked = lock_batch(batch.id) or batch
+    if locked.state in (BatchState.QUEUED, BatchState.RUNNING, BatchState.DONE, BatchState.FAILED):
+        return locked
+    if locked.state is not BatchState.DRAFT:
+        raise BatchNotDraft()
+    require_good_standing(locked.organisation)
+    require_issuable(locked.achievement)
+    locked.state = BatchState.QUEUED
+    locked.confirmed_by_id = actor_id
+    locked.queued_at = now or utcnow()
+    record("batch.confirmed", actor_id=actor_id, organisation_id=locked.organisation_id, subject_type="batch",
+           subject_id=locked.id, details={"rows": locked.valid_rows})
+    db.session.flush()
+    return locked
+
+
+def cancel(batch: IssueBatch, *, actor_id: int | None) -> IssueBatch:
+    """Abandon a draft (nothing was issued). Raises :class:`BatchNotDraft` once it is confirmed."""
+    locked = lock_batch(batch.id) or batch
+    if locked.state is BatchState.CANCELLED:
+        return locked
+    if locked.state is not BatchState.DRAFT:
+        raise BatchNotDraft()
+    locked.state = BatchState.CANCELLED
+    locked.finished_at = utcnow()
+    record("batch.cancelled", actor_id=actor_id, organisation_id=locked.organisation_id, subject_type="batch",
+           subject_id=locked.id, details={})
+    db.session.flush()
+    return locked
+
+
+def retry_failed(batch: IssueBatch, *, actor_id: int | None) -> int:
+    """Put the batch's failed rows back in the queue (and the batch with them); returns how many. A batch that
+    failed as a whole (say the organisation was suspended) is queued again too. Flushes."""
+    locked = lock_batch(batch.id) or batch
+    if locked.state in (BatchState.DRAFT, BatchState.CANCELLED):
+        raise BatchNotDraft()
+    require_good_standing(locked.organisation)
+    require_issuable(locked.achievement)
+    moved = db.session.execute(update(BatchRow).where(BatchRow.batch_id == locked.id,
+                                                      BatchRow.state == RowState.FAILED)
+                               .values(state=RowState.PENDING, error_code=None)).rowcount or 0
+    if moved or pending_count(locked):
+        locked.state = BatchState.QUEUED
+        locked.error_code = None
+        locked.queued_at = utcnow()
+        locked.finished_at = None
+    record("batch.retried", actor_id=actor_id, organisation_id=locked.organisation_id, subject_type="batch",
+           subject_id=locked.id, details={"rows": int(moved)})
+    recount(locked)
+    return int(moved)
+
+
+def start_running(batch: IssueBatch, *, now: dt.datetime | None = None) -> bool:
+    """Mark a queued (or interrupted) batch as running; False when there is nothing to run. Flushes."""
+    if batch.state not in (BatchState.QUEUED, BatchState.RUNNING):
+        return False
+    if batch.state is BatchState.QUEUED:
+        batch.state = BatchState.RUNNING
+        batch.started_at = batch.started_at or now or utcnow()
+    db.session.flush()
+    return True
+
+
+def check_batch_can_issue(batch: IssueBatch) -> None:
+    """Raise what stops the whole batch: the organisation suspended, the achievement archived."""
+    require_good_standing(batch.organisation)
+    require_issuable(batch.achievement)
+
+
+def issue_pending_rows(batch: IssueBatch, *, signer: Signer, limit: int = CHUNK_SIZE,
+                       config: Mapping[str, Any] | None = None, now: dt.datetime | None = None) -> list[BatchRow]:
+    """Issue up to ``limit`` pending rows of ``batch`` in row order and return them (flushed, not committed).
+
+    Each row is its own unit (``issue_credential``'s savepoint): a row whose award is now refused (the area is
+    no longer the organisation's…) becomes ``skipped_invalid`` with the reason, one that fails otherwise
+    ``failed`` with the error code; both leave nothing behind. A replayed key is ``issued`` when this batch
+    issued it (a resumed chunk) and ``duplicate_previous`` when an earlier one did. Other exceptions propagate
+    (the caller rolls the chunk back; its rows stay pending).
+    """
+    settings = config if config is not None else current_app.config
+    rows = list(db.session.scalars(
+        select(BatchRow).where(BatchRow.batch_id == batch.id, BatchRow.state == RowState.PENDING)
+        .order_by(BatchRow.number).limit(limit).with_for_update(skip_locked=True)))
+    actor_id = batch.confirmed_by_id or batch.created_by_id
+    for row in rows:
+        try:
+            credential = issue_credential(
+                organisation=batch.organisation, achievement=batch.achievement, recipient_email=row.recipient_email,
+                recipient_name=row.recipient_name, actor_id=actor_id, source=CredentialSource.CSV,
+                evidence_url=row.evidence_url, narrative=row.narrative, activity_start=_date(row.activity_start),
+                activity_end=_date(row.activity_end), area_id=row.area_id, result=row.result,
+                idempotency_key=row.idempotency_key, batch_id=batch.id, now=now, config=settings, signer=signer)
+        except ValidationError as error:
+            row.state = RowState.SKIPPED_INVALID
+            row.error_code = error.code
+            fields = error.details.get("fields") or {"": error.message}
+            row.problems = [*row.problems, *({"field": _FIELD_OF_AWARD.get(k, k) or None, "code": "invalid",
+                                              "message": str(v)} for k, v in fields.items())]
+        except BadgeHubError as error:
+            row.state = RowState.FAILED
+            row.error_code = error.code
+        else:
+            row.credential_id = credential.id
+            row.state = RowState.ISSUED if credential.batch_id == batch.id else RowState.DUPLICATE_PREVIOUS
+            row.mailed = row.state is RowState.DUPLICATE_PREVIOUS
+    recount(batch)
+    return rows
+
+
+def finish(batch: IssueBatch, *, error_code: str | None = None, now: dt.datetime | None = None) -> IssueBatch:
+    """Close a batch: ``failed`` with ``error_code``, else ``done`` once no row is pending (flushes)."""
+    recount(batch)
+    if error_code is not None:
+        batch.state = BatchState.FAILED
+        batch.error_code = error_code[:64]
+    elif pending_count(batch) == 0:
+        batch.state = BatchState.DONE
+        batch.error_code = None
+    else:
+        return batch
+    batch.finished_at = now or utcnow()
+    record("batch.finished", actor_id=None, organisation_id=batch.organisation_id, subject_type="batch",
+           subject_id=batch.id, details={"state": batch.state.value, "issued": batch.issued_count,
+                                         "duplicates": batch.duplicate_count, "failed": batch.failed_count,
+                                         "error": batch.error_code})
+    db.session.flush()
+    return batch
+
+
+def rows_to_mail(batch: IssueBatch, limit: int = 500) -> list[BatchRow]:
+    """Rows issued by this batch whose recipient was not mailed yet (after a commit, or after a crash)."""
+    return list(db.session.scalars(select(BatchRow).where(
+        BatchRow.batch_id == batch.id, BatchRow.state == RowState.ISSUED, BatchRow.mailed.is_(False),
+        BatchRow.credential_id.is_not(None)).order_by(BatchRow.number).limit(limit)))
+
+
+def unfinished_batch_ids() -> list[int]:
+    """Batches confirmed but not over (queued, or running when their worker stopped): what to resume."""
+    return list(db.session.scalars(select(IssueBatch.id).where(
+        IssueBatch.state.in_((BatchState.QUEUED, BatchState.RUNNING))).order_by(IssueBatch.id)))
+
+
+# -------------------------------------------------------------------------------------------------- reads
+
+
+def get_batch_for(organisation: Organisation, batch_id: int) -> IssueBatch:
+    """The organisation's batch ``batch_id``; another organisation's is :class:`BatchNotFound` too."""
+    batch: IssueBatch | None = db.session.scalar(select(IssueBatch).where(
+        IssueBatch.id == batch_id, IssueBatch.organisation_id == organisation.id))
+    if batch is None:
+        raise BatchNotFound()
+    return batch
+
+
+def batches_of(organisation: Organisation, *, limit: int = 50, offset: int = 0) -> list[IssueBatch]:
+    """The organisation's batches, newest first."""
+    return list(db.session.scalars(
+        select(IssueBatch).where(IssueBatch.organisation_id == organisation.id)
+        .order_by(IssueBatch.created_at.desc(), IssueBatch.id.desc()).limit(max(1, min(limit, 200)))
+        .offset(max(0, offset))))
+
+
+ROW_FILTERS: Final = ("problems", "issued", "previous", "failed", "pending")
+
+
+def rows_of(batch: IssueBatch, *, show: str | None = None, limit: int = 200,
+            offset: int = 0) -> tuple[list[BatchRow], int]:
+    """Rows of a batch in file order, filtered by ``show`` (one of :data:`ROW_FILTERS`), and how many match."""
+    query = select(BatchRow).where(BatchRow.batch_id == batch.id)
+    states = {"problems": (RowState.SKIPPED_INVALID,), "issued": (RowState.ISSUED,),
+              "previous": (RowState.DUPLICATE_PREVIOUS,), "failed": (RowState.FAILED,),
+              "pending": (RowState.PENDING,)}.get(show or "")
+    if states is not None:
+        query = query.where(BatchRow.state.in_(states))
+    total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = list(db.session.scalars(query.order_by(BatchRow.number).limit(max(1, min(limit, 1000)))
+                                   .offset(max(0, offset))))
+    return rows, total
+
+
+def progress(batch: IssueBatch) -> dict[str, Any]:
+    """The batch's state and counts, as the progress endpoint sends them."""
+    handled = batch.issued_count + batch.duplicate_count + batch.failed_count
+    to_handle = handled + (pending_count(batch) if not batch.is_over else 0)
+    return {"id": batch.id, "state": batch.state.value, "over": batch.is_over, "rows": batch.total_rows,
+            "issued": batch.issued_count, "previous": batch.duplicate_count, "invalid": batch.invalid_count,
+            "failed": batch.failed_count, "handled": handled, "to_handle": to_handle,
+            "mail_failures": batch.mail_failures}
+
+
+def export_csv(batch: IssueBatch, *, credential_url: Any) -> str:
+    """The batch's rows and what became of each, as CSV with every cell inert in spreadsheets.
+
+    ``credential_url(credential)`` gives the public link of an issued credential.
+    """
+    header = ("row", "email", "name", "state", "credential", "problems")
+    rows = db.session.scalars(select(BatchRow).where(BatchRow.batch_id == batch.id).order_by(BatchRow.number))
+    lines = []
+    for row in rows:
+        email = row.recipient_email or str(row.raw.get("recipient_email", ""))
+        name = row.recipient_name or str(row.raw.get("recipient_name", ""))
+        link = credential_url(row.credential) if row.credential is not None else ""
+        problems = "; ".join(f"{column_label(p.get('field'))}: {problem_text(p)}" for p in row.problems)
+        lines.append((row.number, email, name, row.state.value, link, problems))
+    return csv_rows.write_csv(header, lines)
+
+
+def template_csv() -> str:
+    """A CSV to fill in: the header the reader understands and one example row."""
+    return csv_rows.write_csv(TEMPLATE_HEADER, [("lea.martin@example.org", "Léa Martin", "2025-03-31", "",
+                                                 "", "", "", "")])
+
+
+# ------------------------------------------------------------------------------------------------ erasure
+
+
+def erase_personal_data(email_keys: set[str]) -> int:
+    """Blank the addresses and names kept in batch rows for these e-mail keys (an erased account's); return
+    how many rows were blanked. The credentials themselves are the issuing erasure's concern. Flushes."""
+    keys = {k for k in email_keys if k}
+    if not keys:
+        return 0
+    total = 0
+    candidates = list(db.session.scalars(select(BatchRow).where(BatchRow.recipient_email_key.in_(keys))))
+    for row in candidates:
+        row.recipient_email = ""
+        row.recipient_email_key = ""
+        row.recipient_name = ""
+        row.raw = {k: ("" if k in ("recipient_email", "recipient_name", "first_name", "last_name") else v)
+                   for k, v in row.raw.items()}
+        total += 1
+    db.session.flush()
+    return total

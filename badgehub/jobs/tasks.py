@@ -1,0 +1,139 @@
+"""The jobs themselves: issuing a confirmed CSV batch chunk by chunk, and resuming unfinished batches.
+
+:func:`run_batch` is the entry point that commits (like a view or a CLI command): one commit per chunk of
+rows, then the e-mails of that chunk. Run twice, or after a crash at any point, it issues every valid row
+exactly once: a row stays ``pending`` until the commit of the chunk that issued it, and the row's idempotency
+key makes a credential issued just before a crash come back instead of a second one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any, Final
+
+from flask import Flask, current_app, has_app_context
+
+from badgehub.errors import BadgeHubError
+from badgehub.extensions import db
+from badgehub.issuing import batches
+from badgehub.issuing.models import IssueBatch
+from badgehub.issuing.notify import notify_recipient
+from badgehub.issuing.service import signer_for
+from badgehub.mail import MailError
+
+log = logging.getLogger(__name__)
+
+
+def _chunk_size() -> int:
+    return max(1, int(current_app.config.get("BATCH_CHUNK_ROWS") or batches.CHUNK_SIZE))
+
+
+def send_batch_mail(batch: IssueBatch) -> int:
+    """E-mail the recipients of rows issued and not yet mailed, then commit; returns how many were sent.
+
+    A mail that cannot leave is counted on the batch and marked on the row (``mail_failed``): the credential
+    stays issued and its link is on the batch page.
+    """
+    sent = 0
+    config = current_app.config
+    while True:
+        rows = batches.rows_to_mail(batch, limit=100)
+        if not rows:
+            break
+        for row in rows:
+            assert row.credential is not None
+            try:
+                notify_recipient(row.credential, config=config)
+                sent += 1
+            except MailError:
+                log.exception("batch %s: could not send the e-mail of row %s", batch.id, row.number)
+                batch.mail_failures += 1
+                row.error_code = "mail_failed"
+            row.mailed = True
+        db.session.commit()
+    return sent
+
+
+def run_batch(batch_id: int, *, max_chunks: int | None = None, now: dt.datetime | None = None) -> str | None:
+    """Issue the pending rows of a confirmed batch, one committed chunk at a time; return its state at the end
+    (``None`` when there is no such batch, or nothing to run).
+
+    ``max_chunks`` stops after that many chunks, leaving the batch running (the rest is a later run's).
+    """
+    batch = batches.lock_batch(batch_id)
+    if batch is None or not batches.start_running(batch, now=now):
+        db.session.rollback()
+        return None
+    db.session.commit()
+    send_batch_mail(batch)  # a previous run may have stopped between a commit and its e-mails
+    try:
+        batches.check_batch_can_issue(batch)
+        signer = signer_for(batch.organisation)
+    except BadgeHubError as error:
+        db.session.rollback()
+        batches.finish(batch, error_code=error.code, now=now)
+        db.session.commit()
+        return batch.state.value
+    chunks = 0
+    while True:
+        try:
+            batches.check_batch_can_issue(batch)
+        except BadgeHubError as error:
+            db.session.rollback()
+            batches.finish(batch, error_code=error.code, now=now)
+            db.session.commit()
+            return batch.state.value
+        try:
+            handled = batches.issue_pending_rows(batch, signer=signer, limit=_chunk_size(), now=now)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        send_batch_mail(batch)
+        if not handled:
+            break
+        chunks += 1
+        if max_chunks is not None and chunks >= max_chunks:
+            return batch.state.value
+    batches.finish(batch, now=now)
+    db.session.commit()
+    return batch.state.value
+
+
+def resume_batches() -> list[int]:
+    """Run every batch left queued or running (after a crash or a restart); returns their ids."""
+    ids = batches.unfinished_batch_ids()
+    db.session.rollback()
+    for batch_id in ids:
+        run_batch(batch_id)
+    return ids
+
+
+TASKS: Final[dict[str, Callable[..., Any]]] = {
+    "batches.run": run_batch,
+    "batches.resume": resume_batches,
+}
+
+_PROCESS_APP: dict[str, Flask] = {}
+
+
+def perform(name: str, *args: Any) -> Any:
+    """Run the task ``name``: the RQ entry point. Inside an application context (``badgehub worker``, tests)
+    it runs there; otherwise (a bare ``rq worker``) it builds the app once per process from the environment."""
+    task = TASKS[name]
+    if has_app_context():
+        try:
+            return task(*args)
+        finally:
+            db.session.remove()
+    if "app" not in _PROCESS_APP:
+        from badgehub import create_app
+
+        _PROCESS_APP["app"] = create_app()
+    with _PROCESS_APP["app"].app_context():
+        try:
+            return task(*args)
+        finally:
+            db.session.remove()
