@@ -136,8 +136,8 @@ def _absolute(endpoint: str, **values: Any) -> str:
 
 
 def _window_text(campaign: ClaimCampaign) -> str:
-    return gettext("From %(start)s to %(end)s", start=format_datetime(campaign.opens_at, "medium"),
-                   end=format_datetime(campaign.closes_at, "medium"))
+    return str(gettext("From %(start)s to %(end)s", start=format_datetime(campaign.opens_at, "medium"),
+                       end=format_datetime(campaign.closes_at, "medium")))
 
 
 def _public_context(campaign: ClaimCampaign) -> dict[str, Any]:
@@ -360,7 +360,7 @@ def new(slug: str) -> ResponseReturnValue:
         form.opens_at.data = form.opens_at.data or local(now)
         form.closes_at.data = form.closes_at.data or local(now + dt.timedelta(hours=3))
         chosen = request.args.get("achievement")
-        if chosen and any(value == chosen for value, _ in form.achievement.choices):  # type: ignore[union-attr]
+        if chosen and any(value == chosen for value, _ in form.achievement.choices):
             form.achievement.data = chosen
         return _new_page(organisation, form)
     organisations.require_good_standing(organisation)

@@ -323,7 +323,7 @@ def test_claim_requests_are_rate_limited_with_a_clear_page(app, client, world, s
         assert ask(client, campaign["code"], f"person{n}@example.net").status_code == 302
     limited = ask(client, campaign["code"], "person9@example.net")
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
-    assert "Too many attempts" in limited.get_data(as_text=True)
+    assert "Too many badge requests came from here" in limited.get_data(as_text=True)
     assert count(query, Claim) == 2
 
 
