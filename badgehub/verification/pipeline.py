@@ -36,11 +36,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from badgehub.credentials import vc_jwt
 from badgehub.credentials.baking import BakingError, ExtractedBadge, extract_from_png, extract_from_svg
@@ -69,6 +71,7 @@ from badgehub.credentials.status_list import (
     parse_status_list_index,
 )
 from badgehub.verification import ob2
+from badgehub.verification.memo import CheckMemo
 from badgehub.verification.recipient import email_matches
 from badgehub.verification.report import CHECK_IDS, Check, CheckStatus, VerificationReport, make_check
 from badgehub.verification.resolver import ResolutionError, ResolvedKey, Resolver
@@ -92,6 +95,7 @@ CURRENT_OB_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0
 JWT_CLAIMS: Final = frozenset({"iss", "sub", "jti", "nbf", "exp", "iat", "aud"})
 _JWS_RE: Final = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _OB_TYPES: Final = frozenset({"OpenBadgeCredential", "AchievementCredential"})
+T = TypeVar("T")
 
 
 def verify(
@@ -101,6 +105,7 @@ def verify(
     known_recipient: str | None = None,
     *,
     schema_path: Path | None = None,
+    memo: CheckMemo | None = None,
 ) -> VerificationReport:
     """Verify an Open Badge (OB 3.0 or 2.0) and return the report; never raises for bad input.
 
@@ -108,10 +113,11 @@ def verify(
     answers key and document look-ups (see :mod:`badgehub.verification.resolver`); ``now`` is the
     instant the validity dates are compared with (naive means UTC). ``known_recipient`` is an e-mail
     address to check against the recipient identifiers. ``schema_path`` replaces the bundled official
-    JSON schema.
+    JSON schema. ``memo`` remembers the pure, expensive checks of exact contents (safe mode, schema,
+    signatures; see :mod:`badgehub.verification.memo`): everything else is recomputed on every call.
     """
     moment = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
-    verifier = _Verifier(resolver, moment, schema_path)
+    verifier = _Verifier(resolver, moment, schema_path, memo)
     try:
         return verifier.verify_input(data, known_recipient)
     except RecursionError:
@@ -188,11 +194,17 @@ def _is_ob2(document: Mapping[str, Any]) -> bool:
 
 
 class _Verifier:
-    def __init__(self, resolver: Resolver, now: datetime, schema_path: Path | None) -> None:
+    def __init__(self, resolver: Resolver, now: datetime, schema_path: Path | None,
+                 memo: CheckMemo | None = None) -> None:
         self.resolver = resolver
         self.now = now
         self.schema_path = schema_path
+        self.memo = memo
         self._documents: dict[str, object | ResolutionError] = {}
+
+    def pure(self, kind: str, parts: tuple[object, ...], compute: Callable[[], T]) -> T:
+        """Run a check that depends on ``parts`` only, through the memo when there is one."""
+        return compute() if self.memo is None else self.memo.run(kind, parts, compute)
 
     # -- shared helpers
 
@@ -515,7 +527,7 @@ class _Run:
         if self.is_jwt:
             document = {key: value for key, value in credential.items() if key not in JWT_CLAIMS}
         try:
-            check_safe_mode(document)
+            self.verifier.pure("safe_mode", (document,), lambda: check_safe_mode(document))
         except UndefinedTermError as exc:
             detail = ", ".join(exc.terms[:5]) + (" …" if len(exc.terms) > 5 else "")
             if self.is_jwt:
@@ -612,7 +624,10 @@ class _Run:
         if self.is_jwt:
             credential = {key: value for key, value in credential.items() if key not in JWT_CLAIMS}
         try:
-            result = validate_credential(credential, path=self.verifier.schema_path, endorsement=self.is_endorsement)
+            path, endorsement = self.verifier.schema_path, self.is_endorsement
+            result = self.verifier.pure(
+                "schema", (credential, str(path), endorsement),
+                lambda: validate_credential(credential, path=path, endorsement=endorsement))
         except SchemaUnavailable:
             return make_check("schema", CheckStatus.SKIPPED, "schema_unavailable")
         if result.outcome == "ok":
@@ -669,7 +684,9 @@ class _Run:
                 failures.append((1, "key_unresolved", f"{method} is not an Ed25519 key"))
                 continue
             try:
-                verify_data_integrity_proof(self.credential, proof, key.public_key)
+                raw_key = key.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+                self.verifier.pure("data_integrity", (self.credential, proof, raw_key),
+                                   partial(verify_data_integrity_proof, self.credential, proof, key.public_key))
             except UndefinedTermError as exc:
                 failures.append((0, "proof_undefined_terms", ", ".join(exc.terms[:5])))
                 continue
@@ -913,7 +930,7 @@ class _Run:
             return make_check("context", CheckStatus.FAILED, "context_not_vc")
         self.vc_version = "2.0" if contexts[0] == VC_V2_CONTEXT else "1.1"
         try:
-            check_safe_mode(self.credential)
+            self.verifier.pure("safe_mode", (self.credential,), lambda: check_safe_mode(self.credential))
         except UndefinedTermError as exc:
             return make_check("context", CheckStatus.FAILED, "undefined_terms", {"detail": ", ".join(exc.terms[:5])})
         except CredentialError as exc:

@@ -16,9 +16,11 @@ request's database session). It comes first in the chain: an answer from it is f
 from it (a key that our DID document does not list) is never "corrected" by the web. Today the ``verify``
 blueprint registers :class:`badgehub.keys.resolver.OwnIssuerResolver` this way when it is registered.
 
-:func:`verify_submission` is what ``/verify`` and ``POST /api/v1/verify`` share: it decides whether what
-was submitted can be read at all (:class:`SubmissionRefused`, with the HTTP status to answer) and
-verifies it through :func:`build_resolver`.
+:func:`verify_submission` is what ``/verify``, ``POST /api/v1/verify`` and the credential page share: it
+decides whether what was submitted can be read at all (:class:`SubmissionRefused`, with the HTTP status to
+answer) and verifies it through :func:`build_resolver`, with the app's memo of pure checks
+(:func:`platform_memo`: signatures, safe mode and schema of exact contents are computed once per process;
+keys, revocation and dates are checked on every call).
 
 This module does not import Flask: it only reads ``app.config`` and keeps its state in
 ``app.extensions`` (one :class:`~badgehub.verification.fetch.SafeFetcher` per app, so its cache is
@@ -40,6 +42,7 @@ from badgehub.verification.fetch import (
     SafeFetcher,
     SafeFetchError,
 )
+from badgehub.verification.memo import DEFAULT_MAX_ENTRIES, CheckMemo
 from badgehub.verification.pipeline import verify
 from badgehub.verification.report import CheckStatus, VerificationReport
 from badgehub.verification.resolver import ChainResolver, DocumentResolver, Fetch, LocalResolver, Resolver
@@ -48,6 +51,9 @@ FETCHER_EXTENSION: Final = "badgehub.verification.fetcher"
 """Key of the app's :class:`SafeFetcher` in ``app.extensions`` (a test may put its own there first)."""
 LOCAL_RESOLVER_EXTENSION: Final = "badgehub.verification.local_resolver"
 """Key of the factory registered by :func:`register_local_resolver` in ``app.extensions``."""
+
+MEMO_EXTENSION: Final = "badgehub.verification.memo"
+"""Key of the app's :class:`CheckMemo` in ``app.extensions`` (one per process, shared by every request)."""
 
 LocalResolverFactory = Callable[[], Resolver]
 
@@ -89,6 +95,17 @@ def platform_fetcher(app: AppLike) -> SafeFetcher:
         fetcher = app.extensions.setdefault(FETCHER_EXTENSION, fetcher_from_config(app.config))
     assert isinstance(fetcher, SafeFetcher)
     return fetcher
+
+
+def platform_memo(app: AppLike) -> CheckMemo:
+    """The app's memo of pure checks (:mod:`badgehub.verification.memo`), made on first use with
+    ``VERIFY_MEMO_ENTRIES`` entries at most (default 4096; 0 turns it off)."""
+    memo = app.extensions.get(MEMO_EXTENSION)
+    if not isinstance(memo, CheckMemo):
+        size = int(app.config.get("VERIFY_MEMO_ENTRIES", DEFAULT_MAX_ENTRIES))
+        memo = app.extensions.setdefault(MEMO_EXTENSION, CheckMemo(size))
+    assert isinstance(memo, CheckMemo)
+    return memo
 
 
 def register_local_resolver(app: AppLike, factory: LocalResolverFactory) -> None:
@@ -248,7 +265,7 @@ def verify_submission(
         raise SubmissionRefused("empty_input")
     recorder = _RecordingFetch(platform_fetcher(app).fetch)
     resolver = build_resolver(app, local_documents, fetch=recorder)
-    report = verify(data, resolver, now, known_email)
+    report = verify(data, resolver, now, known_email, memo=platform_memo(app))
     parse = report.check("parse")
     if parse is not None and parse.status is CheckStatus.FAILED:
         if parse.code == "url_unreachable" and isinstance(data, str):

@@ -42,11 +42,12 @@ from wtforms.validators import InputRequired, Length
 
 from badgehub.competencies.models import Competency
 from badgehub.competencies.service import get_competency
-from badgehub.errors import NotFound
-from badgehub.extensions import limiter
+from badgehub.errors import BadgeHubError, NotFound
+from badgehub.extensions import db, limiter
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import CredentialNotFound
 from badgehub.issuing.models import IssuedCredential
+from badgehub.issuing.status_lists import signed_status_list
 from badgehub.keys.identity import base_url_of
 from badgehub.territory.registry import IssuerStanding, StandingStatus, standing_for_report
 from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email, verify_submission
@@ -256,8 +257,27 @@ def _holder_answer(report: VerificationReport, email: str) -> HolderAnswer:
         "This badge does not name its holder by e-mail address, so the address cannot be checked."))
 
 
+def publish_fresh_status_list(credential: IssuedCredential) -> None:
+    """Keep the signed copy of the credential's status list up to date, as its public endpoint does on GET.
+
+    The verification reads the list through the local resolver, which never writes: a list changed by a
+    revocation (or never fetched yet) would otherwise be signed again for every page view. Signing it once and
+    keeping it (the columns of the signed copy only; a revocation racing this leaves it stale, so signed again
+    next time) costs one write per change instead.
+    """
+    status_list = credential.status_list
+    try:
+        signed_status_list(status_list)
+    except BadgeHubError:  # no active key: the verification will say what it finds
+        db.session.rollback()
+        return
+    if db.session.is_modified(status_list):
+        db.session.commit()
+
+
 def build_page(credential: IssuedCredential, *, known_email: str | None = None) -> CredentialPage:
     """Verify the stored document live and decide everything the page shows (needs a request context)."""
+    publish_fresh_status_list(credential)
     document = json.loads(credential.document_json)
     now = dt.datetime.now(dt.UTC)
     report = verify_submission(current_app, document, kind="object", now=now, known_email=known_email)

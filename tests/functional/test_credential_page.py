@@ -143,6 +143,14 @@ def test_a_revoked_credential_says_when_and_why(client: FlaskClient, setup: Any,
     assert "Reason given by the issuer: Badge attribué par erreur" in text
 
 
+def test_a_revocation_shows_on_the_next_view_although_the_signature_is_remembered(
+        client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:
+    public_id = award(setup, world)
+    assert verdict_title(page_of(client, public_id)) == "Valid"
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="Erreur", actor_id=None))
+    assert verdict_title(page_of(client, public_id)) == "Revoked"
+
+
 def test_an_expired_credential_says_when_it_expired(client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:
     public_id = award(setup, world, "workshop", now=dt.datetime.now(dt.UTC) - dt.timedelta(days=60))
     html = page_of(client, public_id)
