@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale, format_datetime, get_locale, get_timezone, gettext
+from flask_babel import force_locale, format_date, format_time, get_locale, get_timezone, gettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
@@ -135,9 +135,17 @@ def _absolute(endpoint: str, **values: Any) -> str:
     return str(current_app.config["BASE_URL"]).rstrip("/") + url_for(endpoint, **values)
 
 
+def _moment_text(moment: dt.datetime) -> str:
+    # The date as people write it, the time without seconds, in the site's time zone.
+    return f"{format_date(moment, 'medium')}, {format_time(moment, 'short')}"
+
+
 def _window_text(campaign: ClaimCampaign) -> str:
-    return str(gettext("From %(start)s to %(end)s", start=format_datetime(campaign.opens_at, "medium"),
-                       end=format_datetime(campaign.closes_at, "medium")))
+    start, end = campaign.opens_at, campaign.closes_at
+    if to_user_timezone(start).date() == to_user_timezone(end).date():
+        return str(gettext("%(date)s, from %(start)s to %(end)s", date=format_date(start, "full"),
+                           start=format_time(start, "short"), end=format_time(end, "short")))
+    return str(gettext("From %(start)s to %(end)s", start=_moment_text(start), end=_moment_text(end)))
 
 
 def _public_context(campaign: ClaimCampaign) -> dict[str, Any]:
