@@ -38,6 +38,7 @@ from badgehub.errors import BadgeHubError, ValidationError
 from badgehub.extensions import db
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
+from badgehub.territory import themes
 from badgehub.web.achievement_forms import (
     IMAGE_GENERATE,
     AchievementForm,
@@ -114,6 +115,8 @@ def _form_page(template: str, organisation: Organisation, form: AchievementForm,
                    achievement=achievement, preview=preview,
                    choices=achievements.alignment_choices(organisation),
                    selected=set(form.competency_ids.data or []),
+                   theme_choices=themes.theme_choices(organisation.id),
+                   selected_themes=set(form.theme_ids.data or []),
                    standing=organisations.organisation_standing(organisation),
                    versions=achievements.versions_of(achievement) if achievement is not None else [],
                    confirm_form=ConfirmForm(formdata=None))
@@ -145,6 +148,7 @@ def new(slug: str) -> ResponseReturnValue:
         return _form_page("achievements/new.html", organisation, form, status=status, preview=preview)
     try:
         achievement = achievements.create_achievement(organisation, _actor(), form.fields(), form.image_choice())
+        themes.set_achievement_themes(achievement, form.theme_ids.data or [], _actor())
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
@@ -163,6 +167,7 @@ def edit(slug: str, public_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         assert achievement.current_version is not None
         form.fill(achievement.current_version)
+        form.theme_ids.data = themes.theme_ids_of(achievement)
         return _form_page("achievements/edit.html", organisation, form, achievement=achievement)
     organisations.require_good_standing(organisation)
     if achievement.is_archived:
@@ -176,6 +181,7 @@ def edit(slug: str, public_id: str) -> ResponseReturnValue:
     try:
         before = achievement.current_version_id
         version = achievements.update_achievement(achievement, _actor(), form.fields(), form.image_choice())
+        themes.set_achievement_themes(achievement, form.theme_ids.data or [], _actor())
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()

@@ -20,7 +20,7 @@ from badgehub.audit.models import AuditEvent
 from badgehub.errors import BadgeHubError, Forbidden
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation
-from badgehub.territory import service
+from badgehub.territory import catalogue, service, themes
 from badgehub.territory.errors import DecisionNotAllowed
 from badgehub.territory.models import Territory, TerritoryMembership
 from badgehub.web import labels
@@ -49,7 +49,9 @@ def _render(template: str, status: int = 200, **context: Any) -> Response:
 def public(slug: str) -> ResponseReturnValue:
     territory = service.get_territory_by_slug(slug)
     return _render("territories/public.html", territory=territory,
-                   members_by_sector=service.approved_members_by_sector(territory))
+                   members_by_sector=service.approved_members_by_sector(territory),
+                   badges_offered=catalogue.offered_count(territory), themes=themes.themes_of(territory),
+                   can_coordinate=service.is_coordinator(territory, current_user))
 
 
 @bp.get("/coordinate")

@@ -1,0 +1,30 @@
+"""The public catalogue of a territory's badges: ``/t/<slug>/badges`` ("where can I learn this here?").
+
+A GET form that works without JavaScript; every filter is a query-string argument, so a result page can be
+bookmarked and shared. What is listed is decided in ``badgehub.territory.catalogue``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
+
+from badgehub.extensions import limiter
+from badgehub.territory import catalogue, service
+
+bp = Blueprint("catalogue", __name__)
+
+# A public search page: generous for people, a ceiling for scrapers hammering the text search.
+SEARCH_LIMIT = "120 per minute"
+
+
+@bp.get("/t/<slug>/badges")
+@limiter.limit(SEARCH_LIMIT)
+def badges(slug: str) -> ResponseReturnValue:
+    territory = service.get_territory_by_slug(slug)
+    query = catalogue.CatalogueQuery.from_args(request.args)
+    facets = catalogue.catalogue_facets(territory)
+    result = catalogue.search_catalogue(territory, query, facets=facets)
+    body = render_template("territories/catalogue.html", territory=territory, facets=facets, result=result,
+                           query=result.query)
+    return Response(body, mimetype="text/html")
