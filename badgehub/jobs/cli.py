@@ -44,10 +44,12 @@ def resume_command() -> None:
 
 @batches_group.command("run")
 @click.argument("batch_id", type=int)
+@click.option("--chunk-rows", type=click.IntRange(1, 1000), default=None,
+              help="Rows issued per committed chunk (default 50).")
 @with_appcontext
-def run_command(batch_id: int) -> None:
+def run_command(batch_id: int, chunk_rows: int | None) -> None:
     """Issue the pending rows of one confirmed batch now, in this process."""
-    state = tasks.run_batch(batch_id)
+    state = tasks.run_batch(batch_id, chunk_rows=chunk_rows)
     if state is None:
         raise click.ClickException(f"batch {batch_id} does not exist or is not confirmed")
     click.echo(f"batch {batch_id}: {state}")

@@ -56,11 +56,13 @@ def send_batch_mail(batch: IssueBatch) -> int:
     return sent
 
 
-def run_batch(batch_id: int, *, max_chunks: int | None = None, now: dt.datetime | None = None) -> str | None:
+def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int | None = None,
+              now: dt.datetime | None = None) -> str | None:
     """Issue the pending rows of a confirmed batch, one committed chunk at a time; return its state at the end
     (``None`` when there is no such batch, or nothing to run).
 
-    ``max_chunks`` stops after that many chunks, leaving the batch running (the rest is a later run's).
+    ``chunk_rows`` defaults to the ``BATCH_CHUNK_ROWS`` config (50); ``max_chunks`` stops after that many
+    chunks, leaving the batch running (the rest is a later run's).
     """
     batch = batches.lock_batch(batch_id)
     if batch is None or not batches.start_running(batch, now=now):
@@ -86,7 +88,7 @@ def run_batch(batch_id: int, *, max_chunks: int | None = None, now: dt.datetime 
             db.session.commit()
             return batch.state.value
         try:
-            handled = batches.issue_pending_rows(batch, signer=signer, limit=_chunk_size(), now=now)
+            handled = batches.issue_pending_rows(batch, signer=signer, limit=chunk_rows or _chunk_size(), now=now)
             db.session.commit()
         except Exception:
             db.session.rollback()
