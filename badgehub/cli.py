@@ -170,13 +170,14 @@ def config_help_command() -> None:
 
 
 def _app_commands() -> list[Any]:
+    from badgehub.claims.cli import COMMANDS as claims_commands
     from badgehub.issuing.cli import COMMANDS as issuing_commands
     from badgehub.jobs.cli import COMMANDS as job_commands
     from badgehub.keys.cli import keys_group
     from badgehub.verification.cli import verify_command
 
     return [create_territory_command, create_user_command, config_help_command, keys_group, verify_command,
-            *issuing_commands, *job_commands]
+            *issuing_commands, *job_commands, *claims_commands]
 
 
 APP_COMMANDS: list[Any] = _app_commands()

@@ -432,6 +432,23 @@ def confirm_claim(typed_code: str, token: str, *, now: dt.datetime | None = None
 # --------------------------------------------------------------------------------------------- erasure
 
 
+def purge_stale_claims(*, now: dt.datetime | None = None) -> int:
+    """Delete the pending claims that can no longer be confirmed, and return how many: those of campaigns
+    closed early, and those whose link expired after the end of their campaign. Their addresses served nothing
+    any more (data minimisation); confirmed claims stay. Flushes.
+    """
+    moment = now or utcnow()
+    closed_early = select(ClaimCampaign.id).where(ClaimCampaign.closed_at.is_not(None))
+    ended = select(ClaimCampaign.id).where(ClaimCampaign.closes_at <= moment)
+    expired = Claim.token_expires_at.is_(None) | (Claim.token_expires_at <= moment)
+    result = db.session.execute(
+        delete(Claim).where(Claim.state == ClaimState.PENDING,
+                            Claim.campaign_id.in_(closed_early) | (Claim.campaign_id.in_(ended) & expired))
+        .execution_options(synchronize_session=False))
+    db.session.flush()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def erase_personal_data(email_keys: set[str]) -> int:
     """Forget the addresses and names of every claim made with one of ``email_keys`` (``email_key`` values).
 

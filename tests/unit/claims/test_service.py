@@ -272,3 +272,21 @@ def test_erasure_blanks_confirmed_claims_and_deletes_pending_ones(campaign):
     assert first.claimed_count == 1
     assert claims.request_claim(second, "lea@example.net").token
     assert claims.erase_personal_data(set()) == 0
+
+
+def test_purge_deletes_only_pending_claims_that_can_no_longer_be_confirmed(campaign, world):
+    now = utcnow()
+    running = campaign(closes_at=now + dt.timedelta(days=3))
+    ending = campaign(opens_at=now - 3 * HOUR, closes_at=now + HOUR)
+    closed = campaign()
+    claims.request_claim(running, "waiting@example.net")
+    claims.confirm_claim(ending.short_code, claims.request_claim(ending, "done@example.net").token)
+    claims.request_claim(ending, "late@example.net")
+    claims.request_claim(closed, "stopped@example.net")
+    claims.close_campaign(closed, world.owner_a)
+    assert claims.purge_stale_claims(now=now) == 1  # the closed campaign's
+    # After the end of its window, a link still works until it expires; then its claim goes.
+    assert claims.purge_stale_claims(now=now + 2 * HOUR) == 0
+    assert claims.purge_stale_claims(now=now + claims.CLAIM_LINK_LIFETIME + HOUR) == 1
+    left = db.session.scalars(select(Claim.email).order_by(Claim.email)).all()
+    assert left == ["done@example.net", "waiting@example.net"]
