@@ -38,6 +38,11 @@ class CampaignFull(CampaignUnavailable):
     default_message = _l("Every badge of this campaign has been claimed: there are none left.")
 
 
+class CampaignPaused(CampaignUnavailable):
+    code = "campaign_paused"
+    default_message = _l("This campaign is paused: its organisation cannot award this badge at the moment.")
+
+
 class CampaignAlreadyClosed(Conflict):
     code = "campaign_already_closed"
     default_message = _l("This campaign is already closed.")

@@ -53,6 +53,7 @@ from badgehub.claims.errors import (
     CampaignFull,
     CampaignNotFound,
     CampaignNotOpen,
+    CampaignPaused,
     ClaimLinkExpired,
     InvalidClaimLink,
 )
@@ -64,7 +65,7 @@ from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.issuing.service import get_achievement_for, issue_credential
 from badgehub.keys.identity import base_url_of
 from badgehub.organisations.models import Organisation
-from badgehub.organisations.service import require_good_standing
+from badgehub.organisations.service import can_act, require_good_standing
 
 # 8 digits and 23 letters: no 0/O, no 1/I/L, which look alike on a poster and on a phone's keyboard.
 SHORT_CODE_ALPHABET: Final = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -88,6 +89,7 @@ class CampaignStatus(enum.StrEnum):
     SCHEDULED = "scheduled"  # the window has not started
     OPEN = "open"
     FULL = "full"  # the cap is reached
+    PAUSED = "paused"  # the organisation is suspended or the badge archived: nothing can be issued
     ENDED = "ended"  # the window is over
     CLOSED = "closed"  # closed early by staff
 
@@ -289,12 +291,15 @@ def find_campaign(typed_code: str) -> ClaimCampaign:
 
 
 def campaign_status(campaign: ClaimCampaign, now: dt.datetime | None = None) -> CampaignStatus:
-    """Where ``campaign`` stands at ``now``: closed early, ended, not started, full, or open."""
+    """Where ``campaign`` stands at ``now``: closed early, ended, paused (suspended organisation or archived
+    badge), not started, full, or open."""
     moment = now or utcnow()
     if campaign.closed_at is not None:
         return CampaignStatus.CLOSED
     if campaign.closes_at <= moment:
         return CampaignStatus.ENDED
+    if campaign.achievement.archived_at is not None or not can_act(campaign.organisation):
+        return CampaignStatus.PAUSED
     if campaign.opens_at > moment:
         return CampaignStatus.SCHEDULED
     if campaign.max_claims is not None and campaign.claimed_count >= campaign.max_claims:
@@ -303,11 +308,13 @@ def campaign_status(campaign: ClaimCampaign, now: dt.datetime | None = None) -> 
 
 
 _UNAVAILABLE: Final = {CampaignStatus.CLOSED: CampaignClosed, CampaignStatus.ENDED: CampaignClosed,
-                       CampaignStatus.SCHEDULED: CampaignNotOpen, CampaignStatus.FULL: CampaignFull}
+                       CampaignStatus.SCHEDULED: CampaignNotOpen, CampaignStatus.FULL: CampaignFull,
+                       CampaignStatus.PAUSED: CampaignPaused}
 
 
 def require_open(campaign: ClaimCampaign, now: dt.datetime | None = None) -> None:
-    """Raise :class:`CampaignClosed`, :class:`CampaignNotOpen` or :class:`CampaignFull` unless it takes claims."""
+    """Raise :class:`CampaignClosed`, :class:`CampaignNotOpen`, :class:`CampaignFull` or :class:`CampaignPaused`
+    unless it takes claims."""
     status = campaign_status(campaign, now)
     if status is not CampaignStatus.OPEN:
         raise _UNAVAILABLE[status]()
@@ -323,7 +330,7 @@ def request_claim(campaign: ClaimCampaign, email: str, name: str = "", *, locale
 
     A pending claim of the same address gets a new link (the previous one stops working) and the name if one
     is given now. Raises :class:`CampaignClosed`, :class:`CampaignNotOpen`, :class:`CampaignFull`,
-    ``InvalidEmail`` and ``InvalidName``.
+    :class:`CampaignPaused`, ``InvalidEmail`` and ``InvalidName``.
     """
     moment = now or utcnow()
     require_open(campaign, moment)

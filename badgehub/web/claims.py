@@ -310,8 +310,9 @@ def confirm(code: str, token: str) -> ResponseReturnValue:
 
 
 def _unavailable_after_link(campaign: ClaimCampaign) -> Any:
-    # A link sent during the window still works after its end; only closing early or the cap stop it.
-    if claims.campaign_status(campaign) in (claims.CampaignStatus.CLOSED, claims.CampaignStatus.FULL):
+    # A link sent during the window still works after its end; closing early, the cap or a pause stop it.
+    if claims.campaign_status(campaign) in (claims.CampaignStatus.CLOSED, claims.CampaignStatus.FULL,
+                                            claims.CampaignStatus.PAUSED):
         return _unavailable_message(campaign)
     return None
 

@@ -310,6 +310,9 @@ def test_a_suspended_organisation_issues_nothing_and_the_page_says_why(client, w
                           "Badges sans preuves")
 
     setup(suspend)
+    paused = "This campaign is paused"
+    assert paused in client.get(link).get_data(as_text=True)
+    assert paused in client.get(f"/claim/{campaign['code']}").get_data(as_text=True)
     response = confirm(client, link)
     assert response.status_code == 403
     assert count(query, IssuedCredential) == 0

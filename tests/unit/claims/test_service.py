@@ -18,6 +18,7 @@ from badgehub.claims.errors import (
     CampaignFull,
     CampaignNotFound,
     CampaignNotOpen,
+    CampaignPaused,
     ClaimLinkExpired,
     InvalidClaimLink,
 )
@@ -290,3 +291,16 @@ def test_purge_deletes_only_pending_claims_that_can_no_longer_be_confirmed(campa
     assert claims.purge_stale_claims(now=now + claims.CLAIM_LINK_LIFETIME + HOUR) == 1
     left = db.session.scalars(select(Claim.email).order_by(Claim.email)).all()
     assert left == ["done@example.net", "waiting@example.net"]
+
+
+def test_a_suspended_organisation_or_an_archived_badge_pauses_the_campaign(campaign, world):
+    created = campaign()
+    membership = memberships_of(world.a)[0]
+    decide_membership(membership, "suspend", world.coordinator, "Badges sans preuves")
+    assert claims.campaign_status(created) is claims.CampaignStatus.PAUSED
+    with pytest.raises(CampaignPaused):
+        claims.request_claim(created, "lea@example.net")
+    decide_membership(membership, "reinstate", world.coordinator)
+    assert claims.campaign_status(created) is claims.CampaignStatus.OPEN
+    achievements.archive_achievement(world.repair, world.owner_a)
+    assert claims.campaign_status(created) is claims.CampaignStatus.PAUSED
