@@ -174,7 +174,7 @@ def search_catalogue(territory: Territory, query: CatalogueQuery, *, facets: Fac
     """
     facets = facets or catalogue_facets(territory)
     statement = _offered(territory)
-    cleaned, ignored = query, []
+    cleaned, ignored = query, list[str]()
     every = competencies_of(territory, include_archived=True)
     by_code = {competency.code: competency for competency in every}
 
@@ -183,7 +183,8 @@ def search_catalogue(territory: Territory, query: CatalogueQuery, *, facets: Fac
             continue
         competency = by_code.get(value)
         if competency is None or (name == "domain" and competency.parent_id is not None):
-            cleaned, ignored = replace(cleaned, **{name: ""}), [*ignored, name]
+            blank: dict[str, Any] = {name: ""}
+            cleaned, ignored = replace(cleaned, **blank), [*ignored, name]
             continue
         statement = statement.where(exists().where(
             AchievementCompetency.achievement_version_id == AchievementVersion.id,

@@ -34,7 +34,7 @@ LOCAL_THEMES = (
 # Badge name (badgehub.achievements.demo) -> themes, by local theme name or UNESCO code.
 TAGS: dict[str, tuple[str, ...]] = {
     "Réparer une crevaison": ("Savoir-faire manuels", "Transition écologique", "unesco-families-communities"),
-    "Régler ses freins et son dérailleur": ("Savoir-faire manuels",),
+    "Régler ses freins et son dérailleur": ("Savoir-faire manuels", "Transition écologique"),
     "Mécanicien·ne bénévole": ("Savoir-faire manuels", "Citoyenneté", "unesco-families-communities"),
     "Atelier numérique : protéger ses données": ("Éducation aux médias et à l'information",
                                                  "unesco-learning-technologies"),

@@ -1,0 +1,29 @@
+"""The demo territory uses both kinds of themes, tags its badges, and shows a gap between demand and supply."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from badgehub.achievements.models import AchievementCompetency
+from badgehub.demo import TERRITORY_SLUG, seed_demo
+from badgehub.extensions import db
+from badgehub.territory.catalogue import CatalogueQuery, search_catalogue
+from badgehub.territory.demand import demand_by_competency
+from badgehub.territory.models import ThemeKind
+from badgehub.territory.service import get_territory_by_slug
+from badgehub.territory.themes import themes_of
+
+
+def test_demo_territory_has_themes_tags_and_a_skills_gap(ctx):
+    seed_demo()
+    territory = get_territory_by_slug(TERRITORY_SLUG)
+    kinds = [theme.kind for theme in themes_of(territory)]
+    assert kinds.count(ThemeKind.UNESCO) == 6 and kinds.count(ThemeKind.LOCAL) == 5
+    for code in ("transition-ecologique", "citoyennete", "unesco-families-communities"):
+        assert search_catalogue(territory, CatalogueQuery(theme=code)).total >= 2, code
+
+    demand = demand_by_competency(territory)
+    assert {item.competency.code: item.organisations for item in demand}["TEC.3"] == 2
+    recognised = set(db.session.scalars(select(AchievementCompetency.competency_id)))
+    gaps = [item.competency.code for item in demand if item.competency.id not in recognised]
+    assert "ECO.3" in gaps
