@@ -1,0 +1,334 @@
+"""Verification under load: ``/c/<id>`` and ``POST /api/v1/verify`` served by gunicorn (2 workers) at a fixed rate.
+
+Run: ``.venv/bin/python bench/verify.py [--rate 100] [--seconds 20] [--credentials 300] [--postgres URL]``
+
+For each backend (a SQLite file in a temporary folder; PostgreSQL when reachable, ``--postgres``, default
+``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``, on a throw-away database created and dropped here):
+
+1. migrate a fresh database and fill it like the demo: one territory, four organisations (three approved
+   members, one suspended), two badges each, ``--credentials`` credentials spread over them, one in twenty
+   revoked;
+2. start ``gunicorn --workers 2`` on a free port of 127.0.0.1 (the app from :func:`bench_app`: the real
+   ``create_app`` with the verification rate limit raised, since every request here comes from one address);
+3. drive an **open-loop** load: requests are *scheduled* at ``--rate`` per second whatever the server does
+   (``wrk2``-style, no coordinated omission), sent over ``--connections`` keep-alive connections, and each
+   latency is measured from the request's scheduled time to the end of its response. A warm-up of a few
+   seconds (each worker loads its JSON-LD contexts and schema once) is not counted.
+
+Targets: ``GET /c/<id>`` over every credential (the HTML page with its live verification), and
+``POST /api/v1/verify`` with the stored JSON of a random credential. Printed: requests sent, rate achieved,
+p50 / p95 / p99 / max latency, errors (anything but 200, or no answer). The goal is p95 < 50 ms for ``/c/<id>``
+at 100 requests per second. The machine is what it is: the figures include the load generator sharing its
+CPUs with the two workers (and with whatever else runs).
+
+wrk is not used even when installed: it is closed-loop (its latencies hide queueing), and the point of the
+target is latency at a fixed arrival rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import queue
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+BASE_URL = "https://badges.example.org"
+
+
+def bench_app() -> Any:
+    """The app gunicorn serves: ``create_app`` from the ``BADGEHUB_*`` environment, with the verification
+    rate limit raised (the load comes from one address; the limit is not what is measured)."""
+    from badgehub import create_app
+
+    return create_app({"RATELIMIT_VERIFY": "1000000 per minute", "RATELIMIT_HOLDER_CHECK": "1000000 per minute"})
+
+
+# ------------------------------------------------------------------------------------------------- data
+
+
+def _prepare(url: str, instance: Path, kek: str, count: int) -> list[str]:
+    """Migrate and fill the database; return the public ids of the issued credentials."""
+    from flask_migrate import upgrade
+
+    from badgehub import create_app
+    from badgehub.accounts.service import create_user
+    from badgehub.achievements.images import Design
+    from badgehub.achievements.service import AchievementFields, create_achievement
+    from badgehub.extensions import db
+    from badgehub.issuing import service as issuing
+    from badgehub.organisations.service import ProfileFields, create_organisation
+    from badgehub.territory.service import add_coordinator, create_territory, decide_membership, request_membership
+
+    app = create_app({"SECRET_KEY": "bench", "KEK": kek, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance,
+                      "OUTBOX_DIR": instance / "outbox", "BASE_URL": BASE_URL, "LOG_LEVEL": "WARNING",
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    ids: list[str] = []
+    with app.test_request_context():
+        upgrade()
+        territory = create_territory(name="Val d'Orge", slug="val-d-orge", areas=[("centre", "Centre")])
+        coordinator = create_user("coord@bench.example", name="Coordination", verified=True)
+        add_coordinator(territory_slug=territory.slug, user=coordinator, actor_id=None)
+        design = Design(shape="circle", background="#1d4ed8", foreground="#ffffff", pictogram="gear", text="")
+        badges = []
+        for n, (name, sector) in enumerate((("Atelier Vélo", "community"), ("Médiathèque", "public_services"),
+                                            ("Lycée Pro", "education"), ("Garage Solidaire", "economic"))):
+            owner = create_user(f"owner{n}@bench.example", name=f"Owner {n}", verified=True)
+            organisation = create_organisation(owner, ProfileFields(name=name, type="association", sector=sector))
+            membership = decide_membership(request_membership(organisation, territory, owner, ""), "approve",
+                                           coordinator)
+            for badge in ("Réparer une crevaison", "Animer un atelier"):
+                badges.append(create_achievement(organisation, owner, AchievementFields(
+                    name=f"{badge} ({name})", description="Sait faire ce qui est décrit dans les critères.",
+                    criteria_md="- démonter la roue\n- trouver le trou\n- poser une rustine", in_language="fr",
+                    valid_for_days=365 if badge.startswith("Animer") else None), design))
+            db.session.commit()
+        signers = {badge.organisation_id: issuing.signer_for(badge.organisation) for badge in badges}
+        for index in range(count):
+            badge = badges[index % len(badges)]
+            credential = issuing.issue_credential(
+                organisation=badge.organisation, achievement=badge, recipient_email=f"p{index}@bench.example",
+                recipient_name=f"Participant {index}", actor_id=None, source="demo",
+                signer=signers[badge.organisation_id], evidence_url="https://example.org/evidence",
+                narrative="A réparé trois vélos en public.")
+            ids.append(str(credential.public_id))
+            if index % 20 == 19:
+                issuing.revoke_credential(credential, reason="Bench: revoked", actor_id=None)
+            if index % 50 == 49:
+                db.session.commit()
+        # The last organisation is suspended once it has issued: its pages say so.
+        decide_membership(membership, "suspend", coordinator, "Bench: one suspended issuer")
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return ids
+
+
+def _documents(url: str, instance: Path, kek: str, ids: Sequence[str]) -> list[bytes]:
+    from badgehub import create_app
+    from badgehub.extensions import db
+    from badgehub.issuing import service as issuing
+
+    app = create_app({"SECRET_KEY": "bench", "KEK": kek, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance,
+                      "BASE_URL": BASE_URL, "LOG_LEVEL": "WARNING", "RATELIMIT_STORAGE_URI": "memory://"})
+    with app.app_context():
+        documents = [issuing.get_credential(public_id).document_json.encode("utf-8") for public_id in ids[:100]]
+        db.session.remove()
+        db.engine.dispose()
+    return documents
+
+
+# ------------------------------------------------------------------------------------------------ server
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_gunicorn(url: str, instance: Path, kek: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    env = {**os.environ, "BADGEHUB_DATABASE_URL": url, "BADGEHUB_INSTANCE_PATH": str(instance),
+           "BADGEHUB_SECRET_KEY": "bench-" + secrets.token_hex(8), "BADGEHUB_KEK": kek, "BADGEHUB_BASE_URL": BASE_URL,
+           "BADGEHUB_LOG_LEVEL": "WARNING"}
+    env.pop("BADGEHUB_REDIS_URL", None)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+         "--pythonpath", f"{ROOT / 'bench'},{ROOT}", "verify:bench_app()"],
+        env=env, cwd=instance)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+# ------------------------------------------------------------------------------------------------- load
+
+
+Request = tuple[str, str, bytes | None, dict[str, str]]
+
+
+@dataclass
+class Figures:
+    sent: int
+    done: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+
+def open_loop(port: int, make: Callable[[random.Random], Request], rate: float, seconds: float,
+              connections: int) -> Figures:
+    """Schedule ``rate × seconds`` requests at fixed intervals; workers send them over keep-alive connections.
+    A latency runs from the scheduled time to the end of the response, so queueing counts."""
+    jobs: queue.Queue[tuple[float, Request] | None] = queue.Queue()
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors = 0
+    last_done = 0.0
+
+    def worker() -> None:
+        nonlocal errors, last_done
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while (job := jobs.get()) is not None:
+            scheduled, (method, path, body, headers) = job
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                status = 0
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            done = time.perf_counter()
+            with lock:
+                latencies.append(done - scheduled)
+                last_done = max(last_done, done)
+                if status != 200:
+                    errors += 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    chooser = random.Random(7)
+    total = int(rate * seconds)
+    start = time.perf_counter() + 0.05
+    for index in range(total):
+        scheduled = start + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        jobs.put((scheduled, make(chooser)))
+    for _ in threads:
+        jobs.put(None)
+    for thread in threads:
+        thread.join()
+    return Figures(total, len(latencies), errors, max(last_done - start, 1e-9), latencies)
+
+
+def _targets(ids: Sequence[str], documents: Sequence[bytes]) -> dict[str, Callable[[random.Random], Request]]:
+    def page(chooser: random.Random) -> Request:
+        return "GET", f"/c/{chooser.choice(ids)}", None, {"Accept-Language": "fr"}
+
+    def api(chooser: random.Random) -> Request:
+        return "POST", "/api/v1/verify", chooser.choice(documents), {"Content-Type": "application/json"}
+
+    return {"GET /c/<id>": page, "POST /api/v1/verify": api}
+
+
+def _postgres_database(server_url: str) -> tuple[str, Callable[[], None]] | None:
+    """A throw-away database on the server and the function that drops it, or None if unreachable."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"badgehub_bench_{secrets.token_hex(4)}"
+    try:
+        admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        print(f"PostgreSQL not reachable ({type(exc).__name__}): skipped")
+        return None
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def main() -> int:
+    """Measure, print the table, return 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=100.0, help="Requests per second (open loop).")
+    parser.add_argument("--seconds", type=float, default=20.0, help="Measured duration of each figure.")
+    parser.add_argument("--warmup", type=float, default=4.0, help="Unmeasured warm-up before each figure.")
+    parser.add_argument("--credentials", type=int, default=300, help="Credentials issued (the pages requested).")
+    parser.add_argument("--connections", type=int, default=32, help="Keep-alive connections of the load generator.")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers.")
+    parser.add_argument("--postgres", default=os.environ.get("BADGEHUB_BENCH_DATABASE_URL", DEFAULT_POSTGRES),
+                        help="PostgreSQL server URL ('' to skip).")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="Measure one backend only.")
+    options = parser.parse_args()
+    kek = secrets.token_hex(32)
+    rows: list[tuple[str, str, Figures]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        backends: list[tuple[str, str, Callable[[], None] | None]] = []
+        if options.only in (None, "sqlite"):
+            backends.append(("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", None))
+        if options.postgres and options.only in (None, "postgresql"):
+            found = _postgres_database(options.postgres)
+            if found is not None:
+                backends.append(("PostgreSQL", found[0], found[1]))
+        try:
+            for label, url, _drop in backends:
+                instance = Path(folder) / label.lower()
+                instance.mkdir()
+                ids = _prepare(url, instance, kek, options.credentials)
+                documents = _documents(url, instance, kek, ids)
+                process, port = _start_gunicorn(url, instance, kek, options.workers)
+                try:
+                    for name, make in _targets(ids, documents).items():
+                        open_loop(port, make, options.rate, options.warmup, options.connections)
+                        figures = open_loop(port, make, options.rate, options.seconds, options.connections)
+                        rows.append((label, name, figures))
+                        print(f"  {label} {name}: done", file=sys.stderr)
+                finally:
+                    process.terminate()
+                    process.wait(30)
+        finally:
+            for _label, _url, drop in backends:
+                if drop is not None:
+                    drop()
+    print(f"\nBadgeHub verification under an open-loop load of {options.rate:g} requests/s for {options.seconds:g} s "
+          f"(gunicorn {options.workers} workers, {options.connections} keep-alive connections; Python "
+          f"{platform.python_version()}, {os.cpu_count()} CPU, {platform.machine()})")
+    print(f"{'database':<11} {'target':<20} {'sent':>6} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8} {'errors':>7}")
+    for label, name, figures in rows:
+        print(f"{label:<11} {name:<20} {figures.sent:>6} {figures.done / figures.seconds:>7.1f} "
+              f"{figures.percentile(0.50):>8.1f} {figures.percentile(0.95):>8.1f} {figures.percentile(0.99):>8.1f} "
+              f"{max(figures.latencies, default=0) * 1000:>8.1f} {figures.errors:>7}")
+    print(json.dumps({"rate": options.rate, "rows": [
+        {"database": label, "target": name, "p95_ms": round(figures.percentile(0.95), 1)}
+        for label, name, figures in rows]}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
