@@ -167,8 +167,8 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def authenticate(token: str, *, now: dt.datetime | None = None) -> ApiToken:
-    """The live token row of ``token``, its last use recorded (at most once a minute; flushed, the caller
-    commits). Raises :class:`TokenRefused` for a malformed or unknown token, :class:`TokenRevoked`,
+    """The live token row of ``token``, its last use recorded (at most once a minute; the row is then dirty and
+    the caller commits). Raises :class:`TokenRefused` for a malformed or unknown token, :class:`TokenRevoked`,
     :class:`TokenExpired`."""
     moment = now or utcnow()
     match = TOKEN_RE.fullmatch(token or "")
@@ -185,7 +185,6 @@ def authenticate(token: str, *, now: dt.datetime | None = None) -> ApiToken:
         raise TokenExpired()
     if row.last_used_at is None or moment - row.last_used_at >= LAST_USED_RESOLUTION:
         row.last_used_at = moment
-        db.session.flush()
     return row
 
 

@@ -1,0 +1,611 @@
+"""The organisations' JSON API, ``/api/v1``: achievements, and issuing, reading, listing and revoking credentials.
+
+**Authentication.** ``Authorization: Bearer <token>`` with a token made by an owner on
+``/organisations/<slug>/api-tokens`` (:mod:`badgehub.tokens.service`). A missing, unknown, revoked or expired
+token is 401 with ``WWW-Authenticate: Bearer``; a token without the scope an endpoint needs is 403
+(``insufficient_scope``). A token acts for its organisation only: an achievement or credential of another
+organisation is 404, exactly as if it did not exist. No cookie is read, so there is no CSRF token either.
+
+**Bodies** are JSON objects (``Content-Type: application/json``) of at most ``API_MAX_BODY_BYTES``.
+Unknown fields are **refused** (422), so that a misspelt optional field (``evidenceUrl``) is not silently
+dropped from a signed credential that can never be changed.
+
+**Errors** are always ``{"error": {"code", "message", "details"}}``: 400 unreadable body or query parameter
+(``invalid_json``, ``not_an_object``, ``invalid_parameter``), 401, 403, 404, 405, 409
+(``idempotency_conflict``, ``already_revoked``), 413 (``too_large``), 415 (``unsupported_media_type``), 422
+well-formed JSON with wrong values (``invalid``; ``details.fields`` maps each field, in dotted form such as
+``recipient.email``, to its message; a batch gives ``details.items``), 429 (``rate_limited``, per token, with
+``Retry-After``). The document describing all of it is :mod:`badgehub.api.openapi` (``/api/v1/openapi.json``).
+
+Every rule lives in the services (:mod:`badgehub.issuing.service`): this module parses, calls them, commits,
+and sends the recipients' e-mails after the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Final, TypeVar, cast
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from limits import parse as parse_limit
+from sqlalchemy import select
+
+from badgehub.achievements.errors import AchievementArchived
+from badgehub.achievements.models import Achievement
+from badgehub.achievements.service import achievement_url
+from badgehub.db import utcnow
+from badgehub.errors import BadgeHubError, ValidationError, error_response
+from badgehub.extensions import csrf, db, limiter
+from badgehub.issuing import service as issuing
+from badgehub.issuing.errors import AlreadyRevoked, WrongOrganisation
+from badgehub.issuing.models import IssuedCredential
+from badgehub.issuing.notify import notify_recipient
+from badgehub.mail import MailError
+from badgehub.organisations.models import Organisation
+from badgehub.tokens import service as tokens
+from badgehub.tokens.errors import TokenRefused
+from badgehub.tokens.models import ApiToken
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+# Bearer tokens only, never the session cookie: a forged cross-site request has nothing to ride on.
+csrf.exempt(bp)
+
+View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
+
+REALM: Final = "BadgeHub API"
+DEFAULT_LIMIT: Final = 50
+MAX_LIMIT: Final = 100
+ISSUE_FIELDS: Final = frozenset({"achievement", "recipient", "evidence_url", "narrative", "activity_start",
+                                 "activity_end", "area", "result", "holder_did", "idempotency_key", "send_email"})
+RECIPIENT_FIELDS: Final = frozenset({"email", "name"})
+# Service field names → the API's (dotted) names.
+API_FIELDS: Final = {"recipient_email": "recipient.email", "recipient_name": "recipient.name", "area_id": "area"}
+_TEXT_FIELDS: Final = ("evidence_url", "narrative", "result", "holder_did")
+_UNKNOWN_FIELD = _l("Unknown field.")
+
+
+class InvalidBody(ValidationError):
+    """Well-formed JSON whose values are wrong: 422, ``details.fields`` (or ``details.items`` for a batch)."""
+
+    http_status = 422
+
+
+class BadRequest(BadgeHubError):
+    """An unreadable body or query parameter (400) with its own code."""
+
+    http_status = 400
+
+    def __init__(self, code: str, message: Any, details: dict[str, Any] | None = None) -> None:
+        self.code = code
+        super().__init__(message, details=details)
+
+
+class UnsupportedMediaType(BadgeHubError):
+    code = "unsupported_media_type"
+    http_status = 415
+    default_message = _l("Send the body as JSON, with the header Content-Type: application/json.")
+
+
+class RateLimited(BadgeHubError):
+    code = "rate_limited"
+    http_status = 429
+    default_message = _l("Too many requests with this API token. Wait a little and try again.")
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Answers hold recipients' addresses and depend on the token: never cached by a shared cache.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+# --------------------------------------------------------------------------------------------- tokens
+
+
+def _unauthorized(error: TokenRefused) -> Response:
+    response = error_response(401, error.code, error.message, error.details)
+    challenge = f'Bearer realm="{REALM}"'
+    if error.code != "token_missing":
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _rate_limit(token: ApiToken) -> None:
+    """Count this request against the token's budget (``RATELIMIT_API``); raise :class:`RateLimited`."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    item = parse_limit(str(current_app.config.get("RATELIMIT_API", "600 per minute")))
+    strategy = limiter.limiter
+    if not strategy.hit(item, "api_v1", token.prefix):
+        reset, _remaining = strategy.get_window_stats(item, "api_v1", token.prefix)
+        raise RateLimited(details={"retry_after": max(1, math.ceil(reset - time.time()))})
+
+
+def token_required(scope: str) -> Callable[[View], View]:
+    """Authenticate the bearer token, count it against its rate limit, require ``scope``; the token is then
+    ``g.api_token`` and its organisation :func:`_organisation`."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            try:
+                token = tokens.authenticate(tokens.bearer_token(request.headers.get("Authorization")))
+            except TokenRefused as error:
+                db.session.rollback()
+                return _unauthorized(error)
+            if db.session.dirty:
+                db.session.commit()  # the last use, recorded at most once a minute
+            try:
+                _rate_limit(token)
+            except RateLimited as error:
+                response = error_response(429, error.code, error.message, error.details)
+                response.headers["Retry-After"] = str(error.details["retry_after"])
+                return response
+            tokens.require_scope(token, scope)
+            g.api_token = token
+            return view(*args, **kwargs)
+
+        return cast(View, wrapper)
+
+    return decorate
+
+
+def _token() -> ApiToken:
+    return cast(ApiToken, g.api_token)
+
+
+def _organisation() -> Organisation:
+    return _token().organisation
+
+
+# ------------------------------------------------------------------------------------------- requests
+
+
+def _json_body() -> dict[str, Any]:
+    """The request's JSON object. Raises 415, 413 (through Werkzeug) or :class:`BadRequest`."""
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType()
+    request.max_content_length = int(current_app.config.get("API_MAX_BODY_BYTES", 1024 * 1024))
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise BadRequest("invalid_json", _l("The body is not UTF-8 text.")) from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest("invalid_json", _l("The body is not valid JSON (line %(line)s, column %(column)s).",
+                                            line=exc.lineno, column=exc.colno),
+                         {"line": exc.lineno, "column": exc.colno}) from None
+    except (ValueError, RecursionError):
+        raise BadRequest("invalid_json", _l("The body is not valid JSON.")) from None
+    if not isinstance(body, dict):
+        raise BadRequest("not_an_object", _l("The body must be a JSON object ({…})."))
+    return body
+
+
+def _int_param(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise BadRequest("invalid_parameter",
+                         _l("The parameter %(name)s must be a whole number from %(min)s to %(max)s.",
+                            name=name, min=minimum, max=maximum), {"parameter": name})
+    return int(raw)
+
+
+def _page_params() -> tuple[int, int]:
+    return _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), _int_param("offset", 0, 0, 10_000_000)
+
+
+def _next_url(offset: int, limit: int, total: int) -> str | None:
+    if offset + limit >= total:
+        return None
+    query = {key: value for key, value in request.args.items() if key not in ("offset", "limit")}
+    query.update(limit=str(limit), offset=str(offset + limit))
+    return f"{request.base_url}?{urlencode(query)}"
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """One award as the API received it, before the service checks it."""
+
+    achievement: str
+    award: issuing.AwardInput
+    idempotency_key: str | None
+    send_email: bool
+
+
+def _moment(value: Any, name: str, errors: dict[str, Any]) -> dt.date | dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    errors[name] = _l("Give a date (2025-03-01) or a date and time with a time zone (2025-03-01T18:00:00+01:00).")
+    return None
+
+
+def _area(value: Any, organisation: Organisation, errors: dict[str, Any]) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # the service checks that it is one of the organisation's areas
+    if isinstance(value, str):
+        matches = [area.id for area in issuing.issuing_areas(organisation) if area.code == value.strip()]
+        if len(matches) == 1:
+            return matches[0]
+    errors["area"] = _l("Give the id (a number) or the code of an area of a territory your organisation "
+                        "belongs to.")
+    return None
+
+
+def _parse_issue(body: Mapping[str, Any], organisation: Organisation, *, header_key: str | None = None,
+                 key_required: bool = False) -> tuple[IssueRequest | None, dict[str, Any]]:
+    """Read one award object; return it (or None) and its field errors."""
+    errors: dict[str, Any] = {name: _UNKNOWN_FIELD for name in body if name not in ISSUE_FIELDS}
+    achievement = body.get("achievement")
+    if not isinstance(achievement, str) or not achievement.strip():
+        errors["achievement"] = _l("Give the id of one of your organisation's badges.")
+    recipient = body.get("recipient")
+    email, name = "", ""
+    if not isinstance(recipient, dict):
+        errors["recipient"] = _l("Give the recipient as an object: {\"email\": …, \"name\": …}.")
+    else:
+        errors.update({f"recipient.{key}": _UNKNOWN_FIELD for key in recipient if key not in RECIPIENT_FIELDS})
+        email, name = recipient.get("email"), recipient.get("name") or ""
+        if not isinstance(email, str) or not email.strip():
+            errors["recipient.email"] = _l("Give the recipient's e-mail address.")
+            email = ""
+        if not isinstance(name, str):
+            errors["recipient.name"] = _l("Give the name as text.")
+            name = ""
+    texts: dict[str, str | None] = {}
+    for field in _TEXT_FIELDS:
+        value = body.get(field)
+        if value is not None and not isinstance(value, str):
+            errors[field] = _l("Give this as text.")
+            value = None
+        texts[field] = value
+    start = _moment(body.get("activity_start"), "activity_start", errors)
+    end = _moment(body.get("activity_end"), "activity_end", errors)
+    area_id = _area(body.get("area"), organisation, errors)
+    key = body.get("idempotency_key")
+    if key is not None and not isinstance(key, str):
+        errors["idempotency_key"] = _l("Give the idempotency key as text.")
+        key = None
+    if header_key and key and header_key != key:
+        errors["idempotency_key"] = _l("The Idempotency-Key header and the idempotency_key field differ.")
+    key = key or header_key
+    if key_required and not (key or "").strip():
+        errors["idempotency_key"] = _l("Give each item its own idempotency key: a retry then issues nothing twice.")
+    send_email = body.get("send_email", True)
+    if not isinstance(send_email, bool):
+        errors["send_email"] = _l("Give true or false.")
+    if errors:
+        return None, errors
+    award = issuing.AwardInput(recipient_email=email, recipient_name=name, evidence_url=texts["evidence_url"],
+                               narrative=texts["narrative"], activity_start=start, activity_end=end,
+                               area_id=area_id, result=texts["result"], holder_did=texts["holder_did"])
+    return IssueRequest(str(achievement).strip(), award, key, bool(send_email)), {}
+
+
+def _api_fields(error: BadgeHubError) -> dict[str, Any]:
+    """A service error's field messages under the API's field names (messages as text)."""
+    fields = dict(error.details.get("fields") or {})
+    if "field" in error.details:
+        fields[error.details["field"]] = error.message
+    if not fields:
+        fields["_"] = error.message
+    return {API_FIELDS.get(name, name): str(message) for name, message in fields.items()}
+
+
+def _checked(organisation: Organisation, parsed: IssueRequest) -> tuple[Achievement | None, dict[str, Any]]:
+    """The achievement and the service's verdict on the award (field errors), without issuing."""
+    try:
+        achievement = issuing.get_achievement_for(organisation, parsed.achievement)
+    except WrongOrganisation:
+        return None, {"achievement": str(_l("There is no badge with this id in your organisation."))}
+    try:
+        issuing.check_award(organisation, achievement, parsed.award)
+    except AchievementArchived as error:
+        return achievement, {"achievement": str(error.message)}
+    except ValidationError as error:
+        return achievement, _api_fields(error)
+    return achievement, {}
+
+
+# ------------------------------------------------------------------------------------------ resources
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def credential_resource(credential: IssuedCredential, now: dt.datetime) -> dict[str, Any]:
+    """The API's view of a credential (the organisation's own data: the recipient's address included)."""
+    state = "revoked" if credential.is_revoked else "expired" if credential.is_expired(now) else "active"
+    return {
+        "id": credential.public_id,
+        "url": issuing.credential_url(credential),
+        "json_url": issuing.credential_url(credential, suffix=".json"),
+        "jwt_url": issuing.credential_url(credential, suffix=".jwt"),
+        "status": state,
+        "achievement": credential.achievement.public_id,
+        "achievement_version": credential.achievement_version.number,
+        "recipient": {"email": credential.recipient_email, "name": credential.recipient_name},
+        "holder_did": credential.holder_did,
+        "issued_at": _iso(credential.issued_at),
+        "valid_from": _iso(credential.valid_from),
+        "valid_until": _iso(credential.valid_until),
+        "activity_start": _iso(credential.activity_start),
+        "activity_end": _iso(credential.activity_end),
+        "area": credential.area_id,
+        "evidence_url": credential.evidence_url,
+        "narrative": credential.narrative,
+        "result": credential.result,
+        "source": credential.source.value,
+        "idempotency_key": credential.idempotency_key,
+        "revoked_at": _iso(credential.revoked_at),
+        "revocation_reason": credential.revocation_reason,
+    }
+
+
+def achievement_resource(achievement: Achievement) -> dict[str, Any]:
+    """The API's view of an achievement and its current version."""
+    version = achievement.current_version
+    return {
+        "id": achievement.public_id,
+        "url": achievement_url(achievement),
+        "name": version.name if version else "",
+        "description": version.description if version else "",
+        "criteria": version.criteria_md if version else "",
+        "achievement_type": version.achievement_type if version else "Badge",
+        "tags": list(version.tags or []) if version else [],
+        "language": version.in_language if version else None,
+        "valid_for_days": version.valid_for_days if version else None,
+        "version": version.number if version else None,
+        "archived": achievement.is_archived,
+        "created_at": _iso(achievement.created_at),
+    }
+
+
+# ------------------------------------------------------------------------------------------ endpoints
+
+
+@bp.get("/achievements")
+@token_required(tokens.ACHIEVEMENTS_READ)
+def achievements() -> ResponseReturnValue:
+    limit, offset = _page_params()
+    archived = request.args.get("archived", "false")
+    if archived not in ("true", "false"):
+        raise BadRequest("invalid_parameter", _l("The parameter archived must be true or false."),
+                         {"parameter": "archived"})
+    found = issuing.achievements_catalogue(_organisation(), include_archived=archived == "true")
+    return jsonify({"items": [achievement_resource(a) for a in found[offset:offset + limit]], "total": len(found),
+                    "limit": limit, "offset": offset, "next": _next_url(offset, limit, len(found))})
+
+
+@bp.get("/achievements/<public_id>")
+@token_required(tokens.ACHIEVEMENTS_READ)
+def achievement(public_id: str) -> ResponseReturnValue:
+    return jsonify(achievement_resource(issuing.get_achievement_for(_organisation(), public_id)))
+
+
+def _notify(credential: IssuedCredential) -> bool:
+    try:
+        notify_recipient(credential)
+    except MailError:
+        log.exception("could not send the e-mail of credential %s", credential.public_id)
+        return False
+    return True
+
+
+def _replay_of(organisation: Organisation, key: str | None) -> bool:
+    """True when ``key`` already names a credential of ``organisation``: the request is a replay (200, no
+    e-mail). Only the answer's status depends on it; the service decides replay or conflict on its own."""
+    if not key or not key.strip():
+        return False
+    return db.session.scalar(select(IssuedCredential.id).where(
+        IssuedCredential.organisation_id == organisation.id,
+        IssuedCredential.idempotency_key == key.strip())) is not None
+
+
+def _issue_one(organisation: Organisation, achievement: Achievement, parsed: IssueRequest,
+               signer: issuing.Signer | None = None) -> IssuedCredential:
+    award = parsed.award
+    # The token's creator answers for what it issues (the credential's created_by and the audit trail).
+    return issuing.issue_credential(
+        organisation=organisation, achievement=achievement, recipient_email=award.recipient_email,
+        recipient_name=award.recipient_name, actor_id=_token().created_by_id, source="api",
+        evidence_url=award.evidence_url, narrative=award.narrative, activity_start=award.activity_start,
+        activity_end=award.activity_end, area_id=award.area_id, result=award.result,
+        idempotency_key=parsed.idempotency_key, holder_did=award.holder_did, signer=signer)
+
+
+def _no_such_badge() -> dict[str, str]:
+    return {"achievement": str(_l("There is no badge with this id in your organisation."))}
+
+
+@bp.post("/credentials")
+@token_required(tokens.CREDENTIALS_ISSUE)
+def issue() -> ResponseReturnValue:
+    organisation = _organisation()
+    body = _json_body()
+    parsed, errors = _parse_issue(body, organisation, header_key=request.headers.get("Idempotency-Key"))
+    if parsed is None:
+        raise InvalidBody(details={"fields": errors})
+    try:
+        achievement = issuing.get_achievement_for(organisation, parsed.achievement)
+    except WrongOrganisation:
+        raise InvalidBody(details={"fields": _no_such_badge()}) from None
+    replay = _replay_of(organisation, parsed.idempotency_key)
+    try:
+        credential = _issue_one(organisation, achievement, parsed)
+        db.session.commit()
+    except AchievementArchived as error:
+        db.session.rollback()
+        raise InvalidBody(details={"fields": {"achievement": str(error.message)}}) from None
+    except ValidationError as error:
+        db.session.rollback()
+        raise InvalidBody(details={"fields": _api_fields(error)}) from None
+    resource = credential_resource(credential, utcnow())
+    if replay:
+        return jsonify(resource), 200
+    resource["email_sent"] = _notify(credential) if parsed.send_email else False
+    return jsonify(resource), 201, {"Location": f"{request.base_url}/{credential.public_id}"}
+
+
+@bp.post("/credentials/batch")
+@token_required(tokens.CREDENTIALS_ISSUE)
+def issue_batch() -> ResponseReturnValue:
+    organisation = _organisation()
+    body = _json_body()
+    maximum = int(current_app.config.get("API_BATCH_MAX", 100))
+    items = body.get("items")
+    unknown = {name: str(_UNKNOWN_FIELD) for name in body if name != "items"}
+    if not isinstance(items, list) or not items or len(items) > maximum:
+        unknown["items"] = str(_l("Give a list of 1 to %(max)s awards.", max=maximum))
+    if unknown:
+        raise InvalidBody(details={"fields": unknown})
+    plans: list[tuple[Achievement, IssueRequest]] = []
+    problems: dict[str, Any] = {}
+    seen_keys: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems[str(index)] = {"_": str(_l("Each item must be a JSON object."))}
+            continue
+        parsed, errors = _parse_issue(item, organisation, key_required=True)
+        if parsed is None:
+            problems[str(index)] = {name: str(message) for name, message in errors.items()}
+            continue
+        key = (parsed.idempotency_key or "").strip()
+        if key in seen_keys:
+            problems[str(index)] = {"idempotency_key": str(_l("Item %(index)s has the same idempotency key.",
+                                                                index=seen_keys[key]))}
+            continue
+        seen_keys[key] = index
+        if _replay_of(organisation, key):
+            # Issued by an earlier call: the service replays it (or refuses a conflicting reuse) below.
+            achievement, field_errors = _checked_achievement(organisation, parsed)
+        else:
+            achievement, field_errors = _checked(organisation, parsed)
+        if field_errors or achievement is None:
+            problems[str(index)] = field_errors
+            continue
+        plans.append((achievement, parsed))
+    if problems:
+        raise InvalidBody(_l("Nothing was issued: some items are not valid."), details={"items": problems})
+    signer = issuing.signer_for(organisation)
+    results: list[tuple[IssuedCredential, bool, bool]] = []
+    for index, (achievement, parsed) in enumerate(plans):
+        replay = _replay_of(organisation, parsed.idempotency_key)
+        try:
+            credential = _issue_one(organisation, achievement, parsed, signer)
+        except BadgeHubError as error:
+            db.session.rollback()
+            error.details = {**error.details, "index": index}
+            raise
+        results.append((credential, replay, parsed.send_email))
+    db.session.commit()
+    now = utcnow()
+    resources = []
+    for credential, replay, send_email in results:
+        resource = credential_resource(credential, now)
+        if not replay:
+            resource["email_sent"] = _notify(credential) if send_email else False
+        resources.append(resource)
+    created = sum(1 for _c, replay, _s in results if not replay)
+    return jsonify({"items": resources, "created": created, "replayed": len(results) - created}), \
+        201 if created else 200
+
+
+def _checked_achievement(organisation: Organisation, parsed: IssueRequest) -> tuple[Achievement | None,
+                                                                                    dict[str, Any]]:
+    try:
+        return issuing.get_achievement_for(organisation, parsed.achievement), {}
+    except WrongOrganisation:
+        return None, _no_such_badge()
+
+
+STATES: Final = ("", *issuing.STATES)
+
+
+@bp.get("/credentials")
+@token_required(tokens.CREDENTIALS_READ)
+def credentials() -> ResponseReturnValue:
+    organisation = _organisation()
+    limit, offset = _page_params()
+    state = request.args.get("state", "")
+    if state not in STATES:
+        raise BadRequest("invalid_parameter", _l("The parameter state must be active, revoked or expired."),
+                         {"parameter": "state"})
+    achievement_id = None
+    if request.args.get("achievement"):
+        achievement_id = issuing.get_achievement_for(organisation, request.args["achievement"]).id
+    search = (request.args.get("q") or "").strip()
+    if len(search) > 200:
+        raise BadRequest("invalid_parameter", _l("The parameter q is at most 200 characters."), {"parameter": "q"})
+    now = utcnow()
+    page = issuing.credentials_of(organisation, search=search or None, achievement_id=achievement_id,
+                                  state=state or None, now=now, limit=limit, offset=offset)
+    return jsonify({"items": [credential_resource(c, now) for c in page.items], "total": page.total,
+                    "limit": limit, "offset": offset, "next": _next_url(offset, limit, page.total)})
+
+
+@bp.get("/credentials/<public_id>")
+@token_required(tokens.CREDENTIALS_READ)
+def credential(public_id: str) -> ResponseReturnValue:
+    found = issuing.get_credential_for(_organisation(), public_id)
+    return jsonify(credential_resource(found, utcnow()))
+
+
+@bp.post("/credentials/<public_id>/revoke")
+@token_required(tokens.CREDENTIALS_REVOKE)
+def revoke(public_id: str) -> ResponseReturnValue:
+    found = issuing.get_credential_for(_organisation(), public_id)
+    body = _json_body()
+    unknown = {name: str(_UNKNOWN_FIELD) for name in body if name != "reason"}
+    reason = body.get("reason")
+    if not isinstance(reason, str):
+        unknown["reason"] = str(_l("Give the reason as text."))
+    if unknown:
+        raise InvalidBody(details={"fields": unknown})
+    try:
+        issuing.revoke_credential(found, reason=str(reason), actor_id=_token().created_by_id)
+        db.session.commit()
+    except AlreadyRevoked:
+        db.session.rollback()
+        raise AlreadyRevokedConflict(details={"revoked_at": _iso(found.revoked_at)}) from None
+    except ValidationError as error:
+        db.session.rollback()
+        raise InvalidBody(details={"fields": _api_fields(error)}) from None
+    return jsonify(credential_resource(found, utcnow()))
+
+
+class AlreadyRevokedConflict(AlreadyRevoked):
+    code = "already_revoked"
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    from badgehub.api.openapi import openapi_document
+
+    response = jsonify(openapi_document(request.host_url.rstrip("/")))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
