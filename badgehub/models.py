@@ -13,9 +13,11 @@ from badgehub.organisations import models as organisations_models
 from badgehub.stats import models as stats_models
 from badgehub.territory import models as territory_models
 from badgehub.tokens import models as tokens_models
+from badgehub.wallet import models as wallet_models
 
 __all__ = ["accounts_models", "achievements_models", "audit_models", "competencies_models", "issuing_models",
            "keys_models", "organisations_models", "territory_models"]
 __all__ += ["claims_models"]
 __all__ += ["tokens_models"]
+__all__ += ["wallet_models"]
 __all__ += ["stats_models"]

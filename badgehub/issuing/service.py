@@ -391,6 +391,11 @@ def issue_credential(
         existing = _by_idempotency_key(organisation.id, key)
         if existing is not None:
             return _replay(existing, achievement, email_key(recipient_email or ""))
+    if holder_did is None:
+        # A learner who added a holder DID to their wallet is named by it in what is issued to them from now on.
+        from badgehub.wallet.service import holder_did_for_address  # lazy: the wallet imports issuing
+
+        holder_did = holder_did_for_address(recipient_email or "")
     clean = check_award(organisation, achievement, AwardInput(
         recipient_email=recipient_email, recipient_name=recipient_name, evidence_url=evidence_url,
         narrative=narrative, activity_start=activity_start, activity_end=activity_end, area_id=area_id,

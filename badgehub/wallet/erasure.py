@@ -10,6 +10,15 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from badgehub.audit.service import record
+from badgehub.extensions import db
+from badgehub.wallet.errors import LastOwner
+
+if TYPE_CHECKING:
+    from badgehub.accounts.models import User
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +52,44 @@ def run_erasers(email_keys: set[str]) -> int:
     return sum(int(eraser(set(email_keys)) or 0) for eraser in resolve_erasers())
 
 
-def erase_account(user: object, *, actor_id: int | None) -> None:
-    """Erase ``user``'s account (plan; implemented with the wallet service):
+@dataclass(frozen=True)
+class ErasureResult:
+    """What an erasure changed (counts only: nothing personal)."""
 
-    1. refuse if they are the last owner of an organisation (LastOwner);
-    2. collect the e-mail keys of the account and of its verified addresses;
-    3. blank recipient e-mail/name beside the credentials issued to those keys (tombstone key);
-    4. run the other domains' erasers (PERSONAL_DATA_ERASERS);
-    5. delete addresses, shares, imported credentials, tokens, memberships; delete the user row;
-    6. record an audit event without the e-mail.
+    credentials_blanked: int
+    other_rows: int
+    wallet: dict[str, int]
+
+
+def erase_account(user: User, *, actor_id: int | None) -> ErasureResult:
+    """Erase ``user``'s account: personal data goes, the signed documents stay as issued.
+
+    1. Refuse with LastOwner when they are the only owner of an organisation (they hand over first).
+    2. The e-mail keys of the account and of its verified extra addresses are collected.
+    3. Beside the credentials issued to those keys, the stored e-mail, name and holder DID are blanked and the
+       key replaced by a tombstone that matches no address; the signed documents (salted hashes) stay.
+    4. Every other domain's eraser (:data:`PERSONAL_DATA_ERASERS`) forgets what it keeps for those keys.
+    5. Addresses, shares, imported badges, holder DID, one-time links go; then the user row itself is deleted
+       (every foreign key to ``users`` is ``ON DELETE CASCADE`` — memberships, coordinator roles — or
+       ``SET NULL`` — "created by" columns), which also ends every session: the session loader finds nobody.
+    6. An audit event ``account.erased`` records the id and counts, never the address.
+
+    Flushes; the caller commits. Raises LastOwner.
     """
-    raise NotImplementedError
+    from badgehub.wallet import service
+
+    alone = service.owned_alone(user)
+    if alone:
+        names = ", ".join(organisation.name for organisation in alone)
+        raise LastOwner(names, details={"organisations": [organisation.slug for organisation in alone]})
+    keys = service.keys_for_erasure(user)
+    blanked = service.blank_issued_recipients(keys)
+    others = run_erasers(keys)
+    wallet = service.wipe_wallet(user)
+    user_id = user.id
+    db.session.delete(user)
+    db.session.flush()
+    record("account.erased", actor_id=actor_id, subject_type="user", subject_id=user_id,
+           details={"credentials_blanked": blanked, "other_rows": others, **wallet})
+    db.session.flush()
+    return ErasureResult(blanked, others, wallet)

@@ -1,0 +1,92 @@
+"""Errors of the wallet. Each has a stable ``code`` and a message the learner can act on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from badgehub.errors import BadgeHubError, Conflict, NotFound, ValidationError
+
+
+class WalletItemNotFound(NotFound):
+    """A credential, address, share or import that does not exist or is someone else's (always 404)."""
+
+    code = "wallet_item_not_found"
+    default_message = _l("This is not in your wallet.")
+
+
+class AddressIsYours(Conflict):
+    code = "address_is_yours"
+    default_message = _l("This is already the address of your account.")
+
+
+class AddressAlreadyAdded(Conflict):
+    code = "address_already_added"
+    default_message = _l("You have already added this address.")
+
+
+class TooManyAddresses(Conflict):
+    code = "too_many_addresses"
+    default_message = _l("You cannot add more addresses. Remove one you no longer use first.")
+
+
+class AddressTaken(Conflict):
+    """Told only to whoever holds the confirmation link, i.e. whoever reads that mailbox."""
+
+    code = "address_taken"
+    default_message = _l("This address already belongs to another account, so it cannot be added to yours. "
+                         "Sign in to that account instead.")
+
+
+class InvalidAddressLink(BadgeHubError):
+    code = "invalid_address_link"
+    http_status = 404
+    default_message = _l("This confirmation link is not valid: it was already used, it has expired, or it was "
+                         "sent to another account. Add the address again to get a new link.")
+
+
+class InvalidHolderDid(ValidationError):
+    code = "invalid_holder_did"
+    default_message = _l("This is not a did:key of an Ed25519 key (it starts with did:key:z6Mk).")
+
+
+class InvalidShare(ValidationError):
+    code = "invalid_share"
+    default_message = _l("This share link cannot be made as asked.")
+
+
+class ShareNotFound(NotFound):
+    code = "share_not_found"
+    default_message = _l("There is no shared wallet at this address.")
+
+
+class ShareGone(BadgeHubError):
+    code = "share_gone"
+    http_status = 410
+    default_message = _l("Its owner has stopped sharing these badges, or the link has expired.")
+
+
+class AlreadyImported(Conflict):
+    code = "already_imported"
+    default_message = _l("This badge is already in your wallet.")
+
+
+class TooManyImports(Conflict):
+    code = "too_many_imports"
+    default_message = _l("Your wallet holds as many imported badges as it can. Remove one first.")
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    default_message = _l("You are the only owner of an organisation. Make someone else an owner first.")
+
+    def __init__(self, names: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(_l("You are the only owner of %(organisations)s. Make someone else an owner first, or "
+                            "close the organisation: it cannot be left without an owner.", organisations=names),
+                         details=details)
+
+
+class ErasureNotConfirmed(ValidationError):
+    code = "erasure_not_confirmed"
+    default_message = _l("Type the e-mail address of your account exactly to confirm.")
