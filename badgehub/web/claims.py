@@ -47,6 +47,7 @@ from badgehub.mail import Mail, MailError, send
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, Role
 from badgehub.printing.poster import poster_pdf, poster_png
+from badgehub.printing.qr import qr_svg
 from badgehub.web.claim_forms import (
     CampaignForm,
     ClaimConfirmForm,
@@ -399,8 +400,9 @@ def _campaign_for(slug: str, campaign_id: int, *roles: Role) -> tuple[Organisati
 def detail(slug: str, campaign_id: int) -> ResponseReturnValue:
     organisation, member, campaign = _campaign_for(slug, campaign_id, *organisations.READERS)
     status = claims.campaign_status(campaign)
+    claim_url = claims.claim_url(campaign)
     return _page("claims/detail.html", organisation=organisation, campaign=campaign, status=status.value,
-                 claims=claims.claims_of(campaign), claim_url=claims.claim_url(campaign),
+                 claims=claims.claims_of(campaign), claim_url=claim_url,
                  window=_window_text(campaign), version=campaign.achievement.current_version,
                  can_close=member.role in organisations.BADGE_ISSUERS
                  and status not in (claims.CampaignStatus.CLOSED, claims.CampaignStatus.ENDED),
@@ -433,6 +435,18 @@ def _poster(slug: str, campaign_id: int, fmt: str) -> Response:
                 window_text=_window_text(campaign), locale=_locale())
     response = Response(data, mimetype="application/pdf" if fmt == "pdf" else PNG_MEDIA_TYPE)
     response.headers["Content-Disposition"] = f'inline; filename="poster-{campaign.short_code}.{fmt}"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/organisations/<slug>/claims/<int:campaign_id>/qr.svg")
+@login_required
+def qr_code(slug: str, campaign_id: int) -> ResponseReturnValue:
+    _organisation, _member, campaign = _campaign_for(slug, campaign_id, *organisations.READERS)
+    svg = qr_svg(claims.claim_url(campaign), scale=8,
+                 title=gettext("QR code of the claim page of %(title)s", title=campaign.title))
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 

@@ -137,7 +137,7 @@ def test_another_organisations_staff_get_404_everywhere(client, world, setup):
     sign_in(client, world["owner_b"])
     base = f"/organisations/{world['a']}/claims"
     for url in (base, f"{base}/new", f"{base}/{campaign['id']}", f"{base}/{campaign['id']}/poster.pdf",
-                f"{base}/{campaign['id']}/poster.png"):
+                f"{base}/{campaign['id']}/poster.png", f"{base}/{campaign['id']}/qr.svg"):
         assert client.get(url).status_code == 404, url
     # Their own organisation's address with A's campaign id: still nothing.
     other = f"/organisations/{world['b']}/claims/{campaign['id']}"
@@ -365,6 +365,13 @@ def test_the_poster_pdf_and_png_carry_the_code_and_a_qr_code_to_the_claim_page(c
     png = client.get(f"{base}.png")
     assert png.status_code == 200 and png.mimetype == "image/png"
     assert decode_png_qr(png.data) == [claim_url]
+    # The same code to show on a screen, from the campaign page.
+    detail = client.get(f"/organisations/{world['a']}/claims/{campaign['id']}").get_data(as_text=True)
+    svg_url = f"/organisations/{world['a']}/claims/{campaign['id']}/qr.svg"
+    assert f'src="{svg_url}"' in detail
+    svg = client.get(svg_url)
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    assert svg.headers["Content-Security-Policy"].startswith("default-src 'none'")
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, world, setup):
