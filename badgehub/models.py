@@ -19,5 +19,5 @@ __all__ = ["accounts_models", "achievements_models", "audit_models", "competenci
            "keys_models", "organisations_models", "territory_models"]
 __all__ += ["claims_models"]
 __all__ += ["tokens_models"]
-__all__ += ["wallet_models"]
 __all__ += ["stats_models"]
+__all__ += ["wallet_models"]

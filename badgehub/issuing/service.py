@@ -84,6 +84,7 @@ from badgehub.keys.identity import SigningIdentity, base_url_of, issuer_profile,
 from badgehub.keys.service import installation_kek, load_private_key
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
+from badgehub.stats import service as stats
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
 
 PUBLIC_ID_LENGTH: Final = 12
@@ -450,6 +451,7 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
                 return _replay(existing, achievement, clean.recipient_email_key)
             continue
         status_list.allocated += 1
+        stats.credential_issued(credential)  # the observatory's counts, in this savepoint
         record("credential.issued", actor_id=actor_id, organisation_id=organisation.id,
                subject_type="credential", subject_id=credential.id,
                details={"public_id": public_id, "achievement": achievement.public_id, "version": version.number,
@@ -518,6 +520,7 @@ def revoke_credential(credential: IssuedCredential, *, reason: str, actor_id: in
         credential.revoked_at = moment
         credential.revocation_reason = cleaned
         credential.revoked_by_id = actor_id
+        stats.credential_revoked(credential)
         record("credential.revoked", actor_id=actor_id, organisation_id=credential.organisation_id,
                subject_type="credential", subject_id=credential.id,
                details={"public_id": credential.public_id, "status_list": status_list.number,

@@ -26,6 +26,7 @@ BLUEPRINT_MODULES = (
     "badgehub.web.claims",
     "badgehub.web.certificates",
     "badgehub.web.batches",
+    "badgehub.web.observatory",
     "badgehub.web.wallet",
     # Last: it chains its status-list resolver after the own-issuer resolver registered above.
     "badgehub.web.credentials",

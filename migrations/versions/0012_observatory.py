@@ -19,8 +19,70 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('stats_cells',
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Integer(), nullable=False),
+    sa.Column('achievement_version_id', sa.Integer(), nullable=False),
+    sa.Column('credentials', sa.Integer(), nullable=False),
+    sa.Column('learners', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['achievement_version_id'], ['achievement_versions.id'], name=op.f('fk_stats_cells_achievement_version_id_achievement_versions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_stats_cells_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('organisation_id', 'month', 'achievement_version_id', name=op.f('pk_stats_cells'))
+    )
+    with op.batch_alter_table('stats_cells', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stats_cells_achievement_version_id'), ['achievement_version_id'], unique=False)
+
+    op.create_table('stats_area_cells',
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Integer(), nullable=False),
+    sa.Column('achievement_version_id', sa.Integer(), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('credentials', sa.Integer(), nullable=False),
+    sa.Column('learners', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['achievement_version_id'], ['achievement_versions.id'], name=op.f('fk_stats_area_cells_achievement_version_id_achievement_versions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_stats_area_cells_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('organisation_id', 'month', 'achievement_version_id', 'area_id', name=op.f('pk_stats_area_cells'))
+    )
+    with op.batch_alter_table('stats_area_cells', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stats_area_cells_achievement_version_id'), ['achievement_version_id'], unique=False)
+
+    op.create_table('stats_organisations',
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('updated_at', badgehub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_stats_organisations_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('organisation_id', name=op.f('pk_stats_organisations'))
+    )
+    op.create_table('observatory_settings',
+    sa.Column('territory_id', sa.Integer(), nullable=False),
+    sa.Column('licence', sa.String(length=200), nullable=False),
+    sa.Column('licence_url', sa.String(length=500), nullable=False),
+    sa.Column('updated_at', badgehub.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['territory_id'], ['territories.id'], name=op.f('fk_observatory_settings_territory_id_territories'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('territory_id', name=op.f('pk_observatory_settings'))
+    )
+    # Credentials issued before this revision are counted once here; from now on issuing keeps the counts.
+    month = ("CAST(strftime('%Y%m', issued_at) AS INTEGER)" if op.get_bind().dialect.name == "sqlite"
+             else "CAST(EXTRACT(YEAR FROM issued_at) * 100 + EXTRACT(MONTH FROM issued_at) AS INTEGER)")
+    op.execute(
+        "INSERT INTO stats_cells (organisation_id, month, achievement_version_id, credentials, learners) "
+        f"SELECT organisation_id, {month}, achievement_version_id, COUNT(*), COUNT(DISTINCT recipient_email_key) "
+        f"FROM issued_credentials WHERE revoked_at IS NULL GROUP BY organisation_id, {month}, achievement_version_id")
+    op.execute(
+        "INSERT INTO stats_area_cells (organisation_id, month, achievement_version_id, area_id, credentials, learners) "
+        f"SELECT organisation_id, {month}, achievement_version_id, COALESCE(area_id, 0), COUNT(*), "
+        "COUNT(DISTINCT recipient_email_key) FROM issued_credentials WHERE revoked_at IS NULL "
+        f"GROUP BY organisation_id, {month}, achievement_version_id, COALESCE(area_id, 0)")
 
 
 def downgrade():
-    pass
+    op.drop_table('observatory_settings')
+    op.drop_table('stats_organisations')
+    with op.batch_alter_table('stats_area_cells', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stats_area_cells_achievement_version_id'))
+
+    op.drop_table('stats_area_cells')
+    with op.batch_alter_table('stats_cells', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stats_cells_achievement_version_id'))
+
+    op.drop_table('stats_cells')

@@ -1,0 +1,1 @@
+"""The territory observatory: exact pre-aggregates of issued credentials, privacy rules and open data."""

@@ -1,0 +1,187 @@
+"""Open data: the published figures of a page as CSV and JSON datasets, and their data dictionary.
+
+Exports are built from :class:`~badgehub.stats.privacy.Published`, the very object the public page renders,
+so a file can never say more than the page. Stable names (the URLs are
+``/t/<territory>/observatory/<dataset>.csv|.json``); labels come from the caller (translated in the web layer).
+CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or a carriage return) are
+prefixed with an apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from flask_babel import lazy_gettext as _l
+
+from badgehub.stats.errors import UnknownDataset
+from badgehub.stats.privacy import ROUNDING_BASE, THRESHOLD, Published, PublishedCell
+from badgehub.stats.queries import FORMAL_TYPES, format_month
+
+Labeler = Callable[[str, PublishedCell], str]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: Any
+    description: Any
+    code_meaning: Any
+
+
+FIELD_DEFINITIONS: Final[dict[str, Any]] = {
+    "code": _l("Stable code of the line (month YYYY-MM, competency or theme code, sector, area code…)."),
+    "label": _l("Name of the line, in the language of the request."),
+    "credentials": _l("Credentials issued (not revoked), rounded to the nearest multiple of 5; empty when "
+                      "suppressed."),
+    "suppressed": _l("true when the line counts fewer than 5 distinct learners and its figure is withheld."),
+    "organisations": _l("Member organisations that declare they look for this competency."),
+    "gap": _l("true when organisations look for this competency and fewer than 5 learners were recognised for it "
+              "in the period."),
+    "indicator": _l("Name of the headline figure."),
+    "value": _l("The figure (rounded, or empty when suppressed)."),
+}
+
+DATASETS: Final[dict[str, Dataset]] = {d.name: d for d in (
+    Dataset("summary", _l("Headline figures"),
+            _l("Credentials, distinct learners, learners recognised by two organisations or more and by two "
+               "sectors or more, active organisations, share of non-formal and informal learning (percent)."),
+            _l("indicator")),
+    Dataset("monthly", _l("Credentials issued per month"), _l("Every month of the period, empty ones included."),
+            _l("month (YYYY-MM, UTC)")),
+    Dataset("competencies", _l("Credentials by competency"),
+            _l("A credential counts for each competency of the territory's framework its badge is aligned to."),
+            _l("competency code")),
+    Dataset("domains", _l("Credentials by domain"),
+            _l("Domains are the top-level competencies of the framework; a credential counts once per domain."),
+            _l("domain code")),
+    Dataset("themes", _l("Credentials by theme"),
+            _l("A credential counts for each theme its badge is tagged with."), _l("theme code")),
+    Dataset("sectors", _l("Credentials by sector of the issuing organisation"), "", _l("sector")),
+    Dataset("organisation_types", _l("Credentials by type of issuing organisation"), "", _l("organisation type")),
+    Dataset("learning_settings", _l("Formal education and non-formal or informal learning"),
+            _l("formal: issued by schools, universities and training centres; non_formal: by every other type "
+               "of organisation."), _l("formal or non_formal")),
+    Dataset("areas", _l("Credentials by area"),
+            _l("The area recorded on the credential, else the area of the issuing organisation; none: neither "
+               "is an area of the territory."), _l("area code, or none")),
+    Dataset("demand", _l("Skills demand against supply"),
+            _l("Per competency that member organisations look for: how many declare it, and the credentials "
+               "issued for it in the period."), _l("competency code")),
+)}
+
+TABLE_FIELDS: Final = ["code", "label", "credentials", "suppressed"]
+DEMAND_FIELDS: Final = ["code", "label", "organisations", "credentials", "suppressed", "gap"]
+SUMMARY_FIELDS: Final = ["indicator", "value", "suppressed"]
+SUMMARY_INDICATORS: Final = ("credentials", "learners", "learners_several_organisations",
+                             "learners_several_sectors", "organisations", "non_formal_percent")
+
+
+def fields_of(name: str) -> list[str]:
+    if name == "summary":
+        return SUMMARY_FIELDS
+    return DEMAND_FIELDS if name == "demand" else TABLE_FIELDS
+
+
+def rows_of(published: Published, name: str, labeler: Labeler) -> list[dict[str, Any]]:
+    """The lines of dataset ``name`` as dicts (values: str, int, bool or None). Raises UnknownDataset."""
+    if name not in DATASETS and name not in published.tables:
+        raise UnknownDataset()
+    if name == "summary":
+        summary = published.summary
+        return [{"indicator": indicator, "value": getattr(summary, indicator),
+                 "suppressed": getattr(summary, indicator) is None} for indicator in SUMMARY_INDICATORS]
+    rows = []
+    for cell in published.tables[name].cells:
+        row: dict[str, Any] = {"code": cell.key, "label": labeler(name, cell), "credentials": cell.value,
+                               "suppressed": cell.suppressed}
+        if name == "demand":
+            row["organisations"] = cell.extra.get("organisations", 0)
+            row["gap"] = bool(cell.extra.get("gap"))
+        rows.append({key: row[key] for key in fields_of(name)})
+    return rows
+
+
+def period_of(published: Published) -> dict[str, str | None]:
+    """The period the figures cover: the filter's months, else the first and last months with credentials."""
+    start = published.filters.start or (published.months[0] if published.months else None)
+    end = published.filters.end or (published.months[1] if published.months else None)
+    return {"from": format_month(start) if start else None, "to": format_month(end) if end else None}
+
+
+def suppression_rule() -> str:
+    return str(_l("Lines counting fewer than %(threshold)s distinct learners are withheld (shown as \"< "
+                  "%(threshold)s\", empty in files); published counts are rounded to the nearest multiple of "
+                  "%(base)s; totals add up the published lines only.", threshold=THRESHOLD, base=ROUNDING_BASE))
+
+
+def metadata(published: Published, licence: tuple[str, str]) -> dict[str, Any]:
+    """What every JSON file says about its figures."""
+    return {
+        "territory": {"slug": published.territory_slug, "name": published.territory_name},
+        "period": period_of(published),
+        "filters": published.filters.args(),
+        "generated_at": published.generated_at.isoformat().replace("+00:00", "Z")
+        if published.generated_at else None,
+        "licence": {"name": licence[0], "url": licence[1]},
+        "suppression": {"threshold_learners": THRESHOLD, "rounding_base": ROUNDING_BASE,
+                        "rule": suppression_rule()},
+    }
+
+
+def dataset_json(published: Published, name: str, labeler: Labeler, licence: tuple[str, str]) -> str:
+    rows = rows_of(published, name, labeler)
+    document = {"dataset": name, "title": str(DATASETS[name].title), **metadata(published, licence),
+                "fields": fields_of(name), "rows": rows}
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
+_DANGEROUS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return f"'{text}" if text.startswith(_DANGEROUS) else text
+
+
+def rows_csv(rows: list[dict[str, Any]], fields: list[str]) -> str:
+    """CSV text (RFC 4180, CRLF) of ``rows`` with a header line, every cell formula-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow([_safe(row[key]) for key in fields])
+    return buffer.getvalue()
+
+
+def dataset_csv(published: Published, name: str, labeler: Labeler) -> str:
+    return rows_csv(rows_of(published, name, labeler), fields_of(name))
+
+
+def dictionary(published: Published, licence: tuple[str, str]) -> dict[str, Any]:
+    """The data dictionary: datasets, fields, definitions, period, suppression rule, licence."""
+    return {
+        **metadata(published, licence),
+        "definitions": {
+            "counted_credentials": str(_l(
+                "Credentials not revoked, issued by organisations that are approved members of the territory "
+                "now (whenever they were issued); expired credentials count. Months are those of issue, in UTC.")),
+            "learner": str(_l("A distinct recipient e-mail address (trimmed, lower-cased).")),
+            "formal_education": str(_l("Organisations of type: %(types)s. Every other type is non-formal or "
+                                       "informal learning.", types=", ".join(sorted(t.value for t in FORMAL_TYPES)))),
+            "area": str(_l("The area recorded on the credential, else the issuing organisation's area.")),
+            "pathways": str(_l("Learners holding credentials of two organisations or more (or of two sectors or "
+                               "more) in the selection.")),
+        },
+        "fields": {name: str(text) for name, text in FIELD_DEFINITIONS.items()},
+        "datasets": [{"name": d.name, "title": str(d.title), "description": str(d.description),
+                      "code": str(d.code_meaning), "fields": fields_of(d.name)} for d in DATASETS.values()],
+    }

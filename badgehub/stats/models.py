@@ -1,0 +1,87 @@
+"""Pre-aggregates of issued credentials for the territory observatory, and the observatory's settings.
+
+The cells are exact counts, kept in the same transaction as issuing and revoking (see
+:mod:`badgehub.stats.service`); :func:`badgehub.stats.service.rebuild` recounts them from
+``issued_credentials``. They hold no personal data: counts per organisation, achievement version, month (and
+area), never an e-mail address. ``month`` is ``year * 100 + month`` of ``issued_at`` in UTC (``202403``).
+
+Only live (not revoked) credentials are counted: a revocation takes its credential out of every figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from badgehub.db import db, utcnow
+
+if TYPE_CHECKING:
+    from badgehub.territory.models import Territory
+
+DEFAULT_LICENCE = "Licence Ouverte 2.0"
+DEFAULT_LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+
+
+class StatsCell(db.Model):  # type: ignore[name-defined,misc]
+    """Live credentials of one achievement version issued in one month, and how many distinct learners hold
+    them (distinct ``recipient_email_key`` within the cell)."""
+
+    __tablename__ = "stats_cells"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    achievement_version_id: Mapped[int] = mapped_column(
+        ForeignKey("achievement_versions.id", ondelete="CASCADE"), primary_key=True, index=True)
+    credentials: Mapped[int] = mapped_column(Integer, default=0)
+    learners: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsAreaCell(db.Model):  # type: ignore[name-defined,misc]
+    """The same counts split by the area recorded on the credential (``area_id`` 0: none recorded).
+
+    No foreign key on ``area_id``: 0 stands for "none" and an area is only deleted with its territory, whose
+    figures then go too (the effective area is resolved against the territory's areas when reading).
+    """
+
+    __tablename__ = "stats_area_cells"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    achievement_version_id: Mapped[int] = mapped_column(
+        ForeignKey("achievement_versions.id", ondelete="CASCADE"), primary_key=True, index=True)
+    area_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credentials: Mapped[int] = mapped_column(Integer, default=0)
+    learners: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsOrganisation(db.Model):  # type: ignore[name-defined,misc]
+    """A counter per organisation that grows with every issue and revocation: the version of its figures.
+
+    Cached results of live counts are keyed by it, so a cache can never serve figures that are out of date;
+    ``updated_at`` is the ``generated_at`` of open data (the time the counted data last changed).
+    """
+
+    __tablename__ = "stats_organisations"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ObservatorySettings(db.Model):  # type: ignore[name-defined,misc]
+    """A territory's open-data settings: the licence its figures are published under."""
+
+    __tablename__ = "observatory_settings"
+
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True)
+    licence: Mapped[str] = mapped_column(String(200), default=DEFAULT_LICENCE)
+    licence_url: Mapped[str] = mapped_column(String(500), default=DEFAULT_LICENCE_URL)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    territory: Mapped[Territory] = relationship()

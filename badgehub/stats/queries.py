@@ -1,0 +1,462 @@
+"""The observatory's figures for one territory, exact, read from the pre-aggregates (read only).
+
+**Which credentials count** (written here and nowhere else): the live (not revoked) credentials issued by
+the organisations that are *approved members of the territory now*, whatever the area recorded on them and
+whenever they were issued. The observatory shows the learning certified by the territory's current registry
+of trusted issuers: removing or suspending an organisation takes its figures out, approving one brings its
+history in (the same rule as the catalogue and the skills demand). Revoked credentials count nowhere; expired
+ones still count (the learning happened). The period filters the month of issue (UTC).
+
+**Area** of a credential: the area recorded on it when that is an area of this territory, else the area of
+its organisation when that is one, else "not specified".
+
+**Formal education** is the organisation types :data:`FORMAL_TYPES` (schools, universities, training centres);
+every other type is non-formal or informal learning.
+
+Every figure is a number of credentials; each group also knows whether it counts at least
+:data:`~badgehub.stats.privacy.THRESHOLD` distinct learners (by ``recipient_email_key``), which the privacy
+rules need. That is decided from the cells' learner counts when they suffice (the largest cell of a group is a
+lower bound, the sum an upper bound) and otherwise by an exact count on ``issued_credentials``. Exact live
+counts are cached per process, keyed by the revisions of the organisations counted (see
+:class:`~badgehub.stats.models.StatsOrganisation`), so a cached figure is never stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from cachetools import LRUCache
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+
+from badgehub.achievements.models import AchievementCompetency, AchievementVersion
+from badgehub.competencies.models import Competency, CompetencyFramework
+from badgehub.extensions import db
+from badgehub.issuing.models import IssuedCredential
+from badgehub.organisations.models import Organisation, OrganisationType, Sector
+from badgehub.stats.errors import InvalidFilters
+from badgehub.stats.models import StatsAreaCell, StatsCell, StatsOrganisation
+from badgehub.stats.service import month_bounds
+from badgehub.territory.demand import demand_by_competency
+from badgehub.territory.models import MembershipStatus, Territory, TerritoryMembership, achievement_themes
+from badgehub.territory.slugs import name_sort_key
+from badgehub.territory.themes import theme_name, themes_of
+
+THRESHOLD: Final = 5  # the privacy threshold, also in badgehub.stats.privacy (which imports it from here)
+FORMAL_TYPES: Final = frozenset({OrganisationType.SCHOOL, OrganisationType.UNIVERSITY,
+                                 OrganisationType.TRAINING_CENTRE})
+NO_AREA: Final = "none"
+MONTH_RE: Final = re.compile(r"(\d{4})-(\d{2})")
+
+
+def is_formal(org_type: OrganisationType | str) -> bool:
+    """True for formal education (schools, universities, training centres); the one place that says so."""
+    return OrganisationType(org_type) in FORMAL_TYPES
+
+
+# ----------------------------------------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a visitor selects: a period of whole months (``yyyymm``, both ends included), a sector, a theme."""
+
+    start: int | None = None
+    end: int | None = None
+    sector: str = ""
+    theme: str = ""
+
+    def args(self) -> dict[str, str]:
+        """The filters as URL arguments (empty ones left out)."""
+        pairs = {"from": format_month(self.start) if self.start else "",
+                 "to": format_month(self.end) if self.end else "", "sector": self.sector, "theme": self.theme}
+        return {key: value for key, value in pairs.items() if value}
+
+
+def format_month(month: int) -> str:
+    """``202403`` → ``"2024-03"``."""
+    return f"{month // 100:04d}-{month % 100:02d}"
+
+
+def _month(value: str, name: str, errors: dict[str, Any]) -> int | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    match = MONTH_RE.fullmatch(text)
+    if match is None or not 1 <= int(match.group(2)) <= 12 or not 1900 <= int(match.group(1)) <= 2999:
+        errors[name] = _l("Give a month as YYYY-MM, for example 2025-03.")
+        return None
+    return int(match.group(1)) * 100 + int(match.group(2))
+
+
+def parse_filters(args: Mapping[str, Any], territory: Territory) -> Filters:
+    """Read the filters from a query string. Raises :class:`InvalidFilters` whose ``details["fields"]`` says
+    which one is wrong (``from``, ``to``, ``sector``, ``theme``)."""
+    def text(name: str) -> str:
+        value = args.get(name, "")
+        return value.strip()[:100] if isinstance(value, str) else ""
+
+    errors: dict[str, Any] = {}
+    start = _month(text("from"), "from", errors)
+    end = _month(text("to"), "to", errors)
+    if start is not None and end is not None and end < start:
+        errors["to"] = _l("The end of the period comes before its start.")
+    sector = text("sector")
+    if sector and sector not in {s.value for s in Sector}:
+        errors["sector"] = _l("Choose one of the values offered.")
+    theme = text("theme")
+    if theme and theme not in {t.code for t in themes_of(territory)}:
+        errors["theme"] = _l("Choose one of the values offered.")
+    if errors:
+        raise InvalidFilters(details={"fields": errors})
+    return Filters(start, end, sector, theme)
+
+
+# ----------------------------------------------------------------------------------------------- figures
+
+
+@dataclass
+class Group:
+    """One line of a table: a number of credentials, and what is known of its distinct learners."""
+
+    key: str
+    label: str
+    credentials: int = 0
+    learners_low: int = 0  # the largest cell's learners: the group has at least this many
+    learners_high: int = 0  # the sum of its cells' learners: it has at most this many
+    enough_learners: bool = False  # at least THRESHOLD distinct learners (decided exactly)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, credentials: int, low: int, high: int) -> None:
+        self.credentials += credentials
+        self.learners_low = max(self.learners_low, low)
+        self.learners_high += high
+
+
+@dataclass
+class Table:
+    """One breakdown: a dataset name (stable, the open-data file name) and its groups in display order.
+
+    ``partition``: every credential is in exactly one group (a total means something); otherwise a credential
+    counts in each group it belongs to (a badge aligned to two competencies counts for both)."""
+
+    name: str
+    groups: list[Group]
+    partition: bool
+
+
+@dataclass
+class Summary:
+    """The headline figures of a selection (exact)."""
+
+    credentials: int
+    learners: int
+    learners_several_organisations: int
+    learners_several_sectors: int
+    organisations: int
+
+
+@dataclass
+class Figures:
+    """Everything the observatory shows for one territory and one selection, exact (privacy comes after)."""
+
+    territory: Territory
+    filters: Filters
+    months: tuple[int, int] | None  # first and last month with credentials in the selection
+    summary: Summary
+    tables: dict[str, Table]
+    generated_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a live count looks at: credentials of these organisations, versions, months and areas."""
+
+    organisations: frozenset[int]
+    start: int | None
+    end: int | None
+    versions: frozenset[int] | None = None
+    areas: frozenset[int] | None = None  # credentials recorded in these areas …
+    area_fallback: frozenset[int] | None = None  # … or without one of the territory's areas, from these orgs
+    territory_areas: frozenset[int] = frozenset()
+
+
+_CACHE: LRUCache[tuple[Any, ...], tuple[int, ...]] = LRUCache(maxsize=4096)
+_CACHE_LOCK = threading.Lock()
+
+
+def _where(scope: _Scope) -> list[Any]:
+    conditions: list[Any] = [IssuedCredential.revoked_at.is_(None),
+                             IssuedCredential.organisation_id.in_(sorted(scope.organisations))]
+    if scope.start is not None:
+        conditions.append(IssuedCredential.issued_at >= month_bounds(scope.start)[0])
+    if scope.end is not None:
+        conditions.append(IssuedCredential.issued_at < month_bounds(scope.end)[1])
+    if scope.versions is not None:
+        conditions.append(IssuedCredential.achievement_version_id.in_(sorted(scope.versions)))
+    if scope.areas is not None:
+        outside = or_(IssuedCredential.area_id.is_(None),
+                      IssuedCredential.area_id.not_in(sorted(scope.territory_areas) or [0]))
+        alternatives = [IssuedCredential.area_id.in_(sorted(scope.areas) or [0])]
+        if scope.area_fallback:
+            alternatives.append(and_(outside, IssuedCredential.organisation_id.in_(sorted(scope.area_fallback))))
+        conditions.append(or_(*alternatives))
+    return conditions
+
+
+class _Counter:
+    """Exact live counts of distinct learners, cached by the revisions of the organisations they look at."""
+
+    def __init__(self, revisions: Mapping[int, tuple[int, Any]]) -> None:
+        self.revisions = revisions
+        self.database = str(db.session.get_bind().engine.url)
+
+    def _cached(self, kind: str, scope: _Scope, compute: Any) -> tuple[int, ...]:
+        key = (self.database, kind, scope,
+               tuple((org, self.revisions.get(org)) for org in sorted(scope.organisations)))
+        with _CACHE_LOCK:
+            found = _CACHE.get(key)
+        if found is not None:
+            return found
+        value: tuple[int, ...] = compute()
+        with _CACHE_LOCK:
+            _CACHE[key] = value
+        return value
+
+    def learners(self, scope: _Scope) -> int:
+        if not scope.organisations:
+            return 0
+        return self._cached("learners", scope, lambda: (int(db.session.scalar(
+            select(func.count(func.distinct(IssuedCredential.recipient_email_key))).where(*_where(scope))) or 0),))[0]
+
+    def summary(self, scope: _Scope) -> tuple[int, int, int]:
+        """Distinct learners; those holding credentials of two organisations or more; of two sectors or more."""
+        if not scope.organisations:
+            return 0, 0, 0
+
+        def compute() -> tuple[int, ...]:
+            per_learner = (
+                select(func.count(func.distinct(IssuedCredential.organisation_id)).label("organisations"),
+                       func.count(func.distinct(Organisation.sector)).label("sectors"))
+                .join(Organisation, Organisation.id == IssuedCredential.organisation_id)
+                .where(*_where(scope)).group_by(IssuedCredential.recipient_email_key).subquery())
+            row = db.session.execute(select(
+                func.count(), func.coalesce(func.sum(case((per_learner.c.organisations >= 2, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((per_learner.c.sectors >= 2, 1), else_=0)), 0))).one()
+            return int(row[0]), int(row[1]), int(row[2])
+
+        found = self._cached("summary", scope, compute)
+        return found[0], found[1], found[2]
+
+
+def clear_cache() -> None:
+    """Forget every cached live count (tests; never needed for correctness)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _members(territory: Territory) -> list[Organisation]:
+    return list(db.session.scalars(
+        select(Organisation).join(TerritoryMembership, TerritoryMembership.organisation_id == Organisation.id)
+        .where(TerritoryMembership.territory_id == territory.id,
+               TerritoryMembership.status == MembershipStatus.APPROVED)))
+
+
+def _domain_of(competencies: dict[int, Competency]) -> dict[int, Competency]:
+    """Each competency's domain: its top-level ancestor in the framework."""
+    domains: dict[int, Competency] = {}
+    for competency in competencies.values():
+        node, seen = competency, set()
+        while node.parent_id is not None and node.parent_id in competencies and node.id not in seen:
+            seen.add(node.id)
+            node = competencies[node.parent_id]
+        domains[competency.id] = node
+    return domains
+
+
+def observatory(territory: Territory, filters: Filters | None = None, *, detail: bool = False) -> Figures:
+    """The exact figures of ``territory`` for ``filters`` (see the module docstring for what counts).
+
+    ``detail`` adds the per-organisation table (coordinators only: the caller checks). Read only."""
+    chosen = filters or Filters()
+    members = _members(territory)
+    in_scope = [o for o in members if not chosen.sector or o.sector == chosen.sector]
+    organisations = {o.id: o for o in in_scope}
+    org_ids = frozenset(organisations)
+    theme_list = themes_of(territory)
+    themes = {t.id: t for t in theme_list}
+    achievement_theme_rows = db.session.execute(
+        select(achievement_themes.c.achievement_id, achievement_themes.c.theme_id)
+        .where(achievement_themes.c.theme_id.in_(list(themes) or [0]))).tuples().all()
+    themes_by_achievement: dict[int, list[int]] = defaultdict(list)
+    for achievement_id, theme_id in achievement_theme_rows:
+        themes_by_achievement[achievement_id].append(theme_id)
+    theme_filter = next((t for t in theme_list if t.code == chosen.theme), None) if chosen.theme else None
+
+    def cell_query(model: Any, *columns: Any) -> Any:
+        query = (select(*columns).join(AchievementVersion, AchievementVersion.id == model.achievement_version_id)
+                 .where(model.organisation_id.in_(sorted(org_ids) or [0]), model.credentials > 0))
+        if chosen.start is not None:
+            query = query.where(model.month >= chosen.start)
+        if chosen.end is not None:
+            query = query.where(model.month <= chosen.end)
+        if theme_filter is not None:
+            query = query.where(AchievementVersion.achievement_id.in_(
+                select(achievement_themes.c.achievement_id).where(achievement_themes.c.theme_id == theme_filter.id)))
+        return query
+
+    sums = (func.sum(StatsCell.credentials), func.max(StatsCell.learners), func.sum(StatsCell.learners))
+    by_month = db.session.execute(cell_query(StatsCell, StatsCell.month, *sums).group_by(StatsCell.month)
+                                  .order_by(StatsCell.month)).tuples().all()
+    by_version = db.session.execute(cell_query(
+        StatsCell, StatsCell.organisation_id, StatsCell.achievement_version_id, AchievementVersion.achievement_id,
+        *sums).group_by(StatsCell.organisation_id, StatsCell.achievement_version_id,
+                        AchievementVersion.achievement_id)).tuples().all()
+    area_sums = (func.sum(StatsAreaCell.credentials), func.max(StatsAreaCell.learners),
+                 func.sum(StatsAreaCell.learners))
+    by_area = db.session.execute(cell_query(
+        StatsAreaCell, StatsAreaCell.organisation_id, StatsAreaCell.area_id, *area_sums)
+        .group_by(StatsAreaCell.organisation_id, StatsAreaCell.area_id)).tuples().all()
+    versions_in = {row[1] for row in by_version}
+
+    # Versions' competencies, restricted to the territory's own framework.
+    framework_competencies = {c.id: c for c in db.session.scalars(
+        select(Competency).join(CompetencyFramework, CompetencyFramework.id == Competency.framework_id)
+        .where(CompetencyFramework.territory_id == territory.id))}
+    aligned: dict[int, list[int]] = defaultdict(list)
+    if versions_in:
+        for version_id, competency_id in db.session.execute(
+                select(AchievementCompetency.achievement_version_id, AchievementCompetency.competency_id)
+                .where(AchievementCompetency.achievement_version_id.in_(sorted(versions_in)))).tuples():
+            if competency_id in framework_competencies:
+                aligned[version_id].append(competency_id)
+    domains = _domain_of(framework_competencies)
+
+    revisions = {org: (revision, updated) for org, revision, updated in db.session.execute(
+        select(StatsOrganisation.organisation_id, StatsOrganisation.revision, StatsOrganisation.updated_at)
+        .where(StatsOrganisation.organisation_id.in_(sorted(org_ids) or [0]))).tuples()}
+    counter = _Counter(revisions)
+    base = _Scope(org_ids, chosen.start, chosen.end)
+    if theme_filter is not None:
+        base = _Scope(org_ids, chosen.start, chosen.end, versions=frozenset(versions_in))
+
+    tables: dict[str, Table] = {}
+    # Each group remembers what it is made of, so that its learners can be counted exactly when needed.
+    makeup: dict[tuple[str, str], _Scope] = {}
+
+    # By month: every month of the period, empty ones included (a chart with holes would mislead).
+    months = [row[0] for row in by_month]
+    first = chosen.start or (months[0] if months else None)
+    last = chosen.end or (months[-1] if months else None)
+    month_groups: dict[int, Group] = {}
+    if first is not None and last is not None:
+        current = first
+        while current <= last and len(month_groups) < 1200:
+            month_groups[current] = Group(format_month(current), format_month(current))
+            current = current + 1 if current % 100 < 12 else (current // 100 + 1) * 100 + 1
+    for month, credentials, low, high in by_month:
+        group = month_groups.setdefault(month, Group(format_month(month), format_month(month)))
+        group.add(int(credentials), int(low), int(high))
+        makeup[("monthly", group.key)] = _Scope(org_ids, month, month, base.versions)
+    tables["monthly"] = Table("monthly", [month_groups[m] for m in sorted(month_groups)], True)
+
+    def grouped(name: str, rows: Iterable[tuple[str, str, int, int, int, int]], *, partition: bool,
+                order: Any = None) -> None:
+        groups: dict[str, Group] = {}
+        parts: dict[str, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+        for key, label, org_id, version_id, credentials, low_high in rows:
+            group = groups.setdefault(key, Group(key, label))
+            group.add(credentials, low_high[0], low_high[1])
+            parts[key][0].add(org_id)
+            parts[key][1].add(version_id)
+        for key, (orgs, versions) in parts.items():
+            makeup[(name, key)] = _Scope(frozenset(orgs), chosen.start, chosen.end, frozenset(versions))
+        ordered = sorted(groups.values(), key=order or (lambda g: (-g.credentials, name_sort_key(g.label))))
+        tables[name] = Table(name, ordered, partition)
+
+    def rows_for(key_of: Any) -> Iterable[Any]:
+        for org_id, version_id, achievement_id, credentials, low, high in by_version:
+            for key, label in key_of(organisations[org_id], version_id, achievement_id):
+                yield key, label, org_id, version_id, int(credentials), (int(low), int(high))
+
+    grouped("competencies", rows_for(lambda o, v, a: [
+        (framework_competencies[c].code, framework_competencies[c].name) for c in aligned.get(v, [])]),
+        partition=False)
+    grouped("domains", rows_for(lambda o, v, a: sorted({
+        (domains[c].code, domains[c].name) for c in aligned.get(v, [])})), partition=False)
+    grouped("themes", rows_for(lambda o, v, a: [
+        (themes[t].code, theme_name(themes[t])) for t in themes_by_achievement.get(a, [])]), partition=False)
+    grouped("sectors", rows_for(lambda o, v, a: [(o.sector.value, o.sector.value)]), partition=True)
+    grouped("organisation_types", rows_for(lambda o, v, a: [(o.type.value, o.type.value)]), partition=True)
+    grouped("learning_settings", rows_for(lambda o, v, a: [
+        ("formal", "formal") if is_formal(o.type) else ("non_formal", "non_formal")]), partition=True,
+        order=lambda g: 0 if g.key == "non_formal" else 1)
+    if detail:
+        grouped("organisations", rows_for(lambda o, v, a: [(o.slug, o.name)]), partition=True)
+
+    # By area (effective area: the credential's, else its organisation's, else none).
+    area_by_id = {a.id: a for a in territory.areas}
+    territory_areas = frozenset(area_by_id)
+    area_groups: dict[str, Group] = {}
+    area_parts: dict[str, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    for org_id, area_id, credentials, low, high in by_area:
+        effective = area_id if area_id in area_by_id else organisations[org_id].area_id
+        area = area_by_id.get(effective or 0)
+        key, label = (area.code, area.name) if area is not None else (NO_AREA, NO_AREA)
+        area_groups.setdefault(key, Group(key, label)).add(int(credentials), int(low), int(high))
+        if area is not None:
+            area_parts[key][0].add(area.id)
+            if area_id not in area_by_id:
+                area_parts[key][1].add(org_id)
+    for key in area_groups:
+        if key == NO_AREA:
+            with_area = {o for o in org_ids if organisations[o].area_id in area_by_id}
+            makeup[("areas", key)] = _Scope(org_ids - with_area, chosen.start, chosen.end, base.versions,
+                                            areas=frozenset(), area_fallback=org_ids - with_area,
+                                            territory_areas=territory_areas)
+        else:
+            ids, fallback = area_parts[key]
+            makeup[("areas", key)] = _Scope(org_ids, chosen.start, chosen.end, base.versions, areas=frozenset(ids),
+                                            area_fallback=frozenset(fallback), territory_areas=territory_areas)
+    tables["areas"] = Table("areas", sorted(area_groups.values(), key=lambda g: (
+        g.key == NO_AREA, -g.credentials, name_sort_key(g.label))), True)
+
+    # Demand against supply: per competency that approved members look for.
+    competency_groups = {g.key: g for g in tables["competencies"].groups}
+    demand_groups = []
+    for item in demand_by_competency(territory):
+        supplied = competency_groups.get(item.competency.code)
+        group = Group(item.competency.code, item.competency.name)
+        if supplied is not None:
+            group.add(supplied.credentials, supplied.learners_low, supplied.learners_high)
+            makeup[("demand", group.key)] = makeup[("competencies", group.key)]
+        group.extra["organisations"] = item.organisations
+        demand_groups.append(group)
+    tables["demand"] = Table("demand", demand_groups, False)
+
+    # Decide, for every group, whether it counts THRESHOLD learners or more.
+    for name, table in tables.items():
+        for group in table.groups:
+            if group.learners_low >= THRESHOLD:
+                group.enough_learners = True
+            elif group.learners_high < THRESHOLD or (name, group.key) not in makeup:
+                group.enough_learners = False
+            else:
+                group.enough_learners = counter.learners(makeup[(name, group.key)]) >= THRESHOLD
+
+    learners, several_organisations, several_sectors = counter.summary(base)
+    total = sum(g.credentials for g in tables["monthly"].groups)
+    active = len({row[0] for row in by_version})
+    generated = max((updated for _, updated in revisions.values()), default=None)
+    return Figures(territory, chosen, (months[0], months[-1]) if months else None,
+                   Summary(total, learners, several_organisations, several_sectors, active), tables, generated)
+
+
+__all__ = ["FORMAL_TYPES", "NO_AREA", "THRESHOLD", "Figures", "Filters", "Group", "Summary", "Table",
+           "clear_cache", "format_month", "is_formal", "observatory", "parse_filters"]

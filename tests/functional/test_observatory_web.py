@@ -1,0 +1,199 @@
+"""The observatory through HTTP: the public page and its open data (privacy rules applied, the same figures in
+every form), the coordinators' page (exact, their territory only), the licence setting."""
+
+from __future__ import annotations
+
+import csv
+import html as html_lib
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from badgehub.audit.models import AuditEvent
+from badgehub.extensions import db
+from badgehub.issuing import service as issuing
+from badgehub.stats import queries
+from badgehub.stats.exports import DATASETS
+from badgehub.territory.models import Area
+from tests.conftest import sign_in, token_of
+from tests.unit.stats.dataset import MONTH, build_dataset
+
+TRICKY_AREA = "=HYPERLINK(\"http://evil.example\")"
+
+
+@pytest.fixture
+def data(setup: Any) -> dict[str, Any]:
+    queries.clear_cache()
+
+    def build() -> dict[str, Any]:
+        dataset = build_dataset()
+        world = dataset.world
+        area = Area(territory_id=world.territory.id, code="piege", name=TRICKY_AREA)
+        db.session.add(area)
+        db.session.flush()
+        issuing.issue_credential(organisation=world.a, achievement=world.workshop, recipient_email="z@example.org",
+                                 recipient_name="", actor_id=None, source="cli", area_id=area.id, now=MONTH[3])
+        return dataset.ids()
+
+    return setup(build)
+
+
+def page_tables(html: str) -> dict[str, dict[str, str]]:
+    """Every table of the page by section id: row label → figure as shown."""
+    tables = {}
+    for match in re.finditer(r'<section class="obs-section" aria-labelledby="section-([a-z_]+)">(.*?)</section>',
+                             html, re.S):
+        table = {}
+        for row in re.findall(r"<tr>(.*?)</tr>", match.group(2), re.S):
+            label = re.search(r'<th scope="row">(.*?)</th>', row, re.S)
+            figures = re.findall(r'<td class="num">(?:<abbr[^>]*>)?([^<]*)', row)
+            if label and figures and "Total" not in label.group(1):  # the credentials are the last figure
+                table[html_lib.unescape(label.group(1).strip())] = html_lib.unescape(figures[-1].strip())
+        tables[match.group(1)] = table
+    return tables
+
+
+def shown(value: int | None) -> str:
+    return "< 5" if value is None else f"{value:,}".replace(",", "\u202f")
+
+
+def test_public_page_shows_rounded_figures_and_hides_small_groups(client, data):
+    response = client.get(f"/t/{data['territory']}/observatory")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    tables = page_tables(html)
+    assert tables["competencies"] == {"Réparer": "10", "Lire": "5", "Animer": "< 5"}
+    assert tables["monthly"]["January 2025"] == "5"
+    assert "<svg" in html and "<caption>" in html and 'scope="col"' in html
+    assert "style=" not in html  # the CSP forbids inline styles: charts are sized by SVG attributes
+    assert "Collège Jean Moulin" not in html and "Atelier Vélo" not in html  # never per-organisation detail
+    assert "Gap: few learning opportunities" in html
+
+
+def test_public_page_never_serves_the_per_organisation_table(client, data):
+    assert client.get(f"/t/{data['territory']}/observatory/organisations.csv").status_code == 404
+    assert client.get(f"/t/{data['territory']}/observatory/organisations.json").status_code == 404
+
+
+def test_every_export_parses_and_says_exactly_what_the_page_shows(client, data):
+    args = "?from=2025-01&to=2025-03&sector=community"
+    page = page_tables(client.get(f"/t/{data['territory']}/observatory{args}").get_data(as_text=True))
+    for name in DATASETS:
+        as_json = client.get(f"/t/{data['territory']}/observatory/{name}.json{args}")
+        as_csv = client.get(f"/t/{data['territory']}/observatory/{name}.csv{args}")
+        assert as_json.status_code == as_csv.status_code == 200, name
+        assert as_csv.mimetype == "text/csv" and as_json.mimetype == "application/json"
+        document = json.loads(as_json.get_data(as_text=True))
+        rows = list(csv.DictReader(io.StringIO(as_csv.get_data(as_text=True))))
+        assert document["fields"] == list(rows[0].keys()) if rows else True
+        assert document["licence"]["name"] == "Licence Ouverte 2.0"
+        assert document["period"] == {"from": "2025-01", "to": "2025-03"}
+        assert document["suppression"]["threshold_learners"] == 5
+        assert len(rows) == len(document["rows"])
+        for from_csv, from_json in zip(rows, document["rows"], strict=True):
+            for key, value in from_json.items():
+                expected = "" if value is None else ("true" if value is True else "false" if value is False
+                                                     else str(value))
+                assert from_csv[key].lstrip("'") == expected, (name, key)
+        if name in page:
+            assert {row["label"]: shown(row["credentials"]) for row in document["rows"]} == page[name], name
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(client, data):
+    body = client.get(f"/t/{data['territory']}/observatory/areas.csv").get_data(as_text=True)
+    labels = [row["label"] for row in csv.DictReader(io.StringIO(body))]
+    assert "'" + TRICKY_AREA in labels
+    assert not any(label.startswith(("=", "+", "-", "@")) for label in labels)
+
+
+def test_open_data_is_cacheable_and_open_to_every_origin(client, data):
+    url = f"/t/{data['territory']}/observatory/monthly.json"
+    first = client.get(url)
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+    assert first.headers["ETag"] and "max-age" in first.headers["Cache-Control"]
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_index_and_dictionary_describe_every_dataset(client, data):
+    index = client.get(f"/t/{data['territory']}/observatory/datasets.json").get_json()
+    assert [d["name"] for d in index["datasets"]] == list(DATASETS)
+    assert all(d["csv"].endswith(".csv") and d["json"].endswith(".json") for d in index["datasets"])
+    dictionary = client.get(f"/t/{data['territory']}/observatory/dictionary.json").get_json()
+    assert dictionary["licence"]["name"] == "Licence Ouverte 2.0"
+    assert dictionary["generated_at"] and dictionary["suppression"]["rounding_base"] == 5
+    assert {"code", "credentials", "suppressed", "gap"} <= set(dictionary["fields"])
+    assert "school" in dictionary["definitions"]["formal_education"]
+    page = client.get(f"/t/{data['territory']}/observatory/dictionary")
+    assert page.status_code == 200 and "Licence Ouverte 2.0" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("args", ["?from=2025-13", "?from=2025-03&to=2025-01", "?sector=moon", "?theme=%3Cscript%3E"])
+def test_malformed_filters_get_a_clear_400(client, data, args):
+    response = client.get(f"/t/{data['territory']}/observatory{args}")
+    assert response.status_code == 400
+    assert "Please correct the filters marked below." in response.get_data(as_text=True)
+    assert client.get(f"/t/{data['territory']}/observatory/monthly.csv{args}").status_code == 400
+
+
+def test_unknown_territory_or_dataset_is_404(client, data):
+    assert client.get("/t/nowhere/observatory").status_code == 404
+    assert client.get(f"/t/{data['territory']}/observatory/secrets.csv").status_code == 404
+
+
+def test_the_territory_page_links_to_its_observatory(client, data):
+    html = client.get(f"/t/{data['territory']}").get_data(as_text=True)
+    assert f'href="/t/{data["territory"]}/observatory"' in html
+
+
+def test_coordinators_see_exact_figures_and_organisations(client, data):
+    sign_in(client, data["coordinator"])
+    response = client.get(f"/coordinate/{data['territory']}/observatory")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    tables = page_tables(html)
+    assert tables["competencies"] == {"Réparer": "8", "Lire": "7", "Animer": "4"}
+    assert tables["organisations"] == {"Atelier Vélo": "12", "Bibliothèque": "7", "Collège Jean Moulin": "5"}
+    assert "hidden (fewer than 5 learners)" in html
+    exact = client.get(f"/coordinate/{data['territory']}/observatory/organisations.csv")
+    assert exact.status_code == 200 and "Collège Jean Moulin" in exact.get_data(as_text=True)
+    assert exact.headers["Cache-Control"] == "private, no-store"
+    assert "Access-Control-Allow-Origin" not in exact.headers
+    with client.application.app_context():
+        assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "observatory.exported"))
+
+
+def test_a_coordinator_of_another_territory_sees_nothing_of_this_one(client, data):
+    sign_in(client, data["other_coordinator"])
+    assert client.get(f"/coordinate/{data['territory']}/observatory").status_code == 404
+    assert client.get(f"/coordinate/{data['territory']}/observatory/organisations.csv").status_code == 404
+    assert client.get(f"/coordinate/{data['territory']}/observatory/monthly.csv").status_code == 404
+    own = client.get(f"/coordinate/{data['other']}/observatory")
+    assert own.status_code == 200 and "Atelier Vélo" not in own.get_data(as_text=True)
+    for user in ("owner_a", "issuer_a"):  # organisation staff are not coordinators either
+        sign_in(client, data[user])
+        assert client.get(f"/coordinate/{data['territory']}/observatory").status_code == 404
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, data):
+    response = client.get(f"/coordinate/{data['territory']}/observatory")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_coordinators_set_the_licence_of_their_open_data(client, data):
+    sign_in(client, data["coordinator"])
+    url = f"/coordinate/{data['territory']}/observatory"
+    token = token_of(client, url)
+    bad = client.post(f"{url}/licence", data={"csrf_token": token, "licence": "CC BY 4.0", "licence_url": "ftp://x"})
+    assert bad.status_code == 400 and "https://" in bad.get_data(as_text=True)
+    done = client.post(f"{url}/licence", data={"csrf_token": token, "licence": "CC BY 4.0",
+                                                "licence_url": "https://creativecommons.org/licenses/by/4.0/"})
+    assert done.status_code == 302
+    document = client.get(f"/t/{data['territory']}/observatory/summary.json").get_json()
+    assert document["licence"] == {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
+    sign_in(client, data["other_coordinator"])
+    assert client.post(f"{url}/licence", data={"csrf_token": token, "licence": "Mine"}).status_code == 404

@@ -1,0 +1,203 @@
+"""The observatory's figures against a hand-built dataset, the privacy rules, and the exact pre-aggregates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from badgehub.issuing import service as issuing
+from badgehub.stats import queries, service
+from badgehub.stats.privacy import ROUNDING_BASE, THRESHOLD, publish, round_count
+from badgehub.stats.queries import Filters, InvalidFilters, observatory, parse_filters
+from tests.unit.stats.dataset import MONTH, Dataset, build_dataset, learner
+
+
+@pytest.fixture
+def data(ctx: Flask) -> Dataset:
+    queries.clear_cache()
+    return build_dataset()
+
+
+def values(figures: Any, table: str) -> dict[str, int]:
+    return {g.key: g.credentials for g in figures.tables[table].groups if g.credentials}
+
+
+def published_values(published: Any, table: str) -> dict[str, int | None]:
+    return {c.key: c.value for c in published.tables[table].cells}
+
+
+def test_exact_figures_match_the_hand_built_dataset(data):
+    figures = observatory(data.world.territory)
+    assert figures.summary.credentials == 23
+    assert figures.summary.learners == 12
+    assert figures.summary.learners_several_organisations == 6
+    assert figures.summary.learners_several_sectors == 6
+    assert figures.summary.organisations == 3
+    assert values(figures, "monthly") == {"2025-01": 6, "2025-02": 9, "2025-03": 8}
+    assert values(figures, "sectors") == {"community": 11, "public_services": 7, "education": 5}
+    assert values(figures, "organisation_types") == {"association": 11, "library": 7, "school": 5}
+    assert values(figures, "learning_settings") == {"non_formal": 18, "formal": 5}
+    assert values(figures, "areas") == {"centre": 9, "gare": 7, "none": 7}
+    assert values(figures, "competencies") == {"REP": 8, "LIRE": 7, "ANIM": 3}
+    assert values(figures, "domains") == {"MAN": 8, "SOC": 10}
+    assert {g.label: g.credentials for g in figures.tables["themes"].groups} == {
+        "Transition écologique": 8, "Citoyenneté": 7}
+    [demand] = figures.tables["demand"].groups
+    assert (demand.key, demand.extra["organisations"], demand.credentials) == ("ANIM", 1, 3)
+
+
+def test_revoked_credentials_count_nowhere(data):
+    figures = observatory(data.world.territory, Filters(start=202501, end=202501))
+    assert figures.summary.credentials == 6  # l7's January badge was revoked
+    assert figures.summary.learners == 6
+
+
+def test_filters_select_months_sector_and_theme(data):
+    territory = data.world.territory
+    february = observatory(territory, parse_filters({"from": "2025-02", "to": "2025-02"}, territory))
+    assert february.summary.credentials == 9
+    assert values(february, "monthly") == {"2025-02": 9}
+    community = observatory(territory, parse_filters({"sector": "community"}, territory))
+    assert values(community, "organisation_types") == {"association": 11}
+    assert community.summary.learners == 9
+    eco_code = next(g.key for g in observatory(territory).tables["themes"].groups if g.credentials == 8)
+    eco = observatory(territory, parse_filters({"theme": eco_code}, territory))
+    assert eco.summary.credentials == 8
+    assert values(eco, "monthly") == {"2025-01": 6, "2025-02": 2}
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    ({"from": "2025-13"}, "from"), ({"from": "janvier"}, "from"), ({"from": "2025-03", "to": "2025-01"}, "to"),
+    ({"sector": "space"}, "sector"), ({"theme": "nope"}, "theme")])
+def test_malformed_filters_are_refused_by_name(data, args, field):
+    with pytest.raises(InvalidFilters) as error:
+        parse_filters(args, data.world.territory)
+    assert field in error.value.details["fields"]
+
+
+def test_public_figures_hide_groups_under_five_learners_and_round_the_others(data):
+    exact = observatory(data.world.territory)
+    published = publish(exact, public=True)
+    competencies = published_values(published, "competencies")
+    assert competencies == {"REP": 10, "LIRE": 5, "ANIM": None}  # ANIM: 3 learners
+    [demand] = published.tables["demand"].cells
+    assert demand.value is None and demand.extra["gap"] is True and demand.extra["organisations"] == 1
+    assert published.summary.credentials == 25 and published.summary.learners == 10
+    assert published.summary.learners_several_organisations == 5
+    # Every published figure is a multiple of the rounding base and comes from at least THRESHOLD learners.
+    for table in published.tables.values():
+        for cell in table.cells:
+            assert cell.value is None or cell.value % ROUNDING_BASE == 0
+    assert "organisations" not in published.tables
+
+
+def test_coordinators_get_exact_figures_and_the_per_organisation_table(data):
+    published = publish(observatory(data.world.territory, detail=True), public=False)
+    assert published_values(published, "competencies") == {"REP": 8, "LIRE": 7, "ANIM": 3}
+    assert [c.hidden_publicly for c in published.tables["competencies"].cells] == [False, False, True]
+    assert {c.label: c.value for c in published.tables["organisations"].cells} == {
+        "Atelier Vélo": 11, "Bibliothèque": 7, "Collège Jean Moulin": 5}
+    assert published.summary.non_formal_percent == 78
+
+
+def test_totals_add_up_the_published_lines_only(data):
+    territory = data.world.territory
+    # In the community sector February counts two learners (repair: l1, l2) and March three (workshop).
+    published = publish(observatory(territory, parse_filters({"sector": "community"}, territory)), public=True)
+    monthly = published.tables["monthly"]
+    assert [c.value for c in monthly.cells] == [5, None, None]  # Feb: l1, l2; March: l8–l10
+    assert monthly.total == 5 == sum(c.value or 0 for c in monthly.cells)
+    for table in published.tables.values():
+        if table.partition:
+            assert table.total == sum(c.value or 0 for c in table.cells)
+
+
+def _preimage(published_value: int) -> range:
+    """Every exact count that rounds to ``published_value``."""
+    return range(max(THRESHOLD, published_value - ROUNDING_BASE // 2), published_value + ROUNDING_BASE // 2 + 1)
+
+
+def test_differencing_two_periods_cannot_recover_a_hidden_month(data):
+    territory = data.world.territory
+    # REP in February alone counts 2 learners: hidden. January–February and January alone are both published.
+    february = publish(observatory(territory, parse_filters({"from": "2025-02", "to": "2025-02"}, territory)),
+                       public=True)
+    assert published_values(february, "competencies")["REP"] is None
+    both = published_values(publish(observatory(territory, parse_filters(
+        {"from": "2025-01", "to": "2025-02"}, territory)), public=True), "competencies")["REP"]
+    january = published_values(publish(observatory(territory, parse_filters(
+        {"from": "2025-01", "to": "2025-01"}, territory)), public=True), "competencies")["REP"]
+    assert both is not None and january is not None
+    # What subtracting the two published figures allows one to infer about the hidden February figure:
+    candidates = {a - b for a in _preimage(both) for b in _preimage(january) if a >= b}
+    assert 2 in candidates  # the truth is among them …
+    assert len(candidates & set(range(0, THRESHOLD))) >= 3  # … and cannot be told from 0 or from its neighbours
+
+
+def test_differencing_all_sectors_and_one_sector_cannot_recover_a_hidden_line(data):
+    territory = data.world.territory
+
+    def areas(args: dict[str, str]) -> dict[str, int | None]:
+        return published_values(publish(observatory(territory, parse_filters(args, territory)), public=True), "areas")
+
+    # Gare: maths (five learners, education) and repair (two learners, community).
+    everything, education, community = areas({}), areas({"sector": "education"}), areas({"sector": "community"})
+    assert community["gare"] is None
+    assert everything["gare"] is not None and education["gare"] is not None
+    candidates = {a - b for a in _preimage(everything["gare"]) for b in _preimage(education["gare"]) if a >= b}
+    assert 2 in candidates
+    assert len(candidates & set(range(0, THRESHOLD))) >= 3
+
+
+def test_rounding_is_to_the_nearest_multiple_of_five():
+    assert [round_count(n) for n in (5, 6, 7, 8, 9, 10, 12, 13)] == [5, 5, 5, 10, 10, 10, 10, 15]
+
+
+def test_pre_aggregates_equal_a_live_recount_after_issuing_and_revoking(data):
+    assert service.stored() == service.recount()
+    world = data.world
+    again = issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=learner(1),
+                                     recipient_name="", actor_id=None, source="cli", area_id=world.area("gare").id,
+                                     now=MONTH[2])
+    assert service.stored() == service.recount()
+    issuing.revoke_credential(again, reason="Twice.", actor_id=None)
+    assert service.stored() == service.recount()
+    issuing.revoke_credential(data.credentials[0], reason="Mistake.", actor_id=None)
+    assert service.stored() == service.recount()
+    service.rebuild()
+    assert service.stored() == service.recount()
+
+
+def test_learner_counts_of_a_cell_follow_repeat_awards(data):
+    world = data.world
+    before = observatory(world.territory, Filters(start=202502, end=202502))
+    issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=f" {learner(1).upper()}",
+                             recipient_name="", actor_id=None, source="cli", now=MONTH[2])
+    after = observatory(world.territory, Filters(start=202502, end=202502))
+    assert after.summary.credentials == before.summary.credentials + 1
+    assert after.summary.learners == before.summary.learners  # the same person (e-mail matched trimmed, any case)
+
+
+def test_an_organisation_leaving_the_territory_takes_its_figures_out(data):
+    from sqlalchemy import select
+
+    from badgehub.extensions import db
+    from badgehub.territory.models import TerritoryMembership
+    from badgehub.territory.service import decide_membership, get_membership_in
+
+    world = data.world
+    membership = db.session.scalar(select(TerritoryMembership).where(
+        TerritoryMembership.organisation_id == data.c.id, TerritoryMembership.territory_id == world.territory.id))
+    decide_membership(get_membership_in(world.territory, membership.id), "suspend", world.coordinator, "Audit.")
+    figures = observatory(world.territory)
+    assert figures.summary.credentials == 18
+    assert values(figures, "learning_settings") == {"non_formal": 18}
+    assert publish(figures, public=True).summary.non_formal_percent == 100
+
+
+def test_another_territory_counts_none_of_these_credentials(data):
+    figures = observatory(data.world.other_territory)
+    assert figures.summary.credentials == 0 and figures.summary.learners == 0
+    assert all(not t.groups or all(g.credentials == 0 for g in t.groups) for t in figures.tables.values())
