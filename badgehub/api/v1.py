@@ -496,7 +496,7 @@ def issue_batch() -> ResponseReturnValue:
             continue
         key = (parsed.idempotency_key or "").strip()
         if key in seen_keys:
-            problems[str(index)] = {"idempotency_key": str(_l("Item %(index)s has the same idempotency key.",
+            problems[str(index)] = {"idempotency_key": str(_l("The same idempotency key as item %(index)s.",
                                                                 index=seen_keys[key]))}
             continue
         seen_keys[key] = index
