@@ -190,8 +190,11 @@ def _campaign_or_404(code: str) -> ClaimCampaign | Response:
 
 
 def _claim_page(campaign: ClaimCampaign, form: ClaimRequestForm, status: int = 200, problem: Any = None) -> Response:
-    return _page("claims/claim.html", status, form=form, problem=problem,
-                 unavailable=_unavailable_message(campaign), **_public_context(campaign))
+    response = _page("claims/claim.html", status, form=form, problem=problem,
+                     unavailable=_unavailable_message(campaign), **_public_context(campaign))
+    # Whoever has the code may claim: the page is for the people at the event, not for search engines.
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @bp.get("/claim/<code>")

@@ -178,6 +178,8 @@ def test_a_participant_claims_through_the_emailed_link(client, world, setup, que
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Réparer une crevaison" in html and "Atelier Vélo" in html and 'name="email"' in html
+    # Whoever has the code may claim: search engines are asked to keep the page to the event.
+    assert page.headers["X-Robots-Tag"] == "noindex, nofollow" and 'content="noindex, nofollow"' in html
     response = ask(client, campaign["code"], "Lea@Example.net", "Léa Martin")
     assert response.status_code == 302 and response.headers["Location"] == f"/claim/{campaign['code']}/sent"
     assert "We have sent an e-mail to" in client.get(response.headers["Location"]).get_data(as_text=True)
