@@ -61,7 +61,7 @@ from badgehub.verification.platform import (
     platform_fetcher,
     verify_submission,
 )
-from badgehub.verification.report import VerificationReport
+from badgehub.verification.report import CheckStatus, VerificationReport
 from badgehub.wallet.errors import (
     AddressAlreadyAdded,
     AddressIsYours,
@@ -428,6 +428,10 @@ def import_credential(app: AppLike, user: User, *, kind: str, data: bytes | str,
         report = verify_submission(app, raw, kind="file", now=moment)
     else:
         raise SubmissionRefused("empty_input")
+    kind_check = report.check("type")
+    if kind_check is not None and kind_check.status is CheckStatus.FAILED and kind_check.code == "type_invalid":
+        # Readable JSON, but no badge (a key, a random document): nothing to keep in a wallet.
+        raise SubmissionRefused("type_invalid")
     digest = hashlib.sha256(raw).hexdigest()
     if db.session.scalar(select(ImportedCredential.id).where(ImportedCredential.user_id == user.id,
                                                              ImportedCredential.sha256 == digest)) is not None:

@@ -44,16 +44,18 @@ def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fetch_module, "resolve_addresses", no_dns)
 
 
+def build_wallet_world() -> dict[str, Any]:
+    """The issuing world, plus two learners: Léa (LEA) and Bob; plain values."""
+    ids = build_world().ids()
+    lea = create_user(LEA.lower(), name="Léa Martin", verified=True)
+    bob = create_user("bob@example.net", name="Bob", verified=True)
+    ids.update(lea=lea.get_id(), lea_id=lea.id, bob=bob.get_id(), bob_id=bob.id)
+    return ids
+
+
 @pytest.fixture
 def world(setup: Any) -> dict[str, Any]:
-    def build() -> dict[str, Any]:
-        ids = build_world().ids()
-        lea = create_user(LEA.lower(), name="Léa Martin", verified=True)
-        bob = create_user("bob@example.net", name="Bob", verified=True)
-        ids.update(lea=lea.get_id(), lea_id=lea.id, bob=bob.get_id(), bob_id=bob.id)
-        return ids
-
-    return setup(build)
+    return setup(build_wallet_world)
 
 
 def award(setup: Any, world: dict[str, Any], email: str, badge: str = "repair", **options: Any) -> str:
