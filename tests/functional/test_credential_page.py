@@ -27,7 +27,7 @@ from badgehub.verification import fetch as fetch_module
 from badgehub.verification.platform import register_local_resolver
 from badgehub.verification.resolver import StaticResolver
 from tests.conftest import csrf_token_from
-from tests.unit.issuing.world import build_world
+from tests.unit.issuing.world import BADGE_PNG, build_world
 
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "ob3-examples"
 BITSTRING_URL = (
@@ -116,6 +116,31 @@ def test_a_valid_credential_says_so_with_issuer_standing_meaning_and_dates(clien
         assert f'href="/c/{public_id}.{suffix}"' in html
     # Every step, one tap away.
     assert html.count('<details class="step') == 11
+
+
+def test_competencies_show_their_code_framework_and_external_references(client: FlaskClient, setup: Any) -> None:
+    def build() -> str:
+        from badgehub.achievements import service as achievements
+        from badgehub.competencies.service import CompetencyFields, create_competency
+
+        world = build_world()
+        competency = create_competency(world.territory, world.coordinator, "NUM-1", CompetencyFields(
+            name="Réparer un vélo", description="Diagnostiquer et réparer une crevaison.",
+            esco_uri="http://data.europa.eu/esco/skill/abc-123", rncp_code="RS5678"))
+        fields = achievements.AchievementFields(name="Mécanique", description="Bases de la mécanique vélo.",
+                                                criteria_md="Une réparation.", competency_ids=[competency.id])
+        achievement = achievements.create_achievement(world.a, world.owner_a, fields,
+                                                      achievements.UploadedImage(BADGE_PNG))
+        credential = issuing.issue_credential(organisation=world.a, achievement=achievement, recipient_email=EMAIL,
+                                              recipient_name="", actor_id=None, source="cli")
+        return str(credential.public_id)
+
+    html = page_of(client, setup(build))
+    text = text_of(html)
+    assert "Réparer un vélo (NUM-1 · " in text and "Diagnostiquer et réparer une crevaison." in text
+    assert 'href="http://localhost/competencies/evry/NUM-1"' in html
+    assert 'href="http://data.europa.eu/esco/skill/abc-123"' in html and "ESCO:" in text
+    assert "RNCP / RS: RS5678" in text
 
 
 def test_the_verdict_comes_from_the_pipeline_not_from_database_flags(client: FlaskClient, setup: Any,
