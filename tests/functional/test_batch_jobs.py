@@ -162,3 +162,25 @@ def test_worker_killed_mid_batch_then_resumed_issues_each_row_exactly_once(commi
         assert issued_emails(batch_id) == [f"p{i:04d}@example.net" for i in range(total)]
         batch = db.session.get(IssueBatch, batch_id)
         assert (batch.state, batch.issued_count, batch.failed_count) == (BatchState.DONE, total, 0)
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="set BADGEHUB_TEST_REDIS_URL to run the RQ path against Redis")
+def test_badgehub_worker_command_resumes_and_runs_queued_batches(app, ctx, runner):
+    app.config.update(REDIS_URL=REDIS_URL, JOB_BACKEND=None, JOB_QUEUE=f"badgehub-test-{secrets.token_hex(4)}")
+    left_over = make_batch(3)  # confirmed, never enqueued (its web process died): the worker resumes it
+    db.session.commit()
+    queue = jobs.rq_queue(app)
+    try:
+        result = runner.invoke(args=["worker", "--burst"])
+        assert result.exit_code == 0, result.output
+        assert db.session.get(IssueBatch, left_over).state is BatchState.DONE
+        assert len(issued_emails(left_over)) == 3
+    finally:
+        queue.empty()
+        queue.delete(delete_jobs=True)
+
+
+def test_worker_command_needs_redis(runner):
+    result = runner.invoke(args=["worker", "--burst"])
+    assert result.exit_code == 1
+    assert "BADGEHUB_REDIS_URL is not set" in result.output
