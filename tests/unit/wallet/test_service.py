@@ -1,0 +1,181 @@
+"""The wallet service: the matching rule, holder DIDs for later credentials, the status cache, erasure hooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from badgehub.accounts.errors import InvalidEmail
+from badgehub.accounts.models import User
+from badgehub.accounts.service import create_user
+from badgehub.credentials.did import did_key_from_ed25519
+from badgehub.extensions import db
+from badgehub.issuing import service as issuing
+from badgehub.issuing.models import IssuedCredential
+from badgehub.verification.report import CheckStatus
+from badgehub.wallet import erasure
+from badgehub.wallet import service as wallet
+from badgehub.wallet.errors import (
+    AddressIsYours,
+    AddressTaken,
+    InvalidAddressLink,
+    InvalidHolderDid,
+    LastOwner,
+    ShareGone,
+    ShareNotFound,
+)
+from tests.unit.issuing.world import World, build_world
+
+DID = did_key_from_ed25519(bytes(range(32)))
+
+
+@pytest.fixture
+def world(ctx: Flask) -> World:
+    return build_world()
+
+
+def issue(world: World, email: str, **options: Any) -> IssuedCredential:
+    return issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=email,
+                                    recipient_name="", actor_id=None, source="cli", **options)
+
+
+def test_the_matching_rule_ignores_case_and_spaces_but_not_plus_tags(world: World) -> None:
+    learner = create_user("Ana@Example.org", verified=True)
+    same = issue(world, "  ANA@example.ORG ")
+    tagged = issue(world, "ana+velo@example.org")
+    held = {credential.id for credential in wallet.wallet_credentials(learner)}
+    assert same.id in held and tagged.id not in held
+
+
+def test_an_unverified_account_holds_nothing_until_it_is_verified(world: World) -> None:
+    learner = create_user("new@example.org")
+    issue(world, "new@example.org")
+    assert wallet.wallet_credentials(learner) == []
+    learner.verified_at = dt.datetime.now(dt.UTC)
+    assert len(wallet.wallet_credentials(learner)) == 1
+
+
+def test_an_address_joins_the_wallet_only_once_confirmed_by_its_own_account(world: World) -> None:
+    ana = create_user("ana@example.org", verified=True)
+    eve = create_user("eve@example.org", verified=True)
+    credential = issue(world, "ana.work@example.org")
+    link = wallet.add_address(ana, "Ana.Work@example.org")
+    assert wallet.wallet_credentials(ana) == []
+    with pytest.raises(InvalidAddressLink):
+        wallet.confirm_address(eve, link.token)
+    wallet.confirm_address(ana, link.token)
+    assert [c.id for c in wallet.wallet_credentials(ana)] == [credential.id]
+    with pytest.raises(InvalidAddressLink):  # used up
+        wallet.confirm_address(ana, link.token)
+    with pytest.raises(AddressTaken):
+        wallet.confirm_address(eve, wallet.add_address(eve, "ana.work@example.org").token)
+    with pytest.raises(AddressIsYours):
+        wallet.add_address(ana, " ANA@example.org")
+    with pytest.raises(InvalidEmail):
+        wallet.add_address(ana, "not an address")
+
+
+def test_an_expired_confirmation_link_is_refused(world: World) -> None:
+    ana = create_user("ana@example.org", verified=True)
+    then = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    link = wallet.add_address(ana, "old@example.org", now=then)
+    with pytest.raises(InvalidAddressLink):
+        wallet.confirm_address(ana, link.token, now=then + wallet.ADDRESS_LINK_LIFETIME)
+
+
+@pytest.mark.parametrize("value", ["did:web:example.org", "did:key:zNotAKey", "did:key:z6Mk", "hello",
+                                   "did:key:" + "z" * 600])
+def test_only_an_ed25519_did_key_is_accepted_as_holder_did(world: World, value: str) -> None:
+    ana = create_user("ana@example.org", verified=True)
+    with pytest.raises(InvalidHolderDid):
+        wallet.set_holder_did(ana, value)
+
+
+def test_credentials_issued_after_a_did_is_added_carry_it_and_verify(world: World, app: Flask) -> None:
+    ana = create_user("ana@example.org", verified=True)
+    link = wallet.add_address(ana, "ana@work.example.org")
+    before = issue(world, "ana@work.example.org")
+    wallet.confirm_address(ana, link.token)
+    wallet.set_holder_did(ana, DID)
+    after_primary = issue(world, "ANA@example.org")
+    after_extra = issue(world, "ana@work.example.org")
+    given = issue(world, "ana@example.org", holder_did="did:example:given")
+    subject = lambda c: json.loads(c.document_json)["credentialSubject"]  # noqa: E731
+    assert "id" not in subject(before)
+    assert subject(after_primary)["id"] == DID and subject(after_extra)["id"] == DID
+    assert after_extra.holder_did == DID
+    assert subject(given)["id"] == "did:example:given"  # an explicit DID wins
+    report = wallet.credential_report(app, after_extra)
+    assert report.verified and report.check("proof").status is CheckStatus.PASSED
+    wallet.set_holder_did(ana, "")
+    assert "id" not in subject(issue(world, "ana@example.org"))
+
+
+def test_the_status_cache_sees_a_revocation_at_once(world: World, app: Flask) -> None:
+    credential = issue(world, "ana@example.org")
+    assert wallet.credential_report(app, credential).revoked is False
+    issuing.revoke_credential(credential, reason="erreur", actor_id=None)
+    assert wallet.credential_report(app, credential).revoked is True
+
+
+def test_a_share_answers_only_while_live(world: World) -> None:
+    ana = create_user("ana@example.org", verified=True)
+    credential = issue(world, "ana@example.org")
+    now = dt.datetime.now(dt.UTC)
+    share = wallet.create_share(ana, title="CV", credential_ids=[credential.public_id],
+                                expires_at=now + dt.timedelta(hours=1), now=now)
+    assert wallet.public_share(share.token, now=now).id == share.id
+    with pytest.raises(ShareGone):
+        wallet.public_share(share.token, now=now + dt.timedelta(hours=1))
+    wallet.revoke_share(ana, share.id, now=now)
+    with pytest.raises(ShareGone):
+        wallet.public_share(share.token, now=now)
+    with pytest.raises(ShareNotFound):
+        wallet.public_share("x" * 24)
+
+
+def test_an_address_removed_takes_its_credentials_off_the_shares(world: World) -> None:
+    ana = create_user("ana@example.org", verified=True)
+    link = wallet.add_address(ana, "ana@work.example.org")
+    wallet.confirm_address(ana, link.token)
+    credential = issue(world, "ana@work.example.org")
+    share = wallet.create_share(ana, title="CV", credential_ids=[credential.public_id])
+    assert wallet.shared_items(share).credentials == [credential]
+    wallet.remove_address(ana, link.address.id)
+    assert wallet.shared_items(share).credentials == []
+
+
+def test_erasers_of_other_domains_are_resolved_lazily_and_missing_ones_skipped(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="badgehub.wallet.erasure"):
+        found = erasure.resolve_erasers(("badgehub.no_such_module:erase_personal_data",
+                                         "badgehub.wallet.service:no_such_function",
+                                         "badgehub.claims.service:erase_personal_data"))
+    assert [function.__module__ for function in found] == ["badgehub.claims.service"]
+    assert "module not found" in caplog.text and "function not found" in caplog.text
+    assert len(erasure.resolve_erasers()) == len(erasure.PERSONAL_DATA_ERASERS)
+
+
+def test_erasure_calls_every_other_domains_eraser_with_the_verified_keys(world: World,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    ana = create_user("ana@example.org", verified=True)
+    link = wallet.add_address(ana, "Ana@Work.example.org")
+    wallet.confirm_address(ana, link.token)
+    wallet.add_address(ana, "unproven@example.org")
+    seen: list[set[str]] = []
+    monkeypatch.setattr(erasure, "resolve_erasers", lambda *args: [lambda keys: seen.append(keys) or 3])
+    result = erasure.erase_account(ana, actor_id=ana.id)
+    assert seen == [{"ana@example.org", "ana@work.example.org"}]  # an unproven address may be somebody else's
+    assert result.other_rows == 3
+
+
+def test_the_only_owner_of_an_organisation_cannot_erase_the_account(world: World) -> None:
+    with pytest.raises(LastOwner) as raised:
+        erasure.erase_account(world.owner_b, actor_id=world.owner_b.id)
+    assert raised.value.details == {"organisations": [world.b.slug]}
+    assert db.session.get(User, world.owner_b.id) is not None
