@@ -399,6 +399,15 @@ def test_a_ten_megabyte_body_is_413(client, world, query):
     assert count_credentials(query) == 0
 
 
+def test_the_api_body_limit_is_its_own_setting(app, client, world, query):
+    app.config["API_MAX_BODY_BYTES"] = 1000
+    small = award(world["repair"], narrative="x" * 900)
+    response = call(client, "POST", "/credentials", world["token_a"], json=small)
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "too_large"
+    small["narrative"] = "x" * 100
+    assert call(client, "POST", "/credentials", world["token_a"], json=small).status_code == 201
+
+
 def test_unknown_paths_and_methods_answer_json(client, world):
     response = client.get("/api/v1/nothing-here", headers={"Authorization": f"Bearer {world['token_a']}"})
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
