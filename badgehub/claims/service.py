@@ -269,11 +269,13 @@ def pending_counts(campaigns: Sequence[ClaimCampaign]) -> dict[int, int]:
     return {campaign_id: count for campaign_id, count in rows}
 
 
-def claims_of(campaign: ClaimCampaign) -> Sequence[Claim]:
-    """The campaign's claims for its staff: confirmed first (newest first), then pending ones."""
+def claims_of(campaign: ClaimCampaign, *, limit: int | None = None) -> Sequence[Claim]:
+    """The campaign's claims for its staff: confirmed first (newest first), then pending ones; at most
+    ``limit`` of them."""
     return db.session.scalars(
         select(Claim).where(Claim.campaign_id == campaign.id).options(selectinload(Claim.credential))
-        .order_by(Claim.state, Claim.confirmed_at.desc(), Claim.requested_at.desc())).all()
+        .order_by(Claim.state, Claim.confirmed_at.desc(), Claim.requested_at.desc(), Claim.id.desc())
+        .limit(limit)).all()
 
 
 # ----------------------------------------------------------------------------------------------- public

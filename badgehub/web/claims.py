@@ -63,6 +63,8 @@ bp = Blueprint("claims", __name__)
 
 WALLET_PATH: Final = "/wallet"
 PNG_MEDIA_TYPE: Final = "image/png"
+# The claims listed on a campaign's page (a capped campaign of an evening has far fewer).
+CLAIMS_SHOWN: Final = 500
 # Service field names the campaign form calls otherwise.
 FORM_FIELDS: Final = {"achievement_public_id": "achievement"}
 
@@ -405,7 +407,8 @@ def detail(slug: str, campaign_id: int) -> ResponseReturnValue:
     status = claims.campaign_status(campaign)
     claim_url = claims.claim_url(campaign)
     return _page("claims/detail.html", organisation=organisation, campaign=campaign, status=status.value,
-                 claims=claims.claims_of(campaign), claim_url=claim_url,
+                 claims=claims.claims_of(campaign, limit=CLAIMS_SHOWN), shown=CLAIMS_SHOWN,
+                 pending=claims.pending_counts([campaign]).get(campaign.id, 0), claim_url=claim_url,
                  window=_window_text(campaign), version=campaign.achievement.current_version,
                  can_close=member.role in organisations.BADGE_ISSUERS
                  and status not in (claims.CampaignStatus.CLOSED, claims.CampaignStatus.ENDED),
