@@ -146,6 +146,10 @@ def _create_everything() -> None:
     from badgehub.issuing.demo import seed_demo_credentials
 
     seed_demo_credentials(*LEARNER)
+    # The learner's wallet (badgehub.wallet.demo): a share link and a badge imported from elsewhere.
+    from badgehub.wallet.demo import seed_demo_wallet
+
+    seed_demo_wallet(LEARNER[0])
 
     # An open claim campaign with its poster (badgehub.claims.demo), after the credentials.
     from badgehub.claims.demo import seed_demo_claims
