@@ -338,9 +338,10 @@ def retry_failed(batch: IssueBatch, *, actor_id: int | None) -> int:
         raise BatchNotDraft()
     require_good_standing(locked.organisation)
     require_issuable(locked.achievement)
-    moved = db.session.execute(update(BatchRow).where(BatchRow.batch_id == locked.id,
-                                                      BatchRow.state == RowState.FAILED)
-                               .values(state=RowState.PENDING, error_code=None)).rowcount or 0
+    result: Any = db.session.execute(update(BatchRow).where(BatchRow.batch_id == locked.id,
+                                                            BatchRow.state == RowState.FAILED)
+                                     .values(state=RowState.PENDING, error_code=None))
+    moved = result.rowcount or 0
     if moved or pending_count(locked):
         locked.state = BatchState.QUEUED
         locked.error_code = None

@@ -27,7 +27,8 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as _field
 from typing import Any, Final
 
 MAX_BYTES: Final = 2 * 1024 * 1024
@@ -83,7 +84,7 @@ class RowProblem:
 
     field: str | None
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = _field(default_factory=dict)
 
 
 @dataclass
@@ -96,7 +97,7 @@ class ParsedRow:
     activity_start: dt.date | None = None
     activity_end: dt.date | None = None
     area_id: int | None = None
-    problems: list[RowProblem] = field(default_factory=list)
+    problems: list[RowProblem] = _field(default_factory=list)
 
     @property
     def email(self) -> str:

@@ -107,8 +107,8 @@ def _new_page(organisation: Organisation, form: BatchUploadForm, *, status: int 
 def _read_upload(form: BatchUploadForm) -> tuple[bytes | str | None, str]:
     """The uploaded file's bytes (read no further than the size cap allows) or the pasted text."""
     limit = int(current_app.config.get("CSV_MAX_BYTES") or csv_rows.MAX_BYTES)
-    upload = form.upload.data
-    if upload is not None and getattr(upload, "filename", ""):
+    upload: Any = form.upload.data
+    if upload is not None and upload.filename:
         # One byte more than allowed is enough to know it is too large; the reader says so.
         return upload.stream.read(limit + 1), str(upload.filename)
     text = form.pasted.data or ""
