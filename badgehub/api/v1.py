@@ -263,7 +263,8 @@ def _parse_issue(body: Mapping[str, Any], organisation: Organisation, *, header_
     if not isinstance(achievement, str) or not achievement.strip():
         errors["achievement"] = _l("Give the id of one of your organisation's badges.")
     recipient = body.get("recipient")
-    email, name = "", ""
+    email: Any = ""
+    name: Any = ""
     if not isinstance(recipient, dict):
         errors["recipient"] = _l("Give the recipient as an object: {\"email\": …, \"name\": …}.")
     else:
@@ -312,7 +313,7 @@ def _api_fields(error: BadgeHubError) -> dict[str, Any]:
         fields[error.details["field"]] = error.message
     if not fields:
         fields["_"] = error.message
-    return {API_FIELDS.get(name, name): str(message) for name, message in fields.items()}
+    return {API_FIELDS.get(str(name), str(name)): str(message) for name, message in fields.items()}
 
 
 def _checked(organisation: Organisation, parsed: IssueRequest) -> tuple[Achievement | None, dict[str, Any]]:
@@ -486,7 +487,7 @@ def issue_batch() -> ResponseReturnValue:
     plans: list[tuple[Achievement, IssueRequest]] = []
     problems: dict[str, Any] = {}
     seen_keys: dict[str, int] = {}
-    for index, item in enumerate(items):
+    for index, item in enumerate(cast(list[Any], items)):
         if not isinstance(item, dict):
             problems[str(index)] = {"_": str(_l("Each item must be a JSON object."))}
             continue

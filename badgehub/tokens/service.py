@@ -79,7 +79,7 @@ def _new_token() -> tuple[str, str]:
 
 
 def _clean_scopes(scopes: Iterable[str], errors: dict[str, Any]) -> list[str]:
-    chosen = [scope for scope in SCOPES if scope in set(scopes)]
+    chosen: list[str] = [scope for scope in SCOPES if scope in set(scopes)]
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not chosen:
         errors["scopes"] = _l("Choose at least one of the permissions offered.")

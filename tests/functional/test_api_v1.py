@@ -271,6 +271,13 @@ def test_a_batch_issues_every_item_and_replays_as_a_whole(client, world, query, 
     assert again.status_code == 200 and again.get_json()["replayed"] == 6
     assert [c["id"] for c in again.get_json()["items"]] == [c["id"] for c in body["items"]]
     assert count_credentials(query) == 6 and len(outbox()) == 6
+    # A known key for another recipient is a conflict, and the new items of that batch are not issued either.
+    conflicting = [award(world["repair"], "new@example.net", idempotency_key="evt-new"),
+                   award(world["repair"], "not-p1@example.net", idempotency_key="evt-1")]
+    response = call(client, "POST", "/credentials/batch", world["token_a"], json={"items": conflicting})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "idempotency_conflict"
+    assert response.get_json()["error"]["details"]["index"] == 1
+    assert count_credentials(query) == 6 and len(outbox()) == 6
 
 
 def test_a_batch_with_one_bad_item_issues_nothing_and_says_which(client, world, query, outbox):
