@@ -110,7 +110,9 @@ def _read_upload(form: BatchUploadForm) -> tuple[bytes | str | None, str]:
     upload: Any = form.upload.data
     if upload is not None and upload.filename:
         # One byte more than allowed is enough to know it is too large; the reader says so.
-        return upload.stream.read(limit + 1), str(upload.filename)
+        # Some browsers send the whole path ("C:\\Users\\…\\list.csv"): keep the file's own name.
+        name = str(upload.filename).replace("\\", "/").rsplit("/", 1)[-1]
+        return upload.stream.read(limit + 1), name
     text = form.pasted.data or ""
     return (text if text.strip() else None), ""
 
@@ -183,9 +185,16 @@ def _dispatch(batch: IssueBatch) -> None:
     """Issue a confirmed batch now when it is small, else hand it to the job queue."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     inline = int(app.config.get("BATCH_INLINE_ROWS") or batches.DEFAULT_INLINE_ROWS)
-    if batches.pending_count(batch) <= inline:
+    if batches.pending_count(batch) > inline:
+        jobs.enqueue(app, "batches.run", batch.id)
+        return
+    try:
         tasks.run_batch(batch.id)
-    else:
+    except Exception:
+        # Rows issued so far are committed, the others still pending: the queue finishes the batch (the person
+        # sees it progress) rather than the request failing.
+        log.exception("batch %s could not be issued during the request; handed to the queue", batch.id)
+        db.session.rollback()
         jobs.enqueue(app, "batches.run", batch.id)
 
 

@@ -223,3 +223,11 @@ def test_forms_need_their_csrf_token(client, app, world, query):
     response = client.post(new_url(world), data={"achievement": world["repair"], "pasted": "email\nq@example.net\n"})
     assert response.status_code == 400
     assert count(query, IssueBatch) == 0
+
+
+def test_list_page_names_the_files_without_their_folders(client, world):
+    sign_in(client, world["issuer_a"])
+    batch_url(upload(client, world, b"email\nq@example.net\n", filename="/home/Users/lea/atelier du 3 mars.csv"))
+    html = client.get(f"/organisations/{world['a']}/batches").get_data(as_text=True)
+    assert "atelier du 3 mars.csv" in html and "Users" not in html
+    assert 'aria-current="page"' in html and "Lists (CSV)" in html
