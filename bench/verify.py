@@ -15,6 +15,9 @@ For each backend (a SQLite file in a temporary folder; PostgreSQL when reachable
    latency is measured from the request's scheduled time to the end of its response. A warm-up of a few
    seconds (each worker loads its JSON-LD contexts and schema once) is not counted.
 
+Also printed, measured apart in this process through the WSGI test client: the median CPU time of one request
+(what a worker spends on it, whatever else the machine does), and the machine's load average after each figure.
+
 Targets: ``GET /c/<id>`` over every credential (the HTML page with its live verification), and
 ``POST /api/v1/verify`` with the stored JSON of a random credential. Printed: requests sent, rate achieved,
 p50 / p95 / p99 / max latency, errors (anything but 200, or no answer). The goal is p95 < 50 ms for ``/c/<id>``
@@ -29,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import platform
 import queue
@@ -51,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BASE_URL = "https://badges.example.org"
+UNLIMITED = {"RATELIMIT_VERIFY": "1000000 per minute", "RATELIMIT_HOLDER_CHECK": "1000000 per minute"}
 
 
 def bench_app() -> Any:
@@ -58,7 +61,16 @@ def bench_app() -> Any:
     rate limit raised (the load comes from one address; the limit is not what is measured)."""
     from badgehub import create_app
 
-    return create_app({"RATELIMIT_VERIFY": "1000000 per minute", "RATELIMIT_HOLDER_CHECK": "1000000 per minute"})
+    return create_app(UNLIMITED)
+
+
+def _in_process_app(url: str, instance: Path, kek: str) -> Any:
+    from badgehub import create_app
+
+    return create_app({"SECRET_KEY": "bench", "KEK": kek, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance,
+                       "BASE_URL": BASE_URL, "LOG_LEVEL": "WARNING", "RATELIMIT_STORAGE_URI": "memory://",
+                       **UNLIMITED})
+
 
 
 # ------------------------------------------------------------------------------------------------- data
@@ -133,6 +145,34 @@ def _documents(url: str, instance: Path, kek: str, ids: Sequence[str]) -> list[b
         db.session.remove()
         db.engine.dispose()
     return documents
+
+
+def _service_times(url: str, instance: Path, kek: str, ids: Sequence[str], documents: Sequence[bytes],
+                   count: int = 200) -> dict[str, float]:
+    """Median CPU milliseconds per request, in this process through the WSGI test client (memo warm): what one
+    request costs a worker, whatever else the machine is doing."""
+    from badgehub.extensions import db
+
+    app = _in_process_app(url, instance, kek)
+    client = app.test_client()
+    chooser = random.Random(3)
+    figures: dict[str, float] = {}
+    for name, make in _targets(ids, documents).items():
+        for _ in range(len(ids)):  # warm: every document once
+            method, path, body, headers = make(chooser)
+            client.open(path, method=method, data=body, headers=headers)
+        times = []
+        for _ in range(count):
+            method, path, body, headers = make(chooser)
+            start = time.process_time()
+            response = client.open(path, method=method, data=body, headers=headers)
+            times.append(time.process_time() - start)
+            assert response.status_code == 200, (path, response.status_code)
+        figures[name] = sorted(times)[len(times) // 2] * 1000
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return figures
 
 
 # ------------------------------------------------------------------------------------------------ server
@@ -272,8 +312,28 @@ def _postgres_database(server_url: str) -> tuple[str, Callable[[], None]] | None
     return make_url(server_url).set(database=name).render_as_string(hide_password=False), drop
 
 
+def _measure(label: str, url: str, instance: Path, kek: str, options: argparse.Namespace) -> None:
+    """Prepare one backend, serve it with gunicorn, print one row per target as soon as it is measured."""
+    instance.mkdir()
+    ids = _prepare(url, instance, kek, options.credentials)
+    documents = _documents(url, instance, kek, ids)
+    services = _service_times(url, instance, kek, ids, documents)
+    process, port = _start_gunicorn(url, instance, kek, options.workers)
+    try:
+        for name, make in _targets(ids, documents).items():
+            open_loop(port, make, options.rate, options.warmup, options.connections)
+            figures = open_loop(port, make, options.rate, options.seconds, options.connections)
+            print(f"{label:<11} {name:<20} {figures.sent:>6} {figures.done / figures.seconds:>7.1f} "
+                  f"{figures.percentile(0.50):>8.1f} {figures.percentile(0.95):>8.1f} "
+                  f"{figures.percentile(0.99):>8.1f} {max(figures.latencies, default=0) * 1000:>8.1f} "
+                  f"{figures.errors:>7} {services[name]:>10.1f} {os.getloadavg()[0]:>8.2f}", flush=True)
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
 def main() -> int:
-    """Measure, print the table, return 0."""
+    """Measure, print the table row by row, return 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=100.0, help="Requests per second (open loop).")
     parser.add_argument("--seconds", type=float, default=20.0, help="Measured duration of each figure.")
@@ -286,7 +346,14 @@ def main() -> int:
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="Measure one backend only.")
     options = parser.parse_args()
     kek = secrets.token_hex(32)
-    rows: list[tuple[str, str, Figures]] = []
+    print(f"BadgeHub verification under an open-loop load of {options.rate:g} requests/s for {options.seconds:g} s "
+          f"(gunicorn {options.workers} workers, {options.connections} keep-alive connections; Python "
+          f"{platform.python_version()}, {os.cpu_count()} CPU, {platform.machine()})")
+    print("CPU ms/req: median CPU time of one request in one process (memo warm), measured apart from the load; "
+          "load avg: the machine's 1-minute load average at the end of the figure (its CPUs are shared by the "
+          "workers, the load generator and anything else running).")
+    print(f"{'database':<11} {'target':<20} {'sent':>6} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8} {'errors':>7} {'CPU ms/req':>10} {'load avg':>8}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         backends: list[tuple[str, str, Callable[[], None] | None]] = []
         if options.only in (None, "sqlite"):
@@ -297,36 +364,14 @@ def main() -> int:
                 backends.append(("PostgreSQL", found[0], found[1]))
         try:
             for label, url, _drop in backends:
-                instance = Path(folder) / label.lower()
-                instance.mkdir()
-                ids = _prepare(url, instance, kek, options.credentials)
-                documents = _documents(url, instance, kek, ids)
-                process, port = _start_gunicorn(url, instance, kek, options.workers)
                 try:
-                    for name, make in _targets(ids, documents).items():
-                        open_loop(port, make, options.rate, options.warmup, options.connections)
-                        figures = open_loop(port, make, options.rate, options.seconds, options.connections)
-                        rows.append((label, name, figures))
-                        print(f"  {label} {name}: done", file=sys.stderr)
-                finally:
-                    process.terminate()
-                    process.wait(30)
+                    _measure(label, url, Path(folder) / label.lower(), kek, options)
+                except Exception as exc:  # one backend failing (say, a migration in progress) leaves the other's
+                    print(f"{label:<11} failed: {type(exc).__name__}: {str(exc)[:200]}", flush=True)
         finally:
             for _label, _url, drop in backends:
                 if drop is not None:
                     drop()
-    print(f"\nBadgeHub verification under an open-loop load of {options.rate:g} requests/s for {options.seconds:g} s "
-          f"(gunicorn {options.workers} workers, {options.connections} keep-alive connections; Python "
-          f"{platform.python_version()}, {os.cpu_count()} CPU, {platform.machine()})")
-    print(f"{'database':<11} {'target':<20} {'sent':>6} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8} {'errors':>7}")
-    for label, name, figures in rows:
-        print(f"{label:<11} {name:<20} {figures.sent:>6} {figures.done / figures.seconds:>7.1f} "
-              f"{figures.percentile(0.50):>8.1f} {figures.percentile(0.95):>8.1f} {figures.percentile(0.99):>8.1f} "
-              f"{max(figures.latencies, default=0) * 1000:>8.1f} {figures.errors:>7}")
-    print(json.dumps({"rate": options.rate, "rows": [
-        {"database": label, "target": name, "p95_ms": round(figures.percentile(0.95), 1)}
-        for label, name, figures in rows]}))
     return 0
 
 
