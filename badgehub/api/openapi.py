@@ -252,7 +252,12 @@ PATHS: Final[dict[str, Any]] = {
                          "description": "Only this achievement's (404 if it is not the organisation's)."},
                         {"name": "state", "in": "query", "schema": {"enum": ["active", "revoked", "expired"]}},
                         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200},
-                         "description": "Part of the recipient's e-mail address or name, any case."}]),
+                         "description": "Part of the recipient's e-mail address or name, any case."},
+                        {"name": "issued_since", "in": "query", "schema": {"type": "string"},
+                         "description": "Issued at or after: a date (midnight UTC) or a date-time with a time "
+                                        "zone (2025-03-01T18:00:00Z)."},
+                        {"name": "updated_since", "in": "query", "schema": {"type": "string"},
+                         "description": "Issued or revoked at or after (to synchronise): same format."}]),
         "post": _operation(
             "Issue one credential", "credentials:issue",
             {"201": {**_json(_ref("Credential"), "Issued; the recipient is e-mailed unless send_email is false."),

@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -205,6 +206,27 @@ def _int_param(name: str, default: int, minimum: int, maximum: int) -> int:
                          _l("The parameter %(name)s must be a whole number from %(min)s to %(max)s.",
                             name=name, min=minimum, max=maximum), {"parameter": name})
     return int(raw)
+
+
+def _moment_param(name: str) -> dt.datetime | None:
+    """A date (midnight UTC) or a date-time with a time zone from the query string, or None."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    # An unencoded "+01:00" arrives as " 01:00" (a "+" in a query string is a space).
+    raw = re.sub(r" (\d\d:?\d\d)$", r"+\1", raw)
+    try:
+        if len(raw) == 10:
+            day = dt.date.fromisoformat(raw)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+        moment = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise BadRequest("invalid_parameter",
+                         _l("The parameter %(name)s must be a date (2025-03-01) or a date and time with a time "
+                            "zone (2025-03-01T18:00:00Z).", name=name), {"parameter": name})
+    return moment
 
 
 def _page_params() -> tuple[int, int]:
@@ -564,7 +586,9 @@ def credentials() -> ResponseReturnValue:
         raise BadRequest("invalid_parameter", _l("The parameter q is at most 200 characters."), {"parameter": "q"})
     now = utcnow()
     page = issuing.credentials_of(organisation, search=search or None, achievement_id=achievement_id,
-                                  state=state or None, now=now, limit=limit, offset=offset)
+                                  state=state or None, now=now, limit=limit, offset=offset,
+                                  issued_since=_moment_param("issued_since"),
+                                  changed_since=_moment_param("updated_since"))
     return jsonify({"items": [credential_resource(c, now) for c in page.items], "total": page.total,
                     "limit": limit, "offset": offset, "next": _next_url(offset, limit, page.total)})
 

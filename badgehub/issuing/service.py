@@ -578,13 +578,21 @@ def _like(text: str) -> str:
 
 def credentials_of(organisation: Organisation, *, search: str | None = None, achievement_id: int | None = None,
                    state: str | None = None, batch_id: int | None = None, now: dt.datetime | None = None,
-                   limit: int = 50, offset: int = 0) -> CredentialPage:
+                   limit: int = 50, offset: int = 0, issued_since: dt.datetime | None = None,
+                   changed_since: dt.datetime | None = None) -> CredentialPage:
     """The organisation's credentials, newest first: ``search`` in the recipient's e-mail or name (any case),
     ``achievement_id``, ``batch_id``, and ``state`` one of ``active`` (neither revoked nor expired),
-    ``revoked``, ``expired`` (and not revoked). Callers check the person may read them. Raises
+    ``revoked``, ``expired`` (and not revoked); ``issued_since`` (issued at or after) and ``changed_since``
+    (issued or revoked at or after: the only changes a credential goes through; expiry is its ``valid_until``)
+    for clients that synchronise. Callers check the person may read them. Raises
     :class:`~badgehub.errors.ValidationError` for an unknown state."""
     moment = now or utcnow()
     query: Select[Any] = select(IssuedCredential).where(IssuedCredential.organisation_id == organisation.id)
+    if issued_since is not None:
+        query = query.where(IssuedCredential.issued_at >= issued_since)
+    if changed_since is not None:
+        query = query.where(or_(IssuedCredential.issued_at >= changed_since,
+                                IssuedCredential.revoked_at >= changed_since))
     text = (search or "").strip().lower()
     if text:
         pattern = _like(text)

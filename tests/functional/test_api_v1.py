@@ -425,3 +425,33 @@ def test_unknown_paths_and_methods_answer_json(client, world):
 def test_answers_are_not_cached(client, world):
     response = call(client, "GET", "/achievements", world["token_a"])
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_issued_since_and_updated_since_let_a_client_synchronise(client, world, setup):
+    from badgehub.achievements.service import public_achievement
+
+    def old_awards() -> list[str]:
+        achievement = public_achievement(world["repair"])
+        made = [issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
+                                         recipient_email=f"old{n}@example.net", recipient_name="", actor_id=None,
+                                         source="cli",
+                                         now=dt.datetime(2025, 1, 10 + n, 12, tzinfo=dt.UTC)) for n in range(3)]
+        return [c.public_id for c in made]
+
+    old = setup(old_awards)
+    fresh = issue(client, world, "new@example.net", send_email=False)
+    call(client, "POST", f"/credentials/{old[0]}/revoke", world["token_a"], json={"reason": "Erreur"})
+
+    def ids(url: str) -> set[str]:
+        response = call(client, "GET", url, world["read_a"])
+        assert response.status_code == 200, response.get_json()
+        return {c["id"] for c in response.get_json()["items"]}
+
+    assert ids("/credentials?issued_since=2025-01-11") == {old[1], old[2], fresh["id"]}
+    assert ids("/credentials?issued_since=2025-01-11T12:00:01Z") == {old[2], fresh["id"]}
+    assert ids("/credentials?issued_since=2025-01-11T13:00:01+01:00") == {old[2], fresh["id"]}
+    assert ids("/credentials?issued_since=2025-01-11T13:00:01 01:00") == {old[2], fresh["id"]}  # unencoded +
+    assert ids("/credentials?updated_since=2026-01-01") == {old[0], fresh["id"]}
+    for wrong in ("yesterday", "2025-01-11T12:00:00", "2025-13-01"):
+        response = call(client, "GET", f"/credentials?issued_since={wrong}", world["read_a"])
+        assert response.status_code == 400 and response.get_json()["error"]["details"] == {"parameter": "issued_since"}
