@@ -129,7 +129,7 @@ def publish(figures: Figures, *, public: bool) -> Published:
     if settings.cells and len(shown) == len(settings.cells) and sum(c.value or 0 for c in shown):
         percent = round(100 * non_formal / sum(c.value or 0 for c in shown))
     return Published(
-        public=public, territory_slug=figures.territory.slug, territory_name=figures.territory.name,
+        public=public, territory_slug=figures.territory_slug, territory_name=figures.territory_name,
         filters=figures.filters, months=figures.months, generated_at=figures.generated_at,
         summary=PublishedSummary(
             credentials=_headline(summary.credentials, summary.learners, public),

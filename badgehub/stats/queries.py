@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from cachetools import LRUCache
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
@@ -44,7 +45,7 @@ from badgehub.stats.errors import InvalidFilters
 from badgehub.stats.models import StatsAreaCell, StatsCell, StatsOrganisation
 from badgehub.stats.service import month_bounds
 from badgehub.territory.demand import demand_by_competency
-from badgehub.territory.models import MembershipStatus, Territory, TerritoryMembership, achievement_themes
+from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership, achievement_themes
 from badgehub.territory.slugs import name_sort_key
 from badgehub.territory.themes import theme_name, themes_of
 
@@ -166,7 +167,8 @@ class Summary:
 class Figures:
     """Everything the observatory shows for one territory and one selection, exact (privacy comes after)."""
 
-    territory: Territory
+    territory_slug: str
+    territory_name: str
     filters: Filters
     months: tuple[int, int] | None  # first and last month with credentials in the selection
     summary: Summary
@@ -256,21 +258,90 @@ class _Counter:
 
 
 def clear_cache() -> None:
-    """Forget every cached live count (tests; never needed for correctness)."""
+    """Forget every cached live count and figure (tests and the bench; never needed for correctness)."""
     with _CACHE_LOCK:
         _CACHE.clear()
+        _FIGURES.clear()
 
 
-def _members(territory: Territory) -> list[Organisation]:
-    return list(db.session.scalars(
-        select(Organisation).join(TerritoryMembership, TerritoryMembership.organisation_id == Organisation.id)
+@dataclass(frozen=True)
+class _Org:
+    id: int
+    slug: str
+    name: str
+    sector: Sector
+    type: OrganisationType
+    area_id: int | None
+
+
+@dataclass(frozen=True)
+class _Competency:
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class _Dimensions:
+    """Everything small the figures depend on besides the cells, as plain values.
+
+    It is read on every request (a few small queries) and is part of the key of the cached figures together
+    with the organisations' revisions, so a cached result is used only when nothing it was computed from has
+    changed: the cache is exact."""
+
+    database: str
+    locale: str
+    territory_id: int
+    slug: str
+    name: str
+    organisations: tuple[_Org, ...]
+    revisions: tuple[tuple[int, int, Any], ...]
+    themes: tuple[tuple[int, str, str], ...]  # id, code, name as shown
+    tags: tuple[tuple[int, int], ...]  # achievement id, theme id
+    competencies: tuple[_Competency, ...]
+    demand: tuple[tuple[int, int], ...]  # competency id, organisations declaring it
+    areas: tuple[tuple[int, str, str], ...]  # id, code, name
+
+
+_FIGURES: LRUCache[tuple[Any, ...], Figures] = LRUCache(maxsize=256)
+
+
+def _dimensions(territory: Territory) -> _Dimensions:
+    members = db.session.execute(
+        select(Organisation.id, Organisation.slug, Organisation.name, Organisation.sector, Organisation.type,
+               Organisation.area_id, StatsOrganisation.revision, StatsOrganisation.updated_at)
+        .join(TerritoryMembership, TerritoryMembership.organisation_id == Organisation.id)
+        .outerjoin(StatsOrganisation, StatsOrganisation.organisation_id == Organisation.id)
         .where(TerritoryMembership.territory_id == territory.id,
-               TerritoryMembership.status == MembershipStatus.APPROVED)))
+               TerritoryMembership.status == MembershipStatus.APPROVED)
+        .order_by(Organisation.id)).tuples().all()
+    theme_list = themes_of(territory)
+    tags = db.session.execute(
+        select(achievement_themes.c.achievement_id, achievement_themes.c.theme_id)
+        .where(achievement_themes.c.theme_id.in_([t.id for t in theme_list] or [0]))
+        .order_by(achievement_themes.c.achievement_id, achievement_themes.c.theme_id)).tuples().all()
+    competencies = db.session.execute(
+        select(Competency.id, Competency.code, Competency.name, Competency.parent_id)
+        .join(CompetencyFramework, CompetencyFramework.id == Competency.framework_id)
+        .where(CompetencyFramework.territory_id == territory.id).order_by(Competency.id)).tuples().all()
+    areas = db.session.execute(select(Area.id, Area.code, Area.name).where(Area.territory_id == territory.id)
+                               .order_by(Area.id)).tuples().all()
+    return _Dimensions(
+        database=str(db.session.get_bind().engine.url), locale=str(get_locale() or ""),
+        territory_id=territory.id, slug=territory.slug, name=territory.name,
+        organisations=tuple(_Org(row[0], row[1], row[2], Sector(row[3]), OrganisationType(row[4]), row[5])
+                            for row in members),
+        revisions=tuple((row[0], row[6] or 0, row[7]) for row in members),
+        themes=tuple((t.id, t.code, theme_name(t)) for t in theme_list), tags=tuple(tags),
+        competencies=tuple(_Competency(*row) for row in competencies),
+        demand=tuple((item.competency.id, item.organisations) for item in demand_by_competency(territory)),
+        areas=tuple(areas))
 
 
-def _domain_of(competencies: dict[int, Competency]) -> dict[int, Competency]:
+def _domain_of(competencies: dict[int, _Competency]) -> dict[int, _Competency]:
     """Each competency's domain: its top-level ancestor in the framework."""
-    domains: dict[int, Competency] = {}
+    domains: dict[int, _Competency] = {}
     for competency in competencies.values():
         node, seen = competency, set()
         while node.parent_id is not None and node.parent_id in competencies and node.id not in seen:
@@ -283,41 +354,52 @@ def _domain_of(competencies: dict[int, Competency]) -> dict[int, Competency]:
 def observatory(territory: Territory, filters: Filters | None = None, *, detail: bool = False) -> Figures:
     """The exact figures of ``territory`` for ``filters`` (see the module docstring for what counts).
 
-    ``detail`` adds the per-organisation table (coordinators only: the caller checks). Read only."""
+    ``detail`` adds the per-organisation table (coordinators only: the caller checks). Read only. The result
+    is cached per process, keyed by everything it is computed from (see :class:`_Dimensions`)."""
     chosen = filters or Filters()
-    members = _members(territory)
-    in_scope = [o for o in members if not chosen.sector or o.sector == chosen.sector]
-    organisations = {o.id: o for o in in_scope}
+    dimensions = _dimensions(territory)
+    key = (dimensions, chosen, detail)
+    with _CACHE_LOCK:
+        found = _FIGURES.get(key)
+    if found is not None:
+        return found
+    figures = _compute(dimensions, chosen, detail)
+    with _CACHE_LOCK:
+        _FIGURES[key] = figures
+    return figures
+
+
+def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
+    organisations = {o.id: o for o in dimensions.organisations if not chosen.sector or o.sector == chosen.sector}
     org_ids = frozenset(organisations)
-    theme_list = themes_of(territory)
-    themes = {t.id: t for t in theme_list}
-    achievement_theme_rows = db.session.execute(
-        select(achievement_themes.c.achievement_id, achievement_themes.c.theme_id)
-        .where(achievement_themes.c.theme_id.in_(list(themes) or [0]))).tuples().all()
+    themes = {theme_id: (code, name) for theme_id, code, name in dimensions.themes}
     themes_by_achievement: dict[int, list[int]] = defaultdict(list)
-    for achievement_id, theme_id in achievement_theme_rows:
+    for achievement_id, theme_id in dimensions.tags:
         themes_by_achievement[achievement_id].append(theme_id)
-    theme_filter = next((t for t in theme_list if t.code == chosen.theme), None) if chosen.theme else None
+    theme_filter = next((theme_id for theme_id, code, _ in dimensions.themes if code == chosen.theme), None)
 
     def cell_query(model: Any, *columns: Any) -> Any:
-        query = (select(*columns).join(AchievementVersion, AchievementVersion.id == model.achievement_version_id)
-                 .where(model.organisation_id.in_(sorted(org_ids) or [0]), model.credentials > 0))
+        query = select(*columns).where(model.organisation_id.in_(sorted(org_ids) or [0]), model.credentials > 0)
         if chosen.start is not None:
             query = query.where(model.month >= chosen.start)
         if chosen.end is not None:
             query = query.where(model.month <= chosen.end)
         if theme_filter is not None:
-            query = query.where(AchievementVersion.achievement_id.in_(
-                select(achievement_themes.c.achievement_id).where(achievement_themes.c.theme_id == theme_filter.id)))
+            tagged = sorted({a for a, t in dimensions.tags if t == theme_filter}) or [0]
+            query = query.where(model.achievement_version_id.in_(
+                select(AchievementVersion.id).where(AchievementVersion.achievement_id.in_(tagged))))
         return query
 
     sums = (func.sum(StatsCell.credentials), func.max(StatsCell.learners), func.sum(StatsCell.learners))
     by_month = db.session.execute(cell_query(StatsCell, StatsCell.month, *sums).group_by(StatsCell.month)
                                   .order_by(StatsCell.month)).tuples().all()
-    by_version = db.session.execute(cell_query(
-        StatsCell, StatsCell.organisation_id, StatsCell.achievement_version_id, AchievementVersion.achievement_id,
-        *sums).group_by(StatsCell.organisation_id, StatsCell.achievement_version_id,
-                        AchievementVersion.achievement_id)).tuples().all()
+    version_sums = db.session.execute(cell_query(
+        StatsCell, StatsCell.organisation_id, StatsCell.achievement_version_id, *sums)
+        .group_by(StatsCell.organisation_id, StatsCell.achievement_version_id)).tuples().all()
+    achievement_of = dict(db.session.execute(
+        select(AchievementVersion.id, AchievementVersion.achievement_id)
+        .where(AchievementVersion.id.in_(sorted({row[1] for row in version_sums}) or [0]))).tuples().all())
+    by_version = [(org, version, achievement_of[version], *rest) for org, version, *rest in version_sums]
     area_sums = (func.sum(StatsAreaCell.credentials), func.max(StatsAreaCell.learners),
                  func.sum(StatsAreaCell.learners))
     by_area = db.session.execute(cell_query(
@@ -326,9 +408,7 @@ def observatory(territory: Territory, filters: Filters | None = None, *, detail:
     versions_in = {row[1] for row in by_version}
 
     # Versions' competencies, restricted to the territory's own framework.
-    framework_competencies = {c.id: c for c in db.session.scalars(
-        select(Competency).join(CompetencyFramework, CompetencyFramework.id == Competency.framework_id)
-        .where(CompetencyFramework.territory_id == territory.id))}
+    framework_competencies = {c.id: c for c in dimensions.competencies}
     aligned: dict[int, list[int]] = defaultdict(list)
     if versions_in:
         for version_id, competency_id in db.session.execute(
@@ -338,9 +418,7 @@ def observatory(territory: Territory, filters: Filters | None = None, *, detail:
                 aligned[version_id].append(competency_id)
     domains = _domain_of(framework_competencies)
 
-    revisions = {org: (revision, updated) for org, revision, updated in db.session.execute(
-        select(StatsOrganisation.organisation_id, StatsOrganisation.revision, StatsOrganisation.updated_at)
-        .where(StatsOrganisation.organisation_id.in_(sorted(org_ids) or [0]))).tuples()}
+    revisions = {org: (revision, updated) for org, revision, updated in dimensions.revisions if org in org_ids}
     counter = _Counter(revisions)
     base = _Scope(org_ids, chosen.start, chosen.end)
     if theme_filter is not None:
@@ -391,7 +469,7 @@ def observatory(territory: Territory, filters: Filters | None = None, *, detail:
     grouped("domains", rows_for(lambda o, v, a: sorted({
         (domains[c].code, domains[c].name) for c in aligned.get(v, [])})), partition=False)
     grouped("themes", rows_for(lambda o, v, a: [
-        (themes[t].code, theme_name(themes[t])) for t in themes_by_achievement.get(a, [])]), partition=False)
+        themes[t] for t in themes_by_achievement.get(a, [])]), partition=False)
     grouped("sectors", rows_for(lambda o, v, a: [(o.sector.value, o.sector.value)]), partition=True)
     grouped("organisation_types", rows_for(lambda o, v, a: [(o.type.value, o.type.value)]), partition=True)
     grouped("learning_settings", rows_for(lambda o, v, a: [
@@ -401,17 +479,17 @@ def observatory(territory: Territory, filters: Filters | None = None, *, detail:
         grouped("organisations", rows_for(lambda o, v, a: [(o.slug, o.name)]), partition=True)
 
     # By area (effective area: the credential's, else its organisation's, else none).
-    area_by_id = {a.id: a for a in territory.areas}
+    area_by_id = {area_id: (code, name) for area_id, code, name in dimensions.areas}
     territory_areas = frozenset(area_by_id)
     area_groups: dict[str, Group] = {}
     area_parts: dict[str, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
     for org_id, area_id, credentials, low, high in by_area:
         effective = area_id if area_id in area_by_id else organisations[org_id].area_id
         area = area_by_id.get(effective or 0)
-        key, label = (area.code, area.name) if area is not None else (NO_AREA, NO_AREA)
+        key, label = area if area is not None else (NO_AREA, NO_AREA)
         area_groups.setdefault(key, Group(key, label)).add(int(credentials), int(low), int(high))
         if area is not None:
-            area_parts[key][0].add(area.id)
+            area_parts[key][0].add(effective or 0)
             if area_id not in area_by_id:
                 area_parts[key][1].add(org_id)
     for key in area_groups:
@@ -430,13 +508,14 @@ def observatory(territory: Territory, filters: Filters | None = None, *, detail:
     # Demand against supply: per competency that approved members look for.
     competency_groups = {g.key: g for g in tables["competencies"].groups}
     demand_groups = []
-    for item in demand_by_competency(territory):
-        supplied = competency_groups.get(item.competency.code)
-        group = Group(item.competency.code, item.competency.name)
+    for competency_id, declaring in dimensions.demand:
+        competency = framework_competencies[competency_id]
+        supplied = competency_groups.get(competency.code)
+        group = Group(competency.code, competency.name)
         if supplied is not None:
             group.add(supplied.credentials, supplied.learners_low, supplied.learners_high)
             makeup[("demand", group.key)] = makeup[("competencies", group.key)]
-        group.extra["organisations"] = item.organisations
+        group.extra["organisations"] = declaring
         demand_groups.append(group)
     tables["demand"] = Table("demand", demand_groups, False)
 
@@ -454,7 +533,7 @@ def observatory(territory: Territory, filters: Filters | None = None, *, detail:
     total = sum(g.credentials for g in tables["monthly"].groups)
     active = len({row[0] for row in by_version})
     generated = max((updated for _, updated in revisions.values()), default=None)
-    return Figures(territory, chosen, (months[0], months[-1]) if months else None,
+    return Figures(dimensions.slug, dimensions.name, chosen, (months[0], months[-1]) if months else None,
                    Summary(total, learners, several_organisations, several_sectors, active), tables, generated)
 
 
