@@ -174,10 +174,11 @@ def _app_commands() -> list[Any]:
     from badgehub.issuing.cli import COMMANDS as issuing_commands
     from badgehub.jobs.cli import COMMANDS as job_commands
     from badgehub.keys.cli import keys_group
+    from badgehub.stats.cli import COMMANDS as observatory_commands
     from badgehub.verification.cli import verify_command
 
     return [create_territory_command, create_user_command, config_help_command, keys_group, verify_command,
-            *issuing_commands, *job_commands, *claims_commands]
+            *issuing_commands, *job_commands, *claims_commands, *observatory_commands]
 
 
 APP_COMMANDS: list[Any] = _app_commands()

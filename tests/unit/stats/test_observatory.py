@@ -201,3 +201,38 @@ def test_another_territory_counts_none_of_these_credentials(data):
     figures = observatory(data.world.other_territory)
     assert figures.summary.credentials == 0 and figures.summary.learners == 0
     assert all(not t.groups or all(g.credentials == 0 for g in t.groups) for t in figures.tables.values())
+
+
+def test_pre_aggregates_equal_a_live_recount_for_the_demo(ctx):
+    from badgehub.demo import seed_demo
+
+    seed_demo()
+    stored, recounted = service.stored(), service.recount()
+    assert stored == recounted and stored[0]
+
+
+def test_cli_checks_and_rebuilds_the_pre_aggregates(data, runner):
+    from sqlalchemy import update
+
+    from badgehub.extensions import db
+    from badgehub.stats.models import StatsCell
+
+    assert runner.invoke(args=["observatory", "check"]).exit_code == 0
+    db.session.execute(update(StatsCell).values(credentials=StatsCell.credentials + 1))
+    db.session.commit()
+    assert runner.invoke(args=["observatory", "check"]).exit_code == 1
+    rebuilt = runner.invoke(args=["observatory", "rebuild"])
+    assert rebuilt.exit_code == 0 and "rebuilt" in rebuilt.output
+    assert runner.invoke(args=["observatory", "check"]).exit_code == 0
+
+
+def test_tagging_a_badge_with_a_theme_shows_at_once(data):
+    from badgehub.territory.themes import set_achievement_themes, themes_of
+
+    world = data.world
+    before = observatory(world.territory)
+    assert "Transition écologique" not in {g.label for g in before.tables["themes"].groups if g.credentials == 10}
+    eco = next(t for t in themes_of(world.territory) if t.name == "Transition écologique")
+    set_achievement_themes(world.workshop, [eco.id], world.owner_a)
+    after = observatory(world.territory)
+    assert {g.label: g.credentials for g in after.tables["themes"].groups}["Transition écologique"] == 11
