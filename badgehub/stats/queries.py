@@ -43,7 +43,7 @@ from badgehub.issuing.models import IssuedCredential
 from badgehub.organisations.models import Organisation, OrganisationType, Sector
 from badgehub.stats.errors import InvalidFilters
 from badgehub.stats.models import StatsAreaCell, StatsCell, StatsOrganisation
-from badgehub.stats.service import month_bounds
+from badgehub.stats.service import learner_key, month_bounds
 from badgehub.territory.demand import demand_by_competency
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership, achievement_themes
 from badgehub.territory.slugs import name_sort_key
@@ -235,7 +235,7 @@ class _Counter:
         if not scope.organisations:
             return 0
         return self._cached("learners", scope, lambda: (int(db.session.scalar(
-            select(func.count(func.distinct(IssuedCredential.recipient_email_key))).where(*_where(scope))) or 0),))[0]
+            select(func.count(func.distinct(learner_key()))).where(*_where(scope))) or 0),))[0]
 
     def summary(self, scope: _Scope) -> tuple[int, int, int]:
         """Distinct learners; those holding credentials of two organisations or more; of two sectors or more."""
@@ -247,7 +247,7 @@ class _Counter:
                 select(func.count(func.distinct(IssuedCredential.organisation_id)).label("organisations"),
                        func.count(func.distinct(Organisation.sector)).label("sectors"))
                 .join(Organisation, Organisation.id == IssuedCredential.organisation_id)
-                .where(*_where(scope)).group_by(IssuedCredential.recipient_email_key).subquery())
+                .where(*_where(scope)).group_by(learner_key()).subquery())
             row = db.session.execute(select(
                 func.count(), func.coalesce(func.sum(case((per_learner.c.organisations >= 2, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((per_learner.c.sectors >= 2, 1), else_=0)), 0))).one()

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, cast, delete, exists, extract, func, insert, literal, select, update
+from sqlalchemy import Integer, and_, case, cast, delete, exists, extract, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -41,6 +41,18 @@ from badgehub.stats.models import (
 )
 from badgehub.territory.models import Territory
 from badgehub.territory.service import require_coordinator
+
+# The wallet's erasure replaces a person's recipient_email_key with "erased:<credential id>" on each credential
+# (badgehub.wallet.service.blank_issued_recipients). Counted as is, one erased person would become as many
+# "learners" as credentials, and could lift a group over the privacy threshold alone; every erased credential
+# is therefore counted as one and the same learner (fewer learners: more is hidden, never less).
+ERASED_PREFIX = "erased:"
+
+
+def learner_key() -> Any:
+    """The SQL expression that identifies a learner on ``issued_credentials`` for the statistics."""
+    return case((IssuedCredential.recipient_email_key.like(f"{ERASED_PREFIX}%"), literal(ERASED_PREFIX)),
+                else_=IssuedCredential.recipient_email_key)
 
 
 def month_of(moment: dt.datetime) -> int:
@@ -125,11 +137,11 @@ def _recount_selects() -> tuple[Any, Any]:
     live = IssuedCredential.revoked_at.is_(None)
     cells = (select(IssuedCredential.organisation_id, month, IssuedCredential.achievement_version_id,
                     func.count().label("credentials"),
-                    func.count(func.distinct(IssuedCredential.recipient_email_key)).label("learners"))
+                    func.count(func.distinct(learner_key())).label("learners"))
              .where(live).group_by(IssuedCredential.organisation_id, month, IssuedCredential.achievement_version_id))
     area_cells = (select(IssuedCredential.organisation_id, month, IssuedCredential.achievement_version_id, area,
                          func.count().label("credentials"),
-                         func.count(func.distinct(IssuedCredential.recipient_email_key)).label("learners"))
+                         func.count(func.distinct(learner_key())).label("learners"))
                   .where(live).group_by(IssuedCredential.organisation_id, month,
                                         IssuedCredential.achievement_version_id, area))
     return cells, area_cells

@@ -64,14 +64,16 @@ def upgrade():
     # Credentials issued before this revision are counted once here; from now on issuing keeps the counts.
     month = ("CAST(strftime('%Y%m', issued_at) AS INTEGER)" if op.get_bind().dialect.name == "sqlite"
              else "CAST(EXTRACT(YEAR FROM issued_at) * 100 + EXTRACT(MONTH FROM issued_at) AS INTEGER)")
+    # Erased recipients ("erased:<id>", see badgehub.stats.service.ERASED_PREFIX) count as one learner.
+    learner = "CASE WHEN recipient_email_key LIKE 'erased:%' THEN 'erased:' ELSE recipient_email_key END"
     op.execute(
         "INSERT INTO stats_cells (organisation_id, month, achievement_version_id, credentials, learners) "
-        f"SELECT organisation_id, {month}, achievement_version_id, COUNT(*), COUNT(DISTINCT recipient_email_key) "
+        f"SELECT organisation_id, {month}, achievement_version_id, COUNT(*), COUNT(DISTINCT {learner}) "
         f"FROM issued_credentials WHERE revoked_at IS NULL GROUP BY organisation_id, {month}, achievement_version_id")
     op.execute(
         "INSERT INTO stats_area_cells (organisation_id, month, achievement_version_id, area_id, credentials, learners) "
         f"SELECT organisation_id, {month}, achievement_version_id, COALESCE(area_id, 0), COUNT(*), "
-        "COUNT(DISTINCT recipient_email_key) FROM issued_credentials WHERE revoked_at IS NULL "
+        f"COUNT(DISTINCT {learner}) FROM issued_credentials WHERE revoked_at IS NULL "
         f"GROUP BY organisation_id, {month}, achievement_version_id, COALESCE(area_id, 0)")
 
 

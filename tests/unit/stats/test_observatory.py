@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -236,3 +237,18 @@ def test_tagging_a_badge_with_a_theme_shows_at_once(data):
     set_achievement_themes(world.workshop, [eco.id], world.owner_a)
     after = observatory(world.territory)
     assert {g.label: g.credentials for g in after.tables["themes"].groups}["Transition écologique"] == 11
+
+
+def test_an_erased_person_counts_as_one_learner_however_many_badges(data):
+    from badgehub.wallet.service import blank_issued_recipients
+
+    world = data.world
+    april = dt.datetime(2025, 4, 2, 9, tzinfo=dt.UTC)
+    for _ in range(5):
+        issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email="p@example.org",
+                                 recipient_name="", actor_id=None, source="cli", now=april)
+    blank_issued_recipients({"p@example.org"})
+    figures = observatory(world.territory, Filters(start=202504, end=202504))
+    assert figures.summary.credentials == 5 and figures.summary.learners == 1
+    assert publish(figures, public=True).tables["competencies"].cells[0].value is None
+    assert service.stored() == service.recount()
