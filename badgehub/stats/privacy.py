@@ -4,7 +4,8 @@ The rules for everyone who is not a coordinator of the territory (the public pag
 
 1. **Threshold.** A group (a line of a table, a headline figure) that counts fewer than :data:`THRESHOLD`
    distinct learners is not published: it reads "< 5" and its value is withheld (``null`` / empty in files).
-   The threshold is on learners, not credentials: five badges of one person are one person.
+   The threshold is on learners, not credentials: five badges of one person are one person. A true zero
+   (nobody) is published as such.
 2. **Rounding.** Every published count is rounded to the nearest multiple of :data:`ROUNDING_BASE`. Two
    requests that differ by a little (two periods one month apart, all sectors and one sector, with and
    without a theme) then differ by a rounded amount that leaves any hidden group uncertain by ±4, so
@@ -95,13 +96,13 @@ class Published:
 
 def _cell(group: Group, public: bool) -> PublishedCell:
     value: int | None = group.credentials
-    if public:
+    if public and group.credentials:  # a true zero is nobody: it is published as it is
         value = round_count(group.credentials) if group.enough_learners else None
     extra = dict(group.extra)
     if "organisations" in extra:
         # A skills gap: organisations look for it and fewer than THRESHOLD learners were recognised for it.
         extra["gap"] = not group.enough_learners
-    return PublishedCell(group.key, group.label, value, not group.enough_learners, extra)
+    return PublishedCell(group.key, group.label, value, bool(group.credentials) and not group.enough_learners, extra)
 
 
 def _table(table: Table, public: bool) -> PublishedTable:
@@ -111,7 +112,7 @@ def _table(table: Table, public: bool) -> PublishedTable:
 
 
 def _headline(value: int, learners: int, public: bool) -> int | None:
-    if not public:
+    if not public or value == 0:
         return value
     return round_count(value) if learners >= THRESHOLD else None
 

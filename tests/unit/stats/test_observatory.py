@@ -252,3 +252,14 @@ def test_an_erased_person_counts_as_one_learner_however_many_badges(data):
     assert figures.summary.credentials == 5 and figures.summary.learners == 1
     assert publish(figures, public=True).tables["competencies"].cells[0].value is None
     assert service.stored() == service.recount()
+
+
+def test_empty_months_are_published_as_true_zeros(data):
+    territory = data.world.territory
+    published = publish(observatory(territory, parse_filters({"from": "2024-11", "to": "2025-01"}, territory)),
+                        public=True)
+    assert [(c.key, c.value) for c in published.tables["monthly"].cells] == [
+        ("2024-11", 0), ("2024-12", 0), ("2025-01", 5)]
+    nothing = publish(observatory(territory, parse_filters({"from": "2020-01", "to": "2020-02"}, territory)),
+                      public=True)
+    assert nothing.summary.credentials == 0 and nothing.summary.learners == 0
