@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -36,13 +37,14 @@ if TYPE_CHECKING:
     from badgehub.issuing.models import IssuedCredential
 
 # Bumped whenever the drawing changes: part of the ETag, so caches drop certificates drawn the old way.
-LAYOUT_VERSION: Final = 1
+LAYOUT_VERSION: Final = 2
 LOCALES: Final = ("en", "fr")
 
 INK: Final = (17, 24, 39)
 MUTED: Final = (75, 85, 99)
 ACCENT: Final = (29, 78, 216)
 ALERT: Final = (185, 28, 28)
+IMAGE_SIZE: Final = 36.0  # mm, the smallest the badge is printed
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,6 @@ def certificate_etag(data: CertificateData, locale: str) -> str:
 
 def certificate_filename(data: CertificateData) -> str:
     """``<achievement>-<id>.pdf`` with the name reduced to ASCII letters, digits and dashes."""
-    import unicodedata
-
     ascii_name = unicodedata.normalize("NFKD", data.achievement_name).encode("ascii", "ignore").decode()
     slug = "-".join("".join(c if c.isalnum() else " " for c in ascii_name).lower().split())[:60].strip("-")
     return f"{slug or 'badge'}-{data.public_id}.pdf"
@@ -168,27 +168,41 @@ def certificate_pdf(data: CertificateData, *, locale: str) -> bytes:
     pdf.set_line_width(0.2)
     pdf.rect(11, 11, A4_WIDTH - 22, A4_HEIGHT - 22)
 
-    pdf.set_y(margin)
     bottom = footer_top - 4
+    pdf.set_y(margin)
     sheet.block(printable(data.issuer_name, limit=300).upper(), size=10, bold=True, colour=MUTED, bottom=bottom,
                 max_lines=2, after=1)
     sheet.block(texts["kind"], size=12, colour=ACCENT, bottom=bottom, after=2)
+    top = pdf.get_y()
+    # Measure first, then draw: the space a short certificate leaves goes to a larger badge image (up to
+    # 60 mm), then above and below the body, so that nothing sits cramped at the top of an empty frame.
+    sheet.dry = True
+    free = bottom - _body(sheet, data, texts, top=top, bottom=bottom, image_size=IMAGE_SIZE)
+    sheet.dry = False
+    grow = max(0.0, min(free * 0.5, 60.0 - IMAGE_SIZE))
+    _body(sheet, data, texts, top=top + max(0.0, (free - grow) / 3), bottom=bottom, image_size=IMAGE_SIZE + grow)
+    _footer(sheet, data, texts, top=footer_top)
+    return sheet.output()
+
+
+def _body(sheet: Sheet, data: CertificateData, texts: Mapping[str, str], *, top: float, bottom: float,
+          image_size: float) -> float:
+    """Everything between the heading and the verification band, from ``top``; returns where it ends."""
+    pdf = sheet.pdf
+    pdf.set_y(top)
     if "revoked" in texts:
         sheet.block(texts["revoked"], size=12, bold=True, colour=ALERT, bottom=bottom, max_lines=2, after=2)
 
-    image_size = 36.0
-    picture = data.image
-    drawn = False
-    if picture:
-        drawn = sheet.image(picture, data.image_media_type, x=(A4_WIDTH - image_size) / 2, y=pdf.get_y(),
-                            size=image_size)
-    if not drawn:
-        fallback = _fallback_image(printable(data.achievement_name, limit=60))
-        if fallback:
-            drawn = sheet.image(fallback, "image/png", x=(A4_WIDTH - image_size) / 2, y=pdf.get_y(),
-                                size=image_size)
-    if drawn:
-        pdf.set_y(pdf.get_y() + image_size + 4)
+    if not sheet.dry:
+        x = (A4_WIDTH - image_size) / 2
+        drawn = bool(data.image) and sheet.image(data.image or b"", data.image_media_type, x=x, y=pdf.get_y(),
+                                                  size=image_size)
+        if not drawn:
+            fallback = _fallback_image(printable(data.achievement_name, limit=60))
+            if fallback:
+                sheet.image(fallback, "image/png", x=x, y=pdf.get_y(), size=image_size)
+    # The square is kept even if both pictures failed: both passes must agree on the layout.
+    pdf.set_y(pdf.get_y() + image_size + 4)
 
     recipient = printable(data.recipient_name, limit=200)
     if recipient:
@@ -224,8 +238,7 @@ def certificate_pdf(data: CertificateData, *, locale: str) -> bytes:
             listed += "\n…"
         sheet.block(listed, size=9, bottom=bottom, max_lines=8, align="L")
 
-    _footer(sheet, data, texts, top=footer_top)
-    return sheet.output()
+    return pdf.get_y()
 
 
 def _footer(sheet: Sheet, data: CertificateData, texts: Mapping[str, str], *, top: float) -> None:

@@ -92,6 +92,8 @@ class Sheet:
         self.pdf = pdf
         self.margin = margin
         self.width = A4_WIDTH - 2 * margin
+        # When dry, block() measures and moves the cursor but draws nothing (a first pass to centre content).
+        self.dry = False
 
     def font(self, size: float, *, bold: bool = False, colour: tuple[int, int, int] = (17, 24, 39)) -> None:
         self.pdf.set_font(FONT, "B" if bold else "", size)
@@ -136,7 +138,9 @@ class Sheet:
         room = int((bottom - self.pdf.get_y()) // line_height)
         chosen = self.lines(text, box, min(max_lines, room))
         top = self.pdf.get_y()
-        for line in chosen:
+        if self.dry:
+            self.pdf.set_y(top + line_height * len(chosen))
+        for line in [] if self.dry else chosen:
             self.pdf.set_x(left)
             self.pdf.cell(box, line_height, line, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
         if chosen:
