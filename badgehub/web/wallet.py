@@ -462,7 +462,7 @@ def create_share() -> ResponseReturnValue:
         fields = {name: str(message) for name, message in error.details.get("fields", {}).items()}
         return _shares_page(400, form, fields, chosen)
     db.session.commit()
-    flash(gettext("Your link is ready: %(url)s", url=_share_url(share.token)), "success")
+    flash(gettext("Your link is ready: copy it, or show its QR code, below."), "success")
     return redirect(url_for("wallet.shares", _anchor=f"share-{share.id}"))
 
 
