@@ -18,7 +18,7 @@ import logging
 import warnings
 from typing import Final
 
-from fpdf import FPDF
+from fpdf import FPDF, ViewerPreferences
 from fpdf.enums import PathPaintRule, XPos, YPos
 
 from badgehub.printing import qr
@@ -88,6 +88,8 @@ class Sheet:
         pdf.set_creator("BadgeHub")
         pdf.set_lang(locale)
         pdf.set_display_mode("fullpage")
+        # Viewers and screen readers announce the document by its title rather than its file name (PDF/UA).
+        pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
         pdf.add_page()
         self.pdf = pdf
         self.margin = margin

@@ -76,6 +76,7 @@ def test_pdf_metadata_names_the_achievement_issuer_and_language():
     assert info["Author"] == "Vélo Solidaire d'Évry"
     assert info["CreationDate"] == "D:20260314100005Z"
     assert b"/Lang (fr)" in pdf
+    assert b"/DisplayDocTitle true" in pdf
 
 
 @pytest.mark.parametrize("scale", [1.5, 2, 4])
