@@ -69,7 +69,8 @@ def erase_account(user: User, *, actor_id: int | None) -> ErasureResult:
     3. Beside the credentials issued to those keys, the stored e-mail, name and holder DID are blanked and the
        key replaced by a tombstone that matches no address; the signed documents (salted hashes) stay.
     4. Every other domain's eraser (:data:`PERSONAL_DATA_ERASERS`) forgets what it keeps for those keys.
-    5. Addresses, shares, imported badges, holder DID, one-time links go; then the user row itself is deleted
+    5. Addresses, shares, imported badges, holder DID, one-time links and staff invitations to those
+       addresses go; then the user row itself is deleted
        (every foreign key to ``users`` is ``ON DELETE CASCADE`` — memberships, coordinator roles — or
        ``SET NULL`` — "created by" columns), which also ends every session: the session loader finds nobody.
     6. An audit event ``account.erased`` records the id and counts, never the address.
@@ -85,7 +86,7 @@ def erase_account(user: User, *, actor_id: int | None) -> ErasureResult:
     keys = service.keys_for_erasure(user)
     blanked = service.blank_issued_recipients(keys)
     others = run_erasers(keys)
-    wallet = service.wipe_wallet(user)
+    wallet = service.wipe_wallet(user, keys)
     user_id = user.id
     db.session.delete(user)
     db.session.flush()

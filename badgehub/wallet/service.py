@@ -51,7 +51,7 @@ from badgehub.credentials.errors import CredentialError
 from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
-from badgehub.organisations.models import OrganisationMember
+from badgehub.organisations.models import Invitation, OrganisationMember
 from badgehub.verification.fetch import SafeFetchError
 from badgehub.verification.platform import (
     AppLike,
@@ -648,8 +648,9 @@ def export_zip(user: User, *, share_url: Any = None, now: dt.datetime | None = N
 # ---------------------------------------------------------------------------------------------- erasure
 
 
-def wipe_wallet(user: User) -> dict[str, int]:
-    """Delete ``user``'s addresses, shares (with their items), imports, holder DID and e-mail tokens.
+def wipe_wallet(user: User, keys: Iterable[str] = ()) -> dict[str, int]:
+    """Delete ``user``'s addresses, shares (with their items), imports, holder DID, e-mail tokens, and the
+    staff invitations sent to ``keys`` (the person's e-mail keys, collected before the addresses go).
     Part of account erasure (:func:`badgehub.wallet.erasure.erase_account`); returns counts. Flushes."""
     counts = {}
     for name, model in (("shares", WalletShare), ("imported", ImportedCredential), ("addresses", WalletEmail),
@@ -665,23 +666,33 @@ def wipe_wallet(user: User) -> dict[str, int]:
         result = db.session.execute(delete(model).where(model.user_id == user.id)
                                     .execution_options(synchronize_session=False))
         counts[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    # Staff invitations still addressed to the person's own addresses (the address is all they hold).
+    wanted = {key for key in keys if key}
+    result = db.session.execute(delete(Invitation).where(func.lower(func.trim(Invitation.email)).in_(wanted))
+                                .execution_options(synchronize_session=False))
+    counts["invitations"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     db.session.flush()
     return counts
 
 
 def blank_issued_recipients(keys: Iterable[str]) -> int:
     """Blank the e-mail address, name and holder DID stored *beside* the credentials issued to ``keys``, and
-    replace their ``recipient_email_key`` with a tombstone no address can have (``erased:<id>``, no "@"). The
-    signed documents stay as issued: they hold only a salted hash of the address. Returns how many."""
+    replace their ``recipient_email_key`` with a tombstone no address can have (``erased:<random>``, no "@").
+
+    The tombstone is one random value per erasure: it links to nobody, yet the observatory still counts this
+    person's credentials as one learner's. The signed documents stay as issued: they hold only a salted hash
+    of the address. Returns how many credentials were blanked.
+    """
     wanted = {key for key in keys if key}
     if not wanted:
         return 0
+    tombstone = f"erased:{secrets.token_hex(12)}"
     count = 0
     for credential in db.session.scalars(select(IssuedCredential).where(
             IssuedCredential.recipient_email_key.in_(wanted))):
         credential.recipient_email = ""
         credential.recipient_name = ""
-        credential.recipient_email_key = f"erased:{credential.id}"
+        credential.recipient_email_key = tombstone
         credential.holder_did = None
         count += 1
     db.session.flush()

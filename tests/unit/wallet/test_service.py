@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from badgehub.accounts.errors import InvalidEmail
 from badgehub.accounts.models import User
@@ -17,6 +18,7 @@ from badgehub.credentials.did import did_key_from_ed25519
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import IssuedCredential
+from badgehub.organisations.models import Invitation, Role
 from badgehub.verification.report import CheckStatus
 from badgehub.wallet import erasure
 from badgehub.wallet import service as wallet
@@ -167,11 +169,24 @@ def test_erasure_calls_every_other_domains_eraser_with_the_verified_keys(world: 
     link = wallet.add_address(ana, "Ana@Work.example.org")
     wallet.confirm_address(ana, link.token)
     wallet.add_address(ana, "unproven@example.org")
+    first, second, other = (issue(world, "ana@example.org"), issue(world, "ana@work.example.org"),
+                            issue(world, "bob@example.org"))
+    invitation = Invitation(organisation_id=world.a.id, email="Ana@Work.example.org ", role=Role.ISSUER,
+                            token_hash="0" * 64, expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    db.session.add(invitation)
+    db.session.flush()
     seen: list[set[str]] = []
     monkeypatch.setattr(erasure, "resolve_erasers", lambda *args: [lambda keys: seen.append(keys) or 3])
     result = erasure.erase_account(ana, actor_id=ana.id)
     assert seen == [{"ana@example.org", "ana@work.example.org"}]  # an unproven address may be somebody else's
-    assert result.other_rows == 3
+    assert result.other_rows == 3 and result.credentials_blanked == 2 and result.wallet["invitations"] == 1
+    db.session.expire_all()
+    tombstones = {first.recipient_email_key, second.recipient_email_key}
+    # One random tombstone per erasure: it matches no address, and still counts as one learner.
+    assert len(tombstones) == 1 and next(iter(tombstones)).startswith("erased:") and "@" not in tombstones.pop()
+    assert (first.recipient_email, first.recipient_name, first.holder_did) == ("", "", None)
+    assert other.recipient_email == "bob@example.org"
+    assert db.session.scalar(select(Invitation.id)) is None
 
 
 def test_the_only_owner_of_an_organisation_cannot_erase_the_account(world: World) -> None:
