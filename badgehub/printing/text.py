@@ -48,7 +48,7 @@ def printable(text: str | None, *, multiline: bool = False, limit: int = MAX_FIE
     """
     if not text:
         return ""
-    value = unicodedata.normalize("NFC", str(text)[: limit * 2])
+    value = unicodedata.normalize("NFC", str(text)[: limit * 2]).replace("\r\n", "\n")
     glyphs = covered()
     out: list[str] = []
     for char in value:
@@ -70,6 +70,10 @@ def printable(text: str | None, *, multiline: bool = False, limit: int = MAX_FIE
             continue
         out.append(char)
     lines = [_SPACES_RE.sub(" ", line).strip() for line in "".join(out).split("\n")]
+    if multiline:
+        # Leading spaces are kept (up to 8): they show the nesting of list items.
+        indents = [min(8, len(raw) - len(raw.lstrip(" "))) for raw in "".join(out).split("\n")]
+        lines = [" " * indent + line if line else "" for indent, line in zip(indents, lines, strict=True)]
     joined = "\n".join(lines) if multiline else " ".join(lines)
     joined = re.sub(r"\n{3,}", "\n\n", joined).strip()
     return joined[:limit]
