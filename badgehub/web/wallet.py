@@ -36,6 +36,7 @@ from werkzeug.datastructures import FileStorage
 from badgehub.accounts.errors import InvalidEmail
 from badgehub.accounts.models import User
 from badgehub.accounts.service import email_key
+from badgehub.achievements.images import SVG
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db, limiter
@@ -203,7 +204,7 @@ def credential(public_id: str) -> ResponseReturnValue:
         expires=found.valid_until, url=public_url, cert_id=found.public_id)
     links = _links(found)
     # A badge whose achievement image is an SVG cannot be baked into a PNG.
-    if version.image_media_type == "image/svg+xml":
+    if version.image_media_type == SVG:
         links.pop("png", None)
     return _page("wallet/credential.html", credential=found, view=view, badge_status=_status(view), links=links,
                  linkedin=linkedin, public_url=public_url, version=version,
