@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from badgehub.achievements.models import Achievement, AchievementCompetency, AchievementVersion
@@ -29,7 +29,16 @@ from badgehub.competencies.models import Competency
 from badgehub.competencies.service import TreeNode, competencies_of, flat_tree
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation, Sector
-from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership, Theme, achievement_themes
+from badgehub.territory.models import (
+    Area,
+    CatalogueText,
+    MembershipStatus,
+    Territory,
+    TerritoryMembership,
+    Theme,
+    achievement_themes,
+    searchable_text,
+)
 from badgehub.territory.service import approved_members_by_sector
 from badgehub.territory.slugs import name_sort_key
 from badgehub.territory.themes import themes_by_achievement, themes_of
@@ -159,10 +168,26 @@ def fold(text: str) -> str:
     return name_sort_key(text)
 
 
-def _matches(words: list[str], name: str, description: str, criteria: str, tags: Any) -> bool:
-    keywords = " ".join(str(tag) for tag in tags) if isinstance(tags, list) else ""
-    haystack = fold(f"{name}\n{description}\n{criteria}\n{keywords}")
-    return all(word in haystack for word in words)
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _binary(column: Any) -> Any:
+    """``column`` compared code point by code point, as Python and SQLite do (PostgreSQL's default collation
+    would ignore spaces and punctuation and differ from one server to the next)."""
+    return column.collate("C") if db.session.get_bind().dialect.name == "postgresql" else column
+
+
+def _matching_in_python(statement: Select[Any], words: list[str]) -> list[int]:
+    """The ids of the achievements ``statement`` selects whose text contains every word, by folded name."""
+    rows = db.session.execute(
+        select(Achievement.id, AchievementVersion.name, AchievementVersion.description,
+               AchievementVersion.criteria_md, AchievementVersion.tags)
+        .join(AchievementVersion, AchievementVersion.id == Achievement.current_version_id)
+        .where(Achievement.id.in_(statement.with_only_columns(Achievement.id).scalar_subquery()))).all()
+    kept = [(fold(row[1]), row[0]) for row in rows if all(word in searchable_text(*row[1:]) for word in words)]
+    return [achievement_id for _, achievement_id in sorted(kept)]
 
 
 def search_catalogue(territory: Territory, query: CatalogueQuery, *, facets: Facets | None = None,
@@ -219,20 +244,34 @@ def search_catalogue(territory: Territory, query: CatalogueQuery, *, facets: Fac
     if needs_organisation:
         statement = statement.join(Organisation, Organisation.id == Achievement.organisation_id)
 
+    statement = statement.outerjoin(CatalogueText, CatalogueText.achievement_version_id == AchievementVersion.id)
     words = fold(query.text).split()
-    if words:
-        statement = statement.add_columns(AchievementVersion.description, AchievementVersion.criteria_md,
-                                          AchievementVersion.tags)
-        rows = [(row[0], row[1]) for row in db.session.execute(statement) if _matches(words, *row[1:])]
-    else:
-        rows = [(row[0], row[1]) for row in db.session.execute(statement)]
-    rows.sort(key=lambda row: (fold(row[1]), row[0]))
-
-    total = len(rows)
+    matching = and_(*(CatalogueText.folded.like(_like(word), escape="\\") for word in words)) if words else None
+    # One pass counts the candidates without a stored folded text, and the matching ones.
+    counted = statement.add_columns(
+        CatalogueText.achievement_version_id.label("indexed"),
+        (case((matching, 1)) if matching is not None else literal(1)).label("matching")).subquery()
+    unindexed, total = db.session.execute(select(
+        func.count(case((counted.c.indexed.is_(None), 1))), func.count(counted.c.matching))
+        .select_from(counted)).one()
+    ordered: list[int] = []
+    if unindexed:
+        # Versions written by bulk SQL have no stored folded text: fold and sort here (slower, still right).
+        ordered = _matching_in_python(statement, words)
+        total = len(ordered)
+    elif matching is not None:
+        # The usual way: the folded texts are compared in SQL (LIKE on text already folded, so the same on both
+        # databases), sorted by the folded name, and only one page of ids is read.
+        statement = statement.where(matching)
     pages = max(1, math.ceil(total / per_page))
     page = min(query.page, pages)
     cleaned = replace(cleaned, page=page)
-    page_ids = [achievement_id for achievement_id, _ in rows[(page - 1) * per_page:page * per_page]]
+    if unindexed:
+        page_ids = ordered[(page - 1) * per_page:page * per_page]
+    else:
+        page_ids = [row[0] for row in db.session.execute(
+            statement.order_by(_binary(CatalogueText.name_key), Achievement.id)
+            .limit(per_page).offset((page - 1) * per_page))]
     return CataloguePage(entries=_entries(page_ids), total=total, page=page, pages=pages, query=cleaned,
                          ignored=ignored)
 

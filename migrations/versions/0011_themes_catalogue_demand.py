@@ -60,8 +60,35 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_competency_demands_competency_id'), ['competency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_competency_demands_organisation_id'), ['organisation_id'], unique=False)
 
+    op.create_table('catalogue_texts',
+    sa.Column('achievement_version_id', sa.Integer(), nullable=False),
+    sa.Column('folded', sa.Text(), nullable=False),
+    sa.Column('name_key', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['achievement_version_id'], ['achievement_versions.id'], name=op.f('fk_catalogue_texts_achievement_version_id_achievement_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('achievement_version_id', name=op.f('pk_catalogue_texts'))
+    )
+    _fill_catalogue_texts()
+
+
+def _fill_catalogue_texts():
+    """Fold the searchable text of the versions that exist (later ones are kept by the model's events)."""
+    from badgehub.territory.models import catalogue_text_values
+
+    connection = op.get_bind()
+    versions = sa.table('achievement_versions', sa.column('id', sa.Integer()), sa.column('name', sa.String()),
+                        sa.column('description', sa.Text()), sa.column('criteria_md', sa.Text()),
+                        sa.column('tags', sa.JSON()))
+    texts = sa.table('catalogue_texts', sa.column('achievement_version_id', sa.Integer()),
+                     sa.column('folded', sa.Text()), sa.column('name_key', sa.Text()))
+    rows = [{'achievement_version_id': row.id,
+             **catalogue_text_values(row.name, row.description, row.criteria_md, row.tags)}
+            for row in connection.execute(sa.select(versions))]
+    if rows:
+        connection.execute(sa.insert(texts), rows)
+
 
 def downgrade():
+    op.drop_table('catalogue_texts')
     with op.batch_alter_table('competency_demands', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_competency_demands_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_competency_demands_competency_id'))

@@ -133,3 +133,34 @@ def test_query_string_is_read_leniently():
 
 def test_archived_badge_is_not_offered(cw):
     assert "Animer un atelier" not in names(cw, text="atelier")
+
+
+def test_search_follows_edits_of_a_badge(cw):
+    from badgehub.achievements import service as achievements
+
+    version = cw.online.current_version
+    achievements.update_achievement(cw.online, cw.base.owner_b, achievements.AchievementFields(
+        name="Démarches en ligne", description="Impôts et CAF sur Internet.", criteria_md="Une déclaration.",
+        in_language="fr", competency_ids=[cw.competencies["NUM.1"].id]))
+    assert cw.online.current_version is version  # never awarded: edited in place
+    assert names(cw, text="impots") == ["Démarches en ligne"]
+    assert names(cw, text="administratives") == []
+
+
+def test_search_reads_versions_written_without_the_orm(cw):
+    from sqlalchemy import delete
+
+    from badgehub.extensions import db
+    from badgehub.territory.models import CatalogueText
+
+    db.session.execute(delete(CatalogueText))
+    assert names(cw) == ["Club de lecture", "Démarches en ligne", "Fabriquer un tabouret", "Réparer une crevaison"]
+    last = search_catalogue(cw.territory, CatalogueQuery(page=2), per_page=3)
+    assert (last.total, [e.version.name for e in last.entries]) == (4, ["Réparer une crevaison"])
+    assert names(cw, text="RUSTINE") == ["Réparer une crevaison"]
+    assert names(cw, text="rustine tabouret") == []
+
+
+@pytest.mark.parametrize("text", ["%", "_", "\\", "%%", "r_parer"])
+def test_search_wildcards_are_plain_characters(cw, text):
+    assert names(cw, text=text) == []
