@@ -20,6 +20,7 @@ certificate is always exactly one page.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import unicodedata
@@ -138,6 +139,7 @@ def _competency_text(line: CompetencyLine) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=32)
 def _fallback_image(name: str) -> bytes | None:
     """A generated badge for an image fpdf2 cannot draw (an SVG with unsupported features)."""
     from badgehub.achievements.images import Design, generate
