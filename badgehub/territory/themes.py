@@ -294,8 +294,8 @@ def set_achievement_themes(achievement: Achievement, theme_ids: Sequence[int | s
     """Tag the achievement with exactly these themes; return their ids. Owners and issuers only.
 
     A theme must belong to a territory where the organisation is an approved or pending member; a tag the
-    achievement already carries is kept even if the organisation left that territory since (nothing is lost
-    by saving the form). Raises NotFound / Forbidden (see ``require_member``), OrganisationSuspended,
+    achievement already carries may be given again even if the organisation left that territory since.
+    Raises NotFound / Forbidden (see ``require_member``), OrganisationSuspended,
     ValidationError with ``details["fields"]["theme_ids"]``.
     """
     organisation = achievement.organisation

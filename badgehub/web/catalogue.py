@@ -6,11 +6,15 @@ bookmarked and shared. What is listed is decided in ``badgehub.territory.catalog
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from badgehub.extensions import limiter
 from badgehub.territory import catalogue, service
+from badgehub.territory.slugs import name_sort_key
+from badgehub.web.achievement_forms import type_label
 
 bp = Blueprint("catalogue", __name__)
 
@@ -24,6 +28,8 @@ def badges(slug: str) -> ResponseReturnValue:
     territory = service.get_territory_by_slug(slug)
     query = catalogue.CatalogueQuery.from_args(request.args)
     facets = catalogue.catalogue_facets(territory)
+    # Kinds of achievement in the reader's language, alphabetically (the domain only knows their codes).
+    facets = replace(facets, types=sorted(facets.types, key=lambda value: name_sort_key(str(type_label(value)))))
     result = catalogue.search_catalogue(territory, query, facets=facets)
     body = render_template("territories/catalogue.html", territory=territory, facets=facets, result=result,
                            query=result.query)
