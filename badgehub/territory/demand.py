@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from badgehub.audit.service import record
@@ -86,8 +87,17 @@ def declare_demand(organisation: Organisation, competency_id: int | str, note: s
         if count >= MAX_DEMANDS:
             raise ValidationError(_l("An organisation can declare at most %(limit)s competencies.", limit=MAX_DEMANDS))
         demand = CompetencyDemand(organisation_id=organisation.id, competency_id=wanted, note=text)
-        db.session.add(demand)
         action = "organisation.demand_declared"
+        try:
+            # Two staff declaring the same competency at the same moment: the later one updates the note.
+            with db.session.begin_nested():
+                db.session.add(demand)
+                db.session.flush()
+        except IntegrityError:
+            demand = db.session.scalars(select(CompetencyDemand).where(
+                CompetencyDemand.organisation_id == organisation.id,
+                CompetencyDemand.competency_id == wanted)).one()
+            demand.note, action = text, "organisation.demand_updated"
     else:
         demand.note = text
         action = "organisation.demand_updated"

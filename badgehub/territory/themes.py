@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from badgehub.achievements.models import Achievement
 from badgehub.audit.service import record
@@ -187,8 +188,14 @@ def create_theme(territory: Territory, actor: Any, name: str, description: str =
     _check_room(territory, 1)
     theme = Theme(territory_id=territory.id, kind=ThemeKind.LOCAL, code=_unique_code(territory, clean_name),
                   name=clean_name, description=clean_description, position=_next_position(territory))
-    db.session.add(theme)
-    db.session.flush()
+    try:
+        # Two coordinators adding the same name at the same moment: the second gets the duplicate message.
+        with db.session.begin_nested():
+            db.session.add(theme)
+            db.session.flush()
+    except IntegrityError:
+        message = _l("The territory already has a theme with this name.")
+        raise Conflict(message, details={"fields": {"name": message}}) from None
     record("territory.theme_created", actor_id=getattr(actor, "id", None), territory_id=territory.id,
            subject_type="theme", subject_id=theme.id, details={"code": theme.code})
     return theme
