@@ -341,11 +341,13 @@ def credential_report(app: AppLike, credential: IssuedCredential, *, now: dt.dat
     return report
 
 
-def imported_report(app: AppLike, imported: ImportedCredential, *, now: dt.datetime | None = None
-                    ) -> VerificationReport | None:
+def imported_report(app: AppLike, imported: ImportedCredential, *, now: dt.datetime | None = None,
+                    record_check: bool = False) -> VerificationReport | None:
     """The pipeline's report on an imported badge, recomputed from its raw bytes (cached briefly).
 
-    Returns None when it can no longer be read at all (say, a baked image pointing to a page now gone).
+    With ``record_check`` (the owner's own pages), a fresh computation is also written to the row's
+    ``last_report`` / ``last_verdict`` / ``last_checked_at`` (flushed; the caller commits). Returns None when
+    the badge can no longer be read at all (say, a baked image pointing to a page now gone).
     """
     moment = now or utcnow()
     key = ("imported", imported.sha256)
@@ -359,6 +361,15 @@ def imported_report(app: AppLike, imported: ImportedCredential, *, now: dt.datet
     except SubmissionRefused as refused:
         report = refused
     cache.put(key, report)
+    if record_check:
+        imported.last_checked_at = moment
+        if isinstance(report, VerificationReport):
+            imported.last_report = report.to_dict()
+            imported.last_verdict = _summary(report)
+        else:
+            imported.last_report = {"refused": report.code}
+            imported.last_verdict = "unreadable"
+        db.session.flush()
     return report if isinstance(report, VerificationReport) else None
 
 

@@ -150,13 +150,13 @@ def _raw_image(row: ImportedCredential) -> str | None:
     return f"data:{media};base64,{base64.b64encode(row.raw).decode('ascii')}"
 
 
-def _imported_view(row: ImportedCredential) -> ReportView | None:
-    report = wallet.imported_report(current_app, row)
+def _imported_view(row: ImportedCredential, *, owner: bool = False) -> ReportView | None:
+    report = wallet.imported_report(current_app, row, record_check=owner)
     return present(report) if report is not None else None
 
 
-def _imported_card(row: ImportedCredential, *, detail_url: str) -> Card:
-    view = _imported_view(row)
+def _imported_card(row: ImportedCredential, *, detail_url: str, owner: bool = False) -> Card:
+    view = _imported_view(row, owner=owner)
     title = (view.achievement_name or view.credential_name) if view is not None else None
     issuer = view.issuer.text if view is not None and view.issuer is not None else None
     return Card(
@@ -177,8 +177,9 @@ def index() -> ResponseReturnValue:
     user = _user()
     cards = [_our_card(c, detail_url=url_for("wallet.credential", public_id=c.public_id))
              for c in wallet.wallet_credentials(user)]
-    imported = [_imported_card(row, detail_url=url_for("wallet.imported", imported_id=row.id))
+    imported = [_imported_card(row, detail_url=url_for("wallet.imported", imported_id=row.id), owner=True)
                 for row in wallet.imported_of(user)]
+    db.session.commit()  # the "last checked" of the imported badges verified again just now
     return _page("wallet/index.html", cards=cards, imported=imported,
                  unverified=user.verified_at is None)
 
@@ -215,7 +216,8 @@ def credential(public_id: str) -> ResponseReturnValue:
 @login_required
 def imported(imported_id: int) -> ResponseReturnValue:
     row = wallet.get_imported(_user(), imported_id)
-    view = _imported_view(row)
+    view = _imported_view(row, owner=True)
+    db.session.commit()  # its "last checked", when it was verified again just now
     return _page("wallet/imported.html", row=row, view=view, badge_status=_status(view), form=ButtonForm(formdata=None),
                  imported_on=str(format_date(row.imported_at, "long")),
                  image=(view.achievement_image if view is not None and view.achievement_image else None)

@@ -194,3 +194,20 @@ def test_the_only_owner_of_an_organisation_cannot_erase_the_account(world: World
         erasure.erase_account(world.owner_b, actor_id=world.owner_b.id)
     assert raised.value.details == {"organisations": [world.b.slug]}
     assert db.session.get(User, world.owner_b.id) is not None
+
+
+def test_an_imported_badge_is_kept_as_given_and_its_last_check_recorded_on_the_owners_pages(
+        world: World, app: Flask) -> None:
+    from badgehub.wallet.demo import IMPORTED_BADGE
+
+    ana = create_user("ana@example.org", verified=True)
+    then = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    row = wallet.import_credential(app, ana, kind="file", data=IMPORTED_BADGE.read_bytes(), now=then)
+    assert row.raw == IMPORTED_BADGE.read_bytes() and row.format == "json" and row.last_checked_at == then
+    later = then + dt.timedelta(days=30)
+    app.extensions.pop(wallet.STATUS_CACHE_EXTENSION)  # the cache has expired
+    assert wallet.imported_report(app, row, now=later) is not None
+    assert row.last_checked_at == then  # a share page's look does not write
+    app.extensions.pop(wallet.STATUS_CACHE_EXTENSION)
+    assert wallet.imported_report(app, row, now=later, record_check=True) is not None
+    assert row.last_checked_at == later and row.last_verdict == "verified"
