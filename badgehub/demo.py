@@ -146,6 +146,10 @@ def _create_everything() -> None:
     from badgehub.issuing.demo import seed_demo_credentials
 
     seed_demo_credentials(*LEARNER)
+    # A year of awards to invented participants, so that the observatory has figures (badgehub.stats.demo).
+    from badgehub.stats.demo import seed_demo_observatory
+
+    seed_demo_observatory(TERRITORY_SLUG)
     # The learner's wallet (badgehub.wallet.demo): a share link and a badge imported from elsewhere.
     from badgehub.wallet.demo import seed_demo_wallet
 

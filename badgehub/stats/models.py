@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from badgehub.db import db, utcnow
@@ -85,3 +85,28 @@ class ObservatorySettings(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     territory: Mapped[Territory] = relationship()
+
+
+class StatsLearner(db.Model):  # type: ignore[name-defined,misc]
+    """A learner of the statistics: a small integer for the SHA-256 of a ``recipient_email_key``.
+
+    Only the hash is kept (the statistics need to tell people apart, never to know who they are); every erased
+    recipient shares one row (see :data:`badgehub.stats.service.ERASED_PREFIX`)."""
+
+    __tablename__ = "stats_learners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class StatsLearnerSet(db.Model):  # type: ignore[name-defined,misc]
+    """The learners (ids of :class:`StatsLearner`) holding a live credential of an organisation issued in a
+    month, as a serialised Roaring bitmap: distinct learners of any selection of organisations and months are
+    the size of a union, exact, without reading ``issued_credentials``."""
+
+    __tablename__ = "stats_learner_sets"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_ids: Mapped[bytes] = mapped_column(LargeBinary)

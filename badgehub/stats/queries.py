@@ -34,6 +34,7 @@ from typing import Any, Final
 from cachetools import LRUCache
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from pyroaring import BitMap
 from sqlalchemy import and_, case, func, or_, select
 
 from badgehub.achievements.models import AchievementCompetency, AchievementVersion
@@ -42,7 +43,7 @@ from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
 from badgehub.organisations.models import Organisation, OrganisationType, Sector
 from badgehub.stats.errors import InvalidFilters
-from badgehub.stats.models import StatsAreaCell, StatsCell, StatsOrganisation
+from badgehub.stats.models import StatsAreaCell, StatsCell, StatsLearnerSet, StatsOrganisation
 from badgehub.stats.service import learner_key, month_bounds
 from badgehub.territory.demand import demand_by_competency
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership, achievement_themes
@@ -213,11 +214,26 @@ def _where(scope: _Scope) -> list[Any]:
 
 
 class _Counter:
-    """Exact live counts of distinct learners, cached by the revisions of the organisations they look at."""
+    """Exact counts of distinct learners: unions of the learner sets of organisations and months when the
+    question is about whole organisations (no theme, no area), else live counts on ``issued_credentials``
+    cached by the revisions of the organisations they look at."""
 
-    def __init__(self, revisions: Mapping[int, tuple[int, Any]]) -> None:
+    def __init__(self, revisions: Mapping[int, tuple[int, Any]], sets: Mapping[tuple[int, int], BitMap] | None,
+                 sectors: Mapping[int, Sector]) -> None:
         self.revisions = revisions
         self.database = str(db.session.get_bind().engine.url)
+        self.sets = sets
+        self.sectors = sectors
+
+    def _by_organisation(self, scope: _Scope) -> dict[int, BitMap] | None:
+        if self.sets is None or scope.versions is not None or scope.areas is not None:
+            return None
+        found: dict[int, list[BitMap]] = defaultdict(list)
+        for (organisation_id, month), learners in self.sets.items():
+            if (organisation_id in scope.organisations and (scope.start is None or month >= scope.start)
+                    and (scope.end is None or month <= scope.end)):
+                found[organisation_id].append(learners)
+        return {organisation_id: BitMap.union(*sets) for organisation_id, sets in found.items()}
 
     def _cached(self, kind: str, scope: _Scope, compute: Any) -> tuple[int, ...]:
         key = (self.database, kind, scope,
@@ -234,6 +250,9 @@ class _Counter:
     def learners(self, scope: _Scope) -> int:
         if not scope.organisations:
             return 0
+        organisations = self._by_organisation(scope)
+        if organisations is not None:
+            return len(BitMap.union(*organisations.values())) if organisations else 0
         return self._cached("learners", scope, lambda: (int(db.session.scalar(
             select(func.count(func.distinct(learner_key()))).where(*_where(scope))) or 0),))[0]
 
@@ -241,6 +260,14 @@ class _Counter:
         """Distinct learners; those holding credentials of two organisations or more; of two sectors or more."""
         if not scope.organisations:
             return 0, 0, 0
+        organisations = self._by_organisation(scope)
+        if organisations is not None:
+            by_sector: dict[Sector, list[BitMap]] = defaultdict(list)
+            for organisation_id, learners in organisations.items():
+                by_sector[self.sectors[organisation_id]].append(learners)
+            everyone, several_organisations = _several(organisations.values())
+            _, several_sectors = _several(BitMap.union(*sets) for sets in by_sector.values())
+            return len(everyone), len(several_organisations), len(several_sectors)
 
         def compute() -> tuple[int, ...]:
             per_learner = (
@@ -255,6 +282,15 @@ class _Counter:
 
         found = self._cached("summary", scope, compute)
         return found[0], found[1], found[2]
+
+
+def _several(groups: Iterable[BitMap]) -> tuple[BitMap, BitMap]:
+    """Everyone in the groups, and those in two groups or more."""
+    seen, several = BitMap(), BitMap()
+    for group in groups:
+        several |= seen & group
+        seen |= group
+    return seen, several
 
 
 def clear_cache() -> None:
@@ -419,7 +455,17 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
     domains = _domain_of(framework_competencies)
 
     revisions = {org: (revision, updated) for org, revision, updated in dimensions.revisions if org in org_ids}
-    counter = _Counter(revisions)
+    sets = None
+    if theme_filter is None:
+        query = select(StatsLearnerSet.organisation_id, StatsLearnerSet.month, StatsLearnerSet.learner_ids).where(
+            StatsLearnerSet.organisation_id.in_(sorted(org_ids) or [0]))
+        if chosen.start is not None:
+            query = query.where(StatsLearnerSet.month >= chosen.start)
+        if chosen.end is not None:
+            query = query.where(StatsLearnerSet.month <= chosen.end)
+        sets = {(organisation_id, month): BitMap.deserialize(blob)
+                for organisation_id, month, blob in db.session.execute(query).tuples()}
+    counter = _Counter(revisions, sets, {o.id: o.sector for o in organisations.values()})
     base = _Scope(org_ids, chosen.start, chosen.end)
     if theme_filter is not None:
         base = _Scope(org_ids, chosen.start, chosen.end, versions=frozenset(versions_in))
@@ -445,7 +491,7 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
     tables["monthly"] = Table("monthly", [month_groups[m] for m in sorted(month_groups)], True)
 
     def grouped(name: str, rows: Iterable[tuple[str, str, int, int, int, int]], *, partition: bool,
-                order: Any = None) -> None:
+                order: Any = None, whole_organisations: bool = False) -> None:
         groups: dict[str, Group] = {}
         parts: dict[str, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
         for key, label, org_id, version_id, credentials, low_high in rows:
@@ -454,7 +500,10 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
             parts[key][0].add(org_id)
             parts[key][1].add(version_id)
         for key, (orgs, versions) in parts.items():
-            makeup[(name, key)] = _Scope(frozenset(orgs), chosen.start, chosen.end, frozenset(versions))
+            # Groups of whole organisations are counted on the learner sets (unless a theme narrows them).
+            whole = whole_organisations and theme_filter is None
+            makeup[(name, key)] = _Scope(frozenset(orgs), chosen.start, chosen.end,
+                                         None if whole else frozenset(versions))
         ordered = sorted(groups.values(), key=order or (lambda g: (-g.credentials, name_sort_key(g.label))))
         tables[name] = Table(name, ordered, partition)
 
@@ -470,13 +519,16 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
         (domains[c].code, domains[c].name) for c in aligned.get(v, [])})), partition=False)
     grouped("themes", rows_for(lambda o, v, a: [
         themes[t] for t in themes_by_achievement.get(a, [])]), partition=False)
-    grouped("sectors", rows_for(lambda o, v, a: [(o.sector.value, o.sector.value)]), partition=True)
-    grouped("organisation_types", rows_for(lambda o, v, a: [(o.type.value, o.type.value)]), partition=True)
+    grouped("sectors", rows_for(lambda o, v, a: [(o.sector.value, o.sector.value)]), partition=True,
+            whole_organisations=True)
+    grouped("organisation_types", rows_for(lambda o, v, a: [(o.type.value, o.type.value)]), partition=True,
+            whole_organisations=True)
     grouped("learning_settings", rows_for(lambda o, v, a: [
         ("formal", "formal") if is_formal(o.type) else ("non_formal", "non_formal")]), partition=True,
-        order=lambda g: 0 if g.key == "non_formal" else 1)
+        order=lambda g: 0 if g.key == "non_formal" else 1, whole_organisations=True)
     if detail:
-        grouped("organisations", rows_for(lambda o, v, a: [(o.slug, o.name)]), partition=True)
+        grouped("organisations", rows_for(lambda o, v, a: [(o.slug, o.name)]), partition=True,
+                whole_organisations=True)
 
     # By area (effective area: the credential's, else its organisation's, else none).
     area_by_id = {area_id: (code, name) for area_id, code, name in dimensions.areas}
@@ -532,7 +584,7 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
     learners, several_organisations, several_sectors = counter.summary(base)
     total = sum(g.credentials for g in tables["monthly"].groups)
     active = len({row[0] for row in by_version})
-    generated = max((updated for _, updated in revisions.values()), default=None)
+    generated = max((updated for _, updated in revisions.values() if updated is not None), default=None)
     return Figures(dimensions.slug, dimensions.name, chosen, (months[0], months[-1]) if months else None,
                    Summary(total, learners, several_organisations, several_sectors, active), tables, generated)
 

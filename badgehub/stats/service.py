@@ -17,10 +17,14 @@ check the pre-aggregates against a live recount.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
+from pyroaring import BitMap
 from sqlalchemy import Integer, and_, case, cast, delete, exists, extract, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -37,6 +41,8 @@ from badgehub.stats.models import (
     ObservatorySettings,
     StatsAreaCell,
     StatsCell,
+    StatsLearner,
+    StatsLearnerSet,
     StatsOrganisation,
 )
 from badgehub.territory.models import Territory
@@ -85,18 +91,78 @@ def _bump(organisation_id: int) -> None:
             {"revision": lambda _: StatsOrganisation.revision + 1, "updated_at": lambda excluded: excluded.updated_at})
 
 
-def _others(credential: IssuedCredential, month: int, *, same_area: bool) -> bool:
+def stats_key(recipient_email_key: str) -> str:
+    """The learner a ``recipient_email_key`` stands for in the statistics (every erased key is one learner)."""
+    return ERASED_PREFIX if recipient_email_key.startswith(ERASED_PREFIX) else recipient_email_key
+
+
+def key_hash(recipient_email_key: str) -> str:
+    return hashlib.sha256(stats_key(recipient_email_key).encode("utf-8")).hexdigest()
+
+
+def _same_learner(credential: IssuedCredential) -> Any:
+    if credential.recipient_email_key.startswith(ERASED_PREFIX):
+        return IssuedCredential.recipient_email_key.like(f"{ERASED_PREFIX}%")
+    return IssuedCredential.recipient_email_key == credential.recipient_email_key
+
+
+def _others(credential: IssuedCredential, month: int, *, same_version: bool = True, same_area: bool = False) -> bool:
     """Whether the recipient holds another live credential of the same cell (then the learner count stays)."""
     start, end = month_bounds(month)
     conditions = [IssuedCredential.id != credential.id, IssuedCredential.revoked_at.is_(None),
-                  IssuedCredential.recipient_email_key == credential.recipient_email_key,
-                  IssuedCredential.organisation_id == credential.organisation_id,
-                  IssuedCredential.achievement_version_id == credential.achievement_version_id,
+                  _same_learner(credential), IssuedCredential.organisation_id == credential.organisation_id,
                   IssuedCredential.issued_at >= start, IssuedCredential.issued_at < end]
+    if same_version:
+        conditions.append(IssuedCredential.achievement_version_id == credential.achievement_version_id)
     if same_area:
         conditions.append(IssuedCredential.area_id.is_(None) if credential.area_id is None
                           else IssuedCredential.area_id == credential.area_id)
     return bool(db.session.scalar(select(exists().where(and_(*conditions)))))
+
+
+def forget_learners(recipient_email_keys: Iterable[str]) -> int:
+    """Unlink the statistics from the addresses of people who erase their account (call it with the keys the
+    wallet erases): their learner rows keep their ids, so the counts stay exact, but lose the hash that could
+    be matched against an address. Returns how many rows were unlinked. Flushes."""
+    count = 0
+    for key in {k for k in recipient_email_keys if k}:
+        learner = db.session.scalar(select(StatsLearner).where(StatsLearner.key_hash == key_hash(key)))
+        if learner is not None:
+            learner.key_hash = f"{ERASED_PREFIX}{learner.id}"
+            count += 1
+    db.session.flush()
+    return count
+
+
+def learner_id(recipient_email_key: str) -> int:
+    """The statistics' id of a learner, created on first use."""
+    digest = key_hash(recipient_email_key)
+    found = db.session.scalar(select(StatsLearner.id).where(StatsLearner.key_hash == digest))
+    if found is None:
+        dialect = db.session.get_bind().dialect.name
+        builder = pg_insert if dialect == "postgresql" else sqlite_insert
+        # Two organisations may award the same newcomer at once: the second insert does nothing.
+        db.session.execute(builder(StatsLearner).values(key_hash=digest).on_conflict_do_nothing())
+        found = db.session.scalar(select(StatsLearner.id).where(StatsLearner.key_hash == digest))
+    return int(found)
+
+
+def _change_set(credential: IssuedCredential, month: int, step: int) -> None:
+    if step < 0 and _others(credential, month, same_version=False):
+        return
+    identifier = learner_id(credential.recipient_email_key)
+    # The organisation's status-list lock, held by issuing and revoking, already serialises these writes.
+    row = db.session.get(StatsLearnerSet, (credential.organisation_id, month), with_for_update=True)
+    learners = BitMap.deserialize(row.learner_ids) if row is not None else BitMap()
+    if step > 0:
+        learners.add(identifier)
+    else:
+        learners.discard(identifier)
+    if row is None:
+        db.session.add(StatsLearnerSet(organisation_id=credential.organisation_id, month=month,
+                                       learner_ids=learners.serialize()))
+    else:
+        row.learner_ids = learners.serialize()
 
 
 def _change(credential: IssuedCredential, step: int) -> None:
@@ -113,6 +179,7 @@ def _change(credential: IssuedCredential, step: int) -> None:
         else:
             db.session.execute(update(model).where(*(getattr(model, name) == value for name, value in keys.items()))
                                .values(credentials=model.credentials - 1, learners=model.learners + learner_step))
+    _change_set(credential, month, step)
     _bump(credential.organisation_id)
 
 
@@ -147,41 +214,77 @@ def _recount_selects() -> tuple[Any, Any]:
     return cells, area_cells
 
 
-def recount() -> tuple[dict[tuple[int, ...], tuple[int, int]], dict[tuple[int, ...], tuple[int, int]]]:
-    """What a full recount gives: ``{(organisation, month, version): (credentials, learners)}`` and the same
-    with the area last in the key. Read only."""
+Counts = dict[tuple[int, ...], tuple[int, int]]
+LearnerSets = dict[tuple[int, int], int]
+
+
+def _live_learners() -> dict[tuple[int, int], set[str]]:
+    """``{(organisation, month): {learner key}}`` of the live credentials."""
+    month = _month_expression().label("month")
+    found: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for organisation_id, number, key in db.session.execute(
+            select(IssuedCredential.organisation_id, month, learner_key()).distinct()
+            .where(IssuedCredential.revoked_at.is_(None))):
+        found[(organisation_id, number)].add(key)
+    return found
+
+
+def recount() -> tuple[Counts, Counts, LearnerSets]:
+    """What a full recount gives: ``{(organisation, month, version): (credentials, learners)}``, the same with
+    the area last in the key, and ``{(organisation, month): distinct learners}``. Read only."""
     cells, area_cells = _recount_selects()
+    sets = {key: len(keys) for key, keys in _live_learners().items()}
     return ({tuple(row[:3]): (row[3], row[4]) for row in db.session.execute(cells)},
-            {tuple(row[:4]): (row[4], row[5]) for row in db.session.execute(area_cells)})
+            {tuple(row[:4]): (row[4], row[5]) for row in db.session.execute(area_cells)}, sets)
 
 
-def stored() -> tuple[dict[tuple[int, ...], tuple[int, int]], dict[tuple[int, ...], tuple[int, int]]]:
+def stored() -> tuple[Counts, Counts, LearnerSets]:
     """The pre-aggregates as stored, in the shape of :func:`recount` (empty cells left out)."""
     cells = db.session.execute(select(StatsCell.organisation_id, StatsCell.month, StatsCell.achievement_version_id,
                                       StatsCell.credentials, StatsCell.learners).where(StatsCell.credentials > 0))
     area_cells = db.session.execute(select(
         StatsAreaCell.organisation_id, StatsAreaCell.month, StatsAreaCell.achievement_version_id,
         StatsAreaCell.area_id, StatsAreaCell.credentials, StatsAreaCell.learners).where(StatsAreaCell.credentials > 0))
+    sets = {}
+    for row in db.session.scalars(select(StatsLearnerSet)):
+        size = len(BitMap.deserialize(row.learner_ids))
+        if size:
+            sets[(row.organisation_id, row.month)] = size
     return ({tuple(row[:3]): (row[3], row[4]) for row in cells},
-            {tuple(row[:4]): (row[4], row[5]) for row in area_cells})
+            {tuple(row[:4]): (row[4], row[5]) for row in area_cells}, sets)
 
 
 def rebuild() -> None:
-    """Recount every cell from the live credentials and bump every organisation's revision. Flushes.
-
-    Runs as two ``INSERT … SELECT … GROUP BY`` (seconds for a million credentials on PostgreSQL)."""
+    """Recount every cell and learner set from the live credentials and bump every organisation's revision.
+    Flushes. Cells are two ``INSERT … SELECT … GROUP BY``; learner sets are built here (seconds for a million
+    credentials on PostgreSQL)."""
     cells, area_cells = _recount_selects()
     db.session.execute(delete(StatsCell))
     db.session.execute(delete(StatsAreaCell))
+    db.session.execute(delete(StatsLearnerSet))
     db.session.execute(insert(StatsCell).from_select(
         ["organisation_id", "month", "achievement_version_id", "credentials", "learners"], cells))
     db.session.execute(insert(StatsAreaCell).from_select(
         ["organisation_id", "month", "achievement_version_id", "area_id", "credentials", "learners"], area_cells))
+    live = _live_learners()
+    ids = dict(db.session.execute(select(StatsLearner.key_hash, StatsLearner.id)).tuples().all())
+    hashed = {key: key_hash(key) for keys in live.values() for key in keys}
+    missing = sorted(set(hashed.values()) - set(ids))
+    for start in range(0, len(missing), 10_000):
+        db.session.execute(insert(StatsLearner), [{"key_hash": h} for h in missing[start:start + 10_000]])
+    if missing:
+        ids = dict(db.session.execute(select(StatsLearner.key_hash, StatsLearner.id)).tuples().all())
+    rows = [{"organisation_id": organisation_id, "month": month,
+             "learner_ids": BitMap(ids[hashed[key]] for key in keys).serialize()}
+            for (organisation_id, month), keys in live.items()]
+    for start in range(0, len(rows), 5_000):
+        db.session.execute(insert(StatsLearnerSet), rows[start:start + 5_000])
     now = utcnow()
     db.session.execute(update(StatsOrganisation).values(revision=StatsOrganisation.revision + 1, updated_at=now))
-    missing = select(Organisation.id, literal(1), literal(now, UTCDateTime())).where(
+    missing_organisations = select(Organisation.id, literal(1), literal(now, UTCDateTime())).where(
         ~exists().where(StatsOrganisation.organisation_id == Organisation.id))
-    db.session.execute(insert(StatsOrganisation).from_select(["organisation_id", "revision", "updated_at"], missing))
+    db.session.execute(insert(StatsOrganisation).from_select(["organisation_id", "revision", "updated_at"],
+                                                             missing_organisations))
     db.session.flush()
 
 

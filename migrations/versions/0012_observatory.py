@@ -61,6 +61,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['territory_id'], ['territories.id'], name=op.f('fk_observatory_settings_territory_id_territories'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('territory_id', name=op.f('pk_observatory_settings'))
     )
+    op.create_table('stats_learners',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stats_learners')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_stats_learners_key_hash'))
+    )
+    op.create_table('stats_learner_sets',
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Integer(), nullable=False),
+    sa.Column('learner_ids', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_stats_learner_sets_organisation_id_organisations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('organisation_id', 'month', name=op.f('pk_stats_learner_sets'))
+    )
     # Credentials issued before this revision are counted once here; from now on issuing keeps the counts.
     month = ("CAST(strftime('%Y%m', issued_at) AS INTEGER)" if op.get_bind().dialect.name == "sqlite"
              else "CAST(EXTRACT(YEAR FROM issued_at) * 100 + EXTRACT(MONTH FROM issued_at) AS INTEGER)")
@@ -77,7 +90,36 @@ def upgrade():
         f"GROUP BY organisation_id, {month}, achievement_version_id, COALESCE(area_id, 0)")
 
 
+    # The learner sets (Roaring bitmaps of learner ids per organisation and month), as badgehub.stats.service
+    # builds them, written out here so that the migration does not depend on the code of later revisions.
+    import hashlib
+
+    from pyroaring import BitMap
+
+    bind = op.get_bind()
+    rows = bind.execute(sa.text(
+        f"SELECT DISTINCT organisation_id, {month}, {learner} FROM issued_credentials WHERE revoked_at IS NULL"))
+    sets, ids = {}, {}
+    for organisation_id, number, key in rows:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        if digest not in ids:
+            ids[digest] = len(ids) + 1
+        sets.setdefault((organisation_id, number), BitMap()).add(ids[digest])
+    if ids:
+        op.bulk_insert(sa.table('stats_learners', sa.column('id', sa.Integer()), sa.column('key_hash', sa.String())),
+                       [{"id": number, "key_hash": digest} for digest, number in ids.items()])
+        if bind.dialect.name == "postgresql":
+            op.execute("SELECT setval(pg_get_serial_sequence('stats_learners', 'id'), (SELECT MAX(id) FROM stats_learners))")
+    if sets:
+        op.bulk_insert(sa.table('stats_learner_sets', sa.column('organisation_id', sa.Integer()),
+                                sa.column('month', sa.Integer()), sa.column('learner_ids', sa.LargeBinary())),
+                       [{"organisation_id": o, "month": m, "learner_ids": bitmap.serialize()}
+                        for (o, m), bitmap in sets.items()])
+
+
 def downgrade():
+    op.drop_table('stats_learner_sets')
+    op.drop_table('stats_learners')
     op.drop_table('observatory_settings')
     op.drop_table('stats_organisations')
     with op.batch_alter_table('stats_area_cells', schema=None) as batch_op:

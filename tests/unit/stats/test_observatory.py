@@ -66,6 +66,7 @@ def test_filters_select_months_sector_and_theme(data):
     eco_code = next(g.key for g in observatory(territory).tables["themes"].groups if g.credentials == 8)
     eco = observatory(territory, parse_filters({"theme": eco_code}, territory))
     assert eco.summary.credentials == 8
+    assert eco.summary.learners == 6  # counted live (a theme narrows to badges), the same rule as the sets
     assert values(eco, "monthly") == {"2025-01": 6, "2025-02": 2}
 
 
@@ -263,3 +264,30 @@ def test_empty_months_are_published_as_true_zeros(data):
     nothing = publish(observatory(territory, parse_filters({"from": "2020-01", "to": "2020-02"}, territory)),
                       public=True)
     assert nothing.summary.credentials == 0 and nothing.summary.learners == 0
+
+
+def test_the_demo_observatory_has_public_figures_and_hidden_lines(ctx):
+    from badgehub.demo import TERRITORY_SLUG, seed_demo
+    from badgehub.stats.demo import seed_demo_observatory
+    from badgehub.territory.service import get_territory_by_slug
+
+    seed_demo()
+    assert seed_demo_observatory(TERRITORY_SLUG) == 0  # seeded once, by the demo itself
+    published = publish(observatory(get_territory_by_slug(TERRITORY_SLUG)), public=True)
+    assert published.summary.credentials and published.summary.learners
+    cells = [c for t in published.tables.values() for c in t.cells]
+    assert any(c.value for c in cells) and any(c.suppressed for c in cells)
+
+
+def test_forgetting_erased_learners_keeps_the_counts_and_drops_their_hash(data):
+    from sqlalchemy import select
+
+    from badgehub.extensions import db
+    from badgehub.stats.models import StatsLearner
+
+    before = observatory(data.world.territory).summary
+    assert service.forget_learners({learner(1), "nobody@example.org"}) == 1
+    hashes = set(db.session.scalars(select(StatsLearner.key_hash)))
+    assert service.key_hash(learner(1)) not in hashes and service.key_hash(learner(2)) in hashes
+    queries.clear_cache()
+    assert observatory(data.world.territory).summary == before
