@@ -51,6 +51,12 @@ SECTIONS: dict[str, Any] = {
     "areas": _l("By area"),
     "organisations": _l("By organisation"),
 }
+HEADINGS: dict[str, Any] = {
+    "monthly": _l("Month"), "domains": _l("Domain"), "competencies": _l("Competency"), "themes": _l("Theme"),
+    "sectors": _l("Sector"), "organisation_types": _l("Type of organisation"),
+    "learning_settings": _l("Learning setting"), "areas": _l("Area"), "organisations": _l("Organisation"),
+    "demand": _l("Competency"),
+}
 SETTING_LABELS: dict[str, Any] = {
     "formal": _l("Formal education (schools, universities, training centres)"),
     "non_formal": _l("Non-formal and informal learning (every other organisation)"),
@@ -101,6 +107,7 @@ class Section:
     total: int | None
     suppressed: int
     summary: str  # the text alternative of the chart
+    heading: str  # the header of the table's first column
 
     @property
     def total_text(self) -> str:
@@ -121,7 +128,8 @@ def _section(name: str, table: PublishedTable) -> Section:
         summary = gettext("No figure can be shown for this selection.")
     else:
         summary = gettext("Largest: %(label)s, %(value)s credentials.", label=largest.label, value=largest.text)
-    return Section(name, str(SECTIONS.get(name, name)), rows, table.total, table.suppressed_count, summary)
+    return Section(name, str(SECTIONS.get(name, name)), rows, table.total, table.suppressed_count, summary,
+                   str(HEADINGS.get(name, "")))
 
 
 def _territory(slug: str) -> Territory:
