@@ -206,7 +206,7 @@ def _where(scope: _Scope) -> list[Any]:
     if scope.areas is not None:
         outside = or_(IssuedCredential.area_id.is_(None),
                       IssuedCredential.area_id.not_in(sorted(scope.territory_areas) or [0]))
-        alternatives = [IssuedCredential.area_id.in_(sorted(scope.areas) or [0])]
+        alternatives: list[Any] = [IssuedCredential.area_id.in_(sorted(scope.areas) or [0])]
         if scope.area_fallback:
             alternatives.append(and_(outside, IssuedCredential.organisation_id.in_(sorted(scope.area_fallback))))
         conditions.append(or_(*alternatives))
@@ -490,7 +490,7 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
         makeup[("monthly", group.key)] = _Scope(org_ids, month, month, base.versions)
     tables["monthly"] = Table("monthly", [month_groups[m] for m in sorted(month_groups)], True)
 
-    def grouped(name: str, rows: Iterable[tuple[str, str, int, int, int, int]], *, partition: bool,
+    def grouped(name: str, rows: Iterable[tuple[str, str, int, int, int, tuple[int, int]]], *, partition: bool,
                 order: Any = None, whole_organisations: bool = False) -> None:
         groups: dict[str, Group] = {}
         parts: dict[str, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))

@@ -144,6 +144,7 @@ def learner_id(recipient_email_key: str) -> int:
         # Two organisations may award the same newcomer at once: the second insert does nothing.
         db.session.execute(builder(StatsLearner).values(key_hash=digest).on_conflict_do_nothing())
         found = db.session.scalar(select(StatsLearner.id).where(StatsLearner.key_hash == digest))
+    assert found is not None  # inserted just above, or by the transaction that won the race
     return int(found)
 
 

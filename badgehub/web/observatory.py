@@ -83,7 +83,7 @@ def label_of(dataset: str, cell: PublishedCell) -> str:
     if dataset == "learning_settings":
         return str(SETTING_LABELS[cell.key])
     if dataset == "areas" and cell.key == queries.NO_AREA:
-        return gettext("Not specified")
+        return str(gettext("Not specified"))
     return cell.label
 
 
