@@ -109,9 +109,9 @@ def _read_upload(form: BatchUploadForm) -> tuple[bytes | str | None, str]:
     limit = int(current_app.config.get("CSV_MAX_BYTES") or csv_rows.MAX_BYTES)
     upload: Any = form.upload.data
     if upload is not None and upload.filename:
-        # One byte more than allowed is enough to know it is too large; the reader says so.
         # Some browsers send the whole path ("C:\\Users\\…\\list.csv"): keep the file's own name.
         name = str(upload.filename).replace("\\", "/").rsplit("/", 1)[-1]
+        # One byte more than allowed is enough to know it is too large; the reader says so.
         return upload.stream.read(limit + 1), name
     text = form.pasted.data or ""
     return (text if text.strip() else None), ""
