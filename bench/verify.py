@@ -184,7 +184,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start_gunicorn(url: str, instance: Path, kek: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+def _start_gunicorn(url: str, instance: Path, kek: str, workers: int,
+                    threads: int = 1) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
     env = {**os.environ, "BADGEHUB_DATABASE_URL": url, "BADGEHUB_INSTANCE_PATH": str(instance),
            "BADGEHUB_SECRET_KEY": "bench-" + secrets.token_hex(8), "BADGEHUB_KEK": kek, "BADGEHUB_BASE_URL": BASE_URL,
@@ -192,7 +193,8 @@ def _start_gunicorn(url: str, instance: Path, kek: str, workers: int) -> tuple[s
     env.pop("BADGEHUB_REDIS_URL", None)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+        [str(gunicorn), "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning",
          "--pythonpath", f"{ROOT / 'bench'},{ROOT}", "verify:bench_app()"],
         env=env, cwd=instance)
     deadline = time.monotonic() + 60
@@ -318,7 +320,7 @@ def _measure(label: str, url: str, instance: Path, kek: str, options: argparse.N
     ids = _prepare(url, instance, kek, options.credentials)
     documents = _documents(url, instance, kek, ids)
     services = _service_times(url, instance, kek, ids, documents)
-    process, port = _start_gunicorn(url, instance, kek, options.workers)
+    process, port = _start_gunicorn(url, instance, kek, options.workers, options.threads)
     try:
         for name, make in _targets(ids, documents).items():
             open_loop(port, make, options.rate, options.warmup, options.connections)
@@ -341,13 +343,17 @@ def main() -> int:
     parser.add_argument("--credentials", type=int, default=300, help="Credentials issued (the pages requested).")
     parser.add_argument("--connections", type=int, default=32, help="Keep-alive connections of the load generator.")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers.")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="Threads per worker (more than 1: gunicorn's gthread worker, which overlaps the waits "
+                             "for PostgreSQL).")
     parser.add_argument("--postgres", default=os.environ.get("BADGEHUB_BENCH_DATABASE_URL", DEFAULT_POSTGRES),
                         help="PostgreSQL server URL ('' to skip).")
     parser.add_argument("--only", choices=("sqlite", "postgresql"), help="Measure one backend only.")
     options = parser.parse_args()
     kek = secrets.token_hex(32)
     print(f"BadgeHub verification under an open-loop load of {options.rate:g} requests/s for {options.seconds:g} s "
-          f"(gunicorn {options.workers} workers, {options.connections} keep-alive connections; Python "
+          f"(gunicorn {options.workers} workers × {options.threads} thread(s), {options.connections} keep-alive "
+          f"connections; Python "
           f"{platform.python_version()}, {os.cpu_count()} CPU, {platform.machine()})")
     print("CPU ms/req: median CPU time of one request in one process (memo warm), measured apart from the load; "
           "load avg: the machine's 1-minute load average at the end of the figure (its CPUs are shared by the "
