@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 PERSONAL_DATA_ERASERS: tuple[str, ...] = (
     "badgehub.issuing.batches:erase_personal_data",
     "badgehub.claims.service:erase_personal_data",
+    # The observatory keeps a SHA-256 of each learner's address: unlinked, so it cannot be matched any more.
+    "badgehub.stats.service:forget_learners",
 )
 
 

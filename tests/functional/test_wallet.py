@@ -27,6 +27,8 @@ from badgehub.credentials.did import did_key_from_ed25519
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import IssuedCredential
+from badgehub.stats.models import StatsLearner
+from badgehub.stats.service import key_hash as stats_key_hash
 from badgehub.verification import fetch as fetch_module
 from badgehub.wallet.models import ImportedCredential, WalletEmail, WalletProfile, WalletShare
 from tests.conftest import csrf_token_from, links_in, sign_in, token_of
@@ -292,6 +294,12 @@ def test_erasure_removes_personal_data_and_keeps_documents_as_issued(client: Fla
     token = query(lambda: db.session.scalar(select(WalletShare.token)))
     setup(lambda: _imported_row(world["lea_id"]))
     documents = query(lambda: {c.public_id: c.document_json for c in db.session.scalars(select(IssuedCredential))})
+    hashes = {stats_key_hash(LEA), stats_key_hash("lea@work.example.org")}
+
+    def linked_learners() -> int:
+        return len(db.session.scalars(select(StatsLearner).where(StatsLearner.key_hash.in_(hashes))).all())
+
+    assert query(linked_learners) >= 1
     sign_in_by_link(client, setup, LEA)
 
     wrong = post(client, "/account/erase", "/account/erase", email="someone@example.net")
@@ -323,6 +331,7 @@ def test_erasure_removes_personal_data_and_keeps_documents_as_issued(client: Fla
         assert (email, name) == ("", "") and key.startswith("erased:") and "@" not in key
         assert document == documents[public_id]  # the signed document stays as issued
     assert after["credentials"][theirs][0] == "bob@example.net"
+    assert query(linked_learners) == 0  # the observatory's hashes of her addresses are unlinked too
     event = after["audit"][0]
     assert "example" not in json.dumps(event.details) and event.subject_id == str(world["lea_id"])
     assert client.get(f"/w/{token}").status_code == 404
