@@ -51,11 +51,10 @@ from badgehub.keys.identity import (
     organisation_identity,
     published_did_document,
     published_jwk_set,
-    published_key,
     published_key_jwk,
 )
 from badgehub.keys.models import KeyAlgorithm, KeyState, SigningKey
-from badgehub.keys.service import public_key_of
+from badgehub.keys.service import public_key_of, published_keys
 from badgehub.organisations.models import Organisation
 from badgehub.verification.resolver import LocalResolver, ResolutionError, ResolvedKey
 
@@ -91,6 +90,10 @@ class OwnIssuerResolver:
         self._path = base.path.rstrip("/")
         # "did:web:<host>[%3A<port>][:<base path>]:issuers:" — what every one of our DIDs starts with.
         self._did_prefix = did_web_of(self._config["BASE_URL"], "x")[:-1]
+        # One verification asks for the same issuer and keys several times (the proof, the JWT, the issuer
+        # step): a resolver lives for one verification, so what it read stays true for its lifetime.
+        self._organisations: dict[str, Organisation | None] = {}
+        self._keys: dict[int, list[SigningKey]] = {}
 
     # -- the Resolver protocol
 
@@ -112,7 +115,7 @@ class OwnIssuerResolver:
         organisation = self._organisation(slug)
         if organisation is None:
             raise ResolutionError("key_not_found", f"{base} is not an issuer of this installation")
-        key = published_key(organisation, fragment) if fragment else None
+        key = self._published_key(organisation, fragment) if fragment else None
         if key is None:
             raise ResolutionError("key_not_found", f"{base} does not list the key {method_id}")
         return self._resolved(key, method_id, base, "did_document")
@@ -164,7 +167,7 @@ class OwnIssuerResolver:
             if pattern is _JWKS_RE:
                 return published_jwk_set(organisation, self._config)
             if pattern is _KEY_JWK_RE:
-                key = published_key(organisation, match["key_id"])
+                key = self._published_key(organisation, match["key_id"])
                 if key is None or key.algorithm is not KeyAlgorithm.RSA_2048:
                     raise _not_found(f"key at {url}")
                 return published_key_jwk(organisation, key, self._config)
@@ -196,10 +199,15 @@ class OwnIssuerResolver:
         slug = did[len(self._did_prefix):]
         return slug if re.fullmatch(_SLUG, slug) else None
 
-    @staticmethod
-    def _organisation(slug: str) -> Organisation | None:
-        organisation: Organisation | None = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
-        return organisation
+    def _organisation(self, slug: str) -> Organisation | None:
+        if slug not in self._organisations:
+            self._organisations[slug] = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+        return self._organisations[slug]
+
+    def _published_key(self, organisation: Organisation, key_id: str) -> SigningKey | None:
+        if organisation.id not in self._keys:
+            self._keys[organisation.id] = published_keys(organisation)
+        return next((key for key in self._keys[organisation.id] if key.key_id == key_id), None)
 
     def _require_organisation(self, slug: str) -> Organisation:
         organisation = self._organisation(slug)
@@ -208,7 +216,7 @@ class OwnIssuerResolver:
         return organisation
 
     def _jwt_key(self, organisation: Organisation, key_id: str, kid: str, source: str) -> ResolvedKey:
-        key = published_key(organisation, key_id) if key_id else None
+        key = self._published_key(organisation, key_id) if key_id else None
         if key is None or key.algorithm is not KeyAlgorithm.RSA_2048:
             raise ResolutionError("key_not_found", f"this installation publishes no JWT key {kid}")
         controller = None
