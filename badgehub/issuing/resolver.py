@@ -13,14 +13,17 @@ offline (proof, issuer key, status). The web blueprint of credentials registers 
 resolver (:func:`badgehub.verification.platform.register_local_resolver`).
 
 It reads the database through the application's session and never writes (the endpoint caches re-signed
-lists; a verification only reads): use it inside an application context.
+lists; a verification only reads): use it inside an application context. Given the
+:class:`~badgehub.keys.resolver.OwnIssuerResolver` of the same verification, it asks it for the organisation and
+its active key instead of reading them again; given lists the caller already holds (the credential page holds
+its credential's), it serves them without reading them again either.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -28,9 +31,11 @@ from sqlalchemy import select
 
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
-from badgehub.issuing.status_lists import get_status_list, signed_status_list
+from badgehub.issuing.models import StatusList
+from badgehub.issuing.status_lists import fresh_stored_copy, get_status_list, signed_status_list
 from badgehub.keys.identity import base_url_of
-from badgehub.keys.resolver import own_issuer_resolver
+from badgehub.keys.models import KeyAlgorithm
+from badgehub.keys.resolver import OwnIssuerResolver, own_issuer_resolver
 from badgehub.organisations.models import Organisation
 from badgehub.verification.resolver import ChainResolver, ResolutionError, ResolvedKey, Resolver
 
@@ -44,11 +49,14 @@ def _unsupported(what: str) -> ResolutionError:
 class StatusListResolver:
     """Answers for this installation's status lists from the database (see the module docstring)."""
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Mapping[str, Any], *, issuers: OwnIssuerResolver | None = None,
+                 held: Iterable[StatusList] = ()) -> None:
         self._config = config
         base = urlsplit(base_url_of(config))
         self._netloc = base.netloc.lower()
         self._path = base.path.rstrip("/")
+        self._issuers = issuers
+        self._held = {(status_list.organisation_id, status_list.number): status_list for status_list in held}
 
     def resolve_verification_method(self, method_id: str) -> ResolvedKey:
         """Never: keys are :class:`~badgehub.keys.resolver.OwnIssuerResolver`'s. Raises ``unsupported``."""
@@ -66,16 +74,28 @@ class StatusListResolver:
         match = _STATUS_RE.fullmatch(path) if path is not None else None
         if match is None:
             raise _unsupported(str(url))
-        organisation = db.session.scalar(select(Organisation).where(Organisation.slug == match["slug"]))
-        status_list = get_status_list(organisation, int(match["number"])) if organisation is not None else None
-        if status_list is None:
+        organisation = self._organisation(match["slug"])
+        status_list = self._status_list(organisation, int(match["number"])) if organisation is not None else None
+        if organisation is None or status_list is None:
             raise ResolutionError("not_found", f"this installation publishes no status list at {url}")
+        signed = None
+        if self._issuers is not None:
+            signed = fresh_stored_copy(status_list, self._issuers.active_key_id(organisation, KeyAlgorithm.ED25519))
         try:
-            signed = signed_status_list(status_list, config=self._config, store=False)
+            signed = signed or signed_status_list(status_list, config=self._config, store=False)
         except BadgeHubError as exc:
             raise ResolutionError("bad_document", f"{url}: {exc.message}") from None
         document: object = json.loads(signed.text)
         return document
+
+    def _organisation(self, slug: str) -> Organisation | None:
+        if self._issuers is not None:
+            return self._issuers.organisation(slug)
+        found: Organisation | None = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+        return found
+
+    def _status_list(self, organisation: Organisation, number: int) -> StatusList | None:
+        return self._held.get((organisation.id, number)) or get_status_list(organisation, number)
 
     def _local_path(self, url: object) -> str | None:
         if not isinstance(url, str) or "#" in url:
@@ -91,8 +111,11 @@ class StatusListResolver:
         return parts.path[len(self._path):]
 
 
-def platform_local_resolver(config: Mapping[str, Any], *, issuers: Resolver | None = None) -> ChainResolver:
+def platform_local_resolver(config: Mapping[str, Any], *, issuers: Resolver | None = None,
+                            held: Iterable[StatusList] = ()) -> ChainResolver:
     """Our own issuers' keys and documents (``issuers``, by default
-    :func:`~badgehub.keys.resolver.own_issuer_resolver`), then our status lists: everything a credential issued
-    here needs, answered from the database."""
-    return ChainResolver(issuers if issuers is not None else own_issuer_resolver(config), StatusListResolver(config))
+    :func:`~badgehub.keys.resolver.own_issuer_resolver`), then our status lists (``held``: lists the caller
+    already read): everything a credential issued here needs, answered from the database."""
+    own = issuers if issuers is not None else own_issuer_resolver(config)
+    shared = own if isinstance(own, OwnIssuerResolver) else None
+    return ChainResolver(own, StatusListResolver(config, issuers=shared, held=held))

@@ -44,7 +44,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from badgehub.accounts.errors import InvalidEmail, InvalidName
 from badgehub.accounts.service import email_key, normalise_email, normalise_name
@@ -532,12 +532,19 @@ def revoke_credential(credential: IssuedCredential, *, reason: str, actor_id: in
 # --------------------------------------------------------------------------------------------- look-ups
 
 
-def get_credential(public_id: str) -> IssuedCredential:
-    """Any credential by its public id (public pages and documents). Raises :class:`CredentialNotFound`."""
+def get_credential(public_id: str, *, with_context: bool = False) -> IssuedCredential:
+    """Any credential by its public id (public pages and documents). Raises :class:`CredentialNotFound`.
+
+    ``with_context`` reads its organisation, achievement version and status list in the same query (what the
+    credential page and its live verification use), instead of one query each later."""
     if not isinstance(public_id, str) or not PUBLIC_ID_RE.fullmatch(public_id):
         raise CredentialNotFound()
-    credential: IssuedCredential | None = db.session.scalar(
-        select(IssuedCredential).where(IssuedCredential.public_id == public_id))
+    query = select(IssuedCredential).where(IssuedCredential.public_id == public_id)
+    if with_context:
+        query = query.options(joinedload(IssuedCredential.organisation),
+                              joinedload(IssuedCredential.achievement_version),
+                              joinedload(IssuedCredential.status_list))
+    credential: IssuedCredential | None = db.session.scalar(query)
     if credential is None:
         raise CredentialNotFound()
     return credential

@@ -203,6 +203,22 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def fresh_stored_copy(status_list: StatusList, active_key_id: str | None,
+                      now: dt.datetime | None = None) -> SignedStatusList | None:
+    """The signed copy kept on the row when it is still good to serve, else None: signed for the list's current
+    version, by ``active_key_id`` (the organisation's active Ed25519 key; None when it has none), with more than
+    :data:`RESIGN_BEFORE` of validity left. The one test of freshness: :func:`signed_status_list` uses it, and
+    so do readers that already hold the active key id (and would rather not ask for it again)."""
+    cached, etag, until = status_list.signed_credential, status_list.signed_etag, status_list.signed_valid_until
+    if cached is None or etag is None or until is None or active_key_id is None:
+        return None
+    if status_list.signed_version != status_list.version or status_list.signed_key_id != active_key_id:
+        return None
+    if until - (now or utcnow()) <= RESIGN_BEFORE:
+        return None
+    return SignedStatusList(cached, etag)
+
+
 def signed_status_list(status_list: StatusList, *, config: Mapping[str, Any] | None = None,
                        now: dt.datetime | None = None, store: bool = True) -> SignedStatusList:
     """Return the signed list credential of ``status_list``, from the cache when it is still good.
@@ -216,12 +232,9 @@ def signed_status_list(status_list: StatusList, *, config: Mapping[str, Any] | N
     moment = now or utcnow()
     identity = signing_identity(status_list.organisation, settings)
     key = identity.ed25519_key
-    cached = status_list.signed_credential
-    if (cached is not None and status_list.signed_etag is not None
-            and status_list.signed_version == status_list.version and status_list.signed_key_id == key.key_id
-            and status_list.signed_valid_until is not None
-            and status_list.signed_valid_until - moment > RESIGN_BEFORE):
-        return SignedStatusList(cached, status_list.signed_etag)
+    stored = fresh_stored_copy(status_list, key.key_id, moment)
+    if stored is not None:
+        return stored
     url = url_of(status_list, settings)
     valid_until = moment + LIST_VALIDITY
     # validFrom: when the list last changed, but never after the signature (an issue dated in the past may

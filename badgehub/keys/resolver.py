@@ -112,7 +112,7 @@ class OwnIssuerResolver:
         slug = self._slug_of_did(base)
         if slug is None:
             raise _unsupported(method_id)
-        organisation = self._organisation(slug)
+        organisation = self.organisation(slug)
         if organisation is None:
             raise ResolutionError("key_not_found", f"{base} is not an issuer of this installation")
         key = self._published_key(organisation, fragment) if fragment else None
@@ -159,7 +159,7 @@ class OwnIssuerResolver:
             match = pattern.fullmatch(path)
             if match is None:
                 continue
-            organisation = self._organisation(match["slug"])
+            organisation = self.organisation(match["slug"])
             if organisation is None:
                 raise _not_found(f"issuer at {url}")
             if pattern is _DID_DOCUMENT_RE:
@@ -199,18 +199,35 @@ class OwnIssuerResolver:
         slug = did[len(self._did_prefix):]
         return slug if re.fullmatch(_SLUG, slug) else None
 
-    def _organisation(self, slug: str) -> Organisation | None:
+    # -- what it read, shared with the other readers of the same verification (status lists, the registry)
+
+    def remember(self, organisation: Organisation) -> None:
+        """Take ``organisation`` as read: a caller that already holds the issuer of what it verifies saves the
+        look-up by slug (the answer would be the same row)."""
+        self._organisations[organisation.slug] = organisation
+
+    def organisation(self, slug: str) -> Organisation | None:
+        """Our organisation with this slug, or None (read once per resolver)."""
         if slug not in self._organisations:
             self._organisations[slug] = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
         return self._organisations[slug]
 
-    def _published_key(self, organisation: Organisation, key_id: str) -> SigningKey | None:
+    def published_keys(self, organisation: Organisation) -> list[SigningKey]:
+        """The organisation's published keys (:func:`badgehub.keys.service.published_keys`, read once)."""
         if organisation.id not in self._keys:
             self._keys[organisation.id] = published_keys(organisation)
-        return next((key for key in self._keys[organisation.id] if key.key_id == key_id), None)
+        return self._keys[organisation.id]
+
+    def active_key_id(self, organisation: Organisation, algorithm: KeyAlgorithm) -> str | None:
+        """The key id of the organisation's active key for ``algorithm``, or None when it has none."""
+        return next((key.key_id for key in self.published_keys(organisation)
+                     if key.algorithm is algorithm and key.state is KeyState.ACTIVE), None)
+
+    def _published_key(self, organisation: Organisation, key_id: str) -> SigningKey | None:
+        return next((key for key in self.published_keys(organisation) if key.key_id == key_id), None)
 
     def _require_organisation(self, slug: str) -> Organisation:
-        organisation = self._organisation(slug)
+        organisation = self.organisation(slug)
         if organisation is None:
             raise ResolutionError("key_not_found", f"{slug} is not an issuer of this installation")
         return organisation

@@ -33,7 +33,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from badgehub.accounts.errors import InvalidEmail
 from badgehub.accounts.models import User
@@ -187,7 +187,7 @@ def organisation_standing(organisation: Organisation) -> Standing:
     """
     memberships = db.session.scalars(
         select(TerritoryMembership).where(TerritoryMembership.organisation_id == organisation.id)
-        .options(selectinload(TerritoryMembership.territory))).all()
+        .options(joinedload(TerritoryMembership.territory))).all()
 
     def having(status: MembershipStatus) -> tuple[TerritoryMembership, ...]:
         chosen = (m for m in memberships if m.status == status)

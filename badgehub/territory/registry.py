@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -118,7 +118,18 @@ def _slug_of(issuer_id: str, base_url: str) -> str | None:
     return slug if _SLUG.fullmatch(slug) else None
 
 
-def find_organisation(issuer_id: object, config: Mapping[str, Any]) -> Organisation | None:
+OrganisationBySlug = Callable[[str], Organisation | None]
+"""Looks an organisation up by slug: a verification that already read its issuer passes its own look-up
+(:meth:`badgehub.keys.resolver.OwnIssuerResolver.organisation`) so the registry does not read it again."""
+
+
+def _by_slug(slug: str) -> Organisation | None:
+    found: Organisation | None = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+    return found
+
+
+def find_organisation(issuer_id: object, config: Mapping[str, Any], *,
+                      by_slug: OrganisationBySlug = _by_slug) -> Organisation | None:
     """The organisation of this platform that ``issuer_id`` names (did:web, did:key of one of its published
     Ed25519 keys, or its profile address under ``BASE_URL``), or None. Never raises."""
     if not isinstance(issuer_id, str) or not issuer_id or len(issuer_id) > 2000:
@@ -138,8 +149,7 @@ def find_organisation(issuer_id: object, config: Mapping[str, Any]) -> Organisat
         return None
     if slug is None:
         return None
-    found: Organisation | None = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
-    return found
+    return by_slug(slug)
 
 
 def _fact(membership: TerritoryMembership, since: dt.datetime | None) -> MembershipFact:
@@ -160,9 +170,10 @@ def standing_of(organisation: Organisation, issuer_id: str | None = None) -> Iss
     return IssuerStanding(issuer_id, status, organisation, approved, suspended)
 
 
-def issuer_standing(issuer_id: object, config: Mapping[str, Any]) -> IssuerStanding:
+def issuer_standing(issuer_id: object, config: Mapping[str, Any], *,
+                    by_slug: OrganisationBySlug = _by_slug) -> IssuerStanding:
     """Look ``issuer_id`` up: our organisation and its standing, or ``not_on_platform``. Never raises."""
-    organisation = find_organisation(issuer_id, config)
+    organisation = find_organisation(issuer_id, config, by_slug=by_slug)
     text = issuer_id if isinstance(issuer_id, str) else None
     if organisation is None:
         return IssuerStanding(text, StandingStatus.NOT_ON_PLATFORM)
@@ -174,7 +185,8 @@ def _proof_holds(report: VerificationReport) -> bool:
     return proof is not None and proof.status in (CheckStatus.PASSED, CheckStatus.WARNING)
 
 
-def standing_for_report(report: VerificationReport, config: Mapping[str, Any]) -> IssuerStanding | None:
+def standing_for_report(report: VerificationReport, config: Mapping[str, Any], *,
+                        by_slug: OrganisationBySlug = _by_slug) -> IssuerStanding | None:
     """The standing of the issuer a verification report names, or None when the issuer is not confirmed.
 
     The signature must hold, and for one of our organisations the signing key must also be confirmed as that
@@ -183,7 +195,7 @@ def standing_for_report(report: VerificationReport, config: Mapping[str, Any]) -
     """
     if not _proof_holds(report):
         return None
-    standing = issuer_standing(report.issuer_id, config)
+    standing = issuer_standing(report.issuer_id, config, by_slug=by_slug)
     key = report.check("issuer_key")
     if standing.is_ours and (key is None or key.status is not CheckStatus.PASSED):
         return None

@@ -36,22 +36,22 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.exceptions import TooManyRequests
 from wtforms import EmailField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from badgehub.competencies.models import Competency
 from badgehub.competencies.service import get_competency
-from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, NotFound
 from badgehub.extensions import db, limiter
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import CredentialNotFound
-from badgehub.issuing.models import IssuedCredential, StatusList
-from badgehub.issuing.status_lists import RESIGN_BEFORE, signed_status_list
+from badgehub.issuing.models import IssuedCredential
+from badgehub.issuing.resolver import platform_local_resolver
+from badgehub.issuing.status_lists import fresh_stored_copy, signed_status_list
 from badgehub.keys.identity import base_url_of
-from badgehub.keys.models import KeyAlgorithm, KeyState, SigningKey
+from badgehub.keys.models import KeyAlgorithm
+from badgehub.keys.resolver import OwnIssuerResolver, own_issuer_resolver
 from badgehub.territory.registry import IssuerStanding, StandingStatus, standing_for_report
 from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email, verify_submission
 from badgehub.verification.report import VerificationReport
@@ -260,30 +260,18 @@ def _holder_answer(report: VerificationReport, email: str) -> HolderAnswer:
         "This badge does not name its holder by e-mail address, so the address cannot be checked."))
 
 
-def _signed_copy_is_fresh(status_list: StatusList) -> bool:
-    # The same test as signed_status_list's, with one query for the active key instead of the signing identity's
-    # three: this runs on every page view, and the copy is almost always fresh.
-    until = status_list.signed_valid_until
-    if status_list.signed_credential is None or status_list.signed_version != status_list.version or until is None:
-        return False
-    if until - utcnow() <= RESIGN_BEFORE:
-        return False
-    active = db.session.scalar(select(SigningKey.key_id).where(
-        SigningKey.organisation_id == status_list.organisation_id, SigningKey.algorithm == KeyAlgorithm.ED25519,
-        SigningKey.state == KeyState.ACTIVE))
-    return active is not None and active == status_list.signed_key_id
-
-
-def publish_fresh_status_list(credential: IssuedCredential) -> None:
+def publish_fresh_status_list(credential: IssuedCredential, issuers: OwnIssuerResolver) -> None:
     """Keep the signed copy of the credential's status list up to date, as its public endpoint does on GET.
 
     The verification reads the list through the local resolver, which never writes: a list changed by a
     revocation (or never fetched yet) would otherwise be signed again for every page view. Signing it once and
     keeping it (the columns of the signed copy only; a revocation racing this leaves it stale, so signed again
-    next time) costs one write per change instead.
+    next time) costs one write per change instead. The freshness test asks ``issuers`` (the verification's own
+    resolver, which reads the organisation's keys once for both) for the active key.
     """
     status_list = credential.status_list
-    if _signed_copy_is_fresh(status_list):
+    active = issuers.active_key_id(credential.organisation, KeyAlgorithm.ED25519)
+    if fresh_stored_copy(status_list, active) is not None:
         return
     try:
         signed_status_list(status_list)
@@ -295,13 +283,22 @@ def publish_fresh_status_list(credential: IssuedCredential) -> None:
 
 
 def build_page(credential: IssuedCredential, *, known_email: str | None = None) -> CredentialPage:
-    """Verify the stored document live and decide everything the page shows (needs a request context)."""
-    publish_fresh_status_list(credential)
+    """Verify the stored document live and decide everything the page shows (needs a request context).
+
+    One resolver of our own issuers serves the whole page, so that the organisation, its keys and the status
+    list the page already holds are read once: for the freshness of the list, the proofs, the status and the
+    issuer's standing.
+    """
+    issuers = own_issuer_resolver(current_app.config)
+    issuers.remember(credential.organisation)
+    publish_fresh_status_list(credential, issuers)
     document = json.loads(credential.document_json)
     now = dt.datetime.now(dt.UTC)
-    report = verify_submission(current_app, document, kind="object", now=now, known_email=known_email)
+    local = platform_local_resolver(current_app.config, issuers=issuers, held=(credential.status_list,))
+    report = verify_submission(current_app, document, kind="object", now=now, known_email=known_email,
+                               local_documents=local)
     view = present(report)
-    standing = standing_for_report(report, current_app.config)
+    standing = standing_for_report(report, current_app.config, by_slug=issuers.organisation)
     revoked_on = reason = None
     if view.verdict == "revoked" and credential.revoked_at is not None:
         # The pipeline found the bit set in the signed list; the database knows when and why.
@@ -323,7 +320,7 @@ def _render(page: CredentialPage | None, form: HolderCheckForm, status: int = 20
 
 def _credential(public_id: str) -> IssuedCredential | None:
     try:
-        return issuing.get_credential(public_id)
+        return issuing.get_credential(public_id, with_context=True)
     except CredentialNotFound:
         return None
 

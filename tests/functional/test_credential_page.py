@@ -17,16 +17,19 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from badgehub.achievements.service import public_achievement
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import IssuedCredential
+from badgehub.keys.models import KeyAlgorithm
+from badgehub.keys.service import active_key, declare_compromised, rotate_keys
 from badgehub.territory.service import decide_membership, memberships_of
 from badgehub.verification import fetch as fetch_module
 from badgehub.verification.platform import register_local_resolver
 from badgehub.verification.resolver import StaticResolver
-from tests.conftest import csrf_token_from
+from tests.conftest import TEST_KEK, csrf_token_from
 from tests.unit.issuing.world import BADGE_PNG, build_world
 
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "ob3-examples"
@@ -174,6 +177,63 @@ def test_a_revocation_shows_on_the_next_view_although_the_signature_is_remembere
     assert verdict_title(page_of(client, public_id)) == "Valid"
     setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="Erreur", actor_id=None))
     assert verdict_title(page_of(client, public_id)) == "Revoked"
+
+
+def test_after_a_key_rotation_the_list_is_signed_again_and_older_badges_stay_valid(
+        client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:
+    public_id = award(setup, world)
+    assert verdict_title(page_of(client, public_id)) == "Valid"
+
+    def rotate() -> str:
+        credential = issuing.get_credential(public_id)
+        [new_ed25519] = rotate_keys(credential.organisation, bytes.fromhex(TEST_KEK), None,
+                                    algorithms=[KeyAlgorithm.ED25519])
+        return new_ed25519.key_id
+
+    new_key = setup(rotate)
+    assert verdict_title(page_of(client, public_id)) == "Valid"
+    # The page kept the list signed by the key now active (its stored copy was made by the retired one).
+    assert setup(lambda: issuing.get_credential(public_id).status_list.signed_key_id) == new_key
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="Erreur", actor_id=None))
+    assert verdict_title(page_of(client, public_id)) == "Revoked"
+
+
+def test_a_key_declared_compromised_before_the_award_makes_the_badge_not_genuine(
+        client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:
+    public_id = award(setup, world)
+    assert verdict_title(page_of(client, public_id)) == "Valid"
+
+    def compromise() -> None:
+        credential = issuing.get_credential(public_id)
+        organisation = credential.organisation
+        key = active_key(organisation, KeyAlgorithm.ED25519)
+        declare_compromised(key, credential.issued_at - dt.timedelta(minutes=1), None, "Laptop stolen")
+        rotate_keys(organisation, bytes.fromhex(TEST_KEK), None, algorithms=[KeyAlgorithm.ED25519])
+
+    setup(compromise)
+    assert verdict_title(page_of(client, public_id)) == "Not genuine"
+
+
+def test_a_page_view_reads_the_database_three_times(app: Flask, client: FlaskClient, setup: Any,
+                                                    world: dict[str, Any]) -> None:
+    # The credential (with its organisation, version and list), the organisation's keys, its memberships: one
+    # read each, shared by the list's freshness, both proofs, the status and the standing (it was 13).
+    public_id = award(setup, world)
+    page_of(client, public_id)  # the first view signs the list and keeps it
+    statements: list[str] = []
+
+    def count(*_: Any) -> None:
+        statements.append(_[2])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert verdict_title(page_of(client, public_id)) == "Valid"
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    reads = [statement for statement in statements if statement.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 3, reads
 
 
 def test_an_expired_credential_says_when_it_expired(client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:

@@ -14,11 +14,14 @@ from badgehub.issuing.status_lists import (
     LIST_VALIDITY,
     TTL_MS,
     draw_free_index,
+    fresh_stored_copy,
     set_status,
     signed_status_list,
     status_list_credential,
 )
-from badgehub.keys.service import rotate_keys
+from badgehub.keys.models import KeyAlgorithm
+from badgehub.keys.resolver import OwnIssuerResolver
+from badgehub.keys.service import active_key, rotate_keys
 from badgehub.verification.pipeline import verify
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.resolver import ResolutionError
@@ -116,3 +119,49 @@ def test_the_local_resolver_answers_our_lists_only(issue, world, ctx):
     for question in (resolver.resolve_verification_method, resolver.resolve_jwt_key):
         with pytest.raises(ResolutionError):
             question(f"did:web:localhost:issuers:{world.a.slug}#key-aaaaaaaa")
+
+
+def test_the_stored_copy_is_fresh_only_for_its_version_key_and_time(issue, world):
+    status_list = issue().status_list
+    key_id = active_key(world.a, KeyAlgorithm.ED25519).key_id
+    assert fresh_stored_copy(status_list, key_id) is None  # never signed yet
+    signed = signed_status_list(status_list)
+    assert fresh_stored_copy(status_list, key_id) == signed
+    assert fresh_stored_copy(status_list, "key-otherkey") is None  # another active key
+    assert fresh_stored_copy(status_list, None) is None  # no active key at all
+    half_way = utcnow() + LIST_VALIDITY / 2 + dt.timedelta(seconds=1)
+    assert fresh_stored_copy(status_list, key_id, half_way) is None  # signed again before it expires
+    set_status(status_list, 7, True)
+    assert fresh_stored_copy(status_list, key_id) is None  # a bit changed
+
+
+def test_the_local_resolver_shares_what_the_issuers_resolver_read(issue, world, ctx):
+    from sqlalchemy import event
+
+    from badgehub.extensions import db
+
+    status_list = issue().status_list
+    signed = signed_status_list(status_list)
+    issuers = OwnIssuerResolver(ctx.config)
+    issuers.remember(world.a)
+    issuers.published_keys(world.a)
+    resolver = StatusListResolver(ctx.config, issuers=issuers, held=(status_list,))
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        document = resolver.fetch_document(f"https://localhost/issuers/{world.a.slug}/status/1")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert document == json.loads(signed.text)
+    assert statements == []
+    # A list it does not hold is read, and an unknown issuer is still unknown.
+    with pytest.raises(ResolutionError) as raised:
+        resolver.fetch_document(f"https://localhost/issuers/{world.a.slug}/status/2")
+    assert raised.value.code == "not_found"
+    with pytest.raises(ResolutionError) as raised:
+        resolver.fetch_document("https://localhost/issuers/nobody/status/1")
+    assert raised.value.code == "not_found"
