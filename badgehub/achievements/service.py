@@ -538,6 +538,8 @@ def lock_version(version: AchievementVersion, *, now: dt.datetime | None = None)
     edit of this version was committed meanwhile, the caller signs what was committed. Call it before
     :func:`achievement_definition`.
     """
+    if version.locked_at is not None:
+        return version  # read locked in this transaction: a locked version never changes again
     db.session.execute(
         update(AchievementVersion).where(AchievementVersion.id == version.id, AchievementVersion.locked_at.is_(None))
         .values(locked_at=now or utcnow()).execution_options(synchronize_session=False))

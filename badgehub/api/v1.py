@@ -53,6 +53,7 @@ from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.notify import notify_recipient
 from badgehub.mail import MailError
 from badgehub.organisations.models import Organisation
+from badgehub.stats import service as stats
 from badgehub.tokens import service as tokens
 from badgehub.tokens.errors import TokenRefused
 from badgehub.tokens.models import ApiToken
@@ -536,15 +537,16 @@ def issue_batch() -> ResponseReturnValue:
         raise InvalidBody(_l("Nothing was issued: some items are not valid."), details={"items": problems})
     signer = issuing.signer_for(organisation)
     results: list[tuple[IssuedCredential, bool, bool]] = []
-    for index, (achievement, parsed) in enumerate(plans):
-        replay = _replay_of(organisation, parsed.idempotency_key)
-        try:
-            credential = _issue_one(organisation, achievement, parsed, signer)
-        except BadgeHubError as error:
-            db.session.rollback()
-            error.details = {**error.details, "index": index}
-            raise
-        results.append((credential, replay, parsed.send_email))
+    with stats.counted_together():  # the observatory's counts, once for the request
+        for index, (achievement, parsed) in enumerate(plans):
+            replay = _replay_of(organisation, parsed.idempotency_key)
+            try:
+                credential = _issue_one(organisation, achievement, parsed, signer)
+            except BadgeHubError as error:
+                db.session.rollback()
+                error.details = {**error.details, "index": index}
+                raise
+            results.append((credential, replay, parsed.send_email))
     db.session.commit()
     now = utcnow()
     resources = []

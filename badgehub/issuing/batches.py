@@ -29,6 +29,7 @@ from typing import Any, Final
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from badgehub.accounts.service import email_key
 from badgehub.achievements.models import Achievement
@@ -50,6 +51,7 @@ from badgehub.issuing.models import (
 from badgehub.issuing.service import AwardInput, Signer, check_award, issue_credential, issuing_areas
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
+from badgehub.stats import service as stats
 
 log = logging.getLogger(__name__)
 
@@ -385,29 +387,35 @@ def issue_pending_rows(batch: IssueBatch, *, signer: Signer, limit: int = CHUNK_
         select(BatchRow).where(BatchRow.batch_id == batch.id, BatchRow.state == RowState.PENDING)
         .order_by(BatchRow.number).limit(limit).with_for_update(skip_locked=True)))
     actor_id = batch.confirmed_by_id or batch.created_by_id
-    for row in rows:
-        try:
-            credential = issue_credential(
-                organisation=batch.organisation, achievement=batch.achievement, recipient_email=row.recipient_email,
-                recipient_name=row.recipient_name, actor_id=actor_id, source=CredentialSource.CSV,
-                evidence_url=row.evidence_url, narrative=row.narrative, activity_start=_date(row.activity_start),
-                activity_end=_date(row.activity_end), area_id=row.area_id, result=row.result,
-                idempotency_key=row.idempotency_key, batch_id=batch.id, now=now, config=settings, signer=signer)
-        except ValidationError as error:
-            row.state = RowState.SKIPPED_INVALID
-            row.error_code = error.code
-            fields = error.details.get("fields") or {"": error.message}
-            row.problems = [*row.problems, *({"field": _FIELD_OF_AWARD.get(k, k) or None, "code": "invalid",
-                                              "message": str(v)} for k, v in fields.items())]
-        except BadgeHubError as error:
-            row.state = RowState.FAILED
-            row.error_code = error.code
-        else:
-            row.credential_id = credential.id
-            row.state = RowState.ISSUED if credential.batch_id == batch.id else RowState.DUPLICATE_PREVIOUS
-            row.mailed = row.state is RowState.DUPLICATE_PREVIOUS
+    with stats.counted_together():  # the observatory's counts, once for the chunk
+        for row in rows:
+            _issue_row(batch, row, signer=signer, actor_id=actor_id, settings=settings, now=now)
     recount(batch)
     return rows
+
+
+def _issue_row(batch: IssueBatch, row: BatchRow, *, signer: Signer, actor_id: int | None,
+               settings: Mapping[str, Any], now: dt.datetime | None) -> None:
+    try:
+        credential = issue_credential(
+            organisation=batch.organisation, achievement=batch.achievement, recipient_email=row.recipient_email,
+            recipient_name=row.recipient_name, actor_id=actor_id, source=CredentialSource.CSV,
+            evidence_url=row.evidence_url, narrative=row.narrative, activity_start=_date(row.activity_start),
+            activity_end=_date(row.activity_end), area_id=row.area_id, result=row.result,
+            idempotency_key=row.idempotency_key, batch_id=batch.id, now=now, config=settings, signer=signer)
+    except ValidationError as error:
+        row.state = RowState.SKIPPED_INVALID
+        row.error_code = error.code
+        fields = error.details.get("fields") or {"": error.message}
+        row.problems = [*row.problems, *({"field": _FIELD_OF_AWARD.get(k, k) or None, "code": "invalid",
+                                          "message": str(v)} for k, v in fields.items())]
+    except BadgeHubError as error:
+        row.state = RowState.FAILED
+        row.error_code = error.code
+    else:
+        row.credential_id = credential.id
+        row.state = RowState.ISSUED if credential.batch_id == batch.id else RowState.DUPLICATE_PREVIOUS
+        row.mailed = row.state is RowState.DUPLICATE_PREVIOUS
 
 
 def finish(batch: IssueBatch, *, error_code: str | None = None, now: dt.datetime | None = None) -> IssueBatch:
@@ -434,7 +442,8 @@ def rows_to_mail(batch: IssueBatch, limit: int = 500) -> list[BatchRow]:
     """Rows issued by this batch whose recipient was not mailed yet (after a commit, or after a crash)."""
     return list(db.session.scalars(select(BatchRow).where(
         BatchRow.batch_id == batch.id, BatchRow.state == RowState.ISSUED, BatchRow.mailed.is_(False),
-        BatchRow.credential_id.is_not(None)).order_by(BatchRow.number).limit(limit)))
+        BatchRow.credential_id.is_not(None)).order_by(BatchRow.number).limit(limit)
+        .options(selectinload(BatchRow.credential))))
 
 
 def unfinished_batch_ids() -> list[int]:

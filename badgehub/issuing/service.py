@@ -44,7 +44,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from badgehub.accounts.errors import InvalidEmail, InvalidName
 from badgehub.accounts.service import email_key, normalise_email, normalise_name
@@ -210,7 +210,7 @@ def issuing_areas(organisation: Organisation) -> list[Area]:
         .join(TerritoryMembership, TerritoryMembership.territory_id == Territory.id)
         .where(TerritoryMembership.organisation_id == organisation.id,
                TerritoryMembership.status.in_(AREA_STATUSES))
-        .options(selectinload(Area.territory))
+        .options(contains_eager(Area.territory))
         .order_by(Territory.name, Area.name)))
 
 
@@ -333,14 +333,6 @@ def new_public_id() -> str:
     return base64.b32encode(secrets.token_bytes(8)).decode("ascii").lower()[:PUBLIC_ID_LENGTH]
 
 
-def _unused_public_id() -> str:
-    for _ in range(_INSERT_ATTEMPTS):
-        candidate = new_public_id()
-        if db.session.scalar(select(IssuedCredential.id).where(IssuedCredential.public_id == candidate)) is None:
-            return candidate
-    raise IssuingFailed()  # pragma: no cover - 60 random bits
-
-
 def _stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -427,7 +419,7 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
     list_url = url_of(status_list, settings)
     for _ in range(_INSERT_ATTEMPTS):
         index = draw_free_index(status_list)
-        public_id = _unused_public_id()
+        public_id = new_public_id()  # 60 random bits; the unique constraint has the last word (retry below)
         credential_id = f"urn:uuid:{uuid.uuid4()}"
         document_json, token = _sign(
             active_signer, credential_id=credential_id, definition=definition, clean=clean, moment=moment,

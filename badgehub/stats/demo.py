@@ -21,6 +21,7 @@ from badgehub.issuing import service as issuing
 from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import can_act
+from badgehub.stats.service import counted_together
 from badgehub.territory.models import MembershipStatus, Territory, TerritoryMembership
 
 KEY_PREFIX: Final = "demo-observatory:"
@@ -49,15 +50,16 @@ def seed_demo_observatory(territory_slug: str) -> int:
         if not badges:
             continue
         signer = issuing.signer_for(organisation)
-        for badge in badges:
-            for number in range(AWARDS_PER_BADGE + chance.randrange(4)):
-                participant = chance.randrange(PARTICIPANTS)
-                when = now - dt.timedelta(days=chance.uniform(1, MONTHS * 30), hours=chance.uniform(0, 8))
-                issuing.issue_credential(
-                    organisation=organisation, achievement=badge, actor_id=None, source=CredentialSource.DEMO,
-                    recipient_email=f"participant.{participant:02d}@example.net",
-                    recipient_name=f"Participant {participant:02d}", now=when, signer=signer,
-                    idempotency_key=f"{KEY_PREFIX}{badge.public_id}:{number}",
-                    area_id=chance.choice(areas) if areas and chance.random() < 0.8 else None)
-                issued += 1
+        with counted_together():
+            for badge in badges:
+                for number in range(AWARDS_PER_BADGE + chance.randrange(4)):
+                    participant = chance.randrange(PARTICIPANTS)
+                    when = now - dt.timedelta(days=chance.uniform(1, MONTHS * 30), hours=chance.uniform(0, 8))
+                    issuing.issue_credential(
+                        organisation=organisation, achievement=badge, actor_id=None, source=CredentialSource.DEMO,
+                        recipient_email=f"participant.{participant:02d}@example.net",
+                        recipient_name=f"Participant {participant:02d}", now=when, signer=signer,
+                        idempotency_key=f"{KEY_PREFIX}{badge.public_id}:{number}",
+                        area_id=chance.choice(areas) if areas and chance.random() < 0.8 else None)
+                    issued += 1
     return issued

@@ -19,13 +19,29 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from pyroaring import BitMap
-from sqlalchemy import Integer, and_, case, cast, delete, exists, extract, func, insert, literal, select, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    extract,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -134,64 +150,164 @@ def forget_learners(recipient_email_keys: Iterable[str]) -> int:
     return count
 
 
-def learner_id(recipient_email_key: str) -> int:
-    """The statistics' id of a learner, created on first use."""
-    digest = key_hash(recipient_email_key)
-    found = db.session.scalar(select(StatsLearner.id).where(StatsLearner.key_hash == digest))
-    if found is None:
+def learner_ids(recipient_email_keys: Iterable[str]) -> dict[str, int]:
+    """The statistics' ids of learners, created on first use: ``{recipient_email_key: id}``."""
+    digests = {key: key_hash(key) for key in recipient_email_keys}
+    wanted = sorted(set(digests.values()))
+    if not wanted:
+        return {}
+    query = select(StatsLearner.key_hash, StatsLearner.id)
+    found = dict(db.session.execute(query.where(StatsLearner.key_hash.in_(wanted))).tuples().all())
+    missing = [digest for digest in wanted if digest not in found]
+    if missing:
         dialect = db.session.get_bind().dialect.name
         builder = pg_insert if dialect == "postgresql" else sqlite_insert
         # Two organisations may award the same newcomer at once: the second insert does nothing.
-        db.session.execute(builder(StatsLearner).values(key_hash=digest).on_conflict_do_nothing())
-        found = db.session.scalar(select(StatsLearner.id).where(StatsLearner.key_hash == digest))
-    assert found is not None  # inserted just above, or by the transaction that won the race
-    return int(found)
+        db.session.execute(builder(StatsLearner).values([{"key_hash": digest} for digest in missing])
+                           .on_conflict_do_nothing())
+        found.update(db.session.execute(query.where(StatsLearner.key_hash.in_(missing))).tuples().all())
+    # Each was there, inserted just above, or inserted by the transaction that won the race.
+    return {key: int(found[digest]) for key, digest in digests.items()}
 
 
-def _change_set(credential: IssuedCredential, month: int, step: int) -> None:
-    if step < 0 and _others(credential, month, same_version=False):
+def learner_id(recipient_email_key: str) -> int:
+    """The statistics' id of a learner, created on first use."""
+    return learner_ids([recipient_email_key])[recipient_email_key]
+
+
+def _change_learner_sets(changes: dict[tuple[int, int], set[str]], step: int) -> None:
+    """Add (``step`` > 0) or remove learners from the ``(organisation, month)`` learner sets."""
+    identifiers = learner_ids({key for keys in changes.values() for key in keys})
+    for (organisation_id, month), keys in sorted(changes.items()):
+        # The organisation's status-list lock, held by issuing and revoking, already serialises these writes.
+        row = db.session.get(StatsLearnerSet, (organisation_id, month), with_for_update=True)
+        learners = BitMap.deserialize(row.learner_ids) if row is not None else BitMap()
+        for key in keys:
+            if step > 0:
+                learners.add(identifiers[key])
+            else:
+                learners.discard(identifiers[key])
+        if row is None:
+            db.session.add(StatsLearnerSet(organisation_id=organisation_id, month=month,
+                                           learner_ids=learners.serialize()))
+        else:
+            row.learner_ids = learners.serialize()
+
+
+def _learner_condition(keys: set[str]) -> Any:
+    plain = sorted(key for key in keys if not key.startswith(ERASED_PREFIX))
+    if len(plain) < len(keys):
+        return or_(IssuedCredential.recipient_email_key.in_(plain),
+                   IssuedCredential.recipient_email_key.like(f"{ERASED_PREFIX}%"))
+    return IssuedCredential.recipient_email_key.in_(plain)
+
+
+_CELL_COLUMNS: Final = ("organisation_id", "month", "achievement_version_id", "area_id")
+
+
+def _count_issued(credentials: Iterable[IssuedCredential]) -> None:
+    """Add newly issued credentials to their cells and learner sets, all at once (flushes).
+
+    A cell's learners grow by the recipients of these credentials who hold no *other* live credential of the
+    cell: exactly what adding them one by one gives. A credential whose savepoint was rolled back meanwhile
+    is no longer in the session, and is not counted.
+    """
+    issued = [credential for credential in credentials if inspect(credential).persistent]
+    if not issued:
         return
-    identifier = learner_id(credential.recipient_email_key)
-    # The organisation's status-list lock, held by issuing and revoking, already serialises these writes.
-    row = db.session.get(StatsLearnerSet, (credential.organisation_id, month), with_for_update=True)
-    learners = BitMap.deserialize(row.learner_ids) if row is not None else BitMap()
-    if step > 0:
-        learners.add(identifier)
-    else:
-        learners.discard(identifier)
-    if row is None:
-        db.session.add(StatsLearnerSet(organisation_id=credential.organisation_id, month=month,
-                                       learner_ids=learners.serialize()))
-    else:
-        row.learner_ids = learners.serialize()
+    db.session.flush()
+    cells: dict[tuple[int, int, int], list[str]] = defaultdict(list)  # (organisation, month, version): learners
+    area_cells: dict[tuple[int, int, int, int], list[str]] = defaultdict(list)
+    sets: dict[tuple[int, int], set[str]] = defaultdict(set)
+    months: set[int] = set()
+    for credential in issued:
+        month = month_of(credential.issued_at)
+        months.add(month)
+        learner = stats_key(credential.recipient_email_key)
+        cell = (credential.organisation_id, month, credential.achievement_version_id)
+        cells[cell].append(learner)
+        area_cells[(*cell, credential.area_id or 0)].append(learner)
+        sets[(credential.organisation_id, month)].add(learner)
+    # The other live credentials of the same learners, organisations and months: who was counted already.
+    counted: set[tuple[int, ...]] = set()
+    counted_in_area: set[tuple[int, ...]] = set()
+    start, end = month_bounds(min(months))[0], month_bounds(max(months))[1]
+    for organisation_id, issued_at, version_id, area_id, learner in db.session.execute(
+            select(IssuedCredential.organisation_id, IssuedCredential.issued_at,
+                   IssuedCredential.achievement_version_id, IssuedCredential.area_id, learner_key())
+            .where(IssuedCredential.id.not_in([credential.id for credential in issued]),
+                   IssuedCredential.revoked_at.is_(None),
+                   IssuedCredential.organisation_id.in_({credential.organisation_id for credential in issued}),
+                   IssuedCredential.issued_at >= start, IssuedCredential.issued_at < end,
+                   _learner_condition({learner for learners in sets.values() for learner in learners}))):
+        counted.add((organisation_id, month_of(issued_at), version_id, learner))
+        counted_in_area.add((organisation_id, month_of(issued_at), version_id, area_id or 0, learner))
+    for model, groups, seen in ((StatsCell, cells, counted), (StatsAreaCell, area_cells, counted_in_area)):
+        names = list(_CELL_COLUMNS[: 4 if model is StatsAreaCell else 3])
+        for group, learners in sorted(groups.items()):
+            added = len(learners)
+            new_learners = len({learner for learner in learners if (*group, learner) not in seen})
+            _upsert(model, {**dict(zip(names, group, strict=True)), "credentials": added,
+                            "learners": new_learners}, names, {
+                "credentials": lambda _, m=model, n=added: m.credentials + n,
+                "learners": lambda _, m=model, n=new_learners: m.learners + n})
+    _change_learner_sets(sets, +1)  # adding a learner already in a set changes nothing
+    for organisation_id in sorted({credential.organisation_id for credential in issued}):
+        _bump(organisation_id)
 
 
-def _change(credential: IssuedCredential, step: int) -> None:
+def _uncount_revoked(credential: IssuedCredential) -> None:
     month = month_of(credential.issued_at)
     key = {"organisation_id": credential.organisation_id, "month": month,
            "achievement_version_id": credential.achievement_version_id}
     area_key = {**key, "area_id": credential.area_id or 0}
     for model, keys, same_area in ((StatsCell, key, False), (StatsAreaCell, area_key, True)):
-        learner_step = 0 if _others(credential, month, same_area=same_area) else step
-        if step > 0:
-            _upsert(model, {**keys, "credentials": 1, "learners": learner_step}, list(keys), {
-                "credentials": lambda _, m=model: m.credentials + 1,
-                "learners": lambda _, m=model, s=learner_step: m.learners + s})
-        else:
-            db.session.execute(update(model).where(*(getattr(model, name) == value for name, value in keys.items()))
-                               .values(credentials=model.credentials - 1, learners=model.learners + learner_step))
-    _change_set(credential, month, step)
+        learner_step = 0 if _others(credential, month, same_area=same_area) else -1
+        db.session.execute(update(model).where(*(getattr(model, name) == value for name, value in keys.items()))
+                           .values(credentials=model.credentials - 1, learners=model.learners + learner_step))
+    if not _others(credential, month, same_version=False):
+        _change_learner_sets({(credential.organisation_id, month): {stats_key(credential.recipient_email_key)}}, -1)
     _bump(credential.organisation_id)
 
 
+_PENDING: Final = "badgehub.stats.pending"  # the open counted_together block's credentials, in session.info
+
+
+@contextmanager
+def counted_together() -> Iterator[None]:
+    """Count the credentials issued inside the block together when it ends, instead of one by one (what a
+    CSV batch chunk does: a few statements per chunk instead of ten per credential). The counts are written in
+    the same transaction, before the caller commits; if the block raises, nothing is counted (the caller rolls
+    its transaction back)."""
+    pending: list[IssuedCredential] = []
+    outer = db.session.info.get(_PENDING)
+    db.session.info[_PENDING] = pending
+    try:
+        yield
+    finally:
+        if outer is None:
+            db.session.info.pop(_PENDING, None)
+        else:
+            db.session.info[_PENDING] = outer
+    if outer is not None:
+        outer.extend(pending)  # an enclosing block counts them with its own
+    else:
+        _count_issued(pending)
+
+
 def credential_issued(credential: IssuedCredential) -> None:
-    """Count a credential that was just issued (flushed, in the issuing transaction)."""
-    _change(credential, +1)
+    """Count a credential that was just issued (flushed, in the issuing transaction), now or at the end of the
+    enclosing :func:`counted_together` block."""
+    pending = db.session.info.get(_PENDING)
+    if pending is not None:
+        pending.append(credential)
+    else:
+        _count_issued([credential])
 
 
 def credential_revoked(credential: IssuedCredential) -> None:
     """Take a credential that was just revoked out of the counts (in the revoking transaction)."""
-    _change(credential, -1)
+    _uncount_revoked(credential)
 
 
 def _month_expression() -> Any:

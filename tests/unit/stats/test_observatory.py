@@ -172,6 +172,41 @@ def test_pre_aggregates_equal_a_live_recount_after_issuing_and_revoking(data):
     assert service.stored() == service.recount()
 
 
+def test_credentials_counted_together_give_what_counting_them_one_by_one_gives(data):
+    from badgehub.errors import ValidationError
+    from badgehub.wallet.service import blank_issued_recipients
+
+    world = data.world
+    gare, centre = world.area("gare").id, world.area("centre").id
+    # An erased learner (as the account erasure does it) gets one more badge below.
+    blank_issued_recipients({learner(2)})
+    service.forget_learners({learner(2)})
+    awards = [  # repeats within the block, learners already counted this month, two areas, two months, a refusal
+        (learner(1), gare, MONTH[2]), (learner(1), gare, MONTH[2]), (learner(1), centre, MONTH[2]),
+        ("new.person@example.org", None, MONTH[2]), ("new.person@example.org", None, MONTH[3]),
+        (learner(3), centre, MONTH[1]), ("not an address", None, MONTH[1]), (learner(2), None, MONTH[1]),
+    ]
+    with service.counted_together():
+        for email, area_id, moment in awards:
+            try:
+                issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=email,
+                                         recipient_name="", actor_id=None, source="csv", area_id=area_id, now=moment)
+            except ValidationError:
+                pass
+        assert service.stored() != service.recount()  # nothing counted before the block ends
+    assert service.stored() == service.recount()
+
+
+def test_nothing_is_counted_when_the_block_fails(data):
+    world = data.world
+    before = service.stored()
+    with pytest.raises(RuntimeError), service.counted_together():
+        issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=learner(1),
+                                 recipient_name="", actor_id=None, source="csv", now=MONTH[2])
+        raise RuntimeError("the chunk fails")
+    assert service.stored() == before
+
+
 def test_learner_counts_of_a_cell_follow_repeat_awards(data):
     world = data.world
     before = observatory(world.territory, Filters(start=202502, end=202502))
