@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from babel import Locale
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -409,17 +409,30 @@ def create_organisation(owner: User, fields: ProfileFields, *, slug: str | None 
     return organisation
 
 
+def slug_is_frozen(organisation: Organisation) -> bool:
+    """Whether the slug can no longer change: once the organisation has issued a credential, its slug is in the
+    issuer id (``did:web:…:issuers:<slug>``), the key ids and the status-list addresses of signed documents that
+    verifiers resolve. A new slug would make every one of them unverifiable."""
+    from badgehub.issuing.models import IssuedCredential  # lazy: issuing builds on organisations
+
+    return bool(db.session.scalar(select(exists().where(IssuedCredential.organisation_id == organisation.id))))
+
+
 def update_profile(organisation: Organisation, actor: Any, fields: ProfileFields, *,
                    slug: str | None = None) -> Organisation:
     """Replace the organisation's public profile (and its slug when ``slug`` is given); owners only.
 
-    Changing the slug changes the public address ``/issuers/<slug>``. Raises NotFound / Forbidden (see
+    Changing the slug changes the public address ``/issuers/<slug>`` and the organisation's did:web, so it is
+    refused once the organisation has issued (:func:`slug_is_frozen`). Raises NotFound / Forbidden (see
     :func:`require_member`), OrganisationSuspended, ValidationError, SlugTaken.
     """
     require_member(organisation, actor, *PROFILE_EDITORS)
     require_good_standing(organisation)
     values = clean_profile(fields)
     new_slug = _check_slug(slug, except_id=organisation.id) if slug else organisation.slug
+    if new_slug != organisation.slug and slug_is_frozen(organisation):
+        raise ValidationError(_l("Your organisation has issued badges, and they name it by this address: it can "
+                                 "no longer change."), details={"field": "slug"})
     changed = sorted(key for key, value in values.items() if getattr(organisation, key) != value)
     if new_slug != organisation.slug:
         changed.append("slug")

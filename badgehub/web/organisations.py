@@ -134,7 +134,7 @@ def profile(slug: str) -> ResponseReturnValue:
     else:
         form.fill(service.profile_fields_of(organisation), organisation.slug)
     return _render("organisations/profile.html", status, organisation=organisation, form=form, problem=problem,
-                   standing=standing)
+                   standing=standing, slug_frozen=service.slug_is_frozen(organisation))
 
 
 def _staff_page(organisation: Organisation, member: OrganisationMember, *, invite_form: InviteForm | None = None,

@@ -15,6 +15,7 @@ from badgehub.credentials.baking import extract_from_png
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import IssuedCredential
+from badgehub.organisations.models import Organisation
 from badgehub.territory.service import decide_membership, memberships_of
 from tests.conftest import csrf_token_from, links_in, sign_in
 from tests.unit.issuing.world import build_world
@@ -226,3 +227,23 @@ def test_the_list_searches_and_filters(client, world, setup):
     assert shown(state="expired") == {old}
     assert shown(state="active") == {lea}
     assert shown(state="nonsense", page="abc") == {lea, sam, old}
+
+
+def test_once_it_has_issued_the_organisation_address_is_shown_but_no_longer_editable(client, world, setup, query):
+    sign_in(client, world["owner_a"])
+    profile_url = f"/organisations/{world['a']}/profile"
+    assert 'name="slug"' in client.get(profile_url).get_data(as_text=True)
+    issue_directly(setup, world)
+    page = client.get(profile_url).get_data(as_text=True)
+    assert 'name="slug"' not in page
+    assert "they name it by this address: it can no longer change." in page
+    fields = {"name": "Atelier Vélo", "type": "association", "sector": "community", "description": "Le samedi",
+              "url": "", "email": "", "phone": "", "image_url": "", "street_address": "", "postal_code": "",
+              "locality": "", "region": "", "country_code": "", "area_id": "", "csrf_token": csrf_token_from(page)}
+    refused = client.post(profile_url, data={**fields, "slug": "another-address"})
+    assert refused.status_code == 400
+    assert "it can no longer change." in refused.get_data(as_text=True)
+    assert client.post(profile_url, data=fields).status_code == 302  # the rest of the profile still changes
+    slug, description = query(lambda: db.session.execute(
+        select(Organisation.slug, Organisation.description).where(Organisation.slug == world["a"])).one())
+    assert (slug, description) == (world["a"], "Le samedi")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -387,3 +388,22 @@ def test_a_rotated_or_compromised_key_is_never_used_again(issue, world, resolver
     with pytest.raises(NoActiveKey):
         issue(email="tom@example.net")
     assert count(IssuedCredential) == 2
+
+
+def test_the_slug_is_frozen_once_the_organisation_has_issued(world, issue):
+    from badgehub.organisations.service import profile_fields_of, slug_is_frozen, update_profile
+
+    organisation = world.a
+    assert not slug_is_frozen(organisation)
+    update_profile(organisation, world.owner_a, profile_fields_of(organisation), slug="atelier-velo-evry")
+    credential = issue()
+    assert slug_is_frozen(organisation)
+    with pytest.raises(ValidationError) as refused:
+        update_profile(organisation, world.owner_a, profile_fields_of(organisation), slug="another-address")
+    assert refused.value.details == {"field": "slug"}
+    assert organisation.slug == "atelier-velo-evry"
+    assert f"did:web:localhost:issuers:{organisation.slug}" in credential.document_json
+    # The rest of the profile can still change, and the same slug given again is no change.
+    fields = replace(profile_fields_of(organisation), description="Ateliers du samedi")
+    update_profile(organisation, world.owner_a, fields, slug=organisation.slug)
+    assert organisation.description == "Ateliers du samedi"
