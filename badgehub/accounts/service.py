@@ -97,6 +97,7 @@ class LinkRequest:
     address: str
     user: User | None
     issued: IssuedToken | None
+    recipient: str = ""  # where the link goes: the account's own spelling of the address (empty: ``address``)
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ def create_user(email: str, *, name: str = "", password: str | None = None, veri
     password_hash = generate_password_hash(validate_password(password)) if password else None
     if locale is not None and locale not in SUPPORTED_LOCALES:
         raise InvalidLocale()
-    if get_user_by_email(address) is not None:
+    if get_user_by_email(address) is not None or _extra_address_owner(address) is not None:
         raise EmailTaken()
     user = User(email=address, email_key=email_key(address), name=clean_name, locale=locale, is_admin=is_admin,
                 password_hash=password_hash, verified_at=utcnow() if verified else None)
@@ -361,11 +362,25 @@ def _request(email: str) -> tuple[str, User | None]:
     return address, get_user_by_email(address)
 
 
+def _extra_address_owner(address: str) -> tuple[User, str] | None:
+    # Lazy: the wallet builds on accounts. Its extra addresses, once verified, are the account's as much as the
+    # first one: nobody else may register with them, and they sign in too.
+    from badgehub.wallet.service import extra_address_owner
+
+    return extra_address_owner(address)
+
+
 def request_sign_in_link(email: str, *, now: dt.datetime | None = None) -> LinkRequest:
-    """Answer "e-mail me a sign-in link" for ``email``: a link when it has an account. Raises InvalidEmail
-    for a malformed address only (whatever the accounts)."""
+    """Answer "e-mail me a sign-in link" for ``email``: a link when it is an account's address, or an extra
+    address an account verified in its wallet (the link is then written to that address, as it was added).
+    Raises InvalidEmail for a malformed address only (whatever the accounts)."""
     address, user = _request(email)
-    return LinkRequest(address, user, issue_sign_in_link(user, now=now) if user is not None else None)
+    recipient = user.email if user is not None else address
+    if user is None and (extra := _extra_address_owner(address)) is not None and extra[0].is_verified:
+        # (Using a sign-in link confirms the account's own address: never from a link sent elsewhere.)
+        user, recipient = extra
+    issued = issue_sign_in_link(user, now=now) if user is not None else None
+    return LinkRequest(address, user, issued, recipient)
 
 
 def request_password_reset(email: str, *, now: dt.datetime | None = None) -> LinkRequest:

@@ -250,10 +250,19 @@ def holder_did_for_address(recipient_email: str) -> str | None:
         return None
     owner_id = db.session.scalar(select(User.id).where(User.email_key == key, User.verified_at.is_not(None)))
     if owner_id is None:
-        owner_id = db.session.scalar(select(WalletEmail.user_id).where(WalletEmail.verified_key == key))
+        extra = extra_address_owner(key)
+        owner_id = extra[0].id if extra is not None else None
     if owner_id is None:
         return None
     return db.session.scalar(select(WalletProfile.holder_did).where(WalletProfile.user_id == owner_id))
+
+
+def extra_address_owner(address: str) -> tuple[User, str] | None:
+    """The account that verified ``address`` as one of its extra addresses, with the address as it was added
+    (the matching rule is :func:`~badgehub.accounts.service.email_key`'s), or None."""
+    found = db.session.execute(select(User, WalletEmail.email).join(WalletEmail, WalletEmail.user_id == User.id)
+                               .where(WalletEmail.verified_key == email_key(address or ""))).first()
+    return (found[0], found[1]) if found is not None else None
 
 
 # ---------------------------------------------------------------------------------------- credentials held

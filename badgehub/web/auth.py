@@ -257,7 +257,8 @@ def request_link() -> ResponseReturnValue:
         sent = _send_no_account_notice(answer.address)
     else:
         user, next_target = answer.issued.user, safe_next(form.next.data, "")
-        sent = _send_mail(user.email, user.locale, _l("Your sign-in link"), "auth_sign_in_link", name=user.name,
+        sent = _send_mail(answer.recipient or user.email, user.locale, _l("Your sign-in link"), "auth_sign_in_link",
+                          name=user.name,
                           minutes=_link_minutes(),
                           link=_absolute_url("auth.link_sign_in", token=answer.issued.token, next=next_target or None))
     return _mail_sent_answer(answer.address, sent)

@@ -178,6 +178,30 @@ def test_an_address_verified_by_one_account_cannot_be_claimed_by_another(client:
     assert [key for user_id, key in rows if user_id == world["bob_id"]] == [None, None]
 
 
+def test_a_verified_extra_address_signs_in_and_cannot_be_registered_again(client: FlaskClient, world: Any,
+                                                                          outbox: Any, query: Any) -> None:
+    sign_in(client, world["lea"])
+    assert add_and_confirm(client, outbox, "Lea.Work@example.org").status_code == 302
+    client.post("/sign-out", data={"csrf_token": token_of(client, "/")})
+    # Signing in with the extra address: the link goes to it, as it was added, and opens Léa's account.
+    asked = client.post("/sign-in/link", data={"csrf_token": token_of(client, "/sign-in"),
+                                               "email": "LEA.WORK@example.org"})
+    assert asked.status_code == 302
+    mail = outbox()[-1]
+    assert mail["To"] == "Lea.Work@example.org"
+    link = next(link for link in links_in(mail) if "/sign-in/link/" in link).replace("http://localhost", "")
+    page = client.get(link)
+    assert client.post(link, data={"csrf_token": csrf_token_from(page.get_data(as_text=True))}).status_code == 302
+    assert "Léa Martin" in client.get("/account").get_data(as_text=True)
+    client.post("/sign-out", data={"csrf_token": token_of(client, "/")})
+    # Nobody can open a second account with it.
+    refused = client.post("/register", data={"csrf_token": token_of(client, "/register"), "name": "Squatter",
+                                             "email": "lea.work@EXAMPLE.org", "password": "a long enough passphrase"})
+    assert refused.status_code == 409
+    assert "An account already exists for this e-mail address." in text_of(refused.get_data(as_text=True))
+    assert query(lambda: get_user_by_email("lea.work@example.org")) is None
+
+
 def test_the_address_of_the_account_itself_is_refused_on_its_field(client: FlaskClient, world: Any) -> None:
     sign_in(client, world["lea"])
     response = post(client, "/wallet/addresses", "/wallet/settings", email=LEA.upper())
