@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -80,6 +80,10 @@ class StatusList(db.Model):  # type: ignore[name-defined,misc]
     @property
     def is_full(self) -> bool:
         return self.allocated >= self.size
+
+
+ERASED_RECIPIENT_PREFIX: Final = "erased:"
+"""How ``recipient_email_key`` starts once the recipient erased their account (no address can: it has no "@")."""
 
 
 class IssuedCredential(db.Model):  # type: ignore[name-defined,misc]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
 import re
 import secrets
 import threading
@@ -78,7 +79,7 @@ from badgehub.issuing.errors import (
     IssuingFailed,
     WrongOrganisation,
 )
-from badgehub.issuing.models import CredentialSource, IssuedCredential, StatusPurpose
+from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, CredentialSource, IssuedCredential, StatusPurpose
 from badgehub.issuing.status_lists import draw_free_index, lock_list, lock_open_list, set_status, url_of
 from badgehub.keys.identity import SigningIdentity, base_url_of, issuer_profile, signing_identity
 from badgehub.keys.service import installation_kek, load_private_key
@@ -86,6 +87,7 @@ from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
 from badgehub.stats import service as stats
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
+from badgehub.verification.recipient import email_matches
 
 PUBLIC_ID_LENGTH: Final = 12
 PUBLIC_ID_RE: Final = re.compile(r"[a-z2-7]{12}")
@@ -319,8 +321,21 @@ def _by_idempotency_key(organisation_id: int, key: str) -> IssuedCredential | No
     return found
 
 
+def _same_recipient(existing: IssuedCredential, recipient_key: str) -> bool:
+    if existing.recipient_email_key == recipient_key:
+        return True
+    if not existing.recipient_email_key.startswith(ERASED_RECIPIENT_PREFIX) or not recipient_key:
+        return False
+    # The recipient erased their account since: only the salted hash in the signed document still knows them.
+    # The same award asked again is this one (issuing it anew would bring back what they had erased).
+    subject = json.loads(existing.document_json).get("credentialSubject")
+    identifiers = subject.get("identifier") if isinstance(subject, dict) else None
+    return any(isinstance(identifier, dict) and identifier.get("identityType") == "emailAddress"
+               and email_matches(identifier, recipient_key) for identifier in identifiers or [])
+
+
 def _replay(existing: IssuedCredential, achievement: Achievement, recipient_key: str) -> IssuedCredential:
-    if existing.achievement_id != achievement.id or existing.recipient_email_key != recipient_key:
+    if existing.achievement_id != achievement.id or not _same_recipient(existing, recipient_key):
         raise IdempotencyConflict(details={"public_id": existing.public_id})
     return existing
 

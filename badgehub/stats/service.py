@@ -49,7 +49,7 @@ from badgehub.audit.service import record
 from badgehub.db import UTCDateTime, utcnow
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
-from badgehub.issuing.models import IssuedCredential
+from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, IssuedCredential
 from badgehub.organisations.models import Organisation
 from badgehub.stats.models import (
     DEFAULT_LICENCE,
@@ -68,7 +68,7 @@ from badgehub.territory.service import require_coordinator
 # (badgehub.wallet.service.blank_issued_recipients). Counted as is, one erased person would become as many
 # "learners" as credentials, and could lift a group over the privacy threshold alone; every erased credential
 # is therefore counted as one and the same learner (fewer learners: more is hidden, never less).
-ERASED_PREFIX = "erased:"
+ERASED_PREFIX = ERASED_RECIPIENT_PREFIX
 
 
 def learner_key() -> Any:

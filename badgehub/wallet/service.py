@@ -50,7 +50,7 @@ from badgehub.credentials.did import ed25519_from_did_key, is_did
 from badgehub.credentials.errors import CredentialError
 from badgehub.db import utcnow
 from badgehub.extensions import db
-from badgehub.issuing.models import IssuedCredential
+from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, IssuedCredential
 from badgehub.organisations.models import Invitation, OrganisationMember
 from badgehub.verification.fetch import SafeFetchError
 from badgehub.verification.platform import (
@@ -706,7 +706,7 @@ def blank_issued_recipients(keys: Iterable[str]) -> int:
     wanted = {key for key in keys if key}
     if not wanted:
         return 0
-    tombstone = f"erased:{secrets.token_hex(12)}"
+    tombstone = f"{ERASED_RECIPIENT_PREFIX}{secrets.token_hex(12)}"
     count = 0
     for credential in db.session.scalars(select(IssuedCredential).where(
             IssuedCredential.recipient_email_key.in_(wanted))):

@@ -407,3 +407,18 @@ def test_the_slug_is_frozen_once_the_organisation_has_issued(world, issue):
     fields = replace(profile_fields_of(organisation), description="Ateliers du samedi")
     update_profile(organisation, world.owner_a, fields, slug=organisation.slug)
     assert organisation.description == "Ateliers du samedi"
+
+
+def test_an_award_asked_again_after_its_recipient_erased_their_account_is_the_same_award(world, issue):
+    from badgehub.wallet.service import blank_issued_recipients
+
+    first = issue(email="Lea@Example.net", idempotency_key="row-7")
+    assert blank_issued_recipients({"lea@example.net"}) == 1
+    assert first.recipient_email == "" and first.recipient_email_key.startswith("erased:")
+    count = db.session.scalar(select(func.count()).select_from(IssuedCredential))
+    # The same award (the salted hash in the signed document still matches the address): no second credential.
+    assert issue(email=" lea@example.NET ", idempotency_key="row-7") is first
+    assert db.session.scalar(select(func.count()).select_from(IssuedCredential)) == count
+    # Another person with the same key is still a conflict.
+    with pytest.raises(IdempotencyConflict):
+        issue(email="sam@example.net", idempotency_key="row-7")
