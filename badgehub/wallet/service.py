@@ -336,11 +336,14 @@ def credential_report(app: AppLike, credential: IssuedCredential, *, now: dt.dat
     """The pipeline's report on one of our credentials, from its stored document (cached briefly).
 
     The cache key holds the document's hash and the version of its status list: revoking bumps the version,
-    so the next display verifies again and the pipeline reads the new bit from the signed list.
+    so the next display verifies again and the pipeline reads the new bit from the signed list. It also holds
+    which side of its validity dates the moment is, so a badge that expires meanwhile is verified again at once.
+    (A signing key declared compromised shows within ``WALLET_STATUS_CACHE_SECONDS``.)
     """
     moment = now or utcnow()
+    in_force = credential.valid_from <= moment and (credential.valid_until is None or moment < credential.valid_until)
     key = ("own", hashlib.sha256(credential.document_json.encode("utf-8")).hexdigest(),
-           credential.status_list_id, credential.status_list.version)
+           credential.status_list_id, credential.status_list.version, in_force)
     cache = _status_cache(app)
     cached = cache.get(key)
     if isinstance(cached, VerificationReport):

@@ -211,3 +211,16 @@ def test_an_imported_badge_is_kept_as_given_and_its_last_check_recorded_on_the_o
     app.extensions.pop(wallet.STATUS_CACHE_EXTENSION)
     assert wallet.imported_report(app, row, now=later, record_check=True) is not None
     assert row.last_checked_at == later and row.last_verdict == "verified"
+
+
+def test_the_status_cache_sees_an_expiry_at_once(world: World, app: Flask) -> None:
+    # The workshop badge is valid for a limited time: issued long enough ago, it expires a minute from now.
+    days = world.workshop.current_version.valid_for_days
+    assert days
+    issued = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) + dt.timedelta(minutes=1)
+    credential = issuing.issue_credential(organisation=world.a, achievement=world.workshop,
+                                          recipient_email="ana@example.org", recipient_name="", actor_id=None,
+                                          source="cli", now=issued)
+    assert wallet.credential_report(app, credential).expired is False
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
+    assert wallet.credential_report(app, credential, now=later).expired is True
