@@ -83,6 +83,7 @@ def init_command() -> None:
 def demo_command(host: str, port: int, no_serve: bool) -> None:
     """Initialise, seed a realistic demo territory, print one-time sign-in links, and serve."""
     os.environ.setdefault("BADGEHUB_BASE_URL", f"http://{host}:{port}")
+    os.environ.setdefault("BADGEHUB_TIMEZONE", "Europe/Paris")  # the demo territory's, for its claim windows
     app = init_installation()
     from badgehub.demo import seed_demo, sign_in_links
     from badgehub.extensions import db

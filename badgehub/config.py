@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from babel.dates import get_timezone
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
@@ -68,6 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_SECURE_COOKIES", "SECURE_COOKIES", "bool",
             "Mark cookies Secure (default: true when BASE_URL is https)."),
     Setting("BADGEHUB_DEFAULT_LOCALE", "BABEL_DEFAULT_LOCALE", "str", "Language when nothing else decides: en or fr."),
+    Setting("BADGEHUB_TIMEZONE", "BABEL_DEFAULT_TIMEZONE", "timezone",
+            "Time zone the pages show times in and read typed times in, such as the window of a claim campaign "
+            "(an IANA name, e.g. Europe/Paris; default UTC)."),
     Setting("BADGEHUB_MAX_UPLOAD_BYTES", "MAX_CONTENT_LENGTH", "int",
             "Largest request body accepted, in bytes (default 10 MiB); bigger ones get 413."),
     Setting("BADGEHUB_RATELIMIT_SIGNIN", "RATELIMIT_SIGNIN", "str",
@@ -170,6 +175,12 @@ def _parse(setting: Setting, raw: str) -> Any:
         return _bool(raw)
     if setting.kind == "path":
         return Path(raw).expanduser().resolve()
+    if setting.kind == "timezone":
+        try:
+            get_timezone(raw.strip())
+        except LookupError as exc:
+            raise ConfigError(f"{setting.env} must be a time zone name such as Europe/Paris, not {raw!r}") from exc
+        return raw.strip()
     return raw
 
 

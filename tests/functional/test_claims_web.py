@@ -19,7 +19,7 @@ from badgehub.extensions import db
 from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.organisations.service import get_organisation_by_slug, members_of
 from badgehub.territory.service import decide_membership, memberships_of
-from tests.conftest import csrf_token_from, links_in, sign_in
+from tests.conftest import csrf_token_from, links_in, sign_in, token_of
 from tests.unit.issuing.world import build_world
 from tests.unit.printing.pdftools import decode_pdf_qr, decode_png_qr, flat, pdf_text
 
@@ -96,6 +96,24 @@ def test_an_issuer_creates_a_campaign_and_sees_its_code(client, world, query):
     assert campaign.short_code in detail and f"http://localhost/claim/{campaign.short_code}" in detail
     listing = client.get(f"/organisations/{world['a']}/claims").get_data(as_text=True)
     assert "Fête du vélo" in listing and "0 of 40" in listing
+
+
+def test_the_window_is_typed_and_shown_in_the_site_time_zone(app, client, world, query):
+    # BADGEHUB_TIMEZONE=Europe/Paris, as Flask-Babel holds it once the app is made.
+    app.extensions["babel"].default_timezone = "Europe/Paris"
+    sign_in(client, world["issuer_a"])
+    url = f"/organisations/{world['a']}/claims/new"
+    response = client.post(url, data={
+        "csrf_token": token_of(client, url), "achievement": world["repair"], "title": "Soirée réparation",
+        "opens_at": "2030-01-10T18:00", "closes_at": "2030-01-10T20:30", "max_claims": "40", "submit": "1"})
+    assert response.status_code == 302
+    campaign = query(lambda: db.session.scalars(select(ClaimCampaign)).one())
+    # 18:00 in Paris in January is 17:00 UTC.
+    assert (campaign.opens_at, campaign.closes_at) == (dt.datetime(2030, 1, 10, 17, tzinfo=dt.UTC),
+                                                       dt.datetime(2030, 1, 10, 19, 30, tzinfo=dt.UTC))
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "January 10, 2030, from 6:00\u202fPM to 8:30\u202fPM" in detail
+    assert "Europe/Paris" in client.get(url).get_data(as_text=True)  # the form says which zone it reads
 
 
 def test_a_bad_window_is_explained_next_to_its_field(client, world, query):

@@ -26,6 +26,12 @@ def test_malformed_number_names_the_variable():
         read_environment({"BADGEHUB_SMTP_PORT": "twenty"})
 
 
+def test_the_time_zone_is_checked_at_start():
+    assert read_environment({"BADGEHUB_TIMEZONE": " Europe/Paris "})["BABEL_DEFAULT_TIMEZONE"] == "Europe/Paris"
+    with pytest.raises(ConfigError, match="BADGEHUB_TIMEZONE"):
+        read_environment({"BADGEHUB_TIMEZONE": "Mars/Olympus_Mons"})
+
+
 def test_every_setting_is_documented_in_the_readme():
     from badgehub.config import REPO_ROOT
 
