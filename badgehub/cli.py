@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,9 @@ def ensure_instance_secrets(environ: dict[str, str] | None = None) -> list[str]:
     return created
 
 
-def init_installation(quiet: bool = False) -> Flask:
-    """Create missing secrets, build the app and bring the database schema up to date."""
+def init_installation(quiet: bool = False, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Create missing secrets, build the app (with ``overrides`` of its configuration) and bring the database
+    schema up to date."""
     from flask_migrate import upgrade
 
     from badgehub import create_app
@@ -63,7 +65,7 @@ def init_installation(quiet: bool = False) -> Flask:
     for path in ensure_instance_secrets():
         if not quiet:
             click.echo(f"created {path} (mode 0600)")
-    app = create_app()
+    app = create_app(overrides)
     with app.app_context():
         upgrade()
     return app
@@ -82,9 +84,10 @@ def init_command() -> None:
 @click.option("--no-serve", is_flag=True, help="Seed and print the links, but do not start the server.")
 def demo_command(host: str, port: int, no_serve: bool) -> None:
     """Initialise, seed a realistic demo territory, print one-time sign-in links, and serve."""
-    os.environ.setdefault("BADGEHUB_BASE_URL", f"http://{host}:{port}")
-    os.environ.setdefault("BADGEHUB_TIMEZONE", "Europe/Paris")  # the demo territory's, for its claim windows
-    app = init_installation()
+    # Where the demo is served, and the demo territory's time zone (its claim windows), unless set otherwise.
+    demo_settings = {"BADGEHUB_BASE_URL": f"http://{host}:{port}", "BADGEHUB_TIMEZONE": "Europe/Paris"}
+    app = init_installation(overrides=config_module.read_environment(
+        {name: value for name, value in demo_settings.items() if not os.environ.get(name)}))
     from badgehub.demo import seed_demo, sign_in_links
     from badgehub.extensions import db
 
