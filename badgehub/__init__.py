@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request, session
+from flask_babel.speaklater import LazyString
 
 from badgehub import config as config_module
 from badgehub.config import REPO_ROOT, SUPPORTED_LOCALES, ConfigError
@@ -84,6 +85,14 @@ def _init_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
+    # A lazy translated string says it is HTML (it has __html__), so Jinja would print it unescaped, with
+    # whatever it was formatted with: a column name from an uploaded file, a code someone typed. Every {{ }}
+    # turns it into plain text first, which Jinja then escapes like any other; |safe still means safe.
+    app.jinja_env.finalize = _lazy_strings_as_text
+
+
+def _lazy_strings_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, LazyString) else value
 
 
 def _register_blueprints(app: Flask) -> None:

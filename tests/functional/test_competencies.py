@@ -434,3 +434,17 @@ def test_unknown_competency_asked_as_json_gets_a_json_404(client, frameworks):
     response = client.get("/competencies/evry/NOPE", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_what_the_file_says_is_escaped_in_the_messages_about_it(client, frameworks, query):
+    # Column names and codes come from the uploaded file: quoted in the messages, never taken as HTML.
+    sign_in(client, frameworks.coordinator.session_id)
+    token = token_of(client, "/coordinate/evry/competencies")
+    data = (b"code,name,<img src=x onerror=alert(1)>\n"
+            b"<b>GOOD</b>,Good,\n"
+            b"<b>GOOD</b>,Twice,\n")
+    response = upload(client, data, token)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "<img src=x" not in html and "<b>GOOD</b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
