@@ -7,9 +7,11 @@ database on that server, runs every test against it, and drops it at the end.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from badgehub import create_app
 from badgehub.extensions import db
+from badgehub.verification import fetch as fetch_module
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
@@ -221,3 +224,24 @@ def token_of(client: FlaskClient, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     return csrf_token_from(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """No name resolves, and a connection anywhere but to loopback fails the test; returns the addresses that
+    were connected to (a test of the fetcher's refusals asserts it stays empty)."""
+    connects: list[Any] = []
+    real_connect = socket.socket.connect
+
+    def no_dns(host: str, port: int) -> list[Any]:
+        raise socket.gaierror(socket.EAI_NONAME, "no name resolution in tests")
+
+    def loopback_only(self: socket.socket, address: Any) -> None:
+        connects.append(address)
+        if not ipaddress.ip_address(address[0]).is_loopback:
+            raise AssertionError(f"network access attempted: {address!r}")
+        real_connect(self, address)
+
+    monkeypatch.setattr(fetch_module, "resolve_addresses", no_dns)
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    return connects

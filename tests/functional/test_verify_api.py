@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
-import ipaddress
 import json
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
 
-from badgehub.verification import fetch as fetch_module
 from badgehub.verification.platform import register_local_resolver
 from badgehub.verification.report import CHECK_IDS, MESSAGES
 from badgehub.verification.resolver import StaticResolver
@@ -54,23 +51,8 @@ EXPECTED = {
 API = "/api/v1/verify"
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    connects: list[Any] = []
-    real_connect = socket.socket.connect
-
-    def no_dns(host: str, port: int) -> list[Any]:
-        raise socket.gaierror(socket.EAI_NONAME, "no name resolution in tests")
-
-    def loopback_only(self: socket.socket, address: Any) -> None:
-        connects.append(address)
-        if not ipaddress.ip_address(address[0]).is_loopback:
-            raise AssertionError(f"network access attempted: {address!r}")
-        real_connect(self, address)
-
-    monkeypatch.setattr(fetch_module, "resolve_addresses", no_dns)
-    monkeypatch.setattr(socket.socket, "connect", loopback_only)
-    return connects
+# No name resolves, and a connection anywhere but to loopback fails the test (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 @pytest.fixture

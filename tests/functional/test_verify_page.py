@@ -13,7 +13,6 @@ import io
 import ipaddress
 import json
 import re
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,24 +62,8 @@ EXPECTED = {
 LOOPBACK = ipaddress.ip_network("127.0.0.1/32")
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """No name resolves, and a connection anywhere but to loopback fails the test."""
-    connects: list[Any] = []
-    real_connect = socket.socket.connect
-
-    def no_dns(host: str, port: int) -> list[Any]:
-        raise socket.gaierror(socket.EAI_NONAME, "no name resolution in tests")
-
-    def loopback_only(self: socket.socket, address: Any) -> None:
-        connects.append(address)
-        if not ipaddress.ip_address(address[0]).is_loopback:
-            raise AssertionError(f"network access attempted: {address!r}")
-        real_connect(self, address)
-
-    monkeypatch.setattr(fetch_module, "resolve_addresses", no_dns)
-    monkeypatch.setattr(socket.socket, "connect", loopback_only)
-    return connects
+# No name resolves, and a connection anywhere but to loopback fails the test (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 @pytest.fixture
