@@ -102,8 +102,9 @@ class VerifyForm(FlaskForm):
     submit = SubmitField(_l("Check this badge"))
 
 
-def _submission(form: VerifyForm) -> tuple[str, bytes | str]:
-    """What was given, as ``(kind, data)``; raises :class:`SubmissionRefused` for none or several."""
+def submission_of(form: Any) -> tuple[str, bytes | str]:
+    """What a badge form was given (its ``credential_file``, ``credential_url`` and ``credential_text`` fields:
+    /verify and the wallet's import), as ``(kind, data)``; raises :class:`SubmissionRefused` for none or several."""
     given: list[tuple[str, bytes | str]] = []
     upload = form.credential_file.data
     if isinstance(upload, FileStorage) and (upload.filename or upload.mimetype != "application/octet-stream"):
@@ -141,7 +142,7 @@ def verify_page() -> ResponseReturnValue:
         form.email.errors = [submission_message(refused.code)]
         return _form_page(form, status=400)
     try:
-        kind, data = _submission(form)
+        kind, data = submission_of(form)
         report = verify_submission(current_app, data, kind=kind, now=datetime.now(UTC), known_email=known_email)
     except SubmissionRefused as refused:
         return _form_page(form, submission_message(refused.code, refused.params), refused.status)

@@ -31,7 +31,6 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, format_date, get_locale, gettext
 from flask_login import current_user, login_fresh, login_required, logout_user
-from werkzeug.datastructures import FileStorage
 
 from badgehub.accounts.errors import InvalidEmail
 from badgehub.accounts.models import User
@@ -56,7 +55,7 @@ from badgehub.wallet.errors import (
 )
 from badgehub.wallet.models import ImportedCredential, WalletShare
 from badgehub.web.verdicts import ReportView, present, submission_message
-from badgehub.web.verify import rate_limited
+from badgehub.web.verify import rate_limited, submission_of
 from badgehub.web.wallet_forms import AddressForm, ButtonForm, EraseForm, HolderDidForm, ImportForm, ShareForm
 
 log = logging.getLogger(__name__)
@@ -253,25 +252,6 @@ def remove_imported(imported_id: int) -> ResponseReturnValue:
 # ------------------------------------------------------------------------------------------------- import
 
 
-def _import_input(form: ImportForm) -> tuple[str, bytes | str]:
-    given: list[tuple[str, bytes | str]] = []
-    upload = form.credential_file.data
-    if isinstance(upload, FileStorage) and (upload.filename or upload.mimetype != "application/octet-stream"):
-        # One byte past the limit is enough to know it is too large, without holding more.
-        content = upload.stream.read(max_submission_bytes(current_app.config) + 1)
-        if content:
-            given.append(("file", content))
-    if (form.credential_url.data or "").strip():
-        given.append(("url", form.credential_url.data.strip()))
-    if (form.credential_text.data or "").strip():
-        given.append(("text", form.credential_text.data))
-    if not given:
-        raise SubmissionRefused("empty_input")
-    if len(given) > 1:
-        raise SubmissionRefused("too_many_inputs")
-    return given[0]
-
-
 @bp.route("/wallet/import", methods=["GET", "POST"])
 @login_required
 @rate_limited
@@ -283,7 +263,7 @@ def import_page() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page("wallet/import.html", 400, form=form, problem=None, max_megabytes=megabytes)
     try:
-        kind, data = _import_input(form)
+        kind, data = submission_of(form)
         row = wallet.import_credential(current_app, _user(), kind=kind, data=data)
     except SubmissionRefused as refused:
         return _page("wallet/import.html", refused.status, form=form, max_megabytes=megabytes,
