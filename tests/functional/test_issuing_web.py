@@ -229,6 +229,25 @@ def test_the_list_searches_and_filters(client, world, setup):
     assert shown(state="nonsense", page="abc") == {lea, sam, old}
 
 
+def test_the_list_pages_keep_the_filters(client, world, setup):
+    def many() -> None:
+        achievement = achievements.public_achievement(world["repair"])
+        signer = issuing.signer_for(achievement.organisation)
+        for number in range(51):
+            issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
+                                     recipient_email=f"p{number}@example.net", recipient_name="", actor_id=None,
+                                     source="cli", signer=signer)
+
+    setup(many)
+    sign_in(client, world["viewer_a"])
+    base = f"/organisations/{world['a']}/credentials"
+    first = client.get(base, query_string={"state": "active"}).get_data(as_text=True)
+    assert "Page 1 of 2" in first
+    assert f'href="{base}?state=active&amp;page=2" rel="next"' in first
+    second = client.get(base, query_string={"state": "active", "page": "2"}).get_data(as_text=True)
+    assert "Page 2 of 2" in second and f'href="{base}?state=active" rel="prev"' in second
+
+
 def test_once_it_has_issued_the_organisation_address_is_shown_but_no_longer_editable(client, world, setup, query):
     sign_in(client, world["owner_a"])
     profile_url = f"/organisations/{world['a']}/profile"
