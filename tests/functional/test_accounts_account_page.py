@@ -6,14 +6,11 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy import select
 
-from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
 from badgehub.extensions import db
 from tests.conftest import csrf_token_from
-
-PASSWORD = "correct horse battery"
+from tests.functional.account_helpers import PASSWORD, submit, user_row
 
 
 @pytest.fixture
@@ -29,18 +26,6 @@ def signed_in_client(app, client, email):
     submit(client, "/sign-in", {"email": email, "password": PASSWORD})
     assert client.get("/account").status_code == 200
     return client
-
-
-def user_row(app, address):
-    with app.app_context():
-        found = db.session.scalar(select(User).where(User.email_key == address.lower()))
-        db.session.expunge(found)
-        return found
-
-
-def submit(client, page, data, *, to=None, **kwargs):
-    token = csrf_token_from(client.get(page, **kwargs).get_data(as_text=True))
-    return client.post(to or page, data={"csrf_token": token, **data}, **kwargs)
 
 
 def test_account_page_shows_the_address_and_the_forms(signed_in_client, email):

@@ -5,14 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import select
 
-from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
 from badgehub.extensions import db
-from tests.conftest import csrf_token_from, links_in
+from tests.conftest import links_in
+from tests.functional.account_helpers import PASSWORD, signed_in, submit, user_row
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
 
 
@@ -27,22 +25,6 @@ def user(app, email):
         created = create_user(email, name="Kim", password=PASSWORD, verified=True)
         db.session.commit()
         return created.id
-
-
-def user_row(app, address):
-    with app.app_context():
-        found = db.session.scalar(select(User).where(User.email_key == address.lower()))
-        db.session.expunge(found)
-        return found
-
-
-def submit(client, page, data, *, to=None, **kwargs):
-    token = csrf_token_from(client.get(page, **kwargs).get_data(as_text=True))
-    return client.post(to or page, data={"csrf_token": token, **data}, **kwargs)
-
-
-def signed_in(client):
-    return client.get("/account").status_code == 200
 
 
 def sign_in(client, address, password=PASSWORD, **extra):

@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 from badgehub.accounts.models import User
 from badgehub.extensions import db
 from tests.conftest import csrf_token_from, links_in
-
-PASSWORD = "correct horse battery"
+from tests.functional.account_helpers import PASSWORD, signed_in, submit, user_row
 
 
 @pytest.fixture
@@ -32,31 +31,13 @@ def stored(address):
     return f"{local}@{domain.lower()}"
 
 
-def user_row(app, address):
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email_key == address.strip().lower()))
-        if user is not None:
-            db.session.expunge(user)
-        return user
-
-
 def user_count(app):
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(User))
 
 
-def submit(client, page, data, *, to=None, **kwargs):
-    """Post a form the way a browser does: with the CSRF token of the page it comes from."""
-    token = csrf_token_from(client.get(page, **kwargs).get_data(as_text=True))
-    return client.post(to or page, data={"csrf_token": token, **data}, **kwargs)
-
-
 def link_to(message, fragment):
     return next(link for link in links_in(message) if fragment in link)
-
-
-def signed_in(client):
-    return client.get("/account").status_code == 200
 
 
 def test_register_verify_then_sign_in_by_password_and_by_link(app, client, outbox, email):

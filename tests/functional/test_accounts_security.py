@@ -12,8 +12,8 @@ from flask_babel import force_locale, gettext
 from badgehub.accounts.service import create_user
 from badgehub.extensions import db
 from tests.conftest import csrf_token_from, links_in
+from tests.functional.account_helpers import PASSWORD
 
-PASSWORD = "correct horse battery"
 CSRF_VALUE = re.compile(r'(?<=name="csrf_token" value=")[^"]+')
 
 

@@ -6,14 +6,11 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy import select
 
-from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
 from badgehub.extensions import db
 from tests.conftest import csrf_token_from, links_in
-
-PASSWORD = "correct horse battery"
+from tests.functional.account_helpers import PASSWORD, signed_in, submit, user_row
 
 
 @pytest.fixture
@@ -28,23 +25,6 @@ def user(app, email):
         created = create_user(email, name="Sam", password=PASSWORD, verified=True)
         db.session.commit()
         return created.id
-
-
-def user_row(app, address):
-    with app.app_context():
-        found = db.session.scalar(select(User).where(User.email_key == address.lower()))
-        if found is not None:
-            db.session.expunge(found)
-        return found
-
-
-def submit(client, page, data, *, to=None, **kwargs):
-    token = csrf_token_from(client.get(page, **kwargs).get_data(as_text=True))
-    return client.post(to or page, data={"csrf_token": token, **data}, **kwargs)
-
-
-def signed_in(client):
-    return client.get("/account").status_code == 200
 
 
 def request_link(client, outbox, address, **fields):
