@@ -439,11 +439,14 @@ def finish(batch: IssueBatch, *, error_code: str | None = None, now: dt.datetime
 
 
 def rows_to_mail(batch: IssueBatch, limit: int = 500) -> list[BatchRow]:
-    """Rows issued by this batch whose recipient was not mailed yet (after a commit, or after a crash)."""
+    """Rows issued by this batch whose recipient was not mailed yet (after a commit, or after a crash).
+
+    They are locked until the caller commits (PostgreSQL), and rows another run holds are skipped: two runs of
+    one batch at once (two processes resuming it) never mail one person twice."""
     return list(db.session.scalars(select(BatchRow).where(
         BatchRow.batch_id == batch.id, BatchRow.state == RowState.ISSUED, BatchRow.mailed.is_(False),
         BatchRow.credential_id.is_not(None)).order_by(BatchRow.number).limit(limit)
-        .options(selectinload(BatchRow.credential))))
+        .with_for_update(skip_locked=True).options(selectinload(BatchRow.credential))))
 
 
 def unfinished_batch_ids() -> list[int]:

@@ -7,8 +7,9 @@
 * **An in-process worker thread** otherwise (one process, a laptop, the demo): started with the first
   request of a process (:func:`start_in_process_worker`), it first resumes the batches left queued or running
   by the previous process, then runs what is enqueued. With several web processes and no Redis, two of them
-  may resume the same batch at once; that is safe for the credentials (each row is issued once, by idempotency
-  key) but wasteful, and a person may then get the e-mail twice: production sets ``BADGEHUB_REDIS_URL``.
+  may resume the same batch at once: each row is still issued once (the row locks and its idempotency key) and
+  each person mailed once (rows being mailed are locked and skipped by the other run, on PostgreSQL), but the
+  work is shared badly: production sets ``BADGEHUB_REDIS_URL``.
 
 Jobs are named (:data:`badgehub.jobs.tasks.TASKS`) and take plain arguments (ids), so either engine can run
 them; every job is written to be run twice without harm. The config key ``JOB_BACKEND`` (``rq``, ``thread``

@@ -184,3 +184,42 @@ def test_worker_command_needs_redis(runner):
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code == 1
     assert "BADGEHUB_REDIS_URL is not set" in result.output
+
+
+@pytest.mark.skipif(not os.environ.get("BADGEHUB_TEST_DATABASE_URL"),
+                    reason="row locks need PostgreSQL (set BADGEHUB_TEST_DATABASE_URL); SQLite has one writer")
+def test_two_runs_of_one_batch_never_mail_a_person_twice(committed_app):
+    import threading
+
+    from badgehub.issuing.service import signer_for
+
+    app = committed_app
+    with app.app_context():
+        batch_id = make_batch(6)
+        db.session.commit()
+        batch = db.session.get(IssueBatch, batch_id)
+        batches.start_running(batch)
+        batches.issue_pending_rows(batch, signer=signer_for(batch.organisation), limit=6)
+        db.session.commit()
+        # This run is mailing the issued rows (they are locked until it commits)...
+        mailing = batches.rows_to_mail(batch)
+        assert len(mailing) == 6
+        seen_by_the_other: list[int] = []
+
+        def other_run() -> None:
+            with app.app_context():
+                other = db.session.get(IssueBatch, batch_id)
+                seen_by_the_other.append(len(batches.rows_to_mail(other)))
+                db.session.rollback()
+                db.session.remove()
+
+        thread = threading.Thread(target=other_run)
+        thread.start()
+        thread.join(timeout=30)
+        # ...so a second run at the same moment finds nobody left to mail.
+        assert seen_by_the_other == [0]
+        for row in mailing:
+            row.mailed = True
+        db.session.commit()
+        assert batches.rows_to_mail(batch) == []
+        db.session.remove()
