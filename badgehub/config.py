@@ -112,6 +112,19 @@ SETTINGS: tuple[Setting, ...] = (
             "Largest JSON body the API `/api/v1` accepts, in bytes (default 1 MiB); bigger ones get 413."),
     Setting("BADGEHUB_API_BATCH_MAX", "API_BATCH_MAX", "int",
             "Most awards in one `POST /api/v1/credentials/batch` (default 100)."),
+    Setting("BADGEHUB_RATELIMIT_VERIFY", "RATELIMIT_VERIFY", "str",
+            "Rate limit of badge checks on `/verify` and `POST /api/v1/verify` together, per client address "
+            "(default `20 per minute`)."),
+    Setting("BADGEHUB_VERIFY_MAX_BYTES", "VERIFY_MAX_BYTES", "int",
+            "Largest file, text or body checked on `/verify` and by `POST /api/v1/verify`, in bytes "
+            "(default 5 MiB)."),
+    Setting("BADGEHUB_VERIFY_FETCH_TIMEOUT", "VERIFY_FETCH_TIMEOUT", "int",
+            "Seconds the verifier waits for a remote document (did:web, JWKS, status list, OB 2.0) (default 5)."),
+    Setting("BADGEHUB_VERIFY_FETCH_MAX_BYTES", "VERIFY_FETCH_MAX_BYTES", "int",
+            "Largest remote document the verifier reads, in bytes (default 1 MiB)."),
+    Setting("BADGEHUB_RATELIMIT_PUBLIC_PAGES", "RATELIMIT_PUBLIC_PAGES", "str",
+            "Rate limit of the public catalogue search and observatory pages and exports per client address "
+            "(default `120 per minute`)."),
 )
 
 SUPPORTED_LOCALES = ("en", "fr")

@@ -11,19 +11,17 @@ from dataclasses import replace
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
-from badgehub.extensions import limiter
+from badgehub.extensions import limiter, public_pages_limit
 from badgehub.territory import catalogue, service
 from badgehub.territory.slugs import name_sort_key
 from badgehub.web.achievement_forms import type_label
 
 bp = Blueprint("catalogue", __name__)
 
-# A public search page: generous for people, a ceiling for scrapers hammering the text search.
-SEARCH_LIMIT = "120 per minute"
 
 
 @bp.get("/t/<slug>/badges")
-@limiter.limit(SEARCH_LIMIT)
+@limiter.limit(public_pages_limit)
 def badges(slug: str) -> ResponseReturnValue:
     territory = service.get_territory_by_slug(slug)
     query = catalogue.CatalogueQuery.from_args(request.args)

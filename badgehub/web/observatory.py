@@ -24,7 +24,7 @@ from wtforms.validators import Optional as OptionalValue
 
 from badgehub.audit.service import record
 from badgehub.errors import NotFound, ValidationError
-from badgehub.extensions import db, limiter
+from badgehub.extensions import db, limiter, public_pages_limit
 from badgehub.organisations.models import OrganisationType, Sector
 from badgehub.stats import exports, queries
 from badgehub.stats import service as stats
@@ -38,7 +38,6 @@ from badgehub.web import labels
 bp = Blueprint("observatory", __name__)
 
 CACHE_CONTROL = "public, max-age=300"
-PUBLIC_LIMIT = "120 per minute"
 
 SECTIONS: dict[str, Any] = {
     "monthly": _l("Credentials issued per month"),
@@ -182,7 +181,7 @@ def _page(territory: Territory, *, public: bool, form: LicenceForm | None = None
 
 
 @bp.get("/t/<slug>/observatory")
-@limiter.limit(PUBLIC_LIMIT)
+@limiter.limit(public_pages_limit)
 def public_page(slug: str) -> ResponseReturnValue:
     return _page(_territory(slug), public=True)
 
@@ -221,13 +220,13 @@ def _dataset(territory: Territory, name: str, fmt: str, *, public: bool) -> Resp
 
 
 @bp.get("/t/<slug>/observatory/<name>.csv")
-@limiter.limit(PUBLIC_LIMIT)
+@limiter.limit(public_pages_limit)
 def dataset_csv(slug: str, name: str) -> ResponseReturnValue:
     return _dataset(_territory(slug), name, "csv", public=True)
 
 
 @bp.get("/t/<slug>/observatory/<name>.json")
-@limiter.limit(PUBLIC_LIMIT)
+@limiter.limit(public_pages_limit)
 def dataset_json(slug: str, name: str) -> ResponseReturnValue:
     if name in ("datasets", "dictionary"):
         return datasets_index(slug) if name == "datasets" else dictionary_json(slug)
@@ -262,7 +261,7 @@ def _dumps(document: Any) -> str:
 
 
 @bp.get("/t/<slug>/observatory/dictionary")
-@limiter.limit(PUBLIC_LIMIT)
+@limiter.limit(public_pages_limit)
 def dictionary(slug: str) -> ResponseReturnValue:
     territory = _territory(slug)
     published = _published_or_400(territory, public=True)

@@ -267,3 +267,15 @@ def test_demand_page_refuses_viewers_and_other_organisations(client, ids, query)
     client.post(url, data={"csrf_token": token, "competency_id": competency})
     assert client.post(f"/organisations/{ids['b']}/demand/{competency}/withdraw",
                        data={"csrf_token": token_of(client, f"/organisations/{ids['b']}/demand")}).status_code == 404
+
+
+def test_the_public_search_and_observatory_follow_their_rate_limit_setting(app, client, ids):
+    app.config["RATELIMIT_PUBLIC_PAGES"] = "2 per minute"  # BADGEHUB_RATELIMIT_PUBLIC_PAGES
+    for _ in range(2):
+        page(client, "/t/evry/badges?q=velo")
+    assert client.get("/t/evry/badges?q=velo").status_code == 429
+    for _ in range(2):
+        page(client, "/t/evry/observatory")
+    assert client.get("/t/evry/observatory").status_code == 429
+    # Another client address has its own budget.
+    assert client.get("/t/evry/badges", environ_base={"REMOTE_ADDR": "192.0.2.9"}).status_code == 200

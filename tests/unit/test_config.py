@@ -98,3 +98,11 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(tmp_path):
 
     response = app.test_client().get("/whoami-for-test", headers={"X-Forwarded-For": "203.0.113.9"})
     assert response.get_data(as_text=True) == "127.0.0.1"
+
+
+def test_verification_limits_are_settings_too():
+    values = read_environment({
+        "BADGEHUB_RATELIMIT_VERIFY": "5 per minute", "BADGEHUB_VERIFY_MAX_BYTES": "1000",
+        "BADGEHUB_VERIFY_FETCH_TIMEOUT": "2", "BADGEHUB_RATELIMIT_PUBLIC_PAGES": "60 per minute"})
+    assert values == {"RATELIMIT_VERIFY": "5 per minute", "VERIFY_MAX_BYTES": 1000, "VERIFY_FETCH_TIMEOUT": 2,
+                      "RATELIMIT_PUBLIC_PAGES": "60 per minute"}
