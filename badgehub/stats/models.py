@@ -91,7 +91,7 @@ class StatsLearner(db.Model):  # type: ignore[name-defined,misc]
     """A learner of the statistics: a small integer for the SHA-256 of a ``recipient_email_key``.
 
     Only the hash is kept (the statistics need to tell people apart, never to know who they are); every erased
-    recipient shares one row (see :data:`badgehub.stats.service.ERASED_PREFIX`)."""
+    recipient shares one row (see :data:`badgehub.issuing.models.ERASED_RECIPIENT_PREFIX`)."""
 
     __tablename__ = "stats_learners"
 

@@ -64,17 +64,17 @@ from badgehub.stats.models import (
 from badgehub.territory.models import Territory
 from badgehub.territory.service import require_coordinator
 
-# The wallet's erasure replaces a person's recipient_email_key with "erased:<credential id>" on each credential
-# (badgehub.wallet.service.blank_issued_recipients). Counted as is, one erased person would become as many
-# "learners" as credentials, and could lift a group over the privacy threshold alone; every erased credential
-# is therefore counted as one and the same learner (fewer learners: more is hidden, never less).
-ERASED_PREFIX = ERASED_RECIPIENT_PREFIX
+# The wallet's erasure replaces a person's recipient_email_key with a tombstone starting with
+# ERASED_RECIPIENT_PREFIX on each credential (badgehub.wallet.service.blank_issued_recipients). Counted as is, one
+# erased person would become as many "learners" as credentials, and could lift a group over the privacy threshold
+# alone; every erased credential is therefore counted as one and the same learner (fewer learners: more is hidden,
+# never less).
 
 
 def learner_key() -> Any:
     """The SQL expression that identifies a learner on ``issued_credentials`` for the statistics."""
-    return case((IssuedCredential.recipient_email_key.like(f"{ERASED_PREFIX}%"), literal(ERASED_PREFIX)),
-                else_=IssuedCredential.recipient_email_key)
+    erased = IssuedCredential.recipient_email_key.like(f"{ERASED_RECIPIENT_PREFIX}%")
+    return case((erased, literal(ERASED_RECIPIENT_PREFIX)), else_=IssuedCredential.recipient_email_key)
 
 
 def month_of(moment: dt.datetime) -> int:
@@ -109,7 +109,7 @@ def _bump(organisation_id: int) -> None:
 
 def stats_key(recipient_email_key: str) -> str:
     """The learner a ``recipient_email_key`` stands for in the statistics (every erased key is one learner)."""
-    return ERASED_PREFIX if recipient_email_key.startswith(ERASED_PREFIX) else recipient_email_key
+    return ERASED_RECIPIENT_PREFIX if recipient_email_key.startswith(ERASED_RECIPIENT_PREFIX) else recipient_email_key
 
 
 def key_hash(recipient_email_key: str) -> str:
@@ -117,8 +117,8 @@ def key_hash(recipient_email_key: str) -> str:
 
 
 def _same_learner(credential: IssuedCredential) -> Any:
-    if credential.recipient_email_key.startswith(ERASED_PREFIX):
-        return IssuedCredential.recipient_email_key.like(f"{ERASED_PREFIX}%")
+    if credential.recipient_email_key.startswith(ERASED_RECIPIENT_PREFIX):
+        return IssuedCredential.recipient_email_key.like(f"{ERASED_RECIPIENT_PREFIX}%")
     return IssuedCredential.recipient_email_key == credential.recipient_email_key
 
 
@@ -144,7 +144,7 @@ def forget_learners(recipient_email_keys: Iterable[str]) -> int:
     for key in {k for k in recipient_email_keys if k}:
         learner = db.session.scalar(select(StatsLearner).where(StatsLearner.key_hash == key_hash(key)))
         if learner is not None:
-            learner.key_hash = f"{ERASED_PREFIX}{learner.id}"
+            learner.key_hash = f"{ERASED_RECIPIENT_PREFIX}{learner.id}"
             count += 1
     db.session.flush()
     return count
@@ -170,11 +170,6 @@ def learner_ids(recipient_email_keys: Iterable[str]) -> dict[str, int]:
     return {key: int(found[digest]) for key, digest in digests.items()}
 
 
-def learner_id(recipient_email_key: str) -> int:
-    """The statistics' id of a learner, created on first use."""
-    return learner_ids([recipient_email_key])[recipient_email_key]
-
-
 def _change_learner_sets(changes: dict[tuple[int, int], set[str]], step: int) -> None:
     """Add (``step`` > 0) or remove learners from the ``(organisation, month)`` learner sets."""
     identifiers = learner_ids({key for keys in changes.values() for key in keys})
@@ -195,10 +190,10 @@ def _change_learner_sets(changes: dict[tuple[int, int], set[str]], step: int) ->
 
 
 def _learner_condition(keys: set[str]) -> Any:
-    plain = sorted(key for key in keys if not key.startswith(ERASED_PREFIX))
+    plain = sorted(key for key in keys if not key.startswith(ERASED_RECIPIENT_PREFIX))
     if len(plain) < len(keys):
         return or_(IssuedCredential.recipient_email_key.in_(plain),
-                   IssuedCredential.recipient_email_key.like(f"{ERASED_PREFIX}%"))
+                   IssuedCredential.recipient_email_key.like(f"{ERASED_RECIPIENT_PREFIX}%"))
     return IssuedCredential.recipient_email_key.in_(plain)
 
 
@@ -256,20 +251,6 @@ def _count_issued(credentials: Iterable[IssuedCredential]) -> None:
         _bump(organisation_id)
 
 
-def _uncount_revoked(credential: IssuedCredential) -> None:
-    month = month_of(credential.issued_at)
-    key = {"organisation_id": credential.organisation_id, "month": month,
-           "achievement_version_id": credential.achievement_version_id}
-    area_key = {**key, "area_id": credential.area_id or 0}
-    for model, keys, same_area in ((StatsCell, key, False), (StatsAreaCell, area_key, True)):
-        learner_step = 0 if _others(credential, month, same_area=same_area) else -1
-        db.session.execute(update(model).where(*(getattr(model, name) == value for name, value in keys.items()))
-                           .values(credentials=model.credentials - 1, learners=model.learners + learner_step))
-    if not _others(credential, month, same_version=False):
-        _change_learner_sets({(credential.organisation_id, month): {stats_key(credential.recipient_email_key)}}, -1)
-    _bump(credential.organisation_id)
-
-
 _PENDING: Final = "badgehub.stats.pending"  # the open counted_together block's credentials, in session.info
 
 
@@ -307,7 +288,17 @@ def credential_issued(credential: IssuedCredential) -> None:
 
 def credential_revoked(credential: IssuedCredential) -> None:
     """Take a credential that was just revoked out of the counts (in the revoking transaction)."""
-    _uncount_revoked(credential)
+    month = month_of(credential.issued_at)
+    key = {"organisation_id": credential.organisation_id, "month": month,
+           "achievement_version_id": credential.achievement_version_id}
+    area_key = {**key, "area_id": credential.area_id or 0}
+    for model, keys, same_area in ((StatsCell, key, False), (StatsAreaCell, area_key, True)):
+        learner_step = 0 if _others(credential, month, same_area=same_area) else -1
+        db.session.execute(update(model).where(*(getattr(model, name) == value for name, value in keys.items()))
+                           .values(credentials=model.credentials - 1, learners=model.learners + learner_step))
+    if not _others(credential, month, same_version=False):
+        _change_learner_sets({(credential.organisation_id, month): {stats_key(credential.recipient_email_key)}}, -1)
+    _bump(credential.organisation_id)
 
 
 def _month_expression() -> Any:

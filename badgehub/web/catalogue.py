@@ -19,7 +19,6 @@ from badgehub.web.achievement_forms import type_label
 bp = Blueprint("catalogue", __name__)
 
 
-
 @bp.get("/t/<slug>/badges")
 @limiter.limit(public_pages_limit)
 def badges(slug: str) -> ResponseReturnValue:
