@@ -87,7 +87,7 @@ from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
 from badgehub.stats import service as stats
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
-from badgehub.verification.recipient import email_matches
+from badgehub.verification.recipient import email_identifiers, email_matches
 
 PUBLIC_ID_LENGTH: Final = 12
 PUBLIC_ID_RE: Final = re.compile(r"[a-z2-7]{12}")
@@ -329,9 +329,8 @@ def _same_recipient(existing: IssuedCredential, recipient_key: str) -> bool:
     # The recipient erased their account since: only the salted hash in the signed document still knows them.
     # The same award asked again is this one (issuing it anew would bring back what they had erased).
     subject = json.loads(existing.document_json).get("credentialSubject")
-    identifiers = subject.get("identifier") if isinstance(subject, dict) else None
-    return any(isinstance(identifier, dict) and identifier.get("identityType") == "emailAddress"
-               and email_matches(identifier, recipient_key) for identifier in identifiers or [])
+    identifiers = email_identifiers(subject) if isinstance(subject, dict) else []
+    return any(email_matches(identifier, recipient_key) for identifier in identifiers)
 
 
 def _replay(existing: IssuedCredential, achievement: Achievement, recipient_key: str) -> IssuedCredential:

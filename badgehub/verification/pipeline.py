@@ -72,7 +72,7 @@ from badgehub.credentials.status_list import (
 )
 from badgehub.verification import ob2
 from badgehub.verification.memo import CheckMemo
-from badgehub.verification.recipient import email_matches
+from badgehub.verification.recipient import email_identifiers, email_matches
 from badgehub.verification.report import CHECK_IDS, Check, CheckStatus, VerificationReport, make_check
 from badgehub.verification.resolver import ResolutionError, ResolvedKey, Resolver
 from badgehub.verification.schema import SchemaUnavailable, validate_credential
@@ -1010,9 +1010,7 @@ class _Run:
             return make_check("recipient", CheckStatus.WARNING, "recipient_unknown_form")
         if subject.get("id") in (known.strip(), f"mailto:{normalize_email(known)}"):
             return make_check("recipient", CheckStatus.PASSED, "recipient_match")
-        identifiers = subject.get("identifier")
-        identifiers = identifiers if isinstance(identifiers, list) else [identifiers]
-        emails = [i for i in identifiers if isinstance(i, Mapping) and i.get("identityType") == "emailAddress"]
+        emails = email_identifiers(subject)
         if not emails:
             return make_check("recipient", CheckStatus.WARNING, "recipient_unknown_form")
         if any(email_matches(identifier, known) for identifier in emails):

@@ -8,6 +8,13 @@ from typing import Any
 from badgehub.credentials.documents import identity_hash, normalize_email, parse_identity_hash
 
 
+def email_identifiers(subject: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The e-mail ``IdentityObject``s of an OB 3.0 ``credentialSubject`` (its ``identifier``: one or a list)."""
+    identifiers = subject.get("identifier")
+    candidates = identifiers if isinstance(identifiers, list) else [identifiers]
+    return [item for item in candidates if isinstance(item, Mapping) and item.get("identityType") == "emailAddress"]
+
+
 def email_matches(identifier: Mapping[str, Any], known: str) -> bool:
     """Whether ``known`` matches an e-mail identifier: an OB 3.0 ``IdentityObject`` or an OB 2.0
     ``recipient`` (both carry ``hashed``, ``salt`` and the hash or plain value, in ``identityHash``
