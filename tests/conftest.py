@@ -23,7 +23,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from badgehub import create_app
+from badgehub.credentials.keys import generate_rsa
 from badgehub.extensions import db
+from badgehub.keys import service as keys_service
 from badgehub.verification import fetch as fetch_module
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +71,35 @@ def migrate(database_url: str, instance: Path) -> None:
     with app.app_context():
         upgrade()
         db.engine.dispose()
+
+
+RSA_POOL_SIZE = 16
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rsa_key_pool() -> Iterator[None]:
+    """Organisations' RSA-2048 keys come from a pool of real keys, each made once per test process.
+
+    Making one costs about 0.14 s, and most tests create an organisation. Any 16 keys handed out in a row
+    are distinct, so organisations within one test never share a key; Ed25519 keys stay fresh (cheap).
+    """
+    pool: list[Any] = []
+    handed_out = 0
+    real_generate = keys_service.generate_rsa
+
+    def pooled(bits: int = 2048) -> Any:
+        nonlocal handed_out
+        if bits != 2048:
+            return generate_rsa(bits)
+        if len(pool) < RSA_POOL_SIZE:
+            pool.append(real_generate(bits))
+        key = pool[handed_out % len(pool)] if len(pool) == RSA_POOL_SIZE else pool[-1]
+        handed_out += 1
+        return key
+
+    keys_service.generate_rsa = pooled  # type: ignore[assignment]
+    yield
+    keys_service.generate_rsa = real_generate  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")
