@@ -277,7 +277,7 @@ class Case:
         return self.plan.verdict
 
 
-def _jwt_payload(document: dict[str, Any]) -> dict[str, Any]:
+def jwt_payload(document: dict[str, Any]) -> dict[str, Any]:
     """The VC-JWT payload of ``document`` as BadgeHub writes it (claims derived from the credential)."""
     payload = decode_vc_jwt(sign_vc_jwt(document, rsa_key("attacker"), "k")).payload
     assert isinstance(payload, dict)
@@ -304,7 +304,7 @@ def forgeries(world: World) -> list[Case]:
             headers["kid"] = plan.kid
         if plan.embed:
             headers["jwk"] = public_jwk(key.public_key())
-        body = json.dumps(_jwt_payload(document), separators=(",", ":")).encode()
+        body = json.dumps(jwt_payload(document), separators=(",", ":")).encode()
         cases.append(Case(plan, api_jws.PyJWS().encode(body, key, algorithm=alg, headers=headers)))
     return cases
 
@@ -319,7 +319,7 @@ def peer_calls(world: World) -> list[dict[str, Any]]:
                           "controller": plan.issuer, "created": CREATED, "seedHex": seed_of(plan.key).hex()})
         else:
             alg = "EdDSA" if plan.key.startswith("ed:") else "RS256"
-            calls.append({"op": "signJwt", "payload": _jwt_payload(document), "alg": alg, "kid": plan.kid,
+            calls.append({"op": "signJwt", "payload": jwt_payload(document), "alg": alg, "kid": plan.kid,
                           "privateJwk": private_jwk(_signing_key(plan.key)), "embedJwk": plan.embed})
     return calls
 
