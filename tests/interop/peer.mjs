@@ -232,6 +232,16 @@ const ops = {
     };
   },
 
+  // jose's own key selection: the key of `jwks` whose kid is the token header's kid (createLocalJWKSet).
+  async verifyJwtWithKeySet({token, jwks, alg}) {
+    try {
+      const {protectedHeader} = await jose.compactVerify(token, jose.createLocalJWKSet(jwks), {algorithms: [alg]});
+      return {verified: true, kid: protectedHeader.kid};
+    } catch(e) {
+      return {verified: false, errors: [String(e?.code ?? e?.message ?? e)]};
+    }
+  },
+
   async verifyJwt({token, jwk, alg}) {
     const key = await jose.importJWK(jwk, alg);
     try {
