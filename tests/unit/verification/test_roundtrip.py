@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 import json
 from collections.abc import Callable
 from typing import Any
@@ -106,6 +108,28 @@ def test_status_list_signed_by_someone_else_is_flagged(
     signed = did_web_issuer.sign(make_credential(did_web_issuer, credential_status=status_list_entry(url, 1)))
     report = verify(signed, did_web_issuer.resolver(), NOW)
     assert _outcome(report, "status") == (W, "status_list_foreign")
+
+
+def test_a_genuine_status_list_that_is_too_short_is_reported_as_too_short(
+    did_web_issuer: Issuer, make_credential: Callable[..., Any]
+) -> None:
+    # 16 KiB of bits is 131,072 entries, the minimum Bitstring Status List requires; 1 KiB is too short. That
+    # is the issuer's mistake, not a forgery: the words say "too short", the verdict is not "not genuine".
+    from badgehub.credentials.status_list import build_status_list_credential, new_status_list
+    from badgehub.web.verdicts import verdict_of
+
+    url = "https://badges.example.org/issuers/mairie" + LIST_PATH
+    short = build_status_list_credential(url, did_web_issuer.id, "revocation", new_status_list(),
+                                         "2026-01-01T00:00:00Z")
+    # BadgeHub's encoder refuses to write a short list, so this one is encoded by hand, as another issuer might.
+    encoded = base64.urlsafe_b64encode(gzip.compress(bytes(1024), mtime=0)).decode("ascii").rstrip("=")
+    short["credentialSubject"]["encodedList"] = "u" + encoded
+    did_web_issuer.documents[url] = did_web_issuer.sign(short)
+    signed = did_web_issuer.sign(make_credential(did_web_issuer, credential_status=status_list_entry(url, 5)))
+    report = verify(signed, did_web_issuer.resolver(), NOW)
+    assert _outcome(report, "status") == (F, "status_list_too_short")
+    assert "131,072" in (report.check("status") or pytest.fail()).message
+    assert verdict_of(report) == "invalid" and not report.verified
 
 
 def test_status_list_whose_signature_is_broken_fails(
