@@ -58,8 +58,10 @@ PORTS = range(5100, 5200)
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     documents: ClassVar[dict[str, bytes]] = {}
+    requested: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
+        self.requested.append(self.path)
         body = self.documents.get(self.path)
         self.send_response(200 if body is not None else 404)
         self.send_header("Content-Type", "application/json")
@@ -274,3 +276,13 @@ def test_forgeries_in_the_name_of_our_own_issuers_are_not_genuine(web_app: Flask
         assert (plan.name, body["verdict"], body["issuer_confirmed"]) == (plan.name, plan.verdict, False), [
             (check["id"], check["code"]) for check in body["checks"] if check["status"] != "passed"]
     assert re.fullmatch(r"did:web:.+:issuers:.+", did)
+
+
+def test_a_foreign_did_document_is_fetched_once_per_cache_lifetime(web_app: Flask, client: FlaskClient,
+                                                                   cases: list[Case], foreign: Foreign) -> None:
+    genuine = next(case for case in cases if case.name == "did:web di genuine")
+    path = "/issuers/victim/did.json"
+    before = _Handler.requested.count(path)
+    for _ in range(3):
+        assert client.post("/api/v1/verify", json=_body(genuine)).get_json()["verdict"] == "valid"
+    assert _Handler.requested.count(path) - before == 1
