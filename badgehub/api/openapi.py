@@ -195,11 +195,17 @@ SCHEMAS: Final[dict[str, Any]] = {
     },
     "VerifyReport": {
         "type": "object",
-        "required": ["verified", "verdict", "verdict_title", "verdict_summary", "notes", "checks"],
+        "required": ["verified", "issuer_confirmed", "verdict", "verdict_title", "verdict_summary", "notes",
+                     "checks"],
         "properties": {
-            "verified": {"type": "boolean"},
-            "verdict": {"enum": ["valid", "valid_with_warnings", "revoked", "suspended", "expired", "not_yet_valid",
-                                 "not_genuine", "recipient_mismatch", "invalid", "unverifiable"]},
+            "verified": {"type": "boolean", "description": "The 1EdTech conformance reading: no check failed."},
+            "issuer_confirmed": {"type": "boolean",
+                                 "description": "The signing key is the issuer's (listed in its DID document, "
+                                                "its own did:key, or published by it). A badge is plainly valid "
+                                                "only when both verified and issuer_confirmed are true."},
+            "verdict": {"enum": ["valid", "valid_with_warnings", "issuer_unconfirmed", "revoked", "suspended",
+                                 "expired", "not_yet_valid", "not_genuine", "recipient_mismatch", "invalid",
+                                 "check_later", "unverifiable"]},
             "verdict_title": {"type": "string"},
             "verdict_summary": {"type": "string"},
             "notes": {"type": "array", "items": {"type": "string"}},

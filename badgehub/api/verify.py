@@ -16,9 +16,11 @@ client address with the page (``RATELIMIT_VERIFY``).
 
 For the non-JSON forms, ``known_email`` may also be given in the query string.
 
-**Response 200**: the report, for any verdict: ``verified`` (bool), ``verdict`` (``valid``,
-``valid_with_warnings``, ``revoked``, ``suspended``, ``expired``, ``not_yet_valid``, ``not_genuine``,
-``recipient_mismatch``, ``invalid``, ``unverifiable``), ``verdict_title``, ``verdict_summary``,
+**Response 200**: the report, for any verdict: ``verified`` (bool: the 1EdTech conformance reading),
+``issuer_confirmed`` (bool: the signing key is the issuer's, :mod:`badgehub.verification.binding`),
+``verdict`` (``valid``, ``valid_with_warnings``, ``issuer_unconfirmed``, ``revoked``, ``suspended``,
+``expired``, ``not_yet_valid``, ``not_genuine``, ``recipient_mismatch``, ``invalid``, ``check_later``,
+``unverifiable``), ``verdict_title``, ``verdict_summary``,
 ``notes``, ``checks`` (``[{id, status, code, message, details?}]``, messages in the request's
 language), and the summary fields of :meth:`~badgehub.verification.report.VerificationReport.to_dict`
 (``format``, ``ob_version``, ``issuer_id``, ``achievement_name``, ``valid_from``, ``revoked`` …).

@@ -28,8 +28,10 @@ nobody else can resolve it, which is what one expects of a development installat
   ``verificationMethod`` lists every published key (``Multikey`` for Ed25519, ``JsonWebKey`` with a public
   ``publicKeyJwk`` for RSA), each with ``controller`` = the DID; ``assertionMethod`` lists the FULL DID URL
   of every published key (the 1EdTech validator matches full URLs only, OB3-BRIEF §3.2.3);
-* JWK sets: the RSA (VC-JWT) keys, each JWK with ``kid`` (the bare key id, unique in the installation),
-  ``alg`` RS256, ``use`` sig and, in did:web style, ``iss`` = the issuer id (OB3-BRIEF §3.1).
+* JWK sets: the RSA (VC-JWT) keys, each JWK with ``kid`` = exactly the ``kid`` of the tokens it signs
+  (:func:`jwt_kid`: the DID URL in did:web style, the key's JWK address in did:key style), so that a JOSE
+  library that looks keys up by ``kid`` finds them, ``alg`` RS256, ``use`` sig and, in did:web style,
+  ``iss`` = the issuer id (OB3-BRIEF §3.1).
 
 **Compromised keys** stay published, in ``verificationMethod`` *and* in ``assertionMethod``, with a
 ``revoked`` date-time (security vocabulary ``sec:revoked``, defined for ``Multikey`` by the Multikey
@@ -231,11 +233,21 @@ def did_document(did: str, keys: Sequence[SigningKey]) -> dict[str, Any]:
     }
 
 
-def key_jwk(key: SigningKey, issuer_id: str | None) -> dict[str, Any]:
-    """The public JWK of a VC-JWT key as published: ``kid``, ``alg``, ``use`` sig, ``iss`` when given,
-    ``revoked`` when compromised. Never a private member: it is rebuilt from the stored public key."""
+def jwt_kid(base_url: str, slug: str, key_id: str, style: IssuerIdStyle) -> str:
+    """The ``kid`` of a VC-JWT key: what the token header says, and what every JWK set publishes, so that a
+    JOSE library matching by ``kid`` finds the key. did:web style: the DID URL ``<did>#<key_id>``; did:key
+    style: the address of the key's own JWK (a did:key cannot describe an RSA key)."""
+    if style is IssuerIdStyle.DID_KEY:
+        return key_jwk_url(base_url, slug, key_id)
+    return did_url(did_web_of(base_url, slug), key_id)
+
+
+def key_jwk(key: SigningKey, issuer_id: str | None, kid: str | None = None) -> dict[str, Any]:
+    """The public JWK of a VC-JWT key as published: ``kid`` (see :func:`jwt_kid`; the bare key id when not
+    given), ``alg``, ``use`` sig, ``iss`` when given, ``revoked`` when compromised. Never a private member:
+    it is rebuilt from the stored public key."""
     jwk: dict[str, Any] = _public_jwk_members(key)
-    jwk.update({"kid": key.key_id, "alg": key.algorithm.jws_alg, "use": "sig"})
+    jwk.update({"kid": kid or key.key_id, "alg": key.algorithm.jws_alg, "use": "sig"})
     if issuer_id is not None:
         jwk["iss"] = issuer_id
     revoked = revoked_value(key)
@@ -244,9 +256,10 @@ def key_jwk(key: SigningKey, issuer_id: str | None) -> dict[str, Any]:
     return jwk
 
 
-def jwk_set(entries: Iterable[tuple[SigningKey, str | None]]) -> dict[str, Any]:
-    """``{"keys": [...]}`` for ``(key, issuer id or None)`` pairs; only VC-JWT (RSA) keys are listed."""
-    return {"keys": [key_jwk(key, issuer) for key, issuer in entries if key.algorithm is KeyAlgorithm.RSA_2048]}
+def jwk_set(entries: Iterable[tuple[SigningKey, str | None, str]]) -> dict[str, Any]:
+    """``{"keys": [...]}`` for ``(key, issuer id or None, kid)`` entries; only VC-JWT (RSA) keys are listed."""
+    return {"keys": [key_jwk(key, issuer, kid) for key, issuer, kid in entries
+                     if key.algorithm is KeyAlgorithm.RSA_2048]}
 
 
 def issuer_profile(organisation: Organisation, issuer_id: str) -> IssuerProfile:
@@ -348,13 +361,11 @@ def signing_identity(organisation: Organisation, config: Mapping[str, Any]) -> S
     identity = organisation_identity(organisation, config)
     ed25519_key = active_key(organisation, KeyAlgorithm.ED25519)
     rsa_key = active_key(organisation, KeyAlgorithm.RSA_2048)
+    kid = jwt_kid(identity.base_url, organisation.slug, rsa_key.key_id, identity.style)
     if identity.style is IssuerIdStyle.DID_KEY:
         did = did_key_of(ed25519_key.public_key)
-        return SigningIdentity(did, f"{did}#{ed25519_key.public_key}",
-                               key_jwk_url(identity.base_url, organisation.slug, rsa_key.key_id),
-                               ed25519_key, rsa_key)
-    return SigningIdentity(identity.did, did_url(identity.did, ed25519_key.key_id),
-                           did_url(identity.did, rsa_key.key_id), ed25519_key, rsa_key)
+        return SigningIdentity(did, f"{did}#{ed25519_key.public_key}", kid, ed25519_key, rsa_key)
+    return SigningIdentity(identity.did, did_url(identity.did, ed25519_key.key_id), kid, ed25519_key, rsa_key)
 
 
 def published_did_document(organisation: Organisation, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -367,13 +378,15 @@ def published_did_document(organisation: Organisation, config: Mapping[str, Any]
 
 def published_jwk_set(organisation: Organisation, config: Mapping[str, Any]) -> dict[str, Any]:
     """The JWK set served at ``/issuers/<slug>/jwks.json``: the organisation's VC-JWT keys only."""
-    jwk_issuer = _jwk_issuer(organisation, config)
-    return jwk_set((key, jwk_issuer) for key in published_keys(organisation))
+    jwk_issuer, base_url, style = _jwk_issuer(organisation, config), base_url_of(config), issuer_id_style(config)
+    return jwk_set((key, jwk_issuer, jwt_kid(base_url, organisation.slug, key.key_id, style))
+                   for key in published_keys(organisation))
 
 
 def published_key_jwk(organisation: Organisation, key: SigningKey, config: Mapping[str, Any]) -> dict[str, Any]:
     """The JWK served at ``/issuers/<slug>/keys/<key_id>.json`` for one of the organisation's VC-JWT keys."""
-    return key_jwk(key, _jwk_issuer(organisation, config))
+    kid = jwt_kid(base_url_of(config), organisation.slug, key.key_id, issuer_id_style(config))
+    return key_jwk(key, _jwk_issuer(organisation, config), kid)
 
 
 def _jwk_issuer(organisation: Organisation, config: Mapping[str, Any]) -> str | None:
@@ -393,7 +406,8 @@ def installation_jwk_set(config: Mapping[str, Any]) -> dict[str, Any]:
         .where(SigningKey.algorithm == KeyAlgorithm.RSA_2048,
                SigningKey.state.in_([KeyState.ACTIVE, KeyState.RETIRED, KeyState.COMPROMISED]))
         .order_by(SigningKey.created_at, SigningKey.id)).all()
-    return jwk_set((key, did_web_of(base_url, slug) if style is IssuerIdStyle.DID_WEB else None)
+    return jwk_set((key, did_web_of(base_url, slug) if style is IssuerIdStyle.DID_WEB else None,
+                    jwt_kid(base_url, slug, key.key_id, style))
                    for key, slug in rows)
 
 

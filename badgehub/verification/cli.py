@@ -56,7 +56,11 @@ def _moment(value: str | None) -> datetime:
 
 def render_text(report: VerificationReport) -> str:
     """A readable, line-oriented rendering of a report (what the command prints without ``--json``)."""
-    lines = ["VERIFIED" if report.verified else "NOT VERIFIED"]
+    if report.verified and not report.issuer_confirmed:
+        # The 1EdTech reading says verified; a reader must still learn that nothing ties the key to the issuer.
+        lines = ["VERIFIED, BUT NOTHING CONFIRMS THAT THE ISSUER SIGNED IT"]
+    else:
+        lines = ["VERIFIED" if report.verified else "NOT VERIFIED"]
     summary: list[tuple[str, Any]] = [
         ("Credential", report.credential_name or report.credential_id),
         ("Achievement", report.achievement_name),

@@ -230,7 +230,7 @@ class _Ob2Run:
                     "issuer_key_mismatch",
                     {"controller": self.key_owner or "an unknown owner", "issuer": self.issuer_id},
                 )
-            return make_check("issuer_key", CheckStatus.PASSED, "issuer_key_ok")
+            return self._key_authorised()
         # Hosted: the assertion must be published where the issuer allows.
         assertion_id = str(self.assertion.get("id"))
         verification = self.issuer.get("verification") if self.issuer is not None else None
@@ -251,6 +251,27 @@ class _Ob2Run:
             "issuer_key_mismatch",
             {"controller": _origin(assertion_id) or assertion_id, "issuer": self.issuer_id},
         )
+
+    def _key_authorised(self) -> Check:
+        """The OB 2.0 key binding: a key named by ``verification.creator`` "must be authorized in the issuer
+        Profile as well" (its ``publicKey``). The key document's ``owner`` is the key's own word, so the
+        profile is read as the issuer publishes it at its id, never as the signed assertion embeds it."""
+        key_id = self._key_reference()
+        key_id = key_id.get("id") if isinstance(key_id, Mapping) else key_id
+        if not isinstance(key_id, str) or self.issuer_id is None:
+            return make_check("issuer_key", CheckStatus.FAILED, "issuer_key_not_listed", {"issuer": self.issuer_id})
+        try:
+            profile = self.fetcher.fetch(self.issuer_id)
+        except ResolutionError as exc:
+            code = "issuer_key_unreachable" if exc.code == "fetch_failed" else "issuer_key_unavailable"
+            return make_check("issuer_key", CheckStatus.FAILED, code, {"detail": exc.message[:200]})
+        listed = profile.get("publicKey") if isinstance(profile, Mapping) else None
+        items = listed if isinstance(listed, list) else [listed]
+        ids = {item.get("id") if isinstance(item, Mapping) else item for item in items}
+        if key_id in ids:
+            return make_check("issuer_key", CheckStatus.PASSED, "issuer_key_ok")
+        return make_check("issuer_key", CheckStatus.FAILED, "issuer_key_not_listed", {"issuer": self.issuer_id},
+                          [key_id])
 
     def check_status(self, report: VerificationReport) -> Check:
         copy = self.hosted_copy if isinstance(self.hosted_copy, Mapping) else {}

@@ -19,8 +19,11 @@ is implemented:
   after it (``key_compromised``) or not dated at all (``key_compromised_undated``); the date is the Data
   Integrity ``proof.created``, or the JWT ``iat`` (else ``nbf``). An earlier signature passes with a
   warning (``signed_before_compromise``): the date is written by the signer, so a thief could backdate.
-* **issuer_key**: the key's controller must be the issuer (failure otherwise); a key only asserted by
-  the credential itself (a key in the URL fragment, a ``jwk`` header) is a *warning*.
+* **issuer_key**: the key must be the issuer's, by the one rule of :mod:`badgehub.verification.binding`
+  (did:key: the DID's own key; did:web: listed under ``assertionMethod`` of its document, which must be
+  fetched; a key only asserted by the credential of an https or urn:uuid issuer is a *warning*).
+* **keys that cannot be found**: a document that cannot be fetched is ``key_unreachable`` (not verified,
+  try again later); one that does not list the key for issuing is ``key_not_listed`` (not genuine).
 * **status**: an unreachable list is a *warning* (``status_unreachable``); a list that is present
   but not genuine, too short, or of another purpose *fails*.
 * **endorsements**: each embedded endorsement runs through this same pipeline (depth-limited);
@@ -39,7 +42,6 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Final, TypeVar
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -61,7 +63,7 @@ from badgehub.credentials.documents import (
     string_values,
 )
 from badgehub.credentials.errors import ContextNotAllowed, CredentialError, UndefinedTermError
-from badgehub.credentials.keys import public_jwk, public_key_from_jwk
+from badgehub.credentials.keys import public_key_from_jwk
 from badgehub.credentials.status_list import (
     LIST_CREDENTIAL_TYPE,
     MIN_ENTRIES,
@@ -71,6 +73,7 @@ from badgehub.credentials.status_list import (
     parse_status_list_index,
 )
 from badgehub.verification import ob2
+from badgehub.verification.binding import RETRYABLE_RESOLUTION, bind_issuer_key
 from badgehub.verification.memo import CheckMemo
 from badgehub.verification.recipient import email_identifiers, email_matches
 from badgehub.verification.report import CHECK_IDS, Check, CheckStatus, VerificationReport, make_check
@@ -391,24 +394,6 @@ def issuer_id_of(credential: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _origin(url: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def _same_public_key(a: Any, b: Any) -> bool:
-    try:
-        first, second = public_jwk(a), public_jwk(b)
-    except CredentialError:
-        return False
-    return first == second
-
-
 @dataclass
 class _Run:
     """The state of one OB 3.0 credential (or endorsement) through the checks."""
@@ -422,6 +407,7 @@ class _Run:
     vc_version: str | None = None
     key: ResolvedKey | None = None
     proof_ok: bool = False
+    signed_at: datetime | None = None
 
     @property
     def credential(self) -> dict[str, Any]:
@@ -608,6 +594,10 @@ class _Run:
             else:
                 if len(bits) * 8 < MIN_ENTRIES:
                     problems.append(f"the list has fewer than {MIN_ENTRIES} entries")
+                    if len(problems) == 1:
+                        # Its own code: a list that is merely too short is not a forgery, and the credential
+                        # that points at it says so in those words.
+                        return make_check("structure", CheckStatus.FAILED, "status_list_too_short", {}, problems)
         if problems:
             detail = "; ".join(problems[:3])
             return make_check("structure", CheckStatus.FAILED, "structure_invalid", {"detail": detail}, problems)
@@ -678,7 +668,8 @@ class _Run:
             try:
                 key = self.verifier.resolver.resolve_verification_method(method)
             except ResolutionError as exc:
-                failures.append((1, "key_unresolved", exc.message[:200]))
+                code = _key_failure(exc)
+                failures.append((0 if code == "key_not_listed" else 1, code, exc.message[:200]))
                 continue
             if not isinstance(key.public_key, Ed25519PublicKey):
                 failures.append((1, "key_unresolved", f"{method} is not an Ed25519 key"))
@@ -708,6 +699,7 @@ class _Run:
             issuer = issuer_id_of(self.credential)
             proof, key = next(((p, k) for p, k in valid if k.controller == issuer), valid[0])
             self.key, self.proof_ok = key, True
+            self.signed_at = parse_timestamp(proof.get("created"))
             suite_name = proof.get("cryptosuite") or proof.get("type")
             if key.revoked_at is not None:
                 return _signed_before_compromise(key.revoked_at, parse_timestamp(proof.get("created")), notes)
@@ -731,7 +723,7 @@ class _Run:
             try:
                 return self.verifier.resolver.resolve_jwt_key(kid)
             except ResolutionError as exc:
-                if jwk is None or exc.code not in ("unsupported", "fetch_failed"):
+                if jwk is None or exc.code not in ("unsupported", "fetch_failed", "fetch_refused"):
                     raise
                 problem = exc
         if isinstance(jwk, Mapping):
@@ -753,7 +745,7 @@ class _Run:
         try:
             key = self._jwt_key(header)
         except ResolutionError as exc:
-            return make_check("proof", CheckStatus.FAILED, "key_unresolved", {"detail": exc.message[:200]})
+            return make_check("proof", CheckStatus.FAILED, _key_failure(exc), {"detail": exc.message[:200]})
         try:
             vc_jwt.verify_vc_jwt_signature(token, key.public_key)
         except CredentialError as exc:
@@ -763,6 +755,7 @@ class _Run:
         if refusal is not None:
             return make_check("proof", CheckStatus.FAILED, refusal[0], refusal[1], [key.method_id])
         self.key, self.proof_ok = key, True
+        self.signed_at = _jwt_signing_time(decoded.payload)
         errors, warnings = _claim_problems(decoded)
         method = header.get("alg") if isinstance(header.get("alg"), str) else "JWT"
         if errors:
@@ -784,48 +777,12 @@ class _Run:
         key = self.key
         if not self.proof_ok or key is None:
             return make_check("issuer_key", CheckStatus.SKIPPED, "issuer_key_not_checked")
-        issuer = issuer_id_of(self.credential)
-        if key.controller is not None:
-            if key.controller != issuer and _can_control_keys(issuer):
-                return make_check(
-                    "issuer_key",
-                    CheckStatus.FAILED,
-                    "issuer_key_mismatch",
-                    {"controller": key.controller, "issuer": issuer},
-                )
-            if not key.confirmed or key.controller != issuer:
-                return make_check("issuer_key", CheckStatus.WARNING, "issuer_key_unconfirmed", {}, [key.method_id])
-            return make_check("issuer_key", CheckStatus.PASSED, "issuer_key_ok", {}, [key.source])
-        # A JWT key without a controller: look for it in the JWK set the issuer publishes
-        # (https://<authority of issuer.id>/.well-known/jwks.json, OB3-BRIEF §3.1 "Key provenance").
-        if issuer is not None and self._in_issuer_jwks(issuer, key):
-            return make_check("issuer_key", CheckStatus.PASSED, "issuer_key_ok", {}, ["issuer JWK set"])
-        if key.source in ("jwk", "jwks") and issuer is not None and _origin(key.method_id) == _origin(issuer):
-            return make_check("issuer_key", CheckStatus.PASSED, "issuer_key_ok", {}, ["served by the issuer's site"])
-        return make_check("issuer_key", CheckStatus.WARNING, "issuer_key_unconfirmed", {}, [key.method_id])
 
-    def _in_issuer_jwks(self, issuer: str, key: ResolvedKey) -> bool:
-        origin = _origin(issuer)
-        if origin is None or not origin.startswith("https://"):
-            return False
-        try:
-            document = self.verifier.fetch(origin + "/.well-known/jwks.json")
-        except ResolutionError:
-            return False
-        keys = document.get("keys") if isinstance(document, Mapping) else None
-        if not isinstance(keys, list):
-            return False
-        for jwk in keys:
-            if not isinstance(jwk, Mapping):
-                continue
-            if "iss" in jwk and jwk["iss"] != issuer:
-                continue
-            try:
-                if _same_public_key(public_key_from_jwk(jwk), key.public_key):
-                    return True
-            except CredentialError:
-                continue
-        return False
+        def compromised(listed: ResolvedKey) -> Check | None:
+            refusal = _compromise_refusal(listed, self.signed_at)
+            return None if refusal is None else make_check("issuer_key", CheckStatus.FAILED, *refusal)
+
+        return bind_issuer_key(issuer_id_of(self.credential), key, self.verifier.fetch, compromised=compromised)
 
     # -- status
 
@@ -875,6 +832,8 @@ class _Run:
         except ResolutionError as exc:
             return make_check("status", CheckStatus.WARNING, "status_unreachable", {"detail": exc.message[:200]})
         list_report = self._verify_status_list(document)
+        if {check.code for check in list_report.failed} == {"status_list_too_short"}:
+            return make_check("status", CheckStatus.FAILED, "status_list_too_short")
         if not list_report.verified:
             problems = [f"{c.id}: {c.message}" for c in list_report.failed] or ["its signature could not be checked"]
             return make_check("status", CheckStatus.FAILED, "status_list_unverified", {"detail": problems[0]}, problems)
@@ -1076,6 +1035,17 @@ def _jwt_signing_time(payload: object) -> datetime | None:
     return None
 
 
+def _key_failure(error: ResolutionError) -> str:
+    """The ``proof`` code of a key that could not be resolved: ``key_unreachable`` when its document could not
+    be fetched (not verified now, worth trying again), ``key_not_listed`` when the document that should list
+    it does not (for issuing credentials), ``key_unresolved`` otherwise."""
+    if error.code in RETRYABLE_RESOLUTION:
+        return "key_unreachable"
+    if error.code in ("key_not_found", "not_authorized"):
+        return "key_not_listed"
+    return "key_unresolved"
+
+
 def _compromise_refusal(key: ResolvedKey, signed_at: datetime | None) -> tuple[str, dict[str, str]] | None:
     """The compromised-key rule: a signature by a key revoked from ``revoked_at`` is refused when it is
     dated at or after that moment, or carries no date (nothing shows it was made before). Its date is the
@@ -1253,13 +1223,3 @@ def _achievement_problems(achievement: Mapping[str, Any]) -> list[str]:
         if "targetType" in alignment and not is_enum_value(alignment["targetType"], ALIGNMENT_TARGET_TYPES):
             problems.append(f"alignment[{index}].targetType {alignment['targetType']!r} is not an allowed value")
     return problems
-
-
-def _can_control_keys(issuer: str | None) -> bool:
-    """Whether an issuer id can publish keys of its own (a DID or a web address).
-
-    A ``urn:uuid:`` issuer cannot: no key can be shown to belong to it, so a key controlled by someone else is
-    self-asserted (a warning, as for keys carried in the credential) rather than a contradiction (a failure).
-    This is also how the 1EdTech validator treats such credentials (shared/ob3-examples, ob3-v2-didkey).
-    """
-    return issuer is not None and (issuer.startswith(("did:", "https://", "http://")))

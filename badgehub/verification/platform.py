@@ -3,7 +3,7 @@
 Every verification the app runs (``/verify``, ``POST /api/v1/verify``, and later the credential page
 ``/c/<id>``) asks :func:`build_resolver` for its resolver, so they all resolve alike::
 
-    ChainResolver(<our own documents>, LocalResolver(), DocumentResolver(SafeFetcher.fetch))
+    ChainResolver(<our own documents>, DocumentResolver(SafeFetcher.fetch), LocalResolver())
 
 **The hook for our own issuers.** The platform's own credentials go through exactly the same pipeline
 as a stranger's (DESIGN §4), but their DID documents (``did:web:<our host>:issuers:<slug>``), JWK sets
@@ -118,10 +118,15 @@ def build_resolver(
 ) -> ChainResolver:
     """The resolver the web app and the API verify with.
 
-    ``local_documents`` answers first (our own issuers' documents, from the database); when it is not
-    given, the factory registered with :func:`register_local_resolver`, if any, supplies it. Then
-    ``did:key`` and fragment keys (no I/O), then any other document through the app's
-    :class:`SafeFetcher` (or ``fetch``, a wrapper around it that, say, records why a fetch failed).
+    ``local_documents`` answers first (our own issuers' documents, from the database, and only for addresses
+    and DIDs under our own ``BASE_URL``); when it is not given, the factory registered with
+    :func:`register_local_resolver`, if any, supplies it. Then any other document through the app's
+    :class:`SafeFetcher` (or ``fetch``, a wrapper around it that, say, records why a fetch failed), and
+    only last ``did:key`` and fragment keys (no I/O). That order is the key-binding rule: a key written in
+    the credential (the fragment of an ``https`` verification method) is read only when the controller's
+    document cannot be fetched or is no key list at all, and then only as an unconfirmed key; a DID's key
+    never comes from a fragment (:class:`LocalResolver` refuses it), so a did:web whose document cannot be
+    fetched ends in ``fetch_failed``: "could not be checked now".
     """
     chain: list[Resolver] = []
     local = local_documents
@@ -132,8 +137,8 @@ def build_resolver(
     if local is not None:
         chain.append(local)
     fetcher = platform_fetcher(app)
-    chain.append(LocalResolver())
     chain.append(DocumentResolver(fetch or fetcher.fetch, max_bytes=fetcher.max_bytes))
+    chain.append(LocalResolver())
     return ChainResolver(*chain)
 
 

@@ -112,6 +112,10 @@ MESSAGES: Final[Mapping[str, str]] = {
     "proof_unsupported": "The credential is signed with a method that cannot be checked here ({detail}).",
     "proof_malformed": "The digital signature is damaged ({detail}).",
     "key_unresolved": "The key needed to check the signature could not be found ({detail}).",
+    "key_unreachable": "The key needed to check the signature could not be fetched now ({detail}). "
+    "Nothing is known against this badge yet: try again later.",
+    "key_not_listed": "The signing key is not one the issuer publishes for issuing credentials ({detail}), "
+    "so the signature was not made by the issuer.",
     "key_compromised": "The key that made this signature was declared compromised on {date}, and the "
     "signature is dated {detail}, at or after that moment, so it cannot be trusted.",
     "key_compromised_undated": "The key that made this signature was declared compromised on {date}, and the "
@@ -135,8 +139,14 @@ MESSAGES: Final[Mapping[str, str]] = {
     # issuer_key
     "issuer_key_ok": "The signing key belongs to the issuer.",
     "issuer_key_mismatch": "The signing key belongs to {controller}, not to the issuer {issuer}.",
-    "issuer_key_unconfirmed": "The signing key is named in the credential itself and could not be confirmed "
-    "with a key list published by the issuer.",
+    "issuer_key_unconfirmed": "Nothing confirms that the issuer made this signature: the signing key is only "
+    "written in the credential itself, or the issuer publishes no list of its keys.",
+    "issuer_key_unreachable": "The issuer's list of keys could not be fetched now ({detail}), so it is not known "
+    "yet whether the issuer made this signature: try again later.",
+    "issuer_key_unavailable": "The issuer's list of keys cannot be fetched ({detail}), so nothing confirms "
+    "that the issuer made this signature.",
+    "issuer_key_not_listed": "The issuer {issuer} does not list the signing key among the keys it issues "
+    "credentials with, so the signature was not made by the issuer.",
     "issuer_key_not_checked": "The signature could not be confirmed, so the signing key was not checked.",
     # status
     "status_ok": "The issuer has not revoked this credential.",
@@ -147,7 +157,8 @@ MESSAGES: Final[Mapping[str, str]] = {
     "whether the credential was revoked.",
     "status_list_invalid": "The issuer's revocation list could not be used: {detail}.",
     "status_list_unverified": "The issuer's revocation list is not genuine: {detail}.",
-    "status_list_too_short": "The issuer's revocation list is too short to be valid.",
+    "status_list_too_short": "The issuer's revocation list is too short to be valid: it must hold at least "
+    "131,072 entries.",
     "status_index_invalid": "The credential's position in the revocation list is invalid.",
     "status_purpose_mismatch": "The revocation list does not serve the purpose the credential names.",
     "status_type_unknown": "The credential uses a kind of revocation information that cannot be checked here "
@@ -260,6 +271,14 @@ class VerificationReport:
     endorsements: list[VerificationReport] = field(default_factory=list)
 
     @property
+    def issuer_confirmed(self) -> bool:
+        """True when the signing key is confirmed as the issuer's (the ``issuer_key`` check passed,
+        :mod:`badgehub.verification.binding`). ``verified`` may be true without it: the 1EdTech reading
+        accepts a sound signature by a key only written in the credential."""
+        check = self.check("issuer_key")
+        return check is not None and check.status is CheckStatus.PASSED
+
+    @property
     def verified(self) -> bool:
         """True when no check failed and the signature (``proof``) check passed (possibly with a warning)."""
         if any(check.status is CheckStatus.FAILED for check in self.checks):
@@ -285,6 +304,7 @@ class VerificationReport:
         """The report as JSON-ready data: ``verified``, ``checks`` and the summary fields."""
         return {
             "verified": self.verified,
+            "issuer_confirmed": self.issuer_confirmed,
             "checks": [check.to_dict() for check in self.checks],
             "format": self.format,
             "ob_version": self.ob_version,

@@ -56,14 +56,20 @@ UNCONFIRMED_SOURCES: Final = frozenset({"url_fragment", "jwt_header"})
 # this resolver, or its source could not be reached. Any other error is an answer ("this document
 # does not list that key") and stops the chain, so a published key list cannot be bypassed by
 # falling back to a self-asserted key.
-_FALL_THROUGH: Final = frozenset({"unsupported", "fetch_failed"})
+# ``bad_document`` falls through too: a web page where a controller document was expected publishes no key,
+# so the next resolver may read one from the credential, as unconfirmed. For a DID nothing comes after the
+# document (a fragment never supplies a DID's key), so the chain still ends with that refusal.
+_FALL_THROUGH: Final = frozenset({"unsupported", "fetch_failed", "fetch_refused", "bad_document"})
+# Reasons of a fetcher (badgehub.verification.fetch.SafeFetchError) that no retry will change.
+_REFUSED_FETCHES: Final = frozenset({"address_not_allowed", "scheme_not_allowed", "port_not_allowed", "invalid_url"})
 
 Fetch = Callable[[str], bytes]
 
 
 class ResolutionError(CredentialError):
     """A key or document that could not be resolved. Codes: ``unsupported`` (not for this
-    resolver), ``fetch_failed``, ``gone`` (HTTP 410), ``bad_document``, ``key_not_found``,
+    resolver), ``fetch_failed`` (unreachable now: worth trying again), ``fetch_refused`` (an address that is
+    never fetched, or HTTP 404), ``gone`` (HTTP 410), ``bad_document``, ``key_not_found``,
     ``not_authorized`` (not listed for ``assertionMethod``), ``bad_key``, ``not_found`` (a resolver that
     answers from its own records knows the document does not exist; nothing to look for elsewhere)."""
 
@@ -135,14 +141,17 @@ class LocalResolver:
     """Resolves what needs no document: ``did:key`` and multibase Ed25519 keys in URL fragments."""
 
     def resolve_verification_method(self, method_id: str) -> ResolvedKey:
-        """``did:key:z6Mk…[#z6Mk…]`` (controller: the DID) or ``<url>#z6Mk…`` (controller: ``<url>``,
-        unconfirmed). Raises :class:`ResolutionError` (``unsupported`` / ``bad_key``)."""
+        """``did:key:z6Mk…[#z6Mk…]`` (controller: the DID) or ``<url>#z6Mk…`` for a URL or URN that is not
+        a DID (controller: ``<url>``, unconfirmed). Raises :class:`ResolutionError` (``unsupported`` /
+        ``bad_key``)."""
         if not isinstance(method_id, str) or not method_id:
             raise ResolutionError("bad_key", "the verification method id is empty")
         if method_id.startswith("did:key:"):
             return self._did_key(method_id)
         base, _, fragment = method_id.partition("#")
-        if base and fragment.startswith("z6Mk"):
+        # A DID names its keys in its own document: a key written in the fragment of a DID URL
+        # (``did:web:example.org#z6Mk…``) is nobody's word but the forger's, so it is never read.
+        if base and not base.startswith("did:") and fragment.startswith("z6Mk"):
             try:
                 key = ed25519_public_key_from_multikey(fragment)
             except CredentialError as exc:
@@ -206,6 +215,36 @@ def _same_id(candidate: object, method_id: str, document_id: str | None) -> bool
     return candidate.startswith("#") and document_id is not None and document_id + candidate == method_id
 
 
+def assertion_keys(document: Mapping[str, Any], controller: str) -> list[ResolvedKey]:
+    """The keys a DID or controller document authorises for ``assertionMethod`` (referenced by full or
+    relative id, or embedded), each with ``controller`` and its ``revoked`` date. Methods controlled by
+    someone else, or whose key cannot be read, are left out."""
+    methods = document.get("verificationMethod", [])
+    methods = methods if isinstance(methods, list) else [methods]
+    assertion = document.get("assertionMethod")
+    assertion_list = assertion if isinstance(assertion, list) else ([] if assertion is None else [assertion])
+    found: list[ResolvedKey] = []
+    for item in assertion_list:
+        method: Mapping[str, Any] | None
+        if isinstance(item, Mapping):
+            method = item
+        else:
+            method = next((m for m in methods if isinstance(m, Mapping) and isinstance(item, str)
+                           and (m.get("id") == item or _same_id(m.get("id"), item, controller)
+                                or _same_id(item, str(m.get("id")), controller))), None)
+        if method is None or not isinstance(method.get("id"), str):
+            continue
+        if method.get("controller", controller) != controller:
+            continue
+        method_id = method["id"] if not method["id"].startswith("#") else controller + method["id"]
+        try:
+            found.append(ResolvedKey(_key_from_method(method), method_id, controller, "did_document",
+                                     _revoked_at(method, method_id)))
+        except ResolutionError:
+            continue
+    return found
+
+
 class DocumentResolver:
     """Resolves keys and documents through an injected ``fetch(url) -> bytes``.
 
@@ -231,6 +270,9 @@ class DocumentResolver:
         except FetchError as exc:
             if exc.status == 410:
                 raise ResolutionError("gone", f"{url} is gone (HTTP 410)") from None
+            if exc.status == 404 or getattr(exc, "reason", None) in _REFUSED_FETCHES:
+                # Not a passing outage: the address is never fetched, or the document does not exist.
+                raise ResolutionError("fetch_refused", f"{url} could not be fetched: {exc}") from None
             raise ResolutionError("fetch_failed", f"{url} could not be fetched: {exc}") from None
         except Exception as exc:  # a fetcher's failure of any kind means "unreachable"
             raise ResolutionError("fetch_failed", f"{url} could not be fetched: {type(exc).__name__}") from None
@@ -346,10 +388,21 @@ class DocumentResolver:
         keys = document.get("keys")
         if isinstance(keys, list):
             for jwk in keys:
-                if isinstance(jwk, Mapping) and jwk.get("kid") in (kid, fragment or None):
+                if isinstance(jwk, Mapping) and _kid_names(jwk.get("kid"), kid, fragment):
                     return _jwk_key(jwk, kid, "jwks")
             raise ResolutionError("key_not_found", f"the key set at {base} has no key {kid}")
         return self._from_controller_document(kid, base, document, is_did=False)
+
+
+def _kid_names(published: object, kid: str, fragment: str) -> bool:
+    """Whether a JWK set member's ``kid`` is the key a token names: the same ``kid``, or, for a ``kid`` that
+    is the set's address with a fragment, a ``kid`` equal to the fragment or ending with ``#<fragment>`` (a
+    set may publish full DID URLs, which is what a JOSE library matching by ``kid`` needs)."""
+    if not isinstance(published, str) or not published:
+        return False
+    if published == kid:
+        return True
+    return bool(fragment) and (published == fragment or published.endswith("#" + fragment))
 
 
 def _jwk_key(jwk: Mapping[str, Any], kid: str, source: str) -> ResolvedKey:
@@ -374,7 +427,8 @@ class StaticResolver(DocumentResolver):
 
     def _serve(self, url: str) -> bytes:
         if url not in self._documents:
-            raise FetchError(url, "not among the offline documents", status=404)
+            # Not a 404: a document that was not supplied may well exist; offline, it is only out of reach.
+            raise FetchError(url, "not among the offline documents")
         document = self._documents[url]
         if isinstance(document, bytes):
             return document
@@ -420,5 +474,9 @@ class ChainResolver:
 
 
 def offline_resolver(documents: Mapping[str, object] | None = None) -> ChainResolver:
-    """The resolver for offline checks: the given documents first, then :class:`LocalResolver`."""
+    """The resolver for offline checks: the given documents first, then :class:`LocalResolver`.
+
+    The documents come first so that a key the credential writes in a fragment is read only when the
+    controller's document is not there to be asked (see :func:`badgehub.verification.platform.build_resolver`).
+    """
     return ChainResolver(StaticResolver(documents or {}), LocalResolver())

@@ -9,20 +9,27 @@ too, so nothing here depends on how the credential arrived.
 
 1. ``not_genuine``: the signature does not match, unsigned terms were slipped in, the signed token
    contradicts its content, an OB 2.0 copy differs from the issuer's, or the key belongs to someone
-   else than the issuer. Nothing else the credential says can be believed, so this comes first.
+   else than the issuer or is not listed by it. Nothing else the credential says can be believed, so
+   this comes first.
 2. ``revoked`` / ``suspended``: the issuer's own list says so (also an OB 2.0 assertion gone, 410).
-3. ``unverifiable`` ("could not be checked"): the signature could not be checked (no proof, unknown
+3. ``check_later`` ("could not be checked now"): the issuer's keys could not be fetched; not valid, but
+   nothing is known against the badge either.
+4. ``unverifiable`` ("could not be checked"): the signature could not be checked (no proof, unknown
    method, key not found, file unreadable).
-4. ``expired`` / ``not_yet_valid``.
-5. ``recipient_mismatch``: genuine, but not issued to the e-mail address given.
-6. ``invalid``: genuine signature, but another check failed (structure, schema, vocabulary…).
-7. ``valid_with_warnings``: verified, with a warning that matters to a reader (key not confirmed by
-   the issuer, revocation list unreachable, endorsements not verified…).
-8. ``valid``: verified. Purely technical warnings (an older edition of the vocabulary, the JSON
-   written in a shorter allowed form, a JWT that does not repeat a claim) are shown in the steps but
-   do not change the verdict: they say nothing about whether the badge can be trusted.
+5. ``expired`` / ``not_yet_valid``.
+6. ``recipient_mismatch``: genuine, but not issued to the e-mail address given.
+7. ``invalid``: genuine signature, but another check failed (structure, schema, vocabulary…).
+8. ``issuer_unconfirmed`` (amber): the signature is intact, but nothing ties its key to the issuer (a key
+   only written in the credential of an ``https`` or ``urn:uuid`` issuer). ``report.verified`` is true
+   (the 1EdTech conformance reading), ``report.issuer_confirmed`` false: never shown as plain "Valid".
+9. ``valid_with_warnings``: verified, with a warning that matters to a reader (revocation list
+   unreachable, endorsements not verified…).
+10. ``valid``: verified. Purely technical warnings (an older edition of the vocabulary, the JSON
+    written in a shorter allowed form, a JWT that does not repeat a claim) are shown in the steps but
+    do not change the verdict: they say nothing about whether the badge can be trusted.
 
-So ``valid`` and ``valid_with_warnings`` are given exactly when ``report.verified`` is true.
+So ``valid``, ``valid_with_warnings`` and ``issuer_unconfirmed`` are given exactly when ``report.verified``
+is true, and the first two only when the issuer is confirmed too.
 
 **Messages**: every check code of :data:`~badgehub.verification.report.MESSAGES` has a translatable
 message here (:data:`CHECK_MESSAGES`) with the same parameters written ``%(name)s``. Parameters come
@@ -104,6 +111,10 @@ CHECK_MESSAGES: Final[Mapping[str, Any]] = {
     "proof_unsupported": _l("The credential is signed with a method that cannot be checked here (%(detail)s)."),
     "proof_malformed": _l("The digital signature is damaged (%(detail)s)."),
     "key_unresolved": _l("The key needed to check the signature could not be found (%(detail)s)."),
+    "key_unreachable": _l("The key needed to check the signature could not be fetched now (%(detail)s). Nothing "
+                          "is known against this badge yet: try again later."),
+    "key_not_listed": _l("The signing key is not one the issuer publishes for issuing credentials (%(detail)s), "
+                         "so the signature was not made by the issuer."),
     "key_compromised": _l("The key that made this signature was declared compromised on %(date)s, and the "
                           "signature is dated %(detail)s, at or after that moment, so it cannot be trusted."),
     "key_compromised_undated": _l("The key that made this signature was declared compromised on %(date)s, and "
@@ -130,8 +141,14 @@ CHECK_MESSAGES: Final[Mapping[str, Any]] = {
     # issuer_key
     "issuer_key_ok": _l("The signing key belongs to the issuer."),
     "issuer_key_mismatch": _l("The signing key belongs to %(controller)s, not to the issuer %(issuer)s."),
-    "issuer_key_unconfirmed": _l("The signing key is named in the credential itself and could not be confirmed "
-                                 "with a key list published by the issuer."),
+    "issuer_key_unconfirmed": _l("Nothing confirms that the issuer made this signature: the signing key is only "
+                                 "written in the credential itself, or the issuer publishes no list of its keys."),
+    "issuer_key_unreachable": _l("The issuer's list of keys could not be fetched now (%(detail)s), so it is not "
+                                 "known yet whether the issuer made this signature: try again later."),
+    "issuer_key_unavailable": _l("The issuer's list of keys cannot be fetched (%(detail)s), so nothing confirms "
+                                 "that the issuer made this signature."),
+    "issuer_key_not_listed": _l("The issuer %(issuer)s does not list the signing key among the keys it issues "
+                                "credentials with, so the signature was not made by the issuer."),
     "issuer_key_not_checked": _l("The signature could not be confirmed, so the signing key was not checked."),
     # status
     "status_ok": _l("The issuer has not revoked this credential."),
@@ -142,7 +159,8 @@ CHECK_MESSAGES: Final[Mapping[str, Any]] = {
                              "whether the credential was revoked."),
     "status_list_invalid": _l("The issuer's revocation list could not be used: %(detail)s."),
     "status_list_unverified": _l("The issuer's revocation list is not genuine: %(detail)s."),
-    "status_list_too_short": _l("The issuer's revocation list is too short to be valid."),
+    "status_list_too_short": _l("The issuer's revocation list is too short to be valid: it must hold at least "
+                                "131,072 entries."),
     "status_index_invalid": _l("The credential's position in the revocation list is invalid."),
     "status_purpose_mismatch": _l("The revocation list does not serve the purpose the credential names."),
     "status_type_unknown": _l("The credential uses a kind of revocation information that cannot be checked here "
@@ -223,11 +241,20 @@ NOT_GENUINE_CODES: Final = frozenset(
         "jwt_claims_mismatch",
         "ob2_hosted_mismatch",
         "issuer_key_mismatch",
+        "issuer_key_not_listed",
+        "key_not_listed",
         "key_compromised",
         "key_compromised_undated",
     }
 )
 """Failed codes that mean the credential was altered or signed by someone else than its issuer."""
+
+RETRY_CODES: Final = frozenset({"key_unreachable", "issuer_key_unreachable"})
+"""Failed codes that mean "not now": the issuer's keys could not be fetched; nothing is known against the badge."""
+
+UNCHECKABLE_CODES: Final = frozenset({"issuer_key_unavailable"})
+"""Failed codes after a sound signature that still leave the badge "could not be checked": whose key it is
+cannot be found out."""
 
 TECHNICAL_WARNINGS: Final = frozenset({"context_outdated", "schema_compacted", "jwt_claims_incomplete"})
 """Warnings that say nothing about trust: shown in the steps, but the verdict stays ``valid``."""
@@ -298,6 +325,20 @@ VERDICTS: Final[Mapping[str, VerdictText]] = {
         "bad",
         "✗",
     ),
+    "issuer_unconfirmed": VerdictText(
+        _l("Signature intact, but nothing confirms that this issuer made it"),
+        _l("The badge has not been changed since it was signed, but the key that signed it is only written in the "
+           "badge itself: anyone could have made it in this issuer's name. Ask the issuer before relying on it."),
+        "warn",
+        "!",
+    ),
+    "check_later": VerdictText(
+        _l("Could not be checked now"),
+        _l("The issuer's keys could not be reached, so this badge cannot be confirmed at the moment. It is not "
+           "valid until it is confirmed: try again later."),
+        "neutral",
+        "?",
+    ),
     "unverifiable": VerdictText(
         _l("Could not be checked"),
         _l("This badge could not be fully checked, so it cannot be trusted yet. The steps below say why."),
@@ -306,7 +347,7 @@ VERDICTS: Final[Mapping[str, VerdictText]] = {
     ),
 }
 VERDICT_CODES: Final = tuple(VERDICTS)
-UNCONFIRMED_VERDICTS: Final = frozenset({"not_genuine", "unverifiable"})
+UNCONFIRMED_VERDICTS: Final = frozenset({"not_genuine", "unverifiable", "check_later", "issuer_unconfirmed"})
 """Verdicts under which the issuer, name and dates are only what the badge claims."""
 
 
@@ -322,8 +363,10 @@ def verdict_of(report: VerificationReport) -> str:
         return "revoked"
     if report.suspended:
         return "suspended"
+    if failed & RETRY_CODES:
+        return "check_later"
     proof = report.check("proof")
-    if proof is None or proof.status not in (CheckStatus.PASSED, CheckStatus.WARNING):
+    if proof is None or proof.status not in (CheckStatus.PASSED, CheckStatus.WARNING) or failed & UNCHECKABLE_CODES:
         return "unverifiable"
     if report.expired:
         return "expired"
@@ -333,6 +376,8 @@ def verdict_of(report: VerificationReport) -> str:
         return "recipient_mismatch"
     if failed:
         return "invalid"
+    if not report.issuer_confirmed:
+        return "issuer_unconfirmed"
     if any(check.code not in TECHNICAL_WARNINGS for check in report.warnings):
         return "valid_with_warnings"
     return "valid"
@@ -469,6 +514,7 @@ class ReportView:
         """The JSON of the API: the report's own fields, the checks with translated messages, the verdict."""
         data: dict[str, Any] = self.report.to_dict() if self.report is not None else {"verified": self.verified}
         data["verified"] = self.verified
+        data["issuer_confirmed"] = self.report.issuer_confirmed if self.report is not None else False
         data["verdict"] = self.verdict
         data["verdict_title"] = self.title
         data["verdict_summary"] = self.summary

@@ -139,8 +139,10 @@ def test_jwk_sets_list_the_vc_jwt_keys_with_their_issuer(client, make_issuer):
     assert response.status_code == 200 and response.mimetype == "application/jwk-set+json"
     (jwk,) = response.get_json()["keys"]
     assert jwk["kty"] == "RSA" and jwk["alg"] == "RS256" and jwk["use"] == "sig"
-    assert jwk["iss"] == f"did:web:localhost:issuers:{slug}" and jwk["kid"].startswith("key-")
-    single = client.get(f"/issuers/{slug}/keys/{jwk['kid']}.json")
+    # The kid is the one of the tokens' headers: the DID URL of the key.
+    did, _, key_id = jwk["kid"].partition("#")
+    assert jwk["iss"] == did == f"did:web:localhost:issuers:{slug}" and key_id.startswith("key-")
+    single = client.get(f"/issuers/{slug}/keys/{key_id}.json")
     assert single.status_code == 200 and single.mimetype == "application/jwk+json"
     assert single.get_json() == jwk
     assert jwk in client.get("/.well-known/jwks.json").get_json()["keys"]
@@ -163,7 +165,8 @@ def test_an_organisation_never_publishes_another_ones_keys(client, make_issuer, 
             assert key_id not in body and public_key not in body, url
     foreign_rsa = rsa_key_id(in_app, second)
     assert client.get(f"/issuers/{first}/keys/{foreign_rsa}.json").status_code == 404
-    issuers = {jwk["kid"]: jwk["iss"] for jwk in client.get("/.well-known/jwks.json").get_json()["keys"]}
+    issuers = {jwk["kid"].partition("#")[2]: jwk["iss"]
+               for jwk in client.get("/.well-known/jwks.json").get_json()["keys"]}
     assert issuers[foreign_rsa] == f"did:web:localhost:issuers:{second}"
     assert issuers[rsa_key_id(in_app, first)] == f"did:web:localhost:issuers:{first}"
 

@@ -146,13 +146,45 @@ const ops = {
     return {verified: result.verified, errors};
   },
 
-  async signJwt({payload, alg, kid}) {
-    const options = alg === 'EdDSA' ? {crv: 'Ed25519', extractable: true} : {extractable: true};
-    const {publicKey, privateKey} = await jose.generateKeyPair(alg, options);
+  // A JWS over `payload`: with a new key pair, or with `privateJwk`; `embedJwk` writes the public key in
+  // the header (`jwk`), as a forger does; `kid` is left out when it is null.
+  async signJwt({payload, alg, kid, privateJwk = null, embedJwk = false}) {
+    let publicJwk;
+    let privateKey;
+    if(privateJwk) {
+      privateKey = await jose.importJWK(privateJwk, alg);
+      const {d, p, q, dp, dq, qi, ...rest} = privateJwk;
+      publicJwk = rest;
+    } else {
+      const options = alg === 'EdDSA' ? {crv: 'Ed25519', extractable: true} : {extractable: true};
+      const pair = await jose.generateKeyPair(alg, options);
+      privateKey = pair.privateKey;
+      publicJwk = await jose.exportJWK(pair.publicKey);
+    }
+    const header = {alg};
+    if(kid !== null && kid !== undefined) {
+      header.kid = kid;
+    }
+    if(embedJwk) {
+      header.jwk = publicJwk;
+    }
     const token = await new jose.CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-      .setProtectedHeader({alg, kid})
+      .setProtectedHeader(header)
       .sign(privateKey);
-    return {token, jwk: await jose.exportJWK(publicKey)};
+    return {token, jwk: publicJwk};
+  },
+
+  // Several operations in one round trip (`calls`: [{op, ...arguments}]): a test module builds all its
+  // documents at once instead of paying a call per document.
+  async batch({calls}) {
+    const results = [];
+    for(const call of calls) {
+      if(call.op === 'batch' || !ops[call.op]) {
+        throw new Error(`batch: unknown op ${call.op}`);
+      }
+      results.push(await ops[call.op](call));
+    }
+    return results;
   },
 
   // Signatures and verifications per second for eddsa-rdfc-2022, RS256 VC-JWT and both together.
@@ -198,6 +230,16 @@ const ops = {
         await verifyDi(credential);
       }, seconds)
     };
+  },
+
+  // jose's own key selection: the key of `jwks` whose kid is the token header's kid (createLocalJWKSet).
+  async verifyJwtWithKeySet({token, jwks, alg}) {
+    try {
+      const {protectedHeader} = await jose.compactVerify(token, jose.createLocalJWKSet(jwks), {algorithms: [alg]});
+      return {verified: true, kid: protectedHeader.kid};
+    } catch(e) {
+      return {verified: false, errors: [String(e?.code ?? e?.message ?? e)]};
+    }
   },
 
   async verifyJwt({token, jwk, alg}) {

@@ -74,3 +74,18 @@ def test_jose_verifies_the_vc_jwt_of_an_issued_credential(
     assert result["verified"], result
     assert result["payload"]["iss"] == did_document["id"]
     assert result["payload"]["jti"] == json.loads(client.get(f"/c/{public_id}.json").data)["id"]
+
+
+def test_jose_finds_the_key_of_an_issued_vc_jwt_by_kid_in_both_jwk_sets(
+        js_peer: JsPeer, client: FlaskClient, issued: tuple[str, str]) -> None:
+    # A JOSE library picks the key whose kid is the header's: both JWK sets must publish that very kid.
+    slug, public_id = issued
+    token = client.get(f"/c/{public_id}.jwt").get_data(as_text=True)
+    for url in (f"/issuers/{slug}/jwks.json", "/.well-known/jwks.json"):
+        jwks = client.get(url).get_json()
+        result = js_peer.call("verifyJwtWithKeySet", token=token, jwks=jwks, alg="RS256")
+        assert result == {"verified": True, "kid": _header(token)["kid"]}, (url, result)
+    # And a set without that kid is refused by jose: the match is by kid, not by trying every key.
+    renamed = {"keys": [{**jwk, "kid": jwk["kid"] + "-other"}
+                        for jwk in client.get(f"/issuers/{slug}/jwks.json").get_json()["keys"]]}
+    assert js_peer.call("verifyJwtWithKeySet", token=token, jwks=renamed, alg="RS256")["verified"] is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import pytest
@@ -202,8 +203,17 @@ def test_did_document_without_rsa_keys_needs_no_jwk_context(organisation):
 def test_jwk_set_lists_rsa_keys_with_kid_alg_and_issuer(organisation):
     rsa = next(k for k in published_keys(organisation) if k.algorithm is KeyAlgorithm.RSA_2048)
     document = published_jwk_set(organisation, CONFIG)
-    assert document == {"keys": [{**public_jwk_of(rsa), "alg": "RS256", "use": "sig",
-                                  "iss": "did:web:badges.example.org:issuers:atelier-velo"}]}
+    did = "did:web:badges.example.org:issuers:atelier-velo"
+    # The kid is the token header's kid (the DID URL), so that a JOSE library matching by kid finds the key.
+    assert document == {"keys": [{**public_jwk_of(rsa), "kid": f"{did}#{rsa.key_id}", "alg": "RS256", "use": "sig",
+                                  "iss": did}]}
+    assert document["keys"][0]["kid"] == signing_identity(organisation, CONFIG).jwt_kid
+
+
+def test_did_key_style_jwks_name_keys_by_their_jwk_address(organisation):
+    (jwk,) = published_jwk_set(organisation, KEY_CONFIG)["keys"]
+    assert jwk["kid"] == signing_identity(organisation, KEY_CONFIG).jwt_kid
+    assert re.fullmatch(r"https://badges\.example\.org/issuers/atelier-velo/keys/key-[a-z2-7]{8}\.json", jwk["kid"])
 
 
 def test_did_key_style_jwks_carry_no_issuer(organisation):
@@ -220,7 +230,8 @@ def test_published_jwks_copy_only_public_members_even_from_a_tampered_row(organi
 
 
 def test_jwk_set_skips_ed25519_keys(organisation):
-    assert [jwk["kty"] for jwk in jwk_set((k, None) for k in published_keys(organisation))["keys"]] == ["RSA"]
+    keys = published_keys(organisation)
+    assert [jwk["kty"] for jwk in jwk_set((k, None, k.key_id) for k in keys)["keys"]] == ["RSA"]
 
 
 def test_installation_jwk_set_has_every_organisation_and_no_private_member(make_organisation, kek):
@@ -233,10 +244,9 @@ def test_installation_jwk_set_has_every_organisation_and_no_private_member(make_
     for jwk in document["keys"]:
         by_issuer.setdefault(jwk["iss"], []).append(jwk["kid"])
     assert by_issuer == {
-        "did:web:badges.example.org:issuers:first-org":
-            [k.key_id for k in published_keys(first) if k.algorithm is KeyAlgorithm.RSA_2048],
-        "did:web:badges.example.org:issuers:second-org":
-            [k.key_id for k in published_keys(second) if k.algorithm is KeyAlgorithm.RSA_2048],
+        did: [f"{did}#{k.key_id}" for k in published_keys(organisation) if k.algorithm is KeyAlgorithm.RSA_2048]
+        for did, organisation in (("did:web:badges.example.org:issuers:first-org", first),
+                                  ("did:web:badges.example.org:issuers:second-org", second))
     }
     assert members(document) & PRIVATE_MEMBERS == set()
 

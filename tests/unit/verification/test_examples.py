@@ -74,10 +74,13 @@ EXPECTED: dict[str, tuple[bool, str, dict[str, tuple[CheckStatus, str]]]] = {
         "json",
         {"context": (W, "context_outdated"), "proof": (P, "proof_ok")},
     ),
+    # Its verification method carries the key in the fragment of a did:web DID URL: a DID's key comes only
+    # from its document, which cannot be fetched offline, so it cannot be checked now (the signature
+    # itself is sound, as the README says, but nothing ties that key to the did:web).
     "ob3-v1-1edtech-revocationlist-refresh-didweb.json": (
-        True,
+        False,
         "json",
-        {"proof": (P, "proof_ok"), "status": (W, "status_unreachable"), "validity": (P, "validity_ok")},
+        {"proof": (F, "key_unreachable"), "status": (W, "status_unreachable"), "validity": (P, "validity_ok")},
     ),
     "ob3-v2-bitstring-revoked.json": (False, "json", {"proof": (P, "proof_ok"), "status": (F, "revoked")}),
     "bitstring-status-list-credential.json": (

@@ -689,7 +689,7 @@ def test_the_platform_resolver_refuses_internal_addresses(no_network: list[tuple
     for url in ("https://169.254.169.254/latest/meta-data/", "https://127.0.0.1/status/1", "http://example.org/x"):
         with pytest.raises(ResolutionError) as caught:
             resolver.fetch_document(url)
-        assert caught.value.code == "fetch_failed"
+        assert caught.value.code == "fetch_refused"
     with pytest.raises(ResolutionError):
         resolver.resolve_verification_method("did:web:localhost%3A5000:issuers:x#key-1")
     assert no_network == []

@@ -234,3 +234,20 @@ def test_baked_ob2_svg_with_a_hosted_assertion(documents: dict[str, object]) -> 
     )
     report = verify(svg.encode(), _resolver(documents), NOW)
     assert report.verified and report.format == "svg"
+
+
+def test_signing_key_not_authorised_by_the_issuer_profile_fails(
+    documents: dict[str, object], key_pairs: list[KeyPair]
+) -> None:
+    # The forger publishes their own key document claiming the issuer as owner: the issuer's profile,
+    # read where the issuer publishes it, does not list that key, so the badge is not the issuer's.
+    forger_key = key_pairs[1][1]
+    forged_key_url = "https://forger.example/key.json"
+    pem = forger_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    documents[forged_key_url] = {"@context": OB2, "type": "CryptographicKey", "id": forged_key_url,
+                                 "owner": ISSUER_URL, "publicKeyPem": pem.decode("ascii")}
+    assertion = _assertion("signed", verification={"type": "signed", "creator": forged_key_url})
+    report = verify(_sign(assertion, forger_key), _resolver(documents), NOW)
+    assert _outcome(report, "proof") == (P, "ob2_signed_ok")
+    assert _outcome(report, "issuer_key") == (F, "issuer_key_not_listed") and not report.verified

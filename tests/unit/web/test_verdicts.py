@@ -78,8 +78,9 @@ def test_english_messages_say_exactly_what_the_report_says(request_context: Flas
 
 def test_every_step_and_verdict_has_words() -> None:
     assert set(STEP_TITLES) == set(CHECK_IDS)
-    assert set(VERDICTS) == {"valid", "valid_with_warnings", "revoked", "suspended", "expired", "not_yet_valid",
-                             "not_genuine", "recipient_mismatch", "invalid", "unverifiable"}
+    assert set(VERDICTS) == {"valid", "valid_with_warnings", "issuer_unconfirmed", "revoked", "suspended", "expired",
+                             "not_yet_valid", "not_genuine", "recipient_mismatch", "invalid", "check_later",
+                             "unverifiable"}
     assert {text.tone for text in VERDICTS.values()} <= {"ok", "warn", "bad", "neutral"}
 
 
@@ -113,7 +114,13 @@ def test_submission_messages_explain_fetch_refusals(request_context: Flask) -> N
         ({}, {}, "valid"),
         ({"context": (W, "context_outdated"), "schema": (W, "schema_compacted")}, {}, "valid"),
         ({"proof": (W, "jwt_claims_incomplete")}, {}, "valid"),
-        ({"issuer_key": (W, "issuer_key_unconfirmed")}, {}, "valid_with_warnings"),
+        ({"issuer_key": (W, "issuer_key_unconfirmed")}, {}, "issuer_unconfirmed"),
+        ({"issuer_key": (W, "issuer_key_unconfirmed"), "status": (W, "status_unreachable")}, {}, "issuer_unconfirmed"),
+        ({"issuer_key": (F, "issuer_key_not_listed")}, {}, "not_genuine"),
+        ({"proof": (F, "key_not_listed")}, {}, "not_genuine"),
+        ({"proof": (F, "key_unreachable")}, {}, "check_later"),
+        ({"issuer_key": (F, "issuer_key_unreachable")}, {}, "check_later"),
+        ({"issuer_key": (F, "issuer_key_unavailable")}, {}, "unverifiable"),
         ({"status": (W, "status_unreachable")}, {}, "valid_with_warnings"),
         ({"status": (F, "revoked")}, {"revoked": True}, "revoked"),
         ({"status": (F, "suspended")}, {"suspended": True}, "suspended"),
@@ -171,7 +178,9 @@ def test_the_verdict_is_valid_exactly_when_the_report_is_verified(
     if expired:
         report.checks[CHECK_IDS.index("validity")] = make_check("validity", F, "expired")
     verdict = verdict_of(report)
-    assert (verdict in ("valid", "valid_with_warnings")) == report.verified
+    # Verified (the 1EdTech reading) is one of three verdicts; only the two "valid" ones confirm the issuer.
+    assert (verdict in ("valid", "valid_with_warnings", "issuer_unconfirmed")) == report.verified
+    assert (verdict in ("valid", "valid_with_warnings")) == (report.verified and report.issuer_confirmed)
     if verdict == "valid":
         assert all(check.code in TECHNICAL_WARNINGS for check in report.warnings)
 
@@ -198,8 +207,9 @@ def test_present_puts_the_credential_into_words(request_context: Flask) -> None:
                          issuer_name="Médiathèque", achievement_name="Atelier", valid_from="2026-03-01T00:00:00Z",
                          format="json", ob_version="3.0")
     view = present(report)
-    assert (view.verdict, view.title, view.tone, view.icon) == ("valid_with_warnings", "Valid, with points to note",
-                                                                "warn", "✓")
+    assert (view.verdict, view.title, view.tone, view.icon) == (
+        "issuer_unconfirmed", "Signature intact, but nothing confirms that this issuer made it", "warn", "!")
+    assert not view.genuine  # what it says about its issuer is only its word
     assert view.notes == (MESSAGES["issuer_key_unconfirmed"],)
     assert view.issuer is not None and (view.issuer.text, view.issuer.url) == ("Médiathèque", "https://issuer.example/")
     assert (view.criteria, view.criteria_url) == ("Attend the three sessions.", "https://issuer.example/criteria")
@@ -211,7 +221,7 @@ def test_present_puts_the_credential_into_words(request_context: Flask) -> None:
     issuer_step = view.steps[CHECK_IDS.index("issuer_key")]
     assert (issuer_step.status_label, issuer_step.icon, issuer_step.tone) == ("Warning", "!", "warn")
     data = view.to_dict()
-    assert data["verdict"] == "valid_with_warnings" and data["verified"] is True
+    assert (data["verdict"], data["verified"], data["issuer_confirmed"]) == ("issuer_unconfirmed", True, False)
     assert data["checks"][CHECK_IDS.index("issuer_key")] == {
         "id": "issuer_key", "status": "warning", "code": "issuer_key_unconfirmed",
         "message": MESSAGES["issuer_key_unconfirmed"]}
