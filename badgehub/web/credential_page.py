@@ -1,11 +1,11 @@
 """``/c/<public_id>``: the credential page, the QR code's target. An employer reads a verdict in plain words.
 
-The verdict is computed **live**, on every request, by the verification pipeline exactly as for a stranger's
-badge (DESIGN §4): the stored ``document_json`` goes through
-:func:`~badgehub.verification.platform.verify_submission` (our keys and status lists answered from the
-database by the app's local resolver), never from the database's own flags. Only what the pipeline cannot
-know comes from the database, and only once the pipeline has spoken: *when and why* a credential it finds
-revoked was revoked, and the issuer's standing in the territories (:mod:`badgehub.territory.registry`).
+The verdict is the verification pipeline's, run over the stored ``document_json`` exactly as for a stranger's
+badge (DESIGN §4), never the database's own flags: :func:`badgehub.issuing.live.verify_issued`, which keeps it
+under a key of everything it depends on, so a view costs a few reads unless something changed (then it verifies
+again at once). Only what the pipeline cannot know comes from the database, and only once the pipeline has
+spoken: *when and why* a credential it finds revoked was revoked, and the issuer's standing in the territories
+(:mod:`badgehub.territory.registry`). A view never writes.
 
 **The page verdict** is the presenter's (:func:`badgehub.web.verdicts.present`: valid, revoked, expired, not
 genuine…), then, for a badge that verifies, the registry's word on its issuer:
@@ -23,8 +23,6 @@ The page is unlisted (``<meta name="robots" content="noindex">``) and uses nothi
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,18 +40,15 @@ from wtforms.validators import InputRequired, Length
 
 from badgehub.competencies.models import Competency
 from badgehub.competencies.service import get_competency
-from badgehub.errors import BadgeHubError, NotFound
-from badgehub.extensions import db, limiter
+from badgehub.errors import NotFound
+from badgehub.extensions import limiter
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import CredentialNotFound
+from badgehub.issuing.live import verify_issued
 from badgehub.issuing.models import IssuedCredential
-from badgehub.issuing.resolver import platform_local_resolver
-from badgehub.issuing.status_lists import fresh_stored_copy, signed_status_list
 from badgehub.keys.identity import base_url_of
-from badgehub.keys.models import KeyAlgorithm
-from badgehub.keys.resolver import OwnIssuerResolver, own_issuer_resolver
-from badgehub.territory.registry import IssuerStanding, StandingStatus, standing_for_report
-from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email, verify_submission
+from badgehub.territory.registry import IssuerStanding, StandingStatus
+from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email
 from badgehub.verification.report import VerificationReport
 from badgehub.web.verdicts import ReportView, present, submission_message
 
@@ -260,45 +255,12 @@ def _holder_answer(report: VerificationReport, email: str) -> HolderAnswer:
         "This badge does not name its holder by e-mail address, so the address cannot be checked."))
 
 
-def publish_fresh_status_list(credential: IssuedCredential, issuers: OwnIssuerResolver) -> None:
-    """Keep the signed copy of the credential's status list up to date, as its public endpoint does on GET.
-
-    The verification reads the list through the local resolver, which never writes: a list changed by a
-    revocation (or never fetched yet) would otherwise be signed again for every page view. Signing it once and
-    keeping it (the columns of the signed copy only; a revocation racing this leaves it stale, so signed again
-    next time) costs one write per change instead. The freshness test asks ``issuers`` (the verification's own
-    resolver, which reads the organisation's keys once for both) for the active key.
-    """
-    status_list = credential.status_list
-    active = issuers.active_key_id(credential.organisation, KeyAlgorithm.ED25519)
-    if fresh_stored_copy(status_list, active) is not None:
-        return
-    try:
-        signed_status_list(status_list)
-    except BadgeHubError:  # no active key: the verification will say what it finds
-        db.session.rollback()
-        return
-    if db.session.is_modified(status_list):
-        db.session.commit()
-
-
 def build_page(credential: IssuedCredential, *, known_email: str | None = None) -> CredentialPage:
-    """Verify the stored document live and decide everything the page shows (needs a request context).
-
-    One resolver of our own issuers serves the whole page, so that the organisation, its keys and the status
-    list the page already holds are read once: for the freshness of the list, the proofs, the status and the
-    issuer's standing.
-    """
-    issuers = own_issuer_resolver(current_app.config)
-    issuers.remember(credential.organisation)
-    publish_fresh_status_list(credential, issuers)
-    document = json.loads(credential.document_json)
-    now = dt.datetime.now(dt.UTC)
-    local = platform_local_resolver(current_app.config, issuers=issuers, held=(credential.status_list,))
-    report = verify_submission(current_app, document, kind="object", now=now, known_email=known_email,
-                               local_documents=local)
+    """Decide everything the page shows from :func:`badgehub.issuing.live.verify_issued`'s verdict on the stored
+    document (needs a request context; reads only)."""
+    verdict = verify_issued(current_app, credential, known_email=known_email)
+    report, standing = verdict.report, verdict.standing
     view = present(report)
-    standing = standing_for_report(report, current_app.config, by_slug=issuers.organisation)
     revoked_on = reason = None
     if view.verdict == "revoked" and credential.revoked_at is not None:
         # The pipeline found the bit set in the signed list; the database knows when and why.
