@@ -330,7 +330,10 @@ def refresh_status_lists(*, organisation: Organisation | None = None, config: Ma
     Run by the ``status_lists.refresh`` job and ``badgehub status-lists refresh`` often enough (hourly by
     default) that no list reaches its ``validUntil``. Flushes; the caller commits."""
     moment = now or utcnow()
-    query = select(StatusList).order_by(StatusList.organisation_id, StatusList.number)
+    # Rows a revocation holds are skipped (PostgreSQL): it signs them itself, and a refresh that waited would
+    # then overwrite the new copy with one of the old version.
+    query = (select(StatusList).order_by(StatusList.organisation_id, StatusList.number)
+             .with_for_update(skip_locked=True))
     if organisation is not None:
         query = query.where(StatusList.organisation_id == organisation.id)
     signed = fresh = unsigned = 0

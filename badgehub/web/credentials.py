@@ -42,7 +42,8 @@ from badgehub.issuing.errors import CredentialNotFound
 from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.notify import baked_image, natural_format, notify_recipient
 from badgehub.issuing.resolver import platform_local_resolver
-from badgehub.issuing.status_lists import get_status_list, signed_status_list
+from badgehub.issuing.status_lists import get_status_list, served_status_list
+from badgehub.keys.service import published_keys
 from badgehub.mail import MailError
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
@@ -109,13 +110,9 @@ def status_list(slug: str, number: int) -> ResponseReturnValue:
     if found is None:
         return _machine_error(NotFound(gettext("This issuer publishes no status list with this number.")))
     try:
-        signed = signed_status_list(found)
+        signed = served_status_list(found, published_keys(organisation))
     except BadgeHubError as error:  # no active key (between a compromise and the next rotation)
-        db.session.rollback()
         return _machine_error(error)
-    if db.session.is_modified(found):
-        # A re-signed list was cached on the row; keep it for the next verifiers.
-        db.session.commit()
     return _public(signed.text.encode("utf-8"), VC_MEDIA_TYPE, etag=signed.etag)
 
 
