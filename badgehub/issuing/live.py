@@ -35,6 +35,7 @@ import hmac
 import json
 import logging
 import pickle
+import re
 import threading
 import zlib
 from collections.abc import Mapping, Sequence
@@ -68,6 +69,8 @@ _REDIS_PREFIX: Final = "badgehub:verdict:"
 _REDIS_TIMEOUT: Final = 0.25
 # After Redis failed, do without it for this long rather than wait for it on every view.
 _REDIS_PAUSE: Final = 30.0
+_URN_ID: Final = re.compile(r'"id"\s*:\s*"(urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"')
+_ID_SCAN: Final = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -274,27 +277,39 @@ def stored_submission(kind: str, data: bytes | str | Mapping[str, Any]) -> Issue
         if not isinstance(credential_id, str) or not credential_id.startswith("urn:uuid:"):
             return None
         found = _with_context(IssuedCredential.credential_id == credential_id)
-        return found if found is not None and json.loads(found.document_json) == data else None
+        return found[0] if found and json.loads(found[0].document_json) == data else None
     if kind not in ("file", "text") or not isinstance(data, (bytes, str)):
         return None
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    text = text.strip()
-    if text.startswith("{"):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            return None
-        credential_id = parsed.get("id") if isinstance(parsed, dict) else None
-        if not isinstance(credential_id, str) or not credential_id.startswith("urn:uuid:"):
-            return None
-        found = _with_context(IssuedCredential.credential_id == credential_id)
-        return found if found is not None and found.document_json.strip() == text else None
-    return None
+    text = (data.decode("utf-8", "replace") if isinstance(data, bytes) else data).strip()
+    if not text.startswith("{"):
+        return None
+    # Not parsed (a hostile document may be deep or huge): the ids it names are candidates, and only the exact
+    # stored text is a match.
+    candidates = list(dict.fromkeys(_URN_ID.findall(text[:_ID_SCAN])))[:4]
+    if not candidates:
+        return None
+    found = _with_context(IssuedCredential.credential_id.in_(candidates))
+    return next((credential for credential in found if credential.document_json.strip() == text), None)
 
 
-def _with_context(condition: Any) -> IssuedCredential | None:
-    found: IssuedCredential | None = db.session.scalar(
+def _with_context(condition: Any) -> Any:
+    return db.session.scalars(
         select(IssuedCredential).where(condition)
         .options(joinedload(IssuedCredential.organisation), joinedload(IssuedCredential.achievement_version),
-                 joinedload(IssuedCredential.status_list)).limit(1))
-    return found
+                 joinedload(IssuedCredential.status_list)).limit(4)).all()
+
+
+def verify_submitted(app: AppLike, data: bytes | str | Mapping[str, Any], *, kind: str,
+                     known_email: str | None = None, now: dt.datetime | None = None
+                     ) -> tuple[VerificationReport, IssuerStanding | None]:
+    """Verify what someone submitted to ``/verify`` or ``POST /api/v1/verify``: the report and the issuer's
+    standing. One of our stored credentials, sent exactly as stored (:func:`stored_submission`), takes
+    :func:`verify_issued`'s path (same answer, from the cache); anything else
+    :func:`~badgehub.verification.platform.verify_submission`'s. Raises what the latter raises."""
+    moment = now or utcnow()
+    stored = stored_submission(kind, data)
+    if stored is not None:
+        verdict = verify_issued(app, stored, now=moment, known_email=known_email)
+        return verdict.report, verdict.standing
+    report = verify_submission(app, data, kind=kind, now=moment, known_email=known_email)
+    return report, standing_for_report(report, app.config)

@@ -15,6 +15,7 @@ about a tenth of a second of CPU).
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Final
 
 from cachetools import LRUCache
@@ -23,14 +24,25 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from badgehub.config import SUPPORTED_LOCALES
+from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, error_response
 from badgehub.extensions import limiter
 from badgehub.issuing import service as issuing
-from badgehub.printing.certificate import certificate_data, certificate_etag, certificate_filename, certificate_pdf
+from badgehub.issuing.live import verify_issued
+from badgehub.issuing.models import IssuedCredential
+from badgehub.printing.certificate import (
+    CertificateData,
+    certificate_data,
+    certificate_etag,
+    certificate_filename,
+    certificate_pdf,
+)
+from badgehub.web.verdicts import UNCONFIRMED_VERDICTS, present
 
 bp = Blueprint("certificates", __name__)
 
 CACHE_CONTROL: Final = "public, max-age=300"
+NOT_CONFIRMED: Final = UNCONFIRMED_VERDICTS | {"invalid"}
 DEFAULT_LIMIT: Final = "30 per minute"
 _rendered: LRUCache[str, bytes] = LRUCache(maxsize=64)
 _rendered_lock = threading.Lock()
@@ -56,17 +68,25 @@ def certificate_locale() -> tuple[str, bool]:
     return str(best or (default if default in SUPPORTED_LOCALES else "en")), False
 
 
+def _with_verdict(credential: IssuedCredential, data: CertificateData) -> CertificateData:
+    # The paper says what the credential page says (verify_issued), and never looks more valid than the database
+    # knows the badge to be (a revocation whose list could not be signed yet).
+    verdict = present(verify_issued(current_app, credential).report).verdict
+    revoked_at = credential.revoked_at or (utcnow() if verdict == "revoked" else None)
+    return replace(data, revoked_at=revoked_at, unconfirmed=verdict in NOT_CONFIRMED)
+
+
 @bp.get("/c/<public_id>.pdf")
 @limiter.limit(_limit, scope="certificate-pdf")
 def credential_pdf(public_id: str) -> ResponseReturnValue:
     try:
-        credential = issuing.get_credential(public_id)
+        credential = issuing.get_credential(public_id, with_context=True)
     except BadgeHubError as error:
         response = error_response(error.http_status, error.code, error.message, error.details)
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
     locale, explicit = certificate_locale()
-    data = certificate_data(credential)
+    data = _with_verdict(credential, certificate_data(credential))
     etag = certificate_etag(data, locale)
     if etag in request.if_none_match:
         body = b""
