@@ -6,8 +6,10 @@ the language chosen on the site (session), the browser's ``Accept-Language``, th
 
 Caching: the strong ETag is computed from the certificate's content and layout version *before* drawing
 (:func:`badgehub.printing.certificate.certificate_etag`), so a conditional request answers 304 without
-rendering; five minutes of public cache like the other public documents (a revocation shows within that
-time), ``Vary`` on the headers that choose the language when ``?lang`` does not. Rendered PDFs are also kept
+rendering. With ``?lang`` it is a public document like the others (:func:`badgehub.web.caching.public_document`:
+a short public cache, no ``Vary: Cookie``); without, the language is the visitor's, so the cache is private and
+``Vary`` names the headers that chose it. The certificate states the verdict of
+:func:`badgehub.issuing.live.verify_issued`, which is part of the ETag. Rendered PDFs are also kept
 in a small in-process LRU cache keyed by that ETag. Rate limited per client address (drawing a PDF costs
 about a tenth of a second of CPU).
 """
@@ -37,11 +39,12 @@ from badgehub.printing.certificate import (
     certificate_filename,
     certificate_pdf,
 )
+from badgehub.web.caching import public_document
 from badgehub.web.verdicts import UNCONFIRMED_VERDICTS, present
 
 bp = Blueprint("certificates", __name__)
 
-CACHE_CONTROL: Final = "public, max-age=300"
+PERSONAL_CACHE_CONTROL: Final = "private, max-age=60"
 NOT_CONFIRMED: Final = UNCONFIRMED_VERDICTS | {"invalid"}
 DEFAULT_LIMIT: Final = "30 per minute"
 _rendered: LRUCache[str, bytes] = LRUCache(maxsize=64)
@@ -98,13 +101,16 @@ def credential_pdf(public_id: str) -> ResponseReturnValue:
             with _rendered_lock:
                 _rendered[etag] = body
     response = Response(body, mimetype="application/pdf")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Content-Disposition"] = f'inline; filename="{certificate_filename(data)}"'
     response.headers["Content-Language"] = locale
+    response.headers["X-Robots-Tag"] = "noindex"
+    if explicit:
+        # The URL alone decides: a document any cache may keep for everyone.
+        return public_document(response, etag=etag)
+    # Without ?lang the language comes from the visitor (account, session, browser): theirs alone.
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = PERSONAL_CACHE_CONTROL
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = "ETag"
-    response.headers["X-Robots-Tag"] = "noindex"
-    if not explicit:
-        response.vary.update(("Accept-Language", "Cookie"))
+    response.vary.update(("Accept-Language", "Cookie"))
     return response.make_conditional(request)

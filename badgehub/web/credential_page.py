@@ -50,6 +50,7 @@ from badgehub.keys.identity import base_url_of
 from badgehub.territory.registry import IssuerStanding, StandingStatus
 from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email
 from badgehub.verification.report import VerificationReport
+from badgehub.web.caching import private_page
 from badgehub.web.verdicts import ReportView, present, submission_message
 
 bp = Blueprint("credential_page", __name__)
@@ -298,7 +299,9 @@ def page(public_id: str) -> ResponseReturnValue:
     credential = _credential(public_id)
     if credential is None:
         return _not_found()
-    return _render(build_page(credential), HolderCheckForm(formdata=None))
+    # The page carries CSRF forms (the holder check, the language): no cache may keep it, but a client asking
+    # again with its ETag gets a 304.
+    return private_page(_render(build_page(credential), HolderCheckForm(formdata=None)))
 
 
 @bp.post("/c/<public_id>/holder")
