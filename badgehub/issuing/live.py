@@ -50,10 +50,9 @@ from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.resolver import platform_local_resolver
-from badgehub.keys.models import SigningKey
+from badgehub.keys.models import KeyState, SigningKey
 from badgehub.keys.resolver import own_issuer_resolver
-from badgehub.organisations.service import organisation_standing
-from badgehub.territory.models import TerritoryMembership
+from badgehub.territory.models import Territory, TerritoryMembership
 from badgehub.territory.registry import IssuerStanding, standing_for_report
 from badgehub.verification.platform import AppLike, verify_submission
 from badgehub.verification.report import VerificationReport
@@ -71,6 +70,7 @@ _REDIS_TIMEOUT: Final = 0.25
 _REDIS_PAUSE: Final = 30.0
 _URN_ID: Final = re.compile(r'"id"\s*:\s*"(urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"')
 _ID_SCAN: Final = 64 * 1024
+_PUBLISHED: Final = (KeyState.ACTIVE, KeyState.RETIRED, KeyState.COMPROMISED)
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,10 @@ def next_flip(credential: IssuedCredential, now: dt.datetime) -> dt.datetime | N
     return min(ahead) if ahead else None
 
 
-def verdict_key(credential: IssuedCredential, keys: Sequence[SigningKey],
-                memberships: Sequence[TerritoryMembership], now: dt.datetime) -> str:
-    """The digest of everything the verdict on ``credential`` depends on (see the module docstring)."""
+def verdict_key(credential: IssuedCredential, keys: Sequence[Sequence[Any]], memberships: Sequence[Sequence[Any]],
+                now: dt.datetime) -> str:
+    """The digest of everything the verdict on ``credential`` depends on (see the module docstring): ``keys`` are
+    the organisation's published keys as :func:`dependencies` reads them, ``memberships`` its memberships."""
     status_list = credential.status_list
     parts = (
         VERDICT_FORMAT,
@@ -122,12 +123,26 @@ def verdict_key(credential: IssuedCredential, keys: Sequence[SigningKey],
         hashlib.sha256(credential.document_json.encode("utf-8")).hexdigest(),
         [status_list.id, status_list.version, status_list.signed_version, status_list.signed_etag,
          status_list.signed_key_id, _iso(status_list.signed_valid_until)],
-        sorted([key.key_id, key.algorithm.value, key.state.value, _iso(key.compromised_since)] for key in keys),
-        sorted([member.territory_id, member.territory.slug, member.territory.name, member.status.value,
-                _iso(member.member_since), _iso(member.decided_at)] for member in memberships),
+        sorted([str(value) for value in key] for key in keys),
+        sorted([str(value) for value in member] for member in memberships),
         _iso(next_flip(credential, now)),
     )
     return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def dependencies(organisation_id: int) -> tuple[list[Any], list[Any]]:
+    """What a verdict depends on beyond the credential and its list, read as plain rows (two small reads, no
+    objects built: this runs on every view): every published key of the organisation with its state and
+    compromise date, and every membership with its territory, status and dates."""
+    keys = db.session.execute(
+        select(SigningKey.key_id, SigningKey.algorithm, SigningKey.state, SigningKey.compromised_since)
+        .where(SigningKey.organisation_id == organisation_id, SigningKey.state.in_(_PUBLISHED))).all()
+    memberships = db.session.execute(
+        select(TerritoryMembership.territory_id, Territory.slug, Territory.name, TerritoryMembership.status,
+               TerritoryMembership.member_since, TerritoryMembership.decided_at)
+        .join(Territory, Territory.id == TerritoryMembership.territory_id)
+        .where(TerritoryMembership.organisation_id == organisation_id)).all()
+    return list(keys), list(memberships)
 
 
 class VerdictCache:
@@ -246,10 +261,7 @@ def verify_issued(app: AppLike, credential: IssuedCredential, *, now: dt.datetim
     organisation = credential.organisation
     issuers = own_issuer_resolver(app.config)
     issuers.remember(organisation)
-    keys = issuers.published_keys(organisation)
-    standing_now = organisation_standing(organisation)
-    memberships = (*standing_now.approved, *standing_now.suspended, *standing_now.pending)
-    key = verdict_key(credential, keys, memberships, moment)
+    key = verdict_key(credential, *dependencies(organisation.id), moment)
     if known_email is not None:
         report, standing = _compute(app, credential, issuers, moment, known_email)
         return LiveVerdict(report, standing, key)

@@ -23,17 +23,23 @@ The page is unlisted (``<meta name="robots" content="noindex">``) and uses nothi
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from cachetools import LRUCache
+from flask import Blueprint, Response, current_app, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime, gettext
+from flask_babel import format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import TooManyRequests
 from wtforms import EmailField, SubmitField
 from wtforms.validators import InputRequired, Length
@@ -44,7 +50,7 @@ from badgehub.errors import NotFound
 from badgehub.extensions import limiter
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import CredentialNotFound
-from badgehub.issuing.live import verify_issued
+from badgehub.issuing.live import LiveVerdict, verify_issued
 from badgehub.issuing.models import IssuedCredential
 from badgehub.keys.identity import base_url_of
 from badgehub.territory.registry import IssuerStanding, StandingStatus
@@ -57,6 +63,8 @@ bp = Blueprint("credential_page", __name__)
 
 DEFAULT_HOLDER_CHECK_LIMIT: Final = "10 per minute"
 PDF_ENDPOINT: Final = "certificates.credential_pdf"
+PAGE_CACHE_EXTENSION: Final = "badgehub.web.credential_pages"
+DEFAULT_PAGE_ENTRIES: Final = 4096
 _VALID: Final = frozenset({"valid", "valid_with_warnings"})
 _NO_AUTOCORRECT: Final = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
 _COMPETENCY_PATH: Final = re.compile(r"/competencies/(?P<territory>[a-z0-9]+(?:-[a-z0-9]+)*)/(?P<code>[^/]{1,64})")
@@ -256,10 +264,12 @@ def _holder_answer(report: VerificationReport, email: str) -> HolderAnswer:
         "This badge does not name its holder by e-mail address, so the address cannot be checked."))
 
 
-def build_page(credential: IssuedCredential, *, known_email: str | None = None) -> CredentialPage:
+def build_page(credential: IssuedCredential, *, known_email: str | None = None,
+               verdict: LiveVerdict | None = None) -> CredentialPage:
     """Decide everything the page shows from :func:`badgehub.issuing.live.verify_issued`'s verdict on the stored
-    document (needs a request context; reads only)."""
-    verdict = verify_issued(current_app, credential, known_email=known_email)
+    document (``verdict``, when the caller already has it; needs a request context; reads only)."""
+    if verdict is None or known_email is not None:
+        verdict = verify_issued(current_app, credential, known_email=known_email)
     report, standing = verdict.report, verdict.standing
     view = present(report)
     revoked_on = reason = None
@@ -294,6 +304,63 @@ def _not_found() -> Response:
     return response
 
 
+class _PageCache:
+    """Rendered pages by key, in this process (thread-safe)."""
+
+    def __init__(self, entries: int) -> None:
+        self._pages: LRUCache[str, str] = LRUCache(maxsize=max(1, entries))
+        self._lock = threading.Lock()
+        # Stands for the CSRF token while the shared page is rendered; unguessable, so no badge can contain it.
+        self.placeholder = "csrf-" + secrets.token_hex(16)
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            return self._pages.get(key)
+
+    def put(self, key: str, html: str) -> None:
+        with self._lock:
+            self._pages[key] = html
+
+
+def _page_cache() -> _PageCache:
+    cache = current_app.extensions.get(PAGE_CACHE_EXTENSION)
+    if not isinstance(cache, _PageCache):
+        entries = int(current_app.config.get("VERDICT_CACHE_ENTRIES", DEFAULT_PAGE_ENTRIES)) // 8
+        cache = current_app.extensions.setdefault(PAGE_CACHE_EXTENSION, _PageCache(entries or 1))
+    assert isinstance(cache, _PageCache)
+    return cache
+
+
+def _shared_key(credential: IssuedCredential, verdict: LiveVerdict) -> str:
+    # Everything the page shows: the verdict (by what it depends on), the language, the revocation's when and why,
+    # and the platform's competencies the badge is aligned with (a coordinator may edit their references).
+    subject = (verdict.report.credential or {}).get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    competencies = _competencies(achievement) if isinstance(achievement, Mapping) else ()
+    parts = (verdict.key, str(get_locale()), credential.public_id, str(credential.revoked_at),
+             credential.revocation_reason, repr(competencies), PDF_ENDPOINT in current_app.view_functions)
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def _page_response(credential: IssuedCredential, verdict: LiveVerdict) -> Response:
+    """The page. A visitor without an account and without a message waiting gets the same HTML as any other, but
+    for the CSRF token: it is rendered once per verdict and language in this process and kept (a change to what
+    the verdict depends on changes the key, like the verdict's own)."""
+    if current_user.is_authenticated or session.get("_flashes"):
+        return _render(build_page(credential, verdict=verdict), HolderCheckForm(formdata=None))
+    cache = _page_cache()
+    key = _shared_key(credential, verdict)
+    html = cache.get(key)
+    if html is None:
+        placeholder = cache.placeholder
+        html = render_template("credential/page.html", page=build_page(credential, verdict=verdict),
+                               form=HolderCheckForm(formdata=None), csrf_token=lambda: placeholder)
+        cache.put(key, html)
+    response = Response(html.replace(cache.placeholder, generate_csrf()), mimetype="text/html")
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @bp.get("/c/<public_id>")
 def page(public_id: str) -> ResponseReturnValue:
     credential = _credential(public_id)
@@ -301,7 +368,7 @@ def page(public_id: str) -> ResponseReturnValue:
         return _not_found()
     # The page carries CSRF forms (the holder check, the language): no cache may keep it, but a client asking
     # again with its ETag gets a 304.
-    return private_page(_render(build_page(credential), HolderCheckForm(formdata=None)))
+    return private_page(_page_response(credential, verify_issued(current_app, credential)))
 
 
 @bp.post("/c/<public_id>/holder")

@@ -31,7 +31,8 @@ from badgehub.keys.models import KeyAlgorithm
 from badgehub.keys.service import active_key, declare_compromised, rotate_keys
 from badgehub.wallet.demo import IMPORTED_BADGE
 from badgehub.wallet.models import ImportedCredential, WalletShare
-from tests.conftest import TEST_KEK, base_test_config, sign_in, token_of
+from badgehub.web import credential_page
+from tests.conftest import TEST_KEK, base_test_config, csrf_token_from, sign_in, token_of
 from tests.functional.test_credential_page import coordinator_decides, verdict_title
 from tests.functional.test_wallet import LEA, award, build_wallet_world, post
 
@@ -262,3 +263,64 @@ def test_no_get_writes_to_the_database(app: Flask, client: FlaskClient, setup: A
     writes = [statement for statement in statements if statement.lstrip().upper().startswith(WRITES)]
     assert writes == []
     assert any("signing_keys" in statement for statement in statements)  # the listener did listen
+
+
+def test_a_page_rendered_once_for_visitors_carries_each_visitors_own_csrf_token(
+        app: Flask, setup: Any, world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    public_id = award(setup, world, LEA)
+    renders: list[str] = []
+    real = credential_page.render_template
+
+    def counting(*args: Any, **kwargs: Any) -> str:
+        renders.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(credential_page, "render_template", counting)
+    first, second = app.test_client(), app.test_client()
+    pages = [client.get(f"/c/{public_id}").get_data(as_text=True) for client in (first, second)]
+    assert renders == ["credential/page.html"]
+    tokens = [csrf_token_from(html) for html in pages]
+    assert tokens[0] != tokens[1]
+    assert pages[0].replace(tokens[0], "") == pages[1].replace(tokens[1], "")
+    # Each token works for its own visitor, and for nobody else.
+    checked = second.post(f"/c/{public_id}/holder", data={"csrf_token": tokens[1], "email": LEA})
+    assert checked.status_code == 200 and "Yes: this badge was issued to" in checked.get_data(as_text=True)
+    assert first.post(f"/c/{public_id}/holder", data={"csrf_token": tokens[1], "email": LEA}).status_code == 400
+
+
+def test_a_signed_in_visitor_gets_the_page_with_their_own_menu(client: FlaskClient, app: Flask, setup: Any,
+                                                                world: Any) -> None:
+    public_id = award(setup, world, LEA)
+    assert "Sign out" not in app.test_client().get(f"/c/{public_id}").get_data(as_text=True)
+    sign_in(client, world["lea"])
+    assert "Sign out" in client.get(f"/c/{public_id}").get_data(as_text=True)
+
+
+def test_an_edited_competency_reference_shows_on_the_next_view(client: FlaskClient, setup: Any) -> None:
+    from badgehub.achievements import service as achievements
+    from badgehub.competencies.service import CompetencyFields, create_competency
+    from tests.unit.issuing.world import BADGE_PNG, build_world
+
+    def build() -> tuple[str, int]:
+        world = build_world()
+        competency = create_competency(world.territory, world.coordinator, "NUM-1", CompetencyFields(
+            name="Réparer un vélo", esco_uri="http://data.europa.eu/esco/skill/abc-123"))
+        fields = achievements.AchievementFields(name="Mécanique", description="Bases de la mécanique vélo.",
+                                                criteria_md="Une réparation.", competency_ids=[competency.id])
+        achievement = achievements.create_achievement(world.a, world.owner_a, fields,
+                                                      achievements.UploadedImage(BADGE_PNG))
+        credential = issuing.issue_credential(organisation=world.a, achievement=achievement, recipient_email=LEA,
+                                              recipient_name="", actor_id=None, source="cli")
+        return str(credential.public_id), competency.id
+
+    public_id, competency_id = setup(build)
+    assert "abc-123" in client.get(f"/c/{public_id}").get_data(as_text=True)
+
+    def edit() -> None:
+        from badgehub.competencies.models import Competency
+
+        db.session.get(Competency, competency_id).esco_uri = "http://data.europa.eu/esco/skill/def-456"
+
+    setup(edit)
+    html = client.get(f"/c/{public_id}").get_data(as_text=True)
+    assert "def-456" in html and "abc-123" not in html
