@@ -44,7 +44,7 @@ from cachetools import LRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -558,6 +558,13 @@ def revoke_credential(credential: IssuedCredential, *, reason: str, actor_id: in
 # --------------------------------------------------------------------------------------------- look-ups
 
 
+# Built once: the credential page runs this on every view, and making the statement costs more than running it.
+_BY_PUBLIC_ID: Final = select(IssuedCredential).where(IssuedCredential.public_id == bindparam("public_id"))
+_WITH_CONTEXT: Final = _BY_PUBLIC_ID.options(joinedload(IssuedCredential.organisation),
+                                             joinedload(IssuedCredential.achievement_version),
+                                             joinedload(IssuedCredential.status_list))
+
+
 def get_credential(public_id: str, *, with_context: bool = False) -> IssuedCredential:
     """Any credential by its public id (public pages and documents). Raises :class:`CredentialNotFound`.
 
@@ -565,12 +572,8 @@ def get_credential(public_id: str, *, with_context: bool = False) -> IssuedCrede
     credential page and its live verification use), instead of one query each later."""
     if not isinstance(public_id, str) or not PUBLIC_ID_RE.fullmatch(public_id):
         raise CredentialNotFound()
-    query = select(IssuedCredential).where(IssuedCredential.public_id == public_id)
-    if with_context:
-        query = query.options(joinedload(IssuedCredential.organisation),
-                              joinedload(IssuedCredential.achievement_version),
-                              joinedload(IssuedCredential.status_list))
-    credential: IssuedCredential | None = db.session.scalar(query)
+    query = _WITH_CONTEXT if with_context else _BY_PUBLIC_ID
+    credential: IssuedCredential | None = db.session.scalar(query, {"public_id": public_id})
     if credential is None:
         raise CredentialNotFound()
     return credential
