@@ -82,6 +82,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user_for_session)
 
+    from badgehub.web import caching
+    caching.init_app(app)  # public documents carry no Vary: Cookie and no cookie
+
     from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"

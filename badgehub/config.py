@@ -104,8 +104,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_RATELIMIT_WALLET_SHARE", "RATELIMIT_WALLET_SHARE", "str",
             "Rate limit of shared wallet pages `/w/<token>` per client address (default `30 per minute`)."),
     Setting("BADGEHUB_WALLET_STATUS_CACHE_SECONDS", "WALLET_STATUS_CACHE_SECONDS", "int",
-            "How long a verification report of a wallet credential is reused before the pipeline runs again "
-            "(default 60; a revocation on this platform shows at once whatever this says)."),
+            "How long the verification report of a badge imported into a wallet is reused before the pipeline "
+            "runs again (default 60). Badges issued here are never reused stale: see "
+            "`BADGEHUB_VERDICT_CACHE_ENTRIES`."),
+    Setting("BADGEHUB_VERDICT_CACHE_ENTRIES", "VERDICT_CACHE_ENTRIES", "int",
+            "Verdicts on badges issued here kept in each process (default 4096; 0 keeps none). A verdict is kept "
+            "under a key of everything it depends on (list version, key states, standing, dates), so a change "
+            "shows on the next view; with `BADGEHUB_REDIS_URL` verdicts are also shared by every process."),
+    Setting("BADGEHUB_VERDICT_CACHE_SECONDS", "VERDICT_CACHE_SECONDS", "int",
+            "How long Redis keeps a verdict nobody asked for again (default 86400)."),
+    Setting("BADGEHUB_STATUS_LIST_REFRESH_SECONDS", "STATUS_LIST_REFRESH_SECONDS", "int",
+            "How often the background worker signs again the status lists that need it (default 3600; lists are "
+            "valid one day and signed again in their second half; 0 turns the schedule off: then run "
+            "`badgehub status-lists refresh` from cron)."),
     Setting("BADGEHUB_RATELIMIT_API", "RATELIMIT_API", "str",
             "Rate limit of the JSON API `/api/v1` per API token (default `600 per minute`)."),
     Setting("BADGEHUB_API_MAX_BODY_BYTES", "API_MAX_BODY_BYTES", "int",
@@ -168,6 +179,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_CERTIFICATE": "30 per minute",
         "RATELIMIT_WALLET_SHARE": "30 per minute",
         "WALLET_STATUS_CACHE_SECONDS": 60,
+        "VERDICT_CACHE_ENTRIES": 4096,
+        "VERDICT_CACHE_SECONDS": 86400,
+        "STATUS_LIST_REFRESH_SECONDS": 3600,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

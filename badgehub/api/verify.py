@@ -48,12 +48,11 @@ from flask.typing import ResponseReturnValue
 
 from badgehub.errors import error_response
 from badgehub.extensions import csrf
-from badgehub.territory.registry import standing_for_report
+from badgehub.issuing.live import verify_submitted
 from badgehub.verification.platform import (
     SubmissionRefused,
     max_submission_bytes,
     normalise_email,
-    verify_submission,
 )
 from badgehub.web.verdicts import present, submission_message
 from badgehub.web.verify import rate_limited
@@ -149,13 +148,11 @@ def verify() -> ResponseReturnValue:
         kind, data, email = _read_request()
         if email is not None and not isinstance(email, str):
             raise SubmissionRefused("invalid_email")
-        report = verify_submission(
-            current_app, data, kind=kind, now=datetime.now(UTC), known_email=normalise_email(email)
-        )
+        report, standing = verify_submitted(current_app, data, kind=kind, now=datetime.now(UTC),
+                                            known_email=normalise_email(email))
     except SubmissionRefused as refused:
         return _refusal(refused)
     data = present(report).to_dict()
     # Where the issuer stands in this platform's registry of trusted issuers (None when not confirmed).
-    standing = standing_for_report(report, current_app.config)
     data["issuer_standing"] = standing.to_dict() if standing is not None else None
     return jsonify(data)

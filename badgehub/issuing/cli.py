@@ -1,4 +1,4 @@
-"""``badgehub achievements list``, ``badgehub issue``, ``badgehub credentials list``, ``badgehub revoke``.
+"""``badgehub achievements list``, ``issue``, ``credentials list``, ``revoke``, ``status-lists refresh``.
 
 The administration commands of an installation: they act as nobody in particular (the audit trail records no
 actor) and with ``--organisation`` they refuse to touch another organisation's achievements or credentials.
@@ -23,6 +23,7 @@ from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.issuing.notify import notify_recipient
+from badgehub.issuing.status_lists import refresh_status_lists
 from badgehub.keys.identity import base_url_of
 from badgehub.mail import MailError
 from badgehub.organisations.models import Organisation
@@ -212,5 +213,26 @@ def revoke_command(credential_id: str, reason: str, slug: str | None) -> None:
     click.echo(f"revoked {credential.public_id}")
 
 
-COMMANDS = [achievements_group, issue_command, credentials_group, revoke_command]
+@click.group("status-lists")
+def status_lists_group() -> None:
+    """The signed status lists verifiers fetch."""
+
+
+@status_lists_group.command("refresh")
+@click.option("--organisation", "slug", metavar="SLUG", help="Only this organisation's lists.")
+@with_appcontext
+def refresh_status_lists_command(slug: str | None) -> None:
+    """Sign again the lists that changed, whose key changed, or that are in the second half of their validity
+    (safe to run at any time; the background worker runs it every STATUS_LIST_REFRESH_SECONDS)."""
+    try:
+        result = refresh_status_lists(organisation=_organisation(slug))
+        db.session.commit()
+    except BadgeHubError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from None
+    click.echo(f"{result.signed} signed again, {result.fresh} already fresh, "
+               f"{result.unsigned} without an active key")
+
+
+COMMANDS = [achievements_group, issue_command, credentials_group, revoke_command, status_lists_group]
 """The commands to register on the ``badgehub`` group."""

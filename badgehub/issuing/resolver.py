@@ -3,7 +3,8 @@
 :class:`StatusListResolver` implements :class:`badgehub.verification.resolver.Resolver` for one kind of
 address only, ``<BASE_URL>/issuers/<slug>/status/<number>`` (http or https, like every address of ours, since
 did:web always resolves to https): it answers with the signed list credential exactly as the endpoint serves
-it (:func:`badgehub.issuing.status_lists.signed_status_list`), from the database. A list of ours that does not
+it (:func:`badgehub.issuing.status_lists.served_status_list`: the copy stored by the last change), from the
+database. A list of ours that does not
 exist is ``not_found`` (final: there is nothing to fetch elsewhere). Anything else is ``unsupported``, so the
 next resolver of a chain answers.
 
@@ -12,10 +13,10 @@ next resolver of a chain answers.
 offline (proof, issuer key, status). The web blueprint of credentials registers it as the app's local
 resolver (:func:`badgehub.verification.platform.register_local_resolver`).
 
-It reads the database through the application's session and never writes (the endpoint caches re-signed
-lists; a verification only reads): use it inside an application context. Given the
+It reads the database through the application's session and never writes (lists are signed when they change,
+and by the scheduled refresh): use it inside an application context. Given the
 :class:`~badgehub.keys.resolver.OwnIssuerResolver` of the same verification, it asks it for the organisation and
-its active key instead of reading them again; given lists the caller already holds (the credential page holds
+its keys instead of reading them again; given lists the caller already holds (the credential page holds
 its credential's), it serves them without reading them again either.
 """
 
@@ -32,10 +33,10 @@ from sqlalchemy import select
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
 from badgehub.issuing.models import StatusList
-from badgehub.issuing.status_lists import fresh_stored_copy, get_status_list, signed_status_list
+from badgehub.issuing.status_lists import get_status_list, served_status_list
 from badgehub.keys.identity import base_url_of
-from badgehub.keys.models import KeyAlgorithm
 from badgehub.keys.resolver import OwnIssuerResolver, own_issuer_resolver
+from badgehub.keys.service import published_keys
 from badgehub.organisations.models import Organisation
 from badgehub.verification.resolver import ChainResolver, ResolutionError, ResolvedKey, Resolver
 
@@ -78,11 +79,10 @@ class StatusListResolver:
         status_list = self._status_list(organisation, int(match["number"])) if organisation is not None else None
         if organisation is None or status_list is None:
             raise ResolutionError("not_found", f"this installation publishes no status list at {url}")
-        signed = None
-        if self._issuers is not None:
-            signed = fresh_stored_copy(status_list, self._issuers.active_key_id(organisation, KeyAlgorithm.ED25519))
+        keys = (self._issuers.published_keys(organisation) if self._issuers is not None
+                else published_keys(organisation))
         try:
-            signed = signed or signed_status_list(status_list, config=self._config, store=False)
+            signed = served_status_list(status_list, keys, config=self._config)
         except BadgeHubError as exc:
             raise ResolutionError("bad_document", f"{url}: {exc.message}") from None
         document: object = json.loads(signed.text)

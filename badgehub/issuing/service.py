@@ -30,6 +30,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import secrets
 import threading
@@ -43,7 +44,7 @@ from cachetools import LRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -70,7 +71,7 @@ from badgehub.credentials.keys import PrivateKey
 from badgehub.credentials.status_list import status_list_entry
 from badgehub.credentials.vc_jwt import sign_vc_jwt
 from badgehub.db import utcnow
-from badgehub.errors import ValidationError
+from badgehub.errors import BadgeHubError, ValidationError
 from badgehub.extensions import db
 from badgehub.issuing.errors import (
     AlreadyRevoked,
@@ -80,7 +81,14 @@ from badgehub.issuing.errors import (
     WrongOrganisation,
 )
 from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, CredentialSource, IssuedCredential, StatusPurpose
-from badgehub.issuing.status_lists import draw_free_index, lock_list, lock_open_list, set_status, url_of
+from badgehub.issuing.status_lists import (
+    draw_free_index,
+    lock_list,
+    lock_open_list,
+    publish_status_list,
+    set_status,
+    url_of,
+)
 from badgehub.keys.identity import SigningIdentity, base_url_of, issuer_profile, signing_identity
 from badgehub.keys.service import installation_kek, load_private_key
 from badgehub.organisations.models import Organisation
@@ -103,6 +111,8 @@ SALT_BYTES: Final = 16
 AREA_STATUSES: Final = (MembershipStatus.APPROVED, MembershipStatus.PENDING)
 # A date without a time may be "today" somewhere on Earth up to 14 hours ahead of UTC (UTC+14).
 _DATE_SLACK: Final = dt.timedelta(hours=14)
+log = logging.getLogger(__name__)
+
 _INSERT_ATTEMPTS: Final = 8
 STATES: Final = ("active", "revoked", "expired")
 
@@ -463,6 +473,9 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
                details={"public_id": public_id, "achievement": achievement.public_id, "version": version.number,
                         "source": source.value, "batch_id": batch_id, "status_list": status_list.number,
                         "status_index": index})
+        # A list opened just now (or left stale) is signed in this transaction, so that no reader has to:
+        # at the real time, not the award's (an award may be dated in the past).
+        publish_status_list(status_list, config=settings)
         db.session.flush()
         return credential
     raise IssuingFailed()  # pragma: no cover - eight lost races in a row
@@ -505,8 +518,8 @@ def _reason(value: str) -> str:
 
 def revoke_credential(credential: IssuedCredential, *, reason: str, actor_id: int | None,
                       now: dt.datetime | None = None) -> IssuedCredential:
-    """Revoke ``credential`` for good: its bit is set in its status list (whose version grows, so the
-    published list is signed again) and the reason is kept. Allowed while the organisation is suspended
+    """Revoke ``credential`` for good: its bit is set in its status list (whose version grows) and the list is
+    signed again in the same transaction; the reason is kept. Allowed while the organisation is suspended
     (revoking only takes away). Callers check the person's role. Flushes.
 
     Raises :class:`~badgehub.errors.ValidationError` for an empty or over-long reason and
@@ -523,6 +536,13 @@ def revoke_credential(credential: IssuedCredential, *, reason: str, actor_id: in
         if credential.revoked_at is not None:
             raise AlreadyRevoked()
         set_status(status_list, credential.status_index, True, now=moment)
+        # Signed again by the revocation itself: the next read, in any process, serves the new bit. Without an
+        # active key (compromised, not replaced yet) the revocation still stands; the rotation signs the list.
+        try:
+            publish_status_list(status_list)
+        except BadgeHubError:
+            log.warning("status list %s of %s revoked into but not signed: no usable key", status_list.number,
+                        credential.organisation_id)
         credential.revoked_at = moment
         credential.revocation_reason = cleaned
         credential.revoked_by_id = actor_id
@@ -538,6 +558,13 @@ def revoke_credential(credential: IssuedCredential, *, reason: str, actor_id: in
 # --------------------------------------------------------------------------------------------- look-ups
 
 
+# Built once: the credential page runs this on every view, and making the statement costs more than running it.
+_BY_PUBLIC_ID: Final = select(IssuedCredential).where(IssuedCredential.public_id == bindparam("public_id"))
+_WITH_CONTEXT: Final = _BY_PUBLIC_ID.options(joinedload(IssuedCredential.organisation),
+                                             joinedload(IssuedCredential.achievement_version),
+                                             joinedload(IssuedCredential.status_list))
+
+
 def get_credential(public_id: str, *, with_context: bool = False) -> IssuedCredential:
     """Any credential by its public id (public pages and documents). Raises :class:`CredentialNotFound`.
 
@@ -545,12 +572,8 @@ def get_credential(public_id: str, *, with_context: bool = False) -> IssuedCrede
     credential page and its live verification use), instead of one query each later."""
     if not isinstance(public_id, str) or not PUBLIC_ID_RE.fullmatch(public_id):
         raise CredentialNotFound()
-    query = select(IssuedCredential).where(IssuedCredential.public_id == public_id)
-    if with_context:
-        query = query.options(joinedload(IssuedCredential.organisation),
-                              joinedload(IssuedCredential.achievement_version),
-                              joinedload(IssuedCredential.status_list))
-    credential: IssuedCredential | None = db.session.scalar(query)
+    query = _WITH_CONTEXT if with_context else _BY_PUBLIC_ID
+    credential: IssuedCredential | None = db.session.scalar(query, {"public_id": public_id})
     if credential is None:
         raise CredentialNotFound()
     return credential

@@ -17,9 +17,13 @@ conflict). A full list is left as it is and list ``number + 1`` opens.
 **The list credential** served at ``/issuers/<slug>/status/<number>`` is signed with Data Integrity
 (``eddsa-rdfc-2022``) by the organisation's active Ed25519 key. ``validFrom`` is the moment a bit last
 changed, ``validUntil`` one day after signing (a verifier holding an old copy must fetch it again), and the
-subject's ``ttl`` says five minutes, like the ``Cache-Control`` of the endpoint. The signed JSON is cached on
-the row with the version and key it was made for, and signed again when a bit changed, the active key
-changed, or less than half of its validity remains.
+subject's ``ttl`` says five minutes, like the ``Cache-Control`` of the endpoint. The signed JSON is kept on
+the row with the version and key it was made for. It is signed when something changes, never when it is read:
+by the transaction that changes it (an award on a list without a fresh copy, a revocation, a key rotation or
+compromise) and by the scheduled refresh (:func:`refresh_status_lists`: the ``badgehub status-lists refresh``
+command and the ``status_lists.refresh`` job) once less than half of its validity remains. Readers (the public
+endpoint, the verification of our own credentials) serve the stored copy while it is still good for a verifier
+(:func:`servable_copy`); only a list the refresh has missed is signed on the fly, in memory, and not kept.
 
 In did:key style (``BADGEHUB_ISSUER_ID_STYLE``) the list is issued by the organisation's *current* did:key:
 after a key rotation, credentials issued under the old did:key find their list issued by another id, which
@@ -30,8 +34,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -54,9 +59,13 @@ from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.issuing.errors import IssuingFailed
 from badgehub.issuing.models import IssuedCredential, StatusList, StatusPurpose
+from badgehub.keys.errors import NoActiveKey
 from badgehub.keys.identity import base_url_of, profile_url, signing_identity
+from badgehub.keys.models import KeyAlgorithm, KeyState, SigningKey
 from badgehub.keys.service import installation_kek, load_private_key
 from badgehub.organisations.models import Organisation
+
+log = logging.getLogger(__name__)
 
 LIST_SIZE = MIN_ENTRIES
 """Credentials per list: the W3C minimum (16 KiB), which also hides each credential among 131,072. The
@@ -261,3 +270,91 @@ def status_list_credential(status_list: StatusList, *, config: Mapping[str, Any]
                            now: dt.datetime | None = None) -> str:
     """The signed list credential's JSON text as served (:func:`signed_status_list`, cached on the row)."""
     return signed_status_list(status_list, config=config, now=now).text
+
+
+def servable_copy(status_list: StatusList, keys: Iterable[SigningKey],
+                  now: dt.datetime | None = None) -> SignedStatusList | None:
+    """The stored signed copy when a verifier may still rely on it, else None: made for the list's current
+    version, not expired, and signed by one of ``keys`` (the organisation's published keys) that is not
+    declared compromised. Looser than :func:`fresh_stored_copy` on purpose: a copy signed by a key retired
+    since, or in the second half of its validity, is still true; the refresh replaces it, readers do not."""
+    cached, etag, until = status_list.signed_credential, status_list.signed_etag, status_list.signed_valid_until
+    if cached is None or etag is None or until is None or status_list.signed_version != status_list.version:
+        return None
+    if until <= (now or utcnow()):
+        return None
+    signer = next((key for key in keys if key.key_id == status_list.signed_key_id), None)
+    if signer is None or signer.state is KeyState.COMPROMISED:
+        return None
+    return SignedStatusList(cached, etag)
+
+
+def served_status_list(status_list: StatusList, keys: Iterable[SigningKey], *,
+                       config: Mapping[str, Any] | None = None, now: dt.datetime | None = None) -> SignedStatusList:
+    """What a reader serves for ``status_list``: its :func:`servable_copy`, or, when the changes and the refresh
+    have left none (a database restored from an old backup, a refresh job that does not run), a copy signed now
+    in memory and not kept (a reader never writes). Raises like :func:`signed_status_list`."""
+    moment = now or utcnow()
+    stored = servable_copy(status_list, keys, moment)
+    if stored is not None:
+        return stored
+    log.warning("status list %s/%s had no servable signed copy: signed on the fly; is the "
+                "'status_lists.refresh' job running?", status_list.organisation.slug, status_list.number)
+    return signed_status_list(status_list, config=config, now=moment, store=False)
+
+
+def publish_status_list(status_list: StatusList, *, config: Mapping[str, Any] | None = None,
+                        now: dt.datetime | None = None) -> bool:
+    """Sign ``status_list`` again and keep the copy on its row when the stored one is not fresh (see
+    :func:`fresh_stored_copy`); True when it did. Flushes nothing: the caller's transaction holds the row (the
+    one that changed the list, or the refresh). Raises like :func:`signed_status_list`."""
+    before = status_list.signed_etag
+    signed = signed_status_list(status_list, config=config, now=now)
+    return signed.etag != before
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What :func:`refresh_status_lists` did: lists signed again, lists already fresh, lists it could not sign
+    (their organisation has no active Ed25519 key)."""
+
+    signed: int
+    fresh: int
+    unsigned: int
+
+
+def refresh_status_lists(*, organisation: Organisation | None = None, config: Mapping[str, Any] | None = None,
+                         now: dt.datetime | None = None) -> RefreshResult:
+    """Sign again every list (of ``organisation``, or of all) whose stored copy is not fresh: changed since,
+    signed by a key that is no longer the active one, or with less than :data:`RESIGN_BEFORE` of validity left.
+    Run by the ``status_lists.refresh`` job and ``badgehub status-lists refresh`` often enough (hourly by
+    default) that no list reaches its ``validUntil``. Flushes; the caller commits."""
+    moment = now or utcnow()
+    # Rows a revocation holds are skipped (PostgreSQL): it signs them itself, and a refresh that waited would
+    # then overwrite the new copy with one of the old version.
+    query = (select(StatusList).order_by(StatusList.organisation_id, StatusList.number)
+             .with_for_update(skip_locked=True))
+    if organisation is not None:
+        query = query.where(StatusList.organisation_id == organisation.id)
+    signed = fresh = unsigned = 0
+    active: dict[int, str | None] = {}
+    for status_list in db.session.scalars(query):
+        if status_list.organisation_id not in active:
+            active[status_list.organisation_id] = db.session.scalar(select(SigningKey.key_id).where(
+                SigningKey.organisation_id == status_list.organisation_id,
+                SigningKey.algorithm == KeyAlgorithm.ED25519, SigningKey.state == KeyState.ACTIVE))
+        key_id = active[status_list.organisation_id]
+        if key_id is None:
+            unsigned += 1
+            continue
+        if fresh_stored_copy(status_list, key_id, moment) is not None:
+            fresh += 1
+            continue
+        try:
+            signed_status_list(status_list, config=config, now=moment)
+        except NoActiveKey:  # pragma: no cover - read just above, in this transaction
+            unsigned += 1
+            continue
+        signed += 1
+    db.session.flush()
+    return RefreshResult(signed, fresh, unsigned)

@@ -11,7 +11,9 @@
   each person mailed once (rows being mailed are locked and skipped by the other run, on PostgreSQL), but the
   work is shared badly: production sets ``BADGEHUB_REDIS_URL``.
 
-Jobs are named (:data:`badgehub.jobs.tasks.TASKS`) and take plain arguments (ids), so either engine can run
+Either engine also runs the :data:`SCHEDULED` tasks (the refresh of the signed status lists) when it starts
+and every ``STATUS_LIST_REFRESH_SECONDS``: the in-process worker of each web process, or each ``badgehub
+worker``. Jobs are named (:data:`badgehub.jobs.tasks.TASKS`) and take plain arguments (ids), so either engine can run
 them; every job is written to be run twice without harm. The config key ``JOB_BACKEND`` (``rq``, ``thread``
 or ``sync``: run at once in the caller) overrides the choice; tests use it.
 """
@@ -21,6 +23,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+from collections.abc import Callable
 from typing import Any, Final
 
 from flask import Flask
@@ -108,11 +112,42 @@ class InProcessWorker:
 
 
 _START_LOCK = threading.Lock()
+SCHEDULED: Final = ("status_lists.refresh",)
+"""Tasks run when a worker starts and then every ``STATUS_LIST_REFRESH_SECONDS`` (each is safe to run twice, by
+two workers at once)."""
+
+
+def refresh_interval(app: Flask) -> float:
+    """Seconds between two runs of the :data:`SCHEDULED` tasks (``STATUS_LIST_REFRESH_SECONDS``; 0: never)."""
+    return max(0.0, float(app.config.get("STATUS_LIST_REFRESH_SECONDS") or 0))
+
+
+def start_schedule(app: Flask, submit: Callable[[str], None]) -> threading.Thread | None:
+    """Submit the :data:`SCHEDULED` tasks now and then every :func:`refresh_interval` seconds, from a daemon
+    thread; None when the schedule is off. Status lists are valid a day and signed again in their second half,
+    so an hourly run that is late, or missed by a restart, still leaves them valid."""
+    interval = refresh_interval(app)
+    if interval <= 0:
+        return None
+
+    def loop() -> None:
+        while True:
+            for name in SCHEDULED:
+                try:
+                    submit(name)
+                except Exception:
+                    log.exception("could not schedule %s", name)
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="badgehub-schedule", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_in_process_worker(app: Flask, *, resume: bool = True) -> InProcessWorker:
     """The app's in-process worker, started (once per process) and, when just started, asked to resume the
-    batches a previous process left unfinished."""
+    batches a previous process left unfinished and given the :data:`SCHEDULED` tasks (not in tests that ask
+    for no resumption)."""
     with _START_LOCK:
         worker: InProcessWorker | None = app.extensions.get(EXTENSION)
         if worker is None:
@@ -121,4 +156,5 @@ def start_in_process_worker(app: Flask, *, resume: bool = True) -> InProcessWork
             worker.thread.start()
             if resume:
                 worker.submit("batches.resume")
+                start_schedule(app, worker.submit)
     return worker

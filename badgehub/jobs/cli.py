@@ -15,7 +15,8 @@ from badgehub.jobs import tasks
 @click.option("--no-resume", is_flag=True, help="Do not resume the batches left unfinished before starting.")
 @with_appcontext
 def worker_command(burst: bool, no_resume: bool) -> None:
-    """Run background jobs (CSV batches) from the Redis queue; needs BADGEHUB_REDIS_URL."""
+    """Run background jobs (CSV batches, the status lists' refresh) from the Redis queue; needs
+    BADGEHUB_REDIS_URL."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config.get("REDIS_URL"):
         raise click.ClickException("BADGEHUB_REDIS_URL is not set: without Redis, jobs run in the web process.")
@@ -24,6 +25,9 @@ def worker_command(burst: bool, no_resume: bool) -> None:
     queue = jobs.rq_queue(app)
     if not no_resume:
         queue.enqueue_call("badgehub.jobs.tasks.perform", args=("batches.resume",), result_ttl=3600)
+    if not burst:
+        jobs.start_schedule(app, lambda name: queue.enqueue_call("badgehub.jobs.tasks.perform", args=(name,),
+                                                                 result_ttl=3600))
     # SimpleWorker runs jobs in this process, inside this application context (no fork: the database pool
     # and the decrypted-key cache are reused from job to job).
     SimpleWorker([queue], connection=queue.connection).work(burst=burst)

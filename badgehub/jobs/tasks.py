@@ -1,4 +1,5 @@
-"""The jobs themselves: issuing a confirmed CSV batch chunk by chunk, and resuming unfinished batches.
+"""The jobs themselves: issuing a confirmed CSV batch chunk by chunk, resuming unfinished batches, and the
+scheduled refresh of the signed status lists.
 
 :func:`run_batch` is the entry point that commits (like a view or a CLI command): one commit per chunk of
 rows, then the e-mails of that chunk. Run twice, or after a crash at any point, it issues every valid row
@@ -21,6 +22,7 @@ from badgehub.issuing import batches
 from badgehub.issuing.models import IssueBatch
 from badgehub.issuing.notify import notify_recipient
 from badgehub.issuing.service import signer_for
+from badgehub.issuing.status_lists import refresh_status_lists
 from badgehub.mail import MailError
 
 log = logging.getLogger(__name__)
@@ -113,9 +115,24 @@ def resume_batches() -> list[int]:
     return ids
 
 
+def refresh_lists() -> int:
+    """Sign again the status lists that need it (:func:`~badgehub.issuing.status_lists.refresh_status_lists`)
+    and commit; returns how many were signed. Scheduled every ``STATUS_LIST_REFRESH_SECONDS``."""
+    try:
+        result = refresh_status_lists()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if result.unsigned:
+        log.warning("%s status lists could not be signed: their organisation has no active key", result.unsigned)
+    return result.signed
+
+
 TASKS: Final[dict[str, Callable[..., Any]]] = {
     "batches.run": run_batch,
     "batches.resume": resume_batches,
+    "status_lists.refresh": refresh_lists,
 }
 
 _PROCESS_APP: dict[str, Flask] = {}

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
+from badgehub.issuing.status_lists import refresh_status_lists
 from badgehub.keys.models import KeyAlgorithm, KeyState, SigningKey
 from badgehub.keys.service import (
     declare_compromised,
@@ -106,6 +107,8 @@ def rotate_command(slug: str) -> None:
     organisation = _organisation(slug)
     try:
         new_keys = rotate_keys(organisation, kek, actor_id=None)
+        # The lists are signed by the new key now, not by whichever view would have come first.
+        refresh_status_lists(organisation=organisation)
         db.session.commit()
     except BadgeHubError as exc:
         db.session.rollback()
@@ -130,6 +133,8 @@ def compromised_command(key_id: str, since: str, reason: str) -> None:
         kek = _kek() if was_active else None
         declare_compromised(key, moment, actor_id=None, reason=reason)
         replacements = rotate_keys(key.organisation, kek, None, algorithms=[key.algorithm]) if kek else []
+        # A list signed by the compromised key is no longer served; its replacement signs it at once.
+        refresh_status_lists(organisation=key.organisation)
         db.session.commit()
     except BadgeHubError as exc:
         db.session.rollback()

@@ -74,6 +74,8 @@ class CertificateData:
     issuer_url: str | None = None
     valid_until: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
+    # The live verification does not confirm the badge (say, its signing key was declared compromised).
+    unconfirmed: bool = False
     competencies: tuple[CompetencyLine, ...] = ()
     image: bytes | None = field(default=None, repr=False)
     image_media_type: str = "image/png"
@@ -124,6 +126,9 @@ def _texts(data: CertificateData, locale: str) -> dict[str, str]:
         if data.revoked_at is not None:
             texts["revoked"] = gettext("This badge was revoked on %(date)s. It is no longer valid.",
                                        date=_date(data.revoked_at, locale))
+        elif data.unconfirmed:
+            texts["revoked"] = gettext("This badge can no longer be confirmed as genuine. Check it at the address "
+                                       "below before relying on it.")
         texts["subject"] = gettext("%(achievement)s, awarded to %(name)s",
                                    achievement=printable(data.achievement_name, limit=200),
                                    name=printable(data.recipient_name, limit=200) or "—")

@@ -14,10 +14,10 @@ addresses: we do not guess provider-specific aliasing (plus tags, dots in Gmailâ
 badges at a tagged address adds it as an extra address. An address verified by one account can be claimed
 by no other (unique ``verified_key``), nor can another account's own address.
 
-**Status** shown for every credential, ours or imported, comes from the verification pipeline
-(:func:`badgehub.verification.platform.verify_submission`) over the stored document, never from database
-flags; reports are cached briefly per app (``WALLET_STATUS_CACHE_SECONDS``), keyed by the document and, for
-ours, by the version of its status list, so a revocation shows at the next display.
+**Status** shown for every credential, ours or imported, comes from the verification pipeline over the stored
+document, never from database flags: for ours, :func:`badgehub.issuing.live.verify_issued` (the one answer of
+the platform, never stale); for imported ones, :func:`imported_report`, cached briefly per app
+(``WALLET_STATUS_CACHE_SECONDS``).
 
 Services take the session, flush and never commit; they never send mail (the caller does, after commit).
 """
@@ -331,36 +331,12 @@ def _status_cache(app: AppLike) -> _StatusCache:
     return cache
 
 
-def credential_report(app: AppLike, credential: IssuedCredential, *, now: dt.datetime | None = None
-                      ) -> VerificationReport:
-    """The pipeline's report on one of our credentials, from its stored document (cached briefly).
-
-    The cache key holds the document's hash and the version of its status list: revoking bumps the version,
-    so the next display verifies again and the pipeline reads the new bit from the signed list. It also holds
-    which side of its validity dates the moment is, so a badge that expires meanwhile is verified again at once.
-    (A signing key declared compromised shows within ``WALLET_STATUS_CACHE_SECONDS``.)
-    """
-    moment = now or utcnow()
-    in_force = credential.valid_from <= moment and (credential.valid_until is None or moment < credential.valid_until)
-    key = ("own", hashlib.sha256(credential.document_json.encode("utf-8")).hexdigest(),
-           credential.status_list_id, credential.status_list.version, in_force)
-    cache = _status_cache(app)
-    cached = cache.get(key)
-    if isinstance(cached, VerificationReport):
-        return cached
-    report = verify_submission(app, json.loads(credential.document_json), kind="object", now=moment)
-    cache.put(key, report)
-    return report
-
-
-def imported_report(app: AppLike, imported: ImportedCredential, *, now: dt.datetime | None = None,
-                    record_check: bool = False) -> VerificationReport | None:
-    """The pipeline's report on an imported badge, recomputed from its raw bytes (cached briefly).
-
-    With ``record_check`` (the owner's own pages), a fresh computation is also written to the row's
-    ``last_report`` / ``last_verdict`` / ``last_checked_at`` (flushed; the caller commits). Returns None when
-    the badge can no longer be read at all (say, a baked image pointing to a page now gone).
-    """
+def imported_report(app: AppLike, imported: ImportedCredential, *, now: dt.datetime | None = None
+                    ) -> VerificationReport | None:
+    """The pipeline's report on an imported badge, recomputed from its raw bytes (cached briefly, per process:
+    a badge from elsewhere has no change we could hear of). Returns None when the badge can no longer be read at
+    all (say, a baked image pointing to a page now gone). Never writes: the row keeps the verdict of its
+    import."""
     moment = now or utcnow()
     key = ("imported", imported.sha256)
     cache = _status_cache(app)
@@ -373,15 +349,6 @@ def imported_report(app: AppLike, imported: ImportedCredential, *, now: dt.datet
     except SubmissionRefused as refused:
         report = refused
     cache.put(key, report)
-    if record_check:
-        imported.last_checked_at = moment
-        if isinstance(report, VerificationReport):
-            imported.last_report = report.to_dict()
-            imported.last_verdict = _summary(report)
-        else:
-            imported.last_report = {"refused": report.code}
-            imported.last_verdict = "unreadable"
-        db.session.flush()
     return report if isinstance(report, VerificationReport) else None
 
 

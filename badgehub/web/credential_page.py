@@ -1,11 +1,11 @@
 """``/c/<public_id>``: the credential page, the QR code's target. An employer reads a verdict in plain words.
 
-The verdict is computed **live**, on every request, by the verification pipeline exactly as for a stranger's
-badge (DESIGN §4): the stored ``document_json`` goes through
-:func:`~badgehub.verification.platform.verify_submission` (our keys and status lists answered from the
-database by the app's local resolver), never from the database's own flags. Only what the pipeline cannot
-know comes from the database, and only once the pipeline has spoken: *when and why* a credential it finds
-revoked was revoked, and the issuer's standing in the territories (:mod:`badgehub.territory.registry`).
+The verdict is the verification pipeline's, run over the stored ``document_json`` exactly as for a stranger's
+badge (DESIGN §4), never the database's own flags: :func:`badgehub.issuing.live.verify_issued`, which keeps it
+under a key of everything it depends on, so a view costs a few reads unless something changed (then it verifies
+again at once). Only what the pipeline cannot know comes from the database, and only once the pipeline has
+spoken: *when and why* a credential it finds revoked was revoked, and the issuer's standing in the territories
+(:mod:`badgehub.territory.registry`). A view never writes.
 
 **The page verdict** is the presenter's (:func:`badgehub.web.verdicts.present`: valid, revoked, expired, not
 genuine…), then, for a badge that verifies, the registry's word on its issuer:
@@ -23,44 +23,48 @@ The page is unlisted (``<meta name="robots" content="noindex">``) and uses nothi
 
 from __future__ import annotations
 
-import datetime as dt
-import json
+import hashlib
 import re
+import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from cachetools import LRUCache
+from flask import Blueprint, Response, current_app, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime, gettext
+from flask_babel import format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import TooManyRequests
 from wtforms import EmailField, SubmitField
 from wtforms.validators import InputRequired, Length
 
 from badgehub.competencies.models import Competency
 from badgehub.competencies.service import get_competency
-from badgehub.errors import BadgeHubError, NotFound
-from badgehub.extensions import db, limiter
+from badgehub.errors import NotFound
+from badgehub.extensions import limiter
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import CredentialNotFound
+from badgehub.issuing.live import LiveVerdict, verify_issued
 from badgehub.issuing.models import IssuedCredential
-from badgehub.issuing.resolver import platform_local_resolver
-from badgehub.issuing.status_lists import fresh_stored_copy, signed_status_list
 from badgehub.keys.identity import base_url_of
-from badgehub.keys.models import KeyAlgorithm
-from badgehub.keys.resolver import OwnIssuerResolver, own_issuer_resolver
-from badgehub.territory.registry import IssuerStanding, StandingStatus, standing_for_report
-from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email, verify_submission
+from badgehub.territory.registry import IssuerStanding, StandingStatus
+from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email
 from badgehub.verification.report import VerificationReport
+from badgehub.web.caching import private_page
 from badgehub.web.verdicts import ReportView, present, submission_message
 
 bp = Blueprint("credential_page", __name__)
 
 DEFAULT_HOLDER_CHECK_LIMIT: Final = "10 per minute"
 PDF_ENDPOINT: Final = "certificates.credential_pdf"
+PAGE_CACHE_EXTENSION: Final = "badgehub.web.credential_pages"
+DEFAULT_PAGE_ENTRIES: Final = 4096
 _VALID: Final = frozenset({"valid", "valid_with_warnings"})
 _NO_AUTOCORRECT: Final = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
 _COMPETENCY_PATH: Final = re.compile(r"/competencies/(?P<territory>[a-z0-9]+(?:-[a-z0-9]+)*)/(?P<code>[^/]{1,64})")
@@ -260,45 +264,14 @@ def _holder_answer(report: VerificationReport, email: str) -> HolderAnswer:
         "This badge does not name its holder by e-mail address, so the address cannot be checked."))
 
 
-def publish_fresh_status_list(credential: IssuedCredential, issuers: OwnIssuerResolver) -> None:
-    """Keep the signed copy of the credential's status list up to date, as its public endpoint does on GET.
-
-    The verification reads the list through the local resolver, which never writes: a list changed by a
-    revocation (or never fetched yet) would otherwise be signed again for every page view. Signing it once and
-    keeping it (the columns of the signed copy only; a revocation racing this leaves it stale, so signed again
-    next time) costs one write per change instead. The freshness test asks ``issuers`` (the verification's own
-    resolver, which reads the organisation's keys once for both) for the active key.
-    """
-    status_list = credential.status_list
-    active = issuers.active_key_id(credential.organisation, KeyAlgorithm.ED25519)
-    if fresh_stored_copy(status_list, active) is not None:
-        return
-    try:
-        signed_status_list(status_list)
-    except BadgeHubError:  # no active key: the verification will say what it finds
-        db.session.rollback()
-        return
-    if db.session.is_modified(status_list):
-        db.session.commit()
-
-
-def build_page(credential: IssuedCredential, *, known_email: str | None = None) -> CredentialPage:
-    """Verify the stored document live and decide everything the page shows (needs a request context).
-
-    One resolver of our own issuers serves the whole page, so that the organisation, its keys and the status
-    list the page already holds are read once: for the freshness of the list, the proofs, the status and the
-    issuer's standing.
-    """
-    issuers = own_issuer_resolver(current_app.config)
-    issuers.remember(credential.organisation)
-    publish_fresh_status_list(credential, issuers)
-    document = json.loads(credential.document_json)
-    now = dt.datetime.now(dt.UTC)
-    local = platform_local_resolver(current_app.config, issuers=issuers, held=(credential.status_list,))
-    report = verify_submission(current_app, document, kind="object", now=now, known_email=known_email,
-                               local_documents=local)
+def build_page(credential: IssuedCredential, *, known_email: str | None = None,
+               verdict: LiveVerdict | None = None) -> CredentialPage:
+    """Decide everything the page shows from :func:`badgehub.issuing.live.verify_issued`'s verdict on the stored
+    document (``verdict``, when the caller already has it; needs a request context; reads only)."""
+    if verdict is None or known_email is not None:
+        verdict = verify_issued(current_app, credential, known_email=known_email)
+    report, standing = verdict.report, verdict.standing
     view = present(report)
-    standing = standing_for_report(report, current_app.config, by_slug=issuers.organisation)
     revoked_on = reason = None
     if view.verdict == "revoked" and credential.revoked_at is not None:
         # The pipeline found the bit set in the signed list; the database knows when and why.
@@ -331,12 +304,71 @@ def _not_found() -> Response:
     return response
 
 
+class _PageCache:
+    """Rendered pages by key, in this process (thread-safe)."""
+
+    def __init__(self, entries: int) -> None:
+        self._pages: LRUCache[str, str] = LRUCache(maxsize=max(1, entries))
+        self._lock = threading.Lock()
+        # Stands for the CSRF token while the shared page is rendered; unguessable, so no badge can contain it.
+        self.placeholder = "csrf-" + secrets.token_hex(16)
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            return self._pages.get(key)
+
+    def put(self, key: str, html: str) -> None:
+        with self._lock:
+            self._pages[key] = html
+
+
+def _page_cache() -> _PageCache:
+    cache = current_app.extensions.get(PAGE_CACHE_EXTENSION)
+    if not isinstance(cache, _PageCache):
+        entries = int(current_app.config.get("VERDICT_CACHE_ENTRIES", DEFAULT_PAGE_ENTRIES)) // 8
+        cache = current_app.extensions.setdefault(PAGE_CACHE_EXTENSION, _PageCache(entries or 1))
+    assert isinstance(cache, _PageCache)
+    return cache
+
+
+def _shared_key(credential: IssuedCredential, verdict: LiveVerdict) -> str:
+    # Everything the page shows: the verdict (by what it depends on), the language, the revocation's when and why,
+    # and the platform's competencies the badge is aligned with (a coordinator may edit their references).
+    subject = (verdict.report.credential or {}).get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    competencies = _competencies(achievement) if isinstance(achievement, Mapping) else ()
+    parts = (verdict.key, str(get_locale()), credential.public_id, str(credential.revoked_at),
+             credential.revocation_reason, repr(competencies), PDF_ENDPOINT in current_app.view_functions)
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+
+
+def _page_response(credential: IssuedCredential, verdict: LiveVerdict) -> Response:
+    """The page. A visitor without an account and without a message waiting gets the same HTML as any other, but
+    for the CSRF token: it is rendered once per verdict and language in this process and kept (a change to what
+    the verdict depends on changes the key, like the verdict's own)."""
+    if current_user.is_authenticated or session.get("_flashes"):
+        return _render(build_page(credential, verdict=verdict), HolderCheckForm(formdata=None))
+    cache = _page_cache()
+    key = _shared_key(credential, verdict)
+    html = cache.get(key)
+    if html is None:
+        placeholder = cache.placeholder
+        html = render_template("credential/page.html", page=build_page(credential, verdict=verdict),
+                               form=HolderCheckForm(formdata=None), csrf_token=lambda: placeholder)
+        cache.put(key, html)
+    response = Response(html.replace(cache.placeholder, generate_csrf()), mimetype="text/html")
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 @bp.get("/c/<public_id>")
 def page(public_id: str) -> ResponseReturnValue:
     credential = _credential(public_id)
     if credential is None:
         return _not_found()
-    return _render(build_page(credential), HolderCheckForm(formdata=None))
+    # The page carries CSRF forms (the holder check, the language): no cache may keep it, but a client asking
+    # again with its ETag gets a 304.
+    return private_page(_page_response(credential, verify_issued(current_app, credential)))
 
 
 @bp.post("/c/<public_id>/holder")

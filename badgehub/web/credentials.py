@@ -3,7 +3,8 @@
 Public URLs (contracts, printed in QR codes and written into signed credentials):
 
 * ``/issuers/<slug>/status/<n>``: the signed ``BitstringStatusListCredential`` (``application/vc+ld+json``),
-  strong ETag and 304, five minutes of public cache (a revocation shows within that time), any origin;
+  strong ETag and 304, public cache for a short while (:data:`badgehub.web.caching.PUBLIC_DOCUMENT`: a
+  revocation shows within five minutes), any origin; the copy the last change signed (a GET signs nothing);
 * ``/c/<public_id>.json``: the credential exactly as issued, byte for byte (``application/vc+ld+json``);
 * ``/c/<public_id>.jwt``: its VC-JWT (``text/plain``, OB3-BRIEF §2.13);
 * ``/c/<public_id>.png`` and ``.svg``: the credential baked into the achievement's image. A PNG image gives
@@ -42,11 +43,13 @@ from badgehub.issuing.errors import CredentialNotFound
 from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.notify import baked_image, natural_format, notify_recipient
 from badgehub.issuing.resolver import platform_local_resolver
-from badgehub.issuing.status_lists import get_status_list, signed_status_list
+from badgehub.issuing.status_lists import get_status_list, served_status_list
+from badgehub.keys.service import published_keys
 from badgehub.mail import MailError
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.verification.platform import LOCAL_RESOLVER_EXTENSION, register_local_resolver
+from badgehub.web.caching import public_document
 from badgehub.web.credential_forms import AwardForm, RevokeForm
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("credentials", __name__)
 
 VC_MEDIA_TYPE: Final = "application/vc+ld+json"
-CACHE_CONTROL: Final = "public, max-age=300"
 PAGE_SIZE: Final = 50
 STATE_FILTERS: Final = ("", *issuing.STATES)
 # Service field names that the form calls otherwise (none today; kept like the other areas for clarity).
@@ -87,16 +89,8 @@ def _machine_error(error: BadgeHubError) -> Response:
 
 def _public(data: bytes, mimetype: str, *, etag: str | None = None) -> Response:
     response = Response(data, mimetype=mimetype)
-    if etag is not None:
-        response.set_etag(etag)
-    else:
-        response.add_etag()
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag"
     response.headers["X-Robots-Tag"] = "noindex"
-    response.make_conditional(request)
-    return response
+    return public_document(response, etag=etag)
 
 
 @bp.get("/issuers/<slug>/status/<int:number>")
@@ -109,13 +103,9 @@ def status_list(slug: str, number: int) -> ResponseReturnValue:
     if found is None:
         return _machine_error(NotFound(gettext("This issuer publishes no status list with this number.")))
     try:
-        signed = signed_status_list(found)
+        signed = served_status_list(found, published_keys(organisation))
     except BadgeHubError as error:  # no active key (between a compromise and the next rotation)
-        db.session.rollback()
         return _machine_error(error)
-    if db.session.is_modified(found):
-        # A re-signed list was cached on the row; keep it for the next verifiers.
-        db.session.commit()
     return _public(signed.text.encode("utf-8"), VC_MEDIA_TYPE, etag=signed.etag)
 
 

@@ -45,6 +45,7 @@ from badgehub.organisations import service
 from badgehub.organisations.models import Organisation
 from badgehub.verification.platform import LOCAL_RESOLVER_EXTENSION, register_local_resolver
 from badgehub.web import labels
+from badgehub.web.caching import public_document
 
 bp = Blueprint("issuers", __name__)
 bp.add_app_template_filter(labels.label, "label")
@@ -76,7 +77,6 @@ def _answer_for_our_issuers_locally(state: BlueprintSetupState) -> None:
         register_local_resolver(app, lambda: own_issuer_resolver(app.config))
 
 
-CACHE_CONTROL = "public, max-age=300"
 _HTML = "text/html"
 _JSON_LD = "application/ld+json"
 _JSON = "application/json"
@@ -124,14 +124,10 @@ def _public(body: str, mimetype: str, *, vary_accept: bool = False) -> Response:
     """A public, cacheable, cross-origin document with a strong ETag, answered 304 when it has not changed."""
     data = body.encode("utf-8")
     response = Response(data, mimetype=mimetype)
-    response.set_etag(hashlib.sha256(data).hexdigest())
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag"
     if vary_accept:
         response.headers["Vary"] = "Accept"
-    response.make_conditional(request)  # 304 on a matching If-None-Match (weak comparison, RFC 9110)
-    return response
+    # 304 on a matching If-None-Match (weak comparison, RFC 9110); no Vary: Cookie.
+    return public_document(response, etag=hashlib.sha256(data).hexdigest())
 
 
 def _json_error(error: BadgeHubError, *, vary_accept: bool = False) -> Response:

@@ -29,8 +29,8 @@ from wtforms import EmailField, SubmitField, TextAreaField, URLField
 from wtforms.validators import Length, Optional
 
 from badgehub.extensions import limiter
+from badgehub.issuing.live import verify_submitted
 from badgehub.keys.resolver import OwnIssuerResolver
-from badgehub.territory.registry import standing_for_report
 from badgehub.verification.platform import (
     LOCAL_RESOLVER_EXTENSION,
     MAX_EMAIL_LENGTH,
@@ -38,7 +38,6 @@ from badgehub.verification.platform import (
     max_submission_bytes,
     normalise_email,
     register_local_resolver,
-    verify_submission,
 )
 from badgehub.web.verdicts import present, submission_message
 
@@ -143,8 +142,9 @@ def verify_page() -> ResponseReturnValue:
         return _form_page(form, status=400)
     try:
         kind, data = submission_of(form)
-        report = verify_submission(current_app, data, kind=kind, now=datetime.now(UTC), known_email=known_email)
+        report, standing = verify_submitted(current_app, data, kind=kind, now=datetime.now(UTC),
+                                            known_email=known_email)
     except SubmissionRefused as refused:
         return _form_page(form, submission_message(refused.code, refused.params), refused.status)
     return render_template("verify/report.html", view=present(report), checked_email=known_email,
-                           standing=standing_for_report(report, current_app.config))
+                           standing=standing)

@@ -4,7 +4,8 @@ Signed-in pages (``login_required``; everything is looked up through the signed-
 credential, address, share or import is a 404):
 
 * ``/wallet``: a card per credential, ours and imported, with its status **from the verification pipeline**
-  (:func:`badgehub.wallet.service.credential_report` / ``imported_report``, cached briefly);
+  (:func:`badgehub.issuing.live.verify_issued` for ours, :func:`badgehub.wallet.service.imported_report`);
+  no page of the wallet writes when it is read;
 * ``/wallet/c/<public_id>``: one of ours, with its downloads (``.json``, ``.jwt``, ``.png``, ``.svg``, ``.pdf``),
   "Add to LinkedIn profile" and the public page ``/c/<public_id>``;
 * ``/wallet/imported/<id>``: one imported badge with its full report; its original file; remove;
@@ -39,6 +40,7 @@ from badgehub.achievements.images import SVG
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db, limiter
+from badgehub.issuing.live import verify_issued
 from badgehub.issuing.models import IssuedCredential
 from badgehub.mail import Mail, MailError, send
 from badgehub.printing.qr import qr_svg
@@ -124,7 +126,7 @@ def _status(view: ReportView | None) -> Status:
 
 
 def _our_view(credential: IssuedCredential) -> ReportView:
-    return present(wallet.credential_report(current_app, credential))
+    return present(verify_issued(current_app, credential).report)
 
 
 def _our_card(credential: IssuedCredential, *, detail_url: str) -> Card:
@@ -149,13 +151,13 @@ def _raw_image(row: ImportedCredential) -> str | None:
     return f"data:{media};base64,{base64.b64encode(row.raw).decode('ascii')}"
 
 
-def _imported_view(row: ImportedCredential, *, owner: bool = False) -> ReportView | None:
-    report = wallet.imported_report(current_app, row, record_check=owner)
+def _imported_view(row: ImportedCredential) -> ReportView | None:
+    report = wallet.imported_report(current_app, row)
     return present(report) if report is not None else None
 
 
-def _imported_card(row: ImportedCredential, *, detail_url: str, owner: bool = False) -> Card:
-    view = _imported_view(row, owner=owner)
+def _imported_card(row: ImportedCredential, *, detail_url: str) -> Card:
+    view = _imported_view(row)
     title = (view.achievement_name or view.credential_name) if view is not None else None
     issuer = view.issuer.text if view is not None and view.issuer is not None else None
     return Card(
@@ -176,9 +178,8 @@ def index() -> ResponseReturnValue:
     user = _user()
     cards = [_our_card(c, detail_url=url_for("wallet.credential", public_id=c.public_id))
              for c in wallet.wallet_credentials(user)]
-    imported = [_imported_card(row, detail_url=url_for("wallet.imported", imported_id=row.id), owner=True)
+    imported = [_imported_card(row, detail_url=url_for("wallet.imported", imported_id=row.id))
                 for row in wallet.imported_of(user)]
-    db.session.commit()  # the "last checked" of the imported badges verified again just now
     return _page("wallet/index.html", cards=cards, imported=imported,
                  unverified=user.verified_at is None)
 
@@ -215,8 +216,7 @@ def credential(public_id: str) -> ResponseReturnValue:
 @login_required
 def imported(imported_id: int) -> ResponseReturnValue:
     row = wallet.get_imported(_user(), imported_id)
-    view = _imported_view(row, owner=True)
-    db.session.commit()  # its "last checked", when it was verified again just now
+    view = _imported_view(row)
     return _page("wallet/imported.html", row=row, view=view, badge_status=_status(view), form=ButtonForm(formdata=None),
                  imported_on=str(format_date(row.imported_at, "long")),
                  image=(view.achievement_image if view is not None and view.achievement_image else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -11,7 +12,10 @@ from badgehub.achievements import service as achievements
 from badgehub.competencies.service import CompetencyFields, create_competency
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
+from badgehub.keys.models import KeyAlgorithm
+from badgehub.keys.service import active_key, declare_compromised
 from badgehub.printing.certificate import certificate_data
+from badgehub.web.caching import PUBLIC_DOCUMENT
 from tests.conftest import sign_in
 from tests.unit.issuing.world import BADGE_PNG, WORKSHOP, build_world
 from tests.unit.printing.pdftools import decode_pdf_qr, flat, metadata, page_count, pdf_text
@@ -120,7 +124,7 @@ def test_french_certificate_prints_french_dates(world, client):
 def test_etag_answers_304_and_public_cache_like_the_other_documents(world, client):
     url = f"/c/{world['repair_credential']}.pdf?lang=en"
     first = client.get(url)
-    assert first.headers["Cache-Control"] == "public, max-age=300"
+    assert first.headers["Cache-Control"] == PUBLIC_DOCUMENT
     etag = first.headers["ETag"]
     again = client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304
@@ -140,6 +144,22 @@ def test_revocation_changes_the_etag_and_the_certificate_says_revoked(world, cli
     after = client.get(url, headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200
     assert "This badge was revoked on" in flat(pdf_text(after.get_data()))
+
+
+def test_a_certificate_whose_badge_no_longer_verifies_says_so(world, client, setup):
+    url = f"/c/{world['repair_credential']}.pdf?lang=fr"
+    before = client.get(url)
+    assert "ne peut plus être confirmé" not in flat(pdf_text(before.get_data()))
+
+    def compromise() -> None:
+        credential = issuing.get_credential(world["repair_credential"])
+        key = active_key(credential.organisation, KeyAlgorithm.ED25519)
+        declare_compromised(key, credential.issued_at - dt.timedelta(minutes=1), None, "Ordinateur volé")
+
+    setup(compromise)
+    after = client.get(url, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert "Ce badge ne peut plus être confirmé comme authentique." in flat(pdf_text(after.get_data()))
 
 
 def test_unicode_names_and_svg_badges_print(world, client):

@@ -23,6 +23,7 @@ from badgehub.achievements.service import public_achievement
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import IssuedCredential
+from badgehub.issuing.status_lists import refresh_status_lists
 from badgehub.keys.models import KeyAlgorithm
 from badgehub.keys.service import active_key, declare_compromised, rotate_keys
 from badgehub.territory.service import decide_membership, memberships_of
@@ -191,9 +192,14 @@ def test_after_a_key_rotation_the_list_is_signed_again_and_older_badges_stay_val
         return new_ed25519.key_id
 
     new_key = setup(rotate)
+    old_key = setup(lambda: issuing.get_credential(public_id).status_list.signed_key_id)
+    # The copy signed by the retired key is still true, and served as it is: a view signs nothing.
     assert verdict_title(page_of(client, public_id)) == "Valid"
-    # The page kept the list signed by the key now active (its stored copy was made by the retired one).
+    assert setup(lambda: issuing.get_credential(public_id).status_list.signed_key_id) == old_key != new_key
+    # The refresh (run by the rotation command, and on schedule) signs it with the key now active.
+    setup(lambda: refresh_status_lists())
     assert setup(lambda: issuing.get_credential(public_id).status_list.signed_key_id) == new_key
+    assert verdict_title(page_of(client, public_id)) == "Valid"
     setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="Erreur", actor_id=None))
     assert verdict_title(page_of(client, public_id)) == "Revoked"
 
@@ -219,7 +225,7 @@ def test_a_page_view_reads_the_database_three_times(app: Flask, client: FlaskCli
     # The credential (with its organisation, version and list), the organisation's keys, its memberships: one
     # read each, shared by the list's freshness, both proofs, the status and the standing (it was 13).
     public_id = award(setup, world)
-    page_of(client, public_id)  # the first view signs the list and keeps it
+    page_of(client, public_id)
     statements: list[str] = []
 
     def count(*_: Any) -> None:

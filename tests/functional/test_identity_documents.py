@@ -23,6 +23,7 @@ from badgehub.verification.pipeline import structure_problems, verify
 from badgehub.verification.platform import build_resolver
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.resolver import LocalResolver, StaticResolver
+from badgehub.web.caching import PUBLIC_DOCUMENT
 from tests.conftest import TEST_KEK
 from tests.unit.keys.test_identity_resolver import checks, make_credential, now, outcome, sign_di, sign_jwt
 
@@ -273,7 +274,7 @@ def test_documents_are_public_cacheable_and_readable_from_any_origin(client, mak
     for url in [*document_urls(slug, rsa_key_id(in_app, slug)), f"/issuers/{slug}"]:
         response = client.get(url, headers={**LD, "Origin": "https://wallet.example"})
         assert response.headers["Access-Control-Allow-Origin"] == "*", url
-        assert response.headers["Cache-Control"] == "public, max-age=300", url
+        assert response.headers["Cache-Control"] == PUBLIC_DOCUMENT, url
 
 
 def test_cross_origin_preflight_is_allowed_for_the_documents(client, make_issuer):

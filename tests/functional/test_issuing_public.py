@@ -18,6 +18,7 @@ from badgehub.verification.pipeline import verify
 from badgehub.verification.platform import build_resolver
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.resolver import ChainResolver, LocalResolver, StaticResolver
+from badgehub.web.caching import PUBLIC_DOCUMENT
 from tests.unit.issuing.world import build_world
 
 OWN_CHECKS = ("proof", "issuer_key", "status")
@@ -57,7 +58,7 @@ def test_the_json_is_served_byte_for_byte_as_issued(client, setup, world):
     assert response.mimetype == "application/vc+ld+json"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["X-Robots-Tag"] == "noindex"
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Cache-Control"] == PUBLIC_DOCUMENT
     again = client.get(f"/c/{public_id}.json", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
 
@@ -106,7 +107,7 @@ def test_the_status_list_is_signed_cacheable_and_cross_origin(client, setup, wor
     url = f"/issuers/{world['a']}/status/1"
     response = client.get(url)
     assert (response.status_code, response.mimetype) == (200, "application/vc+ld+json")
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Cache-Control"] == PUBLIC_DOCUMENT
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     document = response.get_json(force=True)
     assert document["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]

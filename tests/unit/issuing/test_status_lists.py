@@ -7,25 +7,33 @@ import json
 
 import pytest
 
-from badgehub.credentials.status_list import set_bit
+from badgehub.credentials.status_list import decode_status_list, get_bit, set_bit
 from badgehub.db import utcnow
 from badgehub.issuing.resolver import StatusListResolver
+from badgehub.issuing.service import revoke_credential
 from badgehub.issuing.status_lists import (
     LIST_VALIDITY,
     TTL_MS,
+    RefreshResult,
     draw_free_index,
     fresh_stored_copy,
+    refresh_status_lists,
+    servable_copy,
     set_status,
     signed_status_list,
     status_list_credential,
 )
 from badgehub.keys.models import KeyAlgorithm
 from badgehub.keys.resolver import OwnIssuerResolver
-from badgehub.keys.service import active_key, rotate_keys
+from badgehub.keys.service import active_key, declare_compromised, published_keys, rotate_keys
 from badgehub.verification.pipeline import verify
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.resolver import ResolutionError
 from tests.conftest import TEST_KEK
+
+
+def bitstring_of(signed_text: str) -> bytes:
+    return decode_status_list(json.loads(signed_text)["credentialSubject"]["encodedList"])
 
 
 def all_set_but(size: int, *free: int) -> bytes:
@@ -96,8 +104,51 @@ def test_the_list_credential_says_what_the_specification_asks(issue, world):
 
 def test_reading_without_store_leaves_the_cache_alone(issue):
     status_list = issue().status_list
+    kept = status_list.signed_credential
+    set_status(status_list, 7, True)
     signed_status_list(status_list, store=False)
-    assert status_list.signed_credential is None
+    assert status_list.signed_credential == kept and status_list.signed_version == status_list.version - 1
+
+
+def test_the_award_that_opens_a_list_signs_it_and_a_revocation_signs_it_again(issue, world):
+    credential = issue()
+    status_list = credential.status_list
+    key_id = active_key(world.a, KeyAlgorithm.ED25519).key_id
+    first = fresh_stored_copy(status_list, key_id)
+    assert first is not None and status_list.signed_version == status_list.version
+    revoke_credential(credential, reason="Erreur", actor_id=None)
+    second = fresh_stored_copy(status_list, key_id)
+    assert second is not None and second.etag != first.etag and status_list.signed_version == status_list.version
+    assert get_bit(bitstring_of(second.text), credential.status_index)
+
+
+def test_a_servable_copy_is_current_unexpired_and_not_signed_by_a_compromised_key(issue, world):
+    status_list = issue().status_list
+    keys = published_keys(world.a)
+    stored = servable_copy(status_list, keys)
+    assert stored is not None
+    # Signed in its second half of validity, or by a key retired since: still true, still served.
+    assert servable_copy(status_list, keys, utcnow() + LIST_VALIDITY * 3 / 4) == stored
+    rotate_keys(world.a, bytes.fromhex(TEST_KEK), None)
+    assert servable_copy(status_list, published_keys(world.a)) == stored
+    assert servable_copy(status_list, keys, utcnow() + LIST_VALIDITY + dt.timedelta(seconds=1)) is None
+    [signer] = [key for key in published_keys(world.a) if key.key_id == status_list.signed_key_id]
+    declare_compromised(signer, utcnow() - dt.timedelta(days=1), None, "Stolen")
+    assert servable_copy(status_list, published_keys(world.a)) is None
+    set_status(status_list, 7, True)
+    assert servable_copy(status_list, keys) is None
+
+
+def test_the_refresh_signs_only_the_lists_that_need_it(issue, world):
+    status_list = issue().status_list
+    assert refresh_status_lists() == RefreshResult(signed=0, fresh=1, unsigned=0)
+    before = status_list.signed_etag
+    assert refresh_status_lists(now=utcnow() + LIST_VALIDITY / 2 + dt.timedelta(minutes=1)).signed == 1
+    assert status_list.signed_etag != before
+    [new_ed25519, _rsa] = rotate_keys(world.a, bytes.fromhex(TEST_KEK), None)
+    assert refresh_status_lists(organisation=world.b).signed == 0
+    assert refresh_status_lists(organisation=world.a).signed == 1
+    assert status_list.signed_key_id == new_ed25519.key_id
 
 
 def test_the_local_resolver_answers_our_lists_only(issue, world, ctx):
@@ -124,8 +175,7 @@ def test_the_local_resolver_answers_our_lists_only(issue, world, ctx):
 def test_the_stored_copy_is_fresh_only_for_its_version_key_and_time(issue, world):
     status_list = issue().status_list
     key_id = active_key(world.a, KeyAlgorithm.ED25519).key_id
-    assert fresh_stored_copy(status_list, key_id) is None  # never signed yet
-    signed = signed_status_list(status_list)
+    signed = signed_status_list(status_list)  # the award that opened the list signed it already
     assert fresh_stored_copy(status_list, key_id) == signed
     assert fresh_stored_copy(status_list, "key-otherkey") is None  # another active key
     assert fresh_stored_copy(status_list, None) is None  # no active key at all
