@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel.speaklater import LazyString
 
 from badgehub import config as config_module
@@ -34,6 +34,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path), template_folder=str(REPO_ROOT / "templates"),
                 static_folder="static")
     app.config.update(settings)
+    from badgehub.web.converters import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     _init_extensions(app)
@@ -111,4 +114,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config["PREFERRED_URL_SCHEME"] == "https":
+        # Only when the public address is https: on a plain-http demo the header would be ignored at best.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
