@@ -370,6 +370,14 @@ def _extra_address_owner(address: str) -> tuple[User, str] | None:
     return extra_address_owner(address)
 
 
+def owner_of_address(email: str) -> User | None:
+    """The account that owns ``email`` (its own address, or an extra address it verified), or None."""
+    user = get_user_by_email(email)
+    if user is None and (extra := _extra_address_owner(email_key(email))) is not None:
+        user = extra[0]
+    return user
+
+
 def request_sign_in_link(email: str, *, now: dt.datetime | None = None) -> LinkRequest:
     """Answer "e-mail me a sign-in link" for ``email``: a link when it is an account's address, or an extra
     address an account verified in its wallet (the link is then written to that address, as it was added).

@@ -170,14 +170,15 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 @_rate_limited
 def register() -> ResponseReturnValue:
     form = RegisterForm()
-    status, email_taken = 200, False
+    status = 200
     if form.validate_on_submit():
+        with_password = bool(form.password.data)
         try:
             issued = accounts.register(form.email.data or "", name=form.name.data or "",
                                        password=form.password.data or None, locale=_current_locale())
-        except EmailTaken as exc:
-            form.email.errors.append(exc.message)
-            status, email_taken = exc.http_status, True
+        except EmailTaken:
+            # Same answer as a new address, so the page tells nobody who has an account; the owner is told.
+            return _registration_answer(_registered_elsewhere(form.email.data or ""), with_password)
         except InvalidEmail as exc:
             form.email.errors.append(exc.message)
             status = exc.http_status
@@ -194,23 +195,40 @@ def register() -> ResponseReturnValue:
                 sent = _send_mail(user.email, user.locale, _l("Confirm your e-mail address"), "auth_verify_email",
                                   name=user.name, link=_absolute_url("auth.verify_email", token=issued.token),
                                   hours=int(accounts.VERIFY_EMAIL_LIFETIME.total_seconds() // 3600))
-                message = gettext("Your account is created. We have sent a link to %(address)s: open it to "
-                                  "confirm your address, then sign in with your password.", address=user.email)
             else:
                 sent = _send_mail(user.email, user.locale, _l("Welcome: confirm your address and sign in"),
                                   "auth_welcome", name=user.name, minutes=_link_minutes(),
                                   link=_absolute_url("auth.link_sign_in", token=issued.token),
                                   sign_in_url=_absolute_url("auth.sign_in"))
-                message = gettext("Your account is created. We have sent a link to %(address)s: open it to "
-                                  "confirm your address and sign in.", address=user.email)
-            if not sent:
-                return redirect(url_for("auth.sign_in"))
-            flash(message, "success")
-            return redirect(url_for("auth.check_mail"))
+            return _registration_answer((user.email, sent), with_password)
     elif form.is_submitted():
         status = 400
-    return render_template("auth/register.html", form=form, email_taken=email_taken,
-                           password_min=accounts.PASSWORD_MIN_LENGTH), status
+    return render_template("auth/register.html", form=form, password_min=accounts.PASSWORD_MIN_LENGTH), status
+
+
+def _registered_elsewhere(typed: str) -> tuple[str, bool]:
+    """Tell the owner of ``typed`` that someone tried to register with it; returns (address, sent)."""
+    address = accounts.normalise_email(typed)
+    owner = accounts.owner_of_address(address)
+    sent = _send_mail(address, owner.locale if owner is not None else None,
+                      _l("Someone tried to create an account with your address"), "auth_register_existing",
+                      name=owner.name if owner is not None else "", sign_in_url=_absolute_url("auth.sign_in"),
+                      forgot_url=_absolute_url("auth.forgot_password"))
+    return address, sent
+
+
+def _registration_answer(outcome: tuple[str, bool], with_password: bool) -> ResponseReturnValue:
+    address, sent = outcome
+    if not sent:
+        return redirect(url_for("auth.sign_in"))
+    if with_password:
+        message = gettext("Your account is created. We have sent a link to %(address)s: open it to "
+                          "confirm your address, then sign in with your password.", address=address)
+    else:
+        message = gettext("Your account is created. We have sent a link to %(address)s: open it to "
+                          "confirm your address and sign in.", address=address)
+    flash(message, "success")
+    return redirect(url_for("auth.check_mail"))
 
 
 def _render_sign_in(*, form: PasswordSignInForm | None = None, link_form: LinkRequestForm | None = None,
