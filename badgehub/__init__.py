@@ -71,7 +71,6 @@ def _select_locale() -> str | None:
 
 def _init_extensions(app: Flask) -> None:
     import badgehub.models  # noqa: F401  (every table on the metadata)
-    from badgehub.accounts.service import load_user_for_session
     from badgehub.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -83,7 +82,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(load_user_for_session)
+    from badgehub.web import sessions as web_sessions
+
+    web_sessions.init_app(app)
 
     from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please sign in to see this page.")

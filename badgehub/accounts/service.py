@@ -55,6 +55,7 @@ from badgehub.accounts.errors import (
     WrongPassword,
 )
 from badgehub.accounts.models import EmailToken, TokenPurpose, User
+from badgehub.accounts.sessions import end_other_sessions
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.db import utcnow
 from badgehub.extensions import db
@@ -415,10 +416,10 @@ def _void_open_links(user: User) -> None:
 def sign_out_everywhere(user: User) -> None:
     """End every session of ``user``, remembered ones included, by bumping ``session_version``.
 
-    A caller that wants to keep the current session signs it in again with the user's new id.
+    Every device row goes too. A caller that wants to keep the current device signs it in again.
     """
     user.session_version = user.session_version + 1
-    db.session.flush()
+    end_other_sessions(user)
 
 
 def reset_password(token: str, new_password: str, *, now: dt.datetime | None = None) -> User:
