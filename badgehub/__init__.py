@@ -31,7 +31,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         raise ConfigError("No secret key. Run `badgehub init` once (it writes instance/secret_key), "
                           "or set BADGEHUB_SECRET_KEY.")
 
-    app = Flask(__name__, instance_path=str(instance_path), template_folder=str(REPO_ROOT / "templates"),
+    from badgehub.resilience import BadgeHubFlask
+
+    app = BadgeHubFlask(__name__, instance_path=str(instance_path), template_folder=str(REPO_ROOT / "templates"),
                 static_folder="static")
     app.config.update(settings)
     from badgehub.web.converters import BoundedIntegerConverter
@@ -39,6 +41,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntegerConverter
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    from badgehub import resilience
+
+    resilience.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
 
