@@ -87,6 +87,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_BATCH_INLINE_ROWS", "BATCH_INLINE_ROWS", "int",
             "CSV batches with at most this many rows to issue are issued during the request; larger ones go to "
             "the job queue (default 200)."),
+    Setting("BADGEHUB_JOB_LEASE_SECONDS", "JOB_LEASE_SECONDS", "int",
+            "How long a running CSV batch stays its worker's without a sign of life, in seconds (default 120). "
+            "A batch whose worker died is handed to the next worker or web process after this."),
     Setting("BADGEHUB_TRUSTED_PROXIES", "TRUSTED_PROXIES", "int",
             "How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (default 0: none). "
             "Rate limits and links then use the real client address and scheme."),
@@ -159,6 +162,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "CSV_MAX_BYTES": 2 * 1024 * 1024,
         "CSV_MAX_ROWS": 5000,
         "BATCH_INLINE_ROWS": 200,
+        "JOB_LEASE_SECONDS": 120,
         "RATELIMIT_CLAIMS": "20 per minute",
         "RATELIMIT_CLAIM_CAMPAIGN": "300 per minute",
         "RATELIMIT_HOLDER_CHECK": "10 per minute",

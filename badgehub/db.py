@@ -6,7 +6,8 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, TypeVar
 
@@ -88,8 +89,9 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
-# Whether the transactions of this context will write (a POST, a job, the CLI) or only read (a GET).
-_WRITE_INTENT: ContextVar[bool] = ContextVar("badgehub_write_intent", default=True)
+# Whether the transactions of this context will write (a POST, a job) or mostly read (a GET, a script). Not
+# writing is the default: a reader that took the write lock would queue behind every writer, and starve.
+_WRITE_INTENT: ContextVar[bool] = ContextVar("badgehub_write_intent", default=False)
 
 
 def set_write_intent(writes: bool) -> Token[bool]:
@@ -100,6 +102,16 @@ def set_write_intent(writes: bool) -> Token[bool]:
 
 def reset_write_intent(token: Token[bool]) -> None:
     _WRITE_INTENT.reset(token)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Within this block, transactions take SQLite's write lock when they begin (jobs, writing requests)."""
+    token = set_write_intent(True)
+    try:
+        yield
+    finally:
+        reset_write_intent(token)
 
 
 @event.listens_for(Engine, "begin")

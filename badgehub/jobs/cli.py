@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from badgehub import jobs
+from badgehub.db import writing
 from badgehub.jobs import tasks
 
 
@@ -24,6 +25,8 @@ def worker_command(burst: bool, no_resume: bool) -> None:
     queue = jobs.rq_queue(app)
     if not no_resume:
         queue.enqueue_call("badgehub.jobs.tasks.perform", args=("batches.resume",), result_ttl=3600)
+    if not burst:
+        jobs.start_sweeper(app)
     # SimpleWorker runs jobs in this process, inside this application context (no fork: the database pool
     # and the decrypted-key cache are reused from job to job).
     SimpleWorker([queue], connection=queue.connection).work(burst=burst)
@@ -38,7 +41,7 @@ def batches_group() -> None:
 @with_appcontext
 def resume_command() -> None:
     """Issue the rest of every batch left queued or running (safe to run at any time: nothing is issued twice)."""
-    ids = tasks.resume_batches()
+    ids = tasks.run_task("batches.resume")
     click.echo(f"resumed {len(ids)} batch(es)" + (f": {', '.join(map(str, ids))}" if ids else ""))
 
 
@@ -49,7 +52,8 @@ def resume_command() -> None:
 @with_appcontext
 def run_command(batch_id: int, chunk_rows: int | None) -> None:
     """Issue the pending rows of one confirmed batch now, in this process."""
-    state = tasks.run_batch(batch_id, chunk_rows=chunk_rows)
+    with writing():
+        state = tasks.run_batch(batch_id, chunk_rows=chunk_rows)
     if state is None:
         raise click.ClickException(f"batch {batch_id} does not exist or is not confirmed")
     click.echo(f"batch {batch_id}: {state}")
