@@ -62,6 +62,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_MAIL_FROM", "MAIL_FROM", "str", "Sender address (default: BadgeHub <no-reply@localhost>)."),
     Setting("BADGEHUB_OUTBOX_DIR", "OUTBOX_DIR", "path",
             "Outbox folder of the file backend (default: instance/outbox)."),
+    Setting("BADGEHUB_MAIL_RETENTION_DAYS", "MAIL_RETENTION_DAYS", "int",
+            "Days a delivered (or abandoned) e-mail is kept in the outbox before it is deleted (default 30). An "
+            "erased person's messages are deleted at once."),
     Setting("BADGEHUB_SMTP_HOST", "SMTP_HOST", "str", "SMTP server host; setting it selects the smtp backend."),
     Setting("BADGEHUB_SMTP_PORT", "SMTP_PORT", "int", "SMTP port (default 587)."),
     Setting("BADGEHUB_SMTP_USERNAME", "SMTP_USERNAME", "str", "SMTP user name, if the server wants one."),
@@ -146,6 +149,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAIL_BACKEND": "file",
         "MAIL_FROM": "BadgeHub <no-reply@localhost>",
         "OUTBOX_DIR": instance_path / "outbox",
+        "MAIL_RETENTION_DAYS": 30,
         "SMTP_HOST": None,
         "SMTP_PORT": 587,
         "SMTP_USERNAME": None,

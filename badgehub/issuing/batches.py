@@ -470,7 +470,9 @@ def _issue_row(batch: IssueBatch, row: BatchRow, *, signer: Signer, actor_id: in
     else:
         row.credential_id = credential.id
         row.state = RowState.ISSUED if credential.batch_id == batch.id else RowState.DUPLICATE_PREVIOUS
-        row.mailed = row.state is RowState.DUPLICATE_PREVIOUS
+        if row.state is RowState.ISSUED and not row.mailed:
+            queue_row_mail(batch, row, settings)
+        row.mailed = True
 
 
 def finish(batch: IssueBatch, *, error_code: str | None = None, now: dt.datetime | None = None) -> IssueBatch:
@@ -491,6 +493,22 @@ def finish(batch: IssueBatch, *, error_code: str | None = None, now: dt.datetime
                                          "error": batch.error_code})
     db.session.flush()
     return batch
+
+
+def mail_ref(batch: IssueBatch, row: BatchRow) -> str:
+    """The outbox ``ref`` of a row's e-mail (what the batch's delivery round selects by)."""
+    return f"batch:{batch.id}:row:{row.id}"
+
+
+def queue_row_mail(batch: IssueBatch, row: BatchRow, settings: Mapping[str, Any]) -> None:
+    """Queue the e-mail of a row just issued, in the transaction that issues it (one outbox row): the chunk's
+    commit makes the credential and its e-mail exist together, so a crash can never mail a person twice."""
+    from badgehub.issuing.notify import recipient_mail  # lazy: notify renders templates
+    from badgehub.outbox.service import queue
+
+    assert row.credential is not None or row.credential_id is not None
+    credential = row.credential or db.session.get(IssuedCredential, row.credential_id)
+    queue(recipient_mail(credential, config=settings), config=settings, ref=mail_ref(batch, row))
 
 
 def rows_to_mail(batch: IssueBatch, limit: int = 500) -> list[BatchRow]:

@@ -179,7 +179,8 @@ def _sweep_rq_registries(app: Flask) -> None:
 
 
 class Sweeper:
-    """A daemon thread that sweeps (:func:`sweep`) every half lease, in a web process or a worker."""
+    """A daemon thread that, every half lease, sweeps (:func:`sweep`) and delivers the outbox's due messages
+    (retries, and messages a crashed sender left claimed), in a web process or a worker."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -197,6 +198,12 @@ class Sweeper:
                 sweep(self.app)
             except Exception:
                 log.exception("sweeping orphaned batches failed; trying again later")
+            try:
+                from badgehub.outbox.sender import run_round
+
+                run_round(self.app)
+            except Exception:
+                log.exception("the outbox round failed; trying again later")
 
 
 def start_sweeper(app: Flask) -> Sweeper:

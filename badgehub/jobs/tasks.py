@@ -17,16 +17,16 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import select
 
 from badgehub import jobs
 from badgehub.db import run_with_retry, writing
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
 from badgehub.issuing import batches
-from badgehub.issuing.models import IssueBatch
-from badgehub.issuing.notify import notify_recipient
+from badgehub.issuing.models import BatchRow, IssueBatch
 from badgehub.issuing.service import signer_for
-from badgehub.mail import MailError
+from badgehub.outbox.sender import deliver_pending
 
 log = logging.getLogger(__name__)
 
@@ -36,29 +36,31 @@ def _chunk_size() -> int:
 
 
 def send_batch_mail(batch: IssueBatch) -> int:
-    """E-mail the recipients of rows issued and not yet mailed, then commit; returns how many were sent.
+    """Deliver the e-mails of the batch's issued rows that the outbox still holds; returns how many left.
 
-    A mail that cannot leave is counted on the batch and marked on the row (``mail_failed``): the credential
-    stays issued and its link is on the batch page.
+    Rows issued without their e-mail queued (by a version before the outbox) are queued first, each with its
+    ``mailed`` mark in one transaction. A message that cannot leave is counted on the batch and marked on the
+    row (``mail_failed``): the credential stays issued, its link is on the batch page, and the outbox tries again.
     """
-    sent = 0
     config = current_app.config
     while True:
         rows = batches.rows_to_mail(batch, limit=100)
         if not rows:
             break
         for row in rows:
-            assert row.credential is not None
-            try:
-                notify_recipient(row.credential, config=config)
-                sent += 1
-            except MailError:
-                log.exception("batch %s: could not send the e-mail of row %s", batch.id, row.number)
-                batch.mail_failures += 1
-                row.error_code = "mail_failed"
+            batches.queue_row_mail(batch, row, config)
             row.mailed = True
         db.session.commit()
-    return sent
+    delivery = deliver_pending(config=config, ref_prefix=f"batch:{batch.id}:")
+    if delivery.failed_refs:
+        failed_ids = {int(ref.rsplit(":", 1)[1]) for ref in delivery.failed_refs if ref}
+        for row in db.session.scalars(select(BatchRow).where(BatchRow.id.in_(failed_ids))):
+            if row.error_code != "mail_failed":
+                row.error_code = "mail_failed"
+                batch.mail_failures += 1
+                log.warning("batch %s: could not send the e-mail of row %s", batch.id, row.number)
+        db.session.commit()
+    return delivery.sent
 
 
 def _runner_id() -> str:
