@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session
 
-from badgehub.db import utcnow
+from badgehub.db import run_with_retry, utcnow, writing
 from badgehub.extensions import db
 from badgehub.mail import Mail, MailError, transmit
 from badgehub.outbox import service
@@ -73,10 +74,22 @@ def deliver(row: OutboxMessage, *, config: Mapping[str, Any] | None = None, give
             message.claimed_until = utcnow() + dt.timedelta(minutes=2 ** (message.attempts - 1))
         db.session.commit()
         raise
-    message.sent_at = utcnow()
-    message.claimed_until = None
-    db.session.commit()
+    _mark_sent(row_id)
     return True
+
+
+def _mark_sent(message_id: int) -> None:
+    # The message has left: losing this mark to a busy database would send it again once the claim runs out,
+    # so the mark takes the write lock at its start and is tried again on a transient error.
+    def mark() -> None:
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                           .values(sent_at=utcnow(), claimed_until=None)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+
+    db.session.rollback()
+    with writing():
+        run_with_retry(mark, attempts=8)
 
 
 def deliver_pending(*, config: Mapping[str, Any] | None = None, ref_prefix: str | None = None,
@@ -108,13 +121,46 @@ def deliver_pending(*, config: Mapping[str, Any] | None = None, ref_prefix: str 
 
 
 def send_now(mail: Mail, *, config: Mapping[str, Any] | None = None) -> None:
-    """Queue ``mail`` and deliver it at once (a person is waiting for it: a sign-in link). Commits. Raises
-    :class:`~badgehub.mail.MailError` when it cannot leave; it is then abandoned, not retried behind the
-    person's back (they were told to try again)."""
+    """Send ``mail`` at once (a person is waiting for it: a sign-in link, an invitation), recorded in the outbox.
+
+    The message row rides on the caller's transaction: a caller that sends before committing (an invitation is
+    kept only if its e-mail left) rolls it back with its own work; a caller that already committed gets it
+    committed here. Raises :class:`~badgehub.mail.MailError` when it cannot leave; it is then marked failed,
+    not retried behind the person's back (they were told to try again)."""
     settings = config if config is not None else current_app.config
+    clean = not _has_writes(db.session)
     row = service.queue(mail, config=settings)
-    db.session.commit()
-    deliver(row, config=settings, give_up=True)
+    row.attempts = 1
+    try:
+        transmit(row.message, settings)
+    except MailError as error:
+        row.failed_at, row.last_error = utcnow(), str(error)[:255]
+        db.session.flush()
+        if clean:
+            db.session.commit()
+        raise
+    row.sent_at = utcnow()
+    db.session.flush()
+    if clean:
+        db.session.commit()
+
+
+def _has_writes(session: Any) -> bool:
+    return bool(session.new or session.dirty or session.deleted or session.info.get(_FLUSHED))
+
+
+_FLUSHED = "badgehub_flushed"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_flush(session: Session) -> None:
+    session.info.pop(_FLUSHED, None)
 
 
 def run_round(app: Any) -> Delivery:

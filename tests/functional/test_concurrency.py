@@ -77,6 +77,22 @@ def test_a_transient_database_error_is_tried_again(app):
     assert len(failures) == 2
 
 
+def test_a_reading_request_that_lost_the_race_to_write_takes_the_lock_when_tried_again(app):
+    from badgehub import db as db_module
+
+    intents = []
+
+    @app.get("/reads-then-writes-for-test")
+    def reads_then_writes() -> str:
+        intents.append(db_module._WRITE_INTENT.get())
+        if len(intents) == 1:
+            raise OperationalError("UPDATE x", {}, Exception("database is locked"))
+        return "done"
+
+    assert app.test_client().get("/reads-then-writes-for-test").status_code == 200
+    assert intents == [False, True]
+
+
 def test_a_request_that_committed_is_not_run_twice(app):
     runs = []
 
