@@ -87,7 +87,8 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Long enough for a queue of writers on a busy machine: a wait is better than an error.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 # Whether the transactions of this context will write (a POST, a job) or mostly read (a GET, a script). Not
 # writing is the default: a reader that took the write lock would queue behind every writer, and starve.

@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import event, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from badgehub.db import run_with_retry, utcnow, writing
@@ -142,7 +143,12 @@ def send_now(mail: Mail, *, config: Mapping[str, Any] | None = None) -> None:
     row.sent_at = utcnow()
     db.session.flush()
     if clean:
-        db.session.commit()
+        try:
+            db.session.commit()
+        except DBAPIError:
+            # The message left; only its record is lost to a busy database. Not the person's failure.
+            db.session.rollback()
+            log.warning("an e-mail left but could not be recorded in the outbox")
 
 
 def _has_writes(session: Any) -> bool:
