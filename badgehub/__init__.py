@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel.speaklater import LazyString
 
 from badgehub import config as config_module
@@ -31,11 +31,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         raise ConfigError("No secret key. Run `badgehub init` once (it writes instance/secret_key), "
                           "or set BADGEHUB_SECRET_KEY.")
 
-    app = Flask(__name__, instance_path=str(instance_path), template_folder=str(REPO_ROOT / "templates"),
+    from badgehub.resilience import BadgeHubFlask
+
+    app = BadgeHubFlask(__name__, instance_path=str(instance_path), template_folder=str(REPO_ROOT / "templates"),
                 static_folder="static")
     app.config.update(settings)
+    from badgehub.web.converters import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
     logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    from badgehub import resilience
+
+    resilience.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -68,7 +76,6 @@ def _select_locale() -> str | None:
 
 def _init_extensions(app: Flask) -> None:
     import badgehub.models  # noqa: F401  (every table on the metadata)
-    from badgehub.accounts.service import load_user_for_session
     from badgehub.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -80,7 +87,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.session_protection = "basic"
-    login_manager.user_loader(load_user_for_session)
+    from badgehub.web import sessions as web_sessions
+
+    web_sessions.init_app(app)
 
     from badgehub.web import caching
     caching.init_app(app)  # public documents carry no Vary: Cookie and no cookie
@@ -114,4 +123,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_app.config["PREFERRED_URL_SCHEME"] == "https":
+        # Only when the public address is https: on a plain-http demo the header would be ignored at best.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response

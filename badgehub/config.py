@@ -62,6 +62,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_MAIL_FROM", "MAIL_FROM", "str", "Sender address (default: BadgeHub <no-reply@localhost>)."),
     Setting("BADGEHUB_OUTBOX_DIR", "OUTBOX_DIR", "path",
             "Outbox folder of the file backend (default: instance/outbox)."),
+    Setting("BADGEHUB_MAIL_RETENTION_DAYS", "MAIL_RETENTION_DAYS", "int",
+            "Days a delivered (or abandoned) e-mail is kept in the outbox before it is deleted (default 30). An "
+            "erased person's messages are deleted at once."),
     Setting("BADGEHUB_SMTP_HOST", "SMTP_HOST", "str", "SMTP server host; setting it selects the smtp backend."),
     Setting("BADGEHUB_SMTP_PORT", "SMTP_PORT", "int", "SMTP port (default 587)."),
     Setting("BADGEHUB_SMTP_USERNAME", "SMTP_USERNAME", "str", "SMTP user name, if the server wants one."),
@@ -87,6 +90,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_BATCH_INLINE_ROWS", "BATCH_INLINE_ROWS", "int",
             "CSV batches with at most this many rows to issue are issued during the request; larger ones go to "
             "the job queue (default 200)."),
+    Setting("BADGEHUB_JOB_LEASE_SECONDS", "JOB_LEASE_SECONDS", "int",
+            "How long a running CSV batch stays its worker's without a sign of life, in seconds (default 120). "
+            "A batch whose worker died is handed to the next worker or web process after this."),
     Setting("BADGEHUB_TRUSTED_PROXIES", "TRUSTED_PROXIES", "int",
             "How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (default 0: none). "
             "Rate limits and links then use the real client address and scheme."),
@@ -154,6 +160,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAIL_BACKEND": "file",
         "MAIL_FROM": "BadgeHub <no-reply@localhost>",
         "OUTBOX_DIR": instance_path / "outbox",
+        "MAIL_RETENTION_DAYS": 30,
         "SMTP_HOST": None,
         "SMTP_PORT": 587,
         "SMTP_USERNAME": None,
@@ -170,6 +177,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "CSV_MAX_BYTES": 2 * 1024 * 1024,
         "CSV_MAX_ROWS": 5000,
         "BATCH_INLINE_ROWS": 200,
+        "JOB_LEASE_SECONDS": 120,
         "RATELIMIT_CLAIMS": "20 per minute",
         "RATELIMIT_CLAIM_CAMPAIGN": "300 per minute",
         "RATELIMIT_HOLDER_CHECK": "10 per minute",

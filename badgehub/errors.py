@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -88,17 +89,41 @@ def error_response(status: int, code: str, message: Any, details: dict[str, Any]
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
     else:
-        response = Response(
-            render_template("errors/error.html", status=status, code=code, message=message, details=details or {}),
-            mimetype="text/html",
-        )
+        try:
+            html = render_template("errors/error.html", status=status, code=code, message=message,
+                                   details=details or {})
+        except Exception:
+            # The page itself failed (the database is gone, say, and the layout asks who is signed in): a plain
+            # page of ours still beats the server's bare 500.
+            log.exception("the error page could not be rendered")
+            html = _PLAIN_ERROR_PAGE.format(status=status, message=escape(message))
+        response = Response(html, mimetype="text/html")
     response.status_code = status
     return response
+
+
+_PLAIN_ERROR_PAGE = ('<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+                     '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                     "<title>BadgeHub: {status}</title></head>"
+                     '<body><main><h1>{status}</h1><p>{message}</p><p><a href="/">BadgeHub</a></p></main>'
+                     "</body></html>")
+
+
+def _roll_back() -> None:
+    """Drop what the failed request left in the session, so that rendering the error page can query again
+    (a session left in a failed transaction raises PendingRollbackError on its next use)."""
+    from badgehub.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:
+        log.exception("rollback after an error failed")
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(BadgeHubError)
     def handle_domain_error(error: BadgeHubError) -> Response:
+        _roll_back()
         return error_response(error.http_status, error.code, error.message, error.details)
 
     @app.errorhandler(CSRFError)
@@ -108,6 +133,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException) -> Response:
+        _roll_back()
         status = error.code or 500
         response = error_response(status, STATUS_CODES.get(status, "http_error"),
                                   STATUS_MESSAGES.get(status, error.description))
@@ -118,4 +144,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        _roll_back()
         return error_response(500, "internal_error", STATUS_MESSAGES[500])

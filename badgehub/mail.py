@@ -1,4 +1,6 @@
-"""Outgoing e-mail: SMTP when configured, otherwise one ``.eml`` file per message in the outbox folder."""
+"""Outgoing e-mail: building messages, and handing them to SMTP when configured, otherwise writing one ``.eml``
+file per message in the outbox folder. Every message goes through the database outbox first
+(:mod:`badgehub.outbox`)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
-
-from flask import current_app
 
 log = logging.getLogger(__name__)
 
@@ -57,31 +57,42 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
 
 
 def send(mail: Mail, config: Any | None = None) -> None:
-    """Send ``mail`` through the configured backend; raises :class:`MailError` when that fails."""
-    config = config if config is not None else current_app.config
-    message = build_message(mail, config["MAIL_FROM"])
+    """Send ``mail`` now, through the outbox (so that it is kept, purged and erased like every message);
+    commits the session. Raises :class:`MailError` when it cannot leave."""
+    from badgehub.outbox.sender import send_now
+
+    send_now(mail, config=config)
+
+
+def transmit(raw: bytes, config: Any) -> None:
+    """Hand a complete message (as queued in the outbox) to the configured backend; raises :class:`MailError`."""
+    from email import policy
+    from email.parser import BytesParser
+
     if config["MAIL_BACKEND"] == "smtp":
-        _send_smtp(message, config)
+        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        _send_smtp(raw, parseaddr(str(headers["From"]))[1], [parseaddr(str(headers["To"]))[1]], config)
     else:
-        _write_outbox(message, Path(config["OUTBOX_DIR"]))
+        _write_outbox(raw, Path(config["OUTBOX_DIR"]))
     # Log that a message left, never its content: it may hold a sign-in link.
-    log.info("mail sent to a recipient, subject %r", mail.subject)
+    log.info("mail sent to a recipient")
 
 
-def _write_outbox(message: EmailMessage, outbox: Path) -> None:
+def _write_outbox(raw: bytes, outbox: Path) -> None:
     try:
         outbox.mkdir(parents=True, exist_ok=True)
         # Nanosecond prefix: names sort in sending order.
         name = f"{time.time_ns()}-{uuid.uuid4().hex}.eml"
         tmp = outbox / f".{name}.tmp"
-        tmp.write_bytes(bytes(message))
+        tmp.write_bytes(raw)
         os.chmod(tmp, 0o600)
         tmp.replace(outbox / name)
     except OSError as exc:
         raise MailError(f"cannot write to the outbox {outbox}: {exc.strerror}") from exc
 
 
-def _send_smtp(message: EmailMessage, config: Any) -> None:
+def _send_smtp(raw: bytes, sender: str, recipients: list[str], config: Any) -> None:
+    # The bytes as queued, untouched: the Message-ID and every header are the ones the outbox kept.
     host, port, security = config["SMTP_HOST"], int(config["SMTP_PORT"]), config["SMTP_SECURITY"]
     try:
         if security == "ssl":
@@ -93,7 +104,7 @@ def _send_smtp(message: EmailMessage, config: Any) -> None:
                 client.starttls(context=ssl.create_default_context())
             if config.get("SMTP_USERNAME"):
                 client.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
-            client.send_message(message)
+            client.sendmail(sender, recipients, raw)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(f"the mail server {host}:{port} refused or failed: {exc}") from exc
 

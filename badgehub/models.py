@@ -10,6 +10,7 @@ from badgehub.competencies import models as competencies_models
 from badgehub.issuing import models as issuing_models
 from badgehub.keys import models as keys_models
 from badgehub.organisations import models as organisations_models
+from badgehub.outbox import models as outbox_models
 from badgehub.stats import models as stats_models
 from badgehub.territory import models as territory_models
 from badgehub.tokens import models as tokens_models
@@ -21,3 +22,4 @@ __all__ += ["claims_models"]
 __all__ += ["tokens_models"]
 __all__ += ["stats_models"]
 __all__ += ["wallet_models"]
+__all__ += ["outbox_models"]

@@ -244,9 +244,19 @@ def query(app: Flask) -> Any:
 
 
 def sign_in(client: FlaskClient, session_id: str) -> None:
-    """Sign a test client in as the user whose Flask-Login id is ``session_id`` (``user.get_id()``)."""
+    """Sign a test client in as the user whose Flask-Login id is ``session_id`` (``user.get_id()``), on a
+    device recorded as a real sign-in records it."""
+    from badgehub.accounts.models import User
+    from badgehub.accounts.sessions import open_session
+
+    with client.application.app_context():
+        user = db.session.get(User, int(session_id.partition(":")[0]))
+        assert user is not None, session_id
+        key = open_session(user, remember=False).key
+        db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = session_id
+        session["_sid"] = key
         session["_fresh"] = True
 
 

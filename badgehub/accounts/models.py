@@ -62,3 +62,26 @@ class EmailToken(db.Model):  # type: ignore[name-defined,misc]
     used_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(db.Model):  # type: ignore[name-defined,misc]
+    """One signed-in device: the browser's session cookie and its "keep me signed in" cookie point here.
+
+    Only SHA-256 digests of the two secrets are stored. Deleting the row ends that device's session and its
+    remember-me cookie at once, whatever copies of the cookies exist.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The remember-me secret replaced last, accepted for a short while: a browser restoring several tabs
+    # sends the old cookie several times at once, and only the first answer carries the new one.
+    previous_remember_hash: Mapped[str | None] = mapped_column(String(64))
+    remember_rotated_at: Mapped[dt.datetime | None]
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]

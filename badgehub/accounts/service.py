@@ -55,6 +55,7 @@ from badgehub.accounts.errors import (
     WrongPassword,
 )
 from badgehub.accounts.models import EmailToken, TokenPurpose, User
+from badgehub.accounts.sessions import end_other_sessions
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.db import utcnow
 from badgehub.extensions import db
@@ -370,6 +371,14 @@ def _extra_address_owner(address: str) -> tuple[User, str] | None:
     return extra_address_owner(address)
 
 
+def owner_of_address(email: str) -> User | None:
+    """The account that owns ``email`` (its own address, or an extra address it verified), or None."""
+    user = get_user_by_email(email)
+    if user is None and (extra := _extra_address_owner(email_key(email))) is not None:
+        user = extra[0]
+    return user
+
+
 def request_sign_in_link(email: str, *, now: dt.datetime | None = None) -> LinkRequest:
     """Answer "e-mail me a sign-in link" for ``email``: a link when it is an account's address, or an extra
     address an account verified in its wallet (the link is then written to that address, as it was added).
@@ -407,10 +416,10 @@ def _void_open_links(user: User) -> None:
 def sign_out_everywhere(user: User) -> None:
     """End every session of ``user``, remembered ones included, by bumping ``session_version``.
 
-    A caller that wants to keep the current session signs it in again with the user's new id.
+    Every device row goes too. A caller that wants to keep the current device signs it in again.
     """
     user.session_version = user.session_version + 1
-    db.session.flush()
+    end_other_sessions(user)
 
 
 def reset_password(token: str, new_password: str, *, now: dt.datetime | None = None) -> User:

@@ -50,9 +50,10 @@ from badgehub.extensions import csrf, db, limiter
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import AlreadyRevoked, WrongOrganisation
 from badgehub.issuing.models import IssuedCredential
-from badgehub.issuing.notify import notify_recipient
+from badgehub.issuing.notify import deliver_notification, notify_recipient, queue_notification
 from badgehub.mail import MailError
 from badgehub.organisations.models import Organisation
+from badgehub.outbox.models import OutboxMessage
 from badgehub.stats import service as stats
 from badgehub.tokens import service as tokens
 from badgehub.tokens.errors import TokenRefused
@@ -431,6 +432,15 @@ def achievement(public_id: str) -> ResponseReturnValue:
     return jsonify(achievement_resource(issuing.get_achievement_for(_organisation(), public_id)))
 
 
+def _deliver(credential: IssuedCredential, message: OutboxMessage) -> bool:
+    try:
+        deliver_notification(message)
+    except MailError:
+        log.exception("could not send the e-mail of credential %s", credential.public_id)
+        return False
+    return message.sent_at is not None
+
+
 def _notify(credential: IssuedCredential) -> bool:
     try:
         notify_recipient(credential)
@@ -481,6 +491,8 @@ def issue() -> ResponseReturnValue:
     replay = _replay_of(organisation, parsed.idempotency_key)
     try:
         credential = _issue_one(organisation, achievement, parsed)
+        # The e-mail is committed with the credential (the outbox), delivered once the answer is sure.
+        message = queue_notification(credential) if parsed.send_email and not replay else None
         db.session.commit()
     except AchievementArchived as error:
         db.session.rollback()
@@ -491,7 +503,7 @@ def issue() -> ResponseReturnValue:
     resource = credential_resource(credential, utcnow())
     if replay:
         return jsonify(resource), 200
-    resource["email_sent"] = _notify(credential) if parsed.send_email else False
+    resource["email_sent"] = _deliver(credential, message) if message is not None else False
     return jsonify(resource), 201, {"Location": f"{request.base_url}/{credential.public_id}"}
 
 

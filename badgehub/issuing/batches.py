@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from badgehub.accounts.service import email_key
@@ -366,6 +366,61 @@ def start_running(batch: IssueBatch, *, now: dt.datetime | None = None) -> bool:
     return True
 
 
+DEFAULT_LEASE_SECONDS = 120
+# The lease a sweep takes while a batch waits in the queue: any run may take it over.
+QUEUE_LEASE_OWNER = "queue"
+
+
+class LeaseLost(RuntimeError):
+    """Another run took the batch over (this run's lease had run out): stop without committing more."""
+
+
+def take_lease(batch: IssueBatch, owner: str, *, seconds: int, now: dt.datetime | None = None) -> bool:
+    """Make ``owner`` the runner of the (locked) ``batch`` for ``seconds``; False when another run holds a lease
+    that has not run out (it is alive: leave the batch to it). Flushes."""
+    now = now or utcnow()
+    alive = batch.lease_expires_at is not None and batch.lease_expires_at > now
+    if alive and batch.lease_owner not in (None, owner, QUEUE_LEASE_OWNER):
+        return False
+    batch.lease_owner = owner
+    batch.lease_expires_at = now + dt.timedelta(seconds=seconds)
+    db.session.flush()
+    return True
+
+
+def renew_lease(batch: IssueBatch, owner: str, *, seconds: int, now: dt.datetime | None = None) -> None:
+    """The heartbeat of a run, in the transaction of its next chunk: push the lease ``seconds`` further.
+    Raises :class:`LeaseLost` when another run holds the batch now. Flushes."""
+    moment = now or utcnow()
+    result = db.session.execute(
+        update(IssueBatch).where(IssueBatch.id == batch.id, IssueBatch.lease_owner == owner)
+        .values(lease_expires_at=moment + dt.timedelta(seconds=seconds))
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost(f"batch {batch.id} is run by someone else now")
+
+
+def release_lease(batch: IssueBatch, owner: str) -> None:
+    """End ``owner``'s lease (the run stops: done, failed, or paused by ``max_chunks``). Flushes."""
+    if batch.lease_owner == owner:
+        batch.lease_owner = None
+        batch.lease_expires_at = None
+        db.session.flush()
+
+
+def orphaned_batch_ids(*, seconds: int, now: dt.datetime | None = None) -> list[int]:
+    """Confirmed batches nobody is running: running with a lease that ran out (the worker died), or queued for
+    longer than a lease without being picked up (the job was lost with its queue)."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=seconds)
+    return list(db.session.scalars(select(IssueBatch.id).where(
+        IssueBatch.state.in_((BatchState.QUEUED, BatchState.RUNNING)),
+        or_(IssueBatch.lease_expires_at < now,
+            and_(IssueBatch.lease_expires_at.is_(None),
+                 or_(IssueBatch.state == BatchState.RUNNING, IssueBatch.queued_at < cutoff))))
+        .order_by(IssueBatch.id)))
+
+
 def check_batch_can_issue(batch: IssueBatch) -> None:
     """Raise what stops the whole batch: the organisation suspended, the achievement archived."""
     require_good_standing(batch.organisation)
@@ -415,7 +470,9 @@ def _issue_row(batch: IssueBatch, row: BatchRow, *, signer: Signer, actor_id: in
     else:
         row.credential_id = credential.id
         row.state = RowState.ISSUED if credential.batch_id == batch.id else RowState.DUPLICATE_PREVIOUS
-        row.mailed = row.state is RowState.DUPLICATE_PREVIOUS
+        if row.state is RowState.ISSUED and not row.mailed:
+            queue_row_mail(batch, row, settings)
+        row.mailed = True
 
 
 def finish(batch: IssueBatch, *, error_code: str | None = None, now: dt.datetime | None = None) -> IssueBatch:
@@ -436,6 +493,22 @@ def finish(batch: IssueBatch, *, error_code: str | None = None, now: dt.datetime
                                          "error": batch.error_code})
     db.session.flush()
     return batch
+
+
+def mail_ref(batch: IssueBatch, row: BatchRow) -> str:
+    """The outbox ``ref`` of a row's e-mail (what the batch's delivery round selects by)."""
+    return f"batch:{batch.id}:row:{row.id}"
+
+
+def queue_row_mail(batch: IssueBatch, row: BatchRow, settings: Mapping[str, Any]) -> None:
+    """Queue the e-mail of a row just issued, in the transaction that issues it (one outbox row): the chunk's
+    commit makes the credential and its e-mail exist together, so a crash can never mail a person twice."""
+    from badgehub.issuing.notify import recipient_mail  # lazy: notify renders templates
+    from badgehub.outbox.service import queue
+
+    assert row.credential is not None or row.credential_id is not None
+    credential = row.credential or db.session.get(IssuedCredential, row.credential_id)
+    queue(recipient_mail(credential, config=settings), config=settings, ref=mail_ref(batch, row))
 
 
 def rows_to_mail(batch: IssueBatch, limit: int = 500) -> list[BatchRow]:

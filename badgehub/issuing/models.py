@@ -207,6 +207,10 @@ class IssueBatch(db.Model):  # type: ignore[name-defined,misc]
     queued_at: Mapped[dt.datetime | None]
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    # Who is running the batch, until when: a run renews its lease at every chunk, and a batch whose lease
+    # ran out (its worker died) is handed to the next worker or web process (jobs.sweep).
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[dt.datetime | None]
 
     organisation: Mapped[Organisation] = relationship()
     achievement: Mapped[Achievement] = relationship()

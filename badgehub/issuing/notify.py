@@ -17,6 +17,7 @@ territory the organisation belongs to, else the installation's default.
 from __future__ import annotations
 
 import base64
+import logging
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,17 +27,24 @@ from xml.sax.saxutils import quoteattr
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from badgehub.accounts.service import get_user_by_email
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.credentials.baking import PNG_SIGNATURE, bake_png, bake_svg
+from badgehub.db import run_with_retry, writing
 from badgehub.extensions import db
 from badgehub.issuing.errors import ImageFormatUnavailable
 from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.service import credential_url
 from badgehub.keys.identity import base_url_of
-from badgehub.mail import Attachment, Mail, send
+from badgehub.mail import Attachment, Mail
+from badgehub.outbox.models import OutboxMessage
+from badgehub.outbox.sender import deliver
+from badgehub.outbox.service import queue
 from badgehub.territory.models import MembershipStatus, Territory, TerritoryMembership
+
+log = logging.getLogger(__name__)
 
 PNG: Final = "image/png"
 SVG: Final = "image/svg+xml"
@@ -133,11 +141,39 @@ def recipient_mail(credential: IssuedCredential, *, config: Mapping[str, Any] | 
     return Mail(to=credential.recipient_email, subject=subject, text=text, attachments=(attachment,))
 
 
+def queue_notification(credential: IssuedCredential, *, config: Mapping[str, Any] | None = None) -> OutboxMessage:
+    """Queue the e-mail about ``credential`` in the outbox, in the transaction that issues it (flushes): both are
+    committed together or not at all. Deliver it after the commit with :func:`deliver_notification`."""
+    settings = config if config is not None else current_app.config
+    return queue(recipient_mail(credential, config=settings), config=settings,
+                 ref=f"credential:{credential.public_id}")
+
+
+def deliver_notification(message: OutboxMessage, *, config: Mapping[str, Any] | None = None) -> None:
+    """Deliver a queued notification now (commits). Raises :class:`~badgehub.mail.MailError` when the mail
+    server refuses (the outbox tries again later). A busy database is not the caller's failure: the message
+    stays queued for the background sender, and this returns."""
+    settings = config if config is not None else current_app.config
+    try:
+        deliver(message, config=settings)
+    except DBAPIError:
+        db.session.rollback()
+        log.warning("the e-mail of a credential is queued; the background sender will deliver it")
+
+
 def notify_recipient(credential: IssuedCredential, *, config: Mapping[str, Any] | None = None) -> None:
-    """Send the recipient the e-mail about ``credential`` (call it after the commit that issued it).
+    """Queue and send the recipient the e-mail about ``credential`` (call it after the commit that issued it).
 
     Raises :class:`~badgehub.mail.MailError` when the mail cannot leave; the credential stays issued, and the
     caller decides whether to tell someone (the link can be sent again).
     """
     settings = config if config is not None else current_app.config
-    send(recipient_mail(credential, config=settings), settings)
+
+    def queued() -> OutboxMessage:
+        message = queue_notification(credential, config=settings)
+        db.session.commit()
+        return message
+
+    with writing():
+        message = run_with_retry(queued)
+    deliver_notification(message, config=settings)

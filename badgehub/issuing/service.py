@@ -325,9 +325,19 @@ def _clean_idempotency_key(value: str | None) -> str | None:
     return key
 
 
+ERASED_KEY_PREFIX = "erased-key:"
+
+
+def erased_idempotency_key(key: str) -> str:
+    """What an idempotency key that names an erased person becomes: a digest, so the key no longer says who, and
+    the same award asked again with the same key still finds its credential (see :func:`_by_idempotency_key`)."""
+    return ERASED_KEY_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()[:48]
+
+
 def _by_idempotency_key(organisation_id: int, key: str) -> IssuedCredential | None:
     found: IssuedCredential | None = db.session.scalar(select(IssuedCredential).where(
-        IssuedCredential.organisation_id == organisation_id, IssuedCredential.idempotency_key == key))
+        IssuedCredential.organisation_id == organisation_id,
+        IssuedCredential.idempotency_key.in_((key, erased_idempotency_key(key)))).limit(1))
     return found
 
 

@@ -90,7 +90,6 @@ class InProcessWorker:
         self.thread.join()
 
     def _loop(self) -> None:
-        from badgehub.extensions import db
         from badgehub.jobs import tasks
 
         while True:
@@ -101,12 +100,10 @@ class InProcessWorker:
                 name, args = item
                 with self.app.app_context():
                     try:
-                        tasks.TASKS[name](*args)
+                        tasks.run_task(name, *args)
                     except Exception:
                         # The job stays resumable (rows are pending until their chunk commits); keep serving.
                         log.exception("background job %s%r failed", name, args)
-                    finally:
-                        db.session.remove()
             finally:
                 self.jobs.task_done()
 
@@ -158,3 +155,99 @@ def start_in_process_worker(app: Flask, *, resume: bool = True) -> InProcessWork
                 worker.submit("batches.resume")
                 start_schedule(app, worker.submit)
     return worker
+
+
+SWEEPER: Final = "badgehub_sweeper"
+
+
+def lease_seconds(app: Flask) -> int:
+    """How long a batch run's lease lasts without a heartbeat (``JOB_LEASE_SECONDS``, default 120)."""
+    from badgehub.issuing.batches import DEFAULT_LEASE_SECONDS
+
+    return max(5, int(app.config.get("JOB_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS))
+
+
+def sweep(app: Flask) -> list[int]:
+    """Hand every orphaned batch (its worker died, or its job was lost) to the queue again, and clear RQ's
+    registries of jobs whose worker vanished; returns the ids of the batches handed over.
+
+    Each batch gets a short lease in the queue's name first, so that several web processes and workers
+    sweeping at once enqueue it once.
+    """
+    from badgehub.db import run_with_retry, writing
+    from badgehub.extensions import db
+    from badgehub.issuing import batches
+
+    seconds = lease_seconds(app)
+
+    def hand_over() -> list[int]:
+        handed = []
+        for batch_id in batches.orphaned_batch_ids(seconds=seconds):
+            batch = batches.lock_batch(batch_id)
+            if batch is not None and batches.take_lease(batch, batches.QUEUE_LEASE_OWNER, seconds=seconds):
+                handed.append(batch_id)
+        db.session.commit()
+        return handed
+
+    with app.app_context(), writing():
+        try:
+            handed = run_with_retry(hand_over)
+        finally:
+            db.session.remove()
+        for batch_id in handed:
+            log.warning("batch %s had no live worker: handed to the queue again", batch_id)
+            enqueue(app, "batches.run", batch_id)
+    if backend(app) == "rq":
+        _sweep_rq_registries(app)
+    return handed
+
+
+def _sweep_rq_registries(app: Flask) -> None:
+    # A worker killed with SIGKILL leaves its job "started" for ever; cleanup() moves such jobs to the failed
+    # registry (their batches are resumed through their leases). Failed jobs are kept for reading, not retried:
+    # the lease is what resumes work, exactly once.
+    queue = rq_queue(app)
+    try:
+        queue.started_job_registry.cleanup()
+        queue.failed_job_registry.cleanup()
+    except Exception:
+        log.exception("could not sweep the RQ registries")
+
+
+class Sweeper:
+    """A daemon thread that, every half lease, sweeps (:func:`sweep`) and delivers the outbox's due messages
+    (retries, and messages a crashed sender left claimed), in a web process or a worker."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="badgehub-sweeper", daemon=True)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _loop(self) -> None:
+        interval = lease_seconds(self.app) / 2
+        while not self.stopped.wait(interval):
+            try:
+                sweep(self.app)
+            except Exception:
+                log.exception("sweeping orphaned batches failed; trying again later")
+            try:
+                from badgehub.outbox.sender import run_round
+
+                run_round(self.app)
+            except Exception:
+                log.exception("the outbox round failed; trying again later")
+
+
+def start_sweeper(app: Flask) -> Sweeper:
+    """The app's sweeper thread, started once per process."""
+    with _START_LOCK:
+        sweeper: Sweeper | None = app.extensions.get(SWEEPER)
+        if sweeper is None:
+            sweeper = Sweeper(app)
+            app.extensions[SWEEPER] = sweeper
+            sweeper.thread.start()
+    return sweeper

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from badgehub import jobs
+from badgehub.db import writing
 from badgehub.jobs import tasks
 
 
@@ -28,6 +29,7 @@ def worker_command(burst: bool, no_resume: bool) -> None:
     if not burst:
         jobs.start_schedule(app, lambda name: queue.enqueue_call("badgehub.jobs.tasks.perform", args=(name,),
                                                                  result_ttl=3600))
+        jobs.start_sweeper(app)
     # SimpleWorker runs jobs in this process, inside this application context (no fork: the database pool
     # and the decrypted-key cache are reused from job to job).
     SimpleWorker([queue], connection=queue.connection).work(burst=burst)
@@ -42,7 +44,7 @@ def batches_group() -> None:
 @with_appcontext
 def resume_command() -> None:
     """Issue the rest of every batch left queued or running (safe to run at any time: nothing is issued twice)."""
-    ids = tasks.resume_batches()
+    ids = tasks.run_task("batches.resume")
     click.echo(f"resumed {len(ids)} batch(es)" + (f": {', '.join(map(str, ids))}" if ids else ""))
 
 
@@ -53,7 +55,8 @@ def resume_command() -> None:
 @with_appcontext
 def run_command(batch_id: int, chunk_rows: int | None) -> None:
     """Issue the pending rows of one confirmed batch now, in this process."""
-    state = tasks.run_batch(batch_id, chunk_rows=chunk_rows)
+    with writing():
+        state = tasks.run_batch(batch_id, chunk_rows=chunk_rows)
     if state is None:
         raise click.ClickException(f"batch {batch_id} does not exist or is not confirmed")
     click.echo(f"batch {batch_id}: {state}")

@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import select
 
+from badgehub import jobs
+from badgehub.db import run_with_retry, writing
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
 from badgehub.issuing import batches
-from badgehub.issuing.models import IssueBatch
-from badgehub.issuing.notify import notify_recipient
+from badgehub.issuing.models import BatchRow, IssueBatch
 from badgehub.issuing.service import signer_for
 from badgehub.issuing.status_lists import refresh_status_lists
-from badgehub.mail import MailError
+from badgehub.outbox.sender import deliver_pending
 
 log = logging.getLogger(__name__)
 
@@ -33,29 +38,51 @@ def _chunk_size() -> int:
 
 
 def send_batch_mail(batch: IssueBatch) -> int:
-    """E-mail the recipients of rows issued and not yet mailed, then commit; returns how many were sent.
+    """Deliver the e-mails of the batch's issued rows that the outbox still holds; returns how many left.
 
-    A mail that cannot leave is counted on the batch and marked on the row (``mail_failed``): the credential
-    stays issued and its link is on the batch page.
+    Rows issued without their e-mail queued (by a version before the outbox) are queued first, each with its
+    ``mailed`` mark in one transaction. A message that cannot leave is counted on the batch and marked on the
+    row (``mail_failed``): the credential stays issued, its link is on the batch page, and the outbox tries again.
     """
-    sent = 0
     config = current_app.config
     while True:
         rows = batches.rows_to_mail(batch, limit=100)
         if not rows:
             break
         for row in rows:
-            assert row.credential is not None
-            try:
-                notify_recipient(row.credential, config=config)
-                sent += 1
-            except MailError:
-                log.exception("batch %s: could not send the e-mail of row %s", batch.id, row.number)
-                batch.mail_failures += 1
-                row.error_code = "mail_failed"
+            batches.queue_row_mail(batch, row, config)
             row.mailed = True
         db.session.commit()
-    return sent
+    delivery = deliver_pending(config=config, ref_prefix=f"batch:{batch.id}:")
+    if delivery.failed_refs:
+        failed_ids = {int(ref.rsplit(":", 1)[1]) for ref in delivery.failed_refs if ref}
+        for row in db.session.scalars(select(BatchRow).where(BatchRow.id.in_(failed_ids))):
+            if row.error_code != "mail_failed":
+                row.error_code = "mail_failed"
+                batch.mail_failures += 1
+                log.warning("batch %s: could not send the e-mail of row %s", batch.id, row.number)
+        db.session.commit()
+    return delivery.sent
+
+
+def _runner_id() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _died_here(owner: str | None) -> bool:
+    """True when ``owner`` names a process of this machine that no longer exists. (A reused pid reads as
+    alive: the lease is then waited out, the safe side.)"""
+    host, _, rest = (owner or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:40] or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int | None = None,
@@ -63,6 +90,8 @@ def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int |
     """Issue the pending rows of a confirmed batch, one committed chunk at a time; return its state at the end
     (``None`` when there is no such batch, or nothing to run).
 
+    The run holds a lease on the batch, renewed with every chunk: a second run finds it alive and leaves
+    (returns the state), and a run whose worker died is taken over once its lease runs out (:func:`sweep`).
     ``chunk_rows`` defaults to the ``BATCH_CHUNK_ROWS`` config (50); ``max_chunks`` stops after that many
     chunks, leaving the batch running (the rest is a later run's).
     """
@@ -70,7 +99,26 @@ def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int |
     if batch is None or not batches.start_running(batch, now=now):
         db.session.rollback()
         return None
+    owner, seconds = _runner_id(), jobs.lease_seconds(current_app)
+    if not batches.take_lease(batch, owner, seconds=seconds, now=now):
+        if not _died_here(batch.lease_owner):
+            state = batch.state.value
+            db.session.rollback()
+            return state
+        # Its runner was a process of this machine that is gone: no need to wait for the lease to run out.
+        batch.lease_expires_at = None
+        batches.take_lease(batch, owner, seconds=seconds, now=now)
     db.session.commit()
+    try:
+        return _run_leased(batch, owner, seconds, max_chunks=max_chunks, chunk_rows=chunk_rows, now=now)
+    except batches.LeaseLost:
+        db.session.rollback()
+        log.warning("batch %s: taken over by another run; this one stops", batch_id)
+        return None
+
+
+def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int | None, chunk_rows: int | None,
+                now: dt.datetime | None) -> str:
     send_batch_mail(batch)  # a previous run may have stopped between a commit and its e-mails
     try:
         batches.check_batch_can_issue(batch)
@@ -78,6 +126,7 @@ def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int |
     except BadgeHubError as error:
         db.session.rollback()
         batches.finish(batch, error_code=error.code, now=now)
+        batches.release_lease(batch, owner)
         db.session.commit()
         return batch.state.value
     chunks = 0
@@ -87,9 +136,11 @@ def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int |
         except BadgeHubError as error:
             db.session.rollback()
             batches.finish(batch, error_code=error.code, now=now)
+            batches.release_lease(batch, owner)
             db.session.commit()
             return batch.state.value
         try:
+            batches.renew_lease(batch, owner, seconds=seconds, now=now)
             handled = batches.issue_pending_rows(batch, signer=signer, limit=chunk_rows or _chunk_size(), now=now)
             db.session.commit()
         except Exception:
@@ -100,8 +151,11 @@ def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int |
             break
         chunks += 1
         if max_chunks is not None and chunks >= max_chunks:
+            batches.release_lease(batch, owner)
+            db.session.commit()
             return batch.state.value
     batches.finish(batch, now=now)
+    batches.release_lease(batch, owner)
     db.session.commit()
     return batch.state.value
 
@@ -138,21 +192,25 @@ TASKS: Final[dict[str, Callable[..., Any]]] = {
 _PROCESS_APP: dict[str, Flask] = {}
 
 
+def run_task(name: str, *args: Any) -> Any:
+    """Run the task ``name`` in the current application context, again after a transient database error
+    (every task is safe to run twice), and leave the session clean."""
+    task = TASKS[name]
+    try:
+        with writing():
+            return run_with_retry(lambda: task(*args))
+    finally:
+        db.session.remove()
+
+
 def perform(name: str, *args: Any) -> Any:
     """Run the task ``name``: the RQ entry point. Inside an application context (``badgehub worker``, tests)
     it runs there; otherwise (a bare ``rq worker``) it builds the app once per process from the environment."""
-    task = TASKS[name]
     if has_app_context():
-        try:
-            return task(*args)
-        finally:
-            db.session.remove()
+        return run_task(name, *args)
     if "app" not in _PROCESS_APP:
         from badgehub import create_app
 
         _PROCESS_APP["app"] = create_app()
     with _PROCESS_APP["app"].app_context():
-        try:
-            return task(*args)
-        finally:
-            db.session.remove()
+        return run_task(name, *args)

@@ -28,6 +28,8 @@ PERSONAL_DATA_ERASERS: tuple[str, ...] = (
     "badgehub.claims.service:erase_personal_data",
     # The observatory keeps a SHA-256 of each learner's address: unlinked, so it cannot be matched any more.
     "badgehub.stats.service:forget_learners",
+    # Every e-mail to them: queued, sent or failed (with its links, name and address).
+    "badgehub.outbox.service:erase_personal_data",
 )
 
 

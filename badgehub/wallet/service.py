@@ -51,6 +51,7 @@ from badgehub.credentials.errors import CredentialError
 from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, IssuedCredential
+from badgehub.issuing.service import erased_idempotency_key
 from badgehub.organisations.models import Invitation, OrganisationMember
 from badgehub.verification.fetch import SafeFetchError
 from badgehub.verification.platform import (
@@ -684,6 +685,11 @@ def blank_issued_recipients(keys: Iterable[str]) -> int:
         credential.recipient_name = ""
         credential.recipient_email_key = tombstone
         credential.holder_did = None
+        # A key chosen by the organisation may spell the address (claims use claim:<id>:<address>; a CRM its
+        # own): it is listed by the API, so it becomes a digest that still deduplicates a replay.
+        key = credential.idempotency_key
+        if key and any(address in key.lower() for address in wanted):
+            credential.idempotency_key = erased_idempotency_key(key)
         count += 1
     db.session.flush()
     return count

@@ -25,6 +25,7 @@ from flask_login import current_user, login_fresh, login_required, login_user, l
 from werkzeug.wrappers import Response
 
 from badgehub.accounts import service as accounts
+from badgehub.accounts import sessions
 from badgehub.accounts.errors import (
     BadCredentials,
     EmailNotVerified,
@@ -40,9 +41,11 @@ from badgehub.accounts.models import TokenPurpose, User
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.extensions import db, limiter
 from badgehub.mail import Mail, MailError, send
+from badgehub.web import sessions as web_sessions
 from badgehub.web.auth_forms import (
     ChangePasswordForm,
     ConfirmEmailForm,
+    EndDeviceForm,
     ForgotPasswordForm,
     LinkConfirmForm,
     LinkRequestForm,
@@ -139,15 +142,20 @@ def _mail_sent_answer(address: str, sent: bool) -> ResponseReturnValue:
 
 
 def _start_session(user: User, *, remember: bool, fresh: bool = True) -> None:
-    """Sign ``user`` in on a clean session: nothing from before survives but the chosen language."""
+    """Sign ``user`` in on a clean session, recorded as a device: nothing from before survives but the
+    chosen language."""
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
-    login_user(user, remember=remember, fresh=fresh)
-    if not remember and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
-        # A remembered session of somebody else on this device must not come back when this one ends.
-        session["_remember"] = "clear"
+    web_sessions.start(user, remember=remember, user_agent=request.user_agent.string)
+    db.session.commit()
+    login_user(user, remember=False, fresh=fresh)
+
+
+def _device_remembered() -> bool:
+    device = web_sessions.current_device()
+    return device is not None and device.remember_hash is not None
 
 
 def _no_store(response: Response) -> Response:
@@ -170,14 +178,15 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 @_rate_limited
 def register() -> ResponseReturnValue:
     form = RegisterForm()
-    status, email_taken = 200, False
+    status = 200
     if form.validate_on_submit():
+        with_password = bool(form.password.data)
         try:
             issued = accounts.register(form.email.data or "", name=form.name.data or "",
                                        password=form.password.data or None, locale=_current_locale())
-        except EmailTaken as exc:
-            form.email.errors.append(exc.message)
-            status, email_taken = exc.http_status, True
+        except EmailTaken:
+            # Same answer as a new address, so the page tells nobody who has an account; the owner is told.
+            return _registration_answer(_registered_elsewhere(form.email.data or ""), with_password)
         except InvalidEmail as exc:
             form.email.errors.append(exc.message)
             status = exc.http_status
@@ -194,23 +203,40 @@ def register() -> ResponseReturnValue:
                 sent = _send_mail(user.email, user.locale, _l("Confirm your e-mail address"), "auth_verify_email",
                                   name=user.name, link=_absolute_url("auth.verify_email", token=issued.token),
                                   hours=int(accounts.VERIFY_EMAIL_LIFETIME.total_seconds() // 3600))
-                message = gettext("Your account is created. We have sent a link to %(address)s: open it to "
-                                  "confirm your address, then sign in with your password.", address=user.email)
             else:
                 sent = _send_mail(user.email, user.locale, _l("Welcome: confirm your address and sign in"),
                                   "auth_welcome", name=user.name, minutes=_link_minutes(),
                                   link=_absolute_url("auth.link_sign_in", token=issued.token),
                                   sign_in_url=_absolute_url("auth.sign_in"))
-                message = gettext("Your account is created. We have sent a link to %(address)s: open it to "
-                                  "confirm your address and sign in.", address=user.email)
-            if not sent:
-                return redirect(url_for("auth.sign_in"))
-            flash(message, "success")
-            return redirect(url_for("auth.check_mail"))
+            return _registration_answer((user.email, sent), with_password)
     elif form.is_submitted():
         status = 400
-    return render_template("auth/register.html", form=form, email_taken=email_taken,
-                           password_min=accounts.PASSWORD_MIN_LENGTH), status
+    return render_template("auth/register.html", form=form, password_min=accounts.PASSWORD_MIN_LENGTH), status
+
+
+def _registered_elsewhere(typed: str) -> tuple[str, bool]:
+    """Tell the owner of ``typed`` that someone tried to register with it; returns (address, sent)."""
+    address = accounts.normalise_email(typed)
+    owner = accounts.owner_of_address(address)
+    sent = _send_mail(address, owner.locale if owner is not None else None,
+                      _l("Someone tried to create an account with your address"), "auth_register_existing",
+                      name=owner.name if owner is not None else "", sign_in_url=_absolute_url("auth.sign_in"),
+                      forgot_url=_absolute_url("auth.forgot_password"))
+    return address, sent
+
+
+def _registration_answer(outcome: tuple[str, bool], with_password: bool) -> ResponseReturnValue:
+    address, sent = outcome
+    if not sent:
+        return redirect(url_for("auth.sign_in"))
+    if with_password:
+        message = gettext("Your account is created. We have sent a link to %(address)s: open it to "
+                          "confirm your address, then sign in with your password.", address=address)
+    else:
+        message = gettext("Your account is created. We have sent a link to %(address)s: open it to "
+                          "confirm your address and sign in.", address=address)
+    flash(message, "success")
+    return redirect(url_for("auth.check_mail"))
 
 
 def _render_sign_in(*, form: PasswordSignInForm | None = None, link_form: LinkRequestForm | None = None,
@@ -393,11 +419,13 @@ def reset_password(token: str) -> ResponseReturnValue:
 
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        web_sessions.end()
+        db.session.commit()
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
-    # After clearing: logout_user leaves the note that deletes the "remember me" cookie in the session.
     logout_user()
     flash(gettext("You are signed out."), "info")
     return redirect(url_for("main.home"))
@@ -416,14 +444,15 @@ def _render_account(status: int = 200, **forms: Any) -> Response:
         "locale_form": _locale_form(formdata=None, locale=user.locale or _current_locale()),
         "password_form": ChangePasswordForm(formdata=None),
         "sign_out_form": SignOutEverywhereForm(formdata=None),
+        "devices": web_sessions.device_rows(sessions.user_sessions(user)),
+        "end_device_form": EndDeviceForm(formdata=None),
     }
     context.update(forms)
     return _page("auth/account.html", status, user=user, password_min=accounts.PASSWORD_MIN_LENGTH, **context)
 
 
-def _sign_in_again(user: User) -> None:
-    """Keep this device signed in after ``user``'s session version moved on (and its "remember me")."""
-    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+def _sign_in_again(user: User, remembered: bool) -> None:
+    """Keep this device signed in (and remembered, if it was) after every session of ``user`` ended."""
     _start_session(user, remember=remembered, fresh=login_fresh())
 
 
@@ -476,7 +505,7 @@ def change_password() -> ResponseReturnValue:
         return redirect(url_for("auth.sign_in", next=url_for("auth.account")))
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        user = _user()
+        user, remembered = _user(), _device_remembered()
         try:
             accounts.change_password(user, current_password=form.current_password.data,
                                      new_password=form.new_password.data or "")
@@ -486,7 +515,7 @@ def change_password() -> ResponseReturnValue:
             form.new_password.errors.append(exc.message)
         else:
             db.session.commit()
-            _sign_in_again(user)
+            _sign_in_again(user, remembered)
             _send_mail(user.email, user.locale, _l("Your password was changed"), "auth_password_changed",
                        name=user.name, forgot_url=_absolute_url("auth.forgot_password"))
             flash(gettext("Your password is saved. Every other session of your account has been signed out."),
@@ -500,9 +529,25 @@ def change_password() -> ResponseReturnValue:
 def sign_out_everywhere() -> ResponseReturnValue:
     form = SignOutEverywhereForm()
     if form.validate_on_submit():
-        user = _user()
+        user, remembered = _user(), _device_remembered()
         accounts.sign_out_everywhere(user)
         db.session.commit()
-        _sign_in_again(user)
+        _sign_in_again(user, remembered)
         flash(gettext("Every other session of your account has been signed out."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/devices/<int:device_id>/sign-out")
+@login_required
+def sign_out_device(device_id: int) -> ResponseReturnValue:
+    form = EndDeviceForm()
+    if not form.validate_on_submit():
+        return _render_account(400)
+    this_device = web_sessions.current_device()
+    if this_device is not None and this_device.id == device_id:
+        return sign_out()
+    if not sessions.end_session_of(_user(), device_id):
+        return _render_account(404)
+    db.session.commit()
+    flash(gettext("That device is signed out."), "success")
     return redirect(url_for("auth.account"))

@@ -102,3 +102,7 @@ class ChangePasswordForm(FlaskForm):
 
 class SignOutEverywhereForm(FlaskForm):
     submit = SubmitField(_l("Sign out on all other devices"))
+
+
+class EndDeviceForm(FlaskForm):
+    submit = SubmitField(_l("Sign out this device"))

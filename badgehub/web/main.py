@@ -23,8 +23,12 @@ def home() -> ResponseReturnValue:
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:
-    """Only follow same-site relative paths, so a crafted link cannot bounce people to another site."""
+    """Only follow same-site relative paths without control characters, so a crafted link cannot bounce
+    people to another site or break the redirect."""
     if not target:
+        return fallback
+    # A CR or LF would end up in the Location header (a 500, or a split header); no real path has controls.
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

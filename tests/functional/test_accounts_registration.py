@@ -89,17 +89,25 @@ def test_register_without_password_mails_a_link_that_confirms_and_signs_in(app, 
     assert user.is_verified and user.password_hash is None and user.last_signed_in_at is not None
 
 
-def test_register_refuses_the_same_address_in_another_case_and_creates_nothing(app, client, outbox, email):
+def test_register_with_a_known_address_answers_as_for_a_new_one_and_tells_the_owner(app, client, outbox, email):
+    # Regression: /register answered 409 "an account already exists" for a known address (any case), 302
+    # otherwise, which told anyone who has an account here.
     assert submit(client, "/register", {"name": "Ana", "email": email}).status_code == 302
     before, mails = user_count(app), len(outbox())
-    response = submit(client, "/register", {"name": "Other", "email": f"  {email.upper()} ", "password": PASSWORD})
-    assert response.status_code == 409
-    html = response.get_data(as_text=True)
-    assert "An account already exists for this e-mail address." in html
-    assert 'aria-describedby="email-error"' in html and 'id="email-error"' in html
-    assert 'href="/password/forgot"' in html
-    assert user_count(app) == before
-    assert len(outbox()) == mails
+    fresh = app.test_client()
+    new = submit(fresh, "/register", {"name": "Other", "email": "nobody-yet@example.org", "password": PASSWORD})
+    known = submit(client, "/register", {"name": "Other", "email": f"  {email.upper()} ", "password": PASSWORD})
+    assert known.status_code == new.status_code == 302
+    assert known.headers["Location"] == new.headers["Location"]
+    page = client.get(known.headers["Location"]).get_data(as_text=True)
+    assert "Your account is created." in page and "already" not in page
+    assert user_count(app) == before + 1
+    notice = outbox()[-1]
+    assert len(outbox()) == mails + 2
+    assert notice["To"].lower() == email.lower()
+    assert "tried to create" in notice["Subject"]
+    body = notice.get_body(preferencelist=("plain",)).get_content()
+    assert "/password/forgot" in body and "/sign-in/link/" not in body
     assert user_row(app, email).name == "Ana"
 
 

@@ -195,9 +195,9 @@ def test_sign_in_starts_a_fresh_session_that_keeps_the_language(client, user, em
 
 def test_keep_me_signed_in_sets_a_remember_cookie_that_sign_out_clears(client, user, email):
     submit(client, "/sign-in", {"email": email, "password": PASSWORD, "remember": "y"})
-    assert client.get_cookie("remember_token") is not None
+    assert client.get_cookie("badgehub_remember") is not None
     submit(client, "/", {}, to="/sign-out")
-    assert client.get_cookie("remember_token") is None
+    assert client.get_cookie("badgehub_remember") is None
     assert not signed_in(client)
 
 
@@ -209,7 +209,7 @@ def test_remembered_session_survives_the_end_of_the_browser_session(client, user
 
 def test_without_keep_me_signed_in_no_remember_cookie(client, user, email):
     submit(client, "/sign-in", {"email": email, "password": PASSWORD})
-    assert client.get_cookie("remember_token") is None
+    assert client.get_cookie("badgehub_remember") is None
     client.delete_cookie("session")
     assert not signed_in(client)
 

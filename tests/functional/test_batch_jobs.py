@@ -223,3 +223,71 @@ def test_two_runs_of_one_batch_never_mail_a_person_twice(committed_app):
         db.session.commit()
         assert batches.rows_to_mail(batch) == []
         db.session.remove()
+
+
+def test_a_batch_whose_worker_died_is_handed_over_when_its_lease_runs_out(committed_app):
+    # Regression: a batch whose run died stayed "running" with nothing issued until the server restarted.
+    import datetime as dt
+
+    app = committed_app
+    app.config.update(JOB_BACKEND="sync", BATCH_CHUNK_ROWS=5)
+    with app.app_context():
+        batch_id = make_batch(8)
+        batch = db.session.get(IssueBatch, batch_id)
+        batch.state = BatchState.RUNNING  # a worker took it, then was killed
+        batch.lease_owner = "dead-host:1234:abcd"
+        batch.lease_expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
+        db.session.commit()
+    assert jobs.sweep(app) == []  # its lease still runs: the worker may be alive
+    with app.app_context():
+        assert jobs.tasks.run_batch(batch_id) == "running"  # a second run leaves a live lease alone
+        assert issued_emails(batch_id) == []
+        db.session.get(IssueBatch, batch_id).lease_expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        db.session.commit()
+    assert jobs.sweep(app) == [batch_id]
+    with app.app_context():
+        batch = db.session.get(IssueBatch, batch_id)
+        assert batch.state is BatchState.DONE and batch.lease_owner is None
+        assert issued_emails(batch_id) == [f"p{i:04d}@example.net" for i in range(8)]
+    assert jobs.sweep(app) == []
+
+
+def test_a_confirmed_batch_whose_job_was_lost_is_handed_over(committed_app):
+    import datetime as dt
+
+    app = committed_app
+    app.config.update(JOB_BACKEND="sync", JOB_LEASE_SECONDS=30)
+    with app.app_context():
+        batch_id = make_batch(3)
+        db.session.get(IssueBatch, batch_id).queued_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        db.session.commit()
+    assert jobs.sweep(app) == [batch_id]
+    with app.app_context():
+        assert db.session.get(IssueBatch, batch_id).state is BatchState.DONE
+
+
+def test_a_batch_started_while_the_database_is_busy_waits_its_turn(committed_app):
+    # Regression: a batch started while other writes went on died on its first chunk ("database is locked").
+    import threading
+
+    app = committed_app
+    with app.app_context():
+        batch_id = make_batch(6)
+        db.session.commit()
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's single writer lock")
+        url = db.engine.url
+    from sqlalchemy import create_engine
+
+    blocker = create_engine(url)
+    connection = blocker.connect()
+    connection.exec_driver_sql("UPDATE issue_batches SET filename = filename")  # holds the write lock
+    release = threading.Timer(1.0, lambda: (connection.commit(), connection.close()))
+    release.start()
+    try:
+        with app.app_context():
+            assert jobs.tasks.run_task("batches.run", batch_id) == "done"
+            assert len(issued_emails(batch_id)) == 6
+    finally:
+        release.join()
+        blocker.dispose()

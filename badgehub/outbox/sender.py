@@ -1,0 +1,181 @@
+"""The sender: delivers what the outbox holds, each message once, and marks it.
+
+Like a job, it commits. A message is first *claimed* (a short lease, committed), then handed to the mail
+server, then marked sent (committed). A crash between the hand-over and the mark leaves the claim to run out,
+and the next sender delivers the message again with the same bytes and ``Message-ID``: the only case in which
+a message leaves twice, and the receiving side can tell. A restart never sends what was marked sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from badgehub.db import run_with_retry, utcnow, writing
+from badgehub.extensions import db
+from badgehub.mail import Mail, MailError, transmit
+from badgehub.outbox import service
+from badgehub.outbox.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+CLAIM = dt.timedelta(minutes=2)
+MAX_ATTEMPTS = 6
+
+
+@dataclass
+class Delivery:
+    """What a delivery round did: how many messages left, and the refs of those that could not."""
+
+    sent: int = 0
+    failed_refs: list[str | None] = field(default_factory=list)
+
+
+def _claim(message_id: int, now: dt.datetime) -> bool:
+    result = db.session.execute(
+        update(OutboxMessage).where(
+            OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+        .values(claimed_until=now + CLAIM, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def deliver(row: OutboxMessage, *, config: Mapping[str, Any] | None = None, give_up: bool = False) -> bool:
+    """Deliver one queued message now; False when another sender holds it or it already left.
+
+    Raises :class:`~badgehub.mail.MailError` when the mail server refuses; the message is then tried again by a
+    later round (after a backoff), or abandoned at once with ``give_up`` (somebody waiting was told to retry).
+    """
+    settings = config if config is not None else current_app.config
+    now = utcnow()
+    row_id = row.id
+    if not _claim(row_id, now):
+        return False
+    message = db.session.get(OutboxMessage, row_id, populate_existing=True)
+    if message is None:  # erased meanwhile
+        return False
+    try:
+        transmit(message.message, settings)
+    except MailError as error:
+        message.last_error = str(error)[:255]
+        if give_up or message.attempts >= MAX_ATTEMPTS:
+            message.failed_at = utcnow()
+        else:
+            # The claim doubles as the time of the next attempt: 1, 2, 4… minutes.
+            message.claimed_until = utcnow() + dt.timedelta(minutes=2 ** (message.attempts - 1))
+        db.session.commit()
+        raise
+    _mark_sent(row_id)
+    return True
+
+
+def _mark_sent(message_id: int) -> None:
+    # The message has left: losing this mark to a busy database would send it again once the claim runs out,
+    # so the mark takes the write lock at its start and is tried again on a transient error.
+    def mark() -> None:
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                           .values(sent_at=utcnow(), claimed_until=None)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+
+    db.session.rollback()
+    with writing():
+        run_with_retry(mark, attempts=8)
+
+
+def deliver_pending(*, config: Mapping[str, Any] | None = None, ref_prefix: str | None = None,
+                    limit: int = 200) -> Delivery:
+    """Deliver up to ``limit`` queued messages, oldest first (only those whose ``ref`` starts with
+    ``ref_prefix`` when given); failures are counted, not raised."""
+    settings = config if config is not None else current_app.config
+    now = utcnow()
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+    if ref_prefix is not None:
+        query = query.where(OutboxMessage.ref.startswith(ref_prefix, autoescape=True))
+    ids = list(db.session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+    db.session.commit()  # end the read: each message is claimed in a transaction of its own
+    report = Delivery()
+    for message_id in ids:
+        row = db.session.get(OutboxMessage, message_id)
+        if row is None:
+            continue
+        ref = row.ref
+        try:
+            if deliver(row, config=settings):
+                report.sent += 1
+        except MailError:
+            log.warning("outbox message %s could not be delivered; it will be tried again", message_id)
+            report.failed_refs.append(ref)
+    return report
+
+
+def send_now(mail: Mail, *, config: Mapping[str, Any] | None = None) -> None:
+    """Send ``mail`` at once (a person is waiting for it: a sign-in link, an invitation), recorded in the outbox.
+
+    The message row rides on the caller's transaction: a caller that sends before committing (an invitation is
+    kept only if its e-mail left) rolls it back with its own work; a caller that already committed gets it
+    committed here. Raises :class:`~badgehub.mail.MailError` when it cannot leave; it is then marked failed,
+    not retried behind the person's back (they were told to try again)."""
+    settings = config if config is not None else current_app.config
+    clean = not _has_writes(db.session)
+    row = service.queue(mail, config=settings)
+    row.attempts = 1
+    try:
+        transmit(row.message, settings)
+    except MailError as error:
+        row.failed_at, row.last_error = utcnow(), str(error)[:255]
+        db.session.flush()
+        if clean:
+            db.session.commit()
+        raise
+    row.sent_at = utcnow()
+    db.session.flush()
+    if clean:
+        try:
+            db.session.commit()
+        except DBAPIError:
+            # The message left; only its record is lost to a busy database. Not the person's failure.
+            db.session.rollback()
+            log.warning("an e-mail left but could not be recorded in the outbox")
+
+
+def _has_writes(session: Any) -> bool:
+    return bool(session.new or session.dirty or session.deleted or session.info.get(_FLUSHED))
+
+
+_FLUSHED = "badgehub_flushed"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_flush(session: Session) -> None:
+    session.info.pop(_FLUSHED, None)
+
+
+def run_round(app: Any) -> Delivery:
+    """One round of the background sender: deliver what is due, forget what is past its retention."""
+    with app.app_context():
+        try:
+            report = deliver_pending(config=app.config)
+            service.purge_old(config=app.config)
+            db.session.commit()
+            return report
+        finally:
+            db.session.remove()

@@ -1,0 +1,99 @@
+"""Queueing e-mails in the outbox, in the caller's transaction, and forgetting them.
+
+A message is queued in the same transaction as what it announces (a credential, a link): either both are
+committed or neither, so a crash can neither lose the e-mail of something done nor mail about something undone.
+Delivery is :mod:`badgehub.outbox.sender`'s. Like every service: flushes, never commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, or_
+
+from badgehub.accounts.service import email_key
+from badgehub.db import utcnow
+from badgehub.extensions import db
+from badgehub.mail import Mail, build_message
+from badgehub.outbox.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION_DAYS = 30
+
+
+def queue(mail: Mail, *, config: Mapping[str, Any] | None = None, ref: str | None = None,
+          now: dt.datetime | None = None) -> OutboxMessage:
+    """Add ``mail`` to the outbox, complete as it will be sent (with its ``Message-ID``). Flushes."""
+    settings = config if config is not None else current_app.config
+    message = build_message(mail, settings["MAIL_FROM"])
+    row = OutboxMessage(message_id=str(message["Message-ID"]), recipient_key=email_key(mail.to)[:254], ref=ref,
+                        message=message.as_bytes(policy=policy.SMTP), created_at=now or utcnow(), attempts=0)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def retention(config: Mapping[str, Any]) -> dt.timedelta:
+    """How long delivered (or abandoned) messages are kept: ``MAIL_RETENTION_DAYS``."""
+    days = config.get("MAIL_RETENTION_DAYS")
+    return dt.timedelta(days=max(0, int(days if days is not None else DEFAULT_RETENTION_DAYS)))
+
+
+def purge_old(*, config: Mapping[str, Any] | None = None, now: dt.datetime | None = None) -> int:
+    """Delete the messages delivered or abandoned longer than the retention ago (rows, and the files of the
+    file backend); returns how many rows went. Flushes."""
+    settings = config if config is not None else current_app.config
+    cutoff = (now or utcnow()) - retention(settings)
+    result = db.session.execute(delete(OutboxMessage).where(
+        or_(OutboxMessage.sent_at < cutoff, OutboxMessage.failed_at < cutoff))
+        .execution_options(synchronize_session=False))
+    db.session.flush()
+    if settings.get("MAIL_BACKEND") != "smtp":
+        _delete_files(Path(settings["OUTBOX_DIR"]), lambda path, _message: _older_than(path, cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def erase_personal_data(email_keys: set[str]) -> int:
+    """Delete every message to one of ``email_keys`` (an erased person's): queued, sent or failed, and their
+    copies in the file backend's folder. Returns how many rows went. Flushes."""
+    keys = {key for key in email_keys if key}
+    if not keys:
+        return 0
+    result = db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient_key.in_(keys))
+                                .execution_options(synchronize_session=False))
+    db.session.flush()
+    settings = current_app.config
+    if settings.get("MAIL_BACKEND") != "smtp":
+        _delete_files(Path(settings["OUTBOX_DIR"]),
+                      lambda _path, message: email_key(str(message.get("To") or "")) in keys
+                      or any(key in str(message.get("To") or "").lower() for key in keys))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _older_than(path: Path, cutoff: dt.datetime) -> bool:
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC) < cutoff
+    except OSError:
+        return False
+
+
+def _delete_files(folder: Path, doomed: Any) -> None:
+    # The file backend is a developer's or a demo's mailbox; it must not outlive the data it copies.
+    if not folder.is_dir():
+        return
+    parser = BytesParser(policy=policy.default)
+    for path in folder.glob("*.eml"):
+        try:
+            message = parser.parsebytes(path.read_bytes(), headersonly=True)
+            if doomed(path, message):
+                path.unlink()
+        except OSError:
+            log.warning("could not read or delete %s in the outbox folder", path.name)

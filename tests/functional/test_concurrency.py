@@ -1,0 +1,151 @@
+"""The embedded database under real concurrency, and the error page when the database fails.
+
+Regressions: 30 concurrent ``POST /api/v1/credentials`` on SQLite gave 21 HTTP 500 ("database is locked"); during
+that contention the error handler hit PendingRollbackError and some pages were Werkzeug's bare 500.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+
+from badgehub import create_app
+from badgehub.extensions import db
+from badgehub.issuing.models import IssuedCredential
+from tests.conftest import base_test_config
+from tests.functional.api_helpers import build_api_world
+
+
+@pytest.fixture
+def committed_app(fresh_database: Any, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a database of its own: threads see what the others commit."""
+    app = create_app(base_test_config(str(fresh_database()), tmp_path))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_thirty_concurrent_api_awards_all_succeed(committed_app):
+    app = committed_app
+    app.config["RATELIMIT_ENABLED"] = False
+    with app.test_request_context():
+        world = build_api_world()
+        db.session.commit()
+    answers: list[int] = []
+    start = threading.Barrier(30)
+
+    def award(number: int) -> None:
+        client = app.test_client()
+        start.wait()
+        response = client.post("/api/v1/credentials", headers={"Authorization": f"Bearer {world['token_a']}"},
+                               json={"achievement": world["repair"],
+                                     "recipient": {"email": f"c{number}@example.net", "name": f"C {number}"}})
+        answers.append(response.status_code)
+
+    threads = [threading.Thread(target=award, args=(number,)) for number in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [201] * 30
+    with app.app_context():
+        assert db.session.scalar(select(func.count(IssuedCredential.id))) == 30
+
+
+def test_a_transient_database_error_is_tried_again(app):
+    failures = []
+
+    @app.post("/flaky-for-test")
+    def flaky() -> str:
+        db.session.execute(text("SELECT 1"))
+        if len(failures) < 2:
+            failures.append(1)
+            raise OperationalError("UPDATE x", {}, Exception("database is locked"))
+        return "done"
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = app.test_client().post("/flaky-for-test")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "done"
+    assert len(failures) == 2
+
+
+def test_a_reading_request_that_lost_the_race_to_write_takes_the_lock_when_tried_again(app):
+    from badgehub import db as db_module
+
+    intents = []
+
+    @app.get("/reads-then-writes-for-test")
+    def reads_then_writes() -> str:
+        intents.append(db_module._WRITE_INTENT.get())
+        if len(intents) == 1:
+            raise OperationalError("UPDATE x", {}, Exception("database is locked"))
+        return "done"
+
+    assert app.test_client().get("/reads-then-writes-for-test").status_code == 200
+    assert intents == [False, True]
+
+
+def test_a_request_that_committed_is_not_run_twice(app):
+    runs = []
+
+    @app.post("/commits-then-fails-for-test")
+    def commits_then_fails() -> str:
+        runs.append(1)
+        db.session.commit()
+        raise OperationalError("UPDATE x", {}, Exception("database is locked"))
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = app.test_client().post("/commits-then-fails-for-test")
+    assert response.status_code == 500
+    assert len(runs) == 1
+
+
+def test_the_error_page_is_ours_after_a_failed_transaction(app, client):
+    from badgehub.accounts.service import create_user
+    from tests.conftest import sign_in
+
+    @app.get("/broken-transaction-for-test")
+    def broken() -> str:
+        # A failed flush leaves the session needing a rollback; the page of the error then reads the user.
+        db.session.execute(text("SELECT 1"))
+        raise OperationalError("INSERT x", {}, Exception("disk I/O error"))
+
+    with app.test_request_context():
+        user = create_user("broken@example.org", name="Broken", verified=True)
+        db.session.commit()
+        session_id = user.get_id()
+    sign_in(client, session_id)
+    response = client.get("/broken-transaction-for-test")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Something went wrong on our side" in body
+    assert "Traceback" not in body and "disk I/O error" not in body
+
+
+def test_the_error_page_is_ours_even_when_the_layout_cannot_render(app, monkeypatch):
+    import badgehub.errors as errors
+
+    def failing_render(*args: Any, **kwargs: Any) -> str:
+        raise RuntimeError("the database is gone")
+
+    monkeypatch.setattr(errors, "render_template", failing_render)
+    response = app.test_client().get("/no/such/page")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "<h1>404</h1>" in body and "This page does not exist" in body
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(committed_app):
+    with committed_app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only")
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
