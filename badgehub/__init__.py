@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,8 +34,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path), template_folder=str(bundled("templates")),
                 static_folder="static")
     app.config.update(settings)
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from badgehub import logs, metrics
 
+    logs.init_app(app)
+    metrics.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
 

@@ -18,7 +18,10 @@ from badgehub import config as config_module
 def _create_app_for_cli() -> Flask:
     from badgehub import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except config_module.ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc  # words for the operator, not a traceback
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_version_option=False)

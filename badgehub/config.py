@@ -6,6 +6,7 @@ Nothing here runs at import time except the declaration of defaults: the environ
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ def bundled(name: str) -> Path:
     return installed if installed.is_dir() else REPO_ROOT / name
 
 CONFIG_FILE_NAME = "badgehub.cfg"
+REDIS_TIMEOUT = 1.0  # seconds: Redis answers in milliseconds or is unreachable
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 KEK_FILE = "kek"
 
@@ -99,6 +101,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_LOGIN_LINK_MINUTES", "LOGIN_LINK_MINUTES", "int",
             "Lifetime of one-time sign-in links, in minutes (default 20)."),
     Setting("BADGEHUB_LOG_LEVEL", "LOG_LEVEL", "str", "Logging level (default INFO)."),
+    Setting("BADGEHUB_LOG_FORMAT", "LOG_FORMAT", "str",
+            "`text` (default) or `json`: one JSON object per line with the request id (`X-Request-ID`), for a "
+            "log collector."),
+    Setting("BADGEHUB_METRICS_ALLOWED_NETWORKS", "METRICS_ALLOWED_NETWORKS", "str",
+            "Comma-separated client networks that may read `/metrics` without a token, e.g. `10.0.0.0/8` "
+            "(default: none). Behind a proxy, set BADGEHUB_TRUSTED_PROXIES too."),
+    Setting("BADGEHUB_METRICS_TOKEN", "METRICS_TOKEN", "str",
+            "Bearer token that opens `/metrics` from anywhere (default: none). Without a token or an allowed "
+            "network, `/metrics` answers 404."),
     Setting("BADGEHUB_CSV_MAX_BYTES", "CSV_MAX_BYTES", "int",
             "Largest CSV list of participants accepted, in bytes (default 2 MiB)."),
     Setting("BADGEHUB_CSV_MAX_ROWS", "CSV_MAX_ROWS", "int",
@@ -174,6 +185,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_SIGNIN": "10 per minute",
         "LOGIN_LINK_MINUTES": 20,
         "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "text",
+        "METRICS_ALLOWED_NETWORKS": "",
+        "METRICS_TOKEN": None,
         "TRUSTED_PROXIES": 0,
         "CSV_MAX_BYTES": 2 * 1024 * 1024,
         "CSV_MAX_ROWS": 5000,
@@ -302,6 +316,17 @@ def keys_dir_for(instance_path: Path) -> Path:
     return instance_path
 
 
+def _networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"BADGEHUB_METRICS_ALLOWED_NETWORKS: {item!r} is not a network such as "
+                              "10.0.0.0/8") from exc
+    return networks
+
+
 def finish(config: dict[str, Any]) -> None:
     """Derive the values that depend on others, and load secrets from their files when not given."""
     instance_path = Path(config["INSTANCE_PATH"])
@@ -322,4 +347,14 @@ def finish(config: dict[str, Any]) -> None:
         kek_file = Path(config["KEYS_DIR"]) / KEK_FILE
         if kek_file.is_file():
             config["KEK"] = kek_file.read_text().strip()
+    if str(config.get("LOG_FORMAT") or "text").lower() not in ("text", "json"):
+        raise ConfigError(f"BADGEHUB_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
+    config["LOG_FORMAT"] = str(config.get("LOG_FORMAT") or "text").lower()
+    config["METRICS_NETWORKS"] = _networks(str(config.get("METRICS_ALLOWED_NETWORKS") or ""))
     config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"
+    if config.get("REDIS_URL"):
+        # Redis down must not take the site down: limits then count in each process's memory (until Redis is
+        # back), and a dead address is given up on in a second rather than hanging a request.
+        config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": REDIS_TIMEOUT,
+                                                        "socket_timeout": REDIS_TIMEOUT})

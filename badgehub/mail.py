@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import current_app
 
+from badgehub import events
+
 log = logging.getLogger(__name__)
 
 
@@ -60,10 +62,16 @@ def send(mail: Mail, config: Any | None = None) -> None:
     """Send ``mail`` through the configured backend; raises :class:`MailError` when that fails."""
     config = config if config is not None else current_app.config
     message = build_message(mail, config["MAIL_FROM"])
-    if config["MAIL_BACKEND"] == "smtp":
-        _send_smtp(message, config)
-    else:
-        _write_outbox(message, Path(config["OUTBOX_DIR"]))
+    backend = "smtp" if config["MAIL_BACKEND"] == "smtp" else "file"
+    try:
+        if backend == "smtp":
+            _send_smtp(message, config)
+        else:
+            _write_outbox(message, Path(config["OUTBOX_DIR"]))
+    except MailError:
+        events.mail_failed.send(backend=backend)
+        raise
+    events.mail_sent.send(backend=backend)
     # Log that a message left, never its content: it may hold a sign-in link.
     log.info("mail sent to a recipient, subject %r", mail.subject)
 

@@ -26,9 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import math
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
@@ -46,7 +44,7 @@ from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import achievement_url
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, ValidationError, error_response
-from badgehub.extensions import csrf, db, limiter
+from badgehub.extensions import csrf, db, hit_limit
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import AlreadyRevoked, WrongOrganisation
 from badgehub.issuing.models import IssuedCredential
@@ -130,10 +128,9 @@ def _rate_limit(token: ApiToken) -> None:
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     item = parse_limit(str(current_app.config.get("RATELIMIT_API", "600 per minute")))
-    strategy = limiter.limiter
-    if not strategy.hit(item, "api_v1", token.prefix):
-        reset, _remaining = strategy.get_window_stats(item, "api_v1", token.prefix)
-        raise RateLimited(details={"retry_after": max(1, math.ceil(reset - time.time()))})
+    retry_after = hit_limit(item, "api_v1", token.prefix)
+    if retry_after is not None:
+        raise RateLimited(details={"retry_after": retry_after})
 
 
 def token_required(scope: str) -> Callable[[View], View]:

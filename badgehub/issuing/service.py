@@ -47,6 +47,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from badgehub import events
 from badgehub.accounts.errors import InvalidEmail, InvalidName
 from badgehub.accounts.service import email_key, normalise_email, normalise_name
 from badgehub.achievements.models import Achievement
@@ -464,6 +465,7 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
                         "source": source.value, "batch_id": batch_id, "status_list": status_list.number,
                         "status_index": index})
         db.session.flush()
+        events.credential_issued.send(credential=credential)
         return credential
     raise IssuingFailed()  # pragma: no cover - eight lost races in a row
 
