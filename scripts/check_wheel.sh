@@ -7,7 +7,6 @@
 # offline and in seconds; BadgeHub itself comes only from the wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-checkout=$PWD
 work=$(mktemp -d)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
@@ -38,10 +37,15 @@ for _ in $(seq 50); do
   curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   sleep 0.2
 done
-curl -fsS "http://127.0.0.1:$port/" | grep -q "<html" || { cat "$work/gunicorn.log"; exit 1; }
-curl -fsS -H "Accept-Language: fr" "http://127.0.0.1:$port/verify" | grep -q 'lang="fr"'
-curl -fsS "http://127.0.0.1:$port/static/css/app.css" >/dev/null
-test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/no-such-page")" = 404
-curl -fsS "http://127.0.0.1:$port/readyz" | grep -q '"database"'
+get() { curl -fsS -o "$work/page" "$@"; }
+get "http://127.0.0.1:$port/" || { cat "$work/gunicorn.log"; exit 1; }
+grep -q "<html" "$work/page"
+get -H "Accept-Language: fr" "http://127.0.0.1:$port/verify"   # the compiled French catalogue is in the wheel
+grep -q 'lang="fr"' "$work/page" && grep -q "Vérifier" "$work/page"
+get "http://127.0.0.1:$port/static/css/app.css"
+test "$(curl -s -o "$work/page" -w '%{http_code}' "http://127.0.0.1:$port/no-such-page")" = 404
+grep -q "<html" "$work/page"   # the error template
+get "http://127.0.0.1:$port/readyz"
+grep -q '"database"' "$work/page"
 env -u BADGEHUB_CONFIG PYTHONPATH= "$work/venv/bin/badgehub" db check
-echo "wheel: installed outside the checkout, initialised, served and migrations checked ($checkout)"
+echo "wheel: installed outside the checkout, initialised, served and migrations checked"
