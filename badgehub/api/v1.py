@@ -437,9 +437,10 @@ def _notify(credential: IssuedCredential) -> bool:
     return True
 
 
-def _replay_of(organisation: Organisation, key: str | None) -> bool:
-    """True when ``key`` already names a credential of ``organisation``: the request is a replay (200, no
-    e-mail). Only the answer's status depends on it; the service decides replay or conflict on its own."""
+def _already_issued(organisation: Organisation, key: str | None) -> bool:
+    """True when ``key`` already names a credential of ``organisation`` (a batch item then only needs the
+    checks a replay needs). Whether a request replays is the service's answer, not this look-up's: a duplicate
+    may be racing."""
     if not key or not key.strip():
         return False
     return db.session.scalar(select(IssuedCredential.id).where(
@@ -448,10 +449,10 @@ def _replay_of(organisation: Organisation, key: str | None) -> bool:
 
 
 def _issue_one(organisation: Organisation, achievement: Achievement, parsed: IssueRequest,
-               signer: issuing.Signer | None = None) -> IssuedCredential:
+               signer: issuing.Signer | None = None) -> issuing.Issued:
     award = parsed.award
     # The token's creator answers for what it issues (the credential's created_by and the audit trail).
-    return issuing.issue_credential(
+    return issuing.issue_or_replay(
         organisation=organisation, achievement=achievement, recipient_email=award.recipient_email,
         recipient_name=award.recipient_name, actor_id=_token().created_by_id, source="api",
         evidence_url=award.evidence_url, narrative=award.narrative, activity_start=award.activity_start,
@@ -475,9 +476,8 @@ def issue() -> ResponseReturnValue:
         achievement = issuing.get_achievement_for(organisation, parsed.achievement)
     except WrongOrganisation:
         raise InvalidBody(details={"fields": _no_such_badge()}) from None
-    replay = _replay_of(organisation, parsed.idempotency_key)
     try:
-        credential = _issue_one(organisation, achievement, parsed)
+        outcome = _issue_one(organisation, achievement, parsed)
         db.session.commit()
     except AchievementArchived as error:
         db.session.rollback()
@@ -485,8 +485,9 @@ def issue() -> ResponseReturnValue:
     except ValidationError as error:
         db.session.rollback()
         raise InvalidBody(details={"fields": _api_fields(error)}) from None
+    credential = outcome.credential
     resource = credential_resource(credential, utcnow())
-    if replay:
+    if outcome.replayed:
         return jsonify(resource), 200
     resource["email_sent"] = _notify(credential) if parsed.send_email else False
     return jsonify(resource), 201, {"Location": f"{request.base_url}/{credential.public_id}"}
@@ -521,7 +522,7 @@ def issue_batch() -> ResponseReturnValue:
                                                                 index=seen_keys[key]))}
             continue
         seen_keys[key] = index
-        if _replay_of(organisation, key):
+        if _already_issued(organisation, key):
             # Issued by an earlier call: the service replays it (or refuses a conflicting reuse) below.
             achievement, field_errors = _checked_achievement(organisation, parsed)
         else:
@@ -536,14 +537,13 @@ def issue_batch() -> ResponseReturnValue:
     results: list[tuple[IssuedCredential, bool, bool]] = []
     with stats.counted_together():  # the observatory's counts, once for the request
         for index, (achievement, parsed) in enumerate(plans):
-            replay = _replay_of(organisation, parsed.idempotency_key)
             try:
-                credential = _issue_one(organisation, achievement, parsed, signer)
+                outcome = _issue_one(organisation, achievement, parsed, signer)
             except BadgeHubError as error:
                 db.session.rollback()
                 error.details = {**error.details, "index": index}
                 raise
-            results.append((credential, replay, parsed.send_email))
+            results.append((outcome.credential, outcome.replayed, parsed.send_email))
     db.session.commit()
     now = utcnow()
     resources = []
