@@ -49,10 +49,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(level: str, fmt: str) -> None:
-    """Set the root logger's level and format (``text`` or ``json``) once per process."""
+    """Set the root logger's level and format (``text`` or ``json``) once per process; leave the handlers
+    alone when logging was already set up by someone else."""
     root = logging.getLogger()
     root.setLevel(level)
     handler = next((h for h in root.handlers if getattr(h, "badgehub", False)), None)
+    if handler is None and root.handlers:
+        return  # logging was set up by whoever hosts the app (a test runner, an embedding app), as basicConfig
     if handler is None:
         handler = logging.StreamHandler()
         handler.badgehub = True  # type: ignore[attr-defined]
