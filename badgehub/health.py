@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 # A check that takes longer than this is as good as failed for a load balancer polling every few seconds.
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -41,7 +41,7 @@ def _elapsed(start: float) -> int:
     return round((time.monotonic() - start) * 1000)
 
 
-def check_database(session: Session) -> Check:
+def check_database(session: Session | scoped_session[Any]) -> Check:
     """Read and write in one transaction rolled back (a read-only replica, a full or locked SQLite file, a
     database refusing writes all fail here), within :data:`CHECK_TIMEOUT_SECONDS` on PostgreSQL."""
     start = time.monotonic()
@@ -51,7 +51,7 @@ def check_database(session: Session) -> Check:
         version = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
         session.execute(text("UPDATE alembic_version SET version_num = version_num"))
     except SQLAlchemyError as exc:
-        return Check("unavailable", _elapsed(start), type(exc.orig or exc).__name__)
+        return Check("unavailable", _elapsed(start), type(getattr(exc, "orig", None) or exc).__name__)
     finally:
         session.rollback()
     if version is None:
@@ -79,7 +79,7 @@ def check_redis(url: str | None) -> Check:
     return Check("ok", _elapsed(start))
 
 
-def readiness(session: Session, redis_url: str | None) -> tuple[int, dict[str, Any]]:
+def readiness(session: Session | scoped_session[Any], redis_url: str | None) -> tuple[int, dict[str, Any]]:
     """The HTTP status and JSON body of ``/readyz``: 503 only when the database fails."""
     checks = {"database": check_database(session), "redis": check_redis(redis_url)}
     if checks["database"].status != "ok":

@@ -76,7 +76,7 @@ def exposition(app: Flask) -> bytes:
     database gauges."""
     registry = CollectorRegistry()
     if _multiprocess_dir():
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         for collector in (REQUESTS, LATENCY, ISSUED, VERIFICATIONS, MAIL):
             registry.register(collector)
