@@ -5,12 +5,45 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from badgehub.accounts.models import User
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.territory.models import MembershipStatus, TerritoryMembership
+
+
+@pytest.fixture
+def app(fresh_database, make_app, tmp_path):
+    """An app on a database of its own: the commands commit (see tests/functional/test_keys_cli.py)."""
+    application = make_app(fresh_database(), tmp_path)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def query(app):
+    def run(read):
+        with app.app_context():
+            try:
+                return read()
+            finally:
+                db.session.remove()
+
+    return run
 
 
 def _link(output: str) -> str:
