@@ -111,7 +111,12 @@ def remember_data_dir(environ: Mapping[str, str]) -> Path | None:
     config_file = config_module.config_file_from(environ)
     if config_module.read_config_file(config_file).get("BADGEHUB_DATA_DIR") == str(data_dir):
         return None
-    config_module.write_config_value(config_file, "BADGEHUB_DATA_DIR", str(data_dir))
+    try:
+        config_module.write_config_value(config_file, "BADGEHUB_DATA_DIR", str(data_dir))
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write {config_file} ({exc.strerror}): run init as the user who owns the installation, "
+            f"or set BADGEHUB_CONFIG to a file it may write") from exc
     return config_file
 
 

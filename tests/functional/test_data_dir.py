@@ -101,3 +101,14 @@ def test_a_checkout_that_keeps_its_kek_in_keys_goes_on_using_it(tmp_path, monkey
     (tmp_path / "instance" / "kek").write_text("cd" * 32)
     assert config.keys_dir_for(tmp_path / "instance") == tmp_path / "instance"
     assert isinstance(config.keys_dir_for(Path("/nonexistent")), Path)
+
+
+def test_init_says_so_when_it_cannot_write_the_config_file(tmp_path, monkeypatch):
+    _clear(monkeypatch)
+    locked = tmp_path / "locked"
+    locked.write_text("a file where a folder should be")
+    monkeypatch.setenv("BADGEHUB_CONFIG", str(locked / "badgehub.cfg"))
+    monkeypatch.setenv("BADGEHUB_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(main, ["init"])
+    assert result.exit_code == 1
+    assert "cannot write" in result.output and "BADGEHUB_CONFIG" in result.output
