@@ -83,3 +83,10 @@ def test_a_wrong_current_kek_changes_nothing(cli_app, tmp_path):
     refused = cli_app.test_cli_runner().invoke(keys_group, ["change-kek", "--new-kek-file", str(bad)])
     assert refused.exit_code == 1
     assert _decrypt_all(OLD) == 4
+
+
+def test_the_same_kek_again_is_refused(cli_app, tmp_path):
+    same = tmp_path / "kek.same"
+    same.write_text(OLD)
+    result = cli_app.test_cli_runner().invoke(keys_group, ["change-kek", "--new-kek-file", str(same)])
+    assert result.exit_code == 1 and "is the current one" in result.output
