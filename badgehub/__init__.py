@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,7 +11,7 @@ from flask import Flask, Response, current_app, g, has_request_context, request,
 from flask_babel.speaklater import LazyString
 
 from badgehub import config as config_module
-from badgehub.config import REPO_ROOT, SUPPORTED_LOCALES, ConfigError
+from badgehub.config import SUPPORTED_LOCALES, ConfigError, bundled
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -22,27 +21,28 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     Raises :class:`~badgehub.config.ConfigError` when no secret key can be found (run ``badgehub init``).
     """
     overrides = dict(test_config or {})
-    instance_path = Path(overrides.get("INSTANCE_PATH") or config_module.instance_path_from(os.environ))
+    environ = config_module.effective_environment(os.environ)
+    instance_path = Path(overrides.get("INSTANCE_PATH") or config_module.instance_path_from(environ))
     settings = config_module.defaults(instance_path)
-    settings.update(config_module.read_environment(os.environ))
+    settings.update(config_module.read_environment(environ))
     settings.update(overrides)
     config_module.finish(settings)
     if not settings.get("SECRET_KEY"):
-        raise ConfigError("No secret key. Run `badgehub init` once (it writes instance/secret_key), "
+        raise ConfigError("No secret key. Run `badgehub init` once (it writes secret_key in the data folder), "
                           "or set BADGEHUB_SECRET_KEY.")
 
     from badgehub.resilience import BadgeHubFlask
 
-    app = BadgeHubFlask(__name__, instance_path=str(instance_path), template_folder=str(REPO_ROOT / "templates"),
-                static_folder="static")
+    app = BadgeHubFlask(__name__, instance_path=str(instance_path), template_folder=str(bundled("templates")),
+                        static_folder="static")
     app.config.update(settings)
     from badgehub.web.converters import BoundedIntegerConverter
 
     app.url_map.converters["int"] = BoundedIntegerConverter
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from badgehub import logs, metrics, resilience
 
-    from badgehub import resilience
-
+    logs.init_app(app)
+    metrics.init_app(app)
     resilience.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -79,7 +79,7 @@ def _init_extensions(app: Flask) -> None:
     from badgehub.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), compare_type=True,
+    migrate.init_app(app, db, directory=str(bundled("migrations")), compare_type=True,
                      render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

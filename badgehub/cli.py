@@ -18,7 +18,10 @@ from badgehub import config as config_module
 def _create_app_for_cli() -> Flask:
     from badgehub import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except config_module.ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc  # words for the operator, not a traceback
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_version_option=False)
@@ -38,11 +41,18 @@ def _write_secret(path: Path, value: str) -> bool:
     return True
 
 
-def ensure_instance_secrets(environ: dict[str, str] | None = None) -> list[str]:
+def _settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    settings = config_module.defaults(config_module.instance_path_from(environ))
+    settings.update(config_module.read_environment(environ))
+    if settings.get("KEYS_DIR") is None:
+        settings["KEYS_DIR"] = config_module.keys_dir_for(Path(settings["INSTANCE_PATH"]))
+    return settings
+
+
+def ensure_instance_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
     """Create the Flask secret key and the key-encryption key on first run; returns what was created."""
-    env = dict(os.environ if environ is None else environ)
-    settings = config_module.defaults(config_module.instance_path_from(env))
-    settings.update(config_module.read_environment(env))
+    env = config_module.effective_environment(os.environ if environ is None else environ)
+    settings = _settings(env)
     created = []
     if not settings.get("SECRET_KEY"):
         path = Path(settings["INSTANCE_PATH"]) / config_module.SECRET_KEY_FILE
@@ -55,13 +65,81 @@ def ensure_instance_secrets(environ: dict[str, str] | None = None) -> list[str]:
     return created
 
 
+def _database_in_use(url: str) -> bool:
+    """True when the database at ``url`` already holds people or signing keys (a migrated but empty one does
+    not count: it has nothing the secrets protect). Never creates a SQLite file."""
+    from sqlalchemy import create_engine, func, inspect, select, table
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and (
+            not parsed.database or parsed.database == ":memory:" or not Path(parsed.database).is_file()):
+        return False
+    engine = create_engine(parsed)
+    try:
+        with engine.connect() as connection:
+            tables = [name for name in ("users", "signing_keys") if inspect(connection).has_table(name)]
+            return any(connection.scalar(select(func.count()).select_from(table(name))) for name in tables)
+    except SQLAlchemyError:
+        return False  # unreachable: the migration below says why, in its own words
+    finally:
+        engine.dispose()
+
+
+def missing_secrets_of_existing_database(environ: Mapping[str, str]) -> list[str]:
+    """The secret files ``init`` would have to create although the database is already in use: a new secret
+    key would sign everyone out, a new KEK would leave every signing key unreadable. Empty when all is well."""
+    settings = _settings(config_module.effective_environment(environ))
+    missing = []
+    secret_file = Path(settings["INSTANCE_PATH"]) / config_module.SECRET_KEY_FILE
+    kek_file = Path(settings["KEYS_DIR"]) / config_module.KEK_FILE
+    if not settings.get("SECRET_KEY") and not secret_file.is_file():
+        missing.append(str(secret_file))
+    if not settings.get("KEK") and not kek_file.is_file():
+        missing.append(str(kek_file))
+    if missing and _database_in_use(str(settings["SQLALCHEMY_DATABASE_URI"])):
+        return missing
+    return []
+
+
+def remember_data_dir(environ: Mapping[str, str]) -> Path | None:
+    """Write the data folder, made absolute, to the installation's config file, so that every later command
+    and process finds it whatever its working folder. Returns the config file when it changed."""
+    effective = config_module.effective_environment(environ)
+    data_dir = config_module.instance_path_from(effective)
+    config_file = config_module.config_file_from(environ)
+    if config_module.read_config_file(config_file).get("BADGEHUB_DATA_DIR") == str(data_dir):
+        return None
+    try:
+        config_module.write_config_value(config_file, "BADGEHUB_DATA_DIR", str(data_dir))
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write {config_file} ({exc.strerror}): run init as the user who owns the installation, "
+            f"or set BADGEHUB_CONFIG to a file it may write") from exc
+    return config_file
+
+
 def init_installation(quiet: bool = False, overrides: Mapping[str, Any] | None = None) -> Flask:
-    """Create missing secrets, build the app (with ``overrides`` of its configuration) and bring the database
-    schema up to date."""
+    """Write down the data folder, create missing secrets, build the app (with ``overrides`` of its
+    configuration) and bring the database schema up to date.
+
+    Raises :class:`click.ClickException` when the database is already in use but its secret key or KEK is not
+    where this installation looks (a second one would lock everyone and every signing key out)."""
     from flask_migrate import upgrade
 
     from badgehub import create_app
 
+    missing = missing_secrets_of_existing_database(os.environ)
+    if missing:
+        raise click.ClickException(
+            "The database is already initialised, but " + " and ".join(missing) + " cannot be found. Restore "
+            "them from the backup (or set BADGEHUB_DATA_DIR, BADGEHUB_SECRET_KEY, BADGEHUB_KEK) rather than "
+            "making new ones: new ones would sign everyone out and leave the signing keys unreadable.")
+    written = remember_data_dir(os.environ)
+    if written is not None and not quiet:
+        click.echo(f"data folder {config_module.instance_path_from(config_module.effective_environment(os.environ))}"
+                   f" written to {written}")
     for path in ensure_instance_secrets():
         if not quiet:
             click.echo(f"created {path} (mode 0600)")
@@ -73,7 +151,8 @@ def init_installation(quiet: bool = False, overrides: Mapping[str, Any] | None =
 
 @main.command("init", with_appcontext=False)
 def init_command() -> None:
-    """Create the instance secrets (once) and migrate the database to the latest schema."""
+    """Write down the data folder, create the instance secrets (once) and migrate the database to the latest
+    schema."""
     init_installation()
     click.echo("BadgeHub is initialised.")
 
@@ -145,24 +224,42 @@ def create_territory_command(name: str, slug: str, description: str, default_loc
 @click.option("--coordinator", "coordinator_of", default=None, metavar="TERRITORY_SLUG",
               help="Make the user a coordinator of this territory.")
 @click.option("--admin", is_flag=True, help="Make the user a platform administrator.")
+@click.option("--owner-of", "owner_of", default=None, metavar="ORGANISATION_SLUG",
+              help="Make the user an owner of this organisation (also an existing user).")
 @with_appcontext
 def create_user_command(email: str, name: str, password: str | None, coordinator_of: str | None,
-                        admin: bool) -> None:
-    """Create a verified user, optionally coordinator of a territory or platform admin."""
-    from badgehub.accounts.service import create_user
+                        admin: bool, owner_of: str | None) -> None:
+    """Create a verified user, optionally coordinator of a territory, owner of an organisation or platform
+    admin. An existing user given with --owner-of only becomes owner. Without mail configured, prints a
+    one-time sign-in link for a new user without a password."""
+    from badgehub.accounts.cli import echo_link, mail_configured, sign_in_link
+    from badgehub.accounts.service import create_user, get_user_by_email, normalise_email
     from badgehub.errors import BadgeHubError
     from badgehub.extensions import db
 
     try:
-        user = create_user(email, name=name, password=password, verified=True, is_admin=admin)
+        existing = get_user_by_email(normalise_email(email)) if owner_of else None
+        if existing is not None and (admin or password or name):
+            raise click.UsageError("--admin, --password and --name are for new users; "
+                                   f"{existing.email} exists (only --owner-of and --coordinator apply)")
+        user = existing or create_user(email, name=name, password=password, verified=True, is_admin=admin)
         if coordinator_of:
             from badgehub.territory.service import add_coordinator
             add_coordinator(territory_slug=coordinator_of, user=user, actor_id=None)
+        if owner_of:
+            from badgehub.organisations.service import appoint_owner, get_organisation_by_slug
+            appoint_owner(get_organisation_by_slug(owner_of), user)
+        link = sign_in_link(user) if existing is None and not password and not mail_configured() else None
         db.session.commit()
     except BadgeHubError as exc:
+        db.session.rollback()
         raise click.ClickException(str(exc.message)) from exc
-    roles = [r for r, on in (("admin", admin), (f"coordinator of {coordinator_of}", bool(coordinator_of))) if on]
-    click.echo(f"user {user.email} created" + (f" ({', '.join(roles)})" if roles else ""))
+    roles = [r for r, on in (("admin", admin), (f"coordinator of {coordinator_of}", bool(coordinator_of)),
+                             (f"owner of {owner_of}", bool(owner_of))) if on]
+    done = "updated" if existing is not None else "created"
+    click.echo(f"user {user.email} {done}" + (f" ({', '.join(roles)})" if roles else ""))
+    if link is not None:
+        echo_link(user.email, link)
 
 
 @click.command("config-help")
@@ -174,15 +271,18 @@ def config_help_command() -> None:
 
 
 def _app_commands() -> list[Any]:
+    from badgehub.accounts.cli import sign_in_link_command
     from badgehub.claims.cli import COMMANDS as claims_commands
     from badgehub.issuing.cli import COMMANDS as issuing_commands
     from badgehub.jobs.cli import COMMANDS as job_commands
     from badgehub.keys.cli import keys_group
+    from badgehub.organisations.cli import create_organisation_command
     from badgehub.stats.cli import COMMANDS as observatory_commands
     from badgehub.verification.cli import verify_command
 
     return [create_territory_command, create_user_command, config_help_command, keys_group, verify_command,
-            *issuing_commands, *job_commands, *claims_commands, *observatory_commands]
+            *issuing_commands, *job_commands, *claims_commands, *observatory_commands,
+            create_organisation_command, sign_in_link_command]
 
 
 APP_COMMANDS: list[Any] = _app_commands()

@@ -6,6 +6,8 @@ Nothing here runs at import time except the declaration of defaults: the environ
 
 from __future__ import annotations
 
+import ipaddress
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +15,18 @@ from typing import Any
 
 from babel.dates import get_timezone
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
 
+
+def bundled(name: str) -> Path:
+    """The folder ``templates`` or ``migrations``: inside the installed package (a wheel carries them as
+    ``badgehub/<name>``, see setup.py), else at the top of the source checkout, where they are kept."""
+    installed = PACKAGE_DIR / name
+    return installed if installed.is_dir() else REPO_ROOT / name
+
+CONFIG_FILE_NAME = "badgehub.cfg"
+REDIS_TIMEOUT = 1.0  # seconds: Redis answers in milliseconds or is unreachable
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 KEK_FILE = "kek"
 
@@ -36,10 +48,19 @@ def _bool(value: str) -> bool:
 # The single list of every environment variable the platform reads. The README table is generated
 # from it (``badgehub config-help``) so that the documentation cannot drift from the code.
 SETTINGS: tuple[Setting, ...] = (
+    Setting("BADGEHUB_DATA_DIR", "INSTANCE_PATH", "path",
+            "Data folder: the SQLite database, the secret key, the key-encryption key and the e-mail outbox, "
+            "unless each is set on its own. Default: `./instance`, made absolute by `badgehub init` and written "
+            "to the installation's config file, so every later command finds it from any folder."),
     Setting("BADGEHUB_INSTANCE_PATH", "INSTANCE_PATH", "path",
-            "Folder for the SQLite database, the secret key and the e-mail outbox (default: ./instance)."),
+            "Older name of BADGEHUB_DATA_DIR (BADGEHUB_DATA_DIR wins when both are set)."),
+    Setting("BADGEHUB_CONFIG", "CONFIG_FILE", "path",
+            "The installation's config file: `BADGEHUB_*=value` lines read before the environment (which wins). "
+            "Default: `<venv>/var/badgehub-instance/badgehub.cfg` for an installed package, "
+            "`<checkout>/instance/badgehub.cfg` in a source checkout."),
     Setting("BADGEHUB_KEYS_DIR", "KEYS_DIR", "path",
-            "Folder holding the key-encryption key file `kek` (default: ./keys)."),
+            "Folder holding the key-encryption key file `kek` (default: the data folder; a checkout that already "
+            "has `keys/kek` keeps using it)."),
     Setting("BADGEHUB_DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "str",
             "SQLAlchemy URL. Default: SQLite file instance/badgehub.db. PostgreSQL: "
             "postgresql+psycopg://user:password@host:5432/badgehub"),
@@ -83,6 +104,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_LOGIN_LINK_MINUTES", "LOGIN_LINK_MINUTES", "int",
             "Lifetime of one-time sign-in links, in minutes (default 20)."),
     Setting("BADGEHUB_LOG_LEVEL", "LOG_LEVEL", "str", "Logging level (default INFO)."),
+    Setting("BADGEHUB_LOG_FORMAT", "LOG_FORMAT", "str",
+            "`text` (default) or `json`: one JSON object per line with the request id (`X-Request-ID`), for a "
+            "log collector."),
+    Setting("BADGEHUB_METRICS_ALLOWED_NETWORKS", "METRICS_ALLOWED_NETWORKS", "str",
+            "Comma-separated client networks that may read `/metrics` without a token, e.g. `10.0.0.0/8` "
+            "(default: none). Behind a proxy, set BADGEHUB_TRUSTED_PROXIES too."),
+    Setting("BADGEHUB_METRICS_TOKEN", "METRICS_TOKEN", "str",
+            "Bearer token that opens `/metrics` from anywhere (default: none). Without a token or an allowed "
+            "network, `/metrics` answers 404."),
     Setting("BADGEHUB_CSV_MAX_BYTES", "CSV_MAX_BYTES", "int",
             "Largest CSV list of participants accepted, in bytes (default 2 MiB)."),
     Setting("BADGEHUB_CSV_MAX_ROWS", "CSV_MAX_ROWS", "int",
@@ -151,7 +181,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
     """Return the configuration every app starts from, before the environment and test overrides."""
     return {
         "INSTANCE_PATH": instance_path,
-        "KEYS_DIR": REPO_ROOT / "keys",
+        "KEYS_DIR": None,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'badgehub.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BASE_URL": "http://127.0.0.1:5000",
@@ -173,6 +203,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_SIGNIN": "10 per minute",
         "LOGIN_LINK_MINUTES": 20,
         "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "text",
+        "METRICS_ALLOWED_NETWORKS": "",
+        "METRICS_TOKEN": None,
         "TRUSTED_PROXIES": 0,
         "CSV_MAX_BYTES": 2 * 1024 * 1024,
         "CSV_MAX_ROWS": 5000,
@@ -228,6 +261,8 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = environ.get(setting.env)
+        if setting.env == "BADGEHUB_INSTANCE_PATH" and environ.get("BADGEHUB_DATA_DIR"):
+            continue  # the older name of the data folder yields to the new one
         if raw is not None and raw != "":
             values[setting.key] = _parse(setting, raw)
     if values.get("SMTP_HOST") and "MAIL_BACKEND" not in values:
@@ -236,13 +271,89 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def instance_path_from(environ: Mapping[str, str]) -> Path:
-    raw = environ.get("BADGEHUB_INSTANCE_PATH")
+    """The data folder: ``BADGEHUB_DATA_DIR`` (or its older name), else ``./instance`` of the working folder.
+    Pass :func:`effective_environment`, so the folder ``badgehub init`` wrote down is found from anywhere."""
+    raw = environ.get("BADGEHUB_DATA_DIR") or environ.get("BADGEHUB_INSTANCE_PATH")
     return Path(raw).expanduser().resolve() if raw else (Path.cwd() / "instance").resolve()
+
+
+def config_file_from(environ: Mapping[str, str]) -> Path:
+    """Where this installation keeps its config file (``BADGEHUB_CONFIG``, else a place tied to the
+    installation, never to the working folder: Flask's instance folder rule)."""
+    raw = environ.get("BADGEHUB_CONFIG")
+    if raw:
+        return Path(raw).expanduser().resolve()
+    if (PACKAGE_DIR / "templates").is_dir():  # an installed wheel, not a checkout
+        return Path(sys.prefix) / "var" / "badgehub-instance" / CONFIG_FILE_NAME
+    return REPO_ROOT / "instance" / CONFIG_FILE_NAME
+
+
+def read_config_file(path: Path) -> dict[str, str]:
+    """The ``BADGEHUB_*=value`` lines of ``path`` (missing file: nothing). The format is systemd's
+    EnvironmentFile, so the web and worker units can read the same file."""
+    if not path.is_file():
+        return {}
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep or not name.startswith("BADGEHUB_"):
+            raise ConfigError(f"{path}, line {number}: write BADGEHUB_NAME=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def write_config_value(path: Path, name: str, value: str) -> None:
+    """Set ``name=value`` in the config file ``path`` (created if missing), keeping its other lines."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else [
+        "# BadgeHub settings of this installation (BADGEHUB_NAME=value; the environment wins).",
+    ]
+    kept = [line for line in lines if line.partition("=")[0].strip() != name]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([*kept, f"{name}={value}"]) + "\n", encoding="utf-8")
+
+
+def effective_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The installation's config file overlaid by ``environ``: what every command and process reads."""
+    merged = read_config_file(config_file_from(environ))
+    merged.update({name: value for name, value in environ.items() if name.startswith("BADGEHUB_") and value})
+    # One folder, one name: an older BADGEHUB_INSTANCE_PATH in the environment still beats the file's DATA_DIR.
+    if environ.get("BADGEHUB_INSTANCE_PATH") and not environ.get("BADGEHUB_DATA_DIR"):
+        merged.pop("BADGEHUB_DATA_DIR", None)
+    return merged
+
+
+def keys_dir_for(instance_path: Path) -> Path:
+    """The default folder of the KEK: the data folder, unless a checkout already keeps it in ``keys/``
+    (where it was made before the data folder existed; moving it would leave signing keys unreadable)."""
+    legacy = REPO_ROOT / "keys"
+    if not (instance_path / KEK_FILE).is_file() and (legacy / KEK_FILE).is_file():
+        return legacy
+    return instance_path
+
+
+def _networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"BADGEHUB_METRICS_ALLOWED_NETWORKS: {item!r} is not a network such as "
+                              "10.0.0.0/8") from exc
+    return networks
 
 
 def finish(config: dict[str, Any]) -> None:
     """Derive the values that depend on others, and load secrets from their files when not given."""
     instance_path = Path(config["INSTANCE_PATH"])
+    if config.get("KEYS_DIR") is None:
+        config["KEYS_DIR"] = keys_dir_for(instance_path)
     if config.get("OUTBOX_DIR") is None:
         config["OUTBOX_DIR"] = instance_path / "outbox"
     if config.get("SECURE_COOKIES") is None:
@@ -258,4 +369,14 @@ def finish(config: dict[str, Any]) -> None:
         kek_file = Path(config["KEYS_DIR"]) / KEK_FILE
         if kek_file.is_file():
             config["KEK"] = kek_file.read_text().strip()
+    if str(config.get("LOG_FORMAT") or "text").lower() not in ("text", "json"):
+        raise ConfigError(f"BADGEHUB_LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
+    config["LOG_FORMAT"] = str(config.get("LOG_FORMAT") or "text").lower()
+    config["METRICS_NETWORKS"] = _networks(str(config.get("METRICS_ALLOWED_NETWORKS") or ""))
     config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"
+    if config.get("REDIS_URL"):
+        # Redis down must not take the site down: limits then count in each process's memory (until Redis is
+        # back), and a dead address is given up on in a second rather than hanging a request.
+        config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": REDIS_TIMEOUT,
+                                                        "socket_timeout": REDIS_TIMEOUT})

@@ -16,6 +16,8 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
+from badgehub import events
+
 log = logging.getLogger(__name__)
 
 
@@ -69,11 +71,17 @@ def transmit(raw: bytes, config: Any) -> None:
     from email import policy
     from email.parser import BytesParser
 
-    if config["MAIL_BACKEND"] == "smtp":
-        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
-        _send_smtp(raw, parseaddr(str(headers["From"]))[1], [parseaddr(str(headers["To"]))[1]], config)
-    else:
-        _write_outbox(raw, Path(config["OUTBOX_DIR"]))
+    backend = "smtp" if config["MAIL_BACKEND"] == "smtp" else "file"
+    try:
+        if backend == "smtp":
+            headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+            _send_smtp(raw, parseaddr(str(headers["From"]))[1], [parseaddr(str(headers["To"]))[1]], config)
+        else:
+            _write_outbox(raw, Path(config["OUTBOX_DIR"]))
+    except MailError:
+        events.mail_failed.send(backend=backend)
+        raise
+    events.mail_sent.send(backend=backend)
     # Log that a message left, never its content: it may hold a sign-in link.
     log.info("mail sent to a recipient")
 

@@ -102,6 +102,20 @@ def rsa_key_pool() -> Iterator[None]:
     keys_service.generate_rsa = real_generate  # type: ignore[assignment]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def installation_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test (and every process it starts) reads and writes its own installation config file, never the
+    checkout's: `badgehub init` writes the data folder there."""
+    path = tmp_path_factory.mktemp("installation") / "badgehub.cfg"
+    previous = os.environ.get("BADGEHUB_CONFIG")
+    os.environ["BADGEHUB_CONFIG"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("BADGEHUB_CONFIG", None)
+    else:
+        os.environ["BADGEHUB_CONFIG"] = previous
+
+
 @pytest.fixture(scope="session")
 def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A factory of migrated, empty databases on the configured backend; each is dropped at the end."""

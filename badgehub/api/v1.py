@@ -26,9 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import math
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
@@ -46,7 +44,7 @@ from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import achievement_url
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, ValidationError, error_response
-from badgehub.extensions import csrf, db, limiter
+from badgehub.extensions import csrf, db, hit_limit
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import AlreadyRevoked, WrongOrganisation
 from badgehub.issuing.models import IssuedCredential
@@ -131,10 +129,9 @@ def _rate_limit(token: ApiToken) -> None:
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     item = parse_limit(str(current_app.config.get("RATELIMIT_API", "600 per minute")))
-    strategy = limiter.limiter
-    if not strategy.hit(item, "api_v1", token.prefix):
-        reset, _remaining = strategy.get_window_stats(item, "api_v1", token.prefix)
-        raise RateLimited(details={"retry_after": max(1, math.ceil(reset - time.time()))})
+    retry_after = hit_limit(item, "api_v1", token.prefix)
+    if retry_after is not None:
+        raise RateLimited(details={"retry_after": retry_after})
 
 
 def token_required(scope: str) -> Callable[[View], View]:
@@ -450,9 +447,10 @@ def _notify(credential: IssuedCredential) -> bool:
     return True
 
 
-def _replay_of(organisation: Organisation, key: str | None) -> bool:
-    """True when ``key`` already names a credential of ``organisation``: the request is a replay (200, no
-    e-mail). Only the answer's status depends on it; the service decides replay or conflict on its own."""
+def _already_issued(organisation: Organisation, key: str | None) -> bool:
+    """True when ``key`` already names a credential of ``organisation`` (a batch item then only needs the
+    checks a replay needs). Whether a request replays is the service's answer, not this look-up's: a duplicate
+    may be racing."""
     if not key or not key.strip():
         return False
     return db.session.scalar(select(IssuedCredential.id).where(
@@ -461,10 +459,10 @@ def _replay_of(organisation: Organisation, key: str | None) -> bool:
 
 
 def _issue_one(organisation: Organisation, achievement: Achievement, parsed: IssueRequest,
-               signer: issuing.Signer | None = None) -> IssuedCredential:
+               signer: issuing.Signer | None = None) -> issuing.Issued:
     award = parsed.award
     # The token's creator answers for what it issues (the credential's created_by and the audit trail).
-    return issuing.issue_credential(
+    return issuing.issue_or_replay(
         organisation=organisation, achievement=achievement, recipient_email=award.recipient_email,
         recipient_name=award.recipient_name, actor_id=_token().created_by_id, source="api",
         evidence_url=award.evidence_url, narrative=award.narrative, activity_start=award.activity_start,
@@ -488,11 +486,11 @@ def issue() -> ResponseReturnValue:
         achievement = issuing.get_achievement_for(organisation, parsed.achievement)
     except WrongOrganisation:
         raise InvalidBody(details={"fields": _no_such_badge()}) from None
-    replay = _replay_of(organisation, parsed.idempotency_key)
     try:
-        credential = _issue_one(organisation, achievement, parsed)
+        outcome = _issue_one(organisation, achievement, parsed)
         # The e-mail is committed with the credential (the outbox), delivered once the answer is sure.
-        message = queue_notification(credential) if parsed.send_email and not replay else None
+        message = (queue_notification(outcome.credential)
+                   if parsed.send_email and not outcome.replayed else None)
         db.session.commit()
     except AchievementArchived as error:
         db.session.rollback()
@@ -500,8 +498,9 @@ def issue() -> ResponseReturnValue:
     except ValidationError as error:
         db.session.rollback()
         raise InvalidBody(details={"fields": _api_fields(error)}) from None
+    credential = outcome.credential
     resource = credential_resource(credential, utcnow())
-    if replay:
+    if outcome.replayed:
         return jsonify(resource), 200
     resource["email_sent"] = _deliver(credential, message) if message is not None else False
     return jsonify(resource), 201, {"Location": f"{request.base_url}/{credential.public_id}"}
@@ -536,7 +535,7 @@ def issue_batch() -> ResponseReturnValue:
                                                                 index=seen_keys[key]))}
             continue
         seen_keys[key] = index
-        if _replay_of(organisation, key):
+        if _already_issued(organisation, key):
             # Issued by an earlier call: the service replays it (or refuses a conflicting reuse) below.
             achievement, field_errors = _checked_achievement(organisation, parsed)
         else:
@@ -551,14 +550,13 @@ def issue_batch() -> ResponseReturnValue:
     results: list[tuple[IssuedCredential, bool, bool]] = []
     with stats.counted_together():  # the observatory's counts, once for the request
         for index, (achievement, parsed) in enumerate(plans):
-            replay = _replay_of(organisation, parsed.idempotency_key)
             try:
-                credential = _issue_one(organisation, achievement, parsed, signer)
+                outcome = _issue_one(organisation, achievement, parsed, signer)
             except BadgeHubError as error:
                 db.session.rollback()
                 error.details = {**error.details, "index": index}
                 raise
-            results.append((credential, replay, parsed.send_email))
+            results.append((outcome.credential, outcome.replayed, parsed.send_email))
     db.session.commit()
     now = utcnow()
     resources = []

@@ -47,6 +47,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from badgehub.errors import error_response
+from badgehub.events import verdict_of, verification_finished
 from badgehub.extensions import csrf
 from badgehub.issuing.live import verify_submitted
 from badgehub.verification.platform import (
@@ -150,6 +151,7 @@ def verify() -> ResponseReturnValue:
             raise SubmissionRefused("invalid_email")
         report, standing = verify_submitted(current_app, data, kind=kind, now=datetime.now(UTC),
                                             known_email=normalise_email(email))
+        verification_finished.send(verdict=verdict_of(report))
     except SubmissionRefused as refused:
         return _refusal(refused)
     data = present(report).to_dict()

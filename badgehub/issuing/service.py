@@ -13,7 +13,9 @@ CLI all call :func:`issue_credential`):
   a SAVEPOINT: if anything fails, nothing of it remains, even when the caller goes on and commits the rest of
   its work (a batch). Services flush; the caller commits.
 * **Idempotent.** An ``idempotency_key`` (unique per organisation) makes a retry return the credential issued
-  the first time; the same key for another achievement or recipient is :class:`IdempotencyConflict`.
+  the first time; the same key for another achievement or recipient is :class:`IdempotencyConflict`. A
+  duplicate racing the first waits for it (the status list's lock) and replays it; :func:`issue_or_replay`
+  says which happened, so the caller answers 200 and mails nobody a second time.
 * **The documents.** An OB 3.0 ``OpenBadgeCredential`` (VC DM 2.0) whose ``issuer`` is the organisation's
   Profile with the issuer id of :mod:`badgehub.keys.identity`, ``achievement`` the locked current version,
   ``credentialSubject.identifier`` the e-mail hashed with a fresh 128-bit salt (and ``id`` the holder's DID if
@@ -48,6 +50,7 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from badgehub import events
 from badgehub.accounts.errors import InvalidEmail, InvalidName
 from badgehub.accounts.service import email_key, normalise_email, normalise_name
 from badgehub.achievements.models import Achievement
@@ -376,7 +379,22 @@ def _seconds(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC).replace(microsecond=0)
 
 
-def issue_credential(
+@dataclass(frozen=True)
+class Issued:
+    """What :func:`issue_or_replay` did: ``replayed`` when an earlier call (perhaps a concurrent one) had issued
+    ``credential`` with the same idempotency key, so nothing new was signed and nobody is to be mailed."""
+
+    credential: IssuedCredential
+    replayed: bool
+
+
+def issue_credential(**award: Any) -> IssuedCredential:
+    """Issue one credential and return it (a replay when the idempotency key was used); see
+    :func:`issue_or_replay`, which takes the same arguments and raises the same errors."""
+    return issue_or_replay(**award).credential
+
+
+def issue_or_replay(
     *,
     organisation: Organisation,
     achievement: Achievement,
@@ -396,8 +414,9 @@ def issue_credential(
     now: dt.datetime | None = None,
     config: Mapping[str, Any] | None = None,
     signer: Signer | None = None,
-) -> IssuedCredential:
-    """Issue one credential of ``achievement`` to ``recipient_email`` and return it (flushed, not committed).
+) -> Issued:
+    """Issue one credential of ``achievement`` to ``recipient_email`` (flushed, not committed), or replay the
+    one an idempotency key already names, and say which.
 
     See the module docstring for the rules. ``source`` is a :class:`CredentialSource` (or its value);
     ``batch_id`` ties the award to a CSV batch or claim campaign; ``now`` dates the award (tests and the
@@ -417,7 +436,7 @@ def issue_credential(
     if key is not None:
         existing = _by_idempotency_key(organisation.id, key)
         if existing is not None:
-            return _replay(existing, achievement, email_key(recipient_email or ""))
+            return Issued(_replay(existing, achievement, email_key(recipient_email or "")), replayed=True)
     if holder_did is None:
         # A learner who added a holder DID to their wallet is named by it in what is issued to them from now on.
         from badgehub.wallet.service import holder_did_for_address  # lazy: the wallet imports issuing
@@ -436,13 +455,14 @@ def issue_credential(
 
 def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAward, *, actor_id: int | None,
            source: CredentialSource, key: str | None, batch_id: int | None, moment: dt.datetime,
-           settings: Mapping[str, Any], signer: Signer | None) -> IssuedCredential:
-    # The list lock comes first: it also serialises two awards racing with the same idempotency key.
+           settings: Mapping[str, Any], signer: Signer | None) -> Issued:
+    # The list lock comes first: it also serialises two awards racing with the same idempotency key, so the
+    # second sees the first's credential here once the first has committed.
     status_list = lock_open_list(organisation, StatusPurpose.REVOCATION, now=moment)
     if key is not None:
         existing = _by_idempotency_key(organisation.id, key)
         if existing is not None:
-            return _replay(existing, achievement, clean.recipient_email_key)
+            return Issued(_replay(existing, achievement, clean.recipient_email_key), replayed=True)
     version = lock_version(require_issuable(achievement), now=moment)
     active_signer = signer or signer_for(organisation, settings)
     try:
@@ -474,7 +494,7 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
         except IntegrityError:
             # Another transaction took this index, id or key between our look-up and our insert.
             if key is not None and (existing := _by_idempotency_key(organisation.id, key)) is not None:
-                return _replay(existing, achievement, clean.recipient_email_key)
+                return Issued(_replay(existing, achievement, clean.recipient_email_key), replayed=True)
             continue
         status_list.allocated += 1
         stats.credential_issued(credential)  # the observatory's counts, in this savepoint
@@ -487,7 +507,8 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
         # at the real time, not the award's (an award may be dated in the past).
         publish_status_list(status_list, config=settings)
         db.session.flush()
-        return credential
+        events.credential_issued.send(credential=credential)
+        return Issued(credential, replayed=False)
     raise IssuingFailed()  # pragma: no cover - eight lost races in a row
 
 

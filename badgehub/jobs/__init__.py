@@ -28,6 +28,9 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from flask import Flask
+from redis.exceptions import RedisError
+
+from badgehub.config import REDIS_TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ def rq_queue(app: Flask) -> Any:
     from redis import Redis
     from rq import Queue
 
-    connection = Redis.from_url(app.config["REDIS_URL"])
+    connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=REDIS_TIMEOUT)
     return Queue(app.config.get("JOB_QUEUE") or DEFAULT_QUEUE, connection=connection, default_timeout=JOB_TIMEOUT)
 
 
@@ -62,9 +65,15 @@ def enqueue(app: Flask, name: str, *args: Any) -> None:
         raise KeyError(name)
     engine = backend(app)
     if engine == "rq":
-        rq_queue(app).enqueue_call("badgehub.jobs.tasks.perform", args=(name, *args), result_ttl=3600,
-                                   failure_ttl=7 * 24 * 3600, description=f"{name}{args!r}")
-    elif engine == "sync":
+        try:
+            rq_queue(app).enqueue_call("badgehub.jobs.tasks.perform", args=(name, *args), result_ttl=3600,
+                                       failure_ttl=7 * 24 * 3600, description=f"{name}{args!r}")
+            return
+        except (RedisError, OSError):
+            # Redis down: the job runs in this process rather than not at all (every job may run twice).
+            log.warning("job queue unreachable: running %s%r in this process", name, args)
+            engine = "thread"
+    if engine == "sync":
         tasks.TASKS[name](*args)
     else:
         start_in_process_worker(app).submit(name, *args)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 import click
@@ -142,3 +145,51 @@ def compromised_command(key_id: str, since: str, reason: str) -> None:
     click.echo(f"{key.key_id} is compromised since {moment.isoformat()}")
     for new in replacements:
         click.echo(f"new active {new.algorithm.value} key {new.key_id}")
+
+
+def _write_new_kek(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+
+
+@keys_group.command("change-kek")
+@click.option("--new-kek-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A file holding the new KEK (64 hex characters). Default: a new random KEK.")
+@with_appcontext
+def change_kek_command(new_kek_file: Path | None) -> None:
+    """Encrypt every private signing key under a new key-encryption key, all or none.
+
+    Stop the web nodes and workers first (they hold the old KEK), start them after. When the KEK is the file
+    `kek` of the data folder, it is replaced (the old one kept beside it, for the backups made with it);
+    when it comes from BADGEHUB_KEK, give --new-kek-file and put its content in BADGEHUB_KEK afterwards.
+    """
+    from badgehub.config import KEK_FILE
+    from badgehub.keys.crypto import parse_kek
+    from badgehub.keys.service import change_kek
+
+    old = _kek()
+    kek_file = Path(current_app.config["KEYS_DIR"]) / KEK_FILE
+    from_file = kek_file.is_file() and kek_file.read_text().strip() == str(current_app.config.get("KEK")).strip()
+    if new_kek_file is None and not from_file:
+        raise click.UsageError("the KEK comes from BADGEHUB_KEK: write the new one to a file (mode 0600) and give "
+                               "it with --new-kek-file")
+    new_text = new_kek_file.read_text().strip() if new_kek_file is not None else secrets.token_hex(32)
+    try:
+        new = parse_kek(new_text)
+        staged = kek_file.with_name(KEK_FILE + ".new")
+        if from_file:
+            _write_new_kek(staged, new_text)  # on disk before the database depends on it
+        count = change_kek(old, new)
+        db.session.commit()
+    except BadgeHubError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from None
+    click.echo(f"{count} private keys now encrypted under the new KEK")
+    if from_file:
+        kept = kek_file.with_name(f"{KEK_FILE}.replaced-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}")
+        os.replace(kek_file, kept)
+        os.replace(staged, kek_file)
+        click.echo(f"{kek_file} replaced; the previous KEK is in {kept}: backups made before today need it")
+    else:
+        click.echo("set BADGEHUB_KEK to the new KEK on every node and worker before starting them")

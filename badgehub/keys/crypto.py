@@ -106,3 +106,10 @@ def decrypt_private_key(blob: bytes, kek: bytes, aad: bytes) -> PrivateKey:
     if not isinstance(key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise UnknownKeyFormat()
     return key
+
+
+def reencrypt_private_key(blob: bytes, old_kek: bytes, new_kek: bytes, aad: bytes) -> bytes:
+    """Return ``blob`` decrypted with ``old_kek`` and encrypted anew under ``new_kek`` (same associated data,
+    fresh nonce), for a change of KEK. Raises what :func:`decrypt_private_key` raises, so a wrong old KEK
+    changes nothing."""
+    return encrypt_private_key(decrypt_private_key(blob, old_kek, aad), new_kek, aad)

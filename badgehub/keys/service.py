@@ -32,7 +32,13 @@ from badgehub.credentials.multiformats import ed25519_public_key_to_multikey
 from badgehub.db import utcnow
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
-from badgehub.keys.crypto import decrypt_private_key, encrypt_private_key, parse_kek, signing_key_aad
+from badgehub.keys.crypto import (
+    decrypt_private_key,
+    encrypt_private_key,
+    parse_kek,
+    reencrypt_private_key,
+    signing_key_aad,
+)
 from badgehub.keys.errors import (
     InvalidCompromiseDate,
     KeyAlreadyCompromised,
@@ -223,6 +229,24 @@ def accepts_signature_made_at(key: SigningKey, signed_at: dt.datetime) -> bool:
     if key.state is KeyState.COMPROMISED and key.compromised_since is not None:
         return signed_at < key.compromised_since
     return True
+
+
+def change_kek(old_kek: bytes, new_kek: bytes, *, actor_id: int | None = None) -> int:
+    """Encrypt every stored private key (active, retired and compromised alike) under ``new_kek`` instead of
+    ``old_kek``, rows locked, in the caller's transaction (flushed, not committed: all keys or none). Returns
+    how many keys were re-encrypted. Raises :class:`~badgehub.keys.errors.KeyDecryptionFailed` when
+    ``old_kek`` is not the KEK the keys were encrypted with, and ``ValidationError`` when both are the same."""
+    if old_kek == new_kek:
+        raise ValidationError(_l("The new key-encryption key is the current one."))
+    keys = list(db.session.scalars(select(SigningKey).order_by(SigningKey.id).with_for_update()))
+    for key in keys:
+        key.encrypted_private_key = reencrypt_private_key(
+            key.encrypted_private_key, old_kek, new_kek,
+            signing_key_aad(key.organisation_id, key.key_id, key.algorithm.value))
+    record("signing_keys.kek_changed", actor_id=actor_id, subject_type="installation", subject_id=None,
+           details={"keys": len(keys)})
+    db.session.flush()
+    return len(keys)
 
 
 def load_private_key(key: SigningKey, kek: bytes) -> PrivateKey:

@@ -505,6 +505,30 @@ def add_member(organisation: Organisation, actor: Any, user: User, role: Role | 
     return member
 
 
+def appoint_owner(organisation: Organisation, user: User) -> OrganisationMember:
+    """Make ``user`` an owner of ``organisation`` on the installation operator's authority (the command line:
+    no signed-in owner is needed, as when bootstrapping or when every owner has left). A staff member is
+    promoted; the audit trail records it with no actor. Raises ValidationError when ``user`` has not
+    confirmed their address."""
+    if not user.is_verified:
+        raise ValidationError(_l("Confirm your e-mail address before creating an organisation."))
+    member = membership_of(organisation, user)
+    if member is None:
+        member = OrganisationMember(organisation_id=organisation.id, user_id=user.id, role=Role.OWNER)
+        db.session.add(member)
+        action, details = "organisation.member_added", {"role": Role.OWNER.value}
+    elif member.role is Role.OWNER:
+        return member
+    else:
+        action, details = "organisation.member_role_changed", {"from": member.role.value, "to": Role.OWNER.value}
+        member.role = Role.OWNER
+    db.session.flush()
+    record(action, actor_id=None, organisation_id=organisation.id, subject_type="user", subject_id=user.id,
+           details=details)
+    db.session.flush()
+    return member
+
+
 def change_role(organisation: Organisation, actor: Any, member_id: int, role: Role | str) -> OrganisationMember:
     """Give the staff member ``member_id`` a new role; owners only.
 

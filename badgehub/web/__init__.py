@@ -9,6 +9,7 @@ from flask import Flask
 # Each module exposes ``bp``; listed here so that adding an area is one line.
 BLUEPRINT_MODULES = (
     "badgehub.web.main",
+    "badgehub.web.operations",
     "badgehub.web.auth",
     "badgehub.web.organisations",
     "badgehub.web.territories",

@@ -212,7 +212,7 @@ def award(slug: str, public_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _award_page(organisation, achievement, form, status=400)
     try:
-        credential = issuing.issue_credential(
+        outcome = issuing.issue_or_replay(
             organisation=organisation, achievement=achievement, recipient_email=form.recipient_email.data or "",
             recipient_name=form.recipient_name.data or "", actor_id=_actor().id, source="single",
             evidence_url=form.evidence_url.data or None, narrative=form.narrative.data or None,
@@ -224,6 +224,12 @@ def award(slug: str, public_id: str) -> ResponseReturnValue:
         db.session.rollback()
         return _award_page(organisation, achievement, form, status=error.http_status,
                            problem=_apply_errors(form, error))
+    credential = outcome.credential
+    if outcome.replayed:
+        # The form was sent twice (a double click, a reload): the first sending awarded and mailed it.
+        flash(gettext("This badge was already awarded to %(address)s with this form; no second e-mail was sent.",
+                      address=credential.recipient_email), "info")
+        return redirect(url_for("credentials.detail", slug=organisation.slug, public_id=credential.public_id))
     try:
         notify_recipient(credential)
         flash(gettext("The badge is awarded to %(address)s, who has been sent an e-mail with it.",

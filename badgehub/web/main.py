@@ -1,13 +1,13 @@
-"""The home page, the language switch and the health check."""
+"""The home page and the language switch."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, session
+from flask import Blueprint, abort, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.extensions import db
@@ -47,8 +47,3 @@ def set_language() -> ResponseReturnValue:
         db.session.commit()
     return redirect(safe_next(request.form.get("next")))
 
-
-@bp.get("/healthz")
-def health() -> ResponseReturnValue:
-    db.session.execute(text("SELECT 1"))
-    return jsonify({"status": "ok"})

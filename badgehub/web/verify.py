@@ -28,6 +28,7 @@ from werkzeug.datastructures import FileStorage
 from wtforms import EmailField, SubmitField, TextAreaField, URLField
 from wtforms.validators import Length, Optional
 
+from badgehub.events import verdict_of, verification_finished
 from badgehub.extensions import limiter
 from badgehub.issuing.live import verify_submitted
 from badgehub.keys.resolver import OwnIssuerResolver
@@ -144,6 +145,7 @@ def verify_page() -> ResponseReturnValue:
         kind, data = submission_of(form)
         report, standing = verify_submitted(current_app, data, kind=kind, now=datetime.now(UTC),
                                             known_email=known_email)
+        verification_finished.send(verdict=verdict_of(report))
     except SubmissionRefused as refused:
         return _form_page(form, submission_message(refused.code, refused.params), refused.status)
     return render_template("verify/report.html", view=present(report), checked_email=known_email,

@@ -95,6 +95,9 @@ def test_submitting_the_same_form_twice_awards_once(client, world, query, outbox
     second = client.post(award_url(world), data=data)
     assert first.headers["Location"] == second.headers["Location"]
     assert credential_count(query) == 1
+    # The person was mailed by the first sending only, and the second says so.
+    assert len(outbox()) == 1
+    assert "no second e-mail was sent" in client.get(second.headers["Location"]).get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("changes", "message"), [
