@@ -23,7 +23,13 @@ def test_upgrading_counts_the_credentials_already_issued(fresh_database, make_ap
         with app.test_request_context():
             after = service.stored()
             assert after == service.recount()
-            assert after[0] == before[0] and after[1] == before[1]
+            # Counts equal; the key sums differ, since going below the cell-key migration drops the record keys
+            # and coming back draws new ones.
+            assert _counts(after[0]) == _counts(before[0]) and _counts(after[1]) == _counts(before[1])
             assert after[2] == before[2] and after[2]
         db.session.remove()
         db.engine.dispose()
+
+
+def _counts(cells):
+    return {cell: values[:2] for cell, values in cells.items()}
