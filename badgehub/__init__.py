@@ -112,6 +112,11 @@ def _register_blueprints(app: Flask) -> None:
 
     register_web(app)
 
+    # Issue 18, badges that travel: the DCC known-issuer registry, OpenID4VCI and the 1EdTech OB 3.0 API.
+    from badgehub.registry.views import bp as known_issuers_bp
+
+    app.register_blueprint(known_issuers_bp)
+
 
 def _security_headers(response: Response) -> Response:
     # Every asset is served from our own origin: the policy says so, and blocks framing.
