@@ -113,9 +113,15 @@ def _register_blueprints(app: Flask) -> None:
     register_web(app)
 
     # Issue 18, badges that travel: the DCC known-issuer registry, OpenID4VCI and the 1EdTech OB 3.0 API.
+    from badgehub.extensions import csrf
+    from badgehub.oid4vci.views import bp as oid4vci_bp
+    from badgehub.oid4vci.views import pages as phone_wallet_bp
     from badgehub.registry.views import bp as known_issuers_bp
 
     app.register_blueprint(known_issuers_bp)
+    csrf.exempt(oid4vci_bp)  # wallets post without cookies: the pre-authorized code and the token are the proof
+    app.register_blueprint(oid4vci_bp)
+    app.register_blueprint(phone_wallet_bp)
 
 
 def _security_headers(response: Response) -> Response:

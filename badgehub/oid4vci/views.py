@@ -1,0 +1,148 @@
+"""OpenID4VCI endpoints (for wallets, JSON, no cookies) and the learner's "add to a phone wallet" page."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import force_locale, get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from badgehub.extensions import db, limiter
+from badgehub.keys.identity import base_url_of
+from badgehub.mail import Mail, MailError, send
+from badgehub.oid4vci import metadata, service
+from badgehub.oid4vci.errors import InvalidGrant, InvalidRequest, Oid4vciError, UnsupportedGrantType
+from badgehub.printing.qr import qr_svg
+from badgehub.wallet.service import get_wallet_credential
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("oid4vci", __name__)
+pages = Blueprint("phone_wallet", __name__)
+
+
+def _limit() -> str:
+    return str(current_app.config.get("RATELIMIT_OID4VCI") or "60 per minute")
+
+
+def _issuer_url() -> str:
+    return base_url_of(current_app.config)
+
+
+def _public_json(document: dict[str, Any]) -> Response:
+    response = jsonify(document)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _no_store(document: dict[str, Any], status: int = 200) -> Response:
+    response = jsonify(document)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(Oid4vciError)
+def _protocol_error(error: Oid4vciError) -> Response:
+    response = _no_store({"error": error.code, "error_description": error.description}, error.http_status)
+    if error.http_status == 401:
+        response.headers["WWW-Authenticate"] = f'Bearer error="{error.code}"'
+    return response
+
+
+@bp.get("/.well-known/openid-credential-issuer")
+def issuer_metadata() -> ResponseReturnValue:
+    names = {}
+    for locale in ("en", "fr"):
+        with force_locale(locale):
+            names[locale] = (gettext("BadgeHub"), gettext("Open Badge"))
+    return _public_json(metadata.credential_issuer_metadata(
+        _issuer_url(), site_names={k: v[0] for k, v in names.items()}, badge_names={k: v[1] for k, v in names.items()}))
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+def authorization_server_metadata() -> ResponseReturnValue:
+    return _public_json(metadata.authorization_server_metadata(_issuer_url()))
+
+
+@bp.post(metadata.TOKEN_PATH)
+@limiter.limit(_limit)
+def token() -> ResponseReturnValue:
+    if request.form.get("grant_type") != service.PRE_AUTHORIZED_GRANT:
+        if not request.form.get("grant_type"):
+            raise InvalidRequest("grant_type is required (application/x-www-form-urlencoded)")
+        raise UnsupportedGrantType("only the pre-authorized code grant is supported")
+    try:
+        issued = service.redeem_code(request.form.get("pre-authorized_code"), request.form.get("tx_code"))
+    except InvalidGrant:
+        db.session.commit()  # a wrong transaction code counts, even though the request fails
+        raise
+    db.session.commit()
+    return _no_store({"access_token": issued.value, "token_type": "Bearer", "expires_in": issued.expires_in})
+
+
+@bp.post(metadata.NONCE_PATH)
+@limiter.limit(_limit)
+def nonce() -> ResponseReturnValue:
+    issued = service.new_nonce()
+    db.session.commit()
+    return _no_store({"c_nonce": issued.value})
+
+
+def _bearer() -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+@bp.post(metadata.CREDENTIAL_PATH)
+@limiter.limit(_limit)
+def credential() -> ResponseReturnValue:
+    token_value = _bearer()
+    service.offer_for_token(token_value)  # an unknown token is a 401 before anything is read
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidRequest("the request body must be JSON (application/json)")
+    answer = service.deliver(token_value, body, issuer_url=_issuer_url(), config=current_app.config)
+    db.session.commit()
+    return _no_store(answer)
+
+
+def _send_tx_code(address: str, tx_code: str, badge: str, minutes: int) -> bool:
+    try:
+        with force_locale(getattr(current_user, "locale", None) or str(get_locale() or "en")):
+            text = render_template("email/oid4vci_tx_code.txt", code=tx_code, badge=badge, minutes=minutes)
+            send(Mail(to=address, subject=gettext("Your code to add a badge to your wallet app"), text=text))
+    except MailError:
+        log.exception("could not send the transaction code of a wallet offer")
+        return False
+    return True
+
+
+@pages.post("/wallet/c/<public_id>/phone-wallet")
+@login_required
+def offer(public_id: str) -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    found = get_wallet_credential(user, public_id)
+    minutes = int(current_app.config["OID4VCI_OFFER_MINUTES"])
+    made = service.create_offer(user, found, lifetime=dt.timedelta(minutes=minutes))
+    document = service.credential_offer(
+        _issuer_url(), made.pre_authorized_code,
+        tx_description=str(_l("The 6-digit code we sent to %(address)s", address=found.recipient_email)))
+    link = service.offer_link(document)
+    db.session.commit()
+    mailed = _send_tx_code(found.recipient_email, made.tx_code, found.achievement_version.name, minutes)
+    # Inline as a data: URI: the page must not fetch the code from a URL that a cache or a log would keep.
+    qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(link, scale=4)).decode("ascii")
+    response = Response(render_template(
+        "oid4vci/offer.html", credential=found, version=found.achievement_version, link=link,
+        qr=qr, minutes=minutes, mailed=mailed, address=found.recipient_email), mimetype="text/html")
+    # The page holds a live code: not for any cache, nor for the back button of a shared computer.
+    response.headers["Cache-Control"] = "no-store"
+    return response
