@@ -22,7 +22,9 @@ const holder = await Ed25519Multikey.generate();
 const holderDid = `did:key:${holder.publicKeyMultibase}`;
 const didUrl = `${holderDid}#${holder.publicKeyMultibase}`;
 const privateJwk = await Ed25519Multikey.toJwk({keyPair: holder, secretKey: true});
-const privateKey = await jose.importJWK({...privateJwk, alg: 'EdDSA'}, 'EdDSA');
+// The multikey secret is seed + public key (64 bytes); a JWK's d is the 32-byte seed.
+const seed = Buffer.from(privateJwk.d, 'base64url').subarray(0, 32).toString('base64url');
+const privateKey = await jose.importJWK({...privateJwk, d: seed, alg: 'EdDSA'}, 'EdDSA');
 
 const client = new Openid4vciClient({
   callbacks: {
