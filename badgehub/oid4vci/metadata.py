@@ -11,6 +11,11 @@ from badgehub.oid4vci.service import JWT_VC_JSON, LDP_VC, PRE_AUTHORIZED_GRANT
 CREDENTIAL_PATH: Final = "/oid4vci/credential"
 NONCE_PATH: Final = "/oid4vci/nonce"
 TOKEN_PATH: Final = "/oid4vci/token"  # noqa: S105 (a URL path, not a secret)
+# The pre-authorized flow has its own authorization server identifier, ``<base>/oid4vci``, so that its token
+# endpoint does not clash with the OAuth server of the Open Badges API, whose issuer is ``<base>`` (RFC 8414
+# allows one token endpoint per issuer). Its metadata is at the RFC 8414 address for an issuer with a path.
+AUTHORIZATION_SERVER_PATH: Final = "/oid4vci"
+AUTHORIZATION_SERVER_METADATA_PATH: Final = "/.well-known/oauth-authorization-server/oid4vci"
 BINDING_METHODS: Final = ["did:key", "did:jwk"]
 CREDENTIAL_TYPES: Final = ["VerifiableCredential", "OpenBadgeCredential"]
 
@@ -28,7 +33,7 @@ def credential_issuer_metadata(issuer_url: str, *, site_names: dict[str, str],
     proof_types = {"jwt": {"proof_signing_alg_values_supported": list(PROOF_ALGORITHMS)}}
     return {
         "credential_issuer": issuer_url,
-        "authorization_servers": [issuer_url],
+        "authorization_servers": [issuer_url + AUTHORIZATION_SERVER_PATH],
         "credential_endpoint": issuer_url + CREDENTIAL_PATH,
         "nonce_endpoint": issuer_url + NONCE_PATH,
         "display": _display(site_names),
@@ -54,9 +59,9 @@ def credential_issuer_metadata(issuer_url: str, *, site_names: dict[str, str],
 
 
 def authorization_server_metadata(issuer_url: str) -> dict[str, Any]:
-    """RFC 8414 metadata of the authorization server of the pre-authorized code flow (the issuer itself)."""
+    """RFC 8414 metadata of the authorization server of the pre-authorized code flow (``<issuer>/oid4vci``)."""
     return {
-        "issuer": issuer_url,
+        "issuer": issuer_url + AUTHORIZATION_SERVER_PATH,
         "token_endpoint": issuer_url + TOKEN_PATH,
         "grant_types_supported": [PRE_AUTHORIZED_GRANT],
         "token_endpoint_auth_methods_supported": ["none"],

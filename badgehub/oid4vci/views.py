@@ -67,7 +67,7 @@ def issuer_metadata() -> ResponseReturnValue:
         _issuer_url(), site_names={k: v[0] for k, v in names.items()}, badge_names={k: v[1] for k, v in names.items()}))
 
 
-@bp.get("/.well-known/oauth-authorization-server")
+@bp.get(metadata.AUTHORIZATION_SERVER_METADATA_PATH)
 def authorization_server_metadata() -> ResponseReturnValue:
     return _public_json(metadata.authorization_server_metadata(_issuer_url()))
 

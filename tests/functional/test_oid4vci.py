@@ -123,8 +123,9 @@ def test_metadata_names_the_endpoints_and_both_formats(client: FlaskClient) -> N
     assert issuer["credential_endpoint"] == f"{ISSUER}/oid4vci/credential"
     assert issuer["nonce_endpoint"] == f"{ISSUER}/oid4vci/nonce"
     assert {c["format"] for c in issuer["credential_configurations_supported"].values()} == {"ldp_vc", "jwt_vc_json"}
-    server = client.get("/.well-known/oauth-authorization-server").get_json()
-    assert server["issuer"] == ISSUER and server["token_endpoint"] == f"{ISSUER}/oid4vci/token"
+    assert issuer["authorization_servers"] == [f"{ISSUER}/oid4vci"]
+    server = client.get("/.well-known/oauth-authorization-server/oid4vci").get_json()
+    assert server["issuer"] == f"{ISSUER}/oid4vci" and server["token_endpoint"] == f"{ISSUER}/oid4vci/token"
     assert server["pre-authorized_grant_anonymous_access_supported"] is True
 
 
