@@ -2,7 +2,10 @@
 
 1. :func:`create_offer`: the learner asks, from their wallet card, to put a badge in a phone wallet. The offer
    carries a single-use pre-authorized code; a six-digit transaction code goes to the badge's address by
-   e-mail, so that someone who photographs the QR code cannot redeem it.
+   e-mail, so that someone who photographs the QR code cannot redeem it. The award e-mail carries an offer too
+   (:func:`email_offer_code`): its code is signed rather than stored, so that sending the e-mail writes
+   nothing, and it needs no transaction code, since it only ever reaches the recipient's own inbox — where the
+   transaction code would go as well. It is single use all the same: redeeming it records its digest.
 2. :func:`redeem_code`: the wallet trades the code and the transaction code for an access token (once; five
    wrong transaction codes and the offer is dead).
 3. :func:`new_nonce`: the wallet takes a ``c_nonce`` (single use, five minutes).
@@ -25,7 +28,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from badgehub.accounts.models import User
 from badgehub.audit.service import record
@@ -52,6 +57,9 @@ TX_CODE_LENGTH: Final = 6
 MAX_TX_ATTEMPTS: Final = 5
 TOKEN_LIFETIME: Final = dt.timedelta(minutes=10)
 NONCE_LIFETIME: Final = dt.timedelta(minutes=5)
+# The award e-mail's offer: long enough for someone who reads their mail late, short enough to age out.
+EMAIL_OFFER_LIFETIME: Final = dt.timedelta(days=60)
+EMAIL_OFFER_SALT: Final = "badgehub.oid4vci.award-offer"
 # Used and expired nonces are deleted a day after they expire (when new ones are made): they only need to
 # outlive the proofs that could still carry them.
 NONCE_RETENTION: Final = dt.timedelta(days=1)
@@ -110,15 +118,26 @@ def create_offer(user: User, credential: IssuedCredential, *, lifetime: dt.timed
     return NewOffer(offer, code, tx_code)
 
 
-def credential_offer(issuer_url: str, pre_authorized_code: str, *, tx_description: str) -> dict[str, Any]:
-    """The credential offer object (OpenID4VCI 1.0 §4.1.1) for both formats of the badge."""
+def _signer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=EMAIL_OFFER_SALT)
+
+
+def email_offer_code(credential: IssuedCredential, *, secret: str) -> str:
+    """A pre-authorized code for the award e-mail: signed with the installation's secret key, good for
+    :data:`EMAIL_OFFER_LIFETIME`, single use once redeemed. Writes nothing."""
+    return str(_signer(secret).dumps({"c": credential.public_id}))
+
+
+def credential_offer(issuer_url: str, pre_authorized_code: str, *, tx_description: str | None) -> dict[str, Any]:
+    """The credential offer object (OpenID4VCI 1.0 §4.1.1) for both formats of the badge; ``tx_description``
+    None makes an offer without a transaction code (the award e-mail's)."""
+    grant: dict[str, Any] = {"pre-authorized_code": pre_authorized_code}
+    if tx_description is not None:
+        grant["tx_code"] = {"input_mode": "numeric", "length": TX_CODE_LENGTH, "description": tx_description}
     return {
         "credential_issuer": issuer_url,
         "credential_configuration_ids": [LDP_VC, JWT_VC_JSON],
-        "grants": {PRE_AUTHORIZED_GRANT: {
-            "pre-authorized_code": pre_authorized_code,
-            "tx_code": {"input_mode": "numeric", "length": TX_CODE_LENGTH, "description": tx_description},
-        }},
+        "grants": {PRE_AUTHORIZED_GRANT: grant},
     }
 
 
@@ -134,17 +153,42 @@ class AccessToken:
     expires_in: int
 
 
-def redeem_code(code: Any, tx_code: Any, *, now: dt.datetime | None = None) -> AccessToken:
+def _email_offer(code: str, secret: str | None, moment: dt.datetime) -> CredentialOffer | None:
+    """The offer of a signed award e-mail code, recorded now as redeemed-to-be; None if the code is not one."""
+    if secret is None or "." not in code:
+        return None
+    try:
+        claims = _signer(secret).loads(code, max_age=int(EMAIL_OFFER_LIFETIME.total_seconds()))
+    except BadData:
+        return None
+    credential = db.session.scalar(select(IssuedCredential).where(
+        IssuedCredential.public_id == str(claims.get("c") if isinstance(claims, dict) else "")))
+    if credential is None or credential.is_revoked:
+        return None
+    offer = CredentialOffer(credential_id=credential.id, user_id=None, code_hash=_digest(code), tx_code_hash=None,
+                            tx_attempts=0, created_at=moment, expires_at=moment + TOKEN_LIFETIME, delivered=0)
+    try:
+        with db.session.begin_nested():
+            db.session.add(offer)
+    except IntegrityError:
+        return None  # already redeemed: the digest is taken
+    return offer
+
+
+def redeem_code(code: Any, tx_code: Any, *, secret: str | None = None, now: dt.datetime | None = None) -> AccessToken:
     """Trade a pre-authorized code and its transaction code for an access token (token endpoint).
 
-    Raises :class:`InvalidRequest` when either is missing, :class:`InvalidGrant` for an unknown, expired or
-    already redeemed code or a wrong transaction code (counted, flushed: the caller commits even on this
-    error, and the fifth wrong code kills the offer).
+    ``secret`` (the installation's secret key) lets the signed codes of award e-mails in. Raises
+    :class:`InvalidRequest` when the code, or the transaction code an offer needs, is missing;
+    :class:`InvalidGrant` for an unknown, expired or already redeemed code or a wrong transaction code
+    (counted, flushed: the caller commits even on this error, and the fifth wrong code kills the offer).
     """
     moment = _now(now)
     if not isinstance(code, str) or not code:
         raise InvalidRequest("pre-authorized_code is required")
     offer = db.session.scalar(select(CredentialOffer).where(CredentialOffer.code_hash == _digest(code)))
+    if offer is None:
+        offer = _email_offer(code, secret, moment)
     if offer is None or offer.redeemed_at is not None or offer.expires_at <= moment:
         raise InvalidGrant("the pre-authorized code is unknown, expired or already used")
     if offer.tx_code_hash is not None:

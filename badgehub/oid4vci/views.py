@@ -80,7 +80,8 @@ def token() -> ResponseReturnValue:
             raise InvalidRequest("grant_type is required (application/x-www-form-urlencoded)")
         raise UnsupportedGrantType("only the pre-authorized code grant is supported")
     try:
-        issued = service.redeem_code(request.form.get("pre-authorized_code"), request.form.get("tx_code"))
+        issued = service.redeem_code(request.form.get("pre-authorized_code"), request.form.get("tx_code"),
+                                     secret=str(current_app.config["SECRET_KEY"]))
     except InvalidGrant:
         db.session.commit()  # a wrong transaction code counts, even though the request fails
         raise

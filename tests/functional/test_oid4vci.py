@@ -326,3 +326,25 @@ def test_someone_elses_badge_cannot_be_offered(client: FlaskClient, world: dict[
     sign_in(client, world["bob"])
     response = client.post(f"/wallet/c/{badge}/phone-wallet", data={"csrf_token": token_of(client, "/wallet")})
     assert response.status_code == 404
+
+
+def test_the_award_email_carries_an_offer_that_works_once_without_a_transaction_code(
+        client: FlaskClient, setup: Any, world: dict[str, Any], outbox: Any) -> None:
+    from badgehub.issuing.notify import notify_recipient
+
+    public_id = award(setup, world, LEA)
+    setup(lambda: notify_recipient(issuing.get_credential(public_id)))
+    message = outbox()[-1]
+    link = re.search(r"^(openid-credential-offer://\S+)$", message.get_body(("plain",)).get_content(), re.MULTILINE)
+    assert link, "the e-mail gives the offer link"
+    assert [part.get_filename() for part in message.iter_attachments()][-1] == f"wallet-app-{public_id}.png"
+    offer = json.loads(parse_qs(urlsplit(link.group(1)).query)["credential_offer"][0])
+    assert "tx_code" not in offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+    token = access_token(client, offer, "")
+    holder = Holder()
+    response = ask(client, token, holder.proof(fresh_nonce(client)))
+    assert response.get_json()["credentials"][0]["credential"]["credentialSubject"]["id"] == holder.did
+    again = redeem(client, pre_authorized_code(offer), None)
+    assert (again.status_code, again.get_json()["error"]) == (400, "invalid_grant")
+    forged = redeem(client, pre_authorized_code(offer)[:-2] + "xx", None)
+    assert forged.get_json()["error"] == "invalid_grant"
