@@ -52,21 +52,21 @@ def metadata() -> ResponseReturnValue:
 
 @bp.post("/oauth/token")
 def token() -> ResponseReturnValue:
-    response = authorization_server().create_token_response()
+    response: Response = authorization_server().create_token_response()
     db.session.commit()
     return response
 
 
 @bp.post("/oauth/register")
 def register() -> ResponseReturnValue:
-    response = authorization_server().create_endpoint_response("client_registration")
+    response: Response = authorization_server().create_endpoint_response("client_registration")
     db.session.commit()
     return response
 
 
 @bp.post("/oauth/revoke")
 def revoke() -> ResponseReturnValue:
-    response = authorization_server().create_endpoint_response("revocation")
+    response: Response = authorization_server().create_endpoint_response("revocation")
     db.session.commit()
     return response
 
@@ -92,7 +92,7 @@ def authorize() -> ResponseReturnValue:
         return Response(render_template("oauth/consent.html", client=client, scopes=scopes,
                                         action=request.full_path), mimetype="text/html")
     approved = request.form.get("decision") == "allow"
-    response = server.create_authorization_response(grant=grant, grant_user=user if approved else None)
+    response: Response = server.create_authorization_response(grant=grant, grant_user=user if approved else None)
     db.session.commit()
     return response
 

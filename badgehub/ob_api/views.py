@@ -123,7 +123,7 @@ def _since() -> dt.datetime | None:
 
 def _links(total: int, limit: int, offset: int) -> str:
     def at(start: int, rel: str) -> str:
-        args = {key: value for key, value in request.args.items() if key not in ("limit", "offset")}
+        args: dict[str, Any] = {key: value for key, value in request.args.items() if key not in ("limit", "offset")}
         url = base_url_of(current_app.config) + url_for("ob_api.credentials", limit=limit, offset=start, **args)
         return f'<{url}>; rel="{rel}"'
 

@@ -76,8 +76,8 @@ def _holder_key(header: Mapping[str, Any]) -> tuple[PublicKey, str]:
         if kid is not None:
             if not isinstance(kid, str) or not kid.startswith("did:key:"):
                 raise ProofRejected("kid must be a did:key DID URL")
-            key = ed25519_public_key_from_raw(ed25519_from_did_key(kid))
-            return key, split_did_url(kid)[0]
+            named = ed25519_public_key_from_raw(ed25519_from_did_key(kid))
+            return named, split_did_url(kid)[0]
         if not isinstance(jwk, Mapping):
             raise ProofRejected("jwk must be a JSON object")
         key = public_key_from_jwk(jwk)
@@ -109,7 +109,7 @@ def check_proof(token: Any, *, audience: str, now: dt.datetime) -> CheckedProof:
     if (alg == "EdDSA") != isinstance(key, ed25519.Ed25519PublicKey):
         raise ProofRejected("the proof's alg does not match its key")
     try:
-        claims = jwt.decode(token, key=key, algorithms=[alg], audience=audience,  # type: ignore[arg-type]
+        claims = jwt.decode(token, key=key, algorithms=[alg], audience=audience,
                             options={"require": ["aud", "iat", "nonce"], "verify_iat": False})
     except jwt.InvalidAudienceError:
         raise ProofRejected("the proof's aud is not this credential issuer") from None

@@ -244,29 +244,30 @@ def test_a_stale_or_reused_nonce_is_refused(client: FlaskClient, flow: tuple[dic
     assert never_given.get_json()["error"] == "invalid_nonce"
 
 
-@pytest.mark.parametrize("tamper", ["other_key", "other_audience", "old", "wrong_typ", "two_keys", "no_nonce"])
-def test_a_bad_key_proof_is_refused(client: FlaskClient, flow: tuple[dict[str, Any], str], tamper: str) -> None:
+def test_a_bad_key_proof_is_refused(client: FlaskClient, flow: tuple[dict[str, Any], str]) -> None:
     offer, tx_code = flow
     token = access_token(client, offer, tx_code)
-    holder, nonce = Holder(), fresh_nonce(client)
-    if tamper == "other_key":
-        proof = holder.proof(nonce, key=ed25519.Ed25519PrivateKey.generate())
-    elif tamper == "other_audience":
-        proof = holder.proof(nonce, aud="https://another-issuer.example")
-    elif tamper == "old":
-        proof = holder.proof(nonce, iat=time.time() - 3600)
-    elif tamper == "wrong_typ":
-        proof = jwt.encode({"aud": ISSUER, "iat": int(time.time()), "nonce": nonce}, holder.key, algorithm="EdDSA",
-                           headers={"typ": "JWT", "kid": holder.kid})
-    elif tamper == "two_keys":
-        proof = jwt.encode({"aud": ISSUER, "iat": int(time.time()), "nonce": nonce}, holder.key, algorithm="EdDSA",
-                           headers={"typ": "openid4vci-proof+jwt", "kid": holder.kid, "jwk": public_jwk(holder.key)})
-    else:
-        proof = jwt.encode({"aud": ISSUER, "iat": int(time.time())}, holder.key, algorithm="EdDSA",
-                           headers={"typ": "openid4vci-proof+jwt", "kid": holder.kid})
-    refused = ask(client, token, proof)
-    assert (refused.status_code, refused.get_json()["error"]) == (400, "invalid_proof"), refused.get_json()
-    assert refused.get_json()["error_description"]
+    holder = Holder()
+
+    def claims(nonce: str) -> dict[str, Any]:
+        return {"aud": ISSUER, "iat": int(time.time()), "nonce": nonce}
+
+    tampered = {
+        "other_key": lambda nonce: holder.proof(nonce, key=ed25519.Ed25519PrivateKey.generate()),
+        "other_audience": lambda nonce: holder.proof(nonce, aud="https://another-issuer.example"),
+        "old": lambda nonce: holder.proof(nonce, iat=time.time() - 3600),
+        "wrong_typ": lambda nonce: jwt.encode(claims(nonce), holder.key, algorithm="EdDSA",
+                                              headers={"typ": "JWT", "kid": holder.kid}),
+        "two_keys": lambda nonce: jwt.encode(claims(nonce), holder.key, algorithm="EdDSA", headers={
+            "typ": "openid4vci-proof+jwt", "kid": holder.kid, "jwk": public_jwk(holder.key)}),
+        "no_nonce": lambda nonce: jwt.encode({"aud": ISSUER, "iat": int(time.time())}, holder.key,
+                                             algorithm="EdDSA",
+                                             headers={"typ": "openid4vci-proof+jwt", "kid": holder.kid}),
+    }
+    for name, make in tampered.items():
+        refused = ask(client, token, make(fresh_nonce(client)))
+        assert (refused.status_code, refused.get_json()["error"]) == (400, "invalid_proof"), (name, refused.get_json())
+        assert refused.get_json()["error_description"], name
 
 
 def test_an_expired_or_unknown_access_token_is_refused(client: FlaskClient, flow: tuple[dict[str, Any], str],
@@ -283,19 +284,18 @@ def test_an_expired_or_unknown_access_token_is_refused(client: FlaskClient, flow
     assert client.post("/oid4vci/credential", json={}).status_code == 401
 
 
-@pytest.mark.parametrize(("body", "error"), [
-    ({"credential_configuration_id": "Diploma"}, "unknown_credential_configuration"),
-    ({"credential_configuration_id": LDP}, "invalid_proof"),
-    ({"credential_configuration_id": LDP, "proofs": {"jwt": ["a", "b"]}}, "invalid_proof"),
-    ([1, 2], "invalid_credential_request"),
-])
-def test_a_malformed_credential_request_gets_its_error(client: FlaskClient, flow: tuple[dict[str, Any], str],
-                                                       body: Any, error: str) -> None:
+def test_a_malformed_credential_request_gets_its_error(client: FlaskClient,
+                                                       flow: tuple[dict[str, Any], str]) -> None:
     offer, tx_code = flow
     token = access_token(client, offer, tx_code)
-    refused = client.post("/oid4vci/credential", json=body, headers={"Authorization": f"Bearer {token}"})
-    assert (refused.status_code, refused.get_json()["error"]) == (400, error)
-    not_json = client.post("/oid4vci/credential", data="x", headers={"Authorization": f"Bearer {token}"})
+    headers = {"Authorization": f"Bearer {token}"}
+    for body, error in [({"credential_configuration_id": "Diploma"}, "unknown_credential_configuration"),
+                        ({"credential_configuration_id": LDP}, "invalid_proof"),
+                        ({"credential_configuration_id": LDP, "proofs": {"jwt": ["a", "b"]}}, "invalid_proof"),
+                        ([1, 2], "invalid_credential_request")]:
+        refused = client.post("/oid4vci/credential", json=body, headers=headers)
+        assert (refused.status_code, refused.get_json()["error"]) == (400, error), body
+    not_json = client.post("/oid4vci/credential", data="x", headers=headers)
     assert (not_json.status_code, not_json.get_json()["error"]) == (400, "invalid_request")
 
 
