@@ -31,19 +31,20 @@ from badgehub.issuing.service import Signer, signer_for
 
 @dataclass(frozen=True)
 class HolderCopy:
-    """The holder-bound copy: the Data Integrity document and the VC-JWT over it."""
+    """The holder-bound copy: the Data Integrity document, and the VC-JWT over it when it was asked for."""
 
     document: dict[str, Any]
-    vc_jwt: str
+    vc_jwt: str | None
 
 
 def _stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def holder_copy(credential: IssuedCredential, holder_did: str, *, now: dt.datetime,
+def holder_copy(credential: IssuedCredential, holder_did: str, *, now: dt.datetime, with_jwt: bool = True,
                 config: Mapping[str, Any] | None = None, signer: Signer | None = None) -> HolderCopy:
     """Re-sign ``credential`` for ``holder_did`` (see the module docstring); reads keys, writes nothing.
+    ``with_jwt`` False skips the VC-JWT (a wallet that asked for the JSON form waits less).
 
     Raises :class:`~badgehub.errors.ValidationError` when ``holder_did`` is not a DID,
     :class:`~badgehub.issuing.errors.IssuingFailed` when the stored document cannot be signed again, and
@@ -59,7 +60,8 @@ def holder_copy(credential: IssuedCredential, holder_did: str, *, now: dt.dateti
     document["issuer"] = profile_object(active.profile)
     try:
         signed = sign_data_integrity(document, active.ed25519, active.identity.verification_method_id, _stamp(now))
-        token = sign_vc_jwt(signed, active.rsa, active.identity.jwt_kid, alg=active.identity.rsa_key.algorithm.jws_alg)
+        token = (sign_vc_jwt(signed, active.rsa, active.identity.jwt_kid, alg=active.identity.rsa_key.algorithm.jws_alg)
+                 if with_jwt else None)
     except CredentialError as exc:
         raise IssuingFailed(details={"code": exc.code}) from exc
     return HolderCopy(signed, token)

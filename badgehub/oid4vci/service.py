@@ -269,12 +269,15 @@ def deliver(token: str | None, body: Any, *, issuer_url: str, config: Mapping[st
     """Answer the credential endpoint: check the token, the request and the key proof, and return the badge
     re-signed for the holder, as ``{"credentials": [{"credential": …}]}``.
 
-    Raises :class:`InvalidToken`, :class:`InvalidCredentialRequest`, :class:`UnknownCredentialConfiguration`,
-    :class:`InvalidProof` (malformed, badly signed, stale, for another issuer), :class:`InvalidNonce`
-    (unknown, expired or used nonce) and :class:`CredentialRequestDenied` (revoked since the offer). Flushes.
+    Raises :class:`InvalidToken`, :class:`InvalidRequest` (no JSON body), :class:`InvalidCredentialRequest`,
+    :class:`UnknownCredentialConfiguration`, :class:`InvalidProof` (malformed, badly signed, stale, for another
+    issuer), :class:`InvalidNonce` (unknown, expired or used nonce) and :class:`CredentialRequestDenied`
+    (revoked since the offer). Flushes.
     """
     moment = _now(now)
     offer = offer_for_token(token, now=moment)
+    if body is None:
+        raise InvalidRequest("the request body must be JSON (application/json)")
     if not isinstance(body, Mapping):
         raise InvalidCredentialRequest("the request body must be a JSON object")
     configuration = body.get("credential_configuration_id")
@@ -289,7 +292,8 @@ def deliver(token: str | None, body: Any, *, issuer_url: str, config: Mapping[st
     credential = offer.credential
     if credential.is_revoked:
         raise CredentialRequestDenied("this credential has been revoked")
-    copy = holder_copy(credential, proof.holder_did, now=moment, config=config)
+    copy = holder_copy(credential, proof.holder_did, now=moment, with_jwt=configuration == JWT_VC_JSON,
+                       config=config)
     offer.delivered += 1
     record("credential.sent_to_wallet", actor_id=offer.user_id, organisation_id=credential.organisation_id,
            subject_type="credential", subject_id=credential.id,

@@ -105,12 +105,9 @@ def _bearer() -> str | None:
 @bp.post(metadata.CREDENTIAL_PATH)
 @limiter.limit(_limit)
 def credential() -> ResponseReturnValue:
-    token_value = _bearer()
-    service.offer_for_token(token_value)  # an unknown token is a 401 before anything is read
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidRequest("the request body must be JSON (application/json)")
-    answer = service.deliver(token_value, body, issuer_url=_issuer_url(), config=current_app.config)
+    # The token is checked before the body is looked at: an unknown token is a 401 whatever it sent.
+    answer = service.deliver(_bearer(), request.get_json(silent=True), issuer_url=_issuer_url(),
+                             config=current_app.config)
     db.session.commit()
     return _no_store(answer)
 
