@@ -177,6 +177,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_RATELIMIT_OID4VCI", "RATELIMIT_OID4VCI", "str",
             "Rate limit of the OpenID4VCI token, nonce and credential endpoints per client address "
             "(default `60 per minute`)."),
+    Setting("BADGEHUB_RATELIMIT_OAUTH", "RATELIMIT_OAUTH", "str",
+            "Rate limit of the OAuth registration, token and revocation endpoints of the Open Badges API per client "
+            "address (default `60 per minute`)."),
 )
 
 SUPPORTED_LOCALES = ("en", "fr")
@@ -230,6 +233,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "STATUS_LIST_REFRESH_SECONDS": 3600,
         "OID4VCI_OFFER_MINUTES": 30,
         "RATELIMIT_OID4VCI": "60 per minute",
+        "RATELIMIT_OAUTH": "60 per minute",
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from badgehub.extensions import db
+from badgehub.extensions import db, limiter
 from badgehub.keys.identity import base_url_of
 from badgehub.oauth import service
 from badgehub.oauth.server import CLIENT_AUTH_METHODS, SCOPES, authorization_server
@@ -50,7 +50,12 @@ def metadata() -> ResponseReturnValue:
     return response
 
 
+def _limit() -> str:
+    return str(current_app.config.get("RATELIMIT_OAUTH") or "60 per minute")
+
+
 @bp.post("/oauth/token")
+@limiter.limit(_limit)
 def token() -> ResponseReturnValue:
     response: Response = authorization_server().create_token_response()
     db.session.commit()
@@ -58,6 +63,7 @@ def token() -> ResponseReturnValue:
 
 
 @bp.post("/oauth/register")
+@limiter.limit(_limit)
 def register() -> ResponseReturnValue:
     response: Response = authorization_server().create_endpoint_response("client_registration")
     db.session.commit()
@@ -65,6 +71,7 @@ def register() -> ResponseReturnValue:
 
 
 @bp.post("/oauth/revoke")
+@limiter.limit(_limit)
 def revoke() -> ResponseReturnValue:
     response: Response = authorization_server().create_endpoint_response("revocation")
     db.session.commit()

@@ -241,5 +241,11 @@ def test_upsert_keeps_a_verified_credential_once_and_refuses_a_forged_one(client
     refused = client.post("/ims/ob/v3p0/credentials", data=json.dumps(forged), headers=headers)
     assert (refused.status_code, imsx_minor(refused)) == (400, "invalid_data")
     assert client.get("/ims/ob/v3p0/credentials", headers=bearer(token)).headers["X-Total-Count"] == "1"
+    token_form = setup(lambda: issuing.get_credential(award(setup, world, "third@example.net")).vc_jwt)
+    as_jws = client.post("/ims/ob/v3p0/credentials", data=token_form,
+                         headers={**bearer(token), "Content-Type": "text/plain"})
+    assert (as_jws.status_code, as_jws.mimetype, as_jws.get_data(as_text=True)) == (201, "text/plain", token_form)
+    listed = client.get("/ims/ob/v3p0/credentials", headers=bearer(token)).get_json()
+    assert listed["compactJwsString"] == [token_form] and len(listed["credential"]) == 1
     bad_query = client.get("/ims/ob/v3p0/credentials?limit=0", headers=bearer(token))
     assert (bad_query.status_code, imsx_minor(bad_query)) == (400, "invalid_query_parameter")
