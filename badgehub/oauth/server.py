@@ -143,8 +143,11 @@ class Registration(ClientRegistrationEndpoint):  # type: ignore[misc]
     def save_client(self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any) -> OAuthClient:
         if not client_metadata.get("redirect_uris"):
             raise InvalidRequestError("redirect_uris is required")
+        # What RFC 7591 leaves to the server when omitted: the grant this server has, and every API scope (the
+        # learner still chooses on the consent page whether to grant what the application asks).
         metadata = {"grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
                     "token_endpoint_auth_method": "client_secret_basic", **client_metadata}
+        metadata["scope"] = metadata.get("scope") or " ".join(SCOPES)
         secret = client_info.get("client_secret")
         client = OAuthClient(client_id=client_info["client_id"], client_secret_hash=digest(secret) if secret else None,
                              client_metadata=metadata)
