@@ -44,7 +44,7 @@ def world(setup: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def badge(setup: Any, world: dict[str, Any]) -> str:
-    return award(setup, world, LEA)
+    return award(setup, world, LEA, evidence_url="https://evidence.example/photo", narrative="Fixed three bikes")
 
 
 def make_offer(client: FlaskClient, outbox: Any, world: dict[str, Any], public_id: str) -> tuple[dict[str, Any], str]:
@@ -152,6 +152,7 @@ def test_the_whole_flow_gives_an_ldp_vc_bound_to_the_holder_that_verifies(
     assert document["credentialSubject"]["achievement"] == original["credentialSubject"]["achievement"]
     assert document["credentialSubject"]["identifier"] == original["credentialSubject"]["identifier"]
     assert document["credentialStatus"] == original["credentialStatus"]
+    assert document["evidence"] == original["evidence"] and document["evidence"]
     assert document["id"] == original["id"]
     assert [proof["cryptosuite"] for proof in document["proof"]] == ["eddsa-rdfc-2022"]
     report = client.post("/api/v1/verify", json={"credential": document}).get_json()
