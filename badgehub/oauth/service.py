@@ -59,3 +59,9 @@ def disconnect(user: User, client_id: str, *, now: dt.datetime | None = None) ->
     if revoked.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound()
     record("oauth.application_disconnected", actor_id=user.id, subject_type="oauth_client", subject_id=client.id)
+
+
+def record_consent(user: User, client: OAuthClient, scope: str, *, allowed: bool) -> None:
+    """Write the learner's answer on the consent page to the audit trail (flushed with the code)."""
+    record("oauth.application_allowed" if allowed else "oauth.application_denied", actor_id=user.id,
+           subject_type="oauth_client", subject_id=client.id, details={"scope": scope})

@@ -99,6 +99,7 @@ def authorize() -> ResponseReturnValue:
         return Response(render_template("oauth/consent.html", client=client, scopes=scopes,
                                         action=request.full_path), mimetype="text/html")
     approved = request.form.get("decision") == "allow"
+    service.record_consent(user, grant.client, grant.request.payload.scope or "", allowed=approved)
     response: Response = server.create_authorization_response(grant=grant, grant_user=user if approved else None)
     db.session.commit()
     return response

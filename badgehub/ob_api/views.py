@@ -19,7 +19,7 @@ from badgehub.accounts.models import User
 from badgehub.accounts.service import change_name
 from badgehub.credentials.contexts import OB_V3_CONTEXT, VC_V2_CONTEXT
 from badgehub.errors import BadgeHubError
-from badgehub.extensions import db
+from badgehub.extensions import db, limiter
 from badgehub.keys.identity import base_url_of
 from badgehub.oauth.server import CREDENTIAL_READ, CREDENTIAL_UPSERT, PROFILE_READ, PROFILE_UPDATE, resource_protector
 from badgehub.ob_api import service
@@ -27,6 +27,14 @@ from badgehub.ob_api.openapi import API_PATH, service_description
 from badgehub.wallet.service import holder_did_of
 
 bp = Blueprint("ob_api", __name__, url_prefix=API_PATH)
+
+
+def _limit() -> str:
+    return str(current_app.config.get("RATELIMIT_API") or "600 per minute")
+
+
+# Per client address, the budget of the organisations' own API: a platform reading wallets is that kind of client.
+limiter.limit(_limit)(bp)
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

@@ -16,7 +16,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
+from sqlalchemy import select
 
+from badgehub.audit.models import AuditEvent
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.oauth.models import OAuthToken
@@ -172,13 +174,15 @@ def test_pkce_is_required_and_checked(client: FlaskClient, world: dict[str, Any]
     assert exchange(client, app, code, verifier).get_json()["error"] == "invalid_grant"  # the code is spent
 
 
-def test_denying_consent_sends_access_denied(client: FlaskClient, world: dict[str, Any]) -> None:
+def test_denying_consent_sends_access_denied(client: FlaskClient, world: dict[str, Any], query: Any) -> None:
     app = register(client)
     sign_in(client, world["lea"])
     french = client.get(authorize_url(app, pkce()[1]), headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Connecter Portfolio Platform à votre portefeuille ?" in french and "Lire les badges" in french
     response = consent(client, authorize_url(app, pkce()[1]), decision="deny")
     assert parse_qs(urlsplit(response.headers["Location"]).query)["error"] == ["access_denied"]
+    assert query(lambda: db.session.scalar(select(AuditEvent.action).where(
+        AuditEvent.action.like("oauth.%")))) == "oauth.application_denied"
 
 
 def test_an_expired_access_token_is_refused_and_refresh_gives_a_new_one(client: FlaskClient, setup: Any,
