@@ -8,7 +8,8 @@ from typing import Any
 
 from badgehub.issuing.models import IssuedCredential
 from badgehub.keys.identity import base_url_of
-from badgehub.oid4vci.service import EMAIL_OFFER_LIFETIME, credential_offer, email_offer_code, offer_link
+from badgehub.oid4vci.metadata import OFFERS_PATH
+from badgehub.oid4vci.service import EMAIL_OFFER_LIFETIME, email_offer_code, offer_uri_link
 from badgehub.printing.qr import qr_png
 
 EMAIL_OFFER_DAYS = EMAIL_OFFER_LIFETIME.days
@@ -21,7 +22,12 @@ class MailOffer:
 
 
 def award_mail_offer(credential: IssuedCredential, config: Mapping[str, Any]) -> MailOffer:
-    """The ``openid-credential-offer://`` link of ``credential`` for its award e-mail, and the QR code of it."""
+    """The ``openid-credential-offer://`` link of ``credential`` for its award e-mail, and the QR code of it.
+
+    The offer goes by reference (``credential_offer_uri``): the link is less than half as long as the offer
+    itself, so the QR code is coarser (easier to scan from a screen) and quicker to draw — it is drawn for
+    every e-mail of a batch.
+    """
     code = email_offer_code(credential, secret=str(config["SECRET_KEY"]))
-    link = offer_link(credential_offer(base_url_of(config), code, tx_description=None))
+    link = offer_uri_link(f"{base_url_of(config)}{OFFERS_PATH}/{code}")
     return MailOffer(link, qr_png(link, scale=6))

@@ -10,6 +10,7 @@ from badgehub.oid4vci.service import JWT_VC_JSON, LDP_VC, PRE_AUTHORIZED_GRANT
 
 CREDENTIAL_PATH: Final = "/oid4vci/credential"
 NONCE_PATH: Final = "/oid4vci/nonce"
+OFFERS_PATH: Final = "/oid4vci/offers"
 TOKEN_PATH: Final = "/oid4vci/token"  # noqa: S105 (a URL path, not a secret)
 # The pre-authorized flow has its own authorization server identifier, ``<base>/oid4vci``, so that its token
 # endpoint does not clash with the OAuth server of the Open Badges API, whose issuer is ``<base>`` (RFC 8414

@@ -153,10 +153,9 @@ class AccessToken:
     expires_in: int
 
 
-def _email_offer(code: str, secret: str | None, moment: dt.datetime) -> CredentialOffer | None:
-    """The offer of a signed award e-mail code, recorded now as redeemed-to-be; None if the code is not one."""
-    if secret is None or "." not in code:
-        return None
+def email_offer_credential(code: str, secret: str) -> IssuedCredential | None:
+    """The credential a signed award e-mail code offers, while the code is valid, unused and the credential not
+    revoked; None otherwise. Reads only."""
     try:
         claims = _signer(secret).loads(code, max_age=int(EMAIL_OFFER_LIFETIME.total_seconds()))
     except BadData:
@@ -164,6 +163,23 @@ def _email_offer(code: str, secret: str | None, moment: dt.datetime) -> Credenti
     credential = db.session.scalar(select(IssuedCredential).where(
         IssuedCredential.public_id == str(claims.get("c") if isinstance(claims, dict) else "")))
     if credential is None or credential.is_revoked:
+        return None
+    if db.session.scalar(select(CredentialOffer.id).where(CredentialOffer.code_hash == _digest(code))) is not None:
+        return None
+    return credential
+
+
+def offer_uri_link(offer_uri: str) -> str:
+    """The ``openid-credential-offer://`` link of an offer passed by reference (``credential_offer_uri``)."""
+    return f"{OFFER_SCHEME}?credential_offer_uri={quote(offer_uri, safe='')}"
+
+
+def _email_offer(code: str, secret: str | None, moment: dt.datetime) -> CredentialOffer | None:
+    """The offer of a signed award e-mail code, recorded now as redeemed-to-be; None if the code is not one."""
+    if secret is None or "." not in code:
+        return None
+    credential = email_offer_credential(code, secret)
+    if credential is None:
         return None
     offer = CredentialOffer(credential_id=credential.id, user_id=None, code_hash=_digest(code), tx_code_hash=None,
                             tx_attempts=0, created_at=moment, expires_at=moment + TOKEN_LIFETIME, delivered=0)

@@ -72,6 +72,15 @@ def authorization_server_metadata() -> ResponseReturnValue:
     return _public_json(metadata.authorization_server_metadata(_issuer_url()))
 
 
+@bp.get(metadata.OFFERS_PATH + "/<code>")
+@limiter.limit(_limit)
+def offer_by_reference(code: str) -> ResponseReturnValue:
+    """The credential offer behind an award e-mail's link. Reads only: the code is spent at the token endpoint."""
+    if service.email_offer_credential(code, str(current_app.config["SECRET_KEY"])) is None:
+        return _no_store({"error": "not_found", "error_description": "this offer is unknown, used or expired"}, 404)
+    return _no_store(service.credential_offer(_issuer_url(), code, tx_description=None))
+
+
 @bp.post(metadata.TOKEN_PATH)
 @limiter.limit(_limit)
 def token() -> ResponseReturnValue:

@@ -339,7 +339,9 @@ def test_the_award_email_carries_an_offer_that_works_once_without_a_transaction_
     link = re.search(r"^(openid-credential-offer://\S+)$", message.get_body(("plain",)).get_content(), re.MULTILINE)
     assert link, "the e-mail gives the offer link"
     assert [part.get_filename() for part in message.iter_attachments()][-1] == f"wallet-app-{public_id}.png"
-    offer = json.loads(parse_qs(urlsplit(link.group(1)).query)["credential_offer"][0])
+    offer_uri = parse_qs(urlsplit(link.group(1)).query)["credential_offer_uri"][0]
+    assert offer_uri.startswith(f"{ISSUER}/oid4vci/offers/")
+    offer = client.get(offer_uri.removeprefix(ISSUER)).get_json()
     assert "tx_code" not in offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
     token = access_token(client, offer, "")
     holder = Holder()
@@ -347,5 +349,6 @@ def test_the_award_email_carries_an_offer_that_works_once_without_a_transaction_
     assert response.get_json()["credentials"][0]["credential"]["credentialSubject"]["id"] == holder.did
     again = redeem(client, pre_authorized_code(offer), None)
     assert (again.status_code, again.get_json()["error"]) == (400, "invalid_grant")
+    assert client.get(offer_uri.removeprefix(ISSUER)).status_code == 404  # used: the link says so
     forged = redeem(client, pre_authorized_code(offer)[:-2] + "xx", None)
     assert forged.get_json()["error"] == "invalid_grant"

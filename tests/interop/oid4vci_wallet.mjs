@@ -1,6 +1,7 @@
 // A phone wallet played by @openid4vc/openid4vci (OpenWallet Foundation), independent of BadgeHub: it runs
 // the whole pre-authorized code flow against a running BadgeHub and prints what it received.
-// stdin: {"offer": "openid-credential-offer://...", "txCode": "123456", "configurations": ["..."]}
+// stdin: {"offer": "openid-credential-offer://...", "txCode": "123456" or null, "configurations": ["..."]}
+// (the offer by value, or by reference: credential_offer_uri, which the client fetches)
 // stdout: {"holderDid": "did:key:...", "credentials": {"<configuration id>": <credential>}, "offered": [...]}
 import {createHash, randomBytes} from 'node:crypto';
 
@@ -42,7 +43,7 @@ const client = new Openid4vciClient({
 const credentialOffer = await client.resolveCredentialOffer(offer);
 const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
 const {accessTokenResponse} = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
-  credentialOffer, issuerMetadata, txCode
+  credentialOffer, issuerMetadata, txCode: txCode ?? undefined
 });
 const credentials = {};
 for(const credentialConfigurationId of configurations) {

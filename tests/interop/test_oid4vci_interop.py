@@ -20,6 +20,7 @@ from badgehub.achievements.service import public_achievement
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.oid4vci import service as oid4vci
+from badgehub.oid4vci.award_mail import award_mail_offer
 from tests.browser.conftest import LiveServer, live_server
 from tests.unit.issuing.world import build_world
 
@@ -94,3 +95,18 @@ def test_the_independent_wallet_is_refused_with_a_wrong_transaction_code(node: s
 
 def _b64(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def test_the_independent_wallet_takes_the_award_emails_offer_by_reference(node: str, live_server: LiveServer) -> None:
+    with live_server.app.test_request_context():
+        ids = build_world().ids()
+        achievement = public_achievement(ids["repair"])
+        credential = issuing.issue_credential(
+            organisation=achievement.organisation, achievement=achievement, recipient_email=LEA,
+            recipient_name="Léa", actor_id=None, source="cli")
+        db.session.commit()
+        link = award_mail_offer(credential, live_server.app.config).link
+    assert "credential_offer_uri=" in link
+    result = run_node(node, "oid4vci_wallet.mjs", {"offer": link, "txCode": None,
+                                                   "configurations": [oid4vci.LDP_VC]})
+    assert result["credentials"][oid4vci.LDP_VC]["credentialSubject"]["id"] == result["holderDid"]
