@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -141,12 +140,6 @@ def credential_offer(issuer_url: str, pre_authorized_code: str, *, tx_descriptio
     }
 
 
-def offer_link(offer: Mapping[str, Any]) -> str:
-    """The ``openid-credential-offer://`` link a phone opens in its wallet, the offer passed by value."""
-    text = json.dumps(offer, separators=(",", ":"), ensure_ascii=False)
-    return f"{OFFER_SCHEME}?credential_offer={quote(text, safe='')}"
-
-
 @dataclass(frozen=True)
 class AccessToken:
     value: str
@@ -167,6 +160,20 @@ def email_offer_credential(code: str, secret: str) -> IssuedCredential | None:
     if db.session.scalar(select(CredentialOffer.id).where(CredentialOffer.code_hash == _digest(code))) is not None:
         return None
     return credential
+
+
+def offered_by_code(code: str, *, secret: str, now: dt.datetime | None = None) -> tuple[IssuedCredential, bool] | None:
+    """What an offer's code offers, for ``GET /oid4vci/offers/<code>``: the credential and whether a transaction
+    code is needed, while the offer is open (not redeemed, not expired, not revoked); None otherwise. Reads only.
+    """
+    moment = _now(now)
+    offer = db.session.scalar(select(CredentialOffer).where(CredentialOffer.code_hash == _digest(code)))
+    if offer is not None:
+        if offer.redeemed_at is not None or offer.expires_at <= moment or offer.credential.is_revoked:
+            return None
+        return offer.credential, offer.tx_code_hash is not None
+    credential = email_offer_credential(code, secret)
+    return (credential, False) if credential is not None else None
 
 
 def offer_uri_link(offer_uri: str) -> str:

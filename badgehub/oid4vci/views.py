@@ -10,7 +10,6 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale, gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from badgehub.extensions import db, limiter
@@ -75,10 +74,14 @@ def authorization_server_metadata() -> ResponseReturnValue:
 @bp.get(metadata.OFFERS_PATH + "/<code>")
 @limiter.limit(_limit)
 def offer_by_reference(code: str) -> ResponseReturnValue:
-    """The credential offer behind an award e-mail's link. Reads only: the code is spent at the token endpoint."""
-    if service.email_offer_credential(code, str(current_app.config["SECRET_KEY"])) is None:
+    """The credential offer behind a wallet card's or an award e-mail's link. Reads only: the code is spent at
+    the token endpoint. The description names no address: whoever holds the link is not yet known to be the
+    learner."""
+    found = service.offered_by_code(code, secret=str(current_app.config["SECRET_KEY"]))
+    if found is None:
         return _no_store({"error": "not_found", "error_description": "this offer is unknown, used or expired"}, 404)
-    return _no_store(service.credential_offer(_issuer_url(), code, tx_description=None))
+    description = gettext("The 6-digit code we sent to the badge's e-mail address") if found[1] else None
+    return _no_store(service.credential_offer(_issuer_url(), code, tx_description=description))
 
 
 @bp.post(metadata.TOKEN_PATH)
@@ -139,10 +142,8 @@ def offer(public_id: str) -> ResponseReturnValue:
     found = get_wallet_credential(user, public_id)
     minutes = int(current_app.config["OID4VCI_OFFER_MINUTES"])
     made = service.create_offer(user, found, lifetime=dt.timedelta(minutes=minutes))
-    document = service.credential_offer(
-        _issuer_url(), made.pre_authorized_code,
-        tx_description=str(_l("The 6-digit code we sent to %(address)s", address=found.recipient_email)))
-    link = service.offer_link(document)
+    # By reference: a short link makes a coarse QR code, easy to scan from a computer screen.
+    link = service.offer_uri_link(f"{_issuer_url()}{metadata.OFFERS_PATH}/{made.pre_authorized_code}")
     db.session.commit()
     mailed = _send_tx_code(found.recipient_email, made.tx_code, found.achievement_version.name, minutes)
     # Inline as a data: URI: the page must not fetch the code from a URL that a cache or a log would keep.

@@ -28,7 +28,7 @@ def test_a_learner_gets_the_offer_qr_code_and_the_code_by_mail(page: Any, live_s
     expect(page.get_by_role("heading", level=1)).to_have_text("Add Réparer une crevaison to your wallet app")
     expect(page.get_by_role("img", name="QR code to scan with your wallet app")).to_be_visible()
     href = page.get_by_role("link", name="Open in my wallet app").get_attribute("href")
-    assert href is not None and href.startswith("openid-credential-offer://?credential_offer=")
+    assert href is not None and href.startswith("openid-credential-offer://?credential_offer_uri=")
     assert axe_violations(page, axe_source) == [] and fits(page)
     codes = [m for m in read_outbox(live_server.outbox)
              if m["Subject"] == "Your code to add a badge to your wallet app"]

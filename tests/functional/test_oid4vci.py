@@ -57,7 +57,11 @@ def make_offer(client: FlaskClient, outbox: Any, world: dict[str, Any], public_i
     html = response.get_data(as_text=True)
     link = re.search(r'href="(openid-credential-offer://[^"]+)"', html)
     assert link, "the page links to the wallet app"
-    offer = json.loads(parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query)["credential_offer"][0])
+    offer_uri = parse_qs(urlsplit(link.group(1).replace("&amp;", "&")).query)["credential_offer_uri"][0]
+    assert offer_uri.startswith(f"{ISSUER}/oid4vci/offers/")
+    fetched = client.get(offer_uri.removeprefix(ISSUER))
+    assert fetched.headers["Cache-Control"] == "no-store"
+    offer = fetched.get_json()
     message = outbox()[-1]
     assert message["To"] == LEA.lower()
     code = re.search(r"^\s+(\d{6})$", message.get_content(), re.MULTILINE)
@@ -135,6 +139,7 @@ def test_the_wallet_card_offers_a_qr_code_and_mails_the_transaction_code(flow: t
     assert offer["credential_configuration_ids"] == [LDP, JWT]
     grant = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
     assert grant["tx_code"]["length"] == 6 and grant["tx_code"]["input_mode"] == "numeric"
+    assert "@" not in grant["tx_code"]["description"]  # whoever holds the link learns no address
     assert len(tx_code) == 6
 
 

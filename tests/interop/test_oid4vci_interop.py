@@ -44,8 +44,7 @@ def _offer(server: LiveServer) -> tuple[str, str, dict[str, Any], str]:
             organisation=achievement.organisation, achievement=achievement, recipient_email=LEA,
             recipient_name="Léa", actor_id=None, source="cli")
         made = oid4vci.create_offer(db.session.get(User, lea.id), credential, lifetime=dt.timedelta(minutes=5))
-        link = oid4vci.offer_link(oid4vci.credential_offer(server.url, made.pre_authorized_code,
-                                                           tx_description="code"))
+        link = oid4vci.offer_uri_link(f"{server.url}/oid4vci/offers/{made.pre_authorized_code}")
         original, slug = json.loads(credential.document_json), credential.organisation.slug
         db.session.commit()
         return link, made.tx_code, original, slug
