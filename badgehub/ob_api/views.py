@@ -24,6 +24,7 @@ from badgehub.keys.identity import base_url_of
 from badgehub.oauth.server import CREDENTIAL_READ, CREDENTIAL_UPSERT, PROFILE_READ, PROFILE_UPDATE, resource_protector
 from badgehub.ob_api import service
 from badgehub.ob_api.openapi import API_PATH, service_description
+from badgehub.verification.platform import SubmissionRefused
 from badgehub.wallet.service import holder_did_of
 
 bp = Blueprint("ob_api", __name__, url_prefix=API_PATH)
@@ -195,6 +196,9 @@ def upsert_credential() -> ResponseReturnValue:
     except service.NotVerified as error:
         db.session.rollback()
         raise ApiError(400, f"the credential does not verify ({error.details.get('verdict')})") from None
+    except SubmissionRefused as refused:
+        db.session.rollback()
+        raise ApiError(refused.status, f"the credential cannot be read ({refused.code})") from None
     db.session.commit()
     status = 201 if result.created else 200
     if is_jws:

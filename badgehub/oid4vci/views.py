@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale, gettext
 from flask_login import current_user, login_required
 
+from badgehub.errors import BadgeHubError
 from badgehub.extensions import db, limiter
 from badgehub.keys.identity import base_url_of
 from badgehub.mail import Mail, MailError, send
@@ -54,6 +55,13 @@ def _protocol_error(error: Oid4vciError) -> Response:
     if error.http_status == 401:
         response.headers["WWW-Authenticate"] = f'Bearer error="{error.code}"'
     return response
+
+
+@bp.errorhandler(BadgeHubError)
+def _domain_error(error: BadgeHubError) -> Response:
+    # A wallet reads OAuth-shaped errors only; the key service's refusals (no active key, no KEK) land here.
+    code = "server_error" if error.http_status >= 500 else "invalid_request"
+    return _no_store({"error": code, "error_description": str(error.message)}, error.http_status)
 
 
 @bp.get("/.well-known/openid-credential-issuer")

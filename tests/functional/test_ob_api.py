@@ -253,5 +253,10 @@ def test_upsert_keeps_a_verified_credential_once_and_refuses_a_forged_one(client
     assert (as_jws.status_code, as_jws.mimetype, as_jws.get_data(as_text=True)) == (201, "text/plain", token_form)
     listed = client.get("/ims/ob/v3p0/credentials", headers=bearer(token)).get_json()
     assert listed["compactJwsString"] == [token_form] and len(listed["credential"]) == 1
+    for body, kind in (('{"name": "not a badge"}', "application/json"), ("aaa.bbb.ccc", "text/plain"),
+                       ("<xml/>", "application/xml")):
+        unreadable = client.post("/ims/ob/v3p0/credentials", data=body, headers={**bearer(token), "Content-Type": kind})
+        assert unreadable.status_code in (400, 415), (body, unreadable.status_code)
+        assert imsx_minor(unreadable) == "invalid_data", body
     bad_query = client.get("/ims/ob/v3p0/credentials?limit=0", headers=bearer(token))
     assert (bad_query.status_code, imsx_minor(bad_query)) == (400, "invalid_query_parameter")

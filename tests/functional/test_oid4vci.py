@@ -357,3 +357,13 @@ def test_the_award_email_carries_an_offer_that_works_once_without_a_transaction_
     assert client.get(offer_uri.removeprefix(ISSUER)).status_code == 404  # used: the link says so
     forged = redeem(client, pre_authorized_code(offer)[:-2] + "xx", None)
     assert forged.get_json()["error"] == "invalid_grant"
+
+
+def test_a_signing_failure_is_an_oauth_shaped_error_not_a_page(app: Any, client: FlaskClient,
+                                                               flow: tuple[dict[str, Any], str]) -> None:
+    offer, tx_code = flow
+    token = access_token(client, offer, tx_code)
+    app.config["KEK"] = None  # the installation lost its key-encryption key: nothing can be signed
+    failed = ask(client, token, Holder().proof(fresh_nonce(client)))
+    assert failed.status_code >= 500 and failed.mimetype == "application/json"
+    assert failed.get_json()["error"] == "server_error" and failed.get_json()["error_description"]
