@@ -65,6 +65,12 @@ def token() -> ResponseReturnValue:
 @bp.post("/oauth/register")
 @limiter.limit(_limit)
 def register() -> ResponseReturnValue:
+    # Authlib expects a JSON object (an array crashes it): anything else is refused here, in RFC 7591's terms.
+    if not isinstance(request.get_json(silent=True), dict):
+        refused = jsonify({"error": "invalid_client_metadata",
+                           "error_description": "the body must be a JSON object (application/json)"})
+        refused.status_code = 400
+        return refused
     response: Response = authorization_server().create_endpoint_response("client_registration")
     db.session.commit()
     return response

@@ -151,6 +151,14 @@ def test_a_token_without_the_scope_is_refused_with_imsx_status(client: FlaskClie
     assert (missing.status_code, imsx_minor(missing)) == (401, "unauthorizedrequest")
 
 
+def test_a_registration_that_is_not_a_json_object_is_refused_in_json(client: FlaskClient) -> None:
+    for kwargs in ({"json": [1, 2]}, {"data": "hello", "content_type": "text/plain"},
+                   {"data": "{bad", "content_type": "application/json"}, {"json": {"client_name": "No redirect"}}):
+        refused = client.post("/oauth/register", **kwargs)
+        assert refused.status_code == 400, kwargs
+        assert refused.get_json()["error"] in ("invalid_client_metadata", "invalid_request"), kwargs
+
+
 def test_an_unregistered_redirect_uri_is_refused_without_redirecting(client: FlaskClient,
                                                                      world: dict[str, Any]) -> None:
     app = register(client)
