@@ -1,7 +1,7 @@
 """OpenID4VCI credential offers and nonces
 
 Revision ID: i18_oid4vci
-Revises: 0012
+Revises: i15_outbox
 Create Date: 2026-12-07 06:00:00
 
 """
@@ -13,7 +13,7 @@ import badgehub.db
 
 # revision identifiers, used by Alembic.
 revision = 'i18_oid4vci'
-down_revision = '0012'
+down_revision = 'i15_outbox'
 branch_labels = None
 depends_on = None
 
