@@ -64,7 +64,7 @@ def make_offer(client: FlaskClient, outbox: Any, world: dict[str, Any], public_i
     offer = fetched.get_json()
     message = outbox()[-1]
     assert message["To"] == LEA.lower()
-    code = re.search(r"^\s+(\d{6})$", message.get_content(), re.MULTILINE)
+    code = re.search(r"^[ \t]+(\d{6})\s*$", message.get_content(), re.MULTILINE)
     assert code, message.get_content()
     return offer, code.group(1)
 
@@ -341,7 +341,7 @@ def test_the_award_email_carries_an_offer_that_works_once_without_a_transaction_
     public_id = award(setup, world, LEA)
     setup(lambda: notify_recipient(issuing.get_credential(public_id)))
     message = outbox()[-1]
-    link = re.search(r"^(openid-credential-offer://\S+)$", message.get_body(("plain",)).get_content(), re.MULTILINE)
+    link = re.search(r"^(openid-credential-offer://\S+)\s*$", message.get_body(("plain",)).get_content(), re.MULTILINE)
     assert link, "the e-mail gives the offer link"
     assert [part.get_filename() for part in message.iter_attachments()][-1] == f"wallet-app-{public_id}.png"
     offer_uri = parse_qs(urlsplit(link.group(1)).query)["credential_offer_uri"][0]
