@@ -112,6 +112,27 @@ def _register_blueprints(app: Flask) -> None:
 
     register_web(app)
 
+    # Issue 18, badges that travel: the DCC known-issuer registry, OpenID4VCI and the 1EdTech OB 3.0 API.
+    from badgehub.extensions import csrf
+    from badgehub.oauth.server import init_oauth
+    from badgehub.oauth.views import bp as oauth_bp
+    from badgehub.oauth.views import pages as oauth_pages_bp
+    from badgehub.ob_api.views import bp as ob_api_bp
+    from badgehub.oid4vci.views import bp as oid4vci_bp
+    from badgehub.oid4vci.views import pages as phone_wallet_bp
+    from badgehub.registry.views import bp as known_issuers_bp
+
+    app.register_blueprint(known_issuers_bp)
+    csrf.exempt(oid4vci_bp)  # wallets post without cookies: the pre-authorized code and the token are the proof
+    app.register_blueprint(oid4vci_bp)
+    app.register_blueprint(phone_wallet_bp)
+    init_oauth(app)
+    csrf.exempt(oauth_bp)  # client authentication, codes and tokens are the proof; no cookie is read
+    csrf.exempt(ob_api_bp)  # bearer tokens only
+    app.register_blueprint(oauth_bp)
+    app.register_blueprint(oauth_pages_bp)
+    app.register_blueprint(ob_api_bp)
+
 
 def _security_headers(response: Response) -> Response:
     # Every asset is served from our own origin: the policy says so, and blocks framing.

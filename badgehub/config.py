@@ -172,6 +172,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_RATELIMIT_PUBLIC_PAGES", "RATELIMIT_PUBLIC_PAGES", "str",
             "Rate limit of the public catalogue search and observatory pages and exports per client address "
             "(default `120 per minute`)."),
+    Setting("BADGEHUB_OID4VCI_OFFER_MINUTES", "OID4VCI_OFFER_MINUTES", "int",
+            "How long an offer to a phone wallet (OpenID4VCI) and its e-mailed code stay usable (default 30)."),
+    Setting("BADGEHUB_RATELIMIT_OID4VCI", "RATELIMIT_OID4VCI", "str",
+            "Rate limit of the OpenID4VCI token, nonce and credential endpoints per client address "
+            "(default `60 per minute`)."),
+    Setting("BADGEHUB_RATELIMIT_OAUTH", "RATELIMIT_OAUTH", "str",
+            "Rate limit of the OAuth registration, token and revocation endpoints of the Open Badges API per client "
+            "address (default `60 per minute`)."),
 )
 
 SUPPORTED_LOCALES = ("en", "fr")
@@ -223,6 +231,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "VERDICT_CACHE_ENTRIES": 4096,
         "VERDICT_CACHE_SECONDS": 86400,
         "STATUS_LIST_REFRESH_SECONDS": 3600,
+        "OID4VCI_OFFER_MINUTES": 30,
+        "RATELIMIT_OID4VCI": "60 per minute",
+        "RATELIMIT_OAUTH": "60 per minute",
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

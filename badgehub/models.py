@@ -9,6 +9,8 @@ from badgehub.claims import models as claims_models
 from badgehub.competencies import models as competencies_models
 from badgehub.issuing import models as issuing_models
 from badgehub.keys import models as keys_models
+from badgehub.oauth import models as oauth_models
+from badgehub.oid4vci import models as oid4vci_models
 from badgehub.organisations import models as organisations_models
 from badgehub.outbox import models as outbox_models
 from badgehub.stats import models as stats_models
@@ -23,3 +25,5 @@ __all__ += ["tokens_models"]
 __all__ += ["stats_models"]
 __all__ += ["wallet_models"]
 __all__ += ["outbox_models"]
+__all__ += ["oid4vci_models"]
+__all__ += ["oauth_models"]

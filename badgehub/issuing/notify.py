@@ -126,6 +126,11 @@ def recipient_mail(credential: IssuedCredential, *, config: Mapping[str, Any] | 
     baked = baked_image(credential)
     base_url = base_url_of(settings)
     filename = f"badge-{credential.public_id}.{baked.extension}"
+    # Imported here: the phone-wallet offer is OpenID4VCI's, which itself builds on issuing.
+    from badgehub.oid4vci.award_mail import EMAIL_OFFER_DAYS, award_mail_offer
+
+    offer = award_mail_offer(credential, settings)
+    offer_qr = f"wallet-app-{credential.public_id}.png"
     with force_locale(recipient_locale(credential, settings)):
         subject = gettext("%(organisation)s awarded you the badge “%(badge)s”", organisation=organisation.name,
                           badge=version.name)
@@ -134,11 +139,13 @@ def recipient_mail(credential: IssuedCredential, *, config: Mapping[str, Any] | 
             badge=version.name, description=version.description, valid_until=credential.valid_until,
             link=credential_url(credential, settings), json_link=credential_url(credential, settings, ".json"),
             sign_in_link=f"{base_url}/sign-in", email=credential.recipient_email, filename=filename,
-            site_name=gettext("BadgeHub"))
+            site_name=gettext("BadgeHub"), wallet_offer=offer.link, wallet_offer_qr=offer_qr,
+            wallet_offer_days=EMAIL_OFFER_DAYS)
     maintype, _, subtype = baked.media_type.partition("/")
     attachment = Attachment(filename=filename, content=baked.data,
                             maintype=maintype, subtype=subtype)
-    return Mail(to=credential.recipient_email, subject=subject, text=text, attachments=(attachment,))
+    offer_attachment = Attachment(filename=offer_qr, content=offer.qr_png, maintype="image", subtype="png")
+    return Mail(to=credential.recipient_email, subject=subject, text=text, attachments=(attachment, offer_attachment))
 
 
 def queue_notification(credential: IssuedCredential, *, config: Mapping[str, Any] | None = None) -> OutboxMessage:

@@ -82,7 +82,7 @@ def test_an_issuer_awards_a_badge_and_the_person_gets_it_by_mail(client, world, 
     [message] = outbox()
     assert message["To"] == "lea@example.net"
     assert f"http://localhost/c/{public_id}" in links_in(message)
-    [attachment] = list(message.iter_attachments())
+    attachment, _wallet_app_qr = list(message.iter_attachments())
     assert extract_from_png(attachment.get_content()).payload == credential.document_json
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"http://localhost/c/{public_id}" in page and "lea@example.net" in page

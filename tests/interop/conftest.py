@@ -113,3 +113,24 @@ def js_peer() -> Iterator[JsPeer]:
         yield peer
     finally:
         peer.close()
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """The ``node`` that runs the npm clients of tests/interop (skipped locally, failed under CI, when missing)."""
+    problem = _missing_harness()
+    if problem is not None:
+        if _ci():
+            pytest.fail(f"interop harness missing under CI: {problem}")
+        pytest.skip(problem)
+    found = shutil.which("node")
+    assert found is not None
+    return found
+
+
+def run_node(node: str, script: str, payload: Any) -> Any:
+    """Run ``script`` (a file of tests/interop) with ``payload`` as JSON on stdin; return its JSON stdout."""
+    completed = subprocess.run([node, str(HERE / script)], input=json.dumps(payload), capture_output=True,
+                               text=True, cwd=HERE, timeout=_TIMEOUT, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout)

@@ -37,15 +37,16 @@ def test_the_recipient_gets_the_link_and_the_baked_badge(issue, ctx):
     assert f"http://localhost/c/{credential.public_id}" in links
     assert f"http://localhost/c/{credential.public_id}.json" in links
     assert "http://localhost/sign-in" in links
-    [(filename, media_type, data)] = attachments(message)
+    [(filename, media_type, data), wallet_app_qr] = attachments(message)
     assert (filename, media_type) == (f"badge-{credential.public_id}.png", "image/png")
+    assert wallet_app_qr[:2] == (f"wallet-app-{credential.public_id}.png", "image/png")
     assert extract_from_png(data).payload == credential.document_json
 
 
 def test_an_svg_badge_is_sent_baked_as_svg(issue, world, ctx, resolver):
     credential = issue(world.reading, actor_id=world.owner_b.id)
     notify_recipient(credential)
-    [(filename, media_type, data)] = attachments(sent(ctx)[0])
+    [(filename, media_type, data), _wallet_app_qr] = attachments(sent(ctx)[0])
     assert (filename, media_type) == (f"badge-{credential.public_id}.svg", "image/svg+xml")
     assert extract_from_svg(data if isinstance(data, bytes) else data.encode()).payload == credential.document_json
     assert verify(data if isinstance(data, bytes) else data.encode(), resolver, dt.datetime.now(dt.UTC)).verified
