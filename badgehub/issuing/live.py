@@ -15,7 +15,8 @@ with its organisation and list, the organisation's keys, its memberships):
 * the issuer's standing: each membership's territory, status and dates;
 * the next instant at which a date check flips (the credential's ``validFrom`` / ``validUntil``, the expiry of
   the signed list);
-* :data:`VERDICT_FORMAT`, so that a new release never reads a verdict an older one computed.
+* :data:`VERDICT_FORMAT` and the settings that shape our documents (``BASE_URL``, ``ISSUER_ID_STYLE``), so that
+  a new release or configuration never reads a verdict computed before it.
 
 A revocation, a key compromise, a suspension or an expiry changes the key, so the very next view, in any
 process, verifies again: nothing is kept "for a while". Verdicts are shared through Redis when ``REDIS_URL`` is
@@ -71,6 +72,8 @@ _REDIS_PAUSE: Final = 30.0
 _URN_ID: Final = re.compile(r'"id"\s*:\s*"(urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"')
 _ID_SCAN: Final = 64 * 1024
 _PUBLISHED: Final = (KeyState.ACTIVE, KeyState.RETIRED, KeyState.COMPROMISED)
+# Settings that change what our DID documents, keys and lists say, hence a verdict.
+_SETTINGS: Final = ("BASE_URL", "ISSUER_ID_STYLE")
 
 
 @dataclass(frozen=True)
@@ -113,12 +116,15 @@ def next_flip(credential: IssuedCredential, now: dt.datetime) -> dt.datetime | N
 
 
 def verdict_key(credential: IssuedCredential, keys: Sequence[Sequence[Any]], memberships: Sequence[Sequence[Any]],
-                now: dt.datetime) -> str:
+                now: dt.datetime, config: Mapping[str, Any] | None = None) -> str:
     """The digest of everything the verdict on ``credential`` depends on (see the module docstring): ``keys`` are
-    the organisation's published keys as :func:`dependencies` reads them, ``memberships`` its memberships."""
+    the organisation's published keys as :func:`dependencies` reads them, ``memberships`` its memberships, and
+    ``config`` the settings that shape our documents (a verdict shared in Redis outlives a restart)."""
     status_list = credential.status_list
+    settings = config or {}
     parts = (
         VERDICT_FORMAT,
+        [str(settings.get(name) or "") for name in _SETTINGS],
         credential.public_id,
         hashlib.sha256(credential.document_json.encode("utf-8")).hexdigest(),
         [status_list.id, status_list.version, status_list.signed_version, status_list.signed_etag,
@@ -266,7 +272,7 @@ def verify_issued(app: AppLike, credential: IssuedCredential, *, now: dt.datetim
     organisation = credential.organisation
     issuers = own_issuer_resolver(app.config)
     issuers.remember(organisation)
-    key = verdict_key(credential, *dependencies(organisation.id), moment)
+    key = verdict_key(credential, *dependencies(organisation.id), moment, app.config)
     if known_email is not None:
         report, standing = _compute(app, credential, issuers, moment, known_email)
         return LiveVerdict(report, standing, key)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -128,22 +127,24 @@ def refresh_interval(app: Flask) -> float:
     return max(0.0, float(app.config.get("STATUS_LIST_REFRESH_SECONDS") or 0))
 
 
-def start_schedule(app: Flask, submit: Callable[[str], None]) -> threading.Thread | None:
+def start_schedule(app: Flask, submit: Callable[[str], None],
+                   stop: threading.Event | None = None) -> threading.Thread | None:
     """Submit the :data:`SCHEDULED` tasks now and then every :func:`refresh_interval` seconds, from a daemon
-    thread; None when the schedule is off. Status lists are valid a day and signed again in their second half,
-    so an hourly run that is late, or missed by a restart, still leaves them valid."""
+    thread, until ``stop`` is set; None when the schedule is off. Status lists are valid a day and signed again in
+    their second half, so an hourly run that is late, or missed by a restart, still leaves them valid."""
     interval = refresh_interval(app)
     if interval <= 0:
         return None
+    stopped = stop or threading.Event()
 
     def loop() -> None:
-        while True:
+        while not stopped.is_set():
             for name in SCHEDULED:
                 try:
                     submit(name)
                 except Exception:
                     log.exception("could not schedule %s", name)
-            time.sleep(interval)
+            stopped.wait(interval)
 
     thread = threading.Thread(target=loop, name="badgehub-schedule", daemon=True)
     thread.start()

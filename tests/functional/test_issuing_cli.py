@@ -121,3 +121,74 @@ def test_revoke_refuses_another_organisations_credential(runner, world):
     result = run(runner, "revoke", issued["id"], "--reason", "Sabotage", "--organisation", world["a"])
     assert result.exit_code == 1 and "no credential" in result.output.lower()
     assert run(runner, "revoke", "aaaaaaaaaaaa", "--reason", "x").exit_code == 1
+
+
+def test_status_lists_refresh_signs_what_needs_it_and_the_job_does_the_same(runner, world, setup, app):
+    from badgehub.issuing.status_lists import LIST_VALIDITY
+    from badgehub.jobs import tasks
+    from badgehub.keys.models import KeyAlgorithm
+    from badgehub.keys.service import rotate_keys
+    from tests.conftest import TEST_KEK
+
+    public_id = setup(lambda: issuing.issue_credential(
+        organisation=build_world_org(world), achievement=issuing_achievement(world), recipient_email="a@example.net",
+        recipient_name="", actor_id=None, source="cli").public_id)
+    result = run(runner, "status-lists", "refresh")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "0 signed again, 1 already fresh, 0 without an active key"
+    new_key = setup(lambda: rotate_keys(issuing.get_credential(public_id).organisation, bytes.fromhex(TEST_KEK),
+                                        None, algorithms=[KeyAlgorithm.ED25519])[0].key_id)
+    result = run(runner, "status-lists", "refresh", "--organisation", world["a"])
+    assert result.output.startswith("1 signed again"), result.output
+    assert setup(lambda: issuing.get_credential(public_id).status_list.signed_key_id) == new_key
+    # The scheduled job: a list in the second half of its validity is signed again.
+    half_way = dt.datetime.now(dt.UTC) + LIST_VALIDITY / 2 + dt.timedelta(minutes=1)
+    with app.app_context():
+        from badgehub.issuing import status_lists
+
+        original = status_lists.utcnow
+        status_lists.utcnow = lambda: half_way  # type: ignore[assignment]
+        try:
+            assert tasks.TASKS["status_lists.refresh"]() == 1
+        finally:
+            status_lists.utcnow = original  # type: ignore[assignment]
+    assert run(runner, "status-lists", "refresh", "--organisation", "nobody").exit_code == 1
+
+
+def build_world_org(world: dict[str, Any]) -> Any:
+    from badgehub.organisations.service import get_organisation_by_slug
+
+    return get_organisation_by_slug(world["a"])
+
+
+def issuing_achievement(world: dict[str, Any]) -> Any:
+    from badgehub.achievements.service import public_achievement
+
+    return public_achievement(world["repair"])
+
+
+def test_workers_schedule_the_refresh_at_start_and_every_interval(app):
+    import threading
+
+    from badgehub import jobs
+
+    submitted: list[str] = []
+    done = threading.Event()
+
+    def submit(name: str) -> None:
+        submitted.append(name)
+        if len(submitted) >= 2:
+            done.set()
+
+    app.config["STATUS_LIST_REFRESH_SECONDS"] = 0
+    assert jobs.start_schedule(app, submit) is None
+    app.config["STATUS_LIST_REFRESH_SECONDS"] = 0.05
+    stop = threading.Event()
+    thread = jobs.start_schedule(app, submit, stop)
+    assert thread is not None
+    try:
+        assert done.wait(5)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert submitted[:2] == ["status_lists.refresh", "status_lists.refresh"] and not thread.is_alive()

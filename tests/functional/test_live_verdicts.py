@@ -168,6 +168,14 @@ def test_the_key_changes_with_each_dependency_and_only_then(setup: Any, world: A
     assert key(dt.datetime.now(dt.UTC) + dt.timedelta(days=2)) != first
     setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="Erreur", actor_id=None))
     assert key() != first
+    with app.test_request_context():
+        credential = issuing.get_credential(public_id, with_context=True)
+        keys, memberships = live.dependencies(credential.organisation_id)
+        now = dt.datetime.now(dt.UTC)
+        # A verdict shared in Redis outlives a restart with another BASE_URL or issuer id style.
+        assert len({live.verdict_key(credential, keys, memberships, now, config) for config in (
+            {"BASE_URL": "https://a.example"}, {"BASE_URL": "https://b.example"},
+            {"BASE_URL": "https://a.example", "ISSUER_ID_STYLE": "did:key"})}) == 3
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="set BADGEHUB_TEST_REDIS_URL to test verdicts shared through Redis")
