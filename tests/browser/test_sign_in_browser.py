@@ -80,7 +80,7 @@ def test_the_account_page_lists_devices_and_signs_one_out_on_a_phone(page, live_
     page.goto(f"{live_server.url}/sign-in/link/{link}")
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url("**/account")
-    expect(page.get_by_text("this device")).to_be_visible()
+    expect(page.get_by_text("this device", exact=True)).to_be_visible()
     expect(page.get_by_text("Firefox on Windows")).to_be_visible()
     assert axe_violations(page, axe_source) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
