@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, abort, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,16 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _declare_write_intent() -> None:
         g._write_intent_token = set_write_intent(request.method not in _READ_METHODS)
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        # No name, id or text of ours holds a NUL, and PostgreSQL refuses one in any text (a 500 otherwise).
+        if "\x00" in request.path:
+            abort(404)
+        if any("\x00" in value for value in request.args.values()) or (
+                request.method not in _READ_METHODS and request.mimetype != "multipart/form-data"
+                and any("\x00" in value for value in request.form.values())):
+            abort(400)
 
     @app.teardown_request
     def _forget_write_intent(_error: BaseException | None) -> None:

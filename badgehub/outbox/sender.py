@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -39,15 +39,23 @@ class Delivery:
     failed_refs: list[str | None] = field(default_factory=list)
 
 
-def _claim(message_id: int, now: dt.datetime) -> bool:
-    result = db.session.execute(
-        update(OutboxMessage).where(
-            OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-        .values(claimed_until=now + CLAIM, attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+def _claim(message_id: int) -> bool:
+    # Its own short transaction, with SQLite's write lock taken at the start: two senders racing for one message
+    # queue for the lock, and the conditional update lets exactly one of them have it.
+    def claim() -> bool:
+        now = utcnow()
+        result = db.session.execute(
+            update(OutboxMessage).where(
+                OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+            .values(claimed_until=now + CLAIM, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    db.session.commit()  # whatever the caller read ends here (its writes were committed before delivering)
+    with writing():
+        return run_with_retry(claim, attempts=8)
 
 
 def deliver(row: OutboxMessage, *, config: Mapping[str, Any] | None = None, give_up: bool = False) -> bool:
@@ -56,27 +64,43 @@ def deliver(row: OutboxMessage, *, config: Mapping[str, Any] | None = None, give
     Raises :class:`~badgehub.mail.MailError` when the mail server refuses; the message is then tried again by a
     later round (after a backoff), or abandoned at once with ``give_up`` (somebody waiting was told to retry).
     """
+    return deliver_by_id(inspect(row).identity[0], config=config, give_up=give_up)
+
+
+def deliver_by_id(row_id: int, *, config: Mapping[str, Any] | None = None, give_up: bool = False) -> bool:
+    """:func:`deliver`, by the message's id."""
     settings = config if config is not None else current_app.config
-    now = utcnow()
-    row_id = row.id
-    if not _claim(row_id, now):
+    if not _claim(row_id):
         return False
     message = db.session.get(OutboxMessage, row_id, populate_existing=True)
     if message is None:  # erased meanwhile
         return False
+    raw = message.message
+    db.session.commit()  # no transaction stays open during the SMTP conversation
     try:
-        transmit(message.message, settings)
+        transmit(raw, settings)
     except MailError as error:
-        message.last_error = str(error)[:255]
+        _note_failure(row_id, str(error), give_up)
+        raise
+    _mark_sent(row_id)
+    return True
+
+
+def _note_failure(message_id: int, error: str, give_up: bool) -> None:
+    def note() -> None:
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        if message is None:
+            return
+        message.last_error = error[:255]
         if give_up or message.attempts >= MAX_ATTEMPTS:
             message.failed_at = utcnow()
         else:
             # The claim doubles as the time of the next attempt: 1, 2, 4… minutes.
             message.claimed_until = utcnow() + dt.timedelta(minutes=2 ** (message.attempts - 1))
         db.session.commit()
-        raise
-    _mark_sent(row_id)
-    return True
+
+    with writing():
+        run_with_retry(note, attempts=8)
 
 
 def _mark_sent(message_id: int) -> None:
@@ -99,21 +123,17 @@ def deliver_pending(*, config: Mapping[str, Any] | None = None, ref_prefix: str 
     ``ref_prefix`` when given); failures are counted, not raised."""
     settings = config if config is not None else current_app.config
     now = utcnow()
-    query = select(OutboxMessage.id).where(
+    query = select(OutboxMessage.id, OutboxMessage.ref).where(
         OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
     if ref_prefix is not None:
         query = query.where(OutboxMessage.ref.startswith(ref_prefix, autoescape=True))
-    ids = list(db.session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
+    ids = [(row.id, row.ref) for row in db.session.execute(query.order_by(OutboxMessage.id).limit(limit))]
     db.session.commit()  # end the read: each message is claimed in a transaction of its own
     report = Delivery()
-    for message_id in ids:
-        row = db.session.get(OutboxMessage, message_id)
-        if row is None:
-            continue
-        ref = row.ref
+    for message_id, ref in ids:
         try:
-            if deliver(row, config=settings):
+            if deliver_by_id(message_id, config=settings):
                 report.sent += 1
         except MailError:
             log.warning("outbox message %s could not be delivered; it will be tried again", message_id)

@@ -10,7 +10,10 @@ from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
 from badgehub.extensions import db
 from badgehub.mail import read_outbox
+from tests.browser.test_verify_browser import axe_source
 from tests.conftest import links_in
+
+__all__ = ["axe_source"]  # the fixture, imported so that this module can use it
 
 EMAIL = "Camille.Martin@example.org"
 
@@ -59,3 +62,28 @@ def test_sign_in_with_an_e_mailed_link_then_switch_to_french(page, live_server):
     with live_server.app.test_request_context(), force_locale("fr"):
         used = gettext("This link has already been used. Each link works only once: ask for a new one.")
     expect(page.get_by_role("alert")).to_have_text(used)
+
+
+@pytest.mark.browser
+def test_the_account_page_lists_devices_and_signs_one_out_on_a_phone(page, live_server, axe_source):
+    from playwright.sync_api import expect
+
+    from badgehub.accounts.service import issue_sign_in_link
+    from badgehub.accounts.sessions import open_session
+    from tests.browser.test_verify_browser import axe_violations
+
+    with live_server.app.test_request_context():
+        user = create_user("devices@example.org", name="Dominique", verified=True)
+        open_session(user, remember=True, user_agent="Mozilla/5.0 (Windows NT 10.0) Firefox/130.0")
+        link = issue_sign_in_link(user).token
+        db.session.commit()
+    page.goto(f"{live_server.url}/sign-in/link/{link}")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url("**/account")
+    expect(page.get_by_text("this device", exact=True)).to_be_visible()
+    expect(page.get_by_text("Firefox on Windows")).to_be_visible()
+    assert axe_violations(page, axe_source) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("button", name="Sign out this device: Firefox on Windows").click()
+    expect(page.get_by_text("That device is signed out.")).to_be_visible()
+    expect(page.get_by_text("Firefox on Windows")).to_have_count(0)
