@@ -6,6 +6,11 @@ The cells are exact counts, kept in the same transaction as issuing and revoking
 area), never an e-mail address. ``month`` is ``year * 100 + month`` of ``issued_at`` in UTC (``202403``).
 
 Only live (not revoked) credentials are counted: a revocation takes its credential out of every figure.
+
+Every cell also keeps ``key_sum``, the sum modulo :data:`~badgehub.stats.ptable.KEY_RANGE` of the record keys
+(:class:`StatsRecordKey`) of the credentials it counts: the cell-key method's noise of any group of cells is
+read from the sum of their ``key_sum`` (see :mod:`badgehub.stats.ptable`), so the public figures cost no more
+per request than the exact ones.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class StatsCell(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("achievement_versions.id", ondelete="CASCADE"), primary_key=True, index=True)
     credentials: Mapped[int] = mapped_column(Integer, default=0)
     learners: Mapped[int] = mapped_column(Integer, default=0)
+    key_sum: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatsAreaCell(db.Model):  # type: ignore[name-defined,misc]
@@ -57,6 +63,7 @@ class StatsAreaCell(db.Model):  # type: ignore[name-defined,misc]
     area_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     credentials: Mapped[int] = mapped_column(Integer, default=0)
     learners: Mapped[int] = mapped_column(Integer, default=0)
+    key_sum: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatsOrganisation(db.Model):  # type: ignore[name-defined,misc]
@@ -97,6 +104,20 @@ class StatsLearner(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The learner's record key for the cell-key method, drawn at random when the learner is first counted.
+    record_key: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsRecordKey(db.Model):  # type: ignore[name-defined,misc]
+    """The record key of one issued credential for the cell-key method (:mod:`badgehub.stats.ptable`): drawn
+    at random when the credential is first counted and never changed, so a figure made of the same credentials
+    always gets the same noise. Kept beside ``issued_credentials`` rather than in it: only the statistics use it."""
+
+    __tablename__ = "stats_record_keys"
+
+    credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    record_key: Mapped[int] = mapped_column(Integer)
 
 
 class StatsLearnerSet(db.Model):  # type: ignore[name-defined,misc]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -60,7 +61,9 @@ from badgehub.stats.models import (
     StatsLearner,
     StatsLearnerSet,
     StatsOrganisation,
+    StatsRecordKey,
 )
+from badgehub.stats.ptable import KEY_RANGE
 from badgehub.territory.models import Territory
 from badgehub.territory.service import require_coordinator
 
@@ -163,11 +166,30 @@ def learner_ids(recipient_email_keys: Iterable[str]) -> dict[str, int]:
         dialect = db.session.get_bind().dialect.name
         builder = pg_insert if dialect == "postgresql" else sqlite_insert
         # Two organisations may award the same newcomer at once: the second insert does nothing.
-        db.session.execute(builder(StatsLearner).values([{"key_hash": digest} for digest in missing])
-                           .on_conflict_do_nothing())
+        db.session.execute(builder(StatsLearner).values([{"key_hash": digest, "record_key": new_record_key()}
+                                                         for digest in missing]).on_conflict_do_nothing())
         found.update(db.session.execute(query.where(StatsLearner.key_hash.in_(missing))).tuples().all())
     # Each was there, inserted just above, or inserted by the transaction that won the race.
     return {key: int(found[digest]) for key, digest in digests.items()}
+
+
+def new_record_key() -> int:
+    """A record key for the cell-key method: uniform in ``[0, KEY_RANGE)``, from the system's secure source (an
+    outsider who could predict the keys could take the noise off)."""
+    return secrets.randbelow(KEY_RANGE)
+
+
+def _record_keys(credentials: list[IssuedCredential]) -> dict[int, int]:
+    """The record keys of these credentials, drawn and stored for those that have none yet."""
+    ids = [credential.id for credential in credentials]
+    found = dict(db.session.execute(select(StatsRecordKey.credential_id, StatsRecordKey.record_key)
+                                    .where(StatsRecordKey.credential_id.in_(ids))).tuples().all())
+    missing = [{"credential_id": identifier, "record_key": new_record_key()} for identifier in ids
+               if identifier not in found]
+    if missing:
+        db.session.execute(insert(StatsRecordKey), missing)
+        found.update((row["credential_id"], row["record_key"]) for row in missing)
+    return found
 
 
 def _change_learner_sets(changes: dict[tuple[int, int], set[str]], step: int) -> None:
@@ -211,8 +233,10 @@ def _count_issued(credentials: Iterable[IssuedCredential]) -> None:
     if not issued:
         return
     db.session.flush()
+    keys = _record_keys(issued)
     cells: dict[tuple[int, int, int], list[str]] = defaultdict(list)  # (organisation, month, version): learners
     area_cells: dict[tuple[int, int, int, int], list[str]] = defaultdict(list)
+    key_sums: dict[tuple[int, ...], int] = defaultdict(int)
     sets: dict[tuple[int, int], set[str]] = defaultdict(set)
     months: set[int] = set()
     for credential in issued:
@@ -222,6 +246,8 @@ def _count_issued(credentials: Iterable[IssuedCredential]) -> None:
         cell = (credential.organisation_id, month, credential.achievement_version_id)
         cells[cell].append(learner)
         area_cells[(*cell, credential.area_id or 0)].append(learner)
+        key_sums[cell] += keys[credential.id]
+        key_sums[(*cell, credential.area_id or 0)] += keys[credential.id]
         sets[(credential.organisation_id, month)].add(learner)
     # The other live credentials of the same learners, organisations and months: who was counted already.
     counted: set[tuple[int, ...]] = set()
@@ -242,10 +268,12 @@ def _count_issued(credentials: Iterable[IssuedCredential]) -> None:
         for group, learners in sorted(groups.items()):
             added = len(learners)
             new_learners = len({learner for learner in learners if (*group, learner) not in seen})
+            key_sum = key_sums[group] % KEY_RANGE
             _upsert(model, {**dict(zip(names, group, strict=True)), "credentials": added,
-                            "learners": new_learners}, names, {
+                            "learners": new_learners, "key_sum": key_sum}, names, {
                 "credentials": lambda _, m=model, n=added: m.credentials + n,
-                "learners": lambda _, m=model, n=new_learners: m.learners + n})
+                "learners": lambda _, m=model, n=new_learners: m.learners + n,
+                "key_sum": lambda _, m=model, k=key_sum: (m.key_sum + k) % KEY_RANGE})
     _change_learner_sets(sets, +1)  # adding a learner already in a set changes nothing
     for organisation_id in sorted({credential.organisation_id for credential in issued}):
         _bump(organisation_id)
@@ -292,10 +320,12 @@ def credential_revoked(credential: IssuedCredential) -> None:
     key = {"organisation_id": credential.organisation_id, "month": month,
            "achievement_version_id": credential.achievement_version_id}
     area_key = {**key, "area_id": credential.area_id or 0}
+    record_key = _record_keys([credential])[credential.id]
     for model, keys, same_area in ((StatsCell, key, False), (StatsAreaCell, area_key, True)):
         learner_step = 0 if _others(credential, month, same_area=same_area) else -1
         db.session.execute(update(model).where(*(getattr(model, name) == value for name, value in keys.items()))
-                           .values(credentials=model.credentials - 1, learners=model.learners + learner_step))
+                           .values(credentials=model.credentials - 1, learners=model.learners + learner_step,
+                                   key_sum=(model.key_sum + (KEY_RANGE - record_key)) % KEY_RANGE))
     if not _others(credential, month, same_version=False):
         _change_learner_sets({(credential.organisation_id, month): {stats_key(credential.recipient_email_key)}}, -1)
     _bump(credential.organisation_id)
@@ -310,19 +340,24 @@ def _recount_selects() -> tuple[Any, Any]:
     month = _month_expression().label("month")
     area = func.coalesce(IssuedCredential.area_id, 0).label("area_id")
     live = IssuedCredential.revoked_at.is_(None)
+    key_sum = (func.coalesce(func.sum(StatsRecordKey.record_key), 0) % KEY_RANGE).label("key_sum")
+    keyed = (IssuedCredential.__table__.outerjoin(
+        StatsRecordKey, StatsRecordKey.credential_id == IssuedCredential.id))
     cells = (select(IssuedCredential.organisation_id, month, IssuedCredential.achievement_version_id,
                     func.count().label("credentials"),
-                    func.count(func.distinct(learner_key())).label("learners"))
+                    func.count(func.distinct(learner_key())).label("learners"), key_sum)
+             .select_from(keyed)
              .where(live).group_by(IssuedCredential.organisation_id, month, IssuedCredential.achievement_version_id))
     area_cells = (select(IssuedCredential.organisation_id, month, IssuedCredential.achievement_version_id, area,
                          func.count().label("credentials"),
-                         func.count(func.distinct(learner_key())).label("learners"))
+                         func.count(func.distinct(learner_key())).label("learners"), key_sum)
+                  .select_from(keyed)
                   .where(live).group_by(IssuedCredential.organisation_id, month,
                                         IssuedCredential.achievement_version_id, area))
     return cells, area_cells
 
 
-Counts = dict[tuple[int, ...], tuple[int, int]]
+Counts = dict[tuple[int, ...], tuple[int, int, int]]
 LearnerSets = dict[tuple[int, int], int]
 
 
@@ -338,48 +373,59 @@ def _live_learners() -> dict[tuple[int, int], set[str]]:
 
 
 def recount() -> tuple[Counts, Counts, LearnerSets]:
-    """What a full recount gives: ``{(organisation, month, version): (credentials, learners)}``, the same with
-    the area last in the key, and ``{(organisation, month): distinct learners}``. Read only."""
+    """What a full recount gives: ``{(organisation, month, version): (credentials, learners, key sum)}``, the
+    same with the area last in the key, and ``{(organisation, month): distinct learners}``. Read only."""
     cells, area_cells = _recount_selects()
     sets = {key: len(keys) for key, keys in _live_learners().items()}
-    return ({tuple(row[:3]): (row[3], row[4]) for row in db.session.execute(cells)},
-            {tuple(row[:4]): (row[4], row[5]) for row in db.session.execute(area_cells)}, sets)
+    return ({tuple(row[:3]): (row[3], row[4], row[5]) for row in db.session.execute(cells)},
+            {tuple(row[:4]): (row[4], row[5], row[6]) for row in db.session.execute(area_cells)}, sets)
 
 
 def stored() -> tuple[Counts, Counts, LearnerSets]:
     """The pre-aggregates as stored, in the shape of :func:`recount` (empty cells left out)."""
     cells = db.session.execute(select(StatsCell.organisation_id, StatsCell.month, StatsCell.achievement_version_id,
-                                      StatsCell.credentials, StatsCell.learners).where(StatsCell.credentials > 0))
+                                      StatsCell.credentials, StatsCell.learners, StatsCell.key_sum)
+                               .where(StatsCell.credentials > 0))
     area_cells = db.session.execute(select(
         StatsAreaCell.organisation_id, StatsAreaCell.month, StatsAreaCell.achievement_version_id,
-        StatsAreaCell.area_id, StatsAreaCell.credentials, StatsAreaCell.learners).where(StatsAreaCell.credentials > 0))
+        StatsAreaCell.area_id, StatsAreaCell.credentials, StatsAreaCell.learners, StatsAreaCell.key_sum)
+        .where(StatsAreaCell.credentials > 0))
     sets = {}
     for row in db.session.scalars(select(StatsLearnerSet)):
         size = len(BitMap.deserialize(row.learner_ids))
         if size:
             sets[(row.organisation_id, row.month)] = size
-    return ({tuple(row[:3]): (row[3], row[4]) for row in cells},
-            {tuple(row[:4]): (row[4], row[5]) for row in area_cells}, sets)
+    return ({tuple(row[:3]): (row[3], row[4], row[5]) for row in cells},
+            {tuple(row[:4]): (row[4], row[5], row[6]) for row in area_cells}, sets)
 
 
 def rebuild() -> None:
     """Recount every cell and learner set from the live credentials and bump every organisation's revision.
-    Flushes. Cells are two ``INSERT … SELECT … GROUP BY``; learner sets are built here (seconds for a million
-    credentials on PostgreSQL)."""
+    Flushes. Live credentials without a record key (loaded outside BadgeHub) get one; existing keys are kept,
+    so the published noise of unchanged figures stays the same. Cells are two ``INSERT … SELECT … GROUP BY``;
+    learner sets are built here (seconds for a million credentials on PostgreSQL)."""
+    unkeyed = db.session.scalars(select(IssuedCredential.id).where(
+        IssuedCredential.revoked_at.is_(None),
+        ~exists().where(StatsRecordKey.credential_id == IssuedCredential.id))).all()
+    for start in range(0, len(unkeyed), 10_000):
+        db.session.execute(insert(StatsRecordKey), [{"credential_id": identifier, "record_key": new_record_key()}
+                                                    for identifier in unkeyed[start:start + 10_000]])
     cells, area_cells = _recount_selects()
     db.session.execute(delete(StatsCell))
     db.session.execute(delete(StatsAreaCell))
     db.session.execute(delete(StatsLearnerSet))
     db.session.execute(insert(StatsCell).from_select(
-        ["organisation_id", "month", "achievement_version_id", "credentials", "learners"], cells))
+        ["organisation_id", "month", "achievement_version_id", "credentials", "learners", "key_sum"], cells))
     db.session.execute(insert(StatsAreaCell).from_select(
-        ["organisation_id", "month", "achievement_version_id", "area_id", "credentials", "learners"], area_cells))
+        ["organisation_id", "month", "achievement_version_id", "area_id", "credentials", "learners", "key_sum"],
+        area_cells))
     live = _live_learners()
     ids = dict(db.session.execute(select(StatsLearner.key_hash, StatsLearner.id)).tuples().all())
     hashed = {key: key_hash(key) for keys in live.values() for key in keys}
     missing = sorted(set(hashed.values()) - set(ids))
     for start in range(0, len(missing), 10_000):
-        db.session.execute(insert(StatsLearner), [{"key_hash": h} for h in missing[start:start + 10_000]])
+        db.session.execute(insert(StatsLearner), [{"key_hash": h, "record_key": new_record_key()}
+                                                  for h in missing[start:start + 10_000]])
     if missing:
         ids = dict(db.session.execute(select(StatsLearner.key_hash, StatsLearner.id)).tuples().all())
     rows = [{"organisation_id": organisation_id, "month": month,
