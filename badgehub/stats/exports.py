@@ -4,7 +4,8 @@ Exports are built from :class:`~badgehub.stats.privacy.Published`, the very obje
 so a file can never say more than the page. Stable names (the URLs are
 ``/t/<territory>/observatory/<dataset>.csv|.json``); labels come from the caller (translated in the web layer).
 CSV cells that a spreadsheet would run as a formula (starting with ``= + - @``, a tab or a carriage return) are
-prefixed with an apostrophe.
+prefixed with an apostrophe; CSV files start with a UTF-8 byte order mark, without which a spreadsheet set up
+for French reads them in the wrong encoding.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any, Final
 
 from flask_babel import lazy_gettext as _l
 
+from badgehub.stats import ptable
 from badgehub.stats.errors import UnknownDataset
-from badgehub.stats.privacy import ROUNDING_BASE, THRESHOLD, Published, PublishedCell
+from badgehub.stats.privacy import ORGANISATION_THRESHOLD, THRESHOLD, Published, PublishedCell
 from badgehub.stats.queries import FORMAL_TYPES, format_month
 
 Labeler = Callable[[str, PublishedCell], str]
@@ -36,14 +38,15 @@ class Dataset:
 FIELD_DEFINITIONS: Final[dict[str, Any]] = {
     "code": _l("Stable code of the line (month YYYY-MM, competency or theme code, sector, area code…)."),
     "label": _l("Name of the line, in the language of the request."),
-    "credentials": _l("Credentials issued (not revoked), rounded to the nearest multiple of 5; empty when "
-                      "suppressed."),
-    "suppressed": _l("true when the line counts fewer than 5 distinct learners and its figure is withheld."),
+    "credentials": _l("Credentials issued (not revoked), with the noise of the cell-key method (at most 2 more or "
+                      "2 fewer, the same every time); empty when suppressed."),
+    "suppressed": _l("true when the line counts fewer than 5 distinct learners, or fewer than 3 organisations "
+                     "contribute to it, and its figure is withheld."),
     "organisations": _l("Member organisations that declare they look for this competency."),
     "gap": _l("true when organisations look for this competency and fewer than 5 learners were recognised for it "
               "in the period."),
     "indicator": _l("Name of the headline figure."),
-    "value": _l("The figure (rounded, or empty when suppressed)."),
+    "value": _l("The figure (with the noise of the cell-key method, or empty when suppressed)."),
 }
 
 DATASETS: Final[dict[str, Dataset]] = {d.name: d for d in (
@@ -107,16 +110,55 @@ def rows_of(published: Published, name: str, labeler: Labeler) -> list[dict[str,
 
 
 def period_of(published: Published) -> dict[str, str | None]:
-    """The period the figures cover: the filter's months, else the first and last months with credentials."""
+    """The period the figures cover: the chosen month, quarter or year (``period``) and its first and last
+    months, else (all the time there is) the first and last months with credentials."""
     start = published.filters.start or (published.months[0] if published.months else None)
     end = published.filters.end or (published.months[1] if published.months else None)
-    return {"from": format_month(start) if start else None, "to": format_month(end) if end else None}
+    return {"period": published.filters.period or None, "from": format_month(start) if start else None,
+            "to": format_month(end) if end else None}
 
 
 def suppression_rule() -> str:
-    return str(_l("Lines counting fewer than %(threshold)s distinct learners are withheld (shown as \"< "
-                  "%(threshold)s\", empty in files); published counts are rounded to the nearest multiple of "
-                  "%(base)s; totals add up the published lines only.", threshold=THRESHOLD, base=ROUNDING_BASE))
+    return str(_l("A figure counting fewer than %(threshold)s distinct learners, or to which fewer than "
+                  "%(organisations)s organisations contribute, is withheld (shown as \"< %(threshold)s\", empty in "
+                  "files). Every other count carries the noise of the cell-key method: at most %(bound)s more or "
+                  "%(bound)s fewer than the true count, unbiased, and always the same for the same figure, so "
+                  "asking again or averaging does not remove it. Totals are figures of their own, with their own "
+                  "noise: they generally differ from the sum of the lines shown.", threshold=THRESHOLD,
+                  organisations=ORGANISATION_THRESHOLD, bound=ptable.MAX_PERTURBATION))
+
+
+def method() -> str:
+    return str(_l(
+        "Cell-key method, as used by the Australian Bureau of Statistics (TableBuilder) and the UK Office for "
+        "National Statistics (census tables): every credential and every learner gets a random record key when it "
+        "is first counted; a figure's cell key is the sum of the record keys of what it counts, modulo "
+        "%(range)s; the noise is read in the perturbation table below, whose probabilities for each true count are "
+        "the maximum-entropy distribution with mean 0 and variance %(variance)s on -%(bound)s … +%(bound)s "
+        "(Giessing 2016), the cell key choosing the slot. Periods are whole months, quarters and years only.",
+        range=ptable.KEY_RANGE, variance=ptable.VARIANCE, bound=ptable.MAX_PERTURBATION))
+
+
+def perturbation_table() -> list[dict[str, Any]]:
+    """The published perturbation table: per true count (the last row is for that count and more), each
+    perturbation with its probability and the cell keys that select it."""
+    rows = []
+    for row in ptable.table():
+        lower = 0
+        for value, probability, upper in zip(row.perturbations, row.probabilities, row.upper_keys, strict=True):
+            if upper > lower:
+                rows.append({"count": row.count, "count_or_more": row.count == ptable.MAX_PERTURBATION,
+                             "perturbation": value, "probability": round(probability, 6),
+                             "cell_keys": [lower, upper - 1]})
+            lower = upper
+    return rows
+
+
+def disclosure_control() -> dict[str, Any]:
+    """What every JSON file says about the protection of its figures."""
+    return {"method": "cell-key", "threshold_learners": THRESHOLD, "threshold_organisations": ORGANISATION_THRESHOLD,
+            "max_perturbation": ptable.MAX_PERTURBATION, "variance": ptable.VARIANCE, "key_range": ptable.KEY_RANGE,
+            "rule": suppression_rule()}
 
 
 def metadata(published: Published, licence: tuple[str, str]) -> dict[str, Any]:
@@ -128,8 +170,7 @@ def metadata(published: Published, licence: tuple[str, str]) -> dict[str, Any]:
         "generated_at": published.generated_at.isoformat().replace("+00:00", "Z")
         if published.generated_at else None,
         "licence": {"name": licence[0], "url": licence[1]},
-        "suppression": {"threshold_learners": THRESHOLD, "rounding_base": ROUNDING_BASE,
-                        "rule": suppression_rule()},
+        "suppression": disclosure_control(),
     }
 
 
@@ -153,8 +194,10 @@ def _safe(value: Any) -> str:
 
 
 def rows_csv(rows: list[dict[str, Any]], fields: list[str]) -> str:
-    """CSV text (RFC 4180, CRLF) of ``rows`` with a header line, every cell formula-safe."""
+    """CSV text (RFC 4180, CRLF, starting with a byte order mark) of ``rows`` with a header line, every cell
+    formula-safe."""
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(fields)
     for row in rows:
@@ -180,7 +223,14 @@ def dictionary(published: Published, licence: tuple[str, str]) -> dict[str, Any]
             "area": str(_l("The area recorded on the credential, else the issuing organisation's area.")),
             "pathways": str(_l("Learners holding credentials of two organisations or more (or of two sectors or "
                                "more) in the selection.")),
+            "method": method(),
+            "never_published": str(_l(
+                "Never published: any figure of one organisation or one badge, names or addresses of people, "
+                "figures for free date windows, and any figure with fewer than %(threshold)s learners or fewer "
+                "than %(organisations)s contributing organisations. Coordinators of the territory see the exact "
+                "figures of their own territory.", threshold=THRESHOLD, organisations=ORGANISATION_THRESHOLD)),
         },
+        "perturbation_table": perturbation_table(),
         "fields": {name: str(text) for name, text in FIELD_DEFINITIONS.items()},
         "datasets": [{"name": d.name, "title": str(d.title), "description": str(d.description),
                       "code": str(d.code_meaning), "fields": fields_of(d.name)} for d in DATASETS.values()],

@@ -2,21 +2,25 @@
 
 The rules for everyone who is not a coordinator of the territory (the public page and every open-data file):
 
-1. **Threshold.** A group (a line of a table, a headline figure) that counts fewer than :data:`THRESHOLD`
-   distinct learners is not published: it reads "< 5" and its value is withheld (``null`` / empty in files).
-   The threshold is on learners, not credentials: five badges of one person are one person. A true zero
-   (nobody) is published as such.
-2. **Rounding.** Every published count is rounded to the nearest multiple of :data:`ROUNDING_BASE`. Two
-   requests that differ by a little (two periods one month apart, all sectors and one sector, with and
-   without a theme) then differ by a rounded amount that leaves any hidden group uncertain by ±4, so
-   subtracting one published figure from another cannot recover a group of fewer than five learners.
-3. **Totals from published figures only.** The total line of a table is the sum of the figures shown in it
-   (suppressed lines add nothing), so a hidden line cannot be recovered as "total minus the others"; the
-   non-formal share is only published when every line it is computed from is.
-4. **Never an individual**: no per-organisation or per-achievement detail, no names of people, ever; filters
-   only take whole published groupings (whole months, a sector, a theme).
+1. **Fixed tables.** Figures exist for whole months, quarters and years (or all the time there is), crossed
+   with one sector and one theme at most (:class:`~badgehub.stats.queries.Filters`): no free window, no
+   per-organisation or per-badge line, no names of people, ever.
+2. **Thresholds.** A figure (a line of a table, a headline figure) is not published when it counts fewer than
+   :data:`THRESHOLD` distinct learners (five badges of one person are one person) or when fewer than
+   :data:`ORGANISATION_THRESHOLD` organisations contribute to it (the rule of business statistics: then no
+   organisation can be isolated by sector, type, area or theme). It reads "< 5" / "not published" and its value
+   is withheld (``null`` / empty in files). A true zero (nobody) is published as such.
+3. **Cell-key perturbation.** Every other count is published as ``count + noise``, the noise read in the
+   published perturbation table (:mod:`badgehub.stats.ptable`) with the figure's cell key, the sum of the record
+   keys of what it counts: at most ±:data:`~badgehub.stats.ptable.MAX_PERTURBATION`, unbiased, variance
+   :data:`~badgehub.stats.ptable.VARIANCE`. The same figure always gets the same noise, so asking again or
+   averaging teaches nothing, and subtracting two figures gives the difference of the truths give or take the
+   sum of two noises: never a hidden figure exactly.
+4. **Totals are figures of their own.** A table's total is the selection's total, perturbed with its own key; it
+   generally differs from the sum of the lines shown (the lines carry their own noise, and withheld lines are
+   not in that sum). The non-formal share is computed from the published lines, when both are.
 
-Coordinators of the territory see the exact figures (nothing hidden, nothing rounded) plus the
+Coordinators of the territory see the exact figures (nothing hidden, nothing perturbed) plus the
 per-organisation table; each line tells them whether the public sees it.
 """
 
@@ -24,19 +28,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
-from badgehub.stats.queries import THRESHOLD, Figures, Filters, Group, Table
+from badgehub.stats.ptable import MAX_PERTURBATION, perturbed
+from badgehub.stats.queries import ORGANISATION_THRESHOLD, THRESHOLD, Figures, Filters, Group
 
-ROUNDING_BASE: Final = 5
-
-__all__ = ["ROUNDING_BASE", "THRESHOLD", "Published", "PublishedCell", "PublishedSummary", "PublishedTable",
-           "publish", "round_count"]
-
-
-def round_count(value: int) -> int:
-    """Round a count to the nearest multiple of :data:`ROUNDING_BASE` (halves up: 7 → 5, 8 → 10)."""
-    return ROUNDING_BASE * ((value + ROUNDING_BASE // 2) // ROUNDING_BASE)
+__all__ = ["MAX_PERTURBATION", "ORGANISATION_THRESHOLD", "THRESHOLD", "Published", "PublishedCell",
+           "PublishedSummary", "PublishedTable", "publish"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +46,7 @@ class PublishedCell:
     value: int | None
     hidden_publicly: bool  # what coordinators are told; always equal to "value is None" on the public side
     extra: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""  # why the public does not see it: "learners" or "organisations"
 
     @property
     def suppressed(self) -> bool:
@@ -59,7 +58,7 @@ class PublishedTable:
     name: str
     cells: list[PublishedCell]
     partition: bool
-    total: int | None  # partition tables only: the sum of the values shown
+    total: int | None  # partition tables only: the selection's total (published with its own noise)
 
     @property
     def maximum(self) -> int:
@@ -94,50 +93,61 @@ class Published:
     tables: dict[str, PublishedTable]
 
 
+def withheld_because(learners_enough: bool, organisations: int) -> str:
+    """Why a figure with credentials is not published ("" when it is)."""
+    if organisations < ORGANISATION_THRESHOLD:
+        return "organisations"
+    return "" if learners_enough else "learners"
+
+
 def _cell(group: Group, public: bool) -> PublishedCell:
+    reason = withheld_because(group.enough_learners, len(group.organisations)) if group.credentials else ""
     value: int | None = group.credentials
     if public and group.credentials:  # a true zero is nobody: it is published as it is
-        value = round_count(group.credentials) if group.enough_learners else None
+        value = None if reason else perturbed(group.credentials, group.key_sum)
     extra = dict(group.extra)
     if "organisations" in extra:
         # A skills gap: organisations look for it and fewer than THRESHOLD learners were recognised for it.
         extra["gap"] = not group.enough_learners
-    return PublishedCell(group.key, group.label, value, bool(group.credentials) and not group.enough_learners, extra)
+    return PublishedCell(group.key, group.label, value, bool(reason), extra, reason)
 
 
-def _table(table: Table, public: bool) -> PublishedTable:
-    cells = [_cell(group, public) for group in table.groups]
-    total = sum(c.value or 0 for c in cells) if table.partition else None
-    return PublishedTable(table.name, cells, table.partition, total)
-
-
-def _headline(value: int, learners: int, public: bool) -> int | None:
+def _headline(value: int, key: int, enough: bool, organisations: int, public: bool) -> int | None:
     if not public or value == 0:
         return value
-    return round_count(value) if learners >= THRESHOLD else None
+    return None if withheld_because(enough, organisations) else perturbed(value, key)
 
 
 def publish(figures: Figures, *, public: bool) -> Published:
     """Apply the rules of this module to exact figures: ``public`` for everyone but the territory's
     coordinators (who get the exact figures, with each line marked when the public does not see it)."""
-    tables = {name: _table(table, public) for name, table in figures.tables.items()
-              if public is False or name != "organisations"}
     summary = figures.summary
+    keys = summary.keys
+    enough = summary.learners >= THRESHOLD
+    credentials = _headline(summary.credentials, keys.get("credentials", 0), enough, summary.organisations, public)
+    tables: dict[str, PublishedTable] = {}
+    for name, table in figures.tables.items():
+        if public and name == "organisations":
+            continue
+        cells = [_cell(group, public) for group in table.groups]
+        tables[name] = PublishedTable(name, cells, table.partition, credentials if table.partition else None)
     settings = tables["learning_settings"]
     shown = [c for c in settings.cells if c.value is not None]
     non_formal = next((c.value for c in settings.cells if c.key == "non_formal" and c.value is not None), 0)
     percent = None
     if settings.cells and len(shown) == len(settings.cells) and sum(c.value or 0 for c in shown):
         percent = round(100 * non_formal / sum(c.value or 0 for c in shown))
+
+    def headline(name: str) -> int | None:
+        value = getattr(summary, name)
+        return _headline(value, keys.get(name, 0), value >= THRESHOLD, summary.organisations, public)
+
     return Published(
         public=public, territory_slug=figures.territory_slug, territory_name=figures.territory_name,
         filters=figures.filters, months=figures.months, generated_at=figures.generated_at,
         summary=PublishedSummary(
-            credentials=_headline(summary.credentials, summary.learners, public),
-            learners=_headline(summary.learners, summary.learners, public),
-            learners_several_organisations=_headline(summary.learners_several_organisations,
-                                                     summary.learners_several_organisations, public),
-            learners_several_sectors=_headline(summary.learners_several_sectors, summary.learners_several_sectors,
-                                               public),
+            credentials=credentials, learners=headline("learners"),
+            learners_several_organisations=headline("learners_several_organisations"),
+            learners_several_sectors=headline("learners_several_sectors"),
             organisations=summary.organisations, non_formal_percent=percent),
         tables=tables)

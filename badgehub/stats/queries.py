@@ -35,7 +35,7 @@ from cachetools import LRUCache
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from pyroaring import BitMap
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from badgehub.achievements.models import AchievementCompetency, AchievementVersion
 from badgehub.competencies.models import Competency, CompetencyFramework
@@ -43,18 +43,19 @@ from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
 from badgehub.organisations.models import Organisation, OrganisationType, Sector
 from badgehub.stats.errors import InvalidFilters
-from badgehub.stats.models import StatsAreaCell, StatsCell, StatsLearnerSet, StatsOrganisation
-from badgehub.stats.service import learner_key, month_bounds
+from badgehub.stats.models import StatsAreaCell, StatsCell, StatsLearner, StatsLearnerSet, StatsOrganisation
+from badgehub.stats.service import key_hash, learner_key, month_bounds
 from badgehub.territory.demand import demand_by_competency
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership, achievement_themes
 from badgehub.territory.slugs import name_sort_key
 from badgehub.territory.themes import theme_name, themes_of
 
 THRESHOLD: Final = 5  # the privacy threshold, also in badgehub.stats.privacy (which imports it from here)
+ORGANISATION_THRESHOLD: Final = 3  # fewer contributing organisations: no public figure (business statistics)
 FORMAL_TYPES: Final = frozenset({OrganisationType.SCHOOL, OrganisationType.UNIVERSITY,
                                  OrganisationType.TRAINING_CENTRE})
 NO_AREA: Final = "none"
-MONTH_RE: Final = re.compile(r"(\d{4})-(\d{2})")
+PERIOD_RE: Final = re.compile(r"(\d{4})(?:-(?:(\d{2})|[Qq]([1-4])))?")
 
 
 def is_formal(org_type: OrganisationType | str) -> bool:
@@ -67,17 +68,21 @@ def is_formal(org_type: OrganisationType | str) -> bool:
 
 @dataclass(frozen=True)
 class Filters:
-    """What a visitor selects: a period of whole months (``yyyymm``, both ends included), a sector, a theme."""
+    """What a visitor selects: a period (whole months ``yyyymm``, both ends included), a sector, a theme.
+
+    Periods are a fixed geography: a whole month, quarter or year (``period``: ``2025-03``, ``2025-Q1``,
+    ``2025``), or all the time there is (``period`` empty). Free windows are not offered: each of them would be
+    one more figure to subtract from another."""
 
     start: int | None = None
     end: int | None = None
     sector: str = ""
     theme: str = ""
+    period: str = ""
 
     def args(self) -> dict[str, str]:
         """The filters as URL arguments (empty ones left out)."""
-        pairs = {"from": format_month(self.start) if self.start else "",
-                 "to": format_month(self.end) if self.end else "", "sector": self.sector, "theme": self.theme}
+        pairs = {"period": self.period, "sector": self.sector, "theme": self.theme}
         return {key: value for key, value in pairs.items() if value}
 
 
@@ -86,29 +91,42 @@ def format_month(month: int) -> str:
     return f"{month // 100:04d}-{month % 100:02d}"
 
 
-def _month(value: str, name: str, errors: dict[str, Any]) -> int | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    match = MONTH_RE.fullmatch(text)
-    if match is None or not 1 <= int(match.group(2)) <= 12 or not 1900 <= int(match.group(1)) <= 2999:
-        errors[name] = _l("Give a month as YYYY-MM, for example 2025-03.")
-        return None
-    return int(match.group(1)) * 100 + int(match.group(2))
+def period_months(period: str) -> tuple[int, int, str]:
+    """The first and last months of a period (``2025``, ``2025-Q2``, ``2025-03``) and its canonical spelling.
+    Raises ValueError when it is none of these."""
+    match = PERIOD_RE.fullmatch(period.strip())
+    if match is None or not 1900 <= int(match.group(1)) <= 2999:
+        raise ValueError(period)
+    year = int(match.group(1)) * 100
+    if match.group(2):
+        month = int(match.group(2))
+        if not 1 <= month <= 12:
+            raise ValueError(period)
+        return year + month, year + month, format_month(year + month)
+    if match.group(3):
+        quarter = int(match.group(3))
+        return year + 3 * quarter - 2, year + 3 * quarter, f"{year // 100}-Q{quarter}"
+    return year + 1, year + 12, str(year // 100)
 
 
 def parse_filters(args: Mapping[str, Any], territory: Territory) -> Filters:
     """Read the filters from a query string. Raises :class:`InvalidFilters` whose ``details["fields"]`` says
-    which one is wrong (``from``, ``to``, ``sector``, ``theme``)."""
+    which one is wrong (``period``, ``sector``, ``theme``)."""
     def text(name: str) -> str:
         value = args.get(name, "")
         return value.strip()[:100] if isinstance(value, str) else ""
 
     errors: dict[str, Any] = {}
-    start = _month(text("from"), "from", errors)
-    end = _month(text("to"), "to", errors)
-    if start is not None and end is not None and end < start:
-        errors["to"] = _l("The end of the period comes before its start.")
+    start = end = None
+    period = text("period")
+    if text("from") or text("to"):
+        errors["period"] = _l("Free periods are not offered: choose a whole month, quarter or year (2025-03, "
+                              "2025-Q1 or 2025).")
+    elif period:
+        try:
+            start, end, period = period_months(period)
+        except ValueError:
+            errors["period"] = _l("Give a month, a quarter or a year: 2025-03, 2025-Q1 or 2025.")
     sector = text("sector")
     if sector and sector not in {s.value for s in Sector}:
         errors["sector"] = _l("Choose one of the values offered.")
@@ -117,7 +135,7 @@ def parse_filters(args: Mapping[str, Any], territory: Territory) -> Filters:
         errors["theme"] = _l("Choose one of the values offered.")
     if errors:
         raise InvalidFilters(details={"fields": errors})
-    return Filters(start, end, sector, theme)
+    return Filters(start, end, sector, theme, period if start is not None else "")
 
 
 # ----------------------------------------------------------------------------------------------- figures
@@ -134,11 +152,16 @@ class Group:
     learners_high: int = 0  # the sum of its cells' learners: it has at most this many
     enough_learners: bool = False  # at least THRESHOLD distinct learners (decided exactly)
     extra: dict[str, Any] = field(default_factory=dict)
+    key_sum: int = 0  # the cell key: the sum of its credentials' record keys (modulo KEY_RANGE when used)
+    organisations: set[int] = field(default_factory=set)  # the organisations that contribute to it
 
-    def add(self, credentials: int, low: int, high: int) -> None:
+    def add(self, credentials: int, low: int, high: int, key_sum: int = 0,
+            organisations: Iterable[int] = ()) -> None:
         self.credentials += credentials
         self.learners_low = max(self.learners_low, low)
         self.learners_high += high
+        self.key_sum += key_sum
+        self.organisations.update(organisations)
 
 
 @dataclass
@@ -155,13 +178,15 @@ class Table:
 
 @dataclass
 class Summary:
-    """The headline figures of a selection (exact)."""
+    """The headline figures of a selection (exact), with the cell keys of the counts (sums of the record keys
+    of the credentials, of the learners) for the cell-key method."""
 
     credentials: int
     learners: int
     learners_several_organisations: int
     learners_several_sectors: int
     organisations: int
+    keys: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -256,10 +281,11 @@ class _Counter:
         return self._cached("learners", scope, lambda: (int(db.session.scalar(
             select(func.count(func.distinct(learner_key()))).where(*_where(scope))) or 0),))[0]
 
-    def summary(self, scope: _Scope) -> tuple[int, int, int]:
-        """Distinct learners; those holding credentials of two organisations or more; of two sectors or more."""
+    def summary(self, scope: _Scope) -> tuple[int, ...]:
+        """Distinct learners; those holding credentials of two organisations or more; of two sectors or more;
+        then the cell keys of these three counts (sums of the learners' record keys)."""
         if not scope.organisations:
-            return 0, 0, 0
+            return 0, 0, 0, 0, 0, 0
         organisations = self._by_organisation(scope)
         if organisations is not None:
             by_sector: dict[Sector, list[BitMap]] = defaultdict(list)
@@ -267,21 +293,56 @@ class _Counter:
                 by_sector[self.sectors[organisation_id]].append(learners)
             everyone, several_organisations = _several(organisations.values())
             _, several_sectors = _several(BitMap.union(*sets) for sets in by_sector.values())
-            return len(everyone), len(several_organisations), len(several_sectors)
+            keys = learner_record_keys()
+            return (len(everyone), len(several_organisations), len(several_sectors),
+                    *(sum(keys[i] for i in group if i < len(keys))
+                      for group in (everyone, several_organisations, several_sectors)))
 
         def compute() -> tuple[int, ...]:
-            per_learner = (
-                select(func.count(func.distinct(IssuedCredential.organisation_id)).label("organisations"),
-                       func.count(func.distinct(Organisation.sector)).label("sectors"))
-                .join(Organisation, Organisation.id == IssuedCredential.organisation_id)
-                .where(*_where(scope)).group_by(learner_key()).subquery())
-            row = db.session.execute(select(
-                func.count(), func.coalesce(func.sum(case((per_learner.c.organisations >= 2, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((per_learner.c.sectors >= 2, 1), else_=0)), 0))).one()
-            return int(row[0]), int(row[1]), int(row[2])
+            found: dict[str, tuple[set[int], set[str]]] = defaultdict(lambda: (set(), set()))
+            for organisation_id, sector, learner in db.session.execute(
+                    select(IssuedCredential.organisation_id, Organisation.sector, learner_key()).distinct()
+                    .join(Organisation, Organisation.id == IssuedCredential.organisation_id)
+                    .where(*_where(scope))).tuples():
+                found[learner][0].add(organisation_id)
+                found[learner][1].add(str(sector))
+            keys = _record_keys_of(found)
+            several_organisations = [k for k, (orgs, _) in found.items() if len(orgs) >= 2]
+            several_sectors = [k for k, (_, sectors) in found.items() if len(sectors) >= 2]
+            return (len(found), len(several_organisations), len(several_sectors),
+                    *(sum(keys.get(k, 0) for k in group) for group in (found, several_organisations, several_sectors)))
 
-        found = self._cached("summary", scope, compute)
-        return found[0], found[1], found[2]
+        return self._cached("summary", scope, compute)
+
+
+_LEARNER_KEYS: list[int] = []  # record keys of the statistics' learners, by id (they never change)
+
+
+def learner_record_keys() -> list[int]:
+    """The learners' record keys indexed by learner id, read once per process and completed with the learners
+    counted since (a learner's record key never changes, so the list is never stale)."""
+    with _CACHE_LOCK:
+        known = len(_LEARNER_KEYS)
+    rows = db.session.execute(select(StatsLearner.id, StatsLearner.record_key)
+                              .where(StatsLearner.id >= known).order_by(StatsLearner.id)).tuples().all()
+    with _CACHE_LOCK:
+        for identifier, record_key in rows:
+            if identifier >= len(_LEARNER_KEYS):
+                _LEARNER_KEYS.extend([0] * (identifier + 1 - len(_LEARNER_KEYS)))
+            _LEARNER_KEYS[identifier] = record_key
+        return _LEARNER_KEYS
+
+
+def _record_keys_of(learners: Iterable[str]) -> dict[str, int]:
+    """The record keys of learners given by their statistics key (read only: a learner not counted yet adds 0)."""
+    digests = {learner: key_hash(learner) for learner in learners}
+    by_digest: dict[str, int] = {}
+    wanted = sorted(set(digests.values()))
+    for start in range(0, len(wanted), 5_000):
+        by_digest.update(db.session.execute(select(StatsLearner.key_hash, StatsLearner.record_key)
+                                            .where(StatsLearner.key_hash.in_(wanted[start:start + 5_000])))
+                         .tuples().all())
+    return {learner: by_digest.get(digest, 0) for learner, digest in digests.items()}
 
 
 def _several(groups: Iterable[BitMap]) -> tuple[BitMap, BitMap]:
@@ -298,6 +359,7 @@ def clear_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
         _FIGURES.clear()
+        _LEARNER_KEYS.clear()
 
 
 @dataclass(frozen=True)
@@ -426,9 +488,11 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
                 select(AchievementVersion.id).where(AchievementVersion.achievement_id.in_(tagged))))
         return query
 
-    sums = (func.sum(StatsCell.credentials), func.max(StatsCell.learners), func.sum(StatsCell.learners))
-    by_month = db.session.execute(cell_query(StatsCell, StatsCell.month, *sums).group_by(StatsCell.month)
-                                  .order_by(StatsCell.month)).tuples().all()
+    sums = (func.sum(StatsCell.credentials), func.max(StatsCell.learners), func.sum(StatsCell.learners),
+            func.sum(StatsCell.key_sum))
+    by_month_orgs = db.session.execute(cell_query(StatsCell, StatsCell.month, StatsCell.organisation_id, *sums)
+                                       .group_by(StatsCell.month, StatsCell.organisation_id)
+                                       .order_by(StatsCell.month)).tuples().all()
     version_sums = db.session.execute(cell_query(
         StatsCell, StatsCell.organisation_id, StatsCell.achievement_version_id, *sums)
         .group_by(StatsCell.organisation_id, StatsCell.achievement_version_id)).tuples().all()
@@ -437,7 +501,7 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
         .where(AchievementVersion.id.in_(sorted({row[1] for row in version_sums}) or [0]))).tuples().all())
     by_version = [(org, version, achievement_of[version], *rest) for org, version, *rest in version_sums]
     area_sums = (func.sum(StatsAreaCell.credentials), func.max(StatsAreaCell.learners),
-                 func.sum(StatsAreaCell.learners))
+                 func.sum(StatsAreaCell.learners), func.sum(StatsAreaCell.key_sum))
     by_area = db.session.execute(cell_query(
         StatsAreaCell, StatsAreaCell.organisation_id, StatsAreaCell.area_id, *area_sums)
         .group_by(StatsAreaCell.organisation_id, StatsAreaCell.area_id)).tuples().all()
@@ -475,7 +539,7 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
     makeup: dict[tuple[str, str], _Scope] = {}
 
     # By month: every month of the period, empty ones included (a chart with holes would mislead).
-    months = [row[0] for row in by_month]
+    months = sorted({row[0] for row in by_month_orgs})
     first = chosen.start or (months[0] if months else None)
     last = chosen.end or (months[-1] if months else None)
     month_groups: dict[int, Group] = {}
@@ -484,19 +548,19 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
         while current <= last and len(month_groups) < 1200:
             month_groups[current] = Group(format_month(current), format_month(current))
             current = current + 1 if current % 100 < 12 else (current // 100 + 1) * 100 + 1
-    for month, credentials, low, high in by_month:
+    for month, org_id, credentials, low, high, key_sum in by_month_orgs:
         group = month_groups.setdefault(month, Group(format_month(month), format_month(month)))
-        group.add(int(credentials), int(low), int(high))
+        group.add(int(credentials), int(low), int(high), int(key_sum), (org_id,))
         makeup[("monthly", group.key)] = _Scope(org_ids, month, month, base.versions)
     tables["monthly"] = Table("monthly", [month_groups[m] for m in sorted(month_groups)], True)
 
-    def grouped(name: str, rows: Iterable[tuple[str, str, int, int, int, tuple[int, int]]], *, partition: bool,
-                order: Any = None, whole_organisations: bool = False) -> None:
+    def grouped(name: str, rows: Iterable[tuple[str, str, int, int, int, tuple[int, int, int]]], *,
+                partition: bool, order: Any = None, whole_organisations: bool = False) -> None:
         groups: dict[str, Group] = {}
         parts: dict[str, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
         for key, label, org_id, version_id, credentials, low_high in rows:
             group = groups.setdefault(key, Group(key, label))
-            group.add(credentials, low_high[0], low_high[1])
+            group.add(credentials, low_high[0], low_high[1], low_high[2], (org_id,))
             parts[key][0].add(org_id)
             parts[key][1].add(version_id)
         for key, (orgs, versions) in parts.items():
@@ -508,9 +572,9 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
         tables[name] = Table(name, ordered, partition)
 
     def rows_for(key_of: Any) -> Iterable[Any]:
-        for org_id, version_id, achievement_id, credentials, low, high in by_version:
+        for org_id, version_id, achievement_id, credentials, low, high, key_sum in by_version:
             for key, label in key_of(organisations[org_id], version_id, achievement_id):
-                yield key, label, org_id, version_id, int(credentials), (int(low), int(high))
+                yield key, label, org_id, version_id, int(credentials), (int(low), int(high), int(key_sum))
 
     grouped("competencies", rows_for(lambda o, v, a: [
         (framework_competencies[c].code, framework_competencies[c].name) for c in aligned.get(v, [])]),
@@ -535,11 +599,12 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
     territory_areas = frozenset(area_by_id)
     area_groups: dict[str, Group] = {}
     area_parts: dict[str, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
-    for org_id, area_id, credentials, low, high in by_area:
+    for org_id, area_id, credentials, low, high, key_sum in by_area:
         effective = area_id if area_id in area_by_id else organisations[org_id].area_id
         area = area_by_id.get(effective or 0)
         key, label = area if area is not None else (NO_AREA, NO_AREA)
-        area_groups.setdefault(key, Group(key, label)).add(int(credentials), int(low), int(high))
+        area_groups.setdefault(key, Group(key, label)).add(int(credentials), int(low), int(high), int(key_sum),
+                                                           (org_id,))
         if area is not None:
             area_parts[key][0].add(effective or 0)
             if area_id not in area_by_id:
@@ -565,7 +630,8 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
         supplied = competency_groups.get(competency.code)
         group = Group(competency.code, competency.name)
         if supplied is not None:
-            group.add(supplied.credentials, supplied.learners_low, supplied.learners_high)
+            group.add(supplied.credentials, supplied.learners_low, supplied.learners_high, supplied.key_sum,
+                      supplied.organisations)
             makeup[("demand", group.key)] = makeup[("competencies", group.key)]
         group.extra["organisations"] = declaring
         demand_groups.append(group)
@@ -581,13 +647,16 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
             else:
                 group.enough_learners = counter.learners(makeup[(name, group.key)]) >= THRESHOLD
 
-    learners, several_organisations, several_sectors = counter.summary(base)
+    learners, several_organisations, several_sectors, *learner_keys = counter.summary(base)
     total = sum(g.credentials for g in tables["monthly"].groups)
     active = len({row[0] for row in by_version})
+    keys = dict(zip(("learners", "learners_several_organisations", "learners_several_sectors"), learner_keys,
+                    strict=True))
+    keys["credentials"] = sum(g.key_sum for g in tables["monthly"].groups)
     generated = max((updated for _, updated in revisions.values() if updated is not None), default=None)
     return Figures(dimensions.slug, dimensions.name, chosen, (months[0], months[-1]) if months else None,
-                   Summary(total, learners, several_organisations, several_sectors, active), tables, generated)
+                   Summary(total, learners, several_organisations, several_sectors, active, keys), tables, generated)
 
 
-__all__ = ["FORMAL_TYPES", "NO_AREA", "THRESHOLD", "Figures", "Filters", "Group", "Summary", "Table",
-           "clear_cache", "format_month", "is_formal", "observatory", "parse_filters"]
+__all__ = ["FORMAL_TYPES", "NO_AREA", "ORGANISATION_THRESHOLD", "THRESHOLD", "Figures", "Filters", "Group",
+           "Summary", "Table", "clear_cache", "format_month", "is_formal", "observatory", "parse_filters"]

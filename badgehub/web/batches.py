@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("batches", __name__)
 
 PAGE_SIZE: Final = 200
-CSV_MEDIA_TYPE: Final = "text/csv; charset=utf-8"
+CSV_MEDIA_TYPE: Final = "text/csv"  # Flask adds "; charset=utf-8" to text types itself
 
 
 @bp.before_app_request

@@ -29,7 +29,15 @@ from badgehub.organisations.models import OrganisationType, Sector
 from badgehub.stats import exports, queries
 from badgehub.stats import service as stats
 from badgehub.stats.errors import InvalidFilters, UnknownDataset
-from badgehub.stats.privacy import THRESHOLD, Published, PublishedCell, PublishedTable, publish
+from badgehub.stats.privacy import (
+    MAX_PERTURBATION,
+    ORGANISATION_THRESHOLD,
+    THRESHOLD,
+    Published,
+    PublishedCell,
+    PublishedTable,
+    publish,
+)
 from badgehub.territory import service as territories
 from badgehub.territory.models import Territory
 from badgehub.territory.themes import theme_name, themes_of
@@ -92,10 +100,11 @@ class Row:
 
     label: str
     value: int | None
-    text: str  # the figure as read: "1 234" or "< 5"
+    text: str  # the figure as read: "1 234", "< 5" or "not published"
     percent: float  # bar length, 0–100, of the table's largest value
     hidden_publicly: bool
     extra: dict[str, Any]
+    reason: str = ""  # why the public does not see it: "learners" or "organisations"
 
 
 @dataclass(frozen=True)
@@ -110,17 +119,22 @@ class Section:
 
     @property
     def total_text(self) -> str:
-        return _figure_text(self.total)
+        return _figure_text(self.total, "organisations")
 
 
-def _figure_text(value: int | None) -> str:
-    return gettext("< %(threshold)s", threshold=THRESHOLD) if value is None else f"{value:,}".replace(",", "\u202f")
+def _figure_text(value: int | None, reason: str = "learners") -> str:
+    if value is None:
+        if reason == "organisations":
+            return gettext("not published")
+        return gettext("< %(threshold)s", threshold=THRESHOLD)
+    return f"{value:,}".replace(",", "\u202f")
 
 
 def _section(name: str, table: PublishedTable) -> Section:
     top = table.maximum
-    rows = [Row(label_of(name, cell), cell.value, _figure_text(cell.value),
-                round(100 * (cell.value or 0) / top, 1) if top else 0.0, cell.hidden_publicly, cell.extra)
+    rows = [Row(label_of(name, cell), cell.value, _figure_text(cell.value, cell.reason),
+                round(100 * (cell.value or 0) / top, 1) if top else 0.0, cell.hidden_publicly, cell.extra,
+                cell.reason)
             for cell in table.cells]
     largest = max((r for r in rows if r.value is not None), key=lambda r: r.value or 0, default=None)
     if largest is None:
@@ -175,7 +189,8 @@ def _page(territory: Territory, *, public: bool, form: LicenceForm | None = None
         "observatory/page.html", territory=territory, published=published, public=public, errors=errors,
         sections=sections, demand=demand, licence=licence, form=form, args=dict(request.args), filter_args=args,
         datasets=exports.DATASETS, sectors=list(Sector), themes=[(t.code, theme_name(t)) for t in themes_of(territory)],
-        threshold=THRESHOLD, period=exports.period_of(published) if published is not None else None,
+        threshold=THRESHOLD, organisation_threshold=ORGANISATION_THRESHOLD, bound=MAX_PERTURBATION,
+        period=exports.period_of(published) if published is not None else None,
         month_label=_month_label)
     return Response(body, status=status, mimetype="text/html")
 

@@ -137,6 +137,8 @@ def test_export_neutralises_formulas(client, world):
     confirm(client, url)
     response = client.get(url + "/results.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once, not twice
+    assert response.get_data().startswith(b"\xef\xbb\xbf")
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["row", "email", "name", "state", "credential", "problems"]
