@@ -58,16 +58,22 @@ def page_tables(html: str) -> dict[str, dict[str, str]]:
 
 
 def shown(value: int | None) -> str:
-    return "< 5" if value is None else f"{value:,}".replace(",", "\u202f")
+    return "withheld" if value is None else f"{value:,}".replace(",", "\u202f")
 
 
-def test_public_page_shows_rounded_figures_and_hides_small_groups(client, data):
+WITHHELD = {"< 5": "withheld", "not published": "withheld"}
+
+
+def test_public_page_withholds_what_fewer_than_three_organisations_make(client, data):
     response = client.get(f"/t/{data['territory']}/observatory")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     tables = page_tables(html)
-    assert tables["competencies"] == {"Réparer": "10", "Lire": "5", "Animer": "< 5"}
-    assert tables["monthly"]["January 2025"] == "5"
+    # Every competency and month of the dataset comes from one or two of its three organisations.
+    assert tables["competencies"] == {"Réparer": "not published", "Lire": "not published",
+                                      "Animer": "not published"}
+    assert tables["monthly"]["January 2025"] == "not published"
+    assert "cannot remove it" in html  # the page says how the figures are protected
     assert "<svg" in html and "<caption>" in html and 'scope="col"' in html
     assert "style=" not in html  # the CSP forbids inline styles: charts are sized by SVG attributes
     assert "Collège Jean Moulin" not in html and "Atelier Vélo" not in html  # never per-organisation detail
@@ -80,7 +86,7 @@ def test_public_page_never_serves_the_per_organisation_table(client, data):
 
 
 def test_every_export_parses_and_says_exactly_what_the_page_shows(client, data):
-    args = "?from=2025-01&to=2025-03&sector=community"
+    args = "?period=2025-Q1&sector=community"
     page = page_tables(client.get(f"/t/{data['territory']}/observatory{args}").get_data(as_text=True))
     for name in DATASETS:
         as_json = client.get(f"/t/{data['territory']}/observatory/{name}.json{args}")
@@ -88,11 +94,14 @@ def test_every_export_parses_and_says_exactly_what_the_page_shows(client, data):
         assert as_json.status_code == as_csv.status_code == 200, name
         assert as_csv.mimetype == "text/csv" and as_json.mimetype == "application/json"
         document = json.loads(as_json.get_data(as_text=True))
-        rows = list(csv.DictReader(io.StringIO(as_csv.get_data(as_text=True))))
+        assert as_csv.get_data().startswith(b"\xef\xbb\xbf")  # a BOM: French spreadsheets read UTF-8 then
+        assert as_csv.headers["Content-Type"] == "text/csv; charset=utf-8"
+        rows = list(csv.DictReader(io.StringIO(as_csv.get_data(as_text=True).removeprefix("\ufeff"))))
         assert document["fields"] == list(rows[0].keys()) if rows else True
         assert document["licence"]["name"] == "Licence Ouverte 2.0"
-        assert document["period"] == {"from": "2025-01", "to": "2025-03"}
+        assert document["period"] == {"period": "2025-Q1", "from": "2025-01", "to": "2025-03"}
         assert document["suppression"]["threshold_learners"] == 5
+        assert document["suppression"]["threshold_organisations"] == 3
         assert len(rows) == len(document["rows"])
         for from_csv, from_json in zip(rows, document["rows"], strict=True):
             for key, value in from_json.items():
@@ -100,11 +109,12 @@ def test_every_export_parses_and_says_exactly_what_the_page_shows(client, data):
                                                      else str(value))
                 assert from_csv[key].lstrip("'") == expected, (name, key)
         if name in page:
-            assert {row["label"]: shown(row["credentials"]) for row in document["rows"]} == page[name], name
+            assert {row["label"]: shown(row["credentials"]) for row in document["rows"]} == {
+                label: WITHHELD.get(text, text) for label, text in page[name].items()}, name
 
 
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(client, data):
-    body = client.get(f"/t/{data['territory']}/observatory/areas.csv").get_data(as_text=True)
+    body = client.get(f"/t/{data['territory']}/observatory/areas.csv").get_data(as_text=True).removeprefix("\ufeff")
     labels = [row["label"] for row in csv.DictReader(io.StringIO(body))]
     assert "'" + TRICKY_AREA in labels
     assert not any(label.startswith(("=", "+", "-", "@")) for label in labels)
@@ -125,14 +135,21 @@ def test_index_and_dictionary_describe_every_dataset(client, data):
     assert all(d["csv"].endswith(".csv") and d["json"].endswith(".json") for d in index["datasets"])
     dictionary = client.get(f"/t/{data['territory']}/observatory/dictionary.json").get_json()
     assert dictionary["licence"]["name"] == "Licence Ouverte 2.0"
-    assert dictionary["generated_at"] and dictionary["suppression"]["rounding_base"] == 5
+    assert dictionary["generated_at"] and dictionary["suppression"]["max_perturbation"] == 2
+    assert dictionary["suppression"]["method"] == "cell-key" and "Giessing" in dictionary["definitions"]["method"]
+    table = dictionary["perturbation_table"]
+    for count in {row["count"] for row in table}:  # each row of the published table is unbiased and complete
+        rows = [row for row in table if row["count"] == count]
+        assert abs(sum(r["probability"] * r["perturbation"] for r in rows)) < 1e-5
+        assert sum(r["cell_keys"][1] - r["cell_keys"][0] + 1 for r in rows) == dictionary["suppression"]["key_range"]
     assert {"code", "credentials", "suppressed", "gap"} <= set(dictionary["fields"])
     assert "school" in dictionary["definitions"]["formal_education"]
     page = client.get(f"/t/{data['territory']}/observatory/dictionary")
     assert page.status_code == 200 and "Licence Ouverte 2.0" in page.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("args", ["?from=2025-13", "?from=2025-03&to=2025-01", "?sector=moon", "?theme=%3Cscript%3E"])
+@pytest.mark.parametrize("args", ["?period=2025-13", "?period=2025-Q9", "?from=2025-01&to=2025-03", "?to=2025-01",
+                                  "?sector=moon", "?theme=%3Cscript%3E"])
 def test_malformed_filters_get_a_clear_400(client, data, args):
     response = client.get(f"/t/{data['territory']}/observatory{args}")
     assert response.status_code == 400
@@ -158,7 +175,7 @@ def test_coordinators_see_exact_figures_and_organisations(client, data):
     tables = page_tables(html)
     assert tables["competencies"] == {"Réparer": "8", "Lire": "7", "Animer": "4"}
     assert tables["organisations"] == {"Atelier Vélo": "12", "Bibliothèque": "7", "Collège Jean Moulin": "5"}
-    assert "hidden (fewer than 5 learners)" in html
+    assert "hidden (fewer than 3 organisations)" in html
     exact = client.get(f"/coordinate/{data['territory']}/observatory/organisations.csv")
     assert exact.status_code == 200 and "Collège Jean Moulin" in exact.get_data(as_text=True)
     assert exact.headers["Cache-Control"] == "private, no-store"
