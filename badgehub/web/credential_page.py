@@ -14,9 +14,11 @@ genuine…), then, for a badge that verifies, the registry's word on its issuer:
 * an approved member of no territory → ``issuer_not_member`` (still valid; the page says so plainly).
 
 **Check the holder** (``POST /c/<public_id>/holder``): the e-mail the holder gave is checked against the salted
-hash in the credential by the pipeline's ``recipient`` step. Rate limited per client address
-(``RATELIMIT_HOLDER_CHECK``), CSRF-protected; the address is neither stored nor logged, and the answer is not
-cached (``Cache-Control: no-store``).
+hash in the credential by the pipeline's ``recipient`` step. CSRF-protected; the address is neither stored nor
+logged, and the answer is not cached (``Cache-Control: no-store``). It is rate limited per client address
+(``RATELIMIT_HOLDER_CHECK``) to spare the server, not as a protection of the address: the salted hash is in the
+public credential (Open Badges requires it), so a guessable address can be tested offline. The page says so and
+points holders to a holder DID.
 
 The page is unlisted (``<meta name="robots" content="noindex">``) and uses nothing from another origin.
 """
