@@ -213,7 +213,7 @@ def main() -> int:
             theme = "unesco-families"
             with app.app_context():
                 theme = db.session.execute(text("SELECT code FROM themes ORDER BY position LIMIT 1")).scalar()
-            filtered = f"?from=2024-01&to=2024-12&sector=community&theme={theme}"
+            filtered = f"?period=2024&sector=community&theme={theme}"
             pages = [("observatory, public", f"/t/{SLUG}/observatory"),
                      ("observatory, public, filtered", f"/t/{SLUG}/observatory{filtered}"),
                      ("observatory, coordinators", f"/coordinate/{SLUG}/observatory")]
