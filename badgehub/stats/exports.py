@@ -44,7 +44,7 @@ FIELD_DEFINITIONS: Final[dict[str, Any]] = {
                      "contribute to it, and its figure is withheld."),
     "organisations": _l("Member organisations that declare they look for this competency."),
     "gap": _l("true when organisations look for this competency and fewer than 5 learners were recognised for it "
-              "in the period."),
+              "in the period, or fewer than 3 organisations recognised any."),
     "indicator": _l("Name of the headline figure."),
     "value": _l("The figure (with the noise of the cell-key method, or empty when suppressed)."),
 }

@@ -107,8 +107,10 @@ def _cell(group: Group, public: bool) -> PublishedCell:
         value = None if reason else perturbed(group.credentials, group.key_sum)
     extra = dict(group.extra)
     if "organisations" in extra:
-        # A skills gap: organisations look for it and fewer than THRESHOLD learners were recognised for it.
-        extra["gap"] = not group.enough_learners
+        # A skills gap: organisations look for it and its supply is thin, fewer than THRESHOLD learners or fewer
+        # than ORGANISATION_THRESHOLD organisations. Saying only "learners" would tell, for a line withheld because
+        # one or two organisations make it, whether they recognised five learners: a figure of theirs.
+        extra["gap"] = not group.enough_learners or len(group.organisations) < ORGANISATION_THRESHOLD
     return PublishedCell(group.key, group.label, value, bool(reason), extra, reason)
 
 
