@@ -125,8 +125,8 @@ class Section:
 def _figure_text(value: int | None, reason: str = "learners") -> str:
     if value is None:
         if reason == "organisations":
-            return gettext("not published")
-        return gettext("< %(threshold)s", threshold=THRESHOLD)
+            return str(gettext("not published"))
+        return str(gettext("< %(threshold)s", threshold=THRESHOLD))
     return f"{value:,}".replace(",", "\u202f")
 
 

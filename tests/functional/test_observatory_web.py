@@ -214,3 +214,23 @@ def test_coordinators_set_the_licence_of_their_open_data(client, data):
     assert document["licence"] == {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
     sign_in(client, data["other_coordinator"])
     assert client.post(f"{url}/licence", data={"csrf_token": token, "licence": "Mine"}).status_code == 404
+
+
+def test_asking_again_gives_the_same_figures_in_every_form(client, data):
+    # The averaging attack through the public surface: the same figure, asked again from a fresh process (caches
+    # cleared), by the page, the JSON and the CSV, always carries the same noise.
+    base = f"/t/{data['territory']}/observatory"
+    seen: dict[str, set[Any]] = {"json": set(), "csv": set(), "page": set()}
+    for _ in range(3):
+        queries.clear_cache()
+        seen["json"].add(client.get(f"{base}/summary.json?period=2025").get_data())
+        queries.clear_cache()
+        seen["csv"].add(client.get(f"{base}/summary.csv").get_data())
+        queries.clear_cache()
+        html = client.get(f"{base}?period=2025").get_data(as_text=True)
+        seen["page"].add(re.search(r'<dl class="obs-kpis".*?</dl>', html, re.S).group(0))
+    assert all(len(bodies) == 1 for bodies in seen.values()), {k: len(v) for k, v in seen.items()}
+    # All the time there is and the year 2025 are the same credentials here: the same figure, the same noise.
+    year = json.loads(next(iter(seen["json"])))["rows"]
+    everything = client.get(f"{base}/summary.json").get_json()["rows"]
+    assert year[0] == everything[0] and year[0]["indicator"] == "credentials" and year[0]["value"] is not None
