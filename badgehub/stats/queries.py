@@ -109,6 +109,16 @@ def period_months(period: str) -> tuple[int, int, str]:
     return year + 1, year + 12, str(year // 100)
 
 
+def periods_between(first: int, last: int) -> dict[str, list[str]]:
+    """The periods on offer for data from month ``first`` to month ``last`` (``yyyymm``), latest first: whole
+    years, quarters and months, as ``period`` values."""
+    years = list(range(last // 100, first // 100 - 1, -1))
+    months = [month for year in years for month in range(year * 100 + 12, year * 100, -1) if first <= month <= last]
+    quarters = [f"{month // 100}-Q{(month % 100 + 2) // 3}" for month in months]
+    return {"years": [str(year) for year in years], "quarters": list(dict.fromkeys(quarters)),
+            "months": [format_month(month) for month in months]}
+
+
 def parse_filters(args: Mapping[str, Any], territory: Territory) -> Filters:
     """Read the filters from a query string. Raises :class:`InvalidFilters` whose ``details["fields"]`` says
     which one is wrong (``period``, ``sector``, ``theme``)."""

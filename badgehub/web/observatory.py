@@ -191,8 +191,26 @@ def _page(territory: Territory, *, public: bool, form: LicenceForm | None = None
         datasets=exports.DATASETS, sectors=list(Sector), themes=[(t.code, theme_name(t)) for t in themes_of(territory)],
         threshold=THRESHOLD, organisation_threshold=ORGANISATION_THRESHOLD, bound=MAX_PERTURBATION,
         period=exports.period_of(published) if published is not None else None,
-        month_label=_month_label)
+        month_label=_month_label, periods=_periods(territory, published))
     return Response(body, status=status, mimetype="text/html")
+
+
+def _periods(territory: Territory, published: Published | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The choices of the period filter, grouped (years, quarters, months), each as (value, label): the periods of
+    the territory's data, and the chosen one even when it has none."""
+    months = queries.observatory(territory).months  # cached: the same figures as the unfiltered page
+    found = queries.periods_between(*months) if months else {"years": [], "quarters": [], "months": []}
+    chosen = published.filters.period if published is not None else ""
+    if chosen and chosen not in {p for values in found.values() for p in values}:
+        kind = "months" if len(chosen) == 7 and "Q" not in chosen else "quarters" if "Q" in chosen else "years"
+        found[kind].insert(0, chosen)
+    groups = [
+        (str(gettext("Years")), [(year, year) for year in found["years"]]),
+        (str(gettext("Quarters")), [(q, str(gettext("Q%(quarter)s %(year)s", quarter=q[-1], year=q[:4])))
+                                    for q in found["quarters"]]),
+        (str(gettext("Months")), [(m, _month_label(m)) for m in found["months"]]),
+    ]
+    return [(label, choices) for label, choices in groups if choices]
 
 
 @bp.get("/t/<slug>/observatory")

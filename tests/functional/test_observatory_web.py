@@ -234,3 +234,13 @@ def test_asking_again_gives_the_same_figures_in_every_form(client, data):
     year = json.loads(next(iter(seen["json"])))["rows"]
     everything = client.get(f"{base}/summary.json").get_json()["rows"]
     assert year[0] == everything[0] and year[0]["indicator"] == "credentials" and year[0]["value"] is not None
+
+
+def test_the_period_filter_offers_the_years_quarters_and_months_of_the_data(client, data):
+    html = client.get(f"/t/{data['territory']}/observatory?period=2025-Q1").get_data(as_text=True)
+    options = re.findall(r'<option value="(20[0-9-Q]+)" ?(selected)?>', html)
+    assert [value for value, _ in options] == ["2025", "2025-Q1", "2025-03", "2025-02", "2025-01"]
+    assert [value for value, chosen in options if chosen] == ["2025-Q1"]
+    # A valid period without data is offered too, chosen, rather than silently dropped.
+    html = client.get(f"/t/{data['territory']}/observatory?period=2019").get_data(as_text=True)
+    assert '<option value="2019" selected>' in html

@@ -80,6 +80,9 @@ def test_periods_are_whole_months_quarters_and_years(data):
     month = parse_filters({"period": "2025-03"}, territory)
     assert (month.start, month.end) == (202503, 202503)
     assert parse_filters({}, territory) == Filters()
+    assert queries.periods_between(202411, 202502) == {
+        "years": ["2025", "2024"], "quarters": ["2025-Q1", "2024-Q4"],
+        "months": ["2025-02", "2025-01", "2024-12", "2024-11"]}
 
 
 @pytest.mark.parametrize(("args", "field"), [
