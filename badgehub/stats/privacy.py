@@ -91,6 +91,7 @@ class Published:
     generated_at: dt.datetime | None
     summary: PublishedSummary
     tables: dict[str, PublishedTable]
+    span: tuple[int, int] | None = None  # the months the territory's data spans, whatever the filters
 
 
 def withheld_because(learners_enough: bool, organisations: int) -> str:
@@ -146,7 +147,7 @@ def publish(figures: Figures, *, public: bool) -> Published:
 
     return Published(
         public=public, territory_slug=figures.territory_slug, territory_name=figures.territory_name,
-        filters=figures.filters, months=figures.months, generated_at=figures.generated_at,
+        filters=figures.filters, months=figures.months, generated_at=figures.generated_at, span=figures.span,
         summary=PublishedSummary(
             credentials=credentials, learners=headline("learners"),
             learners_several_organisations=headline("learners_several_organisations"),

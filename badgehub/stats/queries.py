@@ -210,6 +210,7 @@ class Figures:
     summary: Summary
     tables: dict[str, Table]
     generated_at: dt.datetime | None
+    span: tuple[int, int] | None = None  # first and last month with credentials of any member, whatever the filters
 
 
 @dataclass(frozen=True)
@@ -665,7 +666,16 @@ def _compute(dimensions: _Dimensions, chosen: Filters, detail: bool) -> Figures:
     keys["credentials"] = sum(g.key_sum for g in tables["monthly"].groups)
     generated = max((updated for _, updated in revisions.values() if updated is not None), default=None)
     return Figures(dimensions.slug, dimensions.name, chosen, (months[0], months[-1]) if months else None,
-                   Summary(total, learners, several_organisations, several_sectors, active, keys), tables, generated)
+                   Summary(total, learners, several_organisations, several_sectors, active, keys), tables, generated,
+                   _span(dimensions))
+
+
+def _span(dimensions: _Dimensions) -> tuple[int, int] | None:
+    """The months the territory's data spans (the periods the filter offers), one small aggregate."""
+    first, last = db.session.execute(select(func.min(StatsCell.month), func.max(StatsCell.month)).where(
+        StatsCell.organisation_id.in_([o.id for o in dimensions.organisations] or [0]),
+        StatsCell.credentials > 0)).one()
+    return (int(first), int(last)) if first is not None else None
 
 
 __all__ = ["FORMAL_TYPES", "NO_AREA", "ORGANISATION_THRESHOLD", "THRESHOLD", "Figures", "Filters", "Group",

@@ -191,14 +191,14 @@ def _page(territory: Territory, *, public: bool, form: LicenceForm | None = None
         datasets=exports.DATASETS, sectors=list(Sector), themes=[(t.code, theme_name(t)) for t in themes_of(territory)],
         threshold=THRESHOLD, organisation_threshold=ORGANISATION_THRESHOLD, bound=MAX_PERTURBATION,
         period=exports.period_of(published) if published is not None else None,
-        month_label=_month_label, periods=_periods(territory, published))
+        month_label=_month_label, periods=_periods(published))
     return Response(body, status=status, mimetype="text/html")
 
 
-def _periods(territory: Territory, published: Published | None) -> list[tuple[str, list[tuple[str, str]]]]:
+def _periods(published: Published | None) -> list[tuple[str, list[tuple[str, str]]]]:
     """The choices of the period filter, grouped (years, quarters, months), each as (value, label): the periods of
     the territory's data, and the chosen one even when it has none."""
-    months = queries.observatory(territory).months  # cached: the same figures as the unfiltered page
+    months = published.span if published is not None else None
     found = queries.periods_between(*months) if months else {"years": [], "quarters": [], "months": []}
     chosen = published.filters.period if published is not None else ""
     if chosen and chosen not in {p for values in found.values() for p in values}:
