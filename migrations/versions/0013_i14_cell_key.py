@@ -1,7 +1,7 @@
 """observatory: record keys of the cell-key method
 
 Revision ID: i14_cell_key
-Revises: 0012
+Revises: i15_outbox
 Create Date: 2026-12-07 06:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i14_cell_key'
-down_revision = '0012'
+down_revision = 'i15_outbox'
 branch_labels = None
 depends_on = None
 
