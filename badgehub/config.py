@@ -27,6 +27,7 @@ def bundled(name: str) -> Path:
 
 CONFIG_FILE_NAME = "badgehub.cfg"
 REDIS_TIMEOUT = 1.0  # seconds: Redis answers in milliseconds or is unreachable
+DATABASE_CONNECT_TIMEOUT = 5  # seconds
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 KEK_FILE = "kek"
 
@@ -385,6 +386,11 @@ def finish(config: dict[str, Any]) -> None:
     config["LOG_FORMAT"] = str(config.get("LOG_FORMAT") or "text").lower()
     config["METRICS_NETWORKS"] = _networks(str(config.get("METRICS_ALLOWED_NETWORKS") or ""))
     config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"
+    if str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgresql"):
+        # An unreachable database server fails in seconds (readiness checks, requests) instead of hanging.
+        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"connect_timeout": DATABASE_CONNECT_TIMEOUT})
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if config.get("REDIS_URL"):
         # Redis down must not take the site down: limits then count in each process's memory (until Redis is
         # back), and a dead address is given up on in a second rather than hanging a request.

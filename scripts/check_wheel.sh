@@ -7,6 +7,8 @@
 # offline and in seconds; BadgeHub itself comes only from the wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A PYTHONPATH pointing at a checkout (with its badgehub.egg-info) would make pip think the wheel is installed.
+unset PYTHONPATH
 work=$(mktemp -d)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }

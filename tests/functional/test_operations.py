@@ -185,3 +185,9 @@ def test_a_bad_log_format_or_network_is_a_clear_configuration_error(make_app, da
         make_app(database_url, tmp_path, METRICS_ALLOWED_NETWORKS="10.0.0.0/8, everyone")
 
 
+
+
+def test_a_postgresql_server_that_does_not_answer_fails_in_seconds(make_app, tmp_path):
+    app = make_app("postgresql+psycopg://nobody@127.0.0.1:1/nothing", tmp_path)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
