@@ -25,7 +25,13 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwt import api_jws
 
-from badgehub.credentials.data_integrity import sign_data_integrity
+from badgehub.credentials.data_integrity import (
+    ED25519_SIGNATURE_2020,
+    EDDSA_2022,
+    EDDSA_RDFC_2022,
+    proof_hash_data,
+    sign_data_integrity,
+)
 from badgehub.credentials.did import did_key_from_ed25519
 from badgehub.credentials.documents import AchievementDefinition, IssuerProfile, Recipient, build_credential
 from badgehub.credentials.keys import (
@@ -35,7 +41,7 @@ from badgehub.credentials.keys import (
     multikey_verification_method,
     public_jwk,
 )
-from badgehub.credentials.multiformats import ed25519_public_key_to_multikey
+from badgehub.credentials.multiformats import ed25519_public_key_to_multikey, multibase_encode_base58btc
 from badgehub.credentials.vc_jwt import decode_vc_jwt, sign_vc_jwt
 
 CREATED = "2026-03-01T10:00:00Z"
@@ -50,6 +56,7 @@ ACHIEVEMENT = AchievementDefinition(
     criteria_narrative="Be trusted.",
     achievement_type="Badge",
 )
+ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 VALID_VERDICTS = frozenset({"valid", "valid_with_warnings"})
 SEEDS = ("victim", "victim-old", "victim-auth", "victim-compromised", "other", "attacker")
 
@@ -198,8 +205,9 @@ def credential(issuer: str, number: int) -> dict[str, Any]:
 class Plan:
     """One badge of the matrix: who it names, how it is signed, and the verdict it must get.
 
-    ``proof`` is ``di`` (Data Integrity eddsa-rdfc-2022) or ``jwt``. For ``di``: ``method`` is the
-    verification method and ``key`` the name of the Ed25519 key that signs. For ``jwt``: ``kid`` (or None),
+    ``proof`` is ``di`` (Data Integrity: ``suite`` is ``eddsa-rdfc-2022``, ``eddsa-2022`` or
+    ``Ed25519Signature2020``) or ``jwt``. For ``di``: ``method`` is the verification method and ``key`` the
+    name of the Ed25519 key that signs. For ``jwt``: ``kid`` (or None),
     ``key`` the name of the signing key (``ed:<name>`` for EdDSA, else RSA), ``embed`` writes the public key
     in the header.
     """
@@ -212,6 +220,7 @@ class Plan:
     method: str | None = None
     kid: str | None = None
     embed: bool = False
+    suite: str = EDDSA_RDFC_2022
 
 
 def plans(world: World) -> list[Plan]:
@@ -252,7 +261,19 @@ def plans(world: World) -> list[Plan]:
              method=f"{urn}#{attacker}"),
         Plan("urn:uuid jwt own key in jwk header", urn, "jwt", "attacker", "issuer_unconfirmed", embed=True),
         Plan("urn:uuid di other issuer's real key", urn, "di", "other", "issuer_unconfirmed", method=f"{other}#key-1"),
+        # the older Data Integrity suites go through the same key binding
+        Plan("did:web eddsa-2022 own key in fragment", web, "di", "attacker", "not_genuine",
+             method=f"{web}#{attacker}", suite=EDDSA_2022),
+        Plan("did:web Ed25519Signature2020 own key in fragment", web, "di", "attacker", "not_genuine",
+             method=f"{web}#{attacker}", suite=ED25519_SIGNATURE_2020),
+        Plan("did:key Ed25519Signature2020 another did:key", dkey, "di", "attacker", "not_genuine",
+             method=f"{did_key('attacker')}#{attacker}", suite=ED25519_SIGNATURE_2020),
+        Plan("https bare Ed25519Signature2020 own key in fragment", bare, "di", "attacker", "issuer_unconfirmed",
+             method=f"{bare}#{attacker}", suite=ED25519_SIGNATURE_2020),
         # genuine controls
+        Plan("did:web eddsa-2022 genuine", web, "di", "victim", "valid", method=f"{web}#key-1", suite=EDDSA_2022),
+        Plan("did:web Ed25519Signature2020 genuine", web, "di", "victim", "valid", method=f"{web}#key-1",
+             suite=ED25519_SIGNATURE_2020),
         Plan("did:web di genuine", web, "di", "victim", "valid", method=f"{web}#key-1"),
         Plan("did:web jwt genuine", web, "jwt", "victim", "valid", kid=f"{web}#jwt-1"),
         Plan("did:key di genuine", dkey, "di", "victim", "valid", method=f"{dkey}#{multikey('victim')}"),
@@ -288,6 +309,20 @@ def _signing_key(name: str) -> rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey:
     return ed_key(name[3:]) if name.startswith("ed:") else rsa_key(name)
 
 
+def sign_older_suite(document: dict[str, Any], key: ed25519.Ed25519PrivateKey, method: str,
+                     suite: str) -> dict[str, Any]:
+    """``document`` signed with ``eddsa-2022`` or ``Ed25519Signature2020``, which BadgeHub verifies but never
+    signs: the same hashing as eddsa-rdfc-2022 (:func:`proof_hash_data`), another proof shape."""
+    if suite == ED25519_SIGNATURE_2020:
+        document = {**document, "@context": [*document["@context"], ED25519_2020_CONTEXT]}
+        proof: dict[str, Any] = {"type": ED25519_SIGNATURE_2020}
+    else:
+        proof = {"type": "DataIntegrityProof", "cryptosuite": suite}
+    proof.update({"created": CREATED, "verificationMethod": method, "proofPurpose": "assertionMethod"})
+    proof["proofValue"] = multibase_encode_base58btc(key.sign(proof_hash_data(document, proof)))
+    return {**document, "proof": [proof]}
+
+
 def forgeries(world: World) -> list[Case]:
     """Every row of :func:`plans`, signed with BadgeHub's own signer (PyJWT for the JWT header forgeries)."""
     cases = []
@@ -295,6 +330,9 @@ def forgeries(world: World) -> list[Case]:
         document = credential(plan.issuer, number)
         if plan.proof == "di":
             assert plan.method is not None
+            if plan.suite != EDDSA_RDFC_2022:
+                cases.append(Case(plan, sign_older_suite(document, ed_key(plan.key), plan.method, plan.suite)))
+                continue
             cases.append(Case(plan, sign_data_integrity(document, ed_key(plan.key), plan.method, CREATED)))
             continue
         key = _signing_key(plan.key)
@@ -309,10 +347,15 @@ def forgeries(world: World) -> list[Case]:
     return cases
 
 
+def peer_plans(world: World) -> list[tuple[int, Plan]]:
+    """The rows the JavaScript peer signs (it signs eddsa-rdfc-2022 and JWTs), with their numbers."""
+    return [(number, plan) for number, plan in enumerate(plans(world), start=1) if plan.suite == EDDSA_RDFC_2022]
+
+
 def peer_calls(world: World) -> list[dict[str, Any]]:
-    """The JavaScript peer's ``batch`` calls that sign every row of :func:`plans`, in order."""
+    """The JavaScript peer's ``batch`` calls that sign every row of :func:`peer_plans`, in order."""
     calls = []
-    for number, plan in enumerate(plans(world), start=1):
+    for number, plan in peer_plans(world):
         document = credential(plan.issuer, number)
         if plan.proof == "di":
             calls.append({"op": "signDataIntegrity", "document": document, "verificationMethod": plan.method,
@@ -325,8 +368,8 @@ def peer_calls(world: World) -> list[dict[str, Any]]:
 
 
 def peer_forgeries(world: World, results: list[dict[str, Any]]) -> list[Case]:
-    """The cases of :func:`plans` from the peer's answers to :func:`peer_calls`."""
+    """The cases of :func:`peer_plans` from the peer's answers to :func:`peer_calls`."""
     cases = []
-    for plan, result in zip(plans(world), results, strict=True):
+    for (_number, plan), result in zip(peer_plans(world), results, strict=True):
         cases.append(Case(plan, result["document"] if plan.proof == "di" else result["token"]))
     return cases

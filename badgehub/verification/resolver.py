@@ -56,10 +56,10 @@ UNCONFIRMED_SOURCES: Final = frozenset({"url_fragment", "jwt_header"})
 # this resolver, or its source could not be reached. Any other error is an answer ("this document
 # does not list that key") and stops the chain, so a published key list cannot be bypassed by
 # falling back to a self-asserted key.
-# ``bad_document`` falls through too: a web page where a controller document was expected publishes no key,
-# so the next resolver may read one from the credential, as unconfirmed. For a DID nothing comes after the
-# document (a fragment never supplies a DID's key), so the chain still ends with that refusal.
-_FALL_THROUGH: Final = frozenset({"unsupported", "fetch_failed", "fetch_refused", "bad_document"})
+# ``no_key_document`` falls through too: a web page where a controller document was expected publishes no key,
+# so the next resolver may read one from the credential, as unconfirmed. For a DID nothing comes after its
+# document (a fragment never supplies a DID's key), so a DID's chain still ends with the refusal.
+_FALL_THROUGH: Final = frozenset({"unsupported", "fetch_failed", "fetch_refused", "no_key_document"})
 # Reasons of a fetcher (badgehub.verification.fetch.SafeFetchError) that no retry will change.
 _REFUSED_FETCHES: Final = frozenset({"address_not_allowed", "scheme_not_allowed", "port_not_allowed", "invalid_url"})
 
@@ -70,7 +70,8 @@ class ResolutionError(CredentialError):
     """A key or document that could not be resolved. Codes: ``unsupported`` (not for this
     resolver), ``fetch_failed`` (unreachable now: worth trying again), ``fetch_refused`` (an address that is
     never fetched, or HTTP 404), ``gone`` (HTTP 410), ``bad_document``, ``key_not_found``,
-    ``not_authorized`` (not listed for ``assertionMethod``), ``bad_key``, ``not_found`` (a resolver that
+    ``not_authorized`` (not listed for ``assertionMethod``), ``no_key_document`` (what an http(s) verification
+    method's address returned is no controller document), ``bad_key``, ``not_found`` (a resolver that
     answers from its own records knows the document does not exist; nothing to look for elsewhere)."""
 
     code = "resolution_error"
@@ -317,7 +318,12 @@ class DocumentResolver:
                 raise ResolutionError("bad_key", exc.message) from None
             return self._from_controller_document(method_id, base, self._fetch_object(url), is_did=True)
         if urlsplit(base).scheme in ("http", "https"):
-            return self._from_controller_document(method_id, base, self._fetch_object(base), is_did=False)
+            try:
+                return self._from_controller_document(method_id, base, self._fetch_object(base), is_did=False)
+            except ResolutionError as exc:
+                if exc.code == "bad_document":  # an issuer's home page, say: it publishes no key at all
+                    raise ResolutionError("no_key_document", exc.message) from None
+                raise
         raise _unsupported(method_id)
 
     def _from_controller_document(
@@ -343,6 +349,9 @@ class DocumentResolver:
                 source,
                 _revoked_at(document, method_id),
             )
+        if not is_did and "verificationMethod" not in document and "assertionMethod" not in document:
+            # An issuer Profile or any other JSON: a document, but no list of keys to hold the key against.
+            raise ResolutionError("bad_document", f"the document at {base} publishes no keys")
         methods = document.get("verificationMethod", [])
         methods = methods if isinstance(methods, list) else [methods]
         assertion = document.get("assertionMethod")

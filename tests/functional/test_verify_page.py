@@ -36,9 +36,8 @@ BITSTRING_URL = (
 )
 
 # Expected verdict of each shared example, offline, with the bitstring list served by the test resolver
-# (README of shared/ob3-examples; keys named only in the credential are "not confirmed", so most valid
-# examples are valid with points to note).
-# Keys written in the badge itself (https and urn:uuid issuers): intact, but not tied to the issuer.
+# (README of shared/ob3-examples). Most sign with a key written in the badge itself, for an https or urn:uuid
+# issuer: intact, but nothing ties that key to the issuer.
 UNCONFIRMED = "Signature intact, but nothing confirms that this issuer made it"
 EXPECTED = {
     "ob3-v2-simple-eddsa-rdfc-2022.json": UNCONFIRMED,

@@ -49,3 +49,12 @@ def test_no_forgery_of_the_matrix_reads_valid() -> None:
     forged = [case for case in CASES if case.verdict != "valid"]
     assert len(forged) >= 20
     assert not [case.name for case in forged if case.verdict in VALID_VERDICTS]
+
+
+@pytest.mark.parametrize("page", ["<!doctype html><html><body>Welcome</body></html>", {"name": "not keys"}])
+def test_an_https_issuer_whose_address_is_a_web_page_leaves_a_fragment_key_unconfirmed(page: object) -> None:
+    # The issuer's address answers, but with its home page (or some other JSON): it publishes no key list, so
+    # the key written in the badge is read, as the credential's own word only.
+    case = next(case for case in CASES if case.name == "https bare di own key in fragment")
+    report = verify(case.data, _resolver({**WORLD.documents, WORLD.bare: page}), NOW)
+    assert verdict_of(report) == "issuer_unconfirmed" and report.verified and not report.issuer_confirmed
