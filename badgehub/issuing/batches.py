@@ -366,7 +366,7 @@ def start_running(batch: IssueBatch, *, now: dt.datetime | None = None) -> bool:
     return True
 
 
-DEFAULT_LEASE_SECONDS = 120
+DEFAULT_LEASE_SECONDS = 40
 # The lease a sweep takes while a batch waits in the queue: any run may take it over.
 QUEUE_LEASE_OWNER = "queue"
 
