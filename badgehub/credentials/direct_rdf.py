@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from badgehub.credentials.canonical import (
+    _PYLD_LOCK,
     Quad,
     _CachingProcessor,
     _escape_iri,
@@ -65,8 +66,10 @@ def _cached(key: Any, keep: tuple[Any, ...], make: Any) -> Any:
 def _process(active: Any, local: Any, *, override_protected: bool = False, propagate: bool = True) -> Any:
     def make() -> Any:
         try:
-            return _CachingProcessor()._process_context(
-                active, local, _processor_options(), override_protected=override_protected, propagate=propagate)
+            with _PYLD_LOCK:  # pyld's caches are not thread-safe (see canonical); a miss happens a few times only
+                return _CachingProcessor()._process_context(
+                    active, local, _processor_options(), override_protected=override_protected,
+                    propagate=propagate)
         except Exception as exc:  # pyld refuses the context (a protected term redefined...): general path
             raise _Unsupported from exc
 
@@ -82,7 +85,8 @@ def _initial(contexts: tuple[str, ...]) -> Any:
     try:
         processor = _CachingProcessor()
         options = _processor_options()
-        active = processor._process_context(processor._get_initial_context(options), list(contexts), options)
+        with _PYLD_LOCK:
+            active = processor._process_context(processor._get_initial_context(options), list(contexts), options)
     except Exception as exc:  # an unknown context: the general path says which
         raise _Unsupported from exc
     with _CONTEXTS_LOCK:
