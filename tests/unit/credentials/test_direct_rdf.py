@@ -29,10 +29,20 @@ def _direct(document: dict[str, Any]) -> str:
     return canonicalize_quads(quads)
 
 
+def _outcome(canonical_form: Any, document: dict[str, Any]) -> str | tuple[str, str]:
+    """The canonical form, or the error (class and code) it stops with: identical blank nodes (two equal
+    evidence items) can be too ambiguous for RDFC-1.0's work limit, on every path alike."""
+    try:
+        result: str = canonical_form(document)
+    except CredentialError as error:
+        return type(error).__name__, error.code
+    return result
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document=own_credentials(), created=MOMENT)
 def test_direct_rdf_matches_json_ld_expansion_for_built_credentials(document: dict[str, Any], created: Any) -> None:
-    assert _direct(document) == canonicalize(document)
+    assert _outcome(_direct, document) == _outcome(canonicalize, document)
     config = _proof_config(document, proof_options(created))
     assert _direct(config) == canonicalize(config)
 
@@ -40,8 +50,13 @@ def test_direct_rdf_matches_json_ld_expansion_for_built_credentials(document: di
 @settings(max_examples=25, deadline=None)
 @given(document=own_credentials())
 def test_signing_own_documents_gives_the_general_paths_proof(document: dict[str, Any]) -> None:
+    try:
+        general = sign_data_integrity(document, KEY, METHOD, "2026-01-01T00:00:00Z")
+    except CredentialError as error:  # see _outcome
+        with pytest.raises(type(error)):
+            sign_data_integrity(document, KEY, METHOD, "2026-01-01T00:00:00Z", own_document=True)
+        return
     fast = sign_data_integrity(document, KEY, METHOD, "2026-01-01T00:00:00Z", own_document=True)
-    general = sign_data_integrity(document, KEY, METHOD, "2026-01-01T00:00:00Z")
     assert fast == general  # Ed25519 is deterministic: the same bytes were signed
     verify_data_integrity_proof(fast, fast["proof"][0], KEY.public_key())
 
