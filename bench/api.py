@@ -217,9 +217,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0, help="Open loop: requests per second.")
     parser.add_argument("--seconds", type=float, default=15.0, help="Open loop: how long to send.")
     parser.add_argument("--email", action="store_true", help="Open loop: ask for the e-mail too.")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="Open loop: gunicorn workers (default: 1 on SQLite, whose writers do not wait for "
-                             "each other across processes, 2 on PostgreSQL).")
+    parser.add_argument("--workers", type=int, default=2, help="Open loop: gunicorn workers.")
     parser.add_argument("--port", type=int, default=5601, help="Open loop: port on 127.0.0.1.")
     options = parser.parse_args()
     kek = secrets.token_hex(32)
@@ -239,7 +237,7 @@ def main() -> int:
                 if options.open_loop:
                     figures = _open_loop(url, instance, kek, public_id, rate=options.rate, seconds=options.seconds,
                                          email=options.email, port=options.port,
-                                         workers=options.workers or (1 if name == "SQLite" else 2))
+                                         workers=options.workers)
                 else:
                     figures = _measure(url, instance, kek, public_id, options.count, options.batch)
                 for label, value, unit in figures:
