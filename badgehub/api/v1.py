@@ -38,6 +38,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from limits import parse as parse_limit
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from badgehub.achievements.errors import AchievementArchived
 from badgehub.achievements.models import Achievement
@@ -557,7 +558,13 @@ def issue_batch() -> ResponseReturnValue:
                 error.details = {**error.details, "index": index}
                 raise
             results.append((outcome.credential, outcome.replayed, parsed.send_email))
+    ids = [credential.id for credential, _replay, _send in results]
     db.session.commit()
+    # The commit expired every credential: read them back in one query (with what their resource shows)
+    # instead of three lazy loads each.
+    db.session.scalars(select(IssuedCredential).where(IssuedCredential.id.in_(ids))
+                       .options(selectinload(IssuedCredential.achievement),
+                                selectinload(IssuedCredential.achievement_version))).all()
     now = utcnow()
     resources = []
     for credential, replay, send_email in results:

@@ -22,7 +22,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from badgehub.credentials.canonical import canonical_forms, canonicalize
+from badgehub.credentials.canonical import canonical_forms, canonicalize, canonicalize_quads
+from badgehub.credentials.direct_rdf import direct_quads
 from badgehub.credentials.errors import InvalidSignature, KeyFormatError, MalformedProof, UnsupportedCryptosuite
 from badgehub.credentials.multiformats import base58btc_decode, multibase_encode_base58btc
 
@@ -85,18 +86,30 @@ def _proof_config(document: Mapping[str, Any], proof_options: Mapping[str, Any])
     return {"@context": doc_context, **config}
 
 
-def proof_hash_data(document: Mapping[str, Any], proof_options: Mapping[str, Any]) -> bytes:
+def _canonical(document: Mapping[str, Any], own_document: bool) -> str:
+    if own_document:
+        quads = direct_quads(document)
+        if quads is not None:
+            return canonicalize_quads(quads)
+    return canonicalize(document)
+
+
+def proof_hash_data(
+    document: Mapping[str, Any], proof_options: Mapping[str, Any], *, own_document: bool = False
+) -> bytes:
     """Return the 64 bytes that are signed: SHA-256 of the canonical proof configuration followed by
     SHA-256 of the canonical document (without ``proof``).
 
-    ``proof_options`` is the proof object (its ``proofValue``, if any, is ignored).  Raises the
-    errors of :func:`~badgehub.credentials.canonical.canonicalize` and :class:`MalformedProof`.
+    ``proof_options`` is the proof object (its ``proofValue``, if any, is ignored).  ``own_document``
+    (for documents BadgeHub built itself) writes their RDF directly (:mod:`badgehub.credentials.direct_rdf`)
+    when it can, and otherwise takes the general path like any document.  Raises the errors of
+    :func:`~badgehub.credentials.canonical.canonicalize` and :class:`MalformedProof`.
     """
     unsecured = _unsecured(document)
     config = _proof_config(unsecured, proof_options)
     return (
-        hashlib.sha256(canonicalize(config).encode("utf-8")).digest()
-        + hashlib.sha256(canonicalize(unsecured).encode("utf-8")).digest()
+        hashlib.sha256(_canonical(config, own_document).encode("utf-8")).digest()
+        + hashlib.sha256(_canonical(unsecured, own_document).encode("utf-8")).digest()
     )
 
 
@@ -107,12 +120,16 @@ def sign_data_integrity(
     created: str,
     cryptosuite: str = EDDSA_RDFC_2022,
     proof_purpose: str = "assertionMethod",
+    *,
+    own_document: bool = False,
 ) -> dict[str, Any]:
     """Sign ``document`` with a ``DataIntegrityProof`` (``eddsa-rdfc-2022``) and return a NEW dict
     whose ``proof`` is an array ending with the new proof (existing proofs are kept: a proof set).
 
     ``created`` must be an XML Schema dateTimeStamp (e.g. ``2026-01-01T00:00:00Z``); every input
-    is taken as given so the output is reproducible byte for byte.  Raises
+    is taken as given so the output is reproducible byte for byte.  ``own_document=True`` says BadgeHub
+    built ``document`` itself (issuing does): its canonical form is then written without JSON-LD
+    expansion when it can be, the same bytes either way (see :func:`proof_hash_data`).  Raises
     :class:`UnsupportedCryptosuite` for another cryptosuite, :class:`MalformedProof` for a bad
     ``created`` or verification method, :class:`KeyFormatError` for a non-Ed25519 key, and
     :class:`~badgehub.credentials.errors.UndefinedTermError` (safe mode) /
@@ -136,7 +153,7 @@ def sign_data_integrity(
         "cryptosuite": cryptosuite,
         "proofPurpose": proof_purpose,
     }
-    signature = private_key.sign(proof_hash_data(document, proof))
+    signature = private_key.sign(proof_hash_data(document, proof, own_document=own_document))
     proof["proofValue"] = multibase_encode_base58btc(signature)
     secured = {key: value for key, value in document.items() if key != "proof"}
     secured["proof"] = [*existing, proof]

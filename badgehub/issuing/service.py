@@ -526,8 +526,9 @@ def _sign(signer: Signer, *, credential_id: str, definition: Any, clean: CleanAw
             results=[Result(value=clean.result)] if clean.result is not None else [],
             activity_start_date=clean.activity_start, activity_end_date=clean.activity_end,
             credential_status=status)
+        # own_document: built just above, so its RDF is written directly instead of expanded (same bytes).
         signed = sign_data_integrity(document, signer.ed25519, signer.identity.verification_method_id,
-                                     _stamp(moment))
+                                     _stamp(moment), own_document=True)
         document_json = to_json(signed)
         token = sign_vc_jwt(signed, signer.rsa, signer.identity.jwt_kid, alg=signer.identity.rsa_key.algorithm.jws_alg)
     except CredentialError as exc:
