@@ -10,6 +10,7 @@ from flask import Flask
 BLUEPRINT_MODULES = (
     "badgehub.web.main",
     "badgehub.web.operations",
+    "badgehub.web.home",
     "badgehub.web.auth",
     "badgehub.web.organisations",
     "badgehub.web.territories",

@@ -264,7 +264,7 @@ def sign_in() -> ResponseReturnValue:
         return _render_sign_in(form=form, problem=exc.message, status=exc.http_status)
     db.session.commit()
     _start_session(user, remember=bool(form.remember.data))
-    return redirect(_next_target() or url_for("auth.account"))
+    return redirect(_next_target() or url_for("home.index"))
 
 
 @bp.post("/sign-in/link")
@@ -313,7 +313,9 @@ def link_sign_in(token: str) -> ResponseReturnValue:
             flash(gettext("Welcome! Your e-mail address is confirmed and you are signed in."), "success")
         else:
             flash(gettext("You are signed in."), "success")
-        return redirect(_next_target() or url_for("auth.account"))
+        # After a removed password, the account page is where a new one is chosen ("below" in the message).
+        landing = url_for("auth.account") if result.password_removed else url_for("home.index")
+        return redirect(_next_target() or landing)
     try:
         user = accounts.check_link(token, TokenPurpose.SIGN_IN)
     except InvalidLink as exc:
