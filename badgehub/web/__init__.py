@@ -30,6 +30,7 @@ BLUEPRINT_MODULES = (
     "badgehub.web.batches",
     "badgehub.web.observatory",
     "badgehub.web.wallet",
+    "badgehub.web.keep",
     # Last: it chains its status-list resolver after the own-issuer resolver registered above.
     "badgehub.web.credentials",
 )
