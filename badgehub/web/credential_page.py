@@ -59,6 +59,7 @@ from badgehub.territory.registry import IssuerStanding, StandingStatus
 from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email
 from badgehub.verification.report import VerificationReport
 from badgehub.web.caching import private_page
+from badgehub.web.labels import label
 from badgehub.web.verdicts import ReportView, present, submission_message
 
 bp = Blueprint("credential_page", __name__)
@@ -278,7 +279,8 @@ def build_page(credential: IssuedCredential, *, known_email: str | None = None,
     if view.verdict == "revoked" and credential.revoked_at is not None:
         # The pipeline found the bit set in the signed list; the database knows when and why.
         revoked_on = str(format_datetime(credential.revoked_at, "long"))
-        reason = _text(credential.revocation_reason, 2000)
+        # Only the reason from the public list: the issuer's own words (the note) may name people.
+        reason = str(label(credential.revocation_reason)) if credential.revocation_reason is not None else None
     parts = _subject_parts(report.credential or {}) if view.genuine else {}
     return CredentialPage(
         credential=credential, view=view, verdict=page_verdict(view, standing), standing=standing,

@@ -119,7 +119,7 @@ def test_a_share_shows_the_chosen_credentials_with_their_live_status(client: Fla
     def revoke() -> None:
         from badgehub.issuing import service as issuing
 
-        issuing.revoke_credential(issuing.get_credential(shown), reason="erreur", actor_id=None)
+        issuing.revoke_credential(issuing.get_credential(shown), note="erreur", actor_id=None)
 
     setup(revoke)
     assert "Revoked" in text_of(anonymous.get(f"/w/{token}").get_data(as_text=True))
