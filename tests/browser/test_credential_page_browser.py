@@ -46,7 +46,10 @@ def test_an_employer_reads_the_verdict_and_checks_the_holder_on_a_phone(page: An
     page.goto(f"{live_server.url}/c/{public_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text("✓ Valid")
     expect(page.get_by_text("This badge is genuine")).to_be_visible()
-    expect(page.get_by_role("link", name="Atelier Vélo")).to_be_visible()
+    # The badge leads: its issuer and name above the verdict, on a phone too.
+    expect(page.locator(".badge-hero").get_by_role("link", name="Atelier Vélo")).to_be_visible()
+    expect(page.locator(".badge-hero-name")).to_have_text("Réparer une crevaison")
+    assert page.locator(".badge-hero-name").bounding_box()["y"] < page.locator("#verdict-title").bounding_box()["y"]
     expect(page.get_by_text("Approved member of Évry since")).to_be_visible()
     assert axe_violations(page, axe_source) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
