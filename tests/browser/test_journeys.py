@@ -21,15 +21,17 @@ from flask_babel import force_locale, gettext, pgettext
 from badgehub.accounts.service import create_user
 from badgehub.extensions import db
 from badgehub.mail import read_outbox
+from tests.browser import test_verify_browser
 from tests.browser.conftest import LiveServer
-from tests.browser.test_verify_browser import axe_source, axe_violations  # noqa: F401 (a fixture)
+from tests.browser.test_verify_browser import axe_violations
 from tests.conftest import links_in
-from tests.unit.printing.pdftools import decode_pdf_qr
 from tests.unit.issuing.world import build_world
+from tests.unit.printing.pdftools import decode_pdf_qr
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 900}
 PASSWORD = "a long pass phrase 42"
+axe_source = test_verify_browser.axe_source  # the fixture, shared
 SHOTS = Path(os.environ.get("BADGEHUB_SCREENSHOTS") or Path(__file__).resolve().parent / "screenshots")
 
 
@@ -136,7 +138,8 @@ def test_an_association_awards_a_badge_two_clicks_after_signing_in(journey_page,
     journey.step("award-to-a-list")
     [message] = read_outbox(live_server.outbox)
     assert message["To"] == "lea@example.net"
-    # Menu, Sign in, Sign in (the form), Award, Award the badge, Back to the dashboard, Award to a list; and the language.
+    # Menu, Sign in, Sign in (the form), Award, Award the badge, Back to the dashboard, Award to a list;
+    # and the language.
     assert journey.clicks == (7 if lang == "en" else 8)
 
 
@@ -214,8 +217,7 @@ def test_a_coordinator_approves_and_suspends_members_then_opens_the_observatory(
                                                                               axe_source, lang):
     from playwright.sync_api import expect
 
-    from badgehub.organisations.service import create_organisation
-    from badgehub.organisations.service import ProfileFields
+    from badgehub.organisations.service import ProfileFields, create_organisation
     from badgehub.territory.service import get_territory_by_slug, request_membership
 
     with live_server.app.test_request_context():
