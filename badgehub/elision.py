@@ -50,9 +50,9 @@ class ElidingDomain(Domain):  # type: ignore[misc]
         return elide(self.get_translations().ugettext(string), variables) % variables
 
     def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
-        variables.setdefault("num", num)
         if not _french():
             return str(super().ngettext(singular, plural, num, **variables))
+        variables.setdefault("num", num)
         return elide(self.get_translations().ungettext(singular, plural, num), variables) % variables
 
     def pgettext(self, context: str, string: str, **variables: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template_string
-from flask_babel import force_locale, gettext, lazy_gettext
+from flask_babel import force_locale, gettext, lazy_gettext, ngettext
 
 from badgehub.elision import elide
 
@@ -22,6 +22,7 @@ def test_french_pages_and_code_say_d_atelier(ctx) -> None:
         assert gettext("Badges of %(name)s", name="Atelier Vélo") == "Badges d'Atelier Vélo"
         assert str(lazy_gettext("Badges of %(name)s", name="Atelier Vélo")) == "Badges d'Atelier Vélo"
         assert gettext("Badges of %(name)s", name="Bibliothèque") == "Badges de Bibliothèque"
+        assert ngettext("%(num)d person", "%(num)d people", 2) == "2 personnes"
         page = render_template_string('{{ _("Badges of %(name)s", name=n) }}', n="Atelier <b>Vélo</b>")
         assert page == "Badges d'Atelier &lt;b&gt;Vélo&lt;/b&gt;"  # the value is escaped, never the sentence
     with force_locale("en"):
