@@ -71,7 +71,15 @@ class Journey:
             assert axe_violations(self.page, self.axe) == [], (name, size, self.page.url)
             if size == "phone":
                 assert self.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+            assert self.small_targets() == [], (name, size)
         self.page.set_viewport_size(PHONE)
+
+    def small_targets(self) -> list[str]:
+        """Visible buttons (and links styled as buttons) under 44 px high: every one must be a 44 px target."""
+        return list(self.page.evaluate("""() => [...document.querySelectorAll('button, .button, input[type=submit]')]
+            .filter(e => !e.classList.contains('link-button') && e.offsetParent !== null)
+            .filter(e => e.getBoundingClientRect().height < 44)
+            .map(e => e.textContent.trim())"""))
 
     def start(self) -> None:
         self.page.goto(f"{self.server.url}/")

@@ -69,3 +69,17 @@ def test_the_landing_page_offers_a_signed_in_person_their_own_pages(client, worl
     sign_in(client, world["issuer_a"])
     html = client.get("/").get_data(as_text=True)
     assert f'href="/organisations/{world["a"]}"' in html and 'href="/wallet"' in html
+
+
+def test_a_used_link_says_why_in_words_without_error_code_names(client, world, setup):
+    from badgehub.accounts.service import get_user_by_email, issue_sign_in_link
+    from tests.conftest import csrf_token_from
+
+    token = setup(lambda: issue_sign_in_link(get_user_by_email("learner@example.net")).token)
+    link = f"/sign-in/link/{token}"
+    client.post(link, data={"csrf_token": csrf_token_from(client.get(link).get_data(as_text=True))})
+    with client.session_transaction() as session:
+        session.clear()
+    html = client.get(link).get_data(as_text=True)
+    visible = re.sub(r"<[^>]+>", " ", html)
+    assert "already been used" in visible and "link_used" not in visible and "Error code" not in visible
