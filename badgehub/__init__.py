@@ -86,6 +86,9 @@ def _init_extensions(app: Flask) -> None:
     from badgehub import elision
 
     elision.init_app(app, babel)
+    from badgehub import moments
+
+    moments.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"

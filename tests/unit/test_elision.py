@@ -27,3 +27,16 @@ def test_french_pages_and_code_say_d_atelier(ctx) -> None:
         assert page == "Badges d'Atelier &lt;b&gt;Vélo&lt;/b&gt;"  # the value is escaped, never the sentence
     with force_locale("en"):
         assert gettext("Badges of %(name)s", name="Atelier Vélo") == "Badges of Atelier Vélo"
+
+
+def test_moments_name_their_time_zone_and_are_never_ambiguous(ctx) -> None:
+    import datetime as dt
+
+    from badgehub.moments import moment
+
+    when = dt.datetime(2026, 12, 7, 6, 16, tzinfo=dt.UTC)
+    with force_locale("en"):
+        assert moment(when, "short") == "Dec 7, 2026, 6:16\u202fAM UTC"
+    with force_locale("fr"):
+        assert moment(when) == "7 déc. 2026, 06:16 UTC"
+        assert render_template_string("{{ w|datetimeformat('short') }}", w=when) == "7 déc. 2026, 06:16 UTC"
