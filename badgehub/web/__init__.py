@@ -31,6 +31,7 @@ BLUEPRINT_MODULES = (
     "badgehub.web.observatory",
     "badgehub.web.wallet",
     "badgehub.web.keep",
+    "badgehub.web.styleguide",
     # Last: it chains its status-list resolver after the own-issuer resolver registered above.
     "badgehub.web.credentials",
 )

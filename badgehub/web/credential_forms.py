@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField, URLField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from badgehub.issuing.models import RevocationReason
@@ -76,6 +77,6 @@ class RevokeForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.reason.choices = [("", _l("Choose…")), *((r.value, labels.label(r)) for r in RevocationReason)]
+        self.reason.choices = [SelectChoice("", _l("Choose…")), *labels.choices(RevocationReason)]
 
     submit = SubmitField(_l("Revoke for good"))

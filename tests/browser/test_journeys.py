@@ -254,3 +254,17 @@ def test_a_coordinator_approves_and_suspends_members_then_opens_the_observatory(
     journey.click(page.get_by_role("link", name=journey.t("Observatory"), exact=True))
     journey.step("observatory")
     assert journey.clicks == (7 if lang == "en" else 8)
+
+
+@pytest.mark.browser
+def test_the_styleguide_shows_every_component_in_both_languages_and_passes_axe(journey_page, live_server,
+                                                                              axe_source, lang):
+    live_server.app.debug = True
+    try:
+        journey = Journey(journey_page, live_server, axe_source, "styleguide", lang)
+        journey_page.goto(f"{live_server.url}/_styleguide")
+        if lang != "en":
+            journey.click(journey_page.get_by_role("button", name="Français"))
+        journey.step("components")
+    finally:
+        live_server.app.debug = False

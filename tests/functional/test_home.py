@@ -83,3 +83,13 @@ def test_a_used_link_says_why_in_words_without_error_code_names(client, world, s
     html = client.get(link).get_data(as_text=True)
     visible = re.sub(r"<[^>]+>", " ", html)
     assert "already been used" in visible and "link_used" not in visible and "Error code" not in visible
+
+
+def test_the_styleguide_is_only_there_in_debug_mode(app, client):
+    assert client.get("/_styleguide").status_code == 404
+    app.debug = True
+    try:
+        page = client.get("/_styleguide")
+        assert page.status_code == 200 and 'class="danger"' in page.get_data(as_text=True)
+    finally:
+        app.debug = False
