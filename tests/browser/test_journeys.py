@@ -10,7 +10,6 @@ that a page that grows a step shows up here.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -247,13 +246,19 @@ def test_a_coordinator_approves_and_suspends_members_then_opens_the_observatory(
     expect(page.get_by_text(journey.t("%(organisation)s: %(decision)s.", organisation="Repair Café",
                                       decision=journey.t("Approved")))).to_be_visible()
     journey.step("approved")
-    card = page.locator("li", has=page.get_by_role("button", name=journey.t("Suspend") + " Bibliothèque"))
-    card.get_by_label(re.compile(".")).first.fill("Badges sans rapport avec l'activité")
+    # Members are a table with a search; each row's decision folds behind "Decide".
+    page.get_by_label(journey.t("Find a member")).fill("Biblio")
+    journey.click(page.get_by_role("button", name=journey.t("Search"), exact=True))
+    expect(page.locator(".members-table tbody tr")).to_have_count(1)
+    journey.click(page.get_by_text(journey.t("Decide")))
+    row = page.locator("tr", has=page.get_by_role("button", name=journey.t("Suspend") + " Bibliothèque"))
+    row.get_by_role("textbox").fill("Badges sans rapport avec l'activité")
     journey.click(page.get_by_role("button", name=journey.t("Suspend") + " Bibliothèque"))
     journey.step("suspended")
     journey.click(page.get_by_role("link", name=journey.t("Observatory"), exact=True))
     journey.step("observatory")
-    assert journey.clicks == (7 if lang == "en" else 8)
+    # Menu, Sign in, the form, Évry, Approve, Search, Decide, Suspend, Observatory (and the language).
+    assert journey.clicks == (9 if lang == "en" else 10)
 
 
 @pytest.mark.browser
