@@ -312,7 +312,7 @@ def build_page(credential: IssuedCredential, *, known_email: str | None = None,
         # Only the reason from the public list: the issuer's own words (the note) may name people.
         reason = str(label(credential.revocation_reason)) if credential.revocation_reason is not None else None
     parts = _subject_parts(report.credential or {}) if view.genuine else {}
-    image = _image_url(document)
+    image = _image_url(report.credential or {})
     return CredentialPage(
         credential=credential, view=view, verdict=page_verdict(view, standing), standing=standing,
         revoked_on=revoked_on, revocation_reason=reason, links=_links(credential),

@@ -310,7 +310,7 @@ def test_the_page_is_rendered_in_french(client: FlaskClient, setup: Any, world: 
     assert verdict_title(html) == "Valide"
     text = text_of(html)
     assert "Toutes les étapes de la vérification" in text
-    assert "Approuvée comme membre de Évry depuis le" in text
+    assert "Approuvée comme membre d'Évry depuis le" in text
 
 
 def test_the_pdf_certificate_is_linked_only_when_the_route_exists(app: Flask, client: FlaskClient, setup: Any,
