@@ -1,7 +1,7 @@
 """keep links: the record of each "See and keep your badge" link used (the links themselves are signed)
 
 Revision ID: i16_keep_links
-Revises: i15_outbox
+Revises: i18_oauth
 Create Date: 2026-12-07 06:10:00
 
 """
@@ -13,7 +13,7 @@ import badgehub.db
 
 # revision identifiers, used by Alembic.
 revision = 'i16_keep_links'
-down_revision = 'i15_outbox'
+down_revision = 'i18_oauth'
 branch_labels = None
 depends_on = None
 
