@@ -83,6 +83,12 @@ def _init_extensions(app: Flask) -> None:
                      render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    from badgehub import elision
+
+    elision.init_app(app, babel)
+    from badgehub import moments
+
+    moments.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"

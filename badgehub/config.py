@@ -104,6 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Rate limit of sign-in and link requests per client address (default `10 per minute`)."),
     Setting("BADGEHUB_LOGIN_LINK_MINUTES", "LOGIN_LINK_MINUTES", "int",
             "Lifetime of one-time sign-in links, in minutes (default 20)."),
+    Setting("BADGEHUB_KEEP_LINK_DAYS", "KEEP_LINK_DAYS", "int",
+            "Lifetime of the \"See and keep your badge\" link of award e-mails, in days (default 60): it signs "
+            "the recipient in, or creates their account, once."),
     Setting("BADGEHUB_LOG_LEVEL", "LOG_LEVEL", "str", "Logging level (default INFO)."),
     Setting("BADGEHUB_LOG_FORMAT", "LOG_FORMAT", "str",
             "`text` (default) or `json`: one JSON object per line with the request id (`X-Request-ID`), for a "
@@ -212,6 +215,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
         "RATELIMIT_SIGNIN": "10 per minute",
         "LOGIN_LINK_MINUTES": 20,
+        "KEEP_LINK_DAYS": 60,
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "text",
         "METRICS_ALLOWED_NETWORKS": "",

@@ -146,7 +146,7 @@ SCHEMAS: Final[dict[str, Any]] = {
         "required": ["id", "url", "json_url", "jwt_url", "status", "achievement", "achievement_version", "recipient",
                      "holder_did", "issued_at", "valid_from", "valid_until", "activity_start", "activity_end",
                      "area", "evidence_url", "narrative", "result", "source", "idempotency_key", "revoked_at",
-                     "revocation_reason"],
+                     "revocation_reason", "revocation_note"],
         "properties": {
             "id": {"type": "string", "pattern": "^[a-z2-7]{12}$"},
             "url": {"type": "string", "format": "uri", "description": "The public page /c/<id>."},
@@ -170,7 +170,9 @@ SCHEMAS: Final[dict[str, Any]] = {
             "source": {"enum": ["single", "csv", "claim", "api", "request", "cli", "demo"]},
             "idempotency_key": _NULLABLE_STRING,
             "revoked_at": _NULLABLE_TIME,
-            "revocation_reason": _NULLABLE_STRING,
+            "revocation_reason": {"enum": ["error", "fraud", "learner_request", "other", None],
+                                  "description": "The public reason, shown on the credential's page."},
+            "revocation_note": {**_NULLABLE_STRING, "description": "The organisation's own words; never published."},
             "email_sent": {"type": "boolean", "description": "Only in the answer that issued it."},
         },
     },
@@ -185,7 +187,12 @@ SCHEMAS: Final[dict[str, Any]] = {
         "type": "object",
         "required": ["reason"],
         "additionalProperties": False,
-        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500}},
+        "properties": {
+            "reason": {"enum": ["error", "fraud", "learner_request", "other"],
+                       "description": "The public reason, shown on the credential's page."},
+            "note": {"type": "string", "maxLength": 500,
+                     "description": "The organisation's own words: kept, never published."},
+        },
     },
     "VerifyRequest": {
         "type": "object",

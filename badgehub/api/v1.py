@@ -48,7 +48,7 @@ from badgehub.errors import BadgeHubError, ValidationError, error_response
 from badgehub.extensions import csrf, db, hit_limit
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import AlreadyRevoked, WrongOrganisation
-from badgehub.issuing.models import IssuedCredential
+from badgehub.issuing.models import IssuedCredential, RevocationReason
 from badgehub.issuing.notify import deliver_notification, notify_recipient, queue_notification
 from badgehub.mail import MailError
 from badgehub.organisations.models import Organisation
@@ -385,7 +385,8 @@ def credential_resource(credential: IssuedCredential, now: dt.datetime) -> dict[
         "source": credential.source.value,
         "idempotency_key": credential.idempotency_key,
         "revoked_at": _iso(credential.revoked_at),
-        "revocation_reason": credential.revocation_reason,
+        "revocation_reason": credential.revocation_reason.value if credential.revocation_reason else None,
+        "revocation_note": credential.revocation_note,
     }
 
 
@@ -624,14 +625,17 @@ def credential(public_id: str) -> ResponseReturnValue:
 def revoke(public_id: str) -> ResponseReturnValue:
     found = issuing.get_credential_for(_organisation(), public_id)
     body = _json_body()
-    unknown = {name: str(_UNKNOWN_FIELD) for name in body if name != "reason"}
-    reason = body.get("reason")
-    if not isinstance(reason, str):
-        unknown["reason"] = str(_l("Give the reason as text."))
+    unknown = {name: str(_UNKNOWN_FIELD) for name in body if name not in ("reason", "note")}
+    reason, note = body.get("reason"), body.get("note")
+    if reason not in {r.value for r in RevocationReason}:
+        unknown["reason"] = str(_l("Give the reason as one of: %(reasons)s.",
+                                   reasons=", ".join(r.value for r in RevocationReason)))
+    if note is not None and not isinstance(note, str):
+        unknown["note"] = str(_l("Give the note as text."))
     if unknown:
         raise InvalidBody(details={"fields": unknown})
     try:
-        issuing.revoke_credential(found, reason=str(reason), actor_id=_token().created_by_id)
+        issuing.revoke_credential(found, reason=str(reason), note=note, actor_id=_token().created_by_id)
         db.session.commit()
     except AlreadyRevoked:
         db.session.rollback()

@@ -27,7 +27,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -114,8 +116,18 @@ def refusal_message(error: csv_rows.CsvRefused) -> Any:
     return _l("This file cannot be read as a list of participants.")  # pragma: no cover - every code above
 
 
+def _rule_problem(message: Any) -> dict[str, Any]:
+    """An award rule's message, stored so that it can be said again in the reader's language: the sentence
+    of the catalogue and its values (a lazy string carries both), not its text in the uploader's language."""
+    if isinstance(message, LazyString) and message._args and isinstance(message._args[0], str):
+        values = {k: v for k, v in message._kwargs.items() if isinstance(v, (str, int, float))}
+        return {"code": "rule", "message_id": message._args[0], "params": values}
+    return {"code": "invalid", "message": str(message)}
+
+
 def problem_text(problem: Mapping[str, Any]) -> str:
-    """A row problem as a sentence in the current language (award rules keep the message they came with)."""
+    """A row problem as a sentence in the current language (award rules are stored as their catalogue
+    sentence, :func:`_rule_problem`; rows stored before that keep the text they came with)."""
     code = problem.get("code")
     params = problem.get("params") or {}
     if code == "not_a_date":
@@ -124,6 +136,8 @@ def problem_text(problem: Mapping[str, Any]) -> str:
         return str(_l("“%(value)s” is not an area of your territories.", value=params.get("value", "")))
     if code == "duplicate_in_file":
         return str(_l("This address is already on row %(row)s.", row=params.get("row", "?")))
+    if code == "rule" and isinstance(problem.get("message_id"), str):
+        return str(gettext(problem["message_id"], **params))
     return str(problem.get("message") or _l("This value is not valid."))
 
 
@@ -221,7 +235,7 @@ def _draft_row(batch: IssueBatch, organisation: Organisation, achievement: Achie
         for name, message in (error.details.get("fields") or {}).items():
             column = _FIELD_OF_AWARD.get(name, name)
             if column not in broken:
-                problems.append({"field": column, "code": "invalid", "message": str(message)})
+                problems.append({"field": column, **_rule_problem(message)})
         clean = None
     if problems or clean is None:
         row.state = RowState.SKIPPED_INVALID

@@ -21,7 +21,7 @@ from badgehub.achievements.models import Achievement
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
-from badgehub.issuing.models import CredentialSource, IssuedCredential
+from badgehub.issuing.models import CredentialSource, IssuedCredential, RevocationReason
 from badgehub.issuing.notify import notify_recipient
 from badgehub.issuing.status_lists import refresh_status_lists
 from badgehub.keys.identity import base_url_of
@@ -195,17 +195,19 @@ def list_credentials_command(slug: str | None, achievement_id: str | None, state
 
 @click.command("revoke")
 @click.argument("credential_id", metavar="ID")
-@click.option("--reason", required=True, help="Why (kept with the credential, not published).")
+@click.option("--reason", type=click.Choice([r.value for r in RevocationReason]), required=True,
+              help="The public reason, shown on the credential's page.")
+@click.option("--note", default="", help="The organisation's own words: kept with the credential, never published.")
 @click.option("--organisation", "slug", default=None, metavar="SLUG",
               help="Refuse unless the credential belongs to this organisation.")
 @with_appcontext
-def revoke_command(credential_id: str, reason: str, slug: str | None) -> None:
+def revoke_command(credential_id: str, reason: str, note: str, slug: str | None) -> None:
     """Revoke an issued credential for good (its status list bit is set)."""
     scope = _organisation(slug)
     try:
         credential = (issuing.get_credential_for(scope, credential_id) if scope is not None
                       else issuing.get_credential(credential_id))
-        issuing.revoke_credential(credential, reason=reason, actor_id=None)
+        issuing.revoke_credential(credential, reason=reason, note=note, actor_id=None)
         db.session.commit()
     except BadgeHubError as error:
         db.session.rollback()

@@ -21,7 +21,7 @@ from badgehub.achievements.models import Achievement
 from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
-from badgehub.issuing.models import CredentialSource, IssuedCredential
+from badgehub.issuing.models import CredentialSource, IssuedCredential, RevocationReason
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.organisations.service import can_act
 
@@ -113,7 +113,7 @@ def seed_demo_credentials(learner_email: str, learner_name: str = "", *,
     # Always the same one (the first award to a participant), so that a second run revokes nothing more.
     revocable = next((c for c in issued if c.recipient_email != learner_email), None)
     if revocable is not None and revocable.revoked_at is None:
-        issuing.revoke_credential(revocable, reason=REVOCATION_REASON,
+        issuing.revoke_credential(revocable, reason=RevocationReason.ERROR, note=REVOCATION_REASON,
                                   actor_id=revocable.created_by_id, now=revocable.issued_at + dt.timedelta(days=2))
     renewable = _renewable(organisations)
     if renewable is not None and renewable.current_version is not None:

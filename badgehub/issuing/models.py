@@ -39,6 +39,16 @@ class CredentialSource(enum.StrEnum):
     DEMO = "demo"  # the demo installation
 
 
+class RevocationReason(enum.StrEnum):
+    """Why a credential was revoked, from a short public list: this, and only this, is shown on its page
+    (the issuer's own words go to the private note, which may name people)."""
+
+    ERROR = "error"  # awarded by mistake, or with wrong details
+    FRAUD = "fraud"
+    LEARNER_REQUEST = "learner_request"  # withdrawn at the learner's request
+    OTHER = "other"
+
+
 class StatusPurpose(enum.StrEnum):
     """The ``statusPurpose`` of a list. Only ``revocation`` is used: see :mod:`badgehub.issuing.status_lists`."""
 
@@ -129,7 +139,9 @@ class IssuedCredential(db.Model):  # type: ignore[name-defined,misc]
     status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
     status_index: Mapped[int] = mapped_column(Integer)
     revoked_at: Mapped[dt.datetime | None]
-    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    revocation_reason: Mapped[RevocationReason | None] = mapped_column(str_enum(RevocationReason))
+    # The issuer's words about the revocation: for the organisation's records only, never published.
+    revocation_note: Mapped[str | None] = mapped_column(Text)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

@@ -35,6 +35,7 @@ from badgehub.credentials.baking import PNG_SIGNATURE, bake_png, bake_svg
 from badgehub.db import run_with_retry, writing
 from badgehub.extensions import db
 from badgehub.issuing.errors import ImageFormatUnavailable
+from badgehub.issuing.keep_links import keep_url
 from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.service import credential_url
 from badgehub.keys.identity import base_url_of
@@ -131,21 +132,29 @@ def recipient_mail(credential: IssuedCredential, *, config: Mapping[str, Any] | 
 
     offer = award_mail_offer(credential, settings)
     offer_qr = f"wallet-app-{credential.public_id}.png"
-    with force_locale(recipient_locale(credential, settings)):
+    locale = recipient_locale(credential, settings)
+    with force_locale(locale):
         subject = gettext("%(organisation)s awarded you the badge “%(badge)s”", organisation=organisation.name,
                           badge=version.name)
-        text = render_template(
-            "email/issuing_awarded.txt", name=credential.recipient_name, organisation=organisation.name,
-            badge=version.name, description=version.description, valid_until=credential.valid_until,
-            link=credential_url(credential, settings), json_link=credential_url(credential, settings, ".json"),
-            sign_in_link=f"{base_url}/sign-in", email=credential.recipient_email, filename=filename,
-            site_name=gettext("BadgeHub"), wallet_offer=offer.link, wallet_offer_qr=offer_qr,
-            wallet_offer_days=EMAIL_OFFER_DAYS)
+        context = {
+            "name": credential.recipient_name, "organisation": organisation.name, "badge": version.name,
+            "description": version.description, "valid_until": credential.valid_until,
+            "link": credential_url(credential, settings),
+            "json_link": credential_url(credential, settings, ".json"),
+            # One link for both parts: each call signs a new token.
+            "keep_link": keep_url(credential, settings), "email": credential.recipient_email,
+            "filename": filename, "site_name": gettext("BadgeHub"), "subject": subject, "lang": locale,
+            "image_url": f"{base_url}/achievements/{credential.achievement.public_id}/v/{version.number}/image",
+            "wallet_offer": offer.link, "wallet_offer_qr": offer_qr, "wallet_offer_days": EMAIL_OFFER_DAYS,
+        }
+        text = render_template("email/issuing_awarded.txt", **context)
+        html = render_template("email/issuing_awarded.html", **context)
     maintype, _, subtype = baked.media_type.partition("/")
     attachment = Attachment(filename=filename, content=baked.data,
                             maintype=maintype, subtype=subtype)
     offer_attachment = Attachment(filename=offer_qr, content=offer.qr_png, maintype="image", subtype="png")
-    return Mail(to=credential.recipient_email, subject=subject, text=text, attachments=(attachment, offer_attachment))
+    return Mail(to=credential.recipient_email, subject=subject, text=text, html=html,
+                attachments=(attachment, offer_attachment))
 
 
 def queue_notification(credential: IssuedCredential, *, config: Mapping[str, Any] | None = None) -> OutboxMessage:

@@ -83,7 +83,13 @@ from badgehub.issuing.errors import (
     IssuingFailed,
     WrongOrganisation,
 )
-from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, CredentialSource, IssuedCredential, StatusPurpose
+from badgehub.issuing.models import (
+    ERASED_RECIPIENT_PREFIX,
+    CredentialSource,
+    IssuedCredential,
+    RevocationReason,
+    StatusPurpose,
+)
 from badgehub.issuing.status_lists import (
     draw_free_index,
     lock_list,
@@ -539,25 +545,34 @@ def _sign(signer: Signer, *, credential_id: str, definition: Any, clean: CleanAw
 # ------------------------------------------------------------------------------------------- revocation
 
 
-def _reason(value: str) -> str:
-    reason = " ".join(clean_text(value or "").split())
-    if not reason or len(reason) > MAX_REASON:
-        raise ValidationError(_l("Give the reason in 1 to %(max)s characters.", max=MAX_REASON),
-                              details={"fields": {"reason": _l("Give the reason in 1 to %(max)s characters.",
-                                                               max=MAX_REASON)}})
-    return reason
+def _note(value: str | None) -> str | None:
+    note = " ".join(clean_text(value or "").split())
+    if len(note) > MAX_REASON:
+        message = _l("Write the note in at most %(max)s characters.", max=MAX_REASON)
+        raise ValidationError(message, details={"fields": {"note": message}})
+    return note or None
 
 
-def revoke_credential(credential: IssuedCredential, *, reason: str, actor_id: int | None,
+def _public_reason(value: RevocationReason | str) -> RevocationReason:
+    try:
+        return RevocationReason(value)
+    except ValueError:
+        message = _l("Choose the reason from the list.")
+        raise ValidationError(message, details={"fields": {"reason": message}}) from None
+
+
+def revoke_credential(credential: IssuedCredential, *, reason: RevocationReason | str = RevocationReason.OTHER,
+                      note: str | None = None, actor_id: int | None,
                       now: dt.datetime | None = None) -> IssuedCredential:
     """Revoke ``credential`` for good: its bit is set in its status list (whose version grows) and the list is
-    signed again in the same transaction; the reason is kept. Allowed while the organisation is suspended
+    signed again in the same transaction. ``reason`` is one of :class:`RevocationReason` and is public; ``note``
+    is the issuer's own words, optional and never published. Allowed while the organisation is suspended
     (revoking only takes away). Callers check the person's role. Flushes.
 
-    Raises :class:`~badgehub.errors.ValidationError` for an empty or over-long reason and
+    Raises :class:`~badgehub.errors.ValidationError` for a reason not in the list or an over-long note, and
     :class:`AlreadyRevoked` (409) for a credential already revoked.
     """
-    cleaned = _reason(reason)
+    public_reason, cleaned = _public_reason(reason), _note(note)
     moment = now or utcnow()
     with db.session.begin_nested():
         # Both rows under lock (PostgreSQL): two revocations of one list never lose a bit, and one credential
@@ -576,7 +591,8 @@ def revoke_credential(credential: IssuedCredential, *, reason: str, actor_id: in
             log.warning("status list %s of %s revoked into but not signed: no usable key", status_list.number,
                         credential.organisation_id)
         credential.revoked_at = moment
-        credential.revocation_reason = cleaned
+        credential.revocation_reason = public_reason
+        credential.revocation_note = cleaned
         credential.revoked_by_id = actor_id
         stats.credential_revoked(credential)
         record("credential.revoked", actor_id=actor_id, organisation_id=credential.organisation_id,

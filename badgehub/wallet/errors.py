@@ -90,3 +90,26 @@ class LastOwner(Conflict):
 class ErasureNotConfirmed(ValidationError):
     code = "erasure_not_confirmed"
     default_message = _l("Type the e-mail address of your account exactly to confirm.")
+
+
+class InvalidKeepLink(BadgeHubError):
+    """A "See and keep your badge" link that cannot be used; the subclasses say why."""
+
+    code = "invalid_keep_link"
+    http_status = 404
+    default_message = _l("This link does not lead to a badge. Check that it was copied whole, or sign in to "
+                         "see your badges.")
+
+
+class KeepLinkExpired(InvalidKeepLink):
+    code = "keep_link_expired"
+    http_status = 410
+    default_message = _l("This link has expired. Your badge is still yours: sign in with the address it was "
+                         "sent to and you will find it in your wallet.")
+
+
+class KeepLinkUsed(InvalidKeepLink):
+    code = "keep_link_used"
+    http_status = 410
+    default_message = _l("This link has already been used, and each works once. Your badge is in your wallet: "
+                         "sign in with the address it was sent to.")

@@ -125,3 +125,15 @@ class WalletShareItem(db.Model):  # type: ignore[name-defined,misc]
     share: Mapped[WalletShare] = relationship(back_populates="items")
     credential: Mapped[IssuedCredential | None] = relationship()
     imported: Mapped[ImportedCredential | None] = relationship()
+
+
+class KeepLinkUse(db.Model):  # type: ignore[name-defined,misc]
+    """A "See and keep your badge" link that was used: the links are signed, not stored, and this row is what
+    makes each work once (its digest is the primary key, so two clicks racing cannot both pass)."""
+
+    __tablename__ = "keep_link_uses"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("issued_credentials.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -10,6 +10,7 @@ from flask import Flask
 BLUEPRINT_MODULES = (
     "badgehub.web.main",
     "badgehub.web.operations",
+    "badgehub.web.home",
     "badgehub.web.auth",
     "badgehub.web.organisations",
     "badgehub.web.territories",
@@ -29,6 +30,8 @@ BLUEPRINT_MODULES = (
     "badgehub.web.batches",
     "badgehub.web.observatory",
     "badgehub.web.wallet",
+    "badgehub.web.keep",
+    "badgehub.web.styleguide",
     # Last: it chains its status-list resolver after the own-issuer resolver registered above.
     "badgehub.web.credentials",
 )

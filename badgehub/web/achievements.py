@@ -106,6 +106,7 @@ def index(slug: str) -> ResponseReturnValue:
     items = achievements.list_for_organisation(organisation, _actor(), archived=LIST_FILTERS[shown])
     return _render("achievements/index.html", organisation=organisation, member=member, items=items, shown=shown,
                    can_edit=_can_edit(member), is_owner=member.role == Role.OWNER,
+                   can_award=member.role in organisations.BADGE_ISSUERS,
                    standing=organisations.organisation_standing(organisation))
 
 

@@ -141,7 +141,7 @@ def _mail_sent_answer(address: str, sent: bool) -> ResponseReturnValue:
     return redirect(url_for("auth.check_mail"))
 
 
-def _start_session(user: User, *, remember: bool, fresh: bool = True) -> None:
+def start_session(user: User, *, remember: bool, fresh: bool = True) -> None:
     """Sign ``user`` in on a clean session, recorded as a device: nothing from before survives but the
     chosen language."""
     locale = session.get("locale")
@@ -263,8 +263,8 @@ def sign_in() -> ResponseReturnValue:
     except BadCredentials as exc:
         return _render_sign_in(form=form, problem=exc.message, status=exc.http_status)
     db.session.commit()
-    _start_session(user, remember=bool(form.remember.data))
-    return redirect(_next_target() or url_for("auth.account"))
+    start_session(user, remember=bool(form.remember.data))
+    return redirect(_next_target() or url_for("home.index"))
 
 
 @bp.post("/sign-in/link")
@@ -305,7 +305,7 @@ def link_sign_in(token: str) -> ResponseReturnValue:
         except InvalidLink as exc:
             return _invalid_link(exc, "auth.sign_in")
         db.session.commit()
-        _start_session(result.user, remember=bool(form.remember.data))
+        start_session(result.user, remember=bool(form.remember.data))
         if result.password_removed:
             flash(gettext("Your e-mail address is confirmed. The password chosen before that was removed, "
                           "for your safety: you can choose a new one below."), "success")
@@ -313,7 +313,9 @@ def link_sign_in(token: str) -> ResponseReturnValue:
             flash(gettext("Welcome! Your e-mail address is confirmed and you are signed in."), "success")
         else:
             flash(gettext("You are signed in."), "success")
-        return redirect(_next_target() or url_for("auth.account"))
+        # After a removed password, the account page is where a new one is chosen ("below" in the message).
+        landing = url_for("auth.account") if result.password_removed else url_for("home.index")
+        return redirect(_next_target() or landing)
     try:
         user = accounts.check_link(token, TokenPurpose.SIGN_IN)
     except InvalidLink as exc:
@@ -404,7 +406,7 @@ def reset_password(token: str) -> ResponseReturnValue:
             status = exc.http_status
         else:
             db.session.commit()
-            _start_session(user, remember=False)
+            start_session(user, remember=False)
             flash(gettext("Your new password is saved and you are signed in. Every other session of your "
                           "account has been signed out."), "success")
             return redirect(url_for("auth.account"))
@@ -453,7 +455,7 @@ def _render_account(status: int = 200, **forms: Any) -> Response:
 
 def _sign_in_again(user: User, remembered: bool) -> None:
     """Keep this device signed in (and remembered, if it was) after every session of ``user`` ended."""
-    _start_session(user, remember=remembered, fresh=login_fresh())
+    start_session(user, remember=remembered, fresh=login_fresh())
 
 
 @bp.get("/account")

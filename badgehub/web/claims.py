@@ -42,6 +42,7 @@ from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, ValidationError
 from badgehub.extensions import db, limiter
 from badgehub.issuing import service as issuing
+from badgehub.issuing.keep_links import keep_token
 from badgehub.issuing.notify import notify_recipient
 from badgehub.mail import Mail, MailError, send
 from badgehub.organisations import service as organisations
@@ -309,8 +310,10 @@ def confirm(code: str, token: str) -> ResponseReturnValue:
     context = _public_context(claim.campaign)
     credential = claim.credential
     if credential is not None:
+        # The claim link proved the address: the same one-tap "keep" as the award e-mail's button.
         return _no_store(_page("claims/done.html", credential_url=issuing.credential_url(credential),
-                               wallet_url=WALLET_PATH, **context))
+                               keep_url=url_for("keep.keep", token=keep_token(credential, current_app.config)),
+                               **context))
     return _no_store(_page("claims/confirm.html", form=form, email=claim.email,
                            unavailable=_unavailable_after_link(claim.campaign), **context))
 

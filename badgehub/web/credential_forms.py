@@ -9,10 +9,13 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField, TextAreaField, URLField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from badgehub.issuing.models import RevocationReason
 from badgehub.issuing.service import MAX_NARRATIVE, MAX_REASON, MAX_RESULT, MAX_URL
 from badgehub.territory.models import Area
+from badgehub.web import labels
 
 _NO_AUTOCORRECT = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
 
@@ -64,10 +67,16 @@ class AwardForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    """Revoke one credential; the reason is required and kept."""
+    """Revoke one credential: a public reason from the short list, and an optional private note."""
 
-    reason = TextAreaField(_l("Why is this badge revoked?"),
-                           validators=[InputRequired(_l("Give the reason: it is kept with the credential.")),
-                                       Length(max=MAX_REASON, message=_l("At most %(max)d characters."))],
-                           render_kw={"rows": 3})
+    reason = SelectField(_l("Reason shown on the badge's public page"),
+                         validators=[InputRequired(_l("Choose the reason from the list."))])
+    note = TextAreaField(_l("Private note (optional)"),
+                         validators=[Optional(), Length(max=MAX_REASON, message=_l("At most %(max)d characters."))],
+                         render_kw={"rows": 3})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason.choices = [SelectChoice("", _l("Choose…")), *labels.choices(RevocationReason)]
+
     submit = SubmitField(_l("Revoke for good"))

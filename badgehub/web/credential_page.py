@@ -59,6 +59,7 @@ from badgehub.territory.registry import IssuerStanding, StandingStatus
 from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email
 from badgehub.verification.report import VerificationReport
 from badgehub.web.caching import private_page
+from badgehub.web.labels import label
 from badgehub.web.verdicts import ReportView, present, submission_message
 
 bp = Blueprint("credential_page", __name__)
@@ -139,6 +140,10 @@ class CredentialPage:
     recipient_name: str | None = None
     links: Mapping[str, str] = field(default_factory=dict)
     holder: HolderAnswer | None = None
+    # Our own badge's image (the document only carries an address, which the pipeline does not fetch).
+    image_url: str | None = None
+    # Link previews (og:) of the page: only for a badge that verifies.
+    preview: Mapping[str, str] = field(default_factory=dict)
 
 
 def page_verdict(view: ReportView, standing: IssuerStanding | None) -> PageVerdict:
@@ -245,6 +250,32 @@ def _subject_parts(credential: Mapping[str, Any]) -> dict[str, Any]:
             "competencies": _competencies(achievement) if isinstance(achievement, Mapping) else ()}
 
 
+def _image_url(document: Mapping[str, Any]) -> str | None:
+    """The path of the badge image our own document names (``…/achievements/<id>/v/<n>/image``), read from the
+    document rather than the database: the page's queries stay as they are."""
+    subject = document.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
+    image = achievement.get("image") if isinstance(achievement, Mapping) else None
+    address = image.get("id") if isinstance(image, Mapping) else image
+    base = base_url_of(current_app.config)
+    if not isinstance(address, str) or not address.startswith(base + "/achievements/"):
+        return None
+    return address[len(base):]
+
+
+def _preview(credential: IssuedCredential, view: ReportView, image: str | None) -> dict[str, str]:
+    """The ``og:`` tags of a link to the page: the badge's name, who awarded it, its image."""
+    base = base_url_of(current_app.config)
+    name = str(view.achievement_name or view.credential_name or credential.achievement_version.name)
+    preview = {"og:type": "website", "og:title": name,
+            "og:description": gettext("A badge awarded by %(organisation)s, checked by %(site)s.",
+                                      organisation=credential.organisation.name, site=gettext("BadgeHub")),
+            "og:url": f"{base}/c/{credential.public_id}"}
+    if image:
+        preview.update({"og:image": base + image, "og:image:alt": gettext("Badge image: %(badge)s", badge=name)})
+    return preview
+
+
 def _links(credential: IssuedCredential) -> dict[str, str]:
     links = {suffix: url_for(f"credentials.credential_{suffix}", public_id=credential.public_id)
              for suffix in ("json", "jwt", "png", "svg")}
@@ -278,11 +309,14 @@ def build_page(credential: IssuedCredential, *, known_email: str | None = None,
     if view.verdict == "revoked" and credential.revoked_at is not None:
         # The pipeline found the bit set in the signed list; the database knows when and why.
         revoked_on = str(format_datetime(credential.revoked_at, "long"))
-        reason = _text(credential.revocation_reason, 2000)
+        # Only the reason from the public list: the issuer's own words (the note) may name people.
+        reason = str(label(credential.revocation_reason)) if credential.revocation_reason is not None else None
     parts = _subject_parts(report.credential or {}) if view.genuine else {}
+    image = _image_url(report.credential or {})
     return CredentialPage(
         credential=credential, view=view, verdict=page_verdict(view, standing), standing=standing,
         revoked_on=revoked_on, revocation_reason=reason, links=_links(credential),
+        image_url=image, preview=_preview(credential, view, image) if view.genuine else {},
         holder=_holder_answer(report, known_email) if known_email is not None else None, **parts)
 
 

@@ -292,7 +292,8 @@ def revoke(slug: str, public_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _detail_page(organisation, member, credential, form=form, status=400)
     try:
-        issuing.revoke_credential(credential, reason=form.reason.data or "", actor_id=_actor().id)
+        issuing.revoke_credential(credential, reason=form.reason.data or "", note=form.note.data,
+                                  actor_id=_actor().id)
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()

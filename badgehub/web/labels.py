@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+from badgehub.issuing.models import RevocationReason
 from badgehub.organisations.models import OrganisationType, Role, Sector
 from badgehub.territory.models import MembershipStatus
 from badgehub.territory.service import Decision
@@ -82,7 +83,15 @@ AUDIT_ACTION_LABELS: dict[str, Any] = {
     "territory.membership_removed": _l("Removed"),
 }
 
+REVOCATION_REASON_LABELS: dict[RevocationReason, Any] = {
+    RevocationReason.ERROR: _l("Error in the award"),
+    RevocationReason.FRAUD: _l("Fraud"),
+    RevocationReason.LEARNER_REQUEST: _l("Withdrawn at the learner's request"),
+    RevocationReason.OTHER: _l("Other reason"),
+}
+
 _BY_TYPE: dict[type[Any], dict[Any, Any]] = {
+    RevocationReason: REVOCATION_REASON_LABELS,
     Sector: SECTOR_LABELS,
     OrganisationType: ORGANISATION_TYPE_LABELS,
     Role: ROLE_LABELS,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.extensions import db
 from badgehub.territory.models import Territory
+from badgehub.web.home import signed_in_places
 
 bp = Blueprint("main", __name__)
 
@@ -19,7 +20,8 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def home() -> ResponseReturnValue:
     territories = db.session.scalars(select(Territory).order_by(Territory.name)).all()
-    return render_template("main/home.html", territories=territories)
+    places = signed_in_places(current_user) if current_user.is_authenticated else []
+    return render_template("main/home.html", territories=territories, places=places)
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:

@@ -24,6 +24,7 @@ from badgehub.organisations.models import Invitation, Organisation, Organisation
 from badgehub.territory import service as territory_service
 from badgehub.territory.errors import MembershipExists
 from badgehub.web import labels
+from badgehub.web.home import organisation_dashboard
 from badgehub.web.organisation_forms import (
     ConfirmForm,
     InviteForm,
@@ -105,6 +106,8 @@ def new() -> ResponseReturnValue:
 def overview(slug: str) -> ResponseReturnValue:
     organisation, member = service.get_organisation_for(slug, _actor(), *service.READERS)
     return _render("organisations/overview.html", organisation=organisation, member=member,
+                   dashboard=organisation_dashboard(organisation, _actor()),
+                   can_issue=member.role in service.BADGE_ISSUERS,
                    standing=service.organisation_standing(organisation),
                    staff_count=len(service.members_of(organisation)),
                    is_owner=member.role == Role.OWNER)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -105,7 +105,10 @@ def _coordination_page(territory: Territory, *, failed: tuple[int, DecisionForm]
         else:
             forms[membership.id] = DecisionForm(formdata=None, prefix=DecisionForm.prefix_for(membership.id))
     decisions = {m.id: service.allowed_decisions(m.status) for m in [*queue.pending, *queue.current]}
+    search = " ".join(request.args.get("q", "").split())[:100]
+    members = [m for m in queue.current if search.casefold() in m.organisation.name.casefold()]
     return _render("territories/coordinate.html", status, territory=territory, queue=queue, decision_forms=forms,
+                   members=members, search=search,
                    decisions=decisions, history=_history(territory), problem=problem,
                    reason_required={d.value for d, t in service.TRANSITIONS.items() if t.reason_required})
 

@@ -272,7 +272,13 @@ def import_page() -> ResponseReturnValue:
         return _page("wallet/import.html", error.http_status, form=form, max_megabytes=megabytes,
                      problem=str(error.message))
     db.session.commit()
-    flash(gettext("The badge is in your wallet. Its status is checked again each time you look at it."), "success")
+    if row.last_verdict in _VALID:
+        flash(gettext("The badge is in your wallet. Its status is checked again each time you look at it."),
+              "success")
+    else:
+        # Kept (the person may want to show what they were given), but never announced as good news.
+        flash(gettext("The badge is in your wallet, but it did not pass verification: see why below. Its "
+                      "status is checked again each time you look at it."), "error")
     return redirect(url_for("wallet.imported", imported_id=row.id))
 
 

@@ -44,7 +44,7 @@ def test_an_issuer_awards_a_badge_to_a_list_on_a_phone(page: Any, live_server: L
 
     page.goto(f"{live_server.url}/sign-in/link/{token}")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url("**/account")
+    page.wait_for_url("**/organisations/*")  # where staff land after signing in
 
     page.goto(f"{live_server.url}/organisations/{slug}/achievements/{badge}/award")
     page.get_by_role("link", name="Award it to a whole list of participants (CSV)").click()

@@ -59,7 +59,7 @@ def test_a_coordinator_adds_a_theme_on_a_phone(page: Any, live_server: LiveServe
         db.session.commit()
     page.goto(f"{live_server.url}/sign-in/link/{link}")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url("**/account")
+    page.wait_for_url("**/coordinate")  # where a coordinator lands after signing in
     page.goto(f"{live_server.url}/coordinate/evry/themes")
     expect(page.get_by_role("heading", level=1)).to_have_text("Themes of Évry")
     assert axe_violations(page, axe_source) == []

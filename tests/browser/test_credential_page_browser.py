@@ -32,7 +32,7 @@ def issued(live_server: LiveServer, *, revoked: bool = False) -> str:
             organisation=world.a, achievement=world.repair, recipient_email="lea.martin@example.net",
             recipient_name="Léa Martin", actor_id=None, source="cli", result="Très bien")
         if revoked:
-            issuing.revoke_credential(credential, reason="Attribué par erreur", actor_id=None)
+            issuing.revoke_credential(credential, reason="error", note="Attribué par erreur", actor_id=None)
         db.session.commit()
         return str(credential.public_id)
 
@@ -46,7 +46,10 @@ def test_an_employer_reads_the_verdict_and_checks_the_holder_on_a_phone(page: An
     page.goto(f"{live_server.url}/c/{public_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text("✓ Valid")
     expect(page.get_by_text("This badge is genuine")).to_be_visible()
-    expect(page.get_by_role("link", name="Atelier Vélo")).to_be_visible()
+    # The badge leads: its issuer and name above the verdict, on a phone too.
+    expect(page.locator(".badge-hero").get_by_role("link", name="Atelier Vélo")).to_be_visible()
+    expect(page.locator(".badge-hero-name")).to_have_text("Réparer une crevaison")
+    assert page.locator(".badge-hero-name").bounding_box()["y"] < page.locator("#verdict-title").bounding_box()["y"]
     expect(page.get_by_text("Approved member of Évry since")).to_be_visible()
     assert axe_violations(page, axe_source) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -70,6 +73,7 @@ def test_a_revoked_credential_page_says_so_and_passes_axe(page: Any, live_server
     public_id = issued(live_server, revoked=True)
     page.goto(f"{live_server.url}/c/{public_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text("✗ Revoked")
-    expect(page.get_by_text("Reason given by the issuer: Attribué par erreur")).to_be_visible()
+    expect(page.get_by_text("Reason: Error in the award.")).to_be_visible()
+    expect(page.get_by_text("Attribué par erreur")).to_have_count(0)
     assert axe_violations(page, axe_source) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -41,17 +41,21 @@ def test_sign_in_with_an_e_mailed_link_then_switch_to_french(page, live_server):
     page.goto(link)
     expect(page.get_by_text(f"You are about to sign in as {EMAIL}.")).to_be_visible()
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url("**/account")
-    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
+    # A learner (no organisation, no territory) lands on the wallet; on a phone the menu is folded.
+    page.wait_for_url("**/wallet")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My wallet")
+    expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_hidden()
+    page.get_by_role("button", name="Menu").click()
     expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
     expect(page.get_by_text("You are signed in.")).to_be_visible()
 
     page.get_by_role("button", name="Français").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    assert page.url == f"{live_server.url}/account"
+    assert page.url == f"{live_server.url}/wallet"
     with live_server.app.test_request_context(), force_locale("fr"):
-        heading, sign_out = gettext("My account"), gettext("Sign out")
+        heading, sign_out = gettext("My wallet"), gettext("Sign out")
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    page.get_by_role("button", name="Menu").click()
     expect(page.get_by_role("button", name=sign_out, exact=True)).to_be_visible()
     with live_server.app.app_context():
         assert db.session.scalar(select(User.locale).where(User.email_key == EMAIL.lower())) == "fr"

@@ -37,7 +37,7 @@ def learner_with_badges(live_server: LiveServer) -> tuple[str, str]:
         revoked = issuing.issue_credential(organisation=world.b, achievement=world.reading,
                                            recipient_email="lea.martin@example.net", recipient_name="Léa Martin",
                                            actor_id=None, source="cli")
-        issuing.revoke_credential(revoked, reason="Erreur", actor_id=None)
+        issuing.revoke_credential(revoked, note="Erreur", actor_id=None)
         token = issue_sign_in_link(learner).token
         db.session.commit()
         return f"{live_server.url}/sign-in/link/{token}", str(valid.public_id)

@@ -62,7 +62,7 @@ def test_register_verify_then_sign_in_by_password_and_by_link(app, client, outbo
     assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/sign-in"
 
     signed = submit(client, "/sign-in", {"email": email.upper(), "password": PASSWORD})
-    assert signed.status_code == 302 and signed.headers["Location"] == "/account"
+    assert signed.status_code == 302 and signed.headers["Location"] == "/home"
     account = client.get("/account").get_data(as_text=True)
     assert stored(email) in account and "confirmed" in account
 
@@ -73,7 +73,7 @@ def test_register_verify_then_sign_in_by_password_and_by_link(app, client, outbo
     assert requested.status_code == 302 and requested.headers["Location"] == "/sign-in/check-your-mail"
     sign_in_link = link_to(outbox()[-1], "/sign-in/link/")
     landed = submit(client, sign_in_link, {})
-    assert landed.status_code == 302 and landed.headers["Location"] == "/account"
+    assert landed.status_code == 302 and landed.headers["Location"] == "/home"
     assert signed_in(client)
 
 
@@ -82,7 +82,7 @@ def test_register_without_password_mails_a_link_that_confirms_and_signs_in(app, 
     assert response.status_code == 302
     [message] = outbox()
     landed = submit(client, link_to(message, "/sign-in/link/"), {})
-    assert landed.status_code == 302 and landed.headers["Location"] == "/account"
+    assert landed.status_code == 302 and landed.headers["Location"] == "/home"
     assert "Welcome! Your e-mail address is confirmed and you are signed in." in \
         client.get("/account").get_data(as_text=True)
     user = user_row(app, email)

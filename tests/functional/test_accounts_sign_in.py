@@ -33,9 +33,9 @@ def request_link(client, outbox, address, **fields):
     return next(link for link in links_in(outbox()[-1]) if "/sign-in/link/" in link)
 
 
-def test_password_sign_in_lands_on_the_account_page(client, user, email):
+def test_password_sign_in_lands_on_the_person_s_home(client, user, email):
     response = submit(client, "/sign-in", {"email": email, "password": PASSWORD})
-    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    assert response.status_code == 302 and response.headers["Location"] == "/home"
     assert signed_in(client)
 
 
@@ -88,7 +88,7 @@ def test_link_sign_in_asks_for_a_button_press_before_using_the_link(app, client,
         assert page.headers["Cache-Control"] == "no-store"
     assert not signed_in(client)
     landed = submit(client, link, {})
-    assert landed.status_code == 302 and landed.headers["Location"] == "/account"
+    assert landed.status_code == 302 and landed.headers["Location"] == "/home"
     assert signed_in(client)
     assert user_row(app, email).last_signed_in_at is not None
 
@@ -165,21 +165,21 @@ def test_password_sign_in_ignores_a_next_pointing_elsewhere(client, user, email,
     response = client.post("/sign-in", query_string={"next": target},
                            data={"csrf_token": token, "email": email, "password": PASSWORD})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/home"
 
 
 @pytest.mark.parametrize("target", OPEN_REDIRECTS)
 def test_link_sign_in_ignores_a_next_pointing_elsewhere(client, outbox, user, email, target):
     link = request_link(client, outbox, email, next=target)
     assert "evil" not in link
-    assert submit(client, link, {}).headers["Location"] == "/account"
+    assert submit(client, link, {}).headers["Location"] == "/home"
     token = csrf_token_from(client.get("/").get_data(as_text=True))
     client.post("/sign-out", data={"csrf_token": token})
     # The same attempt written into the link by hand.
     link = request_link(client, outbox, email)
     token = csrf_token_from(client.get(link).get_data(as_text=True))
     response = client.post(link, query_string={"next": target}, data={"csrf_token": token})
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/home"
 
 
 def test_sign_in_starts_a_fresh_session_that_keeps_the_language(client, user, email):

@@ -251,7 +251,7 @@ def test_issuing_while_suspended_is_refused_but_reading_and_revoking_go_on(clien
     response = call(client, "POST", "/credentials", world["token_a"], json=award(world["repair"], "x@example.net"))
     assert response.status_code == 403 and response.get_json()["error"]["code"] == "organisation_suspended"
     assert call(client, "GET", "/credentials", world["token_a"]).get_json()["total"] == 1
-    revoked = call(client, "POST", f"/credentials/{mine['id']}/revoke", world["token_a"], json={"reason": "Erreur"})
+    revoked = call(client, "POST", f"/credentials/{mine['id']}/revoke", world["token_a"], json={"reason": "error"})
     assert revoked.status_code == 200
 
 
@@ -317,7 +317,8 @@ def test_the_list_filters_and_pages(client, world, setup):
         issue(client, world, f"velo{n}@example.net", send_email=False)
     workshop = issue(client, world, "atelier@example.net", badge="workshop", send_email=False)
     revoked = issue(client, world, "gone@example.net", send_email=False)
-    call(client, "POST", f"/credentials/{revoked['id']}/revoke", world["token_a"], json={"reason": "Doublon"})
+    call(client, "POST", f"/credentials/{revoked['id']}/revoke", world["token_a"],
+         json={"reason": "error", "note": "Doublon"})
     token = world["read_a"]
     everything = call(client, "GET", "/credentials", token).get_json()
     assert everything["total"] == 5 and everything["next"] is None
@@ -325,7 +326,8 @@ def test_the_list_filters_and_pages(client, world, setup):
     assert [c["id"] for c in by_badge["items"]] == [workshop["id"]]
     gone = call(client, "GET", "/credentials?state=revoked", token).get_json()
     assert [(c["id"], c["status"], c["revocation_reason"]) for c in gone["items"]] == [
-        (revoked["id"], "revoked", "Doublon")]
+        (revoked["id"], "revoked", "error")]
+    assert gone["items"][0]["revocation_note"] == "Doublon"
     assert call(client, "GET", "/credentials?state=active", token).get_json()["total"] == 4
     assert call(client, "GET", "/credentials?state=expired", token).get_json()["total"] == 0
     assert call(client, "GET", "/credentials?q=VELO1", token).get_json()["items"][0]["recipient"]["email"] == (
@@ -359,13 +361,17 @@ def test_revoking_through_the_api_sets_the_bit_of_the_published_list(client, wor
     assert bit() is False
     response = call(client, "POST", f"/credentials/{mine['id']}/revoke", world["token_a"],
                     json={"reason": "Attribué par erreur"})
+    assert response.status_code == 422 and "learner_request" in response.get_data(as_text=True)
+    response = call(client, "POST", f"/credentials/{mine['id']}/revoke", world["token_a"],
+                    json={"reason": "error", "note": "Attribué par erreur"})
     assert response.status_code == 200
     body = response.get_json()
-    assert (body["status"], body["revocation_reason"]) == ("revoked", "Attribué par erreur")
+    assert (body["status"], body["revocation_reason"], body["revocation_note"]) == (
+        "revoked", "error", "Attribué par erreur")
     assert bit() is True
-    again = call(client, "POST", f"/credentials/{mine['id']}/revoke", world["token_a"], json={"reason": "Encore"})
+    again = call(client, "POST", f"/credentials/{mine['id']}/revoke", world["token_a"], json={"reason": "other"})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_revoked"
-    assert query(lambda: issuing.get_credential(mine["id"]).revocation_reason) == "Attribué par erreur"
+    assert query(lambda: issuing.get_credential(mine["id"]).revocation_note) == "Attribué par erreur"
 
 
 @pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": 3}, {"reason": "x" * 501},
@@ -440,7 +446,7 @@ def test_issued_since_and_updated_since_let_a_client_synchronise(client, world, 
 
     old = setup(old_awards)
     fresh = issue(client, world, "new@example.net", send_email=False)
-    call(client, "POST", f"/credentials/{old[0]}/revoke", world["token_a"], json={"reason": "Erreur"})
+    call(client, "POST", f"/credentials/{old[0]}/revoke", world["token_a"], json={"reason": "error"})
 
     def ids(url: str) -> set[str]:
         response = call(client, "GET", url, world["read_a"])

@@ -137,7 +137,7 @@ def test_revocation_changes_the_etag_and_the_certificate_says_revoked(world, cli
     before = client.get(url)
 
     def revoke() -> None:
-        issuing.revoke_credential(issuing.get_credential(world["repair_credential"]), reason="Erreur de saisie",
+        issuing.revoke_credential(issuing.get_credential(world["repair_credential"]), note="Erreur de saisie",
                                   actor_id=None)
 
     setup(revoke)

@@ -212,7 +212,13 @@ def test_a_participant_claims_through_the_emailed_link(client, world, setup, que
     credential = query(lambda: db.session.scalars(select(IssuedCredential)).one())
     assert credential.source is CredentialSource.CLAIM and credential.recipient_name == "Léa Martin"
     final = client.get(link).get_data(as_text=True)
-    assert f"http://localhost/c/{credential.public_id}" in final and 'href="/wallet"' in final
+    assert f"http://localhost/c/{credential.public_id}" in final
+    # One tap keeps it: the confirmation proved the address, so the button signs in (or creates the account).
+    keep = re.search(r'<form method="post" action="(/keep/[^"]+)"', final)
+    assert keep and "See and keep your badge" in final
+    kept = client.post(keep.group(1), data={"csrf_token": csrf_token_from(final)})
+    assert kept.status_code == 302 and kept.headers["Location"] == f"/wallet/c/{credential.public_id}"
+    assert "Réparer une crevaison" in client.get(kept.headers["Location"]).get_data(as_text=True)
     awarded = awarded_mails(outbox)
     assert len(awarded) == 1 and awarded[0]["To"] == credential.recipient_email
     # The staff see the confirmed claim and its credential.

@@ -154,7 +154,7 @@ def test_the_verdict_comes_from_the_pipeline_not_from_database_flags(client: Fla
     def flag_revoked_without_touching_the_list() -> None:
         credential = issuing.get_credential(public_id)
         credential.revoked_at = dt.datetime.now(dt.UTC)
-        credential.revocation_reason = "Only in the database"
+        credential.revocation_note = "Only in the database"
 
     setup(flag_revoked_without_touching_the_list)
     html = page_of(client, public_id)
@@ -162,21 +162,23 @@ def test_the_verdict_comes_from_the_pipeline_not_from_database_flags(client: Fla
     assert "Only in the database" not in html
 
 
-def test_a_revoked_credential_says_when_and_why(client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:
+def test_a_revoked_credential_says_when_and_the_public_reason_never_the_private_note(
+        client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:
     public_id = award(setup, world)
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="Badge attribué par erreur",
-                                            actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="error",
+                                            note="Donné à Léa Martin au lieu de Sam", actor_id=None))
     text = text_of(page_of(client, public_id))
     assert "Revoked" in text and "The issuer has withdrawn this badge." in text
     assert re.search(r"Withdrawn on \w+ \d+, \d{4}", text)
-    assert "Reason given by the issuer: Badge attribué par erreur" in text
+    assert "Reason: Error in the award." in text
+    assert "Léa Martin" not in text and "Donné à" not in text
 
 
 def test_a_revocation_shows_on_the_next_view_although_the_signature_is_remembered(
         client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:
     public_id = award(setup, world)
     assert verdict_title(page_of(client, public_id)) == "Valid"
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
     assert verdict_title(page_of(client, public_id)) == "Revoked"
 
 
@@ -200,7 +202,7 @@ def test_after_a_key_rotation_the_list_is_signed_again_and_older_badges_stay_val
     setup(lambda: refresh_status_lists())
     assert setup(lambda: issuing.get_credential(public_id).status_list.signed_key_id) == new_key
     assert verdict_title(page_of(client, public_id)) == "Valid"
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
     assert verdict_title(page_of(client, public_id)) == "Revoked"
 
 
@@ -308,7 +310,7 @@ def test_the_page_is_rendered_in_french(client: FlaskClient, setup: Any, world: 
     assert verdict_title(html) == "Valide"
     text = text_of(html)
     assert "Toutes les étapes de la vérification" in text
-    assert "Approuvée comme membre de Évry depuis le" in text
+    assert "Approuvée comme membre d'Évry depuis le" in text
 
 
 def test_the_pdf_certificate_is_linked_only_when_the_route_exists(app: Flask, client: FlaskClient, setup: Any,

@@ -184,21 +184,27 @@ def test_an_archived_badge_cannot_be_awarded(client, world, setup):
     assert response.status_code == 409
 
 
-def test_revoking_needs_a_reason_then_the_badge_is_revoked(client, world, setup, query):
+def test_revoking_needs_a_public_reason_and_keeps_the_note_private(client, world, setup, query):
     public_id = issue_directly(setup, world)
     sign_in(client, world["issuer_a"])
     detail_url = f"/organisations/{world['a']}/credentials/{public_id}"
     token = csrf_token_from(client.get(detail_url).get_data(as_text=True))
-    empty = client.post(f"{detail_url}/revoke", data={"csrf_token": token, "reason": "  "})
-    assert empty.status_code == 400 and "Give the reason" in empty.get_data(as_text=True)
+    empty = client.post(f"{detail_url}/revoke", data={"csrf_token": token, "reason": "", "note": "x"})
+    assert empty.status_code == 400 and "Choose the reason from the list." in empty.get_data(as_text=True)
+    free_text = client.post(f"{detail_url}/revoke", data={"csrf_token": token, "reason": "Donné par erreur"})
+    assert free_text.status_code == 400
     assert query(lambda: issuing.get_credential(public_id).revoked_at) is None
-    done = client.post(f"{detail_url}/revoke", data={"csrf_token": token, "reason": "Donné par erreur"})
+    done = client.post(f"{detail_url}/revoke", data={"csrf_token": token, "reason": "error",
+                                                     "note": "Donné à Sam au lieu de Léa"})
     assert done.status_code == 302
     credential = query(lambda: issuing.get_credential(public_id))
-    assert credential.revocation_reason == "Donné par erreur" and credential.revoked_at is not None
+    assert (credential.revocation_reason, credential.revocation_note) == ("error", "Donné à Sam au lieu de Léa")
     page = client.get(detail_url).get_data(as_text=True)
-    assert "Revoked on" in page and "Donné par erreur" in page and "Revoke for good" not in page
-    again = client.post(f"{detail_url}/revoke", data={"csrf_token": token, "reason": "Encore"})
+    assert "Revoked on" in page and "Error in the award" in page and "Donné à Sam" in page
+    assert "Revoke for good" not in page
+    public = client.get(f"/c/{public_id}").get_data(as_text=True)
+    assert "Error in the award" in public and "Donné à Sam" not in public
+    again = client.post(f"{detail_url}/revoke", data={"csrf_token": token, "reason": "other"})
     assert again.status_code == 409
 
 
@@ -215,7 +221,7 @@ def test_the_list_searches_and_filters(client, world, setup):
     sam = issue_directly(setup, world, "workshop", email="sam@example.net")
     old = issue_directly(setup, world, "workshop", email="old@example.net",
                          now=dt.datetime.now(dt.UTC) - dt.timedelta(days=60))
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(sam), reason="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(sam), note="Erreur", actor_id=None))
     sign_in(client, world["viewer_a"])
     base = f"/organisations/{world['a']}/credentials"
 

@@ -112,7 +112,7 @@ def test_a_revocation_is_seen_by_the_next_view_of_another_process(
         client: FlaskClient, other_app: Flask, other_setup: Any, setup: Any, world: Any) -> None:
     public_id = award(setup, world, LEA)
     assert title_of(client, public_id) == title_of(other_app.test_client(), public_id) == "Valid"
-    other_setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="Erreur", actor_id=None))
+    other_setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
     assert title_of(client, public_id) == "Revoked"
 
 
@@ -166,7 +166,7 @@ def test_the_key_changes_with_each_dependency_and_only_then(setup: Any, world: A
     assert key() == first and key(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)) == first
     # The signed list expires in a day: the next instant a date check flips.
     assert key(dt.datetime.now(dt.UTC) + dt.timedelta(days=2)) != first
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
     assert key() != first
     with app.test_request_context():
         credential = issuing.get_credential(public_id, with_context=True)

@@ -220,7 +220,7 @@ def test_the_status_on_a_card_comes_from_the_pipeline(client: FlaskClient, setup
     assert "Valid" in text_of(client.get("/wallet").get_data(as_text=True))
 
     def revoke() -> None:
-        issuing.revoke_credential(issuing.get_credential(public_id), reason="erreur", actor_id=None)
+        issuing.revoke_credential(issuing.get_credential(public_id), note="erreur", actor_id=None)
 
     setup(revoke)
     assert "Revoked" in text_of(client.get("/wallet").get_data(as_text=True))

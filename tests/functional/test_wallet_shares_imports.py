@@ -119,7 +119,7 @@ def test_a_share_shows_the_chosen_credentials_with_their_live_status(client: Fla
     def revoke() -> None:
         from badgehub.issuing import service as issuing
 
-        issuing.revoke_credential(issuing.get_credential(shown), reason="erreur", actor_id=None)
+        issuing.revoke_credential(issuing.get_credential(shown), note="erreur", actor_id=None)
 
     setup(revoke)
     assert "Revoked" in text_of(anonymous.get(f"/w/{token}").get_data(as_text=True))
@@ -373,3 +373,13 @@ def test_the_import_form_needs_its_csrf_token_and_one_input(client: FlaskClient,
     both = submit(client, credential_text="{}", credential_url="https://example.org/b.json")
     assert both.status_code == 400 and "one badge at a time" in problem(both.get_data(as_text=True))
     assert imports_count(query) == 0
+
+
+def test_importing_a_badge_that_is_not_genuine_is_never_announced_in_green(client: FlaskClient, world: Any,
+                                                                          examples: Path) -> None:
+    sign_in(client, world["lea"])
+    response = submit(client, credential_text=(examples / "NEG-ob3-v2-bad-proofvalue.json").read_text())
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "did not pass verification" in page and 'class="flash flash-error"' in page
+    assert 'class="flash flash-success"' not in page

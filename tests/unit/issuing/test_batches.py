@@ -50,12 +50,12 @@ def test_preview_shows_each_rows_problems_with_its_column(world):
     batch = draft(world)
     assert (batch.state, batch.total_rows, batch.valid_rows, batch.invalid_count) == (BatchState.DRAFT, 8, 2, 6)
     assert problems_by_row(batch) == {
-        4: {("recipient_email", "invalid")},
-        5: {("activity_start", "invalid")},  # in the future: check_award's rule
+        4: {("recipient_email", "rule")},
+        5: {("activity_start", "rule")},  # in the future: check_award's rule
         6: {("area", "unknown_area")},
         7: {("recipient_email", "duplicate_in_file")},
         8: {("area", "unknown_area")},  # an area of a territory the organisation is not in
-        9: {("evidence_url", "invalid")},
+        9: {("evidence_url", "rule")},
     }
     rows, _ = batches.rows_of(batch, show="problems")
     texts = {row.number: [batches.problem_text(p) for p in row.problems] for row in rows}
@@ -233,3 +233,18 @@ def test_erasure_blanks_addresses_and_names_of_batch_rows(world):
                     row.raw.get("recipient_name")) == ("", "", "", "")
     assert any(row.recipient_email == "sam@example.net" for row in rows)
     assert batches.erase_personal_data(set()) == 0
+
+
+def test_row_problems_are_stored_as_sentences_of_the_catalogue_and_read_in_the_reader_s_language(world):
+    from flask_babel import force_locale
+
+    text = "email,name,evidence_url\nlea@example.net,Léa,ftp://velo.example.org/photo\n"
+    with force_locale("en"):
+        batch = batches.create_draft(world.a, world.repair, text, actor_id=world.owner_a.id)
+    rows, _total = batches.rows_of(batch)
+    [problem] = rows[0].problems
+    assert problem["code"] == "rule" and "message" not in problem  # no sentence frozen in English
+    with force_locale("fr"):
+        assert batches.problem_text(problem).startswith("Indiquez une adresse web complète")
+    with force_locale("en"):
+        assert batches.problem_text(problem).startswith("Give a full web address starting with https://")

@@ -181,7 +181,7 @@ def test_parallel_revocations_lose_no_bit(database):
     def revoke(n: int) -> Callable[[], Any]:
         def work() -> int:
             for public_id in issued[n]:
-                issuing.revoke_credential(issuing.get_credential(public_id), reason="Erreur", actor_id=None)
+                issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None)
                 db.session.commit()
             return len(issued[n])
 

@@ -158,7 +158,7 @@ def test_revocation_sets_the_bit_resigns_the_list_and_the_pipeline_says_revoked(
     credential = issue()
     other = issue(email="sam@example.net")
     before = signed_status_list(credential.status_list)
-    issuing.revoke_credential(credential, reason="Badge donné par erreur", actor_id=world.owner_a.id)
+    issuing.revoke_credential(credential, note="Badge donné par erreur", actor_id=world.owner_a.id)
     after = signed_status_list(credential.status_list)
     assert after.etag != before.etag
     bits = decode_status_list(json.loads(after.text)["credentialSubject"]["encodedList"])
@@ -170,26 +170,30 @@ def test_revocation_sets_the_bit_resigns_the_list_and_the_pipeline_says_revoked(
         assert report.check("status").code == "revoked"
         assert report.check("proof").status is CheckStatus.PASSED
     assert_verified_offline(verify(other.document_json, resolver, now))
-    assert (credential.revocation_reason, credential.revoked_by_id) == ("Badge donné par erreur", world.owner_a.id)
+    assert (credential.revocation_reason, credential.revocation_note, credential.revoked_by_id) == (
+        "other", "Badge donné par erreur", world.owner_a.id)
 
 
-def test_revocation_needs_a_reason_and_happens_once(issue, world):
+def test_revocation_needs_a_reason_from_the_list_and_happens_once(issue, world):
     credential = issue()
     with pytest.raises(ValidationError):
-        issuing.revoke_credential(credential, reason="   ", actor_id=None)
+        issuing.revoke_credential(credential, reason="Erreur", actor_id=None)
+    with pytest.raises(ValidationError):
+        issuing.revoke_credential(credential, reason="error", note="x" * 501, actor_id=None)
     assert credential.revoked_at is None
-    issuing.revoke_credential(credential, reason="Erreur", actor_id=None)
+    issuing.revoke_credential(credential, reason="fraud", note="  ", actor_id=None)
+    assert credential.revocation_note is None  # an empty note is no note
     version = credential.status_list.version
     with pytest.raises(AlreadyRevoked):
-        issuing.revoke_credential(credential, reason="Encore", actor_id=None)
-    assert (credential.revocation_reason, credential.status_list.version) == ("Erreur", version)
+        issuing.revoke_credential(credential, note="Encore", actor_id=None)
+    assert (credential.revocation_reason, credential.status_list.version) == ("fraud", version)
 
 
 def test_a_suspended_organisation_may_still_revoke(issue, world):
     credential = issue()
     membership = memberships_of(world.a)[0]
     decide_membership(membership, "suspend", world.coordinator, "Badges sans preuves")
-    issuing.revoke_credential(credential, reason="Retiré", actor_id=world.owner_a.id)
+    issuing.revoke_credential(credential, note="Retiré", actor_id=world.owner_a.id)
     assert credential.is_revoked
 
 
@@ -322,7 +326,7 @@ def test_lists_are_numbered_per_organisation(issue, world):
 
 def test_issuing_and_revoking_leave_audit_events_without_personal_data(issue, world):
     credential = issue()
-    issuing.revoke_credential(credential, reason="Erreur de nom", actor_id=world.owner_a.id)
+    issuing.revoke_credential(credential, note="Erreur de nom", actor_id=world.owner_a.id)
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("credential.%"))
                                 .order_by(AuditEvent.id)).all()
     assert [(e.action, e.actor_id, e.organisation_id) for e in events] == [
@@ -336,7 +340,7 @@ def test_credentials_of_finds_by_email_name_badge_and_state(issue, world):
     lea = issue(recipient_name="Léa Martin")
     sam = issue(world.workshop, email="sam@example.net", recipient_name="Sam Durand")
     old = issue(world.workshop, email="old@example.net", recipient_name="Ancien", now=days_ago(60))
-    issuing.revoke_credential(sam, reason="Erreur", actor_id=None)
+    issuing.revoke_credential(sam, note="Erreur", actor_id=None)
     issue(world.reading, email="lea@example.net", actor_id=world.owner_b.id)
 
     def ids(**filters):

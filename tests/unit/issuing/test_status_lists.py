@@ -116,7 +116,7 @@ def test_the_award_that_opens_a_list_signs_it_and_a_revocation_signs_it_again(is
     key_id = active_key(world.a, KeyAlgorithm.ED25519).key_id
     first = fresh_stored_copy(status_list, key_id)
     assert first is not None and status_list.signed_version == status_list.version
-    revoke_credential(credential, reason="Erreur", actor_id=None)
+    revoke_credential(credential, note="Erreur", actor_id=None)
     second = fresh_stored_copy(status_list, key_id)
     assert second is not None and second.etag != first.etag and status_list.signed_version == status_list.version
     assert get_bit(bitstring_of(second.text), credential.status_index)

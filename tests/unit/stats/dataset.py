@@ -103,5 +103,5 @@ def build_dataset(prefix: str = "") -> Dataset:
                 organisation=achievement.organisation, achievement=achievement, recipient_email=learner(number),
                 recipient_name=f"Learner {number}", actor_id=None, source="cli", area_id=area, now=MONTH[month]))
     [revoked] = [c for c in issued if c.recipient_email == learner(7) and c.achievement_id == world.repair.id]
-    issuing.revoke_credential(revoked, reason="Issued by mistake.", actor_id=None)
+    issuing.revoke_credential(revoked, note="Issued by mistake.", actor_id=None)
     return Dataset(world, school, issued, revoked, other_coordinator)

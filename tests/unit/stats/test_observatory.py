@@ -148,9 +148,9 @@ def test_pre_aggregates_equal_a_live_recount_after_issuing_and_revoking(data):
                                      recipient_name="", actor_id=None, source="cli", area_id=world.area("gare").id,
                                      now=MONTH[2])
     assert service.stored() == service.recount()
-    issuing.revoke_credential(again, reason="Twice.", actor_id=None)
+    issuing.revoke_credential(again, note="Twice.", actor_id=None)
     assert service.stored() == service.recount()
-    issuing.revoke_credential(data.credentials[0], reason="Mistake.", actor_id=None)
+    issuing.revoke_credential(data.credentials[0], note="Mistake.", actor_id=None)
     assert service.stored() == service.recount()
     service.rebuild()
     assert service.stored() == service.recount()

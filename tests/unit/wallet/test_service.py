@@ -122,7 +122,7 @@ def test_credentials_issued_after_a_did_is_added_carry_it_and_verify(world: Worl
 def test_the_status_cache_sees_a_revocation_at_once(world: World, app: Flask) -> None:
     credential = issue(world, "ana@example.org")
     assert verify_issued(app, credential).report.revoked is False
-    issuing.revoke_credential(credential, reason="erreur", actor_id=None)
+    issuing.revoke_credential(credential, note="erreur", actor_id=None)
     assert verify_issued(app, credential).report.revoked is True
 
 
