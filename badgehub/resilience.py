@@ -38,8 +38,10 @@ class BadgeHubFlask(Flask):
 
         # A read-only request that turned out to write (a status list signed again on a page view) lost the race
         # for SQLite's lock; its next attempt takes the lock at the start and waits its turn.
-        return run_with_retry(attempt, should_retry=lambda: not g.get("_no_retry"),
-                              before_retry=lambda: set_write_intent(True))
+        def write_first() -> None:
+            set_write_intent(True)
+
+        return run_with_retry(attempt, should_retry=lambda: not g.get("_no_retry"), before_retry=write_first)
 
 
 def init_app(app: Flask) -> None:

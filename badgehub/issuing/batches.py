@@ -522,6 +522,7 @@ def queue_row_mail(batch: IssueBatch, row: BatchRow, settings: Mapping[str, Any]
 
     assert row.credential is not None or row.credential_id is not None
     credential = row.credential or db.session.get(IssuedCredential, row.credential_id)
+    assert credential is not None
     queue(recipient_mail(credential, config=settings), config=settings, ref=mail_ref(batch, row))
 
 

@@ -91,7 +91,7 @@ def _consent_error(error: OAuth2Error) -> Response:
 
 
 @pages.route("/oauth/authorize", methods=["GET", "POST"])
-@login_required
+@login_required  # type: ignore[untyped-decorator]
 def authorize() -> ResponseReturnValue:
     server = authorization_server()
     user = current_user._get_current_object()
@@ -112,7 +112,7 @@ def authorize() -> ResponseReturnValue:
 
 
 @pages.get("/account/applications")
-@login_required
+@login_required  # type: ignore[untyped-decorator]
 def applications() -> ResponseReturnValue:
     connected = service.connected_applications(current_user._get_current_object())
     return Response(render_template("oauth/applications.html", applications=connected, scope_label=scope_label),
@@ -120,7 +120,7 @@ def applications() -> ResponseReturnValue:
 
 
 @pages.post("/account/applications/<client_id>/disconnect")
-@login_required
+@login_required  # type: ignore[untyped-decorator]
 def disconnect(client_id: str) -> ResponseReturnValue:
     service.disconnect(current_user._get_current_object(), client_id)
     db.session.commit()

@@ -144,7 +144,7 @@ def _send_tx_code(address: str, tx_code: str, badge: str, minutes: int) -> bool:
 
 
 @pages.post("/wallet/c/<public_id>/phone-wallet")
-@login_required
+@login_required  # type: ignore[untyped-decorator]
 def offer(public_id: str) -> ResponseReturnValue:
     user = current_user._get_current_object()
     found = get_wallet_credential(user, public_id)

@@ -32,7 +32,8 @@ def init_app(app: Flask) -> None:
 
 def current_device() -> UserSession | None:
     """The session row of this request's device, when signed in."""
-    return g.get("_device_session")
+    device: UserSession | None = g.get("_device_session")
+    return device
 
 
 def _load_user(session_id: str) -> User | None:
@@ -113,8 +114,8 @@ def device_label(user_agent: str) -> str:
     browser = next((name for marker, name in _BROWSERS if marker in user_agent), None)
     system = next((name for marker, name in _SYSTEMS if marker in user_agent), None)
     if browser and system:
-        return gettext("%(browser)s on %(system)s", browser=browser, system=system)
-    return browser or system or gettext("Unknown browser")
+        return str(gettext("%(browser)s on %(system)s", browser=browser, system=system))
+    return browser or system or str(gettext("Unknown browser"))
 
 
 @dataclass(frozen=True)
