@@ -1,10 +1,15 @@
 """The forgery matrix signed by the independent JavaScript peer (Digital Bazaar's eddsa-rdfc-2022 and jose),
 in one batch call: BadgeHub gives each of its badges the same verdict as to its own signer's, through the
-pipeline and through ``POST /api/v1/verify``. A forger is not bound to BadgeHub's signer."""
+pipeline, ``POST /api/v1/verify``, ``/verify``, the wallet import and ``badgehub verify``. A forger is not
+bound to BadgeHub's signer."""
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -13,8 +18,11 @@ from flask.testing import FlaskClient
 from badgehub.verification.pipeline import verify
 from badgehub.verification.platform import register_local_resolver
 from badgehub.verification.resolver import ChainResolver, LocalResolver, StaticResolver
-from badgehub.web.verdicts import verdict_of
+from badgehub.web.verdicts import VERDICTS, verdict_of
+from tests.conftest import sign_in, token_of
 from tests.forgeries import VALID_VERDICTS, Case, build_world, peer_calls, peer_forgeries
+from tests.functional.test_verify_page import verdict_title
+from tests.functional.test_wallet import build_wallet_world
 
 from .conftest import JsPeer
 
@@ -60,4 +68,72 @@ def test_each_peer_forgery_gets_its_verdict_from_the_api(app: Flask, client: Fla
         answer = client.post("/api/v1/verify", json=body).get_json()
         if answer["verdict"] != case.verdict or answer["issuer_confirmed"] is not (case.verdict == "valid"):
             wrong[case.name] = (answer["verdict"], answer["issuer_confirmed"])
+    assert wrong == {}
+
+
+def _verdict_titles() -> dict[str, str]:
+    return {str(text.title): code for code, text in VERDICTS.items()}
+
+
+def _as_text(case: Case) -> str:
+    return json.dumps(case.data) if isinstance(case.data, dict) else str(case.data)
+
+
+def test_each_peer_forgery_gets_its_verdict_on_the_verify_page(app: Flask, client: FlaskClient,
+                                                               peer_cases: list[Case]) -> None:
+    register_local_resolver(app, lambda: StaticResolver(WORLD.documents))
+    app.config["RATELIMIT_VERIFY"] = "1000 per minute"
+    titles = _verdict_titles()
+    token = token_of(client, "/verify")
+    wrong = {}
+    for case in peer_cases:
+        response = client.post("/verify", data={"csrf_token": token, "credential_text": _as_text(case)},
+                               content_type="multipart/form-data")
+        assert response.status_code == 200
+        got = titles[verdict_title(response.get_data(as_text=True))]
+        if got != case.verdict:
+            wrong[case.name] = got
+    assert wrong == {}
+
+
+def test_each_peer_forgery_gets_its_verdict_from_the_wallet_import(app: Flask, client: FlaskClient, setup: Any,
+                                                                   peer_cases: list[Case]) -> None:
+    register_local_resolver(app, lambda: StaticResolver(WORLD.documents))
+    app.config["RATELIMIT_VERIFY"] = "1000 per minute"
+    world = setup(build_wallet_world)
+    sign_in(client, world["lea"])
+    titles = _verdict_titles()
+    wrong = {}
+    for case in peer_cases:
+        name = "badge.json" if isinstance(case.data, dict) else "badge.jwt"
+        data = {"csrf_token": token_of(client, "/wallet/import"),
+                "credential_file": (io.BytesIO(_as_text(case).encode()), name)}
+        response = client.post("/wallet/import", data=data, content_type="multipart/form-data")
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        got = titles[verdict_title(client.get(response.headers["Location"]).get_data(as_text=True))]
+        if got != case.verdict:
+            wrong[case.name] = got
+    assert wrong == {}
+
+
+def test_each_peer_forgery_gets_its_verdict_from_the_cli(runner: Any, peer_cases: list[Case],
+                                                         tmp_path: Path) -> None:
+    # Offline, the CLI reads the issuers' documents from files.
+    options: list[str] = []
+    for number, (url, document) in enumerate(WORLD.documents.items()):
+        path = tmp_path / f"document-{number}.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        options += ["--document", f"{url}={path}"]
+    expected = {"valid": "valid", "issuer_unconfirmed": "issuer_unconfirmed"}
+    wrong = {}
+    for case in peer_cases:
+        path = tmp_path / "badge"
+        path.write_text(_as_text(case), encoding="utf-8")
+        result = runner.invoke(args=["verify", str(path), "--json", "--now", NOW.isoformat(), *options])
+        report = json.loads(result.output)
+        assert result.exit_code == (0 if report["verified"] else 1)
+        confirmed = "valid" if report["issuer_confirmed"] else "issuer_unconfirmed"
+        got = confirmed if report["verified"] else "not valid"
+        if got != expected.get(case.verdict, "not valid"):
+            wrong[case.name] = got
     assert wrong == {}
