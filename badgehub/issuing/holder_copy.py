@@ -22,11 +22,10 @@ from badgehub.credentials.data_integrity import sign_data_integrity
 from badgehub.credentials.did import is_did
 from badgehub.credentials.documents import profile_object
 from badgehub.credentials.errors import CredentialError
-from badgehub.credentials.vc_jwt import sign_vc_jwt
 from badgehub.errors import ValidationError
 from badgehub.issuing.errors import IssuingFailed
 from badgehub.issuing.models import IssuedCredential
-from badgehub.issuing.service import Signer, signer_for
+from badgehub.issuing.service import Signer, sign_token, signer_for
 
 
 @dataclass(frozen=True)
@@ -60,8 +59,7 @@ def holder_copy(credential: IssuedCredential, holder_did: str, *, now: dt.dateti
     document["issuer"] = profile_object(active.profile)
     try:
         signed = sign_data_integrity(document, active.ed25519, active.identity.verification_method_id, _stamp(now))
-        token = (sign_vc_jwt(signed, active.rsa, active.identity.jwt_kid, alg=active.identity.rsa_key.algorithm.jws_alg)
-                 if with_jwt else None)
+        token = sign_token(signed, active) if with_jwt else None
     except CredentialError as exc:
         raise IssuingFailed(details={"code": exc.code}) from exc
     return HolderCopy(signed, token)

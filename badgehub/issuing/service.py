@@ -536,10 +536,18 @@ def _sign(signer: Signer, *, credential_id: str, definition: Any, clean: CleanAw
         signed = sign_data_integrity(document, signer.ed25519, signer.identity.verification_method_id,
                                      _stamp(moment), own_document=True)
         document_json = to_json(signed)
-        token = sign_vc_jwt(signed, signer.rsa, signer.identity.jwt_kid, alg=signer.identity.rsa_key.algorithm.jws_alg)
+        token = sign_token(signed, signer)
     except CredentialError as exc:
         raise IssuingFailed(details={"code": exc.code}) from exc
     return document_json, token
+
+
+def sign_token(signed: dict[str, Any], signer: Signer) -> str:
+    """The VC-JWT of a signed credential: RS256 in did:web style, EdDSA with the did:key's own key in did:key
+    style (:attr:`~badgehub.keys.identity.SigningIdentity.jwt_signed_by_ed25519`). Raises ``CredentialError``."""
+    if signer.identity.jwt_signed_by_ed25519:
+        return sign_vc_jwt(signed, signer.ed25519, signer.identity.jwt_kid, alg="EdDSA")
+    return sign_vc_jwt(signed, signer.rsa, signer.identity.jwt_kid, alg=signer.identity.rsa_key.algorithm.jws_alg)
 
 
 # ------------------------------------------------------------------------------------------- revocation

@@ -11,11 +11,11 @@
 * ``did:key``: the did:key of the organisation's *active* Ed25519 key, nothing to fetch. Its verification
   method is ``did:key:z6Mk…#z6Mk…``. **A rotation changes the issuer id**: credentials issued before and
   after it name two different issuers, and a relying party that knew the old one cannot tell that the new
-  one is the same organisation. That is why did:web is the default. A did:key cannot say anything about an
-  RSA key, so in this style the VC-JWT ``kid`` is the address of the key's own JWK
-  (``<BASE_URL>/issuers/<slug>/keys/<key_id>.json``), which carries no ``iss`` member (it would name
-  the current did:key and contradict every token signed before a rotation): verifiers find the key but
-  cannot tie it to the did:key issuer, and BadgeHub's own verifier says so with a warning.
+  one is the same organisation. That is why did:web is the default. A did:key vouches for its own key and
+  no other, so in this style the VC-JWT is signed by that Ed25519 key too (EdDSA, ``kid`` = the verification
+  method): a verifier ties both proofs to the issuer with nothing to fetch. The RSA keys stay published (for
+  the did:web, which always exists), each JWK at its own address (``<BASE_URL>/issuers/<slug>/keys/
+  <key_id>.json``) without an ``iss`` member.
 
 A did:web needs an ``https`` host. With a plain ``http`` BASE_URL (a laptop, the tests) the DID is
 still derived from the host and path, so that everything works locally through BadgeHub's own resolver;
@@ -29,7 +29,8 @@ nobody else can resolve it, which is what one expects of a development installat
   ``publicKeyJwk`` for RSA), each with ``controller`` = the DID; ``assertionMethod`` lists the FULL DID URL
   of every published key (the 1EdTech validator matches full URLs only, OB3-BRIEF §3.2.3);
 * JWK sets: the RSA (VC-JWT) keys, each JWK with ``kid`` = exactly the ``kid`` of the tokens it signs
-  (:func:`jwt_kid`: the DID URL in did:web style, the key's JWK address in did:key style), so that a JOSE
+  (:func:`jwt_kid`: the DID URL in did:web style; in did:key style, where tokens are signed by the did:key
+  itself, the key's JWK address), so that a JOSE
   library that looks keys up by ``kid`` finds them, ``alg`` RS256, ``use`` sig and, in did:web style,
   ``iss`` = the issuer id (OB3-BRIEF §3.1).
 
@@ -303,7 +304,8 @@ class SigningIdentity:
 
     ``issuer_id`` goes into ``issuer.id`` (and the JWT ``iss``); ``verification_method_id`` into the Data
     Integrity ``proof.verificationMethod``, signed with ``ed25519_key``; ``jwt_kid`` into the VC-JWT header,
-    signed with ``rsa_key``. Decrypt the keys with :func:`badgehub.keys.service.load_private_key`.
+    signed with ``rsa_key`` in did:web style and with ``ed25519_key`` (EdDSA) in did:key style
+    (:attr:`jwt_signed_by_ed25519`). Decrypt the keys with :func:`badgehub.keys.service.load_private_key`.
     """
 
     issuer_id: str
@@ -311,6 +313,11 @@ class SigningIdentity:
     jwt_kid: str
     ed25519_key: SigningKey
     rsa_key: SigningKey
+
+    @property
+    def jwt_signed_by_ed25519(self) -> bool:
+        """True in did:key style: a did:key vouches for its own key only, so its tokens are signed by it."""
+        return self.issuer_id.startswith("did:key:")
 
 
 @dataclass(frozen=True)
@@ -354,7 +361,8 @@ def signing_identity(organisation: Organisation, config: Mapping[str, Any]) -> S
     """Return the issuer id, verification method id and JWT ``kid`` for signing with the active keys.
 
     did:web style: ``(<did>, <did>#<ed25519 key id>, <did>#<rsa key id>)``. did:key style:
-    ``(did:key:z6Mk…, did:key:z6Mk…#z6Mk…, <base>/issuers/<slug>/keys/<rsa key id>.json)``.
+    ``(did:key:z6Mk…, did:key:z6Mk…#z6Mk…, did:key:z6Mk…#z6Mk…)``: the token is signed with the did:key's own
+    Ed25519 key (EdDSA), the only key a verifier can tie to a did:key issuer.
     Raises :class:`~badgehub.keys.errors.NoActiveKey` when the organisation lacks an active key of either
     algorithm (rotate first), and :class:`~badgehub.config.ConfigError` for a bad configuration.
     """
@@ -364,7 +372,8 @@ def signing_identity(organisation: Organisation, config: Mapping[str, Any]) -> S
     kid = jwt_kid(identity.base_url, organisation.slug, rsa_key.key_id, identity.style)
     if identity.style is IssuerIdStyle.DID_KEY:
         did = did_key_of(ed25519_key.public_key)
-        return SigningIdentity(did, f"{did}#{ed25519_key.public_key}", kid, ed25519_key, rsa_key)
+        method = f"{did}#{ed25519_key.public_key}"
+        return SigningIdentity(did, method, method, ed25519_key, rsa_key)
     return SigningIdentity(identity.did, did_url(identity.did, ed25519_key.key_id), kid, ed25519_key, rsa_key)
 
 

@@ -50,7 +50,7 @@ def credential_issuer_metadata(issuer_url: str, *, site_names: dict[str, str],
             JWT_VC_JSON: {
                 "format": "jwt_vc_json",
                 "cryptographic_binding_methods_supported": BINDING_METHODS,
-                "credential_signing_alg_values_supported": ["RS256", "ES256"],
+                "credential_signing_alg_values_supported": ["RS256", "EdDSA"],
                 "proof_types_supported": proof_types,
                 "credential_definition": {"type": CREDENTIAL_TYPES},
                 "credential_metadata": {"display": _display(badge_names)},

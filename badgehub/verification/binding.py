@@ -6,9 +6,8 @@ Integrity ``eddsa-rdfc-2022``, ``eddsa-2022``, ``Ed25519Signature2020``, VC-JWT 
 given the key the ``proof`` step resolved (:class:`~badgehub.verification.resolver.ResolvedKey`):
 
 * **did:key issuer**: the key must be the DID's own key. A key carried by the token (``jwk`` header), in a
-  fragment, or under another did:key contradicts the issuer (``issuer_key_mismatch``). One case is only
-  unconfirmed: a VC-JWT key fetched from a published JWK that names no controller (BadgeHub's own did:key
-  style signs its tokens with an RSA key that a did:key cannot describe).
+  fragment, under another did:key, or published anywhere else contradicts the issuer
+  (``issuer_key_mismatch``): BadgeHub's did:key style signs its tokens with the did:key's own key.
 * **did:web issuer**: the key must be listed under ``assertionMethod`` of the issuer's DID document. A
   verification method resolved from that document has been checked so already by the resolver; any other
   key (a ``jwk`` header, a published JWK) is looked up, by its public key, among the document's
@@ -119,10 +118,6 @@ def _bind_did_key(issuer: str, key: ResolvedKey) -> Check:
     raw = key.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw) if _is_ed25519(key.public_key) else None
     if raw == own:
         return _ok("the key is the did:key itself")
-    if key.source in ("jwk", "jwks") and key.controller is None:
-        # A JWK published at an address that names no controller: it may be the issuer's (BadgeHub's did:key
-        # style signs tokens with an RSA key published that way), but a did:key cannot say so.
-        return _unconfirmed(key)
     return _mismatch(key, issuer)
 
 

@@ -88,7 +88,10 @@ def sign_di(
 
 
 def sign_jwt(credential: Mapping[str, Any], identity: SigningIdentity, kek: bytes) -> str:
-    """Sign a VC-JWT with the organisation's RSA key (RS256, kid as ``identity`` says)."""
+    """Sign a VC-JWT as issuing does: the RSA key (RS256) in did:web style, the did:key's own Ed25519 key
+    (EdDSA) in did:key style; kid as ``identity`` says."""
+    if identity.jwt_signed_by_ed25519:
+        return sign_vc_jwt(credential, load_private_key(identity.ed25519_key, kek), identity.jwt_kid, alg="EdDSA")
     private_key = load_private_key(identity.rsa_key, kek)
     assert isinstance(private_key, rsa.RSAPrivateKey)
     return sign_vc_jwt(credential, private_key, identity.jwt_kid)
@@ -291,7 +294,7 @@ def test_own_credentials_verify_through_the_local_resolver(resolver, organisatio
         assert outcome(report, "issuer_key") == (P, "issuer_key_ok")
 
 
-def test_did_key_style_credentials_verify_and_jwts_say_the_key_is_unconfirmed(ctx, organisation, kek):
+def test_did_key_style_credentials_and_jwts_verify_with_the_did_keys_own_key(ctx, organisation, kek):
     identity = signing_identity(organisation, KEY_CONFIG)
     resolver = ChainResolver(own_issuer_resolver(KEY_CONFIG), LocalResolver())
     credential = make_credential(organisation, identity, now() - dt.timedelta(minutes=5))
@@ -301,7 +304,12 @@ def test_did_key_style_credentials_verify_and_jwts_say_the_key_is_unconfirmed(ct
     report = verify(sign_di(credential, identity, kek, now()), LocalResolver(), now())
     assert report.verified, checks(report)
     report = verify(sign_jwt(credential, identity, kek), resolver, now())
-    assert report.verified and outcome(report, "issuer_key") == (W, "issuer_key_unconfirmed"), checks(report)
+    assert report.verified and outcome(report, "issuer_key") == (P, "issuer_key_ok"), checks(report)
+    # The organisation's RSA key, published at its JWK address, is not the did:key: a token it signs is refused.
+    rsa_key = load_private_key(identity.rsa_key, kek)
+    kid = f"https://badges.example.org/issuers/atelier-velo/keys/{identity.rsa_key.key_id}.json"
+    report = verify(sign_vc_jwt(credential, rsa_key, kid), resolver, now())
+    assert not report.verified and outcome(report, "issuer_key") == (F, "issuer_key_mismatch"), checks(report)
 
 
 def test_rotation_keeps_old_credentials_valid_and_signs_new_ones_with_the_new_key(resolver, organisation, kek):
