@@ -82,7 +82,7 @@ def test_a_platform_connects_lists_upserts_and_is_refused_outside_its_scope(
     link, foreign_document = _world(live_server)
     page.goto(f"{live_server.url}/sign-in/link/{link}")
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url("**/account")
+    page.wait_for_url("**/wallet")  # a learner lands on the wallet
     http = requests.Session()
     http.trust_env = False
     api = f"{live_server.url}/ims/ob/v3p0"

@@ -118,11 +118,18 @@ def test_an_expired_link_is_refused_with_a_clear_message(app, client, outbox, us
     assert not signed_in(client)
 
 
-@pytest.mark.parametrize("token", ["not-a-token", "x" * 500, "%00"])
+@pytest.mark.parametrize("token", ["not-a-token", "x" * 500])
 def test_an_unknown_link_is_refused(client, token):
     response = client.get(f"/sign-in/link/{token}")
     assert response.status_code == 400
     assert "This link is invalid" in response.get_data(as_text=True)
+
+
+def test_a_link_with_a_nul_byte_is_not_found(client):
+    # A NUL byte in any path is refused before routing (PostgreSQL cannot even compare such a text).
+    response = client.get("/sign-in/link/%00")
+    assert response.status_code == 404
+    assert "Traceback" not in response.get_data(as_text=True)
 
 
 def test_a_confirmation_link_does_not_sign_in(client, outbox):
