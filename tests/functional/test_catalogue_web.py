@@ -52,11 +52,17 @@ def test_catalogue_empty_states(client, ids):
     assert "offer no badge yet" in page(client, "/t/nantes/badges")
 
 
-@pytest.mark.parametrize("query", ["page=abc", "page=-1", "page=99999999999", "q=" + "é" * 5000, "theme=%00",
+@pytest.mark.parametrize("query", ["page=abc", "page=-1", "page=99999999999", "q=" + "é" * 5000,
                                    "competency=<script>", "type=x&type=y", "page=²"])
 def test_catalogue_survives_malformed_queries(client, ids, query):
     html = page(client, f"/t/evry/badges?{query}")
     assert "<script>" not in html.split("<main", 1)[-1]
+
+
+def test_a_nul_byte_in_a_filter_is_a_bad_request(client, ids):
+    # Refused before any view (no text of ours holds a NUL, and PostgreSQL cannot compare one): our error page.
+    response = client.get("/t/evry/badges?theme=%00")
+    assert response.status_code == 400 and "Traceback" not in response.get_data(as_text=True)
 
 
 def test_catalogue_paginates_with_links_keeping_the_filters(client, setup, ids):
