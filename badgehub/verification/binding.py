@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Final
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -39,7 +38,7 @@ from badgehub.credentials.did import did_web_to_url, ed25519_from_did_key
 from badgehub.credentials.errors import CredentialError
 from badgehub.credentials.keys import PublicKey, public_key_from_jwk
 from badgehub.verification.report import Check, CheckStatus, make_check
-from badgehub.verification.resolver import ResolutionError, ResolvedKey, assertion_keys
+from badgehub.verification.resolver import ResolutionError, ResolvedKey, assertion_keys, web_origin
 
 FetchDocument = Callable[[str], object]
 """Fetches a document through the verification's resolver; raises :class:`ResolutionError`."""
@@ -55,16 +54,6 @@ def _public_bytes(key: PublicKey) -> bytes:
 def same_key(first: PublicKey, second: PublicKey) -> bool:
     """Whether two public keys are the same key."""
     return type(first) is type(second) and _public_bytes(first) == _public_bytes(second)
-
-
-def _origin(url: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _ok(detail: str) -> Check:
@@ -163,13 +152,13 @@ def _bind_web_address(issuer: str, key: ResolvedKey, fetch: FetchDocument) -> Ch
     # (https://<authority of issuer.id>/.well-known/jwks.json, OB3-BRIEF §3.1 "Key provenance").
     if _in_issuer_jwks(issuer, key, fetch):
         return _ok("issuer JWK set")
-    if key.source in ("jwk", "jwks") and _origin(key.method_id) == _origin(issuer):
+    if key.source in ("jwk", "jwks") and web_origin(key.method_id) == web_origin(issuer):
         return _ok("served by the issuer's site")
     return _unconfirmed(key)
 
 
 def _in_issuer_jwks(issuer: str, key: ResolvedKey, fetch: FetchDocument) -> bool:
-    origin = _origin(issuer)
+    origin = web_origin(issuer)
     if origin is None or not origin.startswith("https://"):
         return False
     try:

@@ -20,7 +20,6 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
-from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from badgehub.credentials.documents import parse_timestamp
 from badgehub.verification.recipient import email_matches
 from badgehub.verification.report import Check, CheckStatus, VerificationReport, make_check
-from badgehub.verification.resolver import ResolutionError
+from badgehub.verification.resolver import ResolutionError, web_origin
 
 if TYPE_CHECKING:
     from badgehub.verification.pipeline import Parsed
@@ -59,18 +58,6 @@ def _types(value: object) -> list[str]:
     if isinstance(value, list):
         return [item for item in value if isinstance(item, str)]
     return []
-
-
-def _origin(url: object) -> str | None:
-    if not isinstance(url, str):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _b64url(segment: str) -> bytes:
@@ -159,7 +146,7 @@ class _Ob2Run:
 
     def _hosted(self) -> Check:
         url = self.assertion.get("id")
-        if not isinstance(url, str) or _origin(url) is None:
+        if not isinstance(url, str) or web_origin(url) is None:
             return make_check("proof", CheckStatus.FAILED, "ob2_hosted_mismatch", {}, ["the id is not a web address"])
         try:
             self.hosted_copy = self.fetcher.fetch(url)
@@ -234,13 +221,13 @@ class _Ob2Run:
         # Hosted: the assertion must be published where the issuer allows.
         assertion_id = str(self.assertion.get("id"))
         verification = self.issuer.get("verification") if self.issuer is not None else None
-        allowed = (verification.get("allowedOrigins") if isinstance(verification, Mapping) else None) or _origin(
+        allowed = (verification.get("allowedOrigins") if isinstance(verification, Mapping) else None) or web_origin(
             self.issuer_id
         )
         origins = {o.lower().rstrip("/") for o in _types(allowed)} if allowed else set()
         origins = {o if "://" in o else f"https://{o}" for o in origins}
         starts = verification.get("startsWith") if isinstance(verification, Mapping) else None
-        ok = _origin(assertion_id) in origins
+        ok = web_origin(assertion_id) in origins
         if starts is not None:
             ok = ok and any(assertion_id.startswith(prefix) for prefix in _types(starts))
         if ok:
@@ -249,7 +236,7 @@ class _Ob2Run:
             "issuer_key",
             CheckStatus.FAILED,
             "issuer_key_mismatch",
-            {"controller": _origin(assertion_id) or assertion_id, "issuer": self.issuer_id},
+            {"controller": web_origin(assertion_id) or assertion_id, "issuer": self.issuer_id},
         )
 
     def _key_authorised(self) -> Check:

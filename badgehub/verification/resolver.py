@@ -489,3 +489,17 @@ def offline_resolver(documents: Mapping[str, object] | None = None) -> ChainReso
     controller's document is not there to be asked (see :func:`badgehub.verification.platform.build_resolver`).
     """
     return ChainResolver(StaticResolver(documents or {}), LocalResolver())
+
+
+def web_origin(url: object) -> str | None:
+    """``scheme://host[:port]`` of an http(s) address, lower-cased; None for anything else (not a string, another
+    scheme, no host, unparseable). Two addresses are under one owner's control when their origins are equal."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
