@@ -81,7 +81,7 @@ def test_the_readme_backup_and_restore_bring_back_a_working_installation(backend
     env.update({name: value for name, value in os.environ.items() if name.startswith("BADGEHUB_")})
 
     assert CliRunner().invoke(main, ["init"]).exit_code == 0
-    app = create_app()
+    app = create_app({"TESTING": True})  # no background worker against a database about to be dropped
     with app.app_context():
         before, document = _issue_one("b")
         db.engine.dispose()
@@ -95,7 +95,7 @@ def test_the_readme_backup_and_restore_bring_back_a_working_installation(backend
         _drop_postgres_database(server_url, env["PGDATABASE"])
 
     run_block(f"restore: {'SQLite' if backend == 'sqlite' else 'PostgreSQL'}", env)
-    restored = create_app()
+    restored = create_app({"TESTING": True})
     assert restored.config["KEK"] == (backup / "kek").read_text().strip()
     with restored.app_context():
         assert _verified(restored, before)

@@ -59,7 +59,7 @@ def test_demo_seeds_every_sector_and_role_and_prints_working_links(tmp_path, mon
     from badgehub import create_app
     from badgehub.extensions import db
 
-    app = create_app()
+    app = create_app({"TESTING": True})  # a request would otherwise start the background worker
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Territory)) == 1
         sectors = set(db.session.scalars(select(Organisation.sector)))

@@ -76,7 +76,9 @@ def test_cookies_are_secure_behind_https(tmp_path):
 def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path):
     from flask import request
 
-    app = create_app({"INSTANCE_PATH": tmp_path, "SECRET_KEY": "x", "TRUSTED_PROXIES": 1})
+    # TESTING: a request would otherwise start the process's background worker and sweeper, which would run
+    # against this empty database for the rest of the test session.
+    app = create_app({"INSTANCE_PATH": tmp_path, "SECRET_KEY": "x", "TRUSTED_PROXIES": 1, "TESTING": True})
 
     @app.get("/whoami-for-test")
     def whoami():
@@ -90,7 +92,7 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path
 def test_without_trusted_proxies_forwarded_headers_are_ignored(tmp_path):
     from flask import request
 
-    app = create_app({"INSTANCE_PATH": tmp_path, "SECRET_KEY": "x"})
+    app = create_app({"INSTANCE_PATH": tmp_path, "SECRET_KEY": "x", "TESTING": True})  # no background worker
 
     @app.get("/whoami-for-test")
     def whoami():
