@@ -139,7 +139,7 @@ def _prepare(url: str, instance: Path, kek: str, count: int) -> list[str]:
                 narrative="A réparé trois vélos en public.")
             ids.append(str(credential.public_id))
             if index % 20 == 19:
-                issuing.revoke_credential(credential, reason="Bench: revoked", actor_id=None)
+                issuing.revoke_credential(credential, reason="other", note="Bench: revoked", actor_id=None)
             if index % 50 == 49:
                 db.session.commit()
         # The last organisation is suspended once it has issued: its pages say so.
@@ -366,7 +366,8 @@ def _revoke_during_load(url: str, instance: Path, kek: str, port: int, ids: Sequ
     time.sleep(2.0)
     app = _in_process_app(url, instance, kek)
     with app.test_request_context():
-        issuing.revoke_credential(issuing.get_credential(target), reason="Bench: revoked under load", actor_id=None)
+        issuing.revoke_credential(issuing.get_credential(target), reason="other", note="Bench: revoked under load",
+                                   actor_id=None)
         db.session.commit()
         committed = time.perf_counter()
         db.session.remove()
