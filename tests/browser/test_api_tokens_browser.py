@@ -12,7 +12,7 @@ from badgehub.accounts.service import issue_sign_in_link
 from badgehub.extensions import db
 from tests.browser.conftest import LiveServer
 from tests.browser.test_verify_browser import axe_source, axe_violations
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 __all__ = ["axe_source"]  # the fixture, imported so that this module can use it
 

@@ -14,7 +14,7 @@ from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
 from tests.browser.conftest import LiveServer
 from tests.browser.test_verify_browser import axe_source, axe_violations
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 __all__ = ["axe_source"]  # the fixture, imported so that this module can use it
 

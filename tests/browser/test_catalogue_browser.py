@@ -12,7 +12,7 @@ from badgehub.extensions import db
 from tests.browser.conftest import LiveServer
 from tests.browser.test_verify_browser import axe_source as axe_source
 from tests.browser.test_verify_browser import axe_violations
-from tests.unit.catalogue.world import build_catalogue_world
+from tests.factories import build_catalogue_world
 
 
 def build(live_server: LiveServer) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from badgehub.mail import read_outbox
 from tests.browser.conftest import LiveServer
 from tests.browser.test_verify_browser import axe_source, axe_violations
 from tests.conftest import links_in
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 __all__ = ["axe_source"]  # the fixture, imported so that this module can use it
 

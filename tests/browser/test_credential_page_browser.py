@@ -14,7 +14,7 @@ from badgehub.verification import fetch as fetch_module
 from tests.browser.conftest import LiveServer
 from tests.browser.test_verify_browser import axe_source as axe_source
 from tests.browser.test_verify_browser import axe_violations
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ from tests.browser import test_verify_browser
 from tests.browser.conftest import LiveServer
 from tests.browser.test_verify_browser import axe_violations
 from tests.conftest import links_in
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 from tests.unit.printing.pdftools import decode_pdf_qr
 
 PHONE = {"width": 390, "height": 844}

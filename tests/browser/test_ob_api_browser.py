@@ -20,7 +20,7 @@ from badgehub.issuing import service as issuing
 from badgehub.oauth.server import CREDENTIAL_READ, CREDENTIAL_UPSERT, PROFILE_READ
 from tests.browser.conftest import LiveServer
 from tests.browser.test_verify_browser import axe_source, axe_violations
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 __all__ = ["axe_source"]
 

@@ -23,8 +23,8 @@ from badgehub.verification import fetch as fetch_module
 from tests.browser.conftest import LiveServer
 from tests.browser.test_verify_browser import axe_source as axe_source
 from tests.browser.test_verify_browser import axe_violations
+from tests.factories import build_world as build_issuing_world
 from tests.forgeries import Case, build_world, forgeries
-from tests.unit.issuing.world import build_world as build_issuing_world
 
 STATES = {
     # state: (row of the matrix, English title, French title, tone)

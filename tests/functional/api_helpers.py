@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 
 from badgehub.api.openapi import PATHS, SCHEMAS
 from badgehub.tokens import service as tokens
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 API = "/api/v1"
 

@@ -27,8 +27,8 @@ from badgehub.territory.service import (
     get_territory_by_slug,
     request_membership,
 )
+from tests import factories
 from tests.conftest import csrf_token_from, sign_in, token_of
-from tests.unit.achievements import samples
 
 
 @dataclass(frozen=True)
@@ -177,12 +177,12 @@ def test_bad_input_gives_a_clear_message_and_saves_nothing(client, world, query,
 
 
 @pytest.mark.parametrize(("data", "filename", "message"), [
-    (samples.bomb_png(), "bomb.png", "The image is too large: at most 4096 × 4096 pixels."),
-    (samples.SVG_SCRIPT, "badge.svg", "This SVG contains &lt;script&gt;"),
-    (samples.SVG_EXTERNAL_ENTITY, "badge.svg", "This SVG declares a DTD or entities"),
-    (samples.SVG_DTD, "badge.svg", "This SVG declares a DTD or entities"),
-    (samples.PDF_RENAMED, "badge.png", "This file is not a PNG or SVG image, whatever its name says."),
-    (samples.truncated_png(), "badge.png", "This PNG file is damaged or incomplete."),
+    (factories.bomb_png(), "bomb.png", "The image is too large: at most 4096 × 4096 pixels."),
+    (factories.SVG_SCRIPT, "badge.svg", "This SVG contains &lt;script&gt;"),
+    (factories.SVG_EXTERNAL_ENTITY, "badge.svg", "This SVG declares a DTD or entities"),
+    (factories.SVG_DTD, "badge.svg", "This SVG declares a DTD or entities"),
+    (factories.PDF_RENAMED, "badge.png", "This file is not a PNG or SVG image, whatever its name says."),
+    (factories.truncated_png(), "badge.png", "This PNG file is damaged or incomplete."),
     (b"\x89PNG\r\n\x1a\n" + b"\x00" * (3 * 1024 * 1024), "big.png", "The image is larger than 2 MB."),
 ])
 def test_hostile_uploads_are_refused_with_a_clear_message_and_nothing_saved(client, world, query, data, filename,
@@ -206,7 +206,7 @@ def test_a_fifty_megabyte_upload_is_stopped_at_the_door(client, world, query):
 def test_uploaded_png_loses_a_baked_credential(client, world):
     sign_in(client, world.issuer_a)
     public_id = created_id(create_badge(client, world, image_mode="upload",
-                                        image_file=(io.BytesIO(samples.baked_png()), "baked.png")))
+                                        image_file=(io.BytesIO(factories.baked_png()), "baked.png")))
     stored = client.get(f"/achievements/{public_id}/image")
     assert stored.headers["Content-Type"] == "image/png"
     assert extract_from_png(stored.data) is None
@@ -472,7 +472,7 @@ def test_image_of_an_awarded_version_is_cached_for_good(client, published, setup
 def test_svg_image_is_served_under_a_policy_that_runs_and_fetches_nothing(client, world):
     sign_in(client, world.issuer_a)
     public_id = created_id(create_badge(client, world, image_mode="upload",
-                                        image_file=(io.BytesIO(samples.SVG_OK), "badge.svg")))
+                                        image_file=(io.BytesIO(factories.SVG_OK), "badge.svg")))
     for url in (f"/achievements/{public_id}/image", f"/achievements/{public_id}/v/1/image"):
         response = client.get(url)
         assert response.mimetype == "image/svg+xml"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from badgehub.extensions import db
 from badgehub.tokens.models import ApiToken
 from tests.conftest import csrf_token_from, sign_in
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from badgehub.cli import main
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from tests.conftest import REPO_ROOT, _drop_postgres_database
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 README = REPO_ROOT / "README.md"
 POSTGRES = os.environ.get("BADGEHUB_TEST_DATABASE_URL", "").startswith("postgresql")

@@ -24,7 +24,7 @@ from badgehub.extensions import db
 from badgehub.issuing import batches
 from badgehub.issuing.models import BatchState, IssueBatch, IssuedCredential
 from tests.conftest import REPO_ROOT, TEST_KEK, base_test_config
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 REDIS_URL = os.environ.get("BADGEHUB_TEST_REDIS_URL")
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from badgehub.extensions import db
 from badgehub.issuing.models import BatchState, IssueBatch, IssuedCredential
 from tests.conftest import csrf_token_from, sign_in
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 LIST = ("Prénom;Nom;Courriel;Début;Quartier\r\n"
         "Léa;Martin;lea@example.net;01/03/2025;centre\r\n"

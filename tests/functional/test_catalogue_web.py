@@ -13,7 +13,7 @@ from badgehub.territory.demand import demand_of
 from badgehub.territory.models import Theme
 from badgehub.territory.themes import theme_ids_of
 from tests.conftest import csrf_token_from, sign_in, token_of
-from tests.unit.catalogue.world import build_catalogue_world
+from tests.factories import build_catalogue_world
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_a_nul_byte_in_a_filter_is_a_bad_request(client, ids):
 def test_catalogue_paginates_with_links_keeping_the_filters(client, setup, ids):
     from badgehub.achievements import service as achievements
     from badgehub.organisations.service import get_organisation_by_slug
-    from tests.unit.issuing.world import BADGE_PNG
+    from tests.factories import BADGE_PNG
 
     def more() -> None:
         organisation = get_organisation_by_slug(ids["a"])
@@ -89,7 +89,7 @@ def test_catalogue_paginates_with_links_keeping_the_filters(client, setup, ids):
 def test_catalogue_page_queries_do_not_grow_with_results(client, setup, ids, app):
     from badgehub.achievements import service as achievements
     from badgehub.organisations.service import get_organisation_by_slug
-    from tests.unit.issuing.world import BADGE_PNG
+    from tests.factories import BADGE_PNG
 
     def count_queries(url: str) -> int:
         statements: list[str] = []

@@ -17,7 +17,7 @@ from badgehub.keys.service import active_key, declare_compromised
 from badgehub.printing.certificate import certificate_data
 from badgehub.web.caching import PUBLIC_DOCUMENT
 from tests.conftest import sign_in
-from tests.unit.issuing.world import BADGE_PNG, WORKSHOP, build_world
+from tests.factories import BADGE_PNG, WORKSHOP, build_world
 from tests.unit.printing.pdftools import decode_pdf_qr, flat, metadata, page_count, pdf_text
 
 

@@ -11,7 +11,7 @@ from badgehub.claims import service as claims
 from badgehub.claims.models import Claim
 from badgehub.db import utcnow
 from badgehub.extensions import db
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 
 def test_purge_deletes_the_claims_of_a_campaign_closed_early(runner: Any, setup: Any, query: Any) -> None:

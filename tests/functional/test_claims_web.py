@@ -20,7 +20,7 @@ from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.organisations.service import get_organisation_by_slug, members_of
 from badgehub.territory.service import decide_membership, memberships_of
 from tests.conftest import csrf_token_from, links_in, sign_in, token_of
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 from tests.unit.printing.pdftools import decode_pdf_qr, decode_png_qr, flat, pdf_text
 
 HOUR = dt.timedelta(hours=1)

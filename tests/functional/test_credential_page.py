@@ -31,7 +31,7 @@ from badgehub.verification import fetch as fetch_module
 from badgehub.verification.platform import register_local_resolver
 from badgehub.verification.resolver import StaticResolver
 from tests.conftest import TEST_KEK, csrf_token_from
-from tests.unit.issuing.world import BADGE_PNG, build_world
+from tests.factories import BADGE_PNG, build_world
 
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "ob3-examples"
 BITSTRING_URL = (

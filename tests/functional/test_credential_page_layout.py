@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from badgehub.verification import fetch as fetch_module
+from tests.factories import build_world
 from tests.functional.test_credential_page import award
-from tests.unit.issuing.world import build_world
 
 
 @pytest.fixture(autouse=True)

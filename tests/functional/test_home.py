@@ -10,8 +10,8 @@ import pytest
 
 from badgehub.accounts.service import create_user
 from tests.conftest import sign_in
+from tests.factories import build_world
 from tests.functional.test_issuing_web import issue_directly
-from tests.unit.issuing.world import build_world
 
 
 @pytest.fixture

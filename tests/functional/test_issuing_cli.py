@@ -12,7 +12,7 @@ from badgehub.issuing import service as issuing
 from badgehub.verification.pipeline import verify
 from badgehub.verification.platform import build_resolver
 from tests.conftest import links_in
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from badgehub.verification.platform import build_resolver
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.resolver import ChainResolver, LocalResolver, StaticResolver
 from badgehub.web.caching import PUBLIC_DOCUMENT
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 OWN_CHECKS = ("proof", "issuer_key", "status")
 

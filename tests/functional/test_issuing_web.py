@@ -18,7 +18,7 @@ from badgehub.issuing.models import IssuedCredential
 from badgehub.organisations.models import Organisation
 from badgehub.territory.service import decide_membership, memberships_of
 from tests.conftest import csrf_token_from, links_in, sign_in
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 
 @pytest.fixture

@@ -307,7 +307,7 @@ def test_a_signed_in_visitor_gets_the_page_with_their_own_menu(client: FlaskClie
 def test_an_edited_competency_reference_shows_on_the_next_view(client: FlaskClient, setup: Any) -> None:
     from badgehub.achievements import service as achievements
     from badgehub.competencies.service import CompetencyFields, create_competency
-    from tests.unit.issuing.world import BADGE_PNG, build_world
+    from tests.factories import BADGE_PNG, build_world
 
     def build() -> tuple[str, int]:
         world = build_world()

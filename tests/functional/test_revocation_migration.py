@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 
 def test_reasons_typed_before_become_private_notes(fresh_database, make_app, tmp_path):

@@ -33,7 +33,7 @@ from badgehub.stats.service import key_hash as stats_key_hash
 from badgehub.verification import fetch as fetch_module
 from badgehub.wallet.models import ImportedCredential, WalletEmail, WalletProfile, WalletShare
 from tests.conftest import csrf_token_from, links_in, sign_in, token_of
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 LEA = "Lea.Martin@example.net"
 DID = did_key_from_ed25519(bytes(range(32)))

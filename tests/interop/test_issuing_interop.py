@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from badgehub.achievements.service import public_achievement
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 from .conftest import JsPeer
 from .test_published_identity import did_resolution, js_verify

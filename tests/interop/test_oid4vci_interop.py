@@ -22,7 +22,7 @@ from badgehub.issuing import service as issuing
 from badgehub.oid4vci import service as oid4vci
 from badgehub.oid4vci.award_mail import award_mail_offer
 from tests.browser.conftest import LiveServer, live_server
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 from .conftest import HERE, JsPeer, run_node
 from .test_published_identity import did_resolution, js_verify

@@ -11,7 +11,7 @@ from PIL import Image
 from badgehub.achievements import images
 from badgehub.achievements.errors import ImageRejected
 from badgehub.credentials.baking import bake_png, extract_from_png, extract_from_svg
-from tests.unit.achievements import samples
+from tests import factories
 
 
 def rejection(data: bytes) -> ImageRejected:
@@ -27,7 +27,7 @@ def decoded(data: bytes) -> Image.Image:
 
 
 def test_png_upload_is_reencoded_with_its_pixels_and_nothing_else():
-    original = samples.png((80, 60), (10, 120, 200, 255), text={"Author": "someone", "Comment": "secret notes"})
+    original = factories.png((80, 60), (10, 120, 200, 255), text={"Author": "someone", "Comment": "secret notes"})
     cleaned = images.read_upload(original)
     assert (cleaned.media_type, cleaned.source) == ("image/png", "upload")
     image = decoded(cleaned.data)
@@ -38,7 +38,7 @@ def test_png_upload_is_reencoded_with_its_pixels_and_nothing_else():
 
 
 def test_a_credential_baked_into_an_uploaded_png_disappears():
-    baked = samples.baked_png()
+    baked = factories.baked_png()
     assert extract_from_png(baked) is not None
     cleaned = images.read_upload(baked)
     assert extract_from_png(cleaned.data) is None
@@ -46,38 +46,38 @@ def test_a_credential_baked_into_an_uploaded_png_disappears():
 
 
 def test_transparency_survives_the_reencoding():
-    cleaned = images.read_upload(samples.png((64, 64), (0, 0, 0, 0)))
+    cleaned = images.read_upload(factories.png((64, 64), (0, 0, 0, 0)))
     assert decoded(cleaned.data).mode == "RGBA"
     assert decoded(cleaned.data).getpixel((1, 1))[3] == 0
 
 
 def test_large_png_is_scaled_down_for_storage():
-    cleaned = images.read_upload(samples.png((3000, 1500), (1, 2, 3), mode="RGB"))
+    cleaned = images.read_upload(factories.png((3000, 1500), (1, 2, 3), mode="RGB"))
     assert decoded(cleaned.data).size == (images.STORED_MAX_SIDE, images.STORED_MAX_SIDE // 2)
 
 
 @pytest.mark.parametrize("side", [10_000, 5_000])
 def test_decompression_bomb_is_refused_before_its_pixels_are_decoded(side):
     # 10 000² is beyond Pillow's own guard; 5 000² is within it but beyond ours.
-    error = rejection(samples.bomb_png(side))
+    error = rejection(factories.bomb_png(side))
     assert error.reason == "too_many_pixels"
     assert "4096 × 4096" in str(error.message)
 
 
 def test_truncated_png_is_refused_as_damaged():
-    error = rejection(samples.truncated_png())
+    error = rejection(factories.truncated_png())
     assert error.reason == "unreadable"
     assert "damaged or incomplete" in str(error.message)
 
 
 def test_pdf_renamed_png_is_refused_whatever_its_name():
-    error = rejection(samples.PDF_RENAMED)
+    error = rejection(factories.PDF_RENAMED)
     assert error.reason == "not_png_or_svg"
     assert "not a PNG or SVG image" in str(error.message)
 
 
 def test_file_over_two_megabytes_is_refused_before_being_read():
-    error = rejection(samples.png()[:8] + b"\x00" * (images.MAX_UPLOAD_BYTES + 1))
+    error = rejection(factories.png()[:8] + b"\x00" * (images.MAX_UPLOAD_BYTES + 1))
     assert error.reason == "too_large"
     assert "2 MB" in str(error.message)
 
@@ -87,23 +87,23 @@ def test_empty_file_is_refused():
 
 
 def test_tiny_png_is_refused():
-    assert rejection(samples.png((8, 8))).reason == "too_small"
+    assert rejection(factories.png((8, 8))).reason == "too_small"
 
 
 @pytest.mark.parametrize(("svg", "reason", "words"), [
-    (samples.SVG_SCRIPT, "svg_forbidden_element", "<script>"),
-    (samples.SVG_HTML_SCRIPT, "svg_forbidden_element", "<script>"),
-    (samples.SVG_FOREIGN_OBJECT, "svg_forbidden_element", "<foreignObject>"),
-    (samples.SVG_JAVASCRIPT_LINK, "svg_forbidden_element", "<a>"),
-    (samples.SVG_ANIMATE_HREF, "svg_forbidden_element", "not allowed"),
-    (samples.SVG_ONLOAD, "svg_event_handler", "onload"),
-    (samples.SVG_EXTERNAL_ENTITY, "svg_dtd", "DTD or entities"),
-    (samples.SVG_DTD, "svg_dtd", "DTD or entities"),
-    (samples.SVG_BILLION_LAUGHS, "svg_dtd", "DTD or entities"),
-    (samples.SVG_EXTERNAL_IMAGE, "svg_external_reference", "outside itself"),
-    (samples.SVG_USE_EXTERNAL, "svg_external_reference", "outside itself"),
-    (samples.SVG_STYLE_URL, "svg_external_reference", "outside itself"),
-    (samples.SVG_STYLE_IMPORT, "svg_css", "import other files"),
+    (factories.SVG_SCRIPT, "svg_forbidden_element", "<script>"),
+    (factories.SVG_HTML_SCRIPT, "svg_forbidden_element", "<script>"),
+    (factories.SVG_FOREIGN_OBJECT, "svg_forbidden_element", "<foreignObject>"),
+    (factories.SVG_JAVASCRIPT_LINK, "svg_forbidden_element", "<a>"),
+    (factories.SVG_ANIMATE_HREF, "svg_forbidden_element", "not allowed"),
+    (factories.SVG_ONLOAD, "svg_event_handler", "onload"),
+    (factories.SVG_EXTERNAL_ENTITY, "svg_dtd", "DTD or entities"),
+    (factories.SVG_DTD, "svg_dtd", "DTD or entities"),
+    (factories.SVG_BILLION_LAUGHS, "svg_dtd", "DTD or entities"),
+    (factories.SVG_EXTERNAL_IMAGE, "svg_external_reference", "outside itself"),
+    (factories.SVG_USE_EXTERNAL, "svg_external_reference", "outside itself"),
+    (factories.SVG_STYLE_URL, "svg_external_reference", "outside itself"),
+    (factories.SVG_STYLE_IMPORT, "svg_css", "import other files"),
     (b"<svg xmlns='http://www.w3.org/2000/svg'><rect", "svg_malformed", "not well-formed"),
 ])
 def test_hostile_svg_is_refused_with_a_clear_message(svg, reason, words):
@@ -130,7 +130,7 @@ def test_deeply_nested_svg_is_refused_as_too_complex():
 
 
 def test_clean_svg_keeps_its_drawing_and_loses_editor_metadata_and_comments():
-    cleaned = images.read_upload(samples.SVG_OK)
+    cleaned = images.read_upload(factories.SVG_OK)
     assert cleaned.media_type == "image/svg+xml"
     text = cleaned.data.decode("utf-8")
     assert "inkscape" not in text and "metadata" not in text and "drawn by hand" not in text
@@ -144,13 +144,13 @@ def test_clean_svg_keeps_its_drawing_and_loses_editor_metadata_and_comments():
 
 
 def test_embedded_png_picture_is_allowed_in_svg():
-    root = ElementTree.fromstring(images.read_upload(samples.SVG_DATA_IMAGE).data)
+    root = ElementTree.fromstring(images.read_upload(factories.SVG_DATA_IMAGE).data)
     image = root.find("{http://www.w3.org/2000/svg}image")
     assert image.get("{http://www.w3.org/1999/xlink}href").startswith("data:image/png;base64,")
 
 
 def test_svg_without_namespace_is_given_the_svg_namespace():
-    root = ElementTree.fromstring(images.read_upload(samples.SVG_NO_NAMESPACE).data)
+    root = ElementTree.fromstring(images.read_upload(factories.SVG_NO_NAMESPACE).data)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert root.find("{http://www.w3.org/2000/svg}rect").get("fill") == "red"
 
@@ -158,13 +158,13 @@ def test_svg_without_namespace_is_given_the_svg_namespace():
 def test_cleaned_svg_can_be_baked_and_read_back():
     from badgehub.credentials.baking import bake_svg
 
-    cleaned = images.read_upload(samples.SVG_OK)
+    cleaned = images.read_upload(factories.SVG_OK)
     baked = bake_svg(cleaned.data, '{"id": "urn:uuid:1"}')
     assert extract_from_svg(baked).payload == '{"id": "urn:uuid:1"}'
 
 
 def test_reencoded_png_can_be_baked_and_read_back():
-    cleaned = images.read_upload(samples.png())
+    cleaned = images.read_upload(factories.png())
     assert extract_from_png(bake_png(cleaned.data, '{"id": "urn:uuid:2"}')).payload == '{"id": "urn:uuid:2"}'
 
 

@@ -23,7 +23,7 @@ from badgehub.extensions import db
 from badgehub.organisations.errors import OrganisationSuspended
 from badgehub.verification.pipeline import structure_problems
 from badgehub.verification.schema import validate_credential
-from tests.unit.achievements import samples
+from tests import factories
 from tests.unit.achievements.conftest import competency
 
 FIELDS = achievements.AchievementFields(
@@ -150,12 +150,12 @@ def test_editing_a_locked_version_makes_version_two_and_leaves_version_one_untou
 
 
 def test_editing_a_locked_version_keeps_an_uploaded_image_in_the_new_version(org):
-    upload = achievements.UploadedImage(samples.png())
+    upload = achievements.UploadedImage(factories.png())
     achievement = achievements.create_achievement(org, org.test_owner, FIELDS, upload)
     achievements.lock_version(achievement.current_version)
     version = achievements.update_achievement(achievement, org.test_owner, fields(name="Autre nom"))
     assert version.number == 2
-    assert (version.image_source, version.image) == ("upload", images.read_upload(samples.png()).data)
+    assert (version.image_source, version.image) == ("upload", images.read_upload(factories.png()).data)
 
 
 def test_saving_the_same_values_changes_nothing_and_records_nothing(org):
@@ -227,15 +227,15 @@ def test_bad_fields_are_refused_on_their_field_and_nothing_is_saved(org, changes
 def test_every_problem_is_reported_at_once_including_the_image(org):
     with pytest.raises(ValidationError) as caught:
         achievements.create_achievement(org, org.test_owner, fields(name="", description=""),
-                                        achievements.UploadedImage(samples.PDF_RENAMED))
+                                        achievements.UploadedImage(factories.PDF_RENAMED))
     assert set(caught.value.details["fields"]) == {"name", "description", "image"}
 
 
 @pytest.mark.parametrize(("data", "reason"), [
-    (samples.SVG_SCRIPT, "svg_forbidden_element"),
-    (samples.SVG_EXTERNAL_ENTITY, "svg_dtd"),
-    (samples.PDF_RENAMED, "not_png_or_svg"),
-    (samples.truncated_png(), "unreadable"),
+    (factories.SVG_SCRIPT, "svg_forbidden_element"),
+    (factories.SVG_EXTERNAL_ENTITY, "svg_dtd"),
+    (factories.PDF_RENAMED, "not_png_or_svg"),
+    (factories.truncated_png(), "unreadable"),
 ])
 def test_hostile_upload_saves_nothing(org, data, reason):
     with pytest.raises(ImageRejected) as caught:
@@ -249,14 +249,14 @@ def test_hostile_upload_on_edit_leaves_the_version_as_it_was(org):
     before = achievement.current_version.image
     with pytest.raises(ImageRejected):
         achievements.update_achievement(achievement, org.test_owner, fields(name="Renommé"),
-                                        achievements.UploadedImage(samples.SVG_ONLOAD))
+                                        achievements.UploadedImage(factories.SVG_ONLOAD))
     db.session.expire_all()
     assert (achievement.current_version.name, achievement.current_version.image) == ("Réparer une crevaison", before)
 
 
 def test_uploaded_svg_is_stored_sanitised(org):
     achievement = achievements.create_achievement(org, org.test_owner, FIELDS,
-                                                  achievements.UploadedImage(samples.SVG_OK))
+                                                  achievements.UploadedImage(factories.SVG_OK))
     version = achievement.current_version
     assert (version.image_media_type, version.image_source, version.image_params) == ("image/svg+xml", "upload", None)
     assert b"inkscape" not in version.image

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from tests.unit.catalogue.world import CatalogueWorld, build_catalogue_world
+from tests.factories import CatalogueWorld, build_catalogue_world
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from badgehub.territory.catalogue import MAX_PAGE, CatalogueQuery, catalogue_facets, offered_count, search_catalogue
 from badgehub.territory.service import decide_membership
-from tests.unit.catalogue.world import CatalogueWorld
+from tests.factories import CatalogueWorld
 
 
 def names(cw: CatalogueWorld, **query: Any) -> list[str]:

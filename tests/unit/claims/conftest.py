@@ -11,7 +11,7 @@ from flask import Flask
 
 from badgehub.claims import service as claims
 from badgehub.db import utcnow
-from tests.unit.issuing.world import World, build_world
+from tests.factories import World, build_world
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
 from tests.conftest import base_test_config
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 pytestmark = [
     pytest.mark.postgres,

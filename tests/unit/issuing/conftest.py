@@ -1,4 +1,4 @@
-"""Fixtures of the issuing service tests: the world of ``world.py``, a resolver that never leaves the
+"""Fixtures of the issuing service tests: the world of ``tests/factories.py``, a resolver that never leaves the
 process, and a helper that issues with sensible defaults."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from flask import Flask
 from badgehub.issuing import service as issuing
 from badgehub.verification.platform import build_resolver
 from badgehub.verification.resolver import Resolver
-from tests.unit.issuing.world import World, build_world
+from tests.factories import World, build_world
 
 
 @pytest.fixture

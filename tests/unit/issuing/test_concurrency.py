@@ -28,7 +28,7 @@ from badgehub.issuing import status_lists
 from badgehub.issuing.models import IssuedCredential, StatusList
 from badgehub.issuing.status_lists import signed_status_list
 from tests.conftest import base_test_config
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 pytestmark = [
     pytest.mark.postgres,

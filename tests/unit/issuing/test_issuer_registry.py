@@ -10,7 +10,7 @@ from badgehub.keys.models import KeyAlgorithm
 from badgehub.keys.service import active_key, installation_kek, rotate_keys
 from badgehub.territory.registry import StandingStatus, find_organisation, issuer_standing
 from badgehub.territory.service import decide_membership, memberships_of
-from tests.unit.issuing.world import World
+from tests.factories import World
 
 
 def test_our_did_web_profile_url_and_did_keys_name_the_organisation(ctx: Flask, world: World) -> None:

@@ -16,7 +16,7 @@ from badgehub.printing.certificate import (
     certificate_pdf,
 )
 from badgehub.printing.text import markdown_to_text
-from tests.unit.achievements import samples
+from tests import factories
 from tests.unit.printing.pdftools import (
     decode_pdf_qr,
     decode_qr,
@@ -29,7 +29,7 @@ from tests.unit.printing.pdftools import (
 )
 
 URL = "https://badges.example.org/c/AbCdEfGhIjKl"
-BADGE_PNG = samples.png((64, 64), (30, 90, 200, 255))
+BADGE_PNG = factories.png((64, 64), (30, 90, 200, 255))
 BADGE_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">'
              b'<circle cx="32" cy="32" r="30" fill="#1d4ed8"/></svg>')
 

@@ -9,12 +9,12 @@ from flask_babel import force_locale, gettext
 from PIL import Image
 
 from badgehub.printing.poster import poster_pdf, poster_png
-from tests.unit.achievements import samples
+from tests import factories
 from tests.unit.printing.pdftools import decode_pdf_qr, decode_png_qr, flat, metadata, page_count, pdf_text
 
 CLAIM_URL = "https://badges.example.org/k/7KD3QX"
 POSTER = dict(title="Atelier vélo du 14 mars", organisation_name="Vélo Solidaire d'Évry",
-              achievement_name="Réparer une crevaison", achievement_image_png=samples.png((64, 64)),
+              achievement_name="Réparer une crevaison", achievement_image_png=factories.png((64, 64)),
               claim_url=CLAIM_URL, short_code="7KD3QX", window_text="Open until 14 March 2026, 22:00", locale="en")
 
 

@@ -35,7 +35,7 @@ from badgehub.organisations.service import ProfileFields, create_organisation
 from badgehub.territory.demand import declare_demand
 from badgehub.territory.service import decide_membership, request_membership
 from badgehub.territory.themes import create_theme, set_achievement_themes
-from tests.unit.issuing.world import BADGE_PNG, World, build_world
+from tests.factories import BADGE_PNG, World, build_world
 
 MONTH = {1: dt.datetime(2025, 1, 15, 10, tzinfo=dt.UTC), 2: dt.datetime(2025, 2, 10, 9, tzinfo=dt.UTC),
          3: dt.datetime(2025, 3, 20, 16, tzinfo=dt.UTC)}

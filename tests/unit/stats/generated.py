@@ -30,7 +30,7 @@ from badgehub.stats.ptable import KEY_RANGE
 from badgehub.territory.models import Territory
 from badgehub.territory.service import decide_membership, request_membership
 from badgehub.territory.themes import create_theme, set_achievement_themes
-from tests.unit.issuing.world import BADGE_PNG, build_world
+from tests.factories import BADGE_PNG, build_world
 
 # name, type, sector, credentials per month (min, max), months active (None: all)
 ORGANISATIONS = [

@@ -21,7 +21,7 @@ from badgehub.tokens.errors import (
     TokenRevoked,
 )
 from badgehub.tokens.models import ApiToken
-from tests.unit.issuing.world import World, build_world
+from tests.factories import World, build_world
 
 NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 

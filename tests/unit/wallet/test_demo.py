@@ -16,7 +16,7 @@ from badgehub.verification import fetch as fetch_module
 from badgehub.wallet import service as wallet
 from badgehub.wallet.demo import IMPORTED_BADGE, SHARE_TITLE, seed_demo_wallet
 from badgehub.wallet.models import ImportedCredential, WalletShare
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 
 @pytest.fixture(autouse=True)

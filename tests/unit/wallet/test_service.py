@@ -32,7 +32,7 @@ from badgehub.wallet.errors import (
     ShareGone,
     ShareNotFound,
 )
-from tests.unit.issuing.world import World, build_world
+from tests.factories import World, build_world
 
 DID = did_key_from_ed25519(bytes(range(32)))
 
