@@ -21,8 +21,9 @@ from flask_babel import lazy_gettext as _l
 
 from badgehub.stats import ptable
 from badgehub.stats.errors import UnknownDataset
+from badgehub.stats.figures import FORMAL_TYPES
+from badgehub.stats.filters import format_month
 from badgehub.stats.privacy import ORGANISATION_THRESHOLD, THRESHOLD, Published, PublishedCell
-from badgehub.stats.queries import FORMAL_TYPES, format_month
 
 Labeler = Callable[[str, PublishedCell], str]
 

@@ -30,8 +30,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from badgehub.stats.figures import ORGANISATION_THRESHOLD, THRESHOLD, Figures, Group
+from badgehub.stats.filters import Filters
 from badgehub.stats.ptable import MAX_PERTURBATION, perturbed
-from badgehub.stats.queries import ORGANISATION_THRESHOLD, THRESHOLD, Figures, Filters, Group
 
 __all__ = ["MAX_PERTURBATION", "ORGANISATION_THRESHOLD", "THRESHOLD", "Published", "PublishedCell",
            "PublishedSummary", "PublishedTable", "publish"]

@@ -11,8 +11,9 @@ from flask import Flask
 
 from badgehub.issuing import service as issuing
 from badgehub.stats import queries, service
+from badgehub.stats.errors import InvalidFilters
 from badgehub.stats.privacy import MAX_PERTURBATION, publish
-from badgehub.stats.queries import Filters, InvalidFilters, observatory, parse_filters
+from badgehub.stats.queries import Filters, observatory, parse_filters
 from tests.unit.stats.dataset import MONTH, Dataset, build_dataset, learner
 
 
