@@ -56,7 +56,9 @@ def _png() -> bytes:
 def _config(url: str, instance: Path) -> dict[str, Any]:
     return {"SECRET_KEY": "bench", "KEK": "0f" * 32, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance,
             "OUTBOX_DIR": instance / "outbox", "BASE_URL": "https://badges.example.org", "MAIL_BACKEND": "file",
-            "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://"}
+            "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
+            # No in-process worker: its scheduled tasks (signing status lists) would run beside the timings.
+            "JOB_BACKEND": "sync"}
 
 
 def _postgres_database(server_url: str) -> tuple[str, Callable[[], None]]:
@@ -118,7 +120,7 @@ def _world() -> dict[str, Any]:
 
 LOAD = """
 INSERT INTO status_lists (organisation_id, number, purpose, size, bits, allocated, version, created_at, updated_at)
-SELECT id, 1, 'revocation', 2000000, '\\x00'::bytea, 0, 1, now(), now() FROM organisations;
+SELECT id, 1, 'revocation', 2000000, decode(repeat('00', 250000), 'hex'), 0, 1, now(), now() FROM organisations;
 
 CREATE TEMP TABLE bench_badges AS
 SELECT row_number() OVER (ORDER BY a.id) - 1 AS n, a.id AS achievement_id, a.current_version_id AS version_id,
@@ -172,50 +174,79 @@ def _time(client: Any, url: str, requests: int, reset: Callable[[], None]) -> tu
     return cold * 1000, statistics.median(ordered) * 1000, p95 * 1000, len(first.data)
 
 
+def _build(app: Any, count: int) -> None:
+    """Create the territory, bulk-load ``count`` credentials, rebuild the pre-aggregates (printing each step)."""
+    from flask_migrate import upgrade
+
+    from badgehub.stats import service
+
+    with app.app_context():
+        upgrade()
+        started = time.perf_counter()
+        with app.test_request_context():
+            _world()
+            db.session.commit()
+        print(f"territory, 60 organisations, 300 badges: {time.perf_counter() - started:.1f} s")
+        loaded = _load(count)
+        db.session.commit()
+        print(f"bulk load of {count:,} issued credentials: {loaded:.1f} s")
+        started = time.perf_counter()
+        service.rebuild()
+        db.session.commit()
+        print(f"pre-aggregates rebuilt: {time.perf_counter() - started:.1f} s")
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+        db.session.remove()
+
+
+def _sign_in(client: Any) -> None:
+    """Sign the test client in as the territory's coordinator, on a device recorded as a real sign-in does."""
+    from badgehub.accounts.service import get_user_by_email
+    from badgehub.accounts.sessions import open_session
+
+    with client.application.app_context():
+        user = get_user_by_email("coord@bench.example")
+        assert user is not None
+        key = open_session(user, remember=False).key
+        db.session.commit()
+        user_id = user.get_id()
+    with client.session_transaction() as session:
+        session["_user_id"] = user_id
+        session["_sid"] = key
+        session["_fresh"] = True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--credentials", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--keep", action="store_true", help="keep the database (for profiling) and print its URL")
+    parser.add_argument("--reuse", metavar="URL", help="time the pages on a database kept by an earlier --keep")
+    parser.add_argument("--only", metavar="TEXT", default="", help="time only the pages whose label contains TEXT")
     options = parser.parse_args()
-    from flask_migrate import upgrade
-
-    from badgehub.stats import queries, service
+    from badgehub.stats import queries
     from badgehub.stats.exports import DATASETS
 
-    url, drop = _postgres_database(options.postgres)
+    url, drop = (options.reuse, lambda: None) if options.reuse else _postgres_database(options.postgres)
     try:
         with tempfile.TemporaryDirectory() as folder:
             app = create_app(_config(url, Path(folder)))
+            if not options.reuse:
+                _build(app, options.credentials)
             with app.app_context():
-                upgrade()
-                started = time.perf_counter()
-                with app.test_request_context():
-                    world = _world()
-                    db.session.commit()
-                    coordinator_id = world["coordinator"].get_id()
-                print(f"territory, 60 organisations, 300 badges: {time.perf_counter() - started:.1f} s")
-                loaded = _load(options.credentials)
-                db.session.commit()
-                print(f"bulk load of {options.credentials:,} issued credentials: {loaded:.1f} s")
-                started = time.perf_counter()
-                service.rebuild()
-                db.session.commit()
-                print(f"pre-aggregates rebuilt: {time.perf_counter() - started:.1f} s")
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    connection.execute(text("VACUUM ANALYZE"))
+                counted = db.session.execute(text("SELECT count(*) FROM issued_credentials")).scalar()
                 cells = db.session.execute(text("SELECT count(*) FROM stats_cells")).scalar()
                 area_cells = db.session.execute(text("SELECT count(*) FROM stats_area_cells")).scalar()
-                print(f"cells: {cells:,} (by version and month), {area_cells:,} (with the area)")
-                db.session.remove()
-            client = app.test_client()
-            theme = "unesco-families"
-            with app.app_context():
                 theme = db.session.execute(text("SELECT code FROM themes ORDER BY position LIMIT 1")).scalar()
+                db.session.remove()
+            print(f"{counted:,} credentials; cells: {cells:,} (by version and month), {area_cells:,} (with the area)")
+            client = app.test_client()
+            _sign_in(client)
             filtered = f"?period=2024&sector=community&theme={theme}"
             pages = [("observatory, public", f"/t/{SLUG}/observatory"),
                      ("observatory, public, filtered", f"/t/{SLUG}/observatory{filtered}"),
+                     ("observatory, public, 2024-Q2", f"/t/{SLUG}/observatory?period=2024-Q2"),
                      ("observatory, coordinators", f"/coordinate/{SLUG}/observatory")]
             pages += [(f"export {name}.csv", f"/t/{SLUG}/observatory/{name}.csv") for name in DATASETS]
             pages += [(f"export {name}.json", f"/t/{SLUG}/observatory/{name}.json") for name in DATASETS]
@@ -225,16 +256,14 @@ def main() -> int:
                       ("catalogue search", f"/t/{SLUG}/badges?q=badge+12&sector=community")]
             print(f"\n{'page':<38} {'cold ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'bytes':>9}")
             for label, path in pages:
-                if path.startswith("/coordinate"):
-                    with client.session_transaction() as session:
-                        session["_user_id"] = coordinator_id
-                        session["_fresh"] = True
+                if options.only not in label:
+                    continue
                 cold, p50, p95, size = _time(client, path, options.requests, queries.clear_cache)
                 print(f"{label:<38} {cold:>8.0f} {p50:>8.0f} {p95:>8.0f} {size:>9,}")
             with app.app_context():
                 db.engine.dispose()
     finally:
-        if options.keep:
+        if options.keep and not options.reuse:
             print(f"kept: {url}")
         else:
             drop()
