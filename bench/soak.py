@@ -175,7 +175,7 @@ def _world(url: str, instance: Path, kek: str, public_id: str) -> dict[str, Any]
     from badgehub.achievements.service import public_achievement
     from badgehub.issuing import service as issuing
     from badgehub.tokens import service as tokens
-    from badgehub.wallet.service import create_share
+    from badgehub.wallet.shares import create_share
 
     app = create_app(_config(url, instance, kek))
     with app.app_context():

@@ -53,7 +53,7 @@ def _prepare(app: Any, count: int) -> tuple[str, str]:
     from badgehub.achievements.service import AchievementFields, create_achievement
     from badgehub.issuing import service as issuing
     from badgehub.organisations.service import ProfileFields, create_organisation
-    from badgehub.wallet import service as wallet
+    from badgehub.wallet import shares as wallet_shares
 
     with app.app_context():
         upgrade()
@@ -69,7 +69,7 @@ def _prepare(app: Any, count: int) -> tuple[str, str]:
         ids = [issuing.issue_credential(organisation=organisation, achievement=achievement, recipient_email=LEARNER,
                                         recipient_name="Learner", actor_id=None, source="cli",
                                         signer=signer).public_id for _ in range(count)]
-        share = wallet.create_share(learner, title="Bench", credential_ids=ids)
+        share = wallet_shares.create_share(learner, title="Bench", credential_ids=ids)
         db.session.commit()
         return learner.get_id(), share.token
 
@@ -83,7 +83,7 @@ def _time(client: Any, path: str) -> float:
 
 
 def _run(url: str, label: str, count: int, rounds: int) -> None:
-    from badgehub.wallet.service import STATUS_CACHE_EXTENSION
+    from badgehub.wallet.status import STATUS_CACHE_EXTENSION
 
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(_config(url, Path(folder), secrets.token_hex(32)))

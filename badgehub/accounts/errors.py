@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from badgehub.errors import BadgeHubError, Conflict, ValidationError
+from badgehub.errors import BadgeHubError, Conflict, NotFound, ValidationError
 
 
 class EmailTaken(Conflict):
@@ -85,3 +85,45 @@ class EmailNotVerified(BadgeHubError):
     http_status = 403
     default_message = _l("Please confirm your e-mail address first, with the link we sent you when you "
                          "created the account.")
+
+
+class WalletItemNotFound(NotFound):
+    """A credential, address, share or import that does not exist or is someone else's (always 404)."""
+
+    code = "wallet_item_not_found"
+    default_message = _l("This is not in your wallet.")
+
+
+class AddressIsYours(Conflict):
+    code = "address_is_yours"
+    default_message = _l("This is already the address of your account.")
+
+
+class AddressAlreadyAdded(Conflict):
+    code = "address_already_added"
+    default_message = _l("You have already added this address.")
+
+
+class TooManyAddresses(Conflict):
+    code = "too_many_addresses"
+    default_message = _l("You cannot add more addresses. Remove one you no longer use first.")
+
+
+class AddressTaken(Conflict):
+    """Told only to whoever holds the confirmation link, i.e. whoever reads that mailbox."""
+
+    code = "address_taken"
+    default_message = _l("This address already belongs to another account, so it cannot be added to yours. "
+                         "Sign in to that account instead.")
+
+
+class InvalidAddressLink(BadgeHubError):
+    code = "invalid_address_link"
+    http_status = 404
+    default_message = _l("This confirmation link is not valid: it was already used, it has expired, or it was "
+                         "sent to another account. Add the address again to get a new link.")
+
+
+class InvalidHolderDid(ValidationError):
+    code = "invalid_holder_did"
+    default_message = _l("This is not a did:key of an Ed25519 key (it starts with did:key:z6Mk).")

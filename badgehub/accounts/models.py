@@ -1,4 +1,8 @@
-"""People: users, and the one-time tokens sent to them by e-mail."""
+"""People: users, the one-time tokens sent to them by e-mail, their extra addresses and holder DID.
+
+The extra addresses and the holder DID keep their ``wallet_*`` tables (the wallet pages are where a learner
+sets them), but they are the account's identity: sign-in, registration and issuing read them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from badgehub.db import db, str_enum, utcnow
@@ -85,3 +89,42 @@ class UserSession(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
+
+
+class WalletEmail(db.Model):  # type: ignore[name-defined,misc]
+    """An extra e-mail address of a learner, beside the account's own.
+
+    ``verified_key`` is ``email_key`` once the address is proven, else NULL: its unique constraint is the rule
+    "an address verified by one account cannot be claimed by another" (NULLs never collide, so several
+    accounts may *ask* for the same address; the first to prove it wins).
+    """
+
+    __tablename__ = "wallet_emails"
+    __table_args__ = (UniqueConstraint("user_id", "email_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), index=True)
+    verified_key: Mapped[str | None] = mapped_column(String(254), unique=True)
+    verified_at: Mapped[dt.datetime | None]
+    # SHA-256 of the confirmation link's secret; cleared once used.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class WalletProfile(db.Model):  # type: ignore[name-defined,misc]
+    """Wallet settings of one user: the holder DID written into credentials issued to them afterwards."""
+
+    __tablename__ = "wallet_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    holder_did: Mapped[str | None] = mapped_column(String(500))
+    did_added_at: Mapped[dt.datetime | None]

@@ -54,7 +54,7 @@ from badgehub.accounts.errors import (
     PasswordTooShort,
     WrongPassword,
 )
-from badgehub.accounts.models import EmailToken, TokenPurpose, User
+from badgehub.accounts.models import EmailToken, TokenPurpose, User, WalletEmail
 from badgehub.accounts.sessions import end_other_sessions
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.db import utcnow
@@ -207,7 +207,7 @@ def create_user(email: str, *, name: str = "", password: str | None = None, veri
     password_hash = generate_password_hash(validate_password(password)) if password else None
     if locale is not None and locale not in SUPPORTED_LOCALES:
         raise InvalidLocale()
-    if get_user_by_email(address) is not None or _extra_address_owner(address) is not None:
+    if get_user_by_email(address) is not None or extra_address_owner(address) is not None:
         raise EmailTaken()
     user = User(email=address, email_key=email_key(address), name=clean_name, locale=locale, is_admin=is_admin,
                 password_hash=password_hash, verified_at=utcnow() if verified else None)
@@ -363,18 +363,19 @@ def _request(email: str) -> tuple[str, User | None]:
     return address, get_user_by_email(address)
 
 
-def _extra_address_owner(address: str) -> tuple[User, str] | None:
-    # Lazy: the wallet builds on accounts. Its extra addresses, once verified, are the account's as much as the
-    # first one: nobody else may register with them, and they sign in too.
-    from badgehub.wallet.service import extra_address_owner
-
-    return extra_address_owner(address)
+def extra_address_owner(address: str) -> tuple[User, str] | None:
+    """The account that verified ``address`` as one of its extra addresses, with the address as it was added
+    (the matching rule is :func:`email_key`'s), or None. Verified extra addresses are the account's as much as
+    its first one: nobody else may register with them, and they sign in too."""
+    found = db.session.execute(select(User, WalletEmail.email).join(WalletEmail, WalletEmail.user_id == User.id)
+                               .where(WalletEmail.verified_key == email_key(address or ""))).first()
+    return (found[0], found[1]) if found is not None else None
 
 
 def owner_of_address(email: str) -> User | None:
     """The account that owns ``email`` (its own address, or an extra address it verified), or None."""
     user = get_user_by_email(email)
-    if user is None and (extra := _extra_address_owner(email_key(email))) is not None:
+    if user is None and (extra := extra_address_owner(email_key(email))) is not None:
         user = extra[0]
     return user
 
@@ -385,7 +386,7 @@ def request_sign_in_link(email: str, *, now: dt.datetime | None = None) -> LinkR
     Raises InvalidEmail for a malformed address only (whatever the accounts)."""
     address, user = _request(email)
     recipient = user.email if user is not None else address
-    if user is None and (extra := _extra_address_owner(address)) is not None and extra[0].is_verified:
+    if user is None and (extra := extra_address_owner(address)) is not None and extra[0].is_verified:
         # (Using a sign-in link confirms the account's own address: never from a link sent elsewhere.)
         user, recipient = extra
     issued = issue_sign_in_link(user, now=now) if user is not None else None

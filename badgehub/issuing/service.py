@@ -52,6 +52,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from badgehub import events
 from badgehub.accounts.errors import InvalidEmail, InvalidName
+from badgehub.accounts.holder import holder_did_for_address
 from badgehub.accounts.service import email_key, normalise_email, normalise_name
 from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import achievement_definition, lock_version, require_issuable
@@ -445,8 +446,6 @@ def issue_or_replay(
             return Issued(_replay(existing, achievement, email_key(recipient_email or "")), replayed=True)
     if holder_did is None:
         # A learner who added a holder DID to their wallet is named by it in what is issued to them from now on.
-        from badgehub.wallet.service import holder_did_for_address  # lazy: the wallet imports issuing
-
         holder_did = holder_did_for_address(recipient_email or "")
     clean = check_award(organisation, achievement, AwardInput(
         recipient_email=recipient_email, recipient_name=recipient_name, evidence_url=evidence_url,

@@ -14,6 +14,7 @@ from typing import Any
 
 from badgehub.accounts.models import User
 from badgehub.errors import ValidationError
+from badgehub.wallet import imports as wallet_imports
 from badgehub.wallet import service as wallet
 from badgehub.wallet.errors import AlreadyImported
 from badgehub.wallet.models import ImportedCredential
@@ -68,7 +69,7 @@ def upsert(app: Any, user: User, text: str) -> Upserted:
     (:class:`~badgehub.verification.platform.SubmissionRefused`, ``TooManyImports``). Flushes.
     """
     try:
-        row = wallet.import_credential(app, user, kind="text", data=text)
+        row = wallet_imports.import_credential(app, user, kind="text", data=text)
     except AlreadyImported:
         return Upserted(created=False, row=None)
     if not row.last_report.get("verified"):

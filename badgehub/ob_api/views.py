@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
+from badgehub.accounts.holder import holder_did_of
 from badgehub.accounts.models import User
 from badgehub.accounts.service import change_name
 from badgehub.credentials.contexts import OB_V3_CONTEXT, VC_V2_CONTEXT
@@ -25,7 +26,6 @@ from badgehub.oauth.server import CREDENTIAL_READ, CREDENTIAL_UPSERT, PROFILE_RE
 from badgehub.ob_api import service
 from badgehub.ob_api.openapi import API_PATH, service_description
 from badgehub.verification.platform import SubmissionRefused
-from badgehub.wallet.service import holder_did_of
 
 bp = Blueprint("ob_api", __name__, url_prefix=API_PATH)
 

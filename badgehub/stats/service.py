@@ -68,7 +68,7 @@ from badgehub.territory.models import Territory
 from badgehub.territory.service import require_coordinator
 
 # The wallet's erasure replaces a person's recipient_email_key with a tombstone starting with
-# ERASED_RECIPIENT_PREFIX on each credential (badgehub.wallet.service.blank_issued_recipients). Counted as is, one
+# ERASED_RECIPIENT_PREFIX on each credential (badgehub.wallet.erasure.blank_issued_recipients). Counted as is, one
 # erased person would become as many "learners" as credentials, and could lift a group over the privacy threshold
 # alone; every erased credential is therefore counted as one and the same learner (fewer learners: more is hidden,
 # never less).

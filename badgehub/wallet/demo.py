@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from badgehub.accounts.service import get_user_by_email
 from badgehub.extensions import db
+from badgehub.wallet import imports as wallet_imports
 from badgehub.wallet import service as wallet
+from badgehub.wallet import shares as wallet_shares
 from badgehub.wallet.errors import AlreadyImported
 from badgehub.wallet.models import WalletShare
 
@@ -32,7 +34,7 @@ def seed_demo_wallet(learner_email: str) -> WalletShare | None:
     if learner is None:
         return None
     with contextlib.suppress(AlreadyImported):  # a second run: it is already there
-        wallet.import_credential(current_app, learner, kind="file", data=IMPORTED_BADGE.read_bytes())
+        wallet_imports.import_credential(current_app, learner, kind="file", data=IMPORTED_BADGE.read_bytes())
     existing = db.session.scalar(select(WalletShare).where(WalletShare.user_id == learner.id,
                                                            WalletShare.title == SHARE_TITLE))
     if existing is not None:
@@ -41,4 +43,4 @@ def seed_demo_wallet(learner_email: str) -> WalletShare | None:
     imported = [row.id for row in wallet.imported_of(learner)]
     if not credentials and not imported:
         return None
-    return wallet.create_share(learner, title=SHARE_TITLE, credential_ids=credentials, imported_ids=imported)
+    return wallet_shares.create_share(learner, title=SHARE_TITLE, credential_ids=credentials, imported_ids=imported)

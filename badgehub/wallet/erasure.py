@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
+
+from badgehub.accounts.addresses import verified_keys
+from badgehub.accounts.models import EmailToken, User, WalletEmail, WalletProfile
 from badgehub.audit.service import record
 from badgehub.extensions import db
+from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, IssuedCredential
+from badgehub.issuing.service import erased_idempotency_key
+from badgehub.organisations.models import Invitation, OrganisationMember, Role
 from badgehub.wallet.errors import LastOwner
-
-if TYPE_CHECKING:
-    from badgehub.accounts.models import User
+from badgehub.wallet.models import ImportedCredential, WalletShare, WalletShareItem
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,84 @@ def run_erasers(email_keys: set[str]) -> int:
     return sum(int(eraser(set(email_keys)) or 0) for eraser in resolve_erasers())
 
 
+def wipe_wallet(user: User, keys: Iterable[str] = ()) -> dict[str, int]:
+    """Delete ``user``'s addresses, shares (with their items), imports, holder DID, e-mail tokens, and the
+    staff invitations sent to ``keys`` (the person's e-mail keys, collected before the addresses go).
+    Part of account erasure (:func:`erase_account`); returns counts. Flushes."""
+    counts = {}
+    for name, model in (("shares", WalletShare), ("imported", ImportedCredential), ("addresses", WalletEmail),
+                        ("profile", WalletProfile), ("tokens", EmailToken)):
+        if model is WalletShare:
+            share_ids = select(WalletShare.id).where(WalletShare.user_id == user.id)
+            db.session.execute(delete(WalletShareItem).where(WalletShareItem.share_id.in_(share_ids))
+                               .execution_options(synchronize_session=False))
+        if model is ImportedCredential:
+            imported_ids = select(ImportedCredential.id).where(ImportedCredential.user_id == user.id)
+            db.session.execute(delete(WalletShareItem).where(WalletShareItem.imported_id.in_(imported_ids))
+                               .execution_options(synchronize_session=False))
+        result = db.session.execute(delete(model).where(model.user_id == user.id)
+                                    .execution_options(synchronize_session=False))
+        counts[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    # Staff invitations still addressed to the person's own addresses (the address is all they hold).
+    wanted = {key for key in keys if key}
+    result = db.session.execute(delete(Invitation).where(func.lower(func.trim(Invitation.email)).in_(wanted))
+                                .execution_options(synchronize_session=False))
+    counts["invitations"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    db.session.flush()
+    return counts
+
+
+def blank_issued_recipients(keys: Iterable[str]) -> int:
+    """Blank the e-mail address, name and holder DID stored *beside* the credentials issued to ``keys``, and
+    replace their ``recipient_email_key`` with a tombstone no address can have (``erased:<random>``, no "@").
+
+    The tombstone is one random value per erasure: it links to nobody, yet the observatory still counts this
+    person's credentials as one learner's. The signed documents stay as issued: they hold only a salted hash
+    of the address. Returns how many credentials were blanked.
+    """
+    wanted = {key for key in keys if key}
+    if not wanted:
+        return 0
+    tombstone = f"{ERASED_RECIPIENT_PREFIX}{secrets.token_hex(12)}"
+    count = 0
+    for credential in db.session.scalars(select(IssuedCredential).where(
+            IssuedCredential.recipient_email_key.in_(wanted))):
+        credential.recipient_email = ""
+        credential.recipient_name = ""
+        credential.recipient_email_key = tombstone
+        credential.holder_did = None
+        # A key chosen by the organisation may spell the address (claims use claim:<id>:<address>; a CRM its
+        # own): it is listed by the API, so it becomes a digest that still deduplicates a replay.
+        key = credential.idempotency_key
+        if key and any(address in key.lower() for address in wanted):
+            credential.idempotency_key = erased_idempotency_key(key)
+        count += 1
+    db.session.flush()
+    return count
+
+
+def keys_for_erasure(user: User) -> set[str]:
+    """The e-mail keys whose personal data goes with ``user``'s account: its own address and its verified
+    extra addresses (an unproven address may be somebody else's)."""
+    keys = {user.email_key}
+    keys.update(verified_keys(user))
+    return keys
+
+
+def owned_alone(user: User) -> list[Any]:
+    """The organisations of which ``user`` is the only owner (erasure must wait until they hand over)."""
+    alone = []
+    for member in db.session.scalars(select(OrganisationMember).where(
+            OrganisationMember.user_id == user.id, OrganisationMember.role == Role.OWNER)
+            .options(selectinload(OrganisationMember.organisation))):
+        others = db.session.scalar(select(func.count()).select_from(OrganisationMember).where(
+            OrganisationMember.organisation_id == member.organisation_id, OrganisationMember.role == Role.OWNER,
+            OrganisationMember.user_id != user.id)) or 0
+        if others == 0:
+            alone.append(member.organisation)
+    return alone
+
+
 @dataclass(frozen=True)
 class ErasureResult:
     """What an erasure changed (counts only: nothing personal)."""
@@ -81,16 +166,14 @@ def erase_account(user: User, *, actor_id: int | None) -> ErasureResult:
 
     Flushes; the caller commits. Raises LastOwner.
     """
-    from badgehub.wallet import service
-
-    alone = service.owned_alone(user)
+    alone = owned_alone(user)
     if alone:
         names = ", ".join(organisation.name for organisation in alone)
         raise LastOwner(names, details={"organisations": [organisation.slug for organisation in alone]})
-    keys = service.keys_for_erasure(user)
-    blanked = service.blank_issued_recipients(keys)
+    keys = keys_for_erasure(user)
+    blanked = blank_issued_recipients(keys)
     others = run_erasers(keys)
-    wallet = service.wipe_wallet(user, keys)
+    wallet = wipe_wallet(user, keys)
     user_id = user.id
     db.session.delete(user)
     db.session.flush()

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from badgehub.accounts.models import User
-from badgehub.accounts.service import create_user, get_user_by_email
+from badgehub.accounts.service import create_user, extra_address_owner, get_user_by_email
 from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.issuing.errors import CredentialNotFound
@@ -27,7 +27,6 @@ from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.service import get_credential
 from badgehub.wallet.errors import InvalidKeepLink, KeepLinkExpired, KeepLinkUsed
 from badgehub.wallet.models import KeepLinkUse
-from badgehub.wallet.service import extra_address_owner
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""The learner's wallet: extra addresses, holder DID, imported credentials and share links.
+"""The learner's wallet: imported credentials, share links, and the uses of "keep your badge" links.
 
 The credentials issued here are not copied into the wallet: a learner's wallet is every
 :class:`~badgehub.issuing.models.IssuedCredential` whose ``recipient_email_key`` is one of the learner's
-verified keys (see :mod:`badgehub.wallet.service` for the matching rule).
+verified keys (see :mod:`badgehub.accounts.addresses` for the matching rule). The extra addresses and the
+holder DID belong to the account (:mod:`badgehub.accounts.models`).
 """
 
 from __future__ import annotations
@@ -10,53 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from badgehub.db import db, utcnow
 
 if TYPE_CHECKING:
-    from badgehub.accounts.models import User
     from badgehub.issuing.models import IssuedCredential
-
-
-class WalletEmail(db.Model):  # type: ignore[name-defined,misc]
-    """An extra e-mail address of a learner, beside the account's own.
-
-    ``verified_key`` is ``email_key`` once the address is proven, else NULL: its unique constraint is the rule
-    "an address verified by one account cannot be claimed by another" (NULLs never collide, so several
-    accounts may *ask* for the same address; the first to prove it wins).
-    """
-
-    __tablename__ = "wallet_emails"
-    __table_args__ = (UniqueConstraint("user_id", "email_key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    email: Mapped[str] = mapped_column(String(254))
-    email_key: Mapped[str] = mapped_column(String(254), index=True)
-    verified_key: Mapped[str | None] = mapped_column(String(254), unique=True)
-    verified_at: Mapped[dt.datetime | None]
-    # SHA-256 of the confirmation link's secret; cleared once used.
-    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    token_expires_at: Mapped[dt.datetime | None]
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    user: Mapped[User] = relationship()
-
-    @property
-    def is_verified(self) -> bool:
-        return self.verified_at is not None
-
-
-class WalletProfile(db.Model):  # type: ignore[name-defined,misc]
-    """Wallet settings of one user: the holder DID written into credentials issued to them afterwards."""
-
-    __tablename__ = "wallet_profiles"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    holder_did: Mapped[str | None] = mapped_column(String(500))
-    did_added_at: Mapped[dt.datetime | None]
 
 
 class ImportedCredential(db.Model):  # type: ignore[name-defined,misc]

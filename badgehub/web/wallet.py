@@ -4,7 +4,7 @@ Signed-in pages (``login_required``; everything is looked up through the signed-
 credential, address, share or import is a 404):
 
 * ``/wallet``: a card per credential, ours and imported, with its status **from the verification pipeline**
-  (:func:`badgehub.issuing.live.verify_issued` for ours, :func:`badgehub.wallet.service.imported_report`);
+  (:func:`badgehub.issuing.live.verify_issued` for ours, :func:`badgehub.wallet.status.imported_report`);
   no page of the wallet writes when it is read;
 * ``/wallet/c/<public_id>``: one of ours, with its downloads (``.json``, ``.jwt``, ``.png``, ``.svg``, ``.pdf``),
   "Add to LinkedIn profile" and the public page ``/c/<public_id>``;
@@ -33,7 +33,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, format_date, get_locale, gettext
 from flask_login import current_user, login_fresh, login_required, logout_user
 
-from badgehub.accounts.errors import InvalidEmail
+from badgehub.accounts import addresses as wallet_addresses
+from badgehub.accounts import holder as holders
+from badgehub.accounts.errors import AddressTaken, InvalidAddressLink, InvalidEmail
 from badgehub.accounts.models import User
 from badgehub.accounts.service import email_key
 from badgehub.achievements.images import SVG
@@ -45,11 +47,14 @@ from badgehub.issuing.models import IssuedCredential
 from badgehub.mail import Mail, MailError, send
 from badgehub.printing.qr import qr_svg
 from badgehub.verification.platform import SubmissionRefused, max_submission_bytes
+from badgehub.wallet import erasure
+from badgehub.wallet import export as wallet_export
+from badgehub.wallet import imports as wallet_imports
 from badgehub.wallet import service as wallet
+from badgehub.wallet import shares as wallet_shares
+from badgehub.wallet import status as wallet_status
 from badgehub.wallet.erasure import erase_account
 from badgehub.wallet.errors import (
-    AddressTaken,
-    InvalidAddressLink,
     InvalidShare,
     LastOwner,
     ShareGone,
@@ -152,7 +157,7 @@ def _raw_image(row: ImportedCredential) -> str | None:
 
 
 def _imported_view(row: ImportedCredential) -> ReportView | None:
-    report = wallet.imported_report(current_app, row)
+    report = wallet_status.imported_report(current_app, row)
     return present(report) if report is not None else None
 
 
@@ -243,7 +248,7 @@ def imported_file(imported_id: int) -> ResponseReturnValue:
 def remove_imported(imported_id: int) -> ResponseReturnValue:
     form = ButtonForm()
     if form.validate_on_submit():
-        wallet.delete_imported(_user(), imported_id)
+        wallet_imports.delete_imported(_user(), imported_id)
         db.session.commit()
         flash(gettext("The badge was removed from your wallet."), "success")
     return redirect(url_for("wallet.index"))
@@ -264,7 +269,7 @@ def import_page() -> ResponseReturnValue:
         return _page("wallet/import.html", 400, form=form, problem=None, max_megabytes=megabytes)
     try:
         kind, data = submission_of(form)
-        row = wallet.import_credential(current_app, _user(), kind=kind, data=data)
+        row = wallet_imports.import_credential(current_app, _user(), kind=kind, data=data)
     except SubmissionRefused as refused:
         return _page("wallet/import.html", refused.status, form=form, max_megabytes=megabytes,
                      problem=submission_message(refused.code, refused.params))
@@ -289,12 +294,12 @@ def _settings_page(status: int = 200, **forms: Any) -> Response:
     user = _user()
     context: dict[str, Any] = {
         "address_form": AddressForm(formdata=None),
-        "did_form": HolderDidForm(formdata=None, holder_did=wallet.holder_did_of(user) or ""),
+        "did_form": HolderDidForm(formdata=None, holder_did=holders.holder_did_of(user) or ""),
         "button": ButtonForm(formdata=None),
     }
     context.update(forms)
-    return _page("wallet/settings.html", status, user=user, addresses=wallet.addresses_of(user),
-                 holder_did=wallet.holder_did_of(user), **context)
+    return _page("wallet/settings.html", status, user=user, addresses=wallet_addresses.addresses_of(user),
+                 holder_did=holders.holder_did_of(user), **context)
 
 
 @bp.get("/wallet/settings")
@@ -308,7 +313,7 @@ def _send_address_link(address: str, token: str, user: User) -> bool:
         with force_locale(user.locale or str(get_locale() or "en")):
             text = render_template("email/wallet_confirm_address.txt", account=user.email,
                                    link=_absolute("wallet.confirm_address", token=token),
-                                   hours=int(wallet.ADDRESS_LINK_LIFETIME.total_seconds() // 3600))
+                                   hours=int(wallet_addresses.ADDRESS_LINK_LIFETIME.total_seconds() // 3600))
             mail = Mail(to=address, subject=gettext("Confirm this address for your wallet"), text=text)
         send(mail)
     except MailError:
@@ -326,7 +331,7 @@ def add_address() -> ResponseReturnValue:
         return _settings_page(400, address_form=form)
     user = _user()
     try:
-        link = wallet.add_address(user, form.email.data or "")
+        link = wallet_addresses.add_address(user, form.email.data or "")
     except InvalidEmail as error:
         form.email.errors = [str(error.message)]
         return _settings_page(400, address_form=form)
@@ -349,12 +354,12 @@ def confirm_address(token: str) -> ResponseReturnValue:
     user = _user()
     try:
         if request.method == "POST" and form.validate_on_submit():
-            row = wallet.confirm_address(user, token)
+            row = wallet_addresses.confirm_address(user, token)
             db.session.commit()
             flash(gettext("%(address)s is now one of your addresses: the badges sent to it are in your wallet.",
                           address=row.email), "success")
             return redirect(url_for("wallet.index"))
-        row = wallet.check_address_link(user, token)
+        row = wallet_addresses.check_address_link(user, token)
     except (InvalidAddressLink, AddressTaken) as error:
         db.session.rollback()
         return _page("wallet/message.html", error.http_status, title=gettext("This link cannot be used"),
@@ -367,7 +372,7 @@ def confirm_address(token: str) -> ResponseReturnValue:
 def remove_address(address_id: int) -> ResponseReturnValue:
     form = ButtonForm()
     if form.validate_on_submit():
-        wallet.remove_address(_user(), address_id)
+        wallet_addresses.remove_address(_user(), address_id)
         db.session.commit()
         flash(gettext("The address was removed; the badges sent to it left your wallet."), "success")
     return redirect(url_for("wallet.settings"))
@@ -380,7 +385,7 @@ def holder_did() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _settings_page(400, did_form=form)
     try:
-        value = wallet.set_holder_did(_user(), form.holder_did.data)
+        value = holders.set_holder_did(_user(), form.holder_did.data)
     except BadgeHubError as error:
         form.holder_did.errors = [str(error.message)]
         return _settings_page(400, did_form=form)
@@ -410,7 +415,7 @@ def _shares_page(status: int = 200, form: ShareForm | None = None, errors: dict[
     user = _user()
     now = utcnow()
     rows = []
-    for share in wallet.shares_of(user):
+    for share in wallet_shares.shares_of(user):
         state = "revoked" if share.revoked_at else "live" if share.is_live(now) else "expired"
         rows.append(ShareRow(share, _share_url(share.token), state, len(share.items)))
     credentials = wallet.wallet_credentials(user)
@@ -445,7 +450,7 @@ def create_share() -> ResponseReturnValue:
         return _shares_page(400, form, {"credentials": gettext("Only badges of your wallet can be shared.")},
                             chosen)
     try:
-        share = wallet.create_share(_user(), title=form.title.data or "", credential_ids=ours,
+        share = wallet_shares.create_share(_user(), title=form.title.data or "", credential_ids=ours,
                                     imported_ids=imported_ids, expires_at=expires_at)
     except InvalidShare as error:
         fields = {name: str(message) for name, message in error.details.get("fields", {}).items()}
@@ -460,7 +465,7 @@ def create_share() -> ResponseReturnValue:
 def revoke_share(share_id: int) -> ResponseReturnValue:
     form = ButtonForm()
     if form.validate_on_submit():
-        wallet.revoke_share(_user(), share_id)
+        wallet_shares.revoke_share(_user(), share_id)
         db.session.commit()
         flash(gettext("The link no longer works."), "success")
     return redirect(url_for("wallet.shares"))
@@ -471,7 +476,7 @@ def revoke_share(share_id: int) -> ResponseReturnValue:
 def delete_share(share_id: int) -> ResponseReturnValue:
     form = ButtonForm()
     if form.validate_on_submit():
-        wallet.delete_share(_user(), share_id)
+        wallet_shares.delete_share(_user(), share_id)
         db.session.commit()
         flash(gettext("The link was deleted."), "success")
     return redirect(url_for("wallet.shares"))
@@ -480,7 +485,7 @@ def delete_share(share_id: int) -> ResponseReturnValue:
 @bp.get("/wallet/shares/<int:share_id>/qr.svg")
 @login_required
 def share_qr(share_id: int) -> ResponseReturnValue:
-    share = wallet.get_share_for(_user(), share_id)
+    share = wallet_shares.get_share_for(_user(), share_id)
     svg = qr_svg(_share_url(share.token), scale=6,
                  title=gettext("QR code of the link %(title)s", title=share.title))
     response = Response(svg, mimetype="image/svg+xml")
@@ -502,12 +507,12 @@ def _public_page(template: str, status: int, **context: Any) -> Response:
 @limiter.limit(_share_limit, scope="wallet-share")
 def shared(token: str) -> ResponseReturnValue:
     try:
-        share = wallet.public_share(token)
+        share = wallet_shares.public_share(token)
     except ShareGone as error:
         return _public_page("wallet/share_gone.html", 410, message=str(error.message))
     except ShareNotFound as error:
         return _public_page("wallet/share_gone.html", 404, message=str(error.message))
-    items = wallet.shared_items(share)
+    items = wallet_shares.shared_items(share)
     owner = db.session.get(User, share.user_id)
     cards = [_our_card(c, detail_url=url_for("credential_page.page", public_id=c.public_id))
              for c in items.credentials]
@@ -526,7 +531,7 @@ def export() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return redirect(url_for("wallet.settings"))
     user = _user()
-    data = wallet.export_zip(user, share_url=_share_url)
+    data = wallet_export.export_zip(user, share_url=_share_url)
     db.session.commit()
     response = Response(data, mimetype="application/zip")
     stamp = utcnow().strftime("%Y-%m-%d")
@@ -540,7 +545,7 @@ def export() -> ResponseReturnValue:
 def erase() -> ResponseReturnValue:
     user = _user()
     form = EraseForm()
-    alone = wallet.owned_alone(user)
+    alone = erasure.owned_alone(user)
     if request.method == "GET" or not form.validate_on_submit():
         return _page("wallet/erase.html", 400 if request.method == "POST" else 200, form=form, alone=alone)
     if not login_fresh():

@@ -1,4 +1,5 @@
-"""Forms of the wallet pages. They check presence and size; the rules live in :mod:`badgehub.wallet.service`."""
+"""Forms of the wallet pages. They check presence and size; the rules live in the services of
+:mod:`badgehub.wallet` and :mod:`badgehub.accounts.addresses`."""
 
 from __future__ import annotations
 

@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from badgehub.accounts.models import User
+from badgehub.accounts.models import User, WalletEmail
 from badgehub.accounts.service import create_user, get_user_by_email
 from badgehub.extensions import db
-from badgehub.wallet.models import WalletEmail
 from tests.conftest import csrf_token_from, links_in, sign_in
 from tests.factories import build_world
 from tests.functional.test_issuing_web import award_form, award_url

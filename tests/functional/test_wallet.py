@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from badgehub.accounts.models import EmailToken, User
+from badgehub.accounts.models import EmailToken, User, WalletEmail, WalletProfile
 from badgehub.accounts.service import create_user, get_user_by_email, issue_sign_in_link
 from badgehub.achievements.service import public_achievement
 from badgehub.audit.models import AuditEvent
@@ -31,7 +31,7 @@ from badgehub.issuing.models import IssuedCredential
 from badgehub.stats.models import StatsLearner
 from badgehub.stats.service import key_hash as stats_key_hash
 from badgehub.verification import fetch as fetch_module
-from badgehub.wallet.models import ImportedCredential, WalletEmail, WalletProfile, WalletShare
+from badgehub.wallet.models import ImportedCredential, WalletShare
 from tests.conftest import csrf_token_from, links_in, sign_in, token_of
 from tests.factories import build_world
 

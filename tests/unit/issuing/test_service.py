@@ -414,7 +414,7 @@ def test_the_slug_is_frozen_once_the_organisation_has_issued(world, issue):
 
 
 def test_an_award_asked_again_after_its_recipient_erased_their_account_is_the_same_award(world, issue):
-    from badgehub.wallet.service import blank_issued_recipients
+    from badgehub.wallet.erasure import blank_issued_recipients
 
     first = issue(email="Lea@Example.net", idempotency_key="row-7")
     assert blank_issued_recipients({"lea@example.net"}) == 1

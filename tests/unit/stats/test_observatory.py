@@ -159,7 +159,7 @@ def test_pre_aggregates_equal_a_live_recount_after_issuing_and_revoking(data):
 
 def test_credentials_counted_together_give_what_counting_them_one_by_one_gives(data):
     from badgehub.errors import ValidationError
-    from badgehub.wallet.service import blank_issued_recipients
+    from badgehub.wallet.erasure import blank_issued_recipients
 
     world = data.world
     gare, centre = world.area("gare").id, world.area("centre").id
@@ -260,7 +260,7 @@ def test_tagging_a_badge_with_a_theme_shows_at_once(data):
 
 
 def test_an_erased_person_counts_as_one_learner_however_many_badges(data):
-    from badgehub.wallet.service import blank_issued_recipients
+    from badgehub.wallet.erasure import blank_issued_recipients
 
     world = data.world
     april = dt.datetime(2025, 4, 2, 9, tzinfo=dt.UTC)

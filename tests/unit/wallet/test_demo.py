@@ -13,7 +13,7 @@ from badgehub.accounts.service import create_user
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.verification import fetch as fetch_module
-from badgehub.wallet import service as wallet
+from badgehub.wallet import status as wallet_status
 from badgehub.wallet.demo import IMPORTED_BADGE, SHARE_TITLE, seed_demo_wallet
 from badgehub.wallet.models import ImportedCredential, WalletShare
 from tests.factories import build_world
@@ -37,7 +37,7 @@ def test_the_demo_learner_gets_a_share_link_and_an_imported_badge_once(ctx: Flas
     assert share is not None and share.title == SHARE_TITLE and share.is_live()
     imported = db.session.scalars(select(ImportedCredential)).one()
     assert imported.user_id == learner.id and imported.raw == IMPORTED_BADGE.read_bytes()
-    report = wallet.imported_report(ctx, imported)
+    report = wallet_status.imported_report(ctx, imported)
     assert report is not None and report.verified
     assert {item.credential_id for item in share.items} == {credential.id, None}
     again = seed_demo_wallet("lucas@example.net")

@@ -11,7 +11,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from badgehub.accounts.errors import InvalidEmail
+from badgehub.accounts import addresses as wallet_addresses
+from badgehub.accounts import holder as holders
+from badgehub.accounts.errors import AddressIsYours, AddressTaken, InvalidAddressLink, InvalidEmail, InvalidHolderDid
 from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
 from badgehub.credentials.did import did_key_from_ed25519
@@ -22,12 +24,11 @@ from badgehub.issuing.models import IssuedCredential
 from badgehub.organisations.models import Invitation, Role
 from badgehub.verification.report import CheckStatus
 from badgehub.wallet import erasure
+from badgehub.wallet import imports as wallet_imports
 from badgehub.wallet import service as wallet
+from badgehub.wallet import shares as wallet_shares
+from badgehub.wallet import status as wallet_status
 from badgehub.wallet.errors import (
-    AddressIsYours,
-    AddressTaken,
-    InvalidAddressLink,
-    InvalidHolderDid,
     LastOwner,
     ShareGone,
     ShareNotFound,
@@ -67,28 +68,28 @@ def test_an_address_joins_the_wallet_only_once_confirmed_by_its_own_account(worl
     ana = create_user("ana@example.org", verified=True)
     eve = create_user("eve@example.org", verified=True)
     credential = issue(world, "ana.work@example.org")
-    link = wallet.add_address(ana, "Ana.Work@example.org")
+    link = wallet_addresses.add_address(ana, "Ana.Work@example.org")
     assert wallet.wallet_credentials(ana) == []
     with pytest.raises(InvalidAddressLink):
-        wallet.confirm_address(eve, link.token)
-    wallet.confirm_address(ana, link.token)
+        wallet_addresses.confirm_address(eve, link.token)
+    wallet_addresses.confirm_address(ana, link.token)
     assert [c.id for c in wallet.wallet_credentials(ana)] == [credential.id]
     with pytest.raises(InvalidAddressLink):  # used up
-        wallet.confirm_address(ana, link.token)
+        wallet_addresses.confirm_address(ana, link.token)
     with pytest.raises(AddressTaken):
-        wallet.confirm_address(eve, wallet.add_address(eve, "ana.work@example.org").token)
+        wallet_addresses.confirm_address(eve, wallet_addresses.add_address(eve, "ana.work@example.org").token)
     with pytest.raises(AddressIsYours):
-        wallet.add_address(ana, " ANA@example.org")
+        wallet_addresses.add_address(ana, " ANA@example.org")
     with pytest.raises(InvalidEmail):
-        wallet.add_address(ana, "not an address")
+        wallet_addresses.add_address(ana, "not an address")
 
 
 def test_an_expired_confirmation_link_is_refused(world: World) -> None:
     ana = create_user("ana@example.org", verified=True)
     then = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    link = wallet.add_address(ana, "old@example.org", now=then)
+    link = wallet_addresses.add_address(ana, "old@example.org", now=then)
     with pytest.raises(InvalidAddressLink):
-        wallet.confirm_address(ana, link.token, now=then + wallet.ADDRESS_LINK_LIFETIME)
+        wallet_addresses.confirm_address(ana, link.token, now=then + wallet_addresses.ADDRESS_LINK_LIFETIME)
 
 
 @pytest.mark.parametrize("value", ["did:web:example.org", "did:key:zNotAKey", "did:key:z6Mk", "hello",
@@ -96,15 +97,15 @@ def test_an_expired_confirmation_link_is_refused(world: World) -> None:
 def test_only_an_ed25519_did_key_is_accepted_as_holder_did(world: World, value: str) -> None:
     ana = create_user("ana@example.org", verified=True)
     with pytest.raises(InvalidHolderDid):
-        wallet.set_holder_did(ana, value)
+        holders.set_holder_did(ana, value)
 
 
 def test_credentials_issued_after_a_did_is_added_carry_it_and_verify(world: World, app: Flask) -> None:
     ana = create_user("ana@example.org", verified=True)
-    link = wallet.add_address(ana, "ana@work.example.org")
+    link = wallet_addresses.add_address(ana, "ana@work.example.org")
     before = issue(world, "ana@work.example.org")
-    wallet.confirm_address(ana, link.token)
-    wallet.set_holder_did(ana, DID)
+    wallet_addresses.confirm_address(ana, link.token)
+    holders.set_holder_did(ana, DID)
     after_primary = issue(world, "ANA@example.org")
     after_extra = issue(world, "ana@work.example.org")
     given = issue(world, "ana@example.org", holder_did="did:example:given")
@@ -115,7 +116,7 @@ def test_credentials_issued_after_a_did_is_added_carry_it_and_verify(world: Worl
     assert subject(given)["id"] == "did:example:given"  # an explicit DID wins
     report = verify_issued(app, after_extra).report
     assert report.verified and report.check("proof").status is CheckStatus.PASSED
-    wallet.set_holder_did(ana, "")
+    holders.set_holder_did(ana, "")
     assert "id" not in subject(issue(world, "ana@example.org"))
 
 
@@ -130,27 +131,27 @@ def test_a_share_answers_only_while_live(world: World) -> None:
     ana = create_user("ana@example.org", verified=True)
     credential = issue(world, "ana@example.org")
     now = dt.datetime.now(dt.UTC)
-    share = wallet.create_share(ana, title="CV", credential_ids=[credential.public_id],
+    share = wallet_shares.create_share(ana, title="CV", credential_ids=[credential.public_id],
                                 expires_at=now + dt.timedelta(hours=1), now=now)
-    assert wallet.public_share(share.token, now=now).id == share.id
+    assert wallet_shares.public_share(share.token, now=now).id == share.id
     with pytest.raises(ShareGone):
-        wallet.public_share(share.token, now=now + dt.timedelta(hours=1))
-    wallet.revoke_share(ana, share.id, now=now)
+        wallet_shares.public_share(share.token, now=now + dt.timedelta(hours=1))
+    wallet_shares.revoke_share(ana, share.id, now=now)
     with pytest.raises(ShareGone):
-        wallet.public_share(share.token, now=now)
+        wallet_shares.public_share(share.token, now=now)
     with pytest.raises(ShareNotFound):
-        wallet.public_share("x" * 24)
+        wallet_shares.public_share("x" * 24)
 
 
 def test_an_address_removed_takes_its_credentials_off_the_shares(world: World) -> None:
     ana = create_user("ana@example.org", verified=True)
-    link = wallet.add_address(ana, "ana@work.example.org")
-    wallet.confirm_address(ana, link.token)
+    link = wallet_addresses.add_address(ana, "ana@work.example.org")
+    wallet_addresses.confirm_address(ana, link.token)
     credential = issue(world, "ana@work.example.org")
-    share = wallet.create_share(ana, title="CV", credential_ids=[credential.public_id])
-    assert wallet.shared_items(share).credentials == [credential]
-    wallet.remove_address(ana, link.address.id)
-    assert wallet.shared_items(share).credentials == []
+    share = wallet_shares.create_share(ana, title="CV", credential_ids=[credential.public_id])
+    assert wallet_shares.shared_items(share).credentials == [credential]
+    wallet_addresses.remove_address(ana, link.address.id)
+    assert wallet_shares.shared_items(share).credentials == []
 
 
 def test_erasers_of_other_domains_are_resolved_lazily_and_missing_ones_skipped(
@@ -167,9 +168,9 @@ def test_erasers_of_other_domains_are_resolved_lazily_and_missing_ones_skipped(
 def test_erasure_calls_every_other_domains_eraser_with_the_verified_keys(world: World,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     ana = create_user("ana@example.org", verified=True)
-    link = wallet.add_address(ana, "Ana@Work.example.org")
-    wallet.confirm_address(ana, link.token)
-    wallet.add_address(ana, "unproven@example.org")
+    link = wallet_addresses.add_address(ana, "Ana@Work.example.org")
+    wallet_addresses.confirm_address(ana, link.token)
+    wallet_addresses.add_address(ana, "unproven@example.org")
     first, second, other = (issue(world, "ana@example.org"), issue(world, "ana@work.example.org"),
                             issue(world, "bob@example.org"))
     invitation = Invitation(organisation_id=world.a.id, email="Ana@Work.example.org ", role=Role.ISSUER,
@@ -202,11 +203,11 @@ def test_an_imported_badge_is_kept_as_given_with_the_verdict_of_its_import(world
 
     ana = create_user("ana@example.org", verified=True)
     then = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
-    row = wallet.import_credential(app, ana, kind="file", data=IMPORTED_BADGE.read_bytes(), now=then)
+    row = wallet_imports.import_credential(app, ana, kind="file", data=IMPORTED_BADGE.read_bytes(), now=then)
     assert row.raw == IMPORTED_BADGE.read_bytes() and row.format == "json" and row.last_checked_at == then
     later = then + dt.timedelta(days=30)
-    app.extensions.pop(wallet.STATUS_CACHE_EXTENSION)  # the cache has expired
-    assert wallet.imported_report(app, row, now=later) is not None
+    app.extensions.pop(wallet_status.STATUS_CACHE_EXTENSION)  # the cache has expired
+    assert wallet_status.imported_report(app, row, now=later) is not None
     # Looking at it again verifies it again, and writes nothing.
     assert row.last_checked_at == then and row.last_verdict == "verified" and not db.session.is_modified(row)
 
