@@ -20,7 +20,7 @@ def rebuild_command() -> None:
     """Recount every cell from the issued credentials (after a bulk import outside BadgeHub, or a restore)."""
     service.rebuild()
     db.session.commit()
-    stored, _, _ = service.stored()
+    stored, *_ = service.stored()
     click.echo(f"{len(stored)} cell(s) rebuilt")
 
 

@@ -22,7 +22,7 @@ from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
 from badgehub.organisations.models import Organisation, Sector
 from badgehub.stats.models import StatsLearner
-from badgehub.stats.service import key_hash, learner_key, month_bounds
+from badgehub.stats.service import key_hash, learner_key, learner_keys, month_bounds
 
 
 @dataclass(frozen=True)
@@ -116,9 +116,11 @@ class LearnerCounter:
                 by_sector[self.sectors[organisation_id]].append(learners)
             everyone, several_organisations = _several(organisations.values())
             _, several_sectors = _several(BitMap.union(*sets) for sets in by_sector.values())
-            keys = learner_record_keys()
+            keys = learner_keys()
+            if everyone and everyone.max() >= len(keys):  # only if the blocks lag behind the sets: counts 0
+                keys.extend([0] * (everyone.max() + 1 - len(keys)))
             return (len(everyone), len(several_organisations), len(several_sectors),
-                    *(sum(keys[i] for i in group if i < len(keys))
+                    *(sum(map(keys.__getitem__, group))
                       for group in (everyone, several_organisations, several_sectors)))
 
         def compute() -> tuple[int, ...]:
@@ -136,24 +138,6 @@ class LearnerCounter:
                     *(sum(keys.get(k, 0) for k in group) for group in (found, several_organisations, several_sectors)))
 
         return self._cached("summary", scope, compute)
-
-
-_LEARNER_KEYS: list[int] = []  # record keys of the statistics' learners, by id (they never change)
-
-
-def learner_record_keys() -> list[int]:
-    """The learners' record keys indexed by learner id, read once per process and completed with the learners
-    counted since (a learner's record key never changes, so the list is never stale)."""
-    with CACHE_LOCK:
-        known = len(_LEARNER_KEYS)
-    rows = db.session.execute(select(StatsLearner.id, StatsLearner.record_key)
-                              .where(StatsLearner.id >= known).order_by(StatsLearner.id)).tuples().all()
-    with CACHE_LOCK:
-        for identifier, record_key in rows:
-            if identifier >= len(_LEARNER_KEYS):
-                _LEARNER_KEYS.extend([0] * (identifier + 1 - len(_LEARNER_KEYS)))
-            _LEARNER_KEYS[identifier] = record_key
-        return _LEARNER_KEYS
 
 
 def _record_keys_of(learners: Iterable[str]) -> dict[str, int]:
@@ -178,7 +162,6 @@ def _several(groups: Iterable[BitMap]) -> tuple[BitMap, BitMap]:
 
 
 def clear() -> None:
-    """Forget every cached live count and learner key (tests and the bench; never needed for correctness)."""
+    """Forget every cached live count (tests and the bench; never needed for correctness)."""
     with CACHE_LOCK:
         _CACHE.clear()
-        _LEARNER_KEYS.clear()

@@ -131,3 +131,20 @@ class StatsLearnerSet(db.Model):  # type: ignore[name-defined,misc]
                                                  primary_key=True)
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
     learner_ids: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StatsLearnerKeys(db.Model):  # type: ignore[name-defined,misc]
+    """The learners' record keys (:attr:`StatsLearner.record_key`) packed in a few rows, so that the cell key of
+    a count of distinct learners (the sum of their record keys) is computed from a few hundred kilobytes read in
+    one query, not from a row per learner.
+
+    Block ``b`` holds the keys of the learners whose id is ``b`` modulo
+    :data:`~badgehub.stats.service.LEARNER_KEY_BLOCKS`, in the order of their ids (learner ``i`` at position
+    ``i // LEARNER_KEY_BLOCKS``), two bytes each, little-endian; a learner not there yet reads as 0. Kept in the
+    transaction that counts a new learner; consecutive learners fall in different blocks, so two organisations
+    counting newcomers at the same time rarely wait for each other."""
+
+    __tablename__ = "stats_learner_keys"
+
+    block: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    record_keys: Mapped[bytes] = mapped_column(LargeBinary)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import sys
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -59,6 +61,7 @@ from badgehub.stats.models import (
     StatsAreaCell,
     StatsCell,
     StatsLearner,
+    StatsLearnerKeys,
     StatsLearnerSet,
     StatsOrganisation,
     StatsRecordKey,
@@ -165,12 +168,83 @@ def learner_ids(recipient_email_keys: Iterable[str]) -> dict[str, int]:
     if missing:
         dialect = db.session.get_bind().dialect.name
         builder = pg_insert if dialect == "postgresql" else sqlite_insert
-        # Two organisations may award the same newcomer at once: the second insert does nothing.
-        db.session.execute(builder(StatsLearner).values([{"key_hash": digest, "record_key": new_record_key()}
-                                                         for digest in missing]).on_conflict_do_nothing())
+        # Two organisations may award the same newcomer at once: the second insert does nothing (and returns
+        # nothing: the keys of the learners inserted by the other transaction are stored by it).
+        inserted = db.session.execute(
+            builder(StatsLearner).values([{"key_hash": digest, "record_key": new_record_key()} for digest in missing])
+            .on_conflict_do_nothing().returning(StatsLearner.id, StatsLearner.record_key)).tuples().all()
+        store_learner_keys(dict(inserted))
         found.update(db.session.execute(query.where(StatsLearner.key_hash.in_(missing))).tuples().all())
     # Each was there, inserted just above, or inserted by the transaction that won the race.
     return {key: int(found[digest]) for key, digest in digests.items()}
+
+
+LEARNER_KEY_BLOCKS: Final = 64  # rows of stats_learner_keys (see StatsLearnerKeys)
+
+
+def _unpack(blob: bytes) -> array[int]:
+    keys = array("H")
+    keys.frombytes(blob)
+    if sys.byteorder == "big":
+        keys.byteswap()
+    return keys
+
+
+def _pack(keys: array[int]) -> bytes:
+    if sys.byteorder == "big":
+        keys = array("H", keys)
+        keys.byteswap()
+    return keys.tobytes()
+
+
+def store_learner_keys(record_keys: dict[int, int]) -> None:
+    """Write the record keys of new learners ``{learner id: record key}`` into their blocks of
+    :class:`~badgehub.stats.models.StatsLearnerKeys` (each block locked while it is rewritten)."""
+    by_block: dict[int, dict[int, int]] = defaultdict(dict)
+    for identifier, record_key in record_keys.items():
+        by_block[identifier % LEARNER_KEY_BLOCKS][identifier // LEARNER_KEY_BLOCKS] = record_key
+    dialect = db.session.get_bind().dialect.name
+    builder = pg_insert if dialect == "postgresql" else sqlite_insert
+    for block in sorted(by_block):
+        db.session.execute(builder(StatsLearnerKeys).values(block=block, record_keys=b"").on_conflict_do_nothing())
+        blob = db.session.execute(select(StatsLearnerKeys.record_keys).where(StatsLearnerKeys.block == block)
+                                  .with_for_update()).scalar_one()
+        keys = _unpack(blob)
+        positions = by_block[block]
+        if max(positions) >= len(keys):
+            keys.extend([0] * (max(positions) + 1 - len(keys)))
+        for position, record_key in positions.items():
+            keys[position] = record_key
+        db.session.execute(update(StatsLearnerKeys).where(StatsLearnerKeys.block == block)
+                           .values(record_keys=_pack(keys)))
+
+
+def learner_keys() -> array[int]:
+    """Every learner's record key, indexed by learner id (0 for an id that is no learner), read from the
+    blocks of :class:`~badgehub.stats.models.StatsLearnerKeys` in one query. Read only."""
+    blocks = {block: _unpack(blob) for block, blob in db.session.execute(
+        select(StatsLearnerKeys.block, StatsLearnerKeys.record_keys)).tuples()}
+    length = max((len(keys) for keys in blocks.values()), default=0)
+    everything = array("H", bytes(2 * length * LEARNER_KEY_BLOCKS))
+    for block, keys in blocks.items():
+        if block < LEARNER_KEY_BLOCKS:
+            keys.extend([0] * (length - len(keys)))
+            everything[block::LEARNER_KEY_BLOCKS] = keys
+    return everything
+
+
+def _rewrite_learner_keys() -> None:
+    """Write every block of learner keys again from ``stats_learners`` (the rebuild)."""
+    db.session.execute(delete(StatsLearnerKeys))
+    rows = db.session.execute(select(StatsLearner.id, StatsLearner.record_key)).tuples().all()
+    if not rows:
+        return
+    length = max(identifier for identifier, _ in rows) // LEARNER_KEY_BLOCKS + 1
+    blocks = [array("H", bytes(2 * length)) for _ in range(LEARNER_KEY_BLOCKS)]
+    for identifier, record_key in rows:
+        blocks[identifier % LEARNER_KEY_BLOCKS][identifier // LEARNER_KEY_BLOCKS] = record_key
+    db.session.execute(insert(StatsLearnerKeys), [{"block": block, "record_keys": _pack(keys)}
+                                                  for block, keys in enumerate(blocks)])
 
 
 def new_record_key() -> int:
@@ -359,6 +433,7 @@ def _recount_selects() -> tuple[Any, Any]:
 
 Counts = dict[tuple[int, ...], tuple[int, int, int]]
 LearnerSets = dict[tuple[int, int], int]
+LearnerKeys = dict[int, int]
 
 
 def _live_learners() -> dict[tuple[int, int], set[str]]:
@@ -372,16 +447,19 @@ def _live_learners() -> dict[tuple[int, int], set[str]]:
     return found
 
 
-def recount() -> tuple[Counts, Counts, LearnerSets]:
+def recount() -> tuple[Counts, Counts, LearnerSets, LearnerKeys]:
     """What a full recount gives: ``{(organisation, month, version): (credentials, learners, key sum)}``, the
-    same with the area last in the key, and ``{(organisation, month): distinct learners}``. Read only."""
+    same with the area last in the key, ``{(organisation, month): distinct learners}`` and the learners' record
+    keys ``{learner id: record key}`` (keys 0 left out). Read only."""
     cells, area_cells = _recount_selects()
     sets = {key: len(keys) for key, keys in _live_learners().items()}
+    keys = dict(db.session.execute(select(StatsLearner.id, StatsLearner.record_key)
+                                   .where(StatsLearner.record_key != 0)).tuples().all())
     return ({tuple(row[:3]): (row[3], row[4], row[5]) for row in db.session.execute(cells)},
-            {tuple(row[:4]): (row[4], row[5], row[6]) for row in db.session.execute(area_cells)}, sets)
+            {tuple(row[:4]): (row[4], row[5], row[6]) for row in db.session.execute(area_cells)}, sets, keys)
 
 
-def stored() -> tuple[Counts, Counts, LearnerSets]:
+def stored() -> tuple[Counts, Counts, LearnerSets, LearnerKeys]:
     """The pre-aggregates as stored, in the shape of :func:`recount` (empty cells left out)."""
     cells = db.session.execute(select(StatsCell.organisation_id, StatsCell.month, StatsCell.achievement_version_id,
                                       StatsCell.credentials, StatsCell.learners, StatsCell.key_sum)
@@ -395,8 +473,9 @@ def stored() -> tuple[Counts, Counts, LearnerSets]:
         size = len(BitMap.deserialize(row.learner_ids))
         if size:
             sets[(row.organisation_id, row.month)] = size
+    keys = {identifier: key for identifier, key in enumerate(learner_keys()) if key}
     return ({tuple(row[:3]): (row[3], row[4], row[5]) for row in cells},
-            {tuple(row[:4]): (row[4], row[5], row[6]) for row in area_cells}, sets)
+            {tuple(row[:4]): (row[4], row[5], row[6]) for row in area_cells}, sets, keys)
 
 
 def rebuild() -> None:
@@ -428,6 +507,7 @@ def rebuild() -> None:
                                                   for h in missing[start:start + 10_000]])
     if missing:
         ids = dict(db.session.execute(select(StatsLearner.key_hash, StatsLearner.id)).tuples().all())
+    _rewrite_learner_keys()
     rows = [{"organisation_id": organisation_id, "month": month,
              "learner_ids": BitMap(ids[hashed[key]] for key in keys).serialize()}
             for (organisation_id, month), keys in live.items()]

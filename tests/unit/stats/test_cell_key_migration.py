@@ -31,3 +31,19 @@ def test_the_migration_draws_keys_for_existing_data(fresh_database, make_app, tm
         assert app.test_cli_runner().invoke(args=["observatory", "check"]).exit_code == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_migration_packs_the_keys_of_existing_learners(fresh_database, make_app, tmp_path):
+    from flask_migrate import downgrade, upgrade
+
+    app = make_app(fresh_database(), tmp_path)
+    with app.app_context():
+        with app.test_request_context():
+            build_dataset()
+            db.session.commit()
+        expected = service.stored()
+        downgrade(revision="i14_learner_keys-1")  # learners' keys only in stats_learners
+        upgrade()
+        assert service.stored() == expected == service.recount()
+        db.session.remove()
+        db.engine.dispose()

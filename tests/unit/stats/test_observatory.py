@@ -157,6 +157,29 @@ def test_pre_aggregates_equal_a_live_recount_after_issuing_and_revoking(data):
     assert service.stored() == service.recount()
 
 
+def test_the_headline_cell_keys_are_the_sums_of_the_learners_record_keys(data):
+    """Learners' record keys are read from packed blocks kept as learners are counted: a newcomer's key is there
+    at once, and the cell key of the distinct learners is the sum of their own record keys."""
+    from sqlalchemy import select
+
+    from badgehub.extensions import db
+    from badgehub.issuing.models import IssuedCredential
+    from badgehub.stats.models import StatsLearner
+
+    world = data.world
+    for number in (40, 41, 42):
+        issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=learner(number),
+                                 recipient_name="", actor_id=None, source="cli", area_id=None, now=MONTH[3])
+    assert service.stored() == service.recount()  # the blocks hold every learner's key, and only theirs
+    summary = observatory(world.territory).summary
+    members = {world.a.id, world.b.id, data.c.id}
+    holders = set(db.session.scalars(select(IssuedCredential.recipient_email_key).where(
+        IssuedCredential.revoked_at.is_(None), IssuedCredential.organisation_id.in_(members))))
+    keys = dict(db.session.execute(select(StatsLearner.key_hash, StatsLearner.record_key)).tuples().all())
+    assert summary.learners == len(holders) == 15
+    assert summary.keys["learners"] == sum(keys[service.key_hash(holder)] for holder in holders)
+
+
 def test_credentials_counted_together_give_what_counting_them_one_by_one_gives(data):
     from badgehub.errors import ValidationError
     from badgehub.wallet.erasure import blank_issued_recipients
