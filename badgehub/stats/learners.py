@@ -1,9 +1,11 @@
 """Exact counts of distinct learners for the observatory, and the cell keys of those counts.
 
-Whole organisations (no theme, no area) are counted on the learner sets (Roaring bitmaps of learner ids per
-organisation and month, :class:`~badgehub.stats.models.StatsLearnerSet`); narrower questions are counted live on
-``issued_credentials`` and cached per process, keyed by the revisions of the organisations they look at (see
-:class:`~badgehub.stats.models.StatsOrganisation`), so a cached count is never stale.
+Learners are counted on the learner sets, Roaring bitmaps of learner ids per organisation and month
+(:class:`~badgehub.stats.models.StatsLearnerSet`) and per organisation, month and badge version
+(:class:`~badgehub.stats.models.StatsVersionLearnerSet`); only questions about areas are counted live on
+``issued_credentials``, cached per process and keyed by the revisions of the organisations they look at (see
+:class:`~badgehub.stats.models.StatsOrganisation`), so a cached count is never stale. The cell key of a count
+of learners is the sum of their record keys, read in :class:`~badgehub.stats.models.StatsLearnerKeys`.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from sqlalchemy import and_, func, or_, select
 
 from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
-from badgehub.organisations.models import Organisation, Sector
-from badgehub.stats.models import StatsLearner
-from badgehub.stats.service import key_hash, learner_key, learner_keys, month_bounds
+from badgehub.organisations.models import Sector
+from badgehub.stats.models import StatsLearnerSet, StatsVersionLearnerSet
+from badgehub.stats.service import learner_key, learner_keys, month_bounds
 
 
 @dataclass(frozen=True)
@@ -62,24 +64,50 @@ def _where(scope: Scope) -> list[Any]:
 
 
 class LearnerCounter:
-    """Exact counts of distinct learners: unions of the learner sets of organisations and months when the
-    question is about whole organisations (no theme, no area), else live counts on ``issued_credentials``
-    cached by the revisions of the organisations they look at."""
+    """Exact counts of distinct learners of a selection (its organisations and months): unions of learner sets
+    (per organisation and month, or per organisation, month and badge version when a question is narrowed to
+    some badges), read once each when first needed; questions about areas are counted live on
+    ``issued_credentials`` and cached by the revisions of the organisations they look at."""
 
-    def __init__(self, revisions: Mapping[int, tuple[int, Any]], sets: Mapping[tuple[int, int], BitMap] | None,
-                 sectors: Mapping[int, Sector]) -> None:
+    def __init__(self, revisions: Mapping[int, tuple[int, Any]], sectors: Mapping[int, Sector],
+                 selection: Scope) -> None:
         self.revisions = revisions
         self.database = str(db.session.get_bind().engine.url)
-        self.sets = sets
         self.sectors = sectors
+        self.selection = selection
+        self._sets: dict[int, dict[tuple[int, ...], BitMap]] = {}
+
+    def _read(self, model: Any) -> dict[tuple[int, ...], BitMap]:
+        selection = self.selection
+        columns = [model.organisation_id, model.month]
+        if model is StatsVersionLearnerSet:
+            columns.append(model.achievement_version_id)
+        query = select(*columns, model.learner_ids).where(
+            model.organisation_id.in_(sorted(selection.organisations) or [0]))
+        if selection.start is not None:
+            query = query.where(model.month >= selection.start)
+        if selection.end is not None:
+            query = query.where(model.month <= selection.end)
+        if model is StatsVersionLearnerSet and selection.versions is not None:
+            query = query.where(model.achievement_version_id.in_(sorted(selection.versions) or [0]))
+        return {tuple(row[:-1]): BitMap.deserialize(row[-1]) for row in db.session.execute(query).tuples()}
+
+    def _learner_sets(self, by_version: bool) -> dict[tuple[int, ...], BitMap]:
+        width = 3 if by_version else 2
+        if width not in self._sets:
+            self._sets[width] = self._read(StatsVersionLearnerSet if by_version else StatsLearnerSet)
+        return self._sets[width]
 
     def _by_organisation(self, scope: Scope) -> dict[int, BitMap] | None:
-        if self.sets is None or scope.versions is not None or scope.areas is not None:
+        """The learners of each organisation of ``scope`` (None when it is about areas: no sets for them)."""
+        if scope.areas is not None:
             return None
         found: dict[int, list[BitMap]] = defaultdict(list)
-        for (organisation_id, month), learners in self.sets.items():
+        for group, learners in self._learner_sets(scope.versions is not None).items():
+            organisation_id, month = group[0], group[1]
             if (organisation_id in scope.organisations and (scope.start is None or month >= scope.start)
-                    and (scope.end is None or month <= scope.end)):
+                    and (scope.end is None or month <= scope.end)
+                    and (scope.versions is None or group[2] in scope.versions)):
                 found[organisation_id].append(learners)
         return {organisation_id: BitMap.union(*sets) for organisation_id, sets in found.items()}
 
@@ -96,6 +124,7 @@ class LearnerCounter:
         return value
 
     def learners(self, scope: Scope) -> int:
+        """Distinct learners of ``scope`` (a part of the selection)."""
         if not scope.organisations:
             return 0
         organisations = self._by_organisation(scope)
@@ -104,52 +133,22 @@ class LearnerCounter:
         return self._cached("learners", scope, lambda: (int(db.session.scalar(
             select(func.count(func.distinct(learner_key()))).where(*_where(scope))) or 0),))[0]
 
-    def summary(self, scope: Scope) -> tuple[int, ...]:
-        """Distinct learners; those holding credentials of two organisations or more; of two sectors or more;
-        then the cell keys of these three counts (sums of the learners' record keys)."""
-        if not scope.organisations:
+    def summary(self) -> tuple[int, ...]:
+        """Of the whole selection: distinct learners; those holding credentials of two organisations or more; of
+        two sectors or more; then the cell keys of these three counts (sums of the learners' record keys)."""
+        organisations = self._by_organisation(self.selection) or {}
+        if not organisations:
             return 0, 0, 0, 0, 0, 0
-        organisations = self._by_organisation(scope)
-        if organisations is not None:
-            by_sector: dict[Sector, list[BitMap]] = defaultdict(list)
-            for organisation_id, learners in organisations.items():
-                by_sector[self.sectors[organisation_id]].append(learners)
-            everyone, several_organisations = _several(organisations.values())
-            _, several_sectors = _several(BitMap.union(*sets) for sets in by_sector.values())
-            keys = learner_keys()
-            if everyone and everyone.max() >= len(keys):  # only if the blocks lag behind the sets: counts 0
-                keys.extend([0] * (everyone.max() + 1 - len(keys)))
-            return (len(everyone), len(several_organisations), len(several_sectors),
-                    *(sum(map(keys.__getitem__, group))
-                      for group in (everyone, several_organisations, several_sectors)))
-
-        def compute() -> tuple[int, ...]:
-            found: dict[str, tuple[set[int], set[str]]] = defaultdict(lambda: (set(), set()))
-            for organisation_id, sector, learner in db.session.execute(
-                    select(IssuedCredential.organisation_id, Organisation.sector, learner_key()).distinct()
-                    .join(Organisation, Organisation.id == IssuedCredential.organisation_id)
-                    .where(*_where(scope))).tuples():
-                found[learner][0].add(organisation_id)
-                found[learner][1].add(str(sector))
-            keys = _record_keys_of(found)
-            several_organisations = [k for k, (orgs, _) in found.items() if len(orgs) >= 2]
-            several_sectors = [k for k, (_, sectors) in found.items() if len(sectors) >= 2]
-            return (len(found), len(several_organisations), len(several_sectors),
-                    *(sum(keys.get(k, 0) for k in group) for group in (found, several_organisations, several_sectors)))
-
-        return self._cached("summary", scope, compute)
-
-
-def _record_keys_of(learners: Iterable[str]) -> dict[str, int]:
-    """The record keys of learners given by their statistics key (read only: a learner not counted yet adds 0)."""
-    digests = {learner: key_hash(learner) for learner in learners}
-    by_digest: dict[str, int] = {}
-    wanted = sorted(set(digests.values()))
-    for start in range(0, len(wanted), 5_000):
-        by_digest.update(db.session.execute(select(StatsLearner.key_hash, StatsLearner.record_key)
-                                            .where(StatsLearner.key_hash.in_(wanted[start:start + 5_000])))
-                         .tuples().all())
-    return {learner: by_digest.get(digest, 0) for learner, digest in digests.items()}
+        by_sector: dict[Sector, list[BitMap]] = defaultdict(list)
+        for organisation_id, learners in organisations.items():
+            by_sector[self.sectors[organisation_id]].append(learners)
+        everyone, several_organisations = _several(organisations.values())
+        _, several_sectors = _several(BitMap.union(*sets) for sets in by_sector.values())
+        keys = learner_keys()
+        if everyone.max() >= len(keys):  # only if the blocks lag behind the sets: those learners add 0
+            keys.extend([0] * (everyone.max() + 1 - len(keys)))
+        return (len(everyone), len(several_organisations), len(several_sectors),
+                *(sum(map(keys.__getitem__, group)) for group in (everyone, several_organisations, several_sectors)))
 
 
 def _several(groups: Iterable[BitMap]) -> tuple[BitMap, BitMap]:

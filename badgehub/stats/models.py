@@ -148,3 +148,18 @@ class StatsLearnerKeys(db.Model):  # type: ignore[name-defined,misc]
 
     block: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     record_keys: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StatsVersionLearnerSet(db.Model):  # type: ignore[name-defined,misc]
+    """The learners (ids of :class:`StatsLearner`) holding a live credential of one achievement version of an
+    organisation issued in a month, as a serialised Roaring bitmap: the distinct learners of a selection narrowed
+    to some badges (a theme, a competency) are the size of a union too, without reading ``issued_credentials``."""
+
+    __tablename__ = "stats_version_learner_sets"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    achievement_version_id: Mapped[int] = mapped_column(
+        ForeignKey("achievement_versions.id", ondelete="CASCADE"), primary_key=True, index=True)
+    learner_ids: Mapped[bytes] = mapped_column(LargeBinary)

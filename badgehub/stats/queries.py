@@ -16,9 +16,10 @@ every other type is non-formal or informal learning.
 Every figure is a number of credentials; each group also knows whether it counts at least
 :data:`~badgehub.stats.privacy.THRESHOLD` distinct learners (by ``recipient_email_key``), which the privacy
 rules need. That is decided from the cells' learner counts when they suffice (the largest cell of a group is a
-lower bound, the sum an upper bound) and otherwise by an exact count on ``issued_credentials``. Exact live
-counts are cached per process, keyed by the revisions of the organisations counted (see
-:class:`~badgehub.stats.models.StatsOrganisation`), so a cached figure is never stale.
+lower bound, the sum an upper bound) and otherwise by an exact count (:mod:`badgehub.stats.learners`: unions of
+learner sets, or for areas a live count on ``issued_credentials``). Whole results are cached per process, keyed
+by everything they are computed from (see :class:`~badgehub.stats.dimensions.Dimensions`), so a cached figure is
+never stale.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from cachetools import LRUCache
-from pyroaring import BitMap
 from sqlalchemy import func, select
 
 from badgehub.achievements.models import AchievementCompetency, AchievementVersion
@@ -48,7 +48,7 @@ from badgehub.stats.figures import (
 )
 from badgehub.stats.filters import Filters, format_month, parse_filters, period_months, periods_between
 from badgehub.stats.learners import CACHE_LOCK, LearnerCounter, Scope
-from badgehub.stats.models import StatsAreaCell, StatsCell, StatsLearnerSet
+from badgehub.stats.models import StatsAreaCell, StatsCell
 from badgehub.territory.models import Territory
 from badgehub.territory.slugs import name_sort_key
 
@@ -157,24 +157,10 @@ class _Builder:
                     self.aligned[version_id].append(competency_id)
         self.revisions = {org: (revision, updated) for org, revision, updated in self.dimensions.revisions
                           if org in self.org_ids}
-        self.counter = LearnerCounter(self.revisions, self._learner_sets(),
-                                      {o.id: o.sector for o in self.organisations.values()})
         self.base = Scope(self.org_ids, self.chosen.start, self.chosen.end,
                           None if self.theme_filter is None else self.versions_in)
-
-    def _learner_sets(self) -> dict[tuple[int, int], BitMap] | None:
-        """The selection's learner sets per organisation and month; None when a theme narrows the selection to
-        some badges (the sets are of whole organisations)."""
-        if self.theme_filter is not None:
-            return None
-        query = select(StatsLearnerSet.organisation_id, StatsLearnerSet.month, StatsLearnerSet.learner_ids).where(
-            StatsLearnerSet.organisation_id.in_(sorted(self.org_ids) or [0]))
-        if self.chosen.start is not None:
-            query = query.where(StatsLearnerSet.month >= self.chosen.start)
-        if self.chosen.end is not None:
-            query = query.where(StatsLearnerSet.month <= self.chosen.end)
-        return {(organisation_id, month): BitMap.deserialize(blob)
-                for organisation_id, month, blob in db.session.execute(query).tuples()}
+        self.counter = LearnerCounter(self.revisions, {o.id: o.sector for o in self.organisations.values()},
+                                      self.base)
 
     def _monthly(self) -> None:
         """By month: every month of the period, empty ones included (a chart with holes would mislead)."""
@@ -299,7 +285,7 @@ class _Builder:
                     group.enough_learners = self.counter.learners(self.makeup[(name, group.key)]) >= THRESHOLD
 
     def _summary(self) -> Summary:
-        learners_count, several_organisations, several_sectors, *learner_keys = self.counter.summary(self.base)
+        learners_count, several_organisations, several_sectors, *learner_keys = self.counter.summary()
         monthly = self.tables["monthly"].groups
         keys = dict(zip(("learners", "learners_several_organisations", "learners_several_sectors"), learner_keys,
                         strict=True))

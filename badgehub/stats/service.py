@@ -65,6 +65,7 @@ from badgehub.stats.models import (
     StatsLearnerSet,
     StatsOrganisation,
     StatsRecordKey,
+    StatsVersionLearnerSet,
 )
 from badgehub.stats.ptable import KEY_RANGE
 from badgehub.territory.models import Territory
@@ -266,12 +267,15 @@ def _record_keys(credentials: list[IssuedCredential]) -> dict[int, int]:
     return found
 
 
-def _change_learner_sets(changes: dict[tuple[int, int], set[str]], step: int) -> None:
-    """Add (``step`` > 0) or remove learners from the ``(organisation, month)`` learner sets."""
+def _change_learner_sets(changes: dict[tuple[int, ...], set[str]], step: int) -> None:
+    """Add (``step`` > 0) or remove learners from the learner sets: ``(organisation, month)`` keys are the
+    sets of :class:`StatsLearnerSet`, ``(organisation, month, version)`` those of
+    :class:`StatsVersionLearnerSet`."""
     identifiers = learner_ids({key for keys in changes.values() for key in keys})
-    for (organisation_id, month), keys in sorted(changes.items()):
+    for group, keys in sorted(changes.items()):
+        model: Any = StatsLearnerSet if len(group) == 2 else StatsVersionLearnerSet
         # The organisation's status-list lock, held by issuing and revoking, already serialises these writes.
-        row = db.session.get(StatsLearnerSet, (organisation_id, month), with_for_update=True)
+        row = db.session.get(model, group, with_for_update=True)
         learners = BitMap.deserialize(row.learner_ids) if row is not None else BitMap()
         for key in keys:
             if step > 0:
@@ -279,8 +283,8 @@ def _change_learner_sets(changes: dict[tuple[int, int], set[str]], step: int) ->
             else:
                 learners.discard(identifiers[key])
         if row is None:
-            db.session.add(StatsLearnerSet(organisation_id=organisation_id, month=month,
-                                           learner_ids=learners.serialize()))
+            names = ("organisation_id", "month", "achievement_version_id")
+            db.session.add(model(**dict(zip(names, group, strict=False)), learner_ids=learners.serialize()))
         else:
             row.learner_ids = learners.serialize()
 
@@ -311,7 +315,7 @@ def _count_issued(credentials: Iterable[IssuedCredential]) -> None:
     cells: dict[tuple[int, int, int], list[str]] = defaultdict(list)  # (organisation, month, version): learners
     area_cells: dict[tuple[int, int, int, int], list[str]] = defaultdict(list)
     key_sums: dict[tuple[int, ...], int] = defaultdict(int)
-    sets: dict[tuple[int, int], set[str]] = defaultdict(set)
+    sets: dict[tuple[int, ...], set[str]] = defaultdict(set)
     months: set[int] = set()
     for credential in issued:
         month = month_of(credential.issued_at)
@@ -323,6 +327,7 @@ def _count_issued(credentials: Iterable[IssuedCredential]) -> None:
         key_sums[cell] += keys[credential.id]
         key_sums[(*cell, credential.area_id or 0)] += keys[credential.id]
         sets[(credential.organisation_id, month)].add(learner)
+        sets[cell].add(learner)
     # The other live credentials of the same learners, organisations and months: who was counted already.
     counted: set[tuple[int, ...]] = set()
     counted_in_area: set[tuple[int, ...]] = set()
@@ -395,13 +400,19 @@ def credential_revoked(credential: IssuedCredential) -> None:
            "achievement_version_id": credential.achievement_version_id}
     area_key = {**key, "area_id": credential.area_id or 0}
     record_key = _record_keys([credential])[credential.id]
+    learner = stats_key(credential.recipient_email_key)
+    gone: dict[tuple[int, ...], set[str]] = {}  # the learner sets the recipient leaves
     for model, keys, same_area in ((StatsCell, key, False), (StatsAreaCell, area_key, True)):
         learner_step = 0 if _others(credential, month, same_area=same_area) else -1
+        if learner_step and model is StatsCell:
+            gone[tuple(key.values())] = {learner}
         db.session.execute(update(model).where(*(getattr(model, name) == value for name, value in keys.items()))
                            .values(credentials=model.credentials - 1, learners=model.learners + learner_step,
                                    key_sum=(model.key_sum + (KEY_RANGE - record_key)) % KEY_RANGE))
-    if not _others(credential, month, same_version=False):
-        _change_learner_sets({(credential.organisation_id, month): {stats_key(credential.recipient_email_key)}}, -1)
+    if gone and not _others(credential, month, same_version=False):
+        gone[(credential.organisation_id, month)] = {learner}
+    if gone:
+        _change_learner_sets(gone, -1)
     _bump(credential.organisation_id)
 
 
@@ -432,24 +443,27 @@ def _recount_selects() -> tuple[Any, Any]:
 
 
 Counts = dict[tuple[int, ...], tuple[int, int, int]]
-LearnerSets = dict[tuple[int, int], int]
+LearnerSets = dict[tuple[int, ...], int]
 LearnerKeys = dict[int, int]
 
 
-def _live_learners() -> dict[tuple[int, int], set[str]]:
-    """``{(organisation, month): {learner key}}`` of the live credentials."""
+def _live_learners() -> dict[tuple[int, ...], set[str]]:
+    """``{(organisation, month): {learner key}}`` and ``{(organisation, month, version): {learner key}}`` of the
+    live credentials, in one dictionary."""
     month = _month_expression().label("month")
-    found: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for organisation_id, number, key in db.session.execute(
-            select(IssuedCredential.organisation_id, month, learner_key()).distinct()
-            .where(IssuedCredential.revoked_at.is_(None))):
+    found: dict[tuple[int, ...], set[str]] = defaultdict(set)
+    for organisation_id, number, version_id, key in db.session.execute(
+            select(IssuedCredential.organisation_id, month, IssuedCredential.achievement_version_id, learner_key())
+            .distinct().where(IssuedCredential.revoked_at.is_(None))):
         found[(organisation_id, number)].add(key)
+        found[(organisation_id, number, version_id)].add(key)
     return found
 
 
 def recount() -> tuple[Counts, Counts, LearnerSets, LearnerKeys]:
     """What a full recount gives: ``{(organisation, month, version): (credentials, learners, key sum)}``, the
-    same with the area last in the key, ``{(organisation, month): distinct learners}`` and the learners' record
+    same with the area last in the key, ``{(organisation, month): distinct learners}`` and the same per
+    ``(organisation, month, version)``, and the learners' record
     keys ``{learner id: record key}`` (keys 0 left out). Read only."""
     cells, area_cells = _recount_selects()
     sets = {key: len(keys) for key, keys in _live_learners().items()}
@@ -468,11 +482,15 @@ def stored() -> tuple[Counts, Counts, LearnerSets, LearnerKeys]:
         StatsAreaCell.organisation_id, StatsAreaCell.month, StatsAreaCell.achievement_version_id,
         StatsAreaCell.area_id, StatsAreaCell.credentials, StatsAreaCell.learners, StatsAreaCell.key_sum)
         .where(StatsAreaCell.credentials > 0))
-    sets = {}
+    sets: LearnerSets = {}
     for row in db.session.scalars(select(StatsLearnerSet)):
         size = len(BitMap.deserialize(row.learner_ids))
         if size:
             sets[(row.organisation_id, row.month)] = size
+    for version_row in db.session.scalars(select(StatsVersionLearnerSet)):
+        size = len(BitMap.deserialize(version_row.learner_ids))
+        if size:
+            sets[(version_row.organisation_id, version_row.month, version_row.achievement_version_id)] = size
     keys = {identifier: key for identifier, key in enumerate(learner_keys()) if key}
     return ({tuple(row[:3]): (row[3], row[4], row[5]) for row in cells},
             {tuple(row[:4]): (row[4], row[5], row[6]) for row in area_cells}, sets, keys)
@@ -493,6 +511,7 @@ def rebuild() -> None:
     db.session.execute(delete(StatsCell))
     db.session.execute(delete(StatsAreaCell))
     db.session.execute(delete(StatsLearnerSet))
+    db.session.execute(delete(StatsVersionLearnerSet))
     db.session.execute(insert(StatsCell).from_select(
         ["organisation_id", "month", "achievement_version_id", "credentials", "learners", "key_sum"], cells))
     db.session.execute(insert(StatsAreaCell).from_select(
@@ -508,11 +527,13 @@ def rebuild() -> None:
     if missing:
         ids = dict(db.session.execute(select(StatsLearner.key_hash, StatsLearner.id)).tuples().all())
     _rewrite_learner_keys()
-    rows = [{"organisation_id": organisation_id, "month": month,
-             "learner_ids": BitMap(ids[hashed[key]] for key in keys).serialize()}
-            for (organisation_id, month), keys in live.items()]
-    for start in range(0, len(rows), 5_000):
-        db.session.execute(insert(StatsLearnerSet), rows[start:start + 5_000])
+    names = ("organisation_id", "month", "achievement_version_id")
+    for model, width in ((StatsLearnerSet, 2), (StatsVersionLearnerSet, 3)):
+        rows = [{**dict(zip(names, group, strict=False)),
+                 "learner_ids": BitMap(ids[hashed[key]] for key in keys).serialize()}
+                for group, keys in live.items() if len(group) == width]
+        for start in range(0, len(rows), 5_000):
+            db.session.execute(insert(model), rows[start:start + 5_000])
     now = utcnow()
     db.session.execute(update(StatsOrganisation).values(revision=StatsOrganisation.revision + 1, updated_at=now))
     missing_organisations = select(Organisation.id, literal(1), literal(now, UTCDateTime())).where(
