@@ -26,6 +26,7 @@ class Member:
     sector: Sector
     type: OrganisationType
     area_id: int | None
+    record_key: int = 0  # for the cell key of the count of organisations that issued (0: never issued)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ class Dimensions:
 def read_dimensions(territory: Territory) -> Dimensions:
     members = db.session.execute(
         select(Organisation.id, Organisation.slug, Organisation.name, Organisation.sector, Organisation.type,
-               Organisation.area_id, StatsOrganisation.revision, StatsOrganisation.updated_at)
+               Organisation.area_id, StatsOrganisation.revision, StatsOrganisation.updated_at,
+               StatsOrganisation.record_key)
         .join(TerritoryMembership, TerritoryMembership.organisation_id == Organisation.id)
         .outerjoin(StatsOrganisation, StatsOrganisation.organisation_id == Organisation.id)
         .where(TerritoryMembership.territory_id == territory.id,
@@ -81,8 +83,8 @@ def read_dimensions(territory: Territory) -> Dimensions:
     return Dimensions(
         database=str(db.session.get_bind().engine.url), locale=str(get_locale() or ""),
         territory_id=territory.id, slug=territory.slug, name=territory.name,
-        organisations=tuple(Member(row[0], row[1], row[2], Sector(row[3]), OrganisationType(row[4]), row[5])
-                            for row in members),
+        organisations=tuple(Member(row[0], row[1], row[2], Sector(row[3]), OrganisationType(row[4]), row[5],
+                                   row[8] or 0) for row in members),
         revisions=tuple((row[0], row[6] or 0, row[7]) for row in members),
         themes=tuple((t.id, t.code, theme_name(t)) for t in theme_list), tags=tuple(tags),
         competencies=tuple(FrameworkCompetency(*row) for row in competencies),

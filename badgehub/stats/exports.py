@@ -132,11 +132,12 @@ def suppression_rule() -> str:
 def method() -> str:
     return str(_l(
         "Cell-key method, as used by the Australian Bureau of Statistics (TableBuilder) and the UK Office for "
-        "National Statistics (census tables): every credential and every learner gets a random record key when it "
-        "is first counted; a figure's cell key is the sum of the record keys of what it counts, modulo "
-        "%(range)s; the noise is read in the perturbation table below, whose probabilities for each true count are "
-        "the maximum-entropy distribution with mean 0 and variance %(variance)s on -%(bound)s … +%(bound)s "
-        "(Giessing 2016), the cell key choosing the slot. Periods are whole months, quarters and years only.",
+        "National Statistics (census tables): every credential, every learner and every organisation gets a "
+        "random record key when it is first counted; a figure's cell key is the sum of the record keys of what it "
+        "counts, modulo %(range)s; the noise is read in the perturbation table below, whose probabilities for each "
+        "true count are the maximum-entropy distribution with mean 0 and variance %(variance)s on -%(bound)s … "
+        "+%(bound)s (Giessing 2016), the cell key choosing the slot. Periods are whole months, quarters and "
+        "years only.",
         range=ptable.KEY_RANGE, variance=ptable.VARIANCE, bound=ptable.MAX_PERTURBATION))
 
 
@@ -224,6 +225,10 @@ def dictionary(published: Published, licence: tuple[str, str]) -> dict[str, Any]
             "area": str(_l("The area recorded on the credential, else the issuing organisation's area.")),
             "pathways": str(_l("Learners holding credentials of two organisations or more (or of two sectors or "
                                "more) in the selection.")),
+            "organisations_that_issued": str(_l(
+                "Organisations with at least one counted credential in the selection. Published like every "
+                "count: withheld when the selection's credentials are, else with the noise of the cell-key "
+                "method (the organisations' own record keys).")),
             "method": method(),
             "never_published": str(_l(
                 "Never published: any figure of one organisation or one badge, names or addresses of people, "

@@ -70,7 +70,8 @@ class StatsOrganisation(db.Model):  # type: ignore[name-defined,misc]
     """A counter per organisation that grows with every issue and revocation: the version of its figures.
 
     Cached results of live counts are keyed by it, so a cache can never serve figures that are out of date;
-    ``updated_at`` is the ``generated_at`` of open data (the time the counted data last changed).
+    ``updated_at`` is the ``generated_at`` of open data (the time the counted data last changed). Every
+    organisation that issued has this row (created with its first counted credential, or by the rebuild).
     """
 
     __tablename__ = "stats_organisations"
@@ -79,6 +80,9 @@ class StatsOrganisation(db.Model):  # type: ignore[name-defined,misc]
                                                  primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The organisation's record key for the cell-key method (the published count of organisations that issued
+    # is perturbed with the sum of their keys), drawn at random when the row is created.
+    record_key: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ObservatorySettings(db.Model):  # type: ignore[name-defined,misc]

@@ -15,7 +15,10 @@ The rules for everyone who is not a coordinator of the territory (the public pag
    keys of what it counts: at most ±:data:`~badgehub.stats.ptable.MAX_PERTURBATION`, unbiased, variance
    :data:`~badgehub.stats.ptable.VARIANCE`. The same figure always gets the same noise, so asking again or
    averaging teaches nothing, and subtracting two figures gives the difference of the truths give or take the
-   sum of two noises: never a hidden figure exactly.
+   sum of two noises: never a hidden figure exactly. The headline count of organisations that issued is such a
+   count too: its units are organisations, each with its own record key (``StatsOrganisation.record_key``), and
+   it is withheld whenever the selection's credentials are (fewer than 3 organisations or 5 learners), so
+   ``?sector=`` never confirms that one organisation makes a figure.
 4. **Totals are figures of their own.** A table's total is the selection's total, perturbed with its own key; it
    generally differs from the sum of the lines shown (the lines carry their own noise, and withheld lines are
    not in that sum). The non-formal share is computed from the published lines, when both are.
@@ -76,7 +79,7 @@ class PublishedSummary:
     learners: int | None
     learners_several_organisations: int | None
     learners_several_sectors: int | None
-    organisations: int
+    organisations: int | None
     non_formal_percent: int | None
 
 
@@ -153,5 +156,7 @@ def publish(figures: Figures, *, public: bool) -> Published:
             credentials=credentials, learners=headline("learners"),
             learners_several_organisations=headline("learners_several_organisations"),
             learners_several_sectors=headline("learners_several_sectors"),
-            organisations=summary.organisations, non_formal_percent=percent),
+            organisations=_headline(summary.organisations, keys.get("organisations", 0), enough,
+                                    summary.organisations, public),
+            non_formal_percent=percent),
         tables=tables)

@@ -290,9 +290,10 @@ class _Builder:
         keys = dict(zip(("learners", "learners_several_organisations", "learners_several_sectors"), learner_keys,
                         strict=True))
         keys["credentials"] = sum(g.key_sum for g in monthly)
-        active = len({row[0] for row in self.by_version})
+        active = {row[0] for row in self.by_version}
+        keys["organisations"] = sum(self.organisations[org].record_key for org in active)
         return Summary(sum(g.credentials for g in monthly), learners_count, several_organisations, several_sectors,
-                       active, keys)
+                       len(active), keys)
 
 
 def _span(dimensions: Dimensions) -> tuple[int, int] | None:

@@ -49,7 +49,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from badgehub.audit.service import record
-from badgehub.db import UTCDateTime, utcnow
+from badgehub.db import utcnow
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, IssuedCredential
@@ -109,7 +109,8 @@ def _upsert(model: Any, values: dict[str, Any], keys: list[str], changes: dict[s
 
 def _bump(organisation_id: int) -> None:
     now = utcnow()
-    _upsert(StatsOrganisation, {"organisation_id": organisation_id, "revision": 1, "updated_at": now},
+    _upsert(StatsOrganisation, {"organisation_id": organisation_id, "revision": 1, "updated_at": now,
+                                "record_key": new_record_key()},
             ["organisation_id"],
             {"revision": lambda _: StatsOrganisation.revision + 1, "updated_at": lambda excluded: excluded.updated_at})
 
@@ -536,10 +537,12 @@ def rebuild() -> None:
             db.session.execute(insert(model), rows[start:start + 5_000])
     now = utcnow()
     db.session.execute(update(StatsOrganisation).values(revision=StatsOrganisation.revision + 1, updated_at=now))
-    missing_organisations = select(Organisation.id, literal(1), literal(now, UTCDateTime())).where(
-        ~exists().where(StatsOrganisation.organisation_id == Organisation.id))
-    db.session.execute(insert(StatsOrganisation).from_select(["organisation_id", "revision", "updated_at"],
-                                                             missing_organisations))
+    missing_organisations = db.session.scalars(select(Organisation.id).where(
+        ~exists().where(StatsOrganisation.organisation_id == Organisation.id))).all()
+    if missing_organisations:
+        db.session.execute(insert(StatsOrganisation), [
+            {"organisation_id": identifier, "revision": 1, "updated_at": now, "record_key": new_record_key()}
+            for identifier in missing_organisations])
     db.session.flush()
 
 

@@ -110,8 +110,34 @@ def test_public_figures_withhold_lines_of_fewer_than_three_organisations(data):
     for name, truth in (("credentials", 23), ("learners", 12), ("learners_several_organisations", 6),
                         ("learners_several_sectors", 6)):
         assert abs(getattr(summary, name) - truth) <= MAX_PERTURBATION, name
-    assert summary.organisations == 3
+    assert abs(summary.organisations - 3) <= MAX_PERTURBATION  # a count of organisations: perturbed too
     assert "organisations" not in published.tables
+
+
+def test_the_count_of_organisations_that_issued_follows_the_same_rules(data):
+    """Publicly, the count of organisations that issued is withheld with the selection's figures, and otherwise
+    perturbed with the sum of the organisations' record keys; coordinators see it exact."""
+    from badgehub.stats.ptable import perturbed
+
+    territory = data.world.territory
+    exact = observatory(territory)
+    organisations = {o.id: o for o in (data.world.a, data.world.b, data.c)}
+    keys = {o.id: service_record_key(o.id) for o in organisations.values()}
+    assert exact.summary.keys["organisations"] == sum(keys.values())
+    assert publish(exact, public=True).summary.organisations == perturbed(3, sum(keys.values()))
+    assert publish(exact, public=False).summary.organisations == 3
+    # One sector is one organisation here: neither its figures nor the count that would confirm it are shown.
+    alone = publish(observatory(territory, parse_filters({"sector": "education"}, territory)), public=True)
+    assert alone.summary.credentials is None and alone.summary.organisations is None
+
+
+def service_record_key(organisation_id: int) -> int:
+    from badgehub.extensions import db
+    from badgehub.stats.models import StatsOrganisation
+
+    row = db.session.get(StatsOrganisation, organisation_id)
+    assert row is not None
+    return row.record_key
 
 
 def test_the_same_figure_always_gets_the_same_noise(data):
