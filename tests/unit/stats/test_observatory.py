@@ -206,6 +206,36 @@ def test_the_headline_cell_keys_are_the_sums_of_the_learners_record_keys(data):
     assert summary.keys["learners"] == sum(keys[service.key_hash(holder)] for holder in holders)
 
 
+def test_learners_counted_on_the_sets_equal_a_live_count(data):
+    """Distinct learners of any organisations, months and badge versions, as the observatory counts them (unions
+    of the learner sets per month, or per version when the question is narrowed to some badges), equal a
+    COUNT(DISTINCT) on the live credentials."""
+    from itertools import combinations
+
+    from sqlalchemy import func, select
+
+    from badgehub.extensions import db
+    from badgehub.issuing.models import IssuedCredential
+    from badgehub.stats.learners import LearnerCounter, Scope, _where
+    from badgehub.stats.service import learner_key
+
+    world = data.world
+    issuing.revoke_credential(data.credentials[0], note="Mistake.", actor_id=None)
+    organisations = [world.a.id, world.b.id, data.c.id]
+    versions = sorted(set(db.session.scalars(select(IssuedCredential.achievement_version_id))))
+    checked = 0
+    for start, end in ((None, None), (202501, 202501), (202502, 202503), (202503, 202503)):
+        counter = LearnerCounter({}, {}, Scope(frozenset(organisations), start, end))
+        for size in (1, 2, 3):
+            for chosen in combinations(organisations, size):
+                for narrowed in (None, *({v} for v in versions), set(versions[:2]), set(versions[1:])):
+                    scope = Scope(frozenset(chosen), start, end, None if narrowed is None else frozenset(narrowed))
+                    live = db.session.scalar(select(func.count(func.distinct(learner_key()))).where(*_where(scope)))
+                    assert counter.learners(scope) == live, scope
+                    checked += 1
+    assert checked > 100
+
+
 def test_credentials_counted_together_give_what_counting_them_one_by_one_gives(data):
     from badgehub.errors import ValidationError
     from badgehub.wallet.erasure import blank_issued_recipients
