@@ -32,7 +32,7 @@ from badgehub.verification.report import Check, CheckStatus, VerificationReport,
 from badgehub.verification.resolver import ResolutionError, web_origin
 
 if TYPE_CHECKING:
-    from badgehub.verification.pipeline import Parsed
+    from badgehub.verification.parse import Parsed
 
 OB2_CONTEXTS: Final = frozenset({"https://w3id.org/openbadges/v2", "https://openbadgespec.org/v2/context.json"})
 _ASSERTION_TYPES: Final = frozenset({"Assertion", "https://w3id.org/openbadges#Assertion"})

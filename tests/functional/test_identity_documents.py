@@ -19,7 +19,8 @@ from badgehub.keys.identity import issuer_profile, signing_identity
 from badgehub.keys.models import KeyAlgorithm
 from badgehub.keys.service import declare_compromised, published_keys, rotate_keys
 from badgehub.organisations.service import ProfileFields, create_organisation, get_organisation_by_slug
-from badgehub.verification.pipeline import structure_problems, verify
+from badgehub.verification.checks.structure import structure_problems
+from badgehub.verification.pipeline import verify
 from badgehub.verification.platform import build_resolver
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.resolver import LocalResolver, StaticResolver

@@ -21,7 +21,7 @@ from badgehub.credentials.documents import (
 from badgehub.errors import Forbidden, NotFound, ValidationError
 from badgehub.extensions import db
 from badgehub.organisations.errors import OrganisationSuspended
-from badgehub.verification.pipeline import structure_problems
+from badgehub.verification.checks.structure import structure_problems
 from badgehub.verification.schema import validate_credential
 from tests import factories
 from tests.unit.achievements.conftest import competency
