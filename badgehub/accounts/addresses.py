@@ -8,7 +8,7 @@ platform is in a learner's wallet when its ``recipient_email_key`` is one of the
 * every extra address (:class:`~badgehub.accounts.models.WalletEmail`) the learner proved by following the
   link e-mailed to it while signed in to this account.
 
-Keys come from :func:`badgehub.accounts.service.email_key` (surrounding spaces removed, the whole address
+Keys come from :func:`badgehub.fields.email_key` (surrounding spaces removed, the whole address
 lower-cased) — the same function that made ``recipient_email_key`` when the credential was issued. So
 ``Ana@X.org`` and ``ana@x.org`` are one address, while ``ana+club@x.org`` and ``ana@x.org`` are **two**
 addresses: we do not guess provider-specific aliasing (plus tags, dots in Gmail…); a learner who receives
@@ -39,10 +39,11 @@ from badgehub.accounts.errors import (
     WalletItemNotFound,
 )
 from badgehub.accounts.models import User, WalletEmail
-from badgehub.accounts.service import email_key, normalise_email
+from badgehub.accounts.service import normalise_email
 from badgehub.audit.service import record
 from badgehub.db import utcnow
 from badgehub.extensions import db
+from badgehub.fields import email_key
 
 MAX_ADDRESSES: Final = 10
 ADDRESS_LINK_LIFETIME: Final = dt.timedelta(hours=48)

@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from badgehub.accounts.errors import InvalidHolderDid
 from badgehub.accounts.models import User, WalletProfile
-from badgehub.accounts.service import email_key, extra_address_owner
+from badgehub.accounts.service import extra_address_owner
 from badgehub.audit.service import record
 from badgehub.credentials.did import ed25519_from_did_key, is_did
 from badgehub.credentials.errors import CredentialError
 from badgehub.db import utcnow
 from badgehub.extensions import db
+from badgehub.fields import email_key
 
 MAX_DID: Final = 500
 

@@ -24,7 +24,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     # As typed by the person, for display and for sending mail.
     email: Mapped[str] = mapped_column(String(254))
-    # The uniqueness key: see accounts.service.email_key for the rule, written in one place.
+    # The uniqueness key: see badgehub.fields.email_key for the rule, written in one place.
     email_key: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))

@@ -6,7 +6,7 @@ caller sends it *after* committing, so a rolled-back transaction never leaves a 
 
 The rules, written here and nowhere else:
 
-- **Identity**: one account per address, whatever its case (:func:`email_key`).
+- **Identity**: one account per address, whatever its case (:func:`badgehub.fields.email_key`).
 - **Passwords are optional.** When given: :data:`PASSWORD_MIN_LENGTH` to :data:`PASSWORD_MAX_LENGTH`
   characters, counted after Unicode NFKC normalisation (so the same password typed on two keyboards is the
   same password), hashed with Werkzeug's default (scrypt). No composition rules: length is what counts.
@@ -59,12 +59,13 @@ from badgehub.accounts.sessions import end_other_sessions
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.db import utcnow
 from badgehub.extensions import db
+from badgehub.fields import MAX_EMAIL, FieldError, email_address, email_key
 
 PASSWORD_MIN_LENGTH = 10
 # Generous enough for any passphrase or password manager, small enough to bound the hashing work.
 PASSWORD_MAX_LENGTH = 128
 NAME_MAX_LENGTH = 200
-EMAIL_MAX_LENGTH = 254
+EMAIL_MAX_LENGTH = MAX_EMAIL
 VERIFY_EMAIL_LIFETIME = dt.timedelta(hours=48)
 TOKEN_BYTES = 32
 # token_urlsafe(32) is 43 characters; anything much longer is not ours and is refused before hashing.
@@ -111,16 +112,6 @@ class LinkSignIn:
     password_removed: bool
 
 
-def email_key(email: str) -> str:
-    """The uniqueness key of an account e-mail: surrounding spaces removed, the whole address lower-cased.
-
-    Lower-casing the local part is not RFC 5321 strictness, but no mail provider our users meet treats
-    ``Ana@x.org`` and ``ana@x.org`` as two people, and two accounts for one person is the worse failure.
-    This is the one place the rule is written.
-    """
-    return email.strip().lower()
-
-
 def get_user_by_email(email: str) -> User | None:
     """The account whose address is ``email`` in any case, or None."""
     if len(email) > EMAIL_MAX_LENGTH + 64:  # no such address can exist; spare the database the look-up
@@ -140,15 +131,10 @@ def load_user_for_session(session_id: str) -> User | None:
 
 
 def normalise_email(email: str) -> str:
-    """Validate an e-mail address's syntax (no DNS look-up) and return it trimmed; raises InvalidEmail."""
-    from email_validator import EmailNotValidError, validate_email
-
-    candidate = email.strip()
-    if len(candidate) > EMAIL_MAX_LENGTH:
-        raise InvalidEmail()
+    """An account's address by the rule of :func:`badgehub.fields.email_address`; raises InvalidEmail."""
     try:
-        return validate_email(candidate, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
+        return email_address(email)
+    except FieldError as exc:
         raise InvalidEmail() from exc
 
 
@@ -365,7 +351,7 @@ def _request(email: str) -> tuple[str, User | None]:
 
 def extra_address_owner(address: str) -> tuple[User, str] | None:
     """The account that verified ``address`` as one of its extra addresses, with the address as it was added
-    (the matching rule is :func:`email_key`'s), or None. Verified extra addresses are the account's as much as
+    (the matching rule is :func:`badgehub.fields.email_key`'s), or None. Verified extra addresses are the account's as much as
     its first one: nobody else may register with them, and they sign in too."""
     found = db.session.execute(select(User, WalletEmail.email).join(WalletEmail, WalletEmail.user_id == User.id)
                                .where(WalletEmail.verified_key == email_key(address or ""))).first()

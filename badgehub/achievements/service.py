@@ -27,7 +27,6 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from babel import Locale
 from flask import current_app
@@ -46,12 +45,12 @@ from badgehub.credentials.documents import (
     AchievementDefinition,
     Image,
     IssuerProfile,
-    clean_text,
     forbidden_characters,
 )
 from badgehub.db import utcnow
 from badgehub.errors import NotFound, ValidationError
 from badgehub.extensions import db
+from badgehub.fields import block, check, line, web_address
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import BADGE_ISSUERS, READERS, require_good_standing, require_member
 from badgehub.territory.models import MembershipStatus, Territory, TerritoryMembership
@@ -161,43 +160,6 @@ def _new_public_id() -> str:
     raise RuntimeError("no free achievement id after 20 draws")  # pragma: no cover - 2**50 ids
 
 
-def _clean_line(value: str, field: str, limit: int, errors: dict[str, Any], *, required: bool = False) -> str:
-    text = " ".join((value or "").split())
-    if not text:
-        if required:
-            errors[field] = _l("This field is required.")
-    elif forbidden_characters(text):
-        errors[field] = _l("Remove the invisible control characters from this field.")
-    elif len(text) > limit:
-        errors[field] = _l("Use at most %(limit)s characters.", limit=limit)
-    return text
-
-
-def _clean_block(value: str, field: str, limit: int, errors: dict[str, Any], *, required: bool = False) -> str:
-    # Line breaks typed in a browser arrive as CR LF; documents accept LF only (credentials.documents).
-    text = clean_text(value or "").strip()
-    if not text and required:
-        errors[field] = _l("This field is required.")
-    elif len(text) > limit:
-        errors[field] = _l("Use at most %(limit)s characters.", limit=limit)
-    return text
-
-
-def _clean_url(value: str, field: str, errors: dict[str, Any]) -> str | None:
-    text = _clean_line(value, field, 500, errors)
-    if not text or field in errors:
-        return None
-    parts = urlsplit(text)
-    try:
-        hostname = parts.hostname
-        parts.port  # noqa: B018 (parsing the port raises on a malformed one)
-    except ValueError:
-        hostname = None
-    if parts.scheme not in ("http", "https") or not hostname or "." not in hostname.strip("."):
-        errors[field] = _l("Give a full web address starting with https:// (or http://).")
-    return text
-
-
 def _clean_tags(value: Sequence[str] | str, errors: dict[str, Any]) -> list[str]:
     raw = value.split(",") if isinstance(value, str) else list(value)
     tags: list[str] = []
@@ -284,15 +246,16 @@ def clean_fields(organisation: Organisation, fields: AchievementFields, *,
     """Validate ``fields``: ``(column values, competencies, field errors)`` — errors empty when all is well."""
     errors: dict[str, Any] = {}
     values: dict[str, Any] = {
-        "name": _clean_line(fields.name, "name", MAX_NAME, errors, required=True),
-        "description": _clean_block(fields.description, "description", MAX_TEXT, errors, required=True),
-        "criteria_md": _clean_block(fields.criteria_md, "criteria_md", MAX_CRITERIA, errors),
-        "criteria_url": _clean_url(fields.criteria_url, "criteria_url", errors),
+        "name": check(errors, "name", line, fields.name, MAX_NAME, required=True),
+        "description": check(errors, "description", block, fields.description, MAX_TEXT, required=True),
+        "criteria_md": check(errors, "criteria_md", block, fields.criteria_md, MAX_CRITERIA),
+        "criteria_url": check(errors, "criteria_url", web_address, fields.criteria_url),
         "tags": _clean_tags(fields.tags, errors),
         "valid_for_days": _clean_days(fields.valid_for_days, errors),
-        "evidence_expected": _clean_block(fields.evidence_expected, "evidence_expected", MAX_TEXT, errors),
+        "evidence_expected": check(errors, "evidence_expected", block, fields.evidence_expected, MAX_TEXT),
     }
-    if not values["criteria_md"] and not values["criteria_url"] and "criteria_md" not in errors:
+    if (not values["criteria_md"] and not values["criteria_url"]
+            and "criteria_md" not in errors and "criteria_url" not in errors):
         errors["criteria_md"] = _l("Say what someone must do to earn this badge, or give the address of a page "
                                    "that says it.")
     achievement_type = (fields.achievement_type or DEFAULT_TYPE).strip()

@@ -53,7 +53,7 @@ from badgehub.issuing.live import verify_submitted
 from badgehub.verification.platform import (
     SubmissionRefused,
     max_submission_bytes,
-    normalise_email,
+    recipient_address,
 )
 from badgehub.web.verdicts import present, submission_message
 from badgehub.web.verify import rate_limited
@@ -150,7 +150,7 @@ def verify() -> ResponseReturnValue:
         if email is not None and not isinstance(email, str):
             raise SubmissionRefused("invalid_email")
         report, standing = verify_submitted(current_app, data, kind=kind, now=datetime.now(UTC),
-                                            known_email=normalise_email(email))
+                                            known_email=recipient_address(email))
         verification_finished.send(verdict=verdict_of(report))
     except SubmissionRefused as refused:
         return _refusal(refused)

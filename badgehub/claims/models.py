@@ -73,7 +73,7 @@ class Claim(db.Model):  # type: ignore[name-defined,misc]
     campaign_id: Mapped[int] = mapped_column(ForeignKey("claim_campaigns.id", ondelete="CASCADE"))
     # As typed (for the e-mails and the credential); blanked by erasure.
     email: Mapped[str] = mapped_column(String(254))
-    # accounts.service.email_key(email): one claim per address whatever its case.
+    # fields.email_key(email): one claim per address whatever its case.
     email_key: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200), default="")
     # The language of the page the claim was made from: the e-mails are written in it.

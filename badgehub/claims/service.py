@@ -43,7 +43,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from badgehub.accounts.service import email_key, normalise_email, normalise_name
+from badgehub.accounts.service import normalise_email, normalise_name
 from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import require_issuable
 from badgehub.audit.service import record
@@ -61,6 +61,7 @@ from badgehub.claims.models import Claim, ClaimCampaign, ClaimState
 from badgehub.db import utcnow
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
+from badgehub.fields import email_key
 from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.issuing.service import get_achievement_for, issue_credential
 from badgehub.keys.identity import base_url_of

@@ -20,10 +20,10 @@ which includes CR, DEL and C1 controls) or a lone surrogate, with ``DocumentErro
 naming the field. Refusing keeps what is signed exactly what the issuer typed; input layers that want
 to be forgiving call :func:`clean_text` first (it turns CR LF / CR into LF and drops the rest).
 
-Recipient e-mail policy: addresses are normalised with :func:`normalize_email` (surrounding whitespace
-trimmed, lower-cased) before hashing, and the verifier applies the same normalisation to the address
-it is given. The spec leaves normalisation open (OB3-BRIEF §2.5); lower-casing the local part is a
-deliberate choice so that "Ana@Example.org" and "ana@example.org" match.
+Recipient e-mail policy: addresses are normalised with :func:`badgehub.fields.email_key`
+(surrounding whitespace trimmed, lower-cased) before hashing, and the verifier applies the same
+normalisation to the address it is given. The spec leaves normalisation open (OB3-BRIEF §2.5);
+lower-casing the local part is a deliberate choice so that "Ana@Example.org" and "ana@example.org" match.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from typing import Any, Final
 
 from badgehub.credentials.contexts import OB_V3_CONTEXT, OB_V3_EXTENSIONS_CONTEXT, VC_V2_CONTEXT
 from badgehub.credentials.errors import CredentialError
+from badgehub.fields import email_key
 
 OB_CREDENTIAL_SCHEMA_URL: Final = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
@@ -101,11 +102,6 @@ def is_enum_value(value: object, allowed: frozenset[str]) -> bool:
     return isinstance(value, str) and (value in allowed or bool(_EXTENSION_VALUE_RE.fullmatch(value)))
 
 
-def normalize_email(email: str) -> str:
-    """Normalise an e-mail address before hashing or comparing: trim whitespace, lower-case."""
-    return email.strip().lower()
-
-
 def identity_hash(identifier: str, salt: str | None, alg: str = "sha256") -> str:
     """Return the OB IdentityHash ``"<alg>$<hex>"`` of ``identifier`` followed by ``salt`` (UTF-8).
 
@@ -131,11 +127,11 @@ def parse_identity_hash(value: str) -> tuple[str, str] | None:
 def email_identity_object(email: str, salt: str) -> dict[str, Any]:
     """Return a hashed ``emailAddress`` IdentityObject for ``email`` with the per-credential ``salt``.
 
-    The address is normalised (:func:`normalize_email`) before hashing. Raises
+    The address is normalised (:func:`badgehub.fields.email_key`) before hashing. Raises
     :class:`DocumentError` (``recipient_email`` / ``recipient_salt``) for an address without ``@`` or
     an empty salt.
     """
-    normalized = normalize_email(email)
+    normalized = email_key(email)
     if "@" not in normalized or any(ch.isspace() for ch in normalized):
         raise DocumentError("recipient_email", "The recipient e-mail address is not valid.")
     if not salt:

@@ -33,13 +33,13 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from badgehub.accounts.service import email_key
 from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import require_issuable
 from badgehub.audit.service import record
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, Conflict, NotFound, ValidationError
 from badgehub.extensions import db
+from badgehub.fields import email_key
 from badgehub.issuing import csv_rows
 from badgehub.issuing.errors import WrongOrganisation
 from badgehub.issuing.models import (

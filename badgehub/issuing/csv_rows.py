@@ -285,7 +285,7 @@ def read_csv(source: bytes | str, *, areas: Sequence[AreaChoice] = (), max_bytes
     """Read an uploaded file (``bytes``) or pasted text (``str``) into a :class:`ParsedFile`.
 
     ``areas`` are the areas rows may name; ``email_key`` is the rule that says two addresses are the same
-    (the platform passes :func:`badgehub.accounts.service.email_key`). Blank lines are skipped. Raises
+    (the platform passes :func:`badgehub.fields.email_key`). Blank lines are skipped. Raises
     :class:`CsvRefused` for a file that cannot be read as a list of participants (see its codes).
     """
     size = len(source.encode("utf-8", errors="replace")) if isinstance(source, str) else len(source)

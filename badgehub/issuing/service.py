@@ -40,7 +40,6 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from cachetools import LRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -50,10 +49,10 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from badgehub import events
+from badgehub import events, fields
 from badgehub.accounts.errors import InvalidEmail, InvalidName
 from badgehub.accounts.holder import holder_did_for_address
-from badgehub.accounts.service import email_key, normalise_email, normalise_name
+from badgehub.accounts.service import normalise_email, normalise_name
 from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import achievement_definition, lock_version, require_issuable
 from badgehub.audit.service import record
@@ -67,7 +66,6 @@ from badgehub.credentials.documents import (
     build_credential,
     clean_text,
     forbidden_characters,
-    normalize_email,
     to_json,
 )
 from badgehub.credentials.errors import CredentialError
@@ -77,6 +75,7 @@ from badgehub.credentials.vc_jwt import sign_vc_jwt
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, ValidationError
 from badgehub.extensions import db
+from badgehub.fields import check, email_key, web_address
 from badgehub.issuing.errors import (
     AlreadyRevoked,
     CredentialNotFound,
@@ -110,7 +109,7 @@ from badgehub.verification.recipient import email_identifiers, email_matches
 PUBLIC_ID_LENGTH: Final = 12
 PUBLIC_ID_RE: Final = re.compile(r"[a-z2-7]{12}")
 MAX_NAME: Final = 200
-MAX_URL: Final = 500
+MAX_URL: Final = fields.MAX_URL
 MAX_NARRATIVE: Final = 5000
 MAX_RESULT: Final = 500
 MAX_REASON: Final = 500
@@ -260,19 +259,6 @@ def _moment(value: object, name: str, now: dt.datetime, errors: dict[str, Any]) 
     return None
 
 
-def _check_url(value: str | None, errors: dict[str, Any]) -> str | None:
-    url = (value or "").strip()
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if (parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL
-            or any(ch.isspace() for ch in url) or forbidden_characters(url)):
-        errors["evidence_url"] = _l("Give a full web address starting with https:// (at most %(max)s characters).",
-                                    max=MAX_URL)
-        return None
-    return url
-
-
 def check_award(organisation: Organisation, achievement: Achievement, award: AwardInput, *,
                 now: dt.datetime | None = None) -> CleanAward:
     """Check an award without issuing it and return its normalised values (the batch preview calls this).
@@ -292,7 +278,7 @@ def check_award(organisation: Organisation, achievement: Achievement, award: Awa
     errors: dict[str, Any] = {}
     email = ""
     try:
-        email = normalize_email(normalise_email(award.recipient_email or ""))
+        email = email_key(normalise_email(award.recipient_email or ""))
     except InvalidEmail as exc:
         errors["recipient_email"] = exc.message
     name = ""
@@ -301,7 +287,7 @@ def check_award(organisation: Organisation, achievement: Achievement, award: Awa
     except InvalidName:
         errors["recipient_name"] = _l("Give a name of at most %(max)s characters, without control characters.",
                                       max=MAX_NAME)
-    evidence_url = _check_url(award.evidence_url, errors)
+    evidence_url = check(errors, "evidence_url", web_address, award.evidence_url)
     narrative = clean_text(award.narrative or "").strip() or None
     if narrative is not None and len(narrative) > MAX_NARRATIVE:
         errors["narrative"] = _l("At most %(max)s characters.", max=MAX_NARRATIVE)

@@ -26,7 +26,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from babel import Locale
 from flask import current_app
@@ -37,11 +36,12 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from badgehub.accounts.errors import InvalidEmail
 from badgehub.accounts.models import User
-from badgehub.accounts.service import email_key, normalise_email
+from badgehub.accounts.service import normalise_email
 from badgehub.audit.service import record
 from badgehub.db import utcnow
 from badgehub.errors import Forbidden, NotFound, ValidationError
 from badgehub.extensions import db
+from badgehub.fields import block, check, email_key, line, web_address
 from badgehub.keys.service import create_organisation_keys, installation_kek
 from badgehub.organisations.errors import (
     AlreadyMember,
@@ -72,8 +72,6 @@ INVITATION_LIFETIME = dt.timedelta(days=7)
 RESERVED_SLUGS = frozenset({"new", "edit", "admin", "api", "static"})
 
 MAX_DESCRIPTION = 5000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # CLDR's two-letter groupings and private-use codes, which are not places an organisation can be.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
 _PHONE = re.compile(r"^\+?[0-9 ().\-/]+$")
@@ -248,32 +246,8 @@ def country_codes() -> frozenset[str]:
                      if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
 
 
-def _clean_line(value: str, field: str, limit: int, errors: dict[str, Any], *, required: bool = False) -> str | None:
-    text = (value or "").strip()
-    if not text:
-        if required:
-            errors[field] = _l("This field is required.")
-        return None
-    if _CONTROL.search(text):
-        errors[field] = _l("Remove the invisible control characters from this field.")
-    elif len(text) > limit:
-        errors[field] = _l("Use at most %(limit)s characters.", limit=limit)
-    return text
-
-
-def _clean_url(value: str, field: str, errors: dict[str, Any]) -> str | None:
-    text = _clean_line(value, field, 500, errors)
-    if text is None or field in errors:
-        return text
-    parts = urlsplit(text)
-    try:
-        hostname = parts.hostname
-        parts.port  # noqa: B018 (parsing the port raises on a malformed one)
-    except ValueError:
-        hostname = None
-    if parts.scheme not in ("http", "https") or not hostname or " " in text or "." not in hostname.strip("."):
-        errors[field] = _l("Give a full web address starting with https:// (or http://).")
-    return text
+def _optional_line(errors: dict[str, Any], field: str, value: str, limit: int) -> str | None:
+    return check(errors, field, line, value, limit) or None
 
 
 def _enum_value(enum_cls: Any, value: Any, field: str, errors: dict[str, Any]) -> Any:
@@ -292,22 +266,17 @@ def clean_profile(fields: ProfileFields) -> dict[str, Any]:
     """
     errors: dict[str, Any] = {}
     values: dict[str, Any] = {
-        "name": _clean_line(fields.name, "name", 200, errors, required=True),
+        "name": check(errors, "name", line, fields.name, 200, required=True),
         "type": _enum_value(OrganisationType, fields.type, "type", errors),
         "sector": _enum_value(Sector, fields.sector, "sector", errors),
-        "url": _clean_url(fields.url, "url", errors),
-        "image_url": _clean_url(fields.image_url, "image_url", errors),
-        "street_address": _clean_line(fields.street_address, "street_address", 200, errors),
-        "postal_code": _clean_line(fields.postal_code, "postal_code", 20, errors),
-        "locality": _clean_line(fields.locality, "locality", 100, errors),
-        "region": _clean_line(fields.region, "region", 100, errors),
+        "url": check(errors, "url", web_address, fields.url),
+        "image_url": check(errors, "image_url", web_address, fields.image_url),
+        "street_address": _optional_line(errors, "street_address", fields.street_address, 200),
+        "postal_code": _optional_line(errors, "postal_code", fields.postal_code, 20),
+        "locality": _optional_line(errors, "locality", fields.locality, 100),
+        "region": _optional_line(errors, "region", fields.region, 100),
+        "description": check(errors, "description", block, fields.description, MAX_DESCRIPTION),
     }
-    description = (fields.description or "").strip()
-    if _CONTROL_MULTILINE.search(description):
-        errors["description"] = _l("Remove the invisible control characters from this field.")
-    elif len(description) > MAX_DESCRIPTION:
-        errors["description"] = _l("Use at most %(limit)s characters.", limit=MAX_DESCRIPTION)
-    values["description"] = description
 
     email = (fields.email or "").strip()
     values["email"] = None
@@ -317,7 +286,7 @@ def clean_profile(fields: ProfileFields) -> dict[str, Any]:
         except InvalidEmail as exc:
             errors["email"] = exc.message
 
-    phone = _clean_line(fields.phone, "phone", 40, errors)
+    phone = _optional_line(errors, "phone", fields.phone, 40)
     if phone and "phone" not in errors and (not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 4):
         errors["phone"] = _l("Use digits, spaces and + ( ) . - / only, e.g. +33 1 23 45 67 89.")
     values["phone"] = phone

@@ -18,9 +18,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, or_
 
-from badgehub.accounts.service import email_key
 from badgehub.db import utcnow
 from badgehub.extensions import db
+from badgehub.fields import email_key
 from badgehub.mail import Mail, build_message
 from badgehub.outbox.models import OutboxMessage
 

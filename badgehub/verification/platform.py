@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final, Protocol
 
+from badgehub.fields import FieldError, email_address
 from badgehub.verification.fetch import (
     DEFAULT_CACHE_TTL,
     DEFAULT_MAX_BYTES,
@@ -191,15 +192,16 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def normalise_email(value: str | None) -> str | None:
-    """The e-mail address to check the recipient against, trimmed, or None when none was given.
-    Raises :class:`SubmissionRefused` (``invalid_email``) for something that is not an address."""
+def recipient_address(value: str | None) -> str | None:
+    """The e-mail address to check the recipient against (the rule of :func:`badgehub.fields.email_address`),
+    or None when none was given. Raises :class:`SubmissionRefused` (``invalid_email``) for something that
+    is not an address."""
     if value is None or not value.strip():
         return None
-    address = value.strip()
-    if len(address) > MAX_EMAIL_LENGTH or "@" not in address or any(char.isspace() for char in address):
-        raise SubmissionRefused("invalid_email")
-    return address
+    try:
+        return email_address(value)
+    except FieldError:
+        raise SubmissionRefused("invalid_email") from None
 
 
 def as_url(text: str) -> str | None:

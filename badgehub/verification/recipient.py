@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from badgehub.credentials.documents import identity_hash, normalize_email, parse_identity_hash
+from badgehub.credentials.documents import identity_hash, parse_identity_hash
+from badgehub.fields import email_key
 
 
 def email_identifiers(subject: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -20,7 +21,7 @@ def email_matches(identifier: Mapping[str, Any], known: str) -> bool:
     ``recipient`` (both carry ``hashed``, ``salt`` and the hash or plain value, in ``identityHash``
     or ``identity`` respectively).
 
-    Policy: the address is trimmed and lower-cased (:func:`normalize_email`, as BadgeHub hashes it)
+    Policy: the address is trimmed and lower-cased (:func:`badgehub.fields.email_key`, as BadgeHub hashes it)
     and, for issuers that hash the address as typed, also tried trimmed only. A hashed identifier is
     compared with the IdentityHash of the address followed by the identifier's salt (``sha256`` or
     ``md5``, hex digits in either case); a plain one is compared after normalising both sides.
@@ -28,7 +29,7 @@ def email_matches(identifier: Mapping[str, Any], known: str) -> bool:
     value = identifier.get("identityHash", identifier.get("identity"))
     if not isinstance(value, str) or not isinstance(known, str):
         return False
-    candidates = list(dict.fromkeys([normalize_email(known), known.strip()]))
+    candidates = list(dict.fromkeys([email_key(known), known.strip()]))
     salt = identifier.get("salt")
     salt_text = salt if isinstance(salt, str) else None
     if identifier.get("hashed") is True:
@@ -37,4 +38,4 @@ def email_matches(identifier: Mapping[str, Any], known: str) -> bool:
             return False
         alg, digest = parsed
         return any(identity_hash(candidate, salt_text, alg).split("$", 1)[1] == digest for candidate in candidates)
-    return normalize_email(value) in {normalize_email(candidate) for candidate in candidates}
+    return email_key(value) in {email_key(candidate) for candidate in candidates}

@@ -34,13 +34,13 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
 from badgehub.accounts.errors import InvalidEmail, InvalidName
-from badgehub.accounts.service import email_key
 from badgehub.claims import service as claims
 from badgehub.claims.errors import CampaignNotFound, CampaignUnavailable, InvalidClaimLink
 from badgehub.claims.models import ClaimCampaign
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, ValidationError
 from badgehub.extensions import db, limiter
+from badgehub.fields import email_key
 from badgehub.issuing import service as issuing
 from badgehub.issuing.keep_links import keep_token
 from badgehub.issuing.notify import notify_recipient

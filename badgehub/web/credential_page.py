@@ -56,7 +56,7 @@ from badgehub.issuing.live import LiveVerdict, verify_issued
 from badgehub.issuing.models import IssuedCredential
 from badgehub.keys.identity import base_url_of
 from badgehub.territory.registry import IssuerStanding, StandingStatus
-from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, normalise_email
+from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, recipient_address
 from badgehub.verification.report import VerificationReport
 from badgehub.web.caching import private_page
 from badgehub.web.labels import label
@@ -417,7 +417,7 @@ def check_holder(public_id: str) -> ResponseReturnValue:
     known_email = None
     if form.validate_on_submit():
         try:
-            known_email = normalise_email(form.email.data)
+            known_email = recipient_address(form.email.data)
         except SubmissionRefused as refused:
             form.email.errors = [submission_message(refused.code)]
     if known_email is None:

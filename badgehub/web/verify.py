@@ -37,7 +37,7 @@ from badgehub.verification.platform import (
     MAX_EMAIL_LENGTH,
     SubmissionRefused,
     max_submission_bytes,
-    normalise_email,
+    recipient_address,
     register_local_resolver,
 )
 from badgehub.web.verdicts import present, submission_message
@@ -137,7 +137,7 @@ def verify_page() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _form_page(form, status=400)
     try:
-        known_email = normalise_email(form.email.data)
+        known_email = recipient_address(form.email.data)
     except SubmissionRefused as refused:
         form.email.errors = [submission_message(refused.code)]
         return _form_page(form, status=400)

@@ -37,11 +37,11 @@ from badgehub.accounts import addresses as wallet_addresses
 from badgehub.accounts import holder as holders
 from badgehub.accounts.errors import AddressTaken, InvalidAddressLink, InvalidEmail
 from badgehub.accounts.models import User
-from badgehub.accounts.service import email_key
 from badgehub.achievements.images import SVG
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db, limiter
+from badgehub.fields import email_key
 from badgehub.issuing.live import verify_issued
 from badgehub.issuing.models import IssuedCredential
 from badgehub.mail import Mail, MailError, send

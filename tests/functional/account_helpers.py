@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from badgehub.accounts.models import User
-from badgehub.accounts.service import email_key
 from badgehub.extensions import db
+from badgehub.fields import email_key
 from tests.conftest import csrf_token_from
 
 PASSWORD = "correct horse battery"

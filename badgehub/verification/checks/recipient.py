@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from badgehub.credentials.documents import normalize_email
+from badgehub.fields import email_key
 from badgehub.verification.recipient import email_identifiers, email_matches
 from badgehub.verification.report import Check, CheckStatus, make_check
 from badgehub.verification.run import Run
@@ -20,7 +20,7 @@ def check_recipient(run: Run) -> Check:
     subject = run.credential.get("credentialSubject")
     if not isinstance(subject, Mapping):
         return make_check("recipient", CheckStatus.WARNING, "recipient_unknown_form")
-    if subject.get("id") in (known.strip(), f"mailto:{normalize_email(known)}"):
+    if subject.get("id") in (known.strip(), f"mailto:{email_key(known)}"):
         return make_check("recipient", CheckStatus.PASSED, "recipient_match")
     emails = email_identifiers(subject)
     if not emails:

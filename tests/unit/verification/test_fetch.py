@@ -715,13 +715,13 @@ def test_uploads_are_judged_by_their_content(data: bytes, kind: str | None) -> N
 
 
 def test_a_submitted_e_mail_is_trimmed_or_refused() -> None:
-    from badgehub.verification.platform import SubmissionRefused, as_url, normalise_email
+    from badgehub.verification.platform import SubmissionRefused, as_url, recipient_address
 
-    assert normalise_email("  Lea@Example.org ") == "Lea@Example.org"
-    assert normalise_email("   ") is None and normalise_email(None) is None
+    assert recipient_address("  Lea@Example.org ") == "Lea@example.org"
+    assert recipient_address("   ") is None and recipient_address(None) is None
     for bad in ("no-at-sign", "two words@example.org", "a@" + "b" * 400):
         with pytest.raises(SubmissionRefused) as caught:
-            normalise_email(bad)
+            recipient_address(bad)
         assert caught.value.code == "invalid_email"
     assert as_url("  https://badges.example.org/c/1 \n") == "https://badges.example.org/c/1"
     assert as_url("https://a.example/x and more") is None and as_url('{"a": 1}') is None
