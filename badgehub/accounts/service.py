@@ -351,8 +351,8 @@ def _request(email: str) -> tuple[str, User | None]:
 
 def extra_address_owner(address: str) -> tuple[User, str] | None:
     """The account that verified ``address`` as one of its extra addresses, with the address as it was added
-    (the matching rule is :func:`badgehub.fields.email_key`'s), or None. Verified extra addresses are the account's as much as
-    its first one: nobody else may register with them, and they sign in too."""
+    (the matching rule is :func:`badgehub.fields.email_key`'s), or None. Verified extra addresses are the
+    account's as much as its first one: nobody else may register with them, and they sign in too."""
     found = db.session.execute(select(User, WalletEmail.email).join(WalletEmail, WalletEmail.user_id == User.id)
                                .where(WalletEmail.verified_key == email_key(address or ""))).first()
     return (found[0], found[1]) if found is not None else None
