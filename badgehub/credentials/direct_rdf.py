@@ -23,14 +23,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Final
 
-from badgehub.credentials.canonical import (
-    _PYLD_LOCK,
-    Quad,
-    _CachingProcessor,
-    _escape_iri,
-    _escape_literal,
-    _processor_options,
-)
+from badgehub.credentials.canonical import _PYLD_LOCK, _CachingProcessor, _processor_options
+from badgehub.credentials.rdfc import Quad, escape_iri, escape_literal
 
 _RDF_TYPE: Final = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 _XSD: Final = "http://www.w3.org/2001/XMLSchema#"
@@ -109,7 +103,7 @@ def _iri(active: Any, value: object) -> str:
     prefix, _, suffix = value.partition(":")
     if not suffix.startswith("//") and prefix in active["mappings"]:
         raise _Unsupported
-    return "<" + _escape_iri(value) + ">"
+    return "<" + escape_iri(value) + ">"
 
 
 def _vocab_iri(active: Any, value: object) -> str:
@@ -119,7 +113,7 @@ def _vocab_iri(active: Any, value: object) -> str:
     iri = _definition(active, value)["@id"]
     if not isinstance(iri, str) or not _ABSOLUTE_IRI.match(iri) or iri.startswith("_:"):
         raise _Unsupported
-    return "<" + _escape_iri(iri) + ">"
+    return "<" + escape_iri(iri) + ">"
 
 
 class _Writer:
@@ -180,7 +174,7 @@ class _Writer:
                 raise _Unsupported
             if any(container != "@set" for container in definition.get("@container", [])):
                 raise _Unsupported
-            predicate = "<" + _escape_iri(predicate_iri) + ">"
+            predicate = "<" + escape_iri(predicate_iri) + ">"
             for item in value if isinstance(value, list) else [value]:
                 obj = self.value(item, active, key, definition)
                 if obj is not None:
@@ -223,8 +217,8 @@ class _Writer:
             datatype = coercion or _XSD + "integer"
         else:
             raise _Unsupported  # floats: their canonical form is the general path's business
-        literal = '"' + _escape_literal(text) + '"'
-        return literal if datatype == _XSD_STRING else literal + "^^<" + _escape_iri(datatype) + ">"
+        literal = '"' + escape_literal(text) + '"'
+        return literal if datatype == _XSD_STRING else literal + "^^<" + escape_iri(datatype) + ">"
 
     def add(self, subject: str, predicate: str, obj: str) -> None:
         self.quads[(subject, predicate, obj, "")] = None

@@ -21,11 +21,11 @@ _LITERAL_ESCAPES = {n: _ECHAR.get(n, f"\\u{n:04X}") for n in [*range(0x20), 0x22
 _IRI_ESCAPES = {n: f"\\u{n:04X}" for n in [*range(0x21), *b'<>"{}|^`\\']}
 
 
-def _escape_literal(text: str) -> str:
+def escape_literal(text: str) -> str:
     return text.translate(_LITERAL_ESCAPES)
 
 
-def _escape_iri(text: str) -> str:
+def escape_iri(text: str) -> str:
     return text.translate(_IRI_ESCAPES)
 
 
@@ -37,17 +37,17 @@ Quad = tuple[str, str, str, str]
 def _term(component: Mapping[str, Any]) -> str:
     kind = component["type"]
     if kind == "IRI":
-        return "<" + _escape_iri(component["value"]) + ">"
+        return "<" + escape_iri(component["value"]) + ">"
     if kind == "blank node":
         label: str = component["value"]
         return label if label.startswith("_:") else "_:" + label
-    literal = '"' + _escape_literal(component["value"]) + '"'
+    literal = '"' + escape_literal(component["value"]) + '"'
     datatype = component.get("datatype") or _XSD_STRING
     if datatype == _RDF_LANGSTRING:
         language = component.get("language")
         return literal + ("@" + language if language else "")
     if datatype != _XSD_STRING:
-        return literal + "^^<" + _escape_iri(datatype) + ">"
+        return literal + "^^<" + escape_iri(datatype) + ">"
     return literal
 
 
@@ -60,7 +60,7 @@ def dataset_to_quads(dataset: Mapping[str, Iterable[Mapping[str, Any]]]) -> list
         elif graph_name.startswith("_:"):
             graph = graph_name
         else:
-            graph = "<" + _escape_iri(graph_name) + ">"
+            graph = "<" + escape_iri(graph_name) + ">"
         for triple in triples:
             quads.append((_term(triple["subject"]), _term(triple["predicate"]), _term(triple["object"]), graph))
     return quads
