@@ -28,18 +28,87 @@ lower-casing the local part is a deliberate choice so that "Ana@Example.org" and
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from badgehub.credentials.contexts import OB_V3_CONTEXT, OB_V3_EXTENSIONS_CONTEXT, VC_V2_CONTEXT
-from badgehub.credentials.errors import CredentialError
-from badgehub.fields import email_key
+from badgehub.credentials.inputs import (
+    AchievementDefinition,
+    Address,
+    Alignment,
+    Evidence,
+    IdentifierEntry,
+    Image,
+    IssuerProfile,
+    Recipient,
+    Related,
+    Result,
+    ResultDescription,
+    RubricCriterionLevel,
+)
+from badgehub.credentials.values import (
+    ACHIEVEMENT_TYPES,
+    ALIGNMENT_TARGET_TYPES,
+    IDENTIFIER_TYPES,
+    IDENTITY_HASH_ALGORITHMS,
+    RESULT_STATUSES,
+    RESULT_TYPES,
+    DocumentError,
+    clean_text,
+    email_identity_object,
+    forbidden_characters,
+    format_timestamp,
+    identity_hash,
+    is_enum_value,
+    parse_identity_hash,
+    parse_timestamp,
+    string_values,
+)
+
+__all__ = [
+    "ACHIEVEMENT_TYPES",
+    "ALIGNMENT_TARGET_TYPES",
+    "EXTENSION_TYPES",
+    "IDENTIFIER_TYPES",
+    "IDENTITY_HASH_ALGORITHMS",
+    "OB_CREDENTIAL_SCHEMA_URL",
+    "OB_ENDORSEMENT_SCHEMA_URL",
+    "RESULT_STATUSES",
+    "RESULT_TYPES",
+    "SCHEMA_VALIDATOR_TYPE",
+    "AchievementDefinition",
+    "Address",
+    "Alignment",
+    "DocumentError",
+    "Evidence",
+    "IdentifierEntry",
+    "Image",
+    "IssuerProfile",
+    "Recipient",
+    "Related",
+    "Result",
+    "ResultDescription",
+    "RubricCriterionLevel",
+    "achievement_document",
+    "achievement_object",
+    "build_credential",
+    "build_endorsement_credential",
+    "clean_text",
+    "email_identity_object",
+    "forbidden_characters",
+    "format_timestamp",
+    "identity_hash",
+    "is_enum_value",
+    "issuer_profile_document",
+    "parse_identity_hash",
+    "parse_timestamp",
+    "profile_object",
+    "string_values",
+    "to_json",
+]
 
 OB_CREDENTIAL_SCHEMA_URL: Final = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
@@ -50,309 +119,7 @@ OB_ENDORSEMENT_SCHEMA_URL: Final = (
 SCHEMA_VALIDATOR_TYPE: Final = "1EdTechJsonSchemaValidator2019"
 EXTENSION_TYPES: Final = frozenset({SCHEMA_VALIDATOR_TYPE, "1EdTechRevocationList", "1EdTechCredentialRefresh"})
 
-ACHIEVEMENT_TYPES: Final = frozenset(
-    {
-        "Achievement", "ApprenticeshipCertificate", "Assessment", "Assignment", "AssociateDegree", "Award",
-        "Badge", "BachelorDegree", "Certificate", "CertificateOfCompletion", "Certification",
-        "CommunityService", "Competency", "Course", "CoCurricular", "Degree", "Diploma", "DoctoralDegree",
-        "Fieldwork", "GeneralEducationDevelopment", "JourneymanCertificate", "LearningProgram", "License",
-        "Membership", "ProfessionalDoctorate", "QualityAssuranceCredential", "MasterCertificate",
-        "MasterDegree", "MicroCredential", "ResearchDoctorate", "SecondarySchoolDiploma",
-    }
-)  # fmt: skip
-ALIGNMENT_TARGET_TYPES: Final = frozenset(
-    {"ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric", "CFRubricCriterion",
-     "CFRubricCriterionLevel", "CTDL"}
-)  # fmt: skip
-IDENTIFIER_TYPES: Final = frozenset(
-    {
-        "name", "sourcedId", "systemId", "productId", "userName", "accountId", "emailAddress",
-        "nationalIdentityNumber", "isbn", "issn", "lisSourcedId", "oneRosterSourcedId", "sisSourcedId",
-        "ltiContextId", "ltiDeploymentId", "ltiToolId", "ltiPlatformId", "ltiUserId", "identifier",
-    }
-)  # fmt: skip
-RESULT_STATUSES: Final = frozenset(
-    {"Completed", "Enrolled", "Failed", "InProgress", "OnHold", "Provisional", "Withdrew"}
-)
-RESULT_TYPES: Final = frozenset(
-    {
-        "GradePointAverage", "LetterGrade", "Percent", "PerformanceLevel", "PredictedScore", "RawScore",
-        "Result", "RubricCriterion", "RubricCriterionLevel", "RubricScore", "ScaledScore", "Status",
-    }
-)  # fmt: skip
-IDENTITY_HASH_ALGORITHMS: Final = frozenset({"sha256", "md5"})
-
-_EXTENSION_VALUE_RE = re.compile(r"ext:[A-Za-z0-9.|_-]+")
 _URI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+")
-_DATETIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
-_IDENTITY_HASH_RE = re.compile(r"(sha256|md5)\$([0-9a-fA-F]+)")
-
-
-class DocumentError(CredentialError):
-    """Input that cannot become a valid OB 3.0 document; ``code`` says why, the message names the field."""
-
-    code = "document_error"
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message, code=code)
-
-
-def is_enum_value(value: object, allowed: frozenset[str]) -> bool:
-    """True when ``value`` is in the enumeration or is an ``ext:`` extension value (OB EnumExt)."""
-    return isinstance(value, str) and (value in allowed or bool(_EXTENSION_VALUE_RE.fullmatch(value)))
-
-
-def identity_hash(identifier: str, salt: str | None, alg: str = "sha256") -> str:
-    """Return the OB IdentityHash ``"<alg>$<hex>"`` of ``identifier`` followed by ``salt`` (UTF-8).
-
-    ``alg`` is ``sha256`` (default) or ``md5`` (verification of old badges only). The identifier is
-    hashed as given; e-mail callers normalise it first. Raises :class:`DocumentError`
-    (``hash_algorithm``) for any other algorithm.
-    """
-    if alg not in IDENTITY_HASH_ALGORITHMS:
-        raise DocumentError("hash_algorithm", f"Unsupported identity hash algorithm {alg!r}.")
-    digest = hashlib.new(alg, usedforsecurity=False)
-    digest.update(identifier.encode("utf-8") + (salt or "").encode("utf-8"))
-    return f"{alg}${digest.hexdigest()}"
-
-
-def parse_identity_hash(value: str) -> tuple[str, str] | None:
-    """Split an IdentityHash into (algorithm, lower-case hex), or None if it is not one."""
-    match = _IDENTITY_HASH_RE.fullmatch(value)
-    if match is None:
-        return None
-    return match.group(1), match.group(2).lower()
-
-
-def email_identity_object(email: str, salt: str) -> dict[str, Any]:
-    """Return a hashed ``emailAddress`` IdentityObject for ``email`` with the per-credential ``salt``.
-
-    The address is normalised (:func:`badgehub.fields.email_key`) before hashing. Raises
-    :class:`DocumentError` (``recipient_email`` / ``recipient_salt``) for an address without ``@`` or
-    an empty salt.
-    """
-    normalized = email_key(email)
-    if "@" not in normalized or any(ch.isspace() for ch in normalized):
-        raise DocumentError("recipient_email", "The recipient e-mail address is not valid.")
-    if not salt:
-        raise DocumentError("recipient_salt", "A hashed e-mail identifier needs a salt.")
-    return {
-        "type": "IdentityObject",
-        "identityHash": identity_hash(normalized, salt),
-        "identityType": "emailAddress",
-        "hashed": True,
-        "salt": salt,
-    }
-
-
-def format_timestamp(value: datetime | str, field: str = "timestamp") -> str:
-    """Return an RFC 3339 timestamp with a time zone.
-
-    A datetime must be timezone-aware; it is written in UTC with a ``Z`` and whole seconds (sub-second
-    precision is dropped). A string must already be a date-time with a zone and is kept as given.
-    Raises :class:`DocumentError` (``invalid_timestamp``) otherwise.
-    """
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise DocumentError("invalid_timestamp", f"{field}: a timestamp must carry a time zone.")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, str) and _DATETIME_RE.fullmatch(value) and parse_timestamp(value) is not None:
-        return value
-    raise DocumentError("invalid_timestamp", f"{field}: {value!r} is not a date-time with a time zone.")
-
-
-def parse_timestamp(value: object) -> datetime | None:
-    """Parse an XSD/RFC 3339 date-time into an aware datetime (naive input is taken as UTC), or None."""
-    if not isinstance(value, str) or not value or len(value) > 64:
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if "T" not in text and "t" not in text:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def forbidden_characters(text: str) -> list[str]:
-    """Return the characters of ``text`` that documents refuse (controls except tab/newline, surrogates)."""
-    return [ch for ch in text if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n"]
-
-
-def clean_text(text: str) -> str:
-    """Make free text acceptable to the builders: CR LF and CR become LF, other refused characters go."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in text if not (unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n"))
-
-
-# ------------------------------------------------------------------------------------------- inputs
-
-
-@dataclass(frozen=True)
-class Image:
-    """An OB ``Image``: an http(s) or ``data:`` URI and an optional caption."""
-
-    id: str
-    caption: str | None = None
-
-
-@dataclass(frozen=True)
-class Address:
-    """A postal ``Address`` with optional ``GeoCoordinates`` (both latitude and longitude, or neither)."""
-
-    country: str | None = None
-    country_code: str | None = None
-    region: str | None = None
-    locality: str | None = None
-    street_address: str | None = None
-    post_office_box_number: str | None = None
-    postal_code: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-
-
-@dataclass(frozen=True)
-class IdentifierEntry:
-    """An ``otherIdentifier`` entry; ``identifier_type`` from IdentifierTypeEnum or ``ext:…``."""
-
-    identifier: str
-    identifier_type: str
-
-
-@dataclass(frozen=True)
-class IssuerProfile:
-    """An issuer (or endorser, creator, parent organisation) ``Profile``.
-
-    ``endorsements`` are already-signed EndorsementCredential documents, embedded as given.
-    """
-
-    id: str
-    name: str
-    url: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    description: str | None = None
-    image: Image | None = None
-    address: Address | None = None
-    other_identifiers: tuple[IdentifierEntry, ...] = ()
-    official: str | None = None
-    parent_org: IssuerProfile | None = None
-    endorsements: tuple[Mapping[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class Alignment:
-    """An ``Alignment`` to a competency or framework item (``targetName`` and ``targetUrl`` required)."""
-
-    target_name: str
-    target_url: str
-    target_code: str | None = None
-    target_framework: str | None = None
-    target_type: str | None = None
-    target_description: str | None = None
-
-
-@dataclass(frozen=True)
-class Related:
-    """A ``Related`` achievement (another language edition, a previous version, the OB 2.0 BadgeClass)."""
-
-    id: str
-    version: str | None = None
-    in_language: str | None = None
-    extra_types: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RubricCriterionLevel:
-    """A level of a rubric criterion (``ResultDescription.rubricCriterionLevel``)."""
-
-    id: str
-    name: str
-    description: str | None = None
-    level: str | None = None
-    points: str | None = None
-    alignments: tuple[Alignment, ...] = ()
-
-
-@dataclass(frozen=True)
-class ResultDescription:
-    """A ``ResultDescription`` of an achievement; ``result_type`` from ResultType or ``ext:…``."""
-
-    id: str
-    name: str
-    result_type: str
-    allowed_values: tuple[str, ...] = ()
-    required_level: str | None = None
-    required_value: str | None = None
-    value_min: str | None = None
-    value_max: str | None = None
-    rubric_criterion_levels: tuple[RubricCriterionLevel, ...] = ()
-    alignments: tuple[Alignment, ...] = ()
-
-
-@dataclass(frozen=True)
-class AchievementDefinition:
-    """An ``Achievement`` (badge definition). ``criteria_narrative`` (Markdown) and/or ``criteria_id``."""
-
-    id: str
-    name: str
-    description: str
-    criteria_narrative: str | None = None
-    criteria_id: str | None = None
-    image: Image | None = None
-    achievement_type: str | None = None
-    alignments: tuple[Alignment, ...] = ()
-    tags: tuple[str, ...] = ()
-    in_language: str | None = None
-    creator: IssuerProfile | None = None
-    version: str | None = None
-    human_code: str | None = None
-    field_of_study: str | None = None
-    specialization: str | None = None
-    credits_available: float | None = None
-    other_identifiers: tuple[IdentifierEntry, ...] = ()
-    related: tuple[Related, ...] = ()
-    result_descriptions: tuple[ResultDescription, ...] = ()
-    endorsements: tuple[Mapping[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """An ``Evidence`` item. Prefer a URL or ``urn:`` id over a ``data:`` URI (OB3-BRIEF §2.7)."""
-
-    id: str | None = None
-    name: str | None = None
-    description: str | None = None
-    narrative: str | None = None
-    genre: str | None = None
-    audience: str | None = None
-    extra_types: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Result:
-    """A ``Result``: ids of a ResultDescription / RubricCriterionLevel of the achievement, a status, a value."""
-
-    result_description: str | None = None
-    achieved_level: str | None = None
-    status: str | None = None
-    value: str | None = None
-    alignments: tuple[Alignment, ...] = ()
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """Who the credential is about: a hashed e-mail (``email`` + ``salt``) and/or a holder ``did``."""
-
-    email: str | None = None
-    salt: str | None = None
-    did: str | None = None
-
-
-# ------------------------------------------------------------------------------------------ builders
 
 
 def _compact(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -609,15 +376,6 @@ def _status_object(field: str, status: Mapping[str, Any] | None) -> dict[str, An
     _check_uri(f"{field}.id", _check_required(f"{field}.id", status.get("id")))
     _check_required(f"{field}.type", status.get("type"))
     return dict(status)
-
-
-def string_values(value: object) -> list[str]:
-    """A string or the strings of a list, as a list (``type`` may be either)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [item for item in value if isinstance(item, str)]
-    return []
 
 
 def _uses_extensions(node: object) -> bool:
