@@ -247,7 +247,8 @@ def create_user_command(email: str, name: str, password: str | None, coordinator
             from badgehub.territory.service import add_coordinator
             add_coordinator(territory_slug=coordinator_of, user=user, actor_id=None)
         if owner_of:
-            from badgehub.organisations.service import appoint_owner, get_organisation_by_slug
+            from badgehub.organisations.service import get_organisation_by_slug
+            from badgehub.organisations.staff import appoint_owner
             appoint_owner(get_organisation_by_slug(owner_of), user)
         link = sign_in_link(user) if existing is None and not password and not mail_configured() else None
         db.session.commit()

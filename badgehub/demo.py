@@ -16,7 +16,8 @@ from badgehub.achievements.demo import seed_demo_achievements
 from badgehub.competencies.demo import seed_demo_framework
 from badgehub.extensions import db
 from badgehub.organisations.models import Role
-from badgehub.organisations.service import ProfileFields, add_member, create_organisation
+from badgehub.organisations.service import ProfileFields, create_organisation
+from badgehub.organisations.staff import add_member
 from badgehub.territory.models import Area, Territory
 from badgehub.territory.service import (
     Decision,

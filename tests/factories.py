@@ -36,7 +36,8 @@ from badgehub.competencies.models import Competency
 from badgehub.competencies.service import CompetencyFields, create_competency
 from badgehub.credentials.baking import bake_png
 from badgehub.organisations.models import Organisation
-from badgehub.organisations.service import ProfileFields, add_member, create_organisation
+from badgehub.organisations.service import ProfileFields, create_organisation
+from badgehub.organisations.staff import add_member
 from badgehub.territory.models import Area, Territory, Theme
 from badgehub.territory.service import add_coordinator, create_territory, decide_membership, request_membership
 from badgehub.territory.themes import add_unesco_themes, create_theme, set_achievement_themes

@@ -11,7 +11,8 @@ from wtforms import EmailField, SelectField, StringField, SubmitField, TelField,
 from wtforms.fields.choices import SelectChoice
 
 from badgehub.organisations.models import OrganisationType, Role, Sector
-from badgehub.organisations.service import ProfileFields, areas_by_territory, country_codes, staff_roles
+from badgehub.organisations.service import ProfileFields, areas_by_territory, country_codes
+from badgehub.organisations.staff import staff_roles
 from badgehub.territory.models import Territory
 from badgehub.territory.slugs import name_sort_key
 from badgehub.web import labels

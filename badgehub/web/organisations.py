@@ -19,6 +19,7 @@ from badgehub.errors import BadgeHubError, NotFound, ValidationError
 from badgehub.extensions import db, limiter
 from badgehub.mail import Mail, MailError, send
 from badgehub.organisations import service
+from badgehub.organisations import staff as staffing
 from badgehub.organisations.errors import AlreadyMember, InvalidInvitation, SlugTaken
 from badgehub.organisations.models import Invitation, Organisation, OrganisationMember, Role
 from badgehub.territory import service as territory_service
@@ -155,7 +156,7 @@ def _staff_page(organisation: Organisation, member: OrganisationMember, *, invit
                    invite_form=invite_form or InviteForm(formdata=None),
                    standing=service.organisation_standing(organisation), problem=problem,
                    role_descriptions=[(role, labels.ROLE_DESCRIPTIONS[role])
-                                      for role in reversed(service.staff_roles())])
+                                      for role in reversed(staffing.staff_roles())])
 
 
 @bp.get("/organisations/<slug>/staff")
@@ -192,7 +193,7 @@ def invite(slug: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _staff_page(organisation, member, invite_form=form, status=400)
     try:
-        invitation, token = service.invite_member(organisation, _actor(), form.email.data or "", form.role.data)
+        invitation, token = staffing.invite_member(organisation, _actor(), form.email.data or "", form.role.data)
     except (ValidationError, AlreadyMember) as error:
         db.session.rollback()
         problem = _apply_errors(form, error)
@@ -219,7 +220,7 @@ def change_role(slug: str, member_id: int) -> ResponseReturnValue:
         return _staff_page(organisation, member, status=400,
                            problem=_l("Choose one of the roles offered."))
     try:
-        changed = service.change_role(organisation, _actor(), member_id, form.role.data)
+        changed = staffing.change_role(organisation, _actor(), member_id, form.role.data)
         db.session.commit()
     except BadgeHubError as error:
         if error.http_status not in (400, 409):
@@ -237,7 +238,7 @@ def remove_member(slug: str, member_id: int) -> ResponseReturnValue:
     organisation, member = service.get_organisation_for(slug, _actor(), *service.READERS)
     leaving_self = member.id == member_id
     try:
-        service.remove_member(organisation, _actor(), member_id)
+        staffing.remove_member(organisation, _actor(), member_id)
         db.session.commit()
     except BadgeHubError as error:
         if error.http_status != 409:
@@ -255,7 +256,7 @@ def remove_member(slug: str, member_id: int) -> ResponseReturnValue:
 @login_required
 def revoke_invitation(slug: str, invitation_id: int) -> ResponseReturnValue:
     organisation, _member = service.get_organisation_for(slug, _actor(), *service.STAFF_MANAGERS)
-    service.revoke_invitation(organisation, _actor(), invitation_id)
+    staffing.revoke_invitation(organisation, _actor(), invitation_id)
     db.session.commit()
     flash(gettext("The invitation is withdrawn: its link no longer works."), "success")
     return redirect(url_for("organisations.staff", slug=organisation.slug))
@@ -265,7 +266,7 @@ def revoke_invitation(slug: str, invitation_id: int) -> ResponseReturnValue:
 def invitation(token: str) -> ResponseReturnValue:
     # Accepting needs a POST: mail scanners open links, and opening must not accept.
     try:
-        found = service.find_invitation(token)
+        found = staffing.find_invitation(token)
     except InvalidInvitation as error:
         return _no_store(_render("organisations/invitation_invalid.html", error.http_status, message=error.message))
     user = _actor() if current_user.is_authenticated else None
@@ -274,14 +275,14 @@ def invitation(token: str) -> ResponseReturnValue:
         if user is None:
             return redirect(url_for("auth.sign_in", next=request.path))
         if form.validate_on_submit():
-            member = service.accept_invitation(token, user)
+            member = staffing.accept_invitation(token, user)
             db.session.commit()
             flash(gettext("Welcome to %(name)s.", name=member.organisation.name), "success")
             return redirect(url_for("organisations.overview", slug=member.organisation.slug))
     return _no_store(_render(
         "organisations/invitation.html", invitation=found, organisation=found.organisation, form=form, user=user,
         role_description=labels.ROLE_DESCRIPTIONS[found.role],
-        is_for_user=user is not None and service.invitation_is_for(found, user),
+        is_for_user=user is not None and staffing.invitation_is_for(found, user),
         sign_in_url=url_for("auth.sign_in", next=request.path),
         register_url=url_for("auth.register", next=request.path)))
 

@@ -19,7 +19,8 @@ from badgehub.competencies.models import Competency, CompetencyFramework
 from badgehub.credentials.baking import extract_from_png
 from badgehub.credentials.documents import achievement_document
 from badgehub.extensions import db
-from badgehub.organisations.service import ProfileFields, add_member, create_organisation
+from badgehub.organisations.service import ProfileFields, create_organisation
+from badgehub.organisations.staff import add_member
 from badgehub.territory.service import (
     add_coordinator,
     create_territory,

@@ -15,7 +15,8 @@ from badgehub.audit.models import AuditEvent
 from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.organisations.models import Invitation, Organisation, OrganisationMember, Role
-from badgehub.organisations.service import ProfileFields, add_member, create_organisation, invite_member
+from badgehub.organisations.service import ProfileFields, create_organisation
+from badgehub.organisations.staff import add_member, invite_member
 from badgehub.territory.service import add_coordinator, create_territory
 from badgehub.web.organisations import INVITATIONS_PER_HOUR
 from tests.conftest import csrf_token_from, links_in, sign_in, token_of

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from badgehub.accounts.service import create_user
 from badgehub.competencies.models import Competency, CompetencyFramework
 from badgehub.extensions import db
-from badgehub.organisations.service import ProfileFields, add_member, create_organisation
+from badgehub.organisations.service import ProfileFields, create_organisation
+from badgehub.organisations.staff import add_member
 from badgehub.territory.models import TerritoryCoordinator
 from badgehub.territory.service import add_coordinator, create_territory, decide_membership, request_membership
 

@@ -25,24 +25,26 @@ from badgehub.organisations.errors import (
 from badgehub.organisations.models import Invitation, Organisation, OrganisationMember, Role, Sector
 from badgehub.organisations.service import (
     ProfileFields,
-    accept_invitation,
     available_slug,
     can_act,
-    change_role,
     clean_profile,
     create_organisation,
-    find_invitation,
-    invite_member,
     members_of,
     organisation_standing,
     organisations_of,
     pending_invitations,
     profile_fields_of,
-    remove_member,
     require_good_standing,
     require_member,
-    revoke_invitation,
     update_profile,
+)
+from badgehub.organisations.staff import (
+    accept_invitation,
+    change_role,
+    find_invitation,
+    invite_member,
+    remove_member,
+    revoke_invitation,
 )
 from badgehub.territory.service import decide_membership, request_membership
 from badgehub.territory.slugs import name_sort_key, slugify
