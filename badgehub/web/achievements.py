@@ -34,7 +34,7 @@ from badgehub.achievements.markdown import render_markdown
 from badgehub.achievements.models import Achievement, AchievementVersion
 from badgehub.competencies.service import competency_url
 from badgehub.credentials.documents import achievement_document, to_json
-from badgehub.errors import BadgeHubError, ValidationError
+from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
@@ -46,6 +46,7 @@ from badgehub.web.achievement_forms import (
     language_name,
     type_label,
 )
+from badgehub.web.form_errors import place_errors
 
 bp = Blueprint("achievements", __name__)
 bp.add_app_template_filter(render_markdown, "markdown")
@@ -68,27 +69,6 @@ def _actor() -> Any:
 
 def _render(template: str, status: int = 200, **context: Any) -> Response:
     return Response(render_template(template, **context), status=status, mimetype="text/html")
-
-
-def _apply_errors(form: Any, error: BadgeHubError) -> str | None:
-    """Put a service's field errors next to their fields; return the message no field can show (or None).
-
-    Messages become plain strings here: Flask-Babel's lazy strings pass through Jinja unescaped (their
-    ``__html__`` returns the text as it is), so a message quoting user input must not reach a template lazy.
-    """
-    fields = {name: str(message) for name, message in (error.details.get("fields") or {}).items()}
-    if "field" in error.details:
-        fields[error.details["field"]] = str(error.message)
-    unplaced = None
-    for service_name, message in fields.items():
-        name = FORM_FIELDS.get(service_name, service_name)
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            unplaced = message
-    if not fields:
-        unplaced = str(error.message)
-    return unplaced
 
 
 def _can_edit(member: OrganisationMember) -> bool:
@@ -129,7 +109,7 @@ def _preview(form: AchievementForm) -> tuple[str | None, int]:
     try:
         drawn = images.generate(form.design())
     except ImageRejected as error:
-        _apply_errors(form, error)
+        place_errors(form, error, FORM_FIELDS)
         return None, error.http_status
     return "data:image/png;base64," + base64.b64encode(drawn.data).decode("ascii"), 200
 
@@ -154,7 +134,7 @@ def new(slug: str) -> ResponseReturnValue:
     except ValidationError as error:
         db.session.rollback()
         return _form_page("achievements/new.html", organisation, form, status=error.http_status,
-                          problem=_apply_errors(form, error))
+                          problem=place_errors(form, error, FORM_FIELDS))
     flash(gettext("The badge “%(name)s” is created.", name=form.name.data), "success")
     return redirect(url_for("achievements.edit", slug=organisation.slug, public_id=achievement.public_id))
 
@@ -187,7 +167,7 @@ def edit(slug: str, public_id: str) -> ResponseReturnValue:
     except ValidationError as error:
         db.session.rollback()
         return _form_page("achievements/edit.html", organisation, form, status=error.http_status,
-                          problem=_apply_errors(form, error), achievement=achievement)
+                          problem=place_errors(form, error, FORM_FIELDS), achievement=achievement)
     if version.id != before:
         flash(gettext("Saved as version %(number)s. Badges already awarded keep the version they were issued with.",
                       number=version.number), "success")

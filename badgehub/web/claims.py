@@ -57,6 +57,7 @@ from badgehub.web.claim_forms import (
     aware,
     local,
 )
+from badgehub.web.form_errors import place_errors
 
 log = logging.getLogger(__name__)
 
@@ -333,21 +334,6 @@ def _actor() -> Any:
     return current_user._get_current_object()
 
 
-def _apply_errors(form: Any, error: BadgeHubError) -> Any:
-    """Put a service's field errors next to their fields; return the message no field can show (or None)."""
-    fields = dict(error.details.get("fields") or {})
-    unplaced = None
-    for service_name, message in fields.items():
-        name = FORM_FIELDS.get(service_name, service_name)
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            unplaced = message
-    if not fields:
-        unplaced = error.message
-    return unplaced
-
-
 @bp.get("/organisations/<slug>/claims")
 @login_required
 def index(slug: str) -> ResponseReturnValue:
@@ -392,7 +378,7 @@ def new(slug: str) -> ResponseReturnValue:
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
-        return _new_page(organisation, form, error.http_status, _apply_errors(form, error))
+        return _new_page(organisation, form, error.http_status, place_errors(form, error, FORM_FIELDS))
     flash(gettext("The campaign is created. Print its poster, or give people the code %(code)s.",
                   code=campaign.short_code), "success")
     return redirect(url_for("claims.detail", slug=organisation.slug, campaign_id=campaign.id))

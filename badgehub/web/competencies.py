@@ -25,6 +25,7 @@ from badgehub.extensions import db
 from badgehub.territory.models import Territory
 from badgehub.territory.service import get_territory_by_slug, is_coordinator, require_coordinator
 from badgehub.web.competency_forms import CompetencyForm, ConfirmForm, FrameworkForm, ImportForm
+from badgehub.web.form_errors import place_errors
 
 bp = Blueprint("competencies", __name__)
 
@@ -131,20 +132,6 @@ def _to_manage(territory: Territory) -> Response:
     return redirect(url_for("competencies.manage", slug=territory.slug))  # type: ignore[return-value]
 
 
-def _apply_errors(form: Any, error: BadgeHubError) -> Any:
-    """Put a service's field errors next to their fields; return the message no field can show (or None)."""
-    errors = dict(error.details.get("errors") or {})
-    if "field" in error.details and error.details["field"] not in errors:
-        errors[error.details["field"]] = error.message
-    unplaced = None if errors else error.message
-    for name, message in errors.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            unplaced = message
-    return unplaced
-
-
 @bp.get("/coordinate/<slug>/competencies")
 @login_required
 def manage(slug: str) -> ResponseReturnValue:
@@ -166,7 +153,7 @@ def edit_framework(slug: str) -> ResponseReturnValue:
         if error.http_status != 400:
             raise
         db.session.rollback()
-        _apply_errors(form, error)
+        place_errors(form, error)
         return _manage_page(territory, status=400, framework_form=form)
     flash(gettext("The framework is saved."), "success")
     return _to_manage(territory)
@@ -196,7 +183,7 @@ def new(slug: str) -> ResponseReturnValue:
         if error.http_status not in (400, 409):
             raise
         db.session.rollback()
-        problem = _apply_errors(form, error)
+        problem = place_errors(form, error)
         return _edit_page(territory, form, None, status=error.http_status, problem=problem)
     flash(gettext("%(code)s is created.", code=created.code), "success")
     return _to_manage(territory)
@@ -220,7 +207,7 @@ def edit(slug: str, code: str) -> ResponseReturnValue:
         if error.http_status not in (400, 409):
             raise
         db.session.rollback()
-        problem = _apply_errors(form, error)
+        problem = place_errors(form, error)
         return _edit_page(territory, form, service.get_competency_in(territory, code), status=error.http_status,
                           problem=problem)
     flash(gettext("%(code)s is saved.", code=code), "success")

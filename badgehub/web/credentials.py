@@ -51,6 +51,7 @@ from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.verification.platform import LOCAL_RESOLVER_EXTENSION, register_local_resolver
 from badgehub.web.caching import public_document
 from badgehub.web.credential_forms import AwardForm, RevokeForm
+from badgehub.web.form_errors import place_errors
 
 log = logging.getLogger(__name__)
 
@@ -169,23 +170,6 @@ def _render(template: str, status: int = 200, **context: Any) -> Response:
     return Response(render_template(template, **context), status=status, mimetype="text/html")
 
 
-def _apply_errors(form: Any, error: BadgeHubError) -> Any:
-    """Put a service's field errors next to their fields; return the message no field can show (or None)."""
-    fields = dict(error.details.get("fields") or {})
-    if "field" in error.details:
-        fields[error.details["field"]] = error.message
-    unplaced = None
-    for service_name, message in fields.items():
-        name = FORM_FIELDS.get(service_name, service_name)
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            unplaced = message
-    if not fields:
-        unplaced = error.message
-    return unplaced
-
-
 def _can_issue(member: OrganisationMember) -> bool:
     return member.role in organisations.BADGE_ISSUERS
 
@@ -223,7 +207,7 @@ def award(slug: str, public_id: str) -> ResponseReturnValue:
     except ValidationError as error:
         db.session.rollback()
         return _award_page(organisation, achievement, form, status=error.http_status,
-                           problem=_apply_errors(form, error))
+                           problem=place_errors(form, error, FORM_FIELDS))
     credential = outcome.credential
     if outcome.replayed:
         # The form was sent twice (a double click, a reload): the first sending awarded and mailed it.
@@ -298,6 +282,6 @@ def revoke(slug: str, public_id: str) -> ResponseReturnValue:
     except ValidationError as error:
         db.session.rollback()
         return _detail_page(organisation, member, credential, form=form, status=error.http_status,
-                            problem=_apply_errors(form, error))
+                            problem=place_errors(form, error, FORM_FIELDS))
     flash(gettext("The badge is revoked. Verifiers will see it within a few minutes."), "success")
     return redirect(url_for("credentials.detail", slug=organisation.slug, public_id=credential.public_id))

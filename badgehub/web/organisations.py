@@ -25,6 +25,7 @@ from badgehub.organisations.models import Invitation, Organisation, Organisation
 from badgehub.territory import service as territory_service
 from badgehub.territory.errors import MembershipExists
 from badgehub.web import labels
+from badgehub.web.form_errors import place_errors
 from badgehub.web.home import organisation_dashboard
 from badgehub.web.organisation_forms import (
     ConfirmForm,
@@ -46,23 +47,6 @@ bp.add_app_template_filter(labels.tone, "status_tone")
 
 def _actor() -> Any:
     return current_user._get_current_object()
-
-
-def _apply_errors(form: Any, error: BadgeHubError) -> Any:
-    """Put a service's field errors next to their fields; return the message no field can show (or None)."""
-    fields = dict(error.details.get("fields") or {})
-    if "field" in error.details:
-        fields[error.details["field"]] = error.message
-    unplaced = None
-    # str(): lazy messages are trusted as HTML by Jinja and may quote what a person typed.
-    for name, message in fields.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, str(message)]
-        else:
-            unplaced = str(message)
-    if not fields:
-        unplaced = str(error.message)
-    return unplaced
 
 
 def _render(template: str, status: int = 200, **context: Any) -> Response:
@@ -93,7 +77,7 @@ def new() -> ResponseReturnValue:
             db.session.commit()
         except ValidationError as error:
             db.session.rollback()
-            status, problem = error.http_status, _apply_errors(form, error)
+            status, problem = error.http_status, place_errors(form, error)
         else:
             flash(gettext("%(name)s is created. You are its owner.", name=organisation.name), "success")
             return redirect(url_for("organisations.overview", slug=organisation.slug))
@@ -129,7 +113,7 @@ def profile(slug: str) -> ResponseReturnValue:
                 db.session.commit()
             except (ValidationError, SlugTaken) as error:
                 db.session.rollback()
-                status, problem = error.http_status, _apply_errors(form, error)
+                status, problem = error.http_status, place_errors(form, error)
             else:
                 flash(gettext("The profile is saved."), "success")
                 return redirect(url_for("organisations.overview", slug=organisation.slug))
@@ -196,7 +180,7 @@ def invite(slug: str) -> ResponseReturnValue:
         invitation, token = staffing.invite_member(organisation, _actor(), form.email.data or "", form.role.data)
     except (ValidationError, AlreadyMember) as error:
         db.session.rollback()
-        problem = _apply_errors(form, error)
+        problem = place_errors(form, error)
         return _staff_page(organisation, member, invite_form=form, status=error.http_status, problem=problem)
     try:
         _send_invitation(organisation, invitation, token)
@@ -334,7 +318,7 @@ def request_membership(slug: str) -> ResponseReturnValue:
     except (ValidationError, MembershipExists) as error:
         db.session.rollback()
         return _territories_page(organisation, member, form=form, status=error.http_status,
-                                 problem=_apply_errors(form, error))
+                                 problem=place_errors(form, error))
     flash(gettext("Your request to join %(territory)s is sent. Its coordinators will answer it.",
                   territory=territory.name), "success")
     return redirect(url_for("organisations.territories", slug=organisation.slug))

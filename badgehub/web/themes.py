@@ -17,6 +17,7 @@ from badgehub.extensions import db
 from badgehub.territory import service, themes
 from badgehub.territory.models import Territory, ThemeKind
 from badgehub.web.catalogue_forms import ButtonForm, ThemeForm
+from badgehub.web.form_errors import place_errors
 
 bp = Blueprint("themes", __name__)
 bp.add_app_template_filter(themes.theme_name, "theme_name")
@@ -56,15 +57,6 @@ def _back(territory: Territory) -> ResponseReturnValue:
     return redirect(url_for("themes.manage", slug=territory.slug))
 
 
-def _apply(form: ThemeForm, error: BadgeHubError) -> str | None:
-    """Put the service's field errors next to their fields; return a message for the top of the page."""
-    fields = {name: str(message) for name, message in (error.details.get("fields") or {}).items()}
-    for name, message in fields.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-    return None if fields else str(error.message)
-
-
 @bp.get("/coordinate/<slug>/themes")
 @login_required
 def manage(slug: str) -> ResponseReturnValue:
@@ -96,7 +88,7 @@ def create(slug: str) -> ResponseReturnValue:
         if error.http_status not in (400, 409):
             raise
         db.session.rollback()
-        return _page(territory, new_form=form, status=error.http_status, problem=_apply(form, error))
+        return _page(territory, new_form=form, status=error.http_status, problem=place_errors(form, error))
     flash(gettext("The theme “%(name)s” is added.", name=theme.name), "success")
     return _back(territory)
 
@@ -116,7 +108,7 @@ def update(slug: str, theme_id: int) -> ResponseReturnValue:
         if error.http_status not in (400, 409):
             raise
         db.session.rollback()
-        return _page(territory, failed=(theme_id, form), status=error.http_status, problem=_apply(form, error))
+        return _page(territory, failed=(theme_id, form), status=error.http_status, problem=place_errors(form, error))
     flash(gettext("The theme is saved."), "success")
     return _back(territory)
 
