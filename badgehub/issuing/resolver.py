@@ -26,7 +26,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -34,7 +33,7 @@ from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
 from badgehub.issuing.models import StatusList
 from badgehub.issuing.status_lists import get_status_list, served_status_list
-from badgehub.keys.identity import base_url_of
+from badgehub.keys.identity import base_url_of, local_path
 from badgehub.keys.resolver import OwnIssuerResolver, own_issuer_resolver
 from badgehub.keys.service import published_keys
 from badgehub.organisations.models import Organisation
@@ -53,9 +52,7 @@ class StatusListResolver:
     def __init__(self, config: Mapping[str, Any], *, issuers: OwnIssuerResolver | None = None,
                  held: Iterable[StatusList] = ()) -> None:
         self._config = config
-        base = urlsplit(base_url_of(config))
-        self._netloc = base.netloc.lower()
-        self._path = base.path.rstrip("/")
+        self._base_url = base_url_of(config)
         self._issuers = issuers
         self._held = {(status_list.organisation_id, status_list.number): status_list for status_list in held}
 
@@ -71,7 +68,7 @@ class StatusListResolver:
         """The signed list credential at ``url`` as parsed JSON. Raises :class:`ResolutionError`:
         ``unsupported`` for any other address, ``not_found`` for an unknown issuer or list, ``bad_document``
         when the list cannot be signed (the organisation has no active key)."""
-        path = self._local_path(url)
+        path = local_path(url, self._base_url)
         match = _STATUS_RE.fullmatch(path) if path is not None else None
         if match is None:
             raise _unsupported(str(url))
@@ -96,19 +93,6 @@ class StatusListResolver:
 
     def _status_list(self, organisation: Organisation, number: int) -> StatusList | None:
         return self._held.get((organisation.id, number)) or get_status_list(organisation, number)
-
-    def _local_path(self, url: object) -> str | None:
-        if not isinstance(url, str) or "#" in url:
-            return None
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return None
-        if parts.scheme not in ("http", "https") or parts.netloc.lower() != self._netloc or parts.query:
-            return None
-        if not parts.path.startswith(self._path + "/"):
-            return None
-        return parts.path[len(self._path):]
 
 
 def platform_local_resolver(config: Mapping[str, Any], *, issuers: Resolver | None = None,

@@ -123,6 +123,25 @@ def base_url_of(config: Mapping[str, Any]) -> str:
     return value.rstrip("/")
 
 
+def local_path(url: object, base_url: str) -> str | None:
+    """The path of ``url`` below this installation's ``base_url``, or None when it is not one of our addresses.
+
+    This decides what the platform answers from its own database instead of fetching, so it is strict: http or
+    https (did:web always resolves to https, even for an http development base URL), exactly the base URL's
+    host and port, a path below the base path, and no query and no fragment.
+    """
+    if not isinstance(url, str) or "#" in url:
+        return None
+    try:
+        parts, base = urlsplit(url), urlsplit(base_url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() != base.netloc.lower() or parts.query:
+        return None
+    prefix = base.path.rstrip("/")
+    return parts.path[len(prefix):] if parts.path.startswith(prefix + "/") else None
+
+
 # ------------------------------------------------------------------------------------ addresses and ids
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -48,6 +47,7 @@ from badgehub.keys.identity import (
     installation_jwk_set,
     issuer_id_style,
     issuer_profile,
+    local_path,
     organisation_identity,
     published_did_document,
     published_jwk_set,
@@ -85,9 +85,6 @@ class OwnIssuerResolver:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self._config = {"BASE_URL": base_url_of(config), "ISSUER_ID_STYLE": issuer_id_style(config).value}
-        base = urlsplit(self._config["BASE_URL"])
-        self._netloc = base.netloc.lower()
-        self._path = base.path.rstrip("/")
         # "did:web:<host>[%3A<port>][:<base path>]:issuers:" — what every one of our DIDs starts with.
         self._did_prefix = did_web_of(self._config["BASE_URL"], "x")[:-1]
         # One verification asks for the same issuer and keys several times (the proof, the JWT, the issuer
@@ -129,7 +126,7 @@ class OwnIssuerResolver:
         if kid.startswith("did:"):
             return self.resolve_verification_method(kid)
         url, _, fragment = kid.partition("#")
-        path = self._local_path(url)
+        path = local_path(url, self._config["BASE_URL"])
         if path is None:
             raise _unsupported(kid)
         if match := _KEY_JWK_RE.fullmatch(path):
@@ -150,7 +147,7 @@ class OwnIssuerResolver:
         ``…/did.json``, ``…/jwks.json``, ``…/keys/<key_id>.json``, ``/.well-known/jwks.json``. Raises
         :class:`ResolutionError`: ``unsupported`` for any other address, ``not_found`` for an unknown
         issuer or key."""
-        path = self._local_path(url) if isinstance(url, str) and "#" not in url else None
+        path = local_path(url, self._config["BASE_URL"])
         if path is None:
             raise _unsupported(str(url))
         if path == _WELL_KNOWN_JWKS:
@@ -179,19 +176,6 @@ class OwnIssuerResolver:
         raise _unsupported(url)
 
     # -- helpers
-
-    def _local_path(self, url: str) -> str | None:
-        """The path of ``url`` below our base URL, or None when it is not one of our addresses. Both http
-        and https are ours: did:web always resolves to https, even for an http development base URL."""
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return None
-        if parts.scheme not in ("http", "https") or parts.netloc.lower() != self._netloc or parts.query:
-            return None
-        if not parts.path.startswith(self._path + "/"):
-            return None
-        return parts.path[len(self._path):]
 
     def _slug_of_did(self, did: str) -> str | None:
         if not did.startswith(self._did_prefix):

@@ -28,13 +28,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from badgehub.config import ConfigError
 from badgehub.extensions import db
-from badgehub.keys.identity import ISSUERS_PATH, base_url_of, did_web_of
+from badgehub.keys.identity import ISSUERS_PATH, base_url_of, did_web_of, local_path
 from badgehub.keys.models import KeyAlgorithm, KeyState, SigningKey
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import organisation_standing
@@ -95,25 +94,12 @@ class IssuerStanding:
                 "memberships": [fact(item) for item in (*self.approved, *self.suspended)]}
 
 
-def _local_path(url: str, base_url: str) -> str | None:
-    try:
-        parts, base = urlsplit(url), urlsplit(base_url)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or parts.netloc.lower() != base.netloc.lower():
-        return None
-    if parts.query or parts.fragment:
-        return None
-    prefix = base.path.rstrip("/")
-    return parts.path[len(prefix):] if parts.path.startswith(prefix + "/") else None
-
-
 def _slug_of(issuer_id: str, base_url: str) -> str | None:
     if issuer_id.startswith("did:web:"):
         prefix = did_web_of(base_url, "x")[:-1]
         slug = issuer_id[len(prefix):] if issuer_id.startswith(prefix) else ""
     else:
-        path = _local_path(issuer_id, base_url)
+        path = local_path(issuer_id, base_url)
         slug = path[len(ISSUERS_PATH):] if path is not None and path.startswith(ISSUERS_PATH) else ""
     return slug if _SLUG.fullmatch(slug) else None
 
