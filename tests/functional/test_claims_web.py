@@ -98,9 +98,9 @@ def test_an_issuer_creates_a_campaign_and_sees_its_code(client, world, query):
     assert "Fête du vélo" in listing and "0 of 40" in listing
 
 
-def test_the_window_is_typed_and_shown_in_the_site_time_zone(app, client, world, query):
+def test_the_window_is_typed_and_shown_in_the_site_time_zone(app, client, world, query, monkeypatch):
     # BADGEHUB_TIMEZONE=Europe/Paris, as Flask-Babel holds it once the app is made.
-    app.extensions["babel"].default_timezone = "Europe/Paris"
+    monkeypatch.setattr(app.extensions["babel"], "default_timezone", "Europe/Paris")
     sign_in(client, world["issuer_a"])
     url = f"/organisations/{world['a']}/claims/new"
     response = client.post(url, data={

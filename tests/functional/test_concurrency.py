@@ -60,6 +60,7 @@ def test_thirty_concurrent_api_awards_all_succeed(committed_app):
         assert db.session.scalar(select(func.count(IssuedCredential.id))) == 30
 
 
+@pytest.mark.own_app
 def test_a_transient_database_error_is_tried_again(app):
     failures = []
 
@@ -77,6 +78,7 @@ def test_a_transient_database_error_is_tried_again(app):
     assert len(failures) == 2
 
 
+@pytest.mark.own_app
 def test_a_reading_request_that_lost_the_race_to_write_takes_the_lock_when_tried_again(app):
     from badgehub import db as db_module
 
@@ -93,6 +95,7 @@ def test_a_reading_request_that_lost_the_race_to_write_takes_the_lock_when_tried
     assert intents == [False, True]
 
 
+@pytest.mark.own_app
 def test_a_request_that_committed_is_not_run_twice(app):
     runs = []
 
@@ -108,6 +111,7 @@ def test_a_request_that_committed_is_not_run_twice(app):
     assert len(runs) == 1
 
 
+@pytest.mark.own_app
 def test_the_error_page_is_ours_after_a_failed_transaction(app, client):
     from badgehub.accounts.service import create_user
     from tests.conftest import sign_in

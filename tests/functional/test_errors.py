@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from flask_babel import force_locale, gettext
 from markupsafe import escape
 
@@ -32,6 +33,7 @@ def test_wrong_method_is_405_not_500(client):
     assert response.status_code == 405
 
 
+@pytest.mark.own_app
 def test_unexpected_failure_shows_no_stack_trace(app):
     @app.get("/explode-for-test")
     def explode():
@@ -71,6 +73,7 @@ def test_language_switch_sets_french_and_ignores_foreign_next(client, form_token
     assert '<html lang="fr">' in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.own_app
 def test_error_messages_quoting_user_input_are_escaped(app):
     from flask_babel import lazy_gettext
 

@@ -227,6 +227,16 @@ def test_authenticate_records_the_time(ctx):
     assert user.last_signed_in_at == T0
 
 
+def test_passwords_are_hashed_with_scrypt_at_its_production_cost(ctx, cheap_password_hashes, monkeypatch):
+    # The suite hashes at a lower cost for speed (tests/conftest.py); this is the cost a real installation pays.
+    monkeypatch.setattr(accounts, "PASSWORD_HASH_METHOD", cheap_password_hashes)
+    user = verified_user()
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    assert accounts.authenticate("ana@example.org", PASSWORD) is user
+    with pytest.raises(BadCredentials):
+        accounts.authenticate("ana@example.org", "wrong password")
+
+
 def _median_seconds(call, rounds=5):
     timings = []
     for _ in range(rounds):
