@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from badgehub.issuing.models import IssuedCredential
 
 # Bumped whenever the drawing changes: part of the ETag, so caches drop certificates drawn the old way.
-LAYOUT_VERSION: Final = 2
+LAYOUT_VERSION: Final = 3  # 3: QR codes drawn by the qrcode package
 LOCALES: Final = ("en", "fr")
 
 INK: Final = (17, 24, 39)

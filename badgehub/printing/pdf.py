@@ -171,8 +171,7 @@ class Sheet:
         Vector modules stay sharp at any print size, where a scaled bitmap may be smoothed by the viewer or
         the printer into grey edges that phones misread. Raises ValueError when ``url`` is too long.
         """
-        symbol = qr.make(url)
-        rows = [list(row) for row in symbol.matrix_iter(scale=1, border=qr.QUIET_ZONE)]
+        rows = qr.matrix(url)
         module = size / len(rows)
         pdf = self.pdf
         pdf.set_fill_color(255, 255, 255)

@@ -1,7 +1,7 @@
 """QR codes for printed and shown links: credential pages, share links, claim posters.
 
-Pure code (no Flask, no database): a URL in, image bytes out. Made with segno (pure Python, maintained,
-standard-conforming; already used elsewhere in BadgeHub).
+Pure code (no Flask, no database): a URL in, image bytes out. Made with ``qrcode`` (the package the product
+brief names): PNG through Pillow, SVG through its one-path SVG image.
 
 Every code uses error correction level **M** (15 % of the symbol may be damaged or covered: a folded poster,
 a coffee stain) and the standard **quiet zone of 4 modules**, which phone scanners need to find the symbol.
@@ -15,26 +15,42 @@ from __future__ import annotations
 
 import io
 from typing import Final
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
-import segno
+import qrcode
+import qrcode.constants
+import qrcode.exceptions
+import qrcode.image.pil
+import qrcode.image.svg
 from PIL import Image
 
-ERROR_LEVEL: Final = "m"
 QUIET_ZONE: Final = 4
+SVG_UNIT: Final = 10
+"""qrcode draws an SVG module of this box size as one unit of its viewBox (it calls the unit a millimetre);
+the width and height we set then make each module ``scale`` CSS pixels."""
 
 
-def make(url: str) -> segno.QRCode:
-    """The QR code symbol of ``url`` (level M, never a Micro QR code). Raises ValueError if it is too long."""
+def _code(url: str, box_size: int = 1) -> qrcode.QRCode:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size,
+                         border=QUIET_ZONE)
+    code.add_data(url)
     try:
-        return segno.make(url, error=ERROR_LEVEL, micro=False, boost_error=False)
-    except segno.DataOverflowError as exc:
+        code.make(fit=True)
+    except (qrcode.exceptions.DataOverflowError, ValueError) as exc:
+        # Past version 40, qrcode says "Invalid version (was 41 …)" rather than DataOverflowError.
         raise ValueError("The text is too long for a QR code.") from exc
+    return code
+
+
+def matrix(url: str) -> list[list[bool]]:
+    """The modules of ``url``'s code, row by row, quiet zone included (True is dark). Raises ValueError if it
+    is too long."""
+    return [[bool(dark) for dark in row] for row in _code(url).get_matrix()]
 
 
 def modules(url: str) -> int:
     """Side of the symbol in modules, quiet zone included (to size a printed code)."""
-    return int(make(url).symbol_size(scale=1, border=QUIET_ZONE)[0])
+    return len(matrix(url))
 
 
 def qr_svg(url: str, *, scale: int = 4, title: str | None = None, dark: str = "#000", light: str = "#fff") -> bytes:
@@ -44,24 +60,25 @@ def qr_svg(url: str, *, scale: int = 4, title: str | None = None, dark: str = "#
     sentence when the page around it does not say what the code is for. The root element has ``role="img"``
     and is labelled by its title. No XML declaration, so it can be inlined in HTML.
     """
-    buffer = io.BytesIO()
-    make(url).save(
-        buffer, kind="svg", scale=scale, border=QUIET_ZONE, dark=dark, light=light, xmldecl=False,
-        svgns=True, nl=False, title=None, svgclass="qr", lineclass=None,
-    )
-    svg = buffer.getvalue().decode("utf-8")
+    code = _code(url, SVG_UNIT)
+    side = len(code.get_matrix())
+    path = code.make_image(image_factory=qrcode.image.svg.SvgPathImage).path.get("d")  # "M4,4H5V5H4z…" in modules
     text = title if title is not None else url
     label = escape(text)
     attribute = escape(text, {'"': "&quot;"})
-    head, sep, rest = svg.partition(">")
     # role="img" + aria-label: read as one image with a name everywhere (some readers ignore a bare <title>).
-    return f'{head} role="img" aria-label="{attribute}"{sep}<title>{label}</title>{rest}'.encode()
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{side * scale}" height="{side * scale}" '
+            f'viewBox="0 0 {side} {side}" class="qr" role="img" aria-label="{attribute}"><title>{label}</title>'
+            f'<rect width="100%" height="100%" fill={quoteattr(light)}/>'
+            f'<path d="{path}" fill={quoteattr(dark)}/></svg>').encode()
 
 
-def qr_png(url: str, *, scale: int = 8, dark: str = "#000", light: str = "#fff") -> bytes:
+def qr_png(url: str, *, scale: int = 8, dark: str = "black", light: str = "white") -> bytes:
     """A PNG QR code of ``url``: ``scale`` px per module (8 px gives a ~300 px image for a short URL)."""
+    image = _code(url, scale).make_image(image_factory=qrcode.image.pil.PilImage, fill_color=dark,
+                                          back_color=light)
     buffer = io.BytesIO()
-    make(url).save(buffer, kind="png", scale=scale, border=QUIET_ZONE, dark=dark, light=light)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 

@@ -3,12 +3,11 @@
 
 axe-core comes from the npm registry (``npm ci --prefix tests/browser``, pinned in package-lock.json) and is
 evaluated in the page through the DevTools protocol, so the page's CSP (script-src 'self') stays as it is.
-The camera is Chromium's fake capture device playing a Y4M file that the test draws with segno.
+The camera is Chromium's fake capture device playing a Y4M file that the test draws with our QR code maker.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import socket
 from collections.abc import Iterator
@@ -111,12 +110,11 @@ def test_a_refused_address_is_explained_and_passes_axe(page: Any, live_server: L
 
 def qr_video(text: str, path: Path) -> Path:
     """A few frames of 640×480 YUV 4:2:0 (Y4M) showing a QR code of ``text`` on white."""
-    import segno
     from PIL import Image
 
-    buffer = io.BytesIO()
-    segno.make(text, error="m").save(buffer, kind="png", scale=8, border=4)
-    code = Image.open(buffer).convert("L")
+    from badgehub.printing.qr import qr_image
+
+    code = qr_image(text, scale=8)
     frame = Image.new("L", (640, 480), 255)
     frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
     y, cb, cr = frame.convert("RGB").convert("YCbCr").split()

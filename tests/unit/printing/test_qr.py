@@ -39,20 +39,16 @@ def test_svg_decodes_back_to_the_url_once_rasterised():
     svg = qr_svg(URL, scale=1)
     root = ET.fromstring(svg)
     size = int(root.get("width"))
-    # Rasterise the single path of horizontal strokes ("Mx y.5hN" segments) by hand: no SVG renderer needed.
+    assert root.get("viewBox") == f"0 0 {size} {size}"
+    # Rasterise the path of dark squares ("Mx,yHx1Vy1Hxz", one per module) by hand: no SVG renderer needed.
     image = Image.new("L", (size, size), 255)
-    path = next(p for p in root.iter("{http://www.w3.org/2000/svg}path") if p.get("stroke"))
-    x = y = 0.0
-    for command, args in re.findall(r"([Mmh])([-\d.]+(?:\s[-\d.]+)?)", path.get("d")):
-        numbers = [float(n) for n in args.split()]
-        if command == "M":
-            x, y = numbers
-        elif command == "m":
-            x, y = x + numbers[0], y + numbers[1]
-        else:
-            for dx in range(int(numbers[0])):
-                image.putpixel((int(x) + dx, int(y)), 0)
-            x += numbers[0]
+    path = root.find("{http://www.w3.org/2000/svg}path")
+    squares = re.findall(r"M(\d+),(\d+)H(\d+)V(\d+)H\d+z", path.get("d"))
+    assert squares
+    for x0, y0, x1, y1 in squares:
+        for x in range(int(x0), int(x1)):
+            for y in range(int(y0), int(y1)):
+                image.putpixel((x, y), 0)
     assert decode(image.resize((size * 8, size * 8), Image.Resampling.NEAREST)) == [URL]
 
 
