@@ -67,7 +67,8 @@ def _json_response(document: dict[str, Any], json_type: str) -> Response:
     response.headers["Cache-Control"] = JSON_CACHE_CONTROL
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.vary.add("Accept")
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place: a 304 when the ETag matches
+    return response
 
 
 @bp.get("/competencies/<slug>")

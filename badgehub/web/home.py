@@ -35,7 +35,7 @@ RECENT_AWARDS = 5
 OPEN_BATCH_STATES = (BatchState.DRAFT, BatchState.QUEUED, BatchState.RUNNING)
 
 
-def home_endpoint(user: Any) -> tuple[str, dict[str, str]]:
+def home_endpoint(user: Any) -> tuple[str, dict[str, Any]]:
     """The page ``user`` lands on: their organisation's dashboard (the list when they have several), else the
     territories they coordinate, else their wallet."""
     members = organisations.organisations_of(user)

@@ -165,7 +165,7 @@ def _published(territory: Territory, *, public: bool) -> tuple[Published | None,
     return publish(queries.observatory(territory, filters, detail=not public), public=public), {}
 
 
-class LicenceForm(FlaskForm):  # type: ignore[misc]
+class LicenceForm(FlaskForm):
     licence = StringField(_l("Licence"))
     licence_url = StringField(_l("Address of the licence"), validators=[OptionalValue()])
 
