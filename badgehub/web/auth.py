@@ -40,6 +40,7 @@ from badgehub.accounts.errors import (
 from badgehub.accounts.models import TokenPurpose, User
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.extensions import db, limiter
+from badgehub.fields import email_key
 from badgehub.mail import Mail, MailError, send
 from badgehub.web import sessions as web_sessions
 from badgehub.web.auth_forms import (
@@ -75,7 +76,7 @@ def _target_address_key() -> str:
     # The bucket of the address a request is about. Hashed, so the limiter's storage (Redis in production)
     # holds no e-mail address.
     typed = request.form.get("email", "")
-    return "address:" + hashlib.sha256(accounts.email_key(typed).encode("utf-8")).hexdigest()
+    return "address:" + hashlib.sha256(email_key(typed).encode("utf-8")).hexdigest()
 
 
 def _rate_limited(view: View) -> View:

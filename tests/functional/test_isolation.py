@@ -8,8 +8,9 @@ from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.orm import Session
 
 from badgehub.accounts.models import User
-from badgehub.accounts.service import create_user, email_key
+from badgehub.accounts.service import create_user
 from badgehub.extensions import db, limiter
+from badgehub.fields import email_key
 from tests.conftest import leaked_rows
 
 
