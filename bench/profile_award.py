@@ -56,7 +56,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("  achievement_definition", "achievements/service.py", "achievement_definition"),
     ("  audit record", "audit/service.py", "record"),
     ("  observatory (credential_issued)", "stats/service.py", "credential_issued"),
-    ("notify_recipient (e-mail)", "issuing/notify.py", "notify_recipient"),
+    ("notify_recipient (e-mail)", "mails/awards.py", "notify_recipient"),
     ("  PNG baking", "credentials/baking.py", "bake_png"),
     ("SQL execute (all)", "sqlalchemy/engine/base.py", "_execute_context"),
     ("commit", "sqlalchemy/orm/session.py", "commit"),

@@ -49,8 +49,8 @@ from badgehub.extensions import csrf, db, hit_limit
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import AlreadyRevoked, WrongOrganisation
 from badgehub.issuing.models import IssuedCredential, RevocationReason
-from badgehub.issuing.notify import deliver_notification, notify_recipient, queue_notification
 from badgehub.mail import MailError
+from badgehub.mails.awards import deliver_notification, notify_recipient, queue_notification
 from badgehub.organisations.models import Organisation
 from badgehub.outbox.models import OutboxMessage
 from badgehub.stats import service as stats
@@ -433,7 +433,7 @@ def achievement(public_id: str) -> ResponseReturnValue:
 
 def _deliver(credential: IssuedCredential, message: OutboxMessage) -> bool:
     try:
-        deliver_notification(message)
+        deliver_notification(message, current_app.config)
     except MailError:
         log.exception("could not send the e-mail of credential %s", credential.public_id)
         return False
@@ -442,7 +442,7 @@ def _deliver(credential: IssuedCredential, message: OutboxMessage) -> bool:
 
 def _notify(credential: IssuedCredential) -> bool:
     try:
-        notify_recipient(credential)
+        notify_recipient(credential, current_app.config)
     except MailError:
         log.exception("could not send the e-mail of credential %s", credential.public_id)
         return False
@@ -491,7 +491,7 @@ def issue() -> ResponseReturnValue:
     try:
         outcome = _issue_one(organisation, achievement, parsed)
         # The e-mail is committed with the credential (the outbox), delivered once the answer is sure.
-        message = (queue_notification(outcome.credential)
+        message = (queue_notification(outcome.credential, current_app.config)
                    if parsed.send_email and not outcome.replayed else None)
         db.session.commit()
     except AchievementArchived as error:

@@ -50,6 +50,7 @@ from badgehub.issuing.models import (
     IssuedCredential,
     RowState,
 )
+from badgehub.issuing.notify import AwardMailer, award_notice
 from badgehub.issuing.service import AwardInput, Signer, check_award, issue_credential, issuing_areas
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
@@ -441,9 +442,10 @@ def check_batch_can_issue(batch: IssueBatch) -> None:
     require_issuable(batch.achievement)
 
 
-def issue_pending_rows(batch: IssueBatch, *, signer: Signer, limit: int = CHUNK_SIZE,
+def issue_pending_rows(batch: IssueBatch, *, signer: Signer, mailer: AwardMailer, limit: int = CHUNK_SIZE,
                        config: Mapping[str, Any] | None = None, now: dt.datetime | None = None) -> list[BatchRow]:
-    """Issue up to ``limit`` pending rows of ``batch`` in row order and return them (flushed, not committed).
+    """Issue up to ``limit`` pending rows of ``batch`` in row order and return them (flushed, not committed);
+    each issued row's e-mail, worded by ``mailer``, is queued with it.
 
     Each row is its own unit (``issue_credential``'s savepoint): a row whose award is now refused (the area is
     no longer the organisation's…) becomes ``skipped_invalid`` with the reason, one that fails otherwise
@@ -458,12 +460,12 @@ def issue_pending_rows(batch: IssueBatch, *, signer: Signer, limit: int = CHUNK_
     actor_id = batch.confirmed_by_id or batch.created_by_id
     with stats.counted_together():  # the observatory's counts, once for the chunk
         for row in rows:
-            _issue_row(batch, row, signer=signer, actor_id=actor_id, settings=settings, now=now)
+            _issue_row(batch, row, signer=signer, mailer=mailer, actor_id=actor_id, settings=settings, now=now)
     recount(batch)
     return rows
 
 
-def _issue_row(batch: IssueBatch, row: BatchRow, *, signer: Signer, actor_id: int | None,
+def _issue_row(batch: IssueBatch, row: BatchRow, *, signer: Signer, mailer: AwardMailer, actor_id: int | None,
                settings: Mapping[str, Any], now: dt.datetime | None) -> None:
     try:
         credential = issue_credential(
@@ -485,7 +487,7 @@ def _issue_row(batch: IssueBatch, row: BatchRow, *, signer: Signer, actor_id: in
         row.credential_id = credential.id
         row.state = RowState.ISSUED if credential.batch_id == batch.id else RowState.DUPLICATE_PREVIOUS
         if row.state is RowState.ISSUED and not row.mailed:
-            queue_row_mail(batch, row, settings)
+            queue_row_mail(batch, row, settings, mailer)
         row.mailed = True
 
 
@@ -514,16 +516,16 @@ def mail_ref(batch: IssueBatch, row: BatchRow) -> str:
     return f"batch:{batch.id}:row:{row.id}"
 
 
-def queue_row_mail(batch: IssueBatch, row: BatchRow, settings: Mapping[str, Any]) -> None:
-    """Queue the e-mail of a row just issued, in the transaction that issues it (one outbox row): the chunk's
-    commit makes the credential and its e-mail exist together, so a crash can never mail a person twice."""
-    from badgehub.issuing.notify import recipient_mail  # lazy: notify renders templates
+def queue_row_mail(batch: IssueBatch, row: BatchRow, settings: Mapping[str, Any], mailer: AwardMailer) -> None:
+    """Queue the e-mail of a row just issued (worded by ``mailer``), in the transaction that issues it (one outbox
+    row): the chunk's commit makes the credential and its e-mail exist together, so a crash can never mail a
+    person twice."""
     from badgehub.outbox.service import queue
 
     assert row.credential is not None or row.credential_id is not None
     credential = row.credential or db.session.get(IssuedCredential, row.credential_id)
     assert credential is not None
-    queue(recipient_mail(credential, config=settings), config=settings, ref=mail_ref(batch, row))
+    queue(mailer(award_notice(credential, settings)), config=settings, ref=mail_ref(batch, row))
 
 
 def rows_to_mail(batch: IssueBatch, limit: int = 500) -> list[BatchRow]:

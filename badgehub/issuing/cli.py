@@ -22,10 +22,10 @@ from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import CredentialSource, IssuedCredential, RevocationReason
-from badgehub.issuing.notify import notify_recipient
 from badgehub.issuing.status_lists import refresh_status_lists
 from badgehub.keys.identity import base_url_of
 from badgehub.mail import MailError
+from badgehub.mails.awards import notify_recipient
 from badgehub.organisations.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def issue_command(achievement_id: str, email: str, name: str, slug: str | None, 
     sent = False
     if not no_email:
         try:
-            notify_recipient(credential)
+            notify_recipient(credential, current_app.config)
             sent = True
         except MailError as exc:
             click.echo(f"warning: the credential is issued but the e-mail could not be sent: {exc}", err=True)

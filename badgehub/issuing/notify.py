@@ -1,8 +1,8 @@
-"""What the recipient gets: the baked image of a credential, and the e-mail telling them about it.
+"""What the recipient gets: the baked image of a credential, and what the e-mail telling them about it says.
 
-This is the output side of issuing, used by every entry point after its commit (the award form, the CLI, and
-later the batch, claims and the API), so it renders the e-mail's template itself: an e-mail is a document
-like the baked image, not a page of one of the web areas. It touches no request state.
+This is the output side of issuing. It decides *what* to send (:func:`award_notice`: the links, the baked
+image, the wallet offer, the language) and never renders it: the words and layout are the edge's
+(:mod:`badgehub.mails.awards`), which turns an :class:`AwardNotice` into a :class:`~badgehub.mail.Mail`.
 
 **Baked images.** The credential JSON as issued (Data Integrity proof inside) is baked into the achievement
 version's image: a PNG gets an ``iTXt`` chunk, an SVG an ``<openbadges:credential>`` element. A PNG image
@@ -17,35 +17,26 @@ territory the organisation belongs to, else the installation's default.
 from __future__ import annotations
 
 import base64
-import logging
+import datetime as dt
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 from xml.sax.saxutils import quoteattr
 
-from flask import current_app, render_template
-from flask_babel import force_locale, gettext
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 from badgehub.accounts.service import get_user_by_email
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.credentials.baking import PNG_SIGNATURE, bake_png, bake_svg
-from badgehub.db import run_with_retry, writing
 from badgehub.extensions import db
 from badgehub.issuing.errors import ImageFormatUnavailable
 from badgehub.issuing.keep_links import keep_url
 from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.service import credential_url
 from badgehub.keys.identity import base_url_of
-from badgehub.mail import Attachment, Mail
-from badgehub.outbox.models import OutboxMessage
-from badgehub.outbox.sender import deliver
-from badgehub.outbox.service import queue
+from badgehub.mail import Mail
 from badgehub.territory.models import MembershipStatus, Territory, TerritoryMembership
-
-log = logging.getLogger(__name__)
 
 PNG: Final = "image/png"
 SVG: Final = "image/svg+xml"
@@ -100,9 +91,9 @@ def baked_image(credential: IssuedCredential, fmt: str | None = None) -> BakedIm
     return BakedImage(bake_svg(svg, credential.document_json), SVG, "svg")
 
 
-def recipient_locale(credential: IssuedCredential, config: Mapping[str, Any] | None = None) -> str:
+def recipient_locale(credential: IssuedCredential, config: Mapping[str, Any]) -> str:
     """The language to write to the recipient in (see the module docstring)."""
-    settings = config if config is not None else current_app.config
+    settings = config
     user = get_user_by_email(credential.recipient_email)
     if user is not None and user.locale in SUPPORTED_LOCALES:
         return str(user.locale)
@@ -119,77 +110,55 @@ def recipient_locale(credential: IssuedCredential, config: Mapping[str, Any] | N
     return default if default in SUPPORTED_LOCALES else "en"
 
 
-def recipient_mail(credential: IssuedCredential, *, config: Mapping[str, Any] | None = None) -> Mail:
-    """The e-mail announcing ``credential`` to its recipient, with the baked image attached."""
-    settings = config if config is not None else current_app.config
+@dataclass(frozen=True)
+class AwardNotice:
+    """What the e-mail announcing a credential to its recipient says, before any wording: who, which badge,
+    the links, the baked image to attach, the wallet-app offer (its link and QR code), and the language."""
+
+    to: str
+    name: str
+    organisation: str
+    badge: str
+    description: str
+    valid_until: dt.datetime | None
+    link: str
+    json_link: str
+    keep_link: str
+    image_url: str
+    baked: BakedImage
+    filename: str
+    wallet_offer: str
+    wallet_offer_qr: bytes
+    wallet_offer_qr_filename: str
+    wallet_offer_days: int
+    locale: str
+
+
+AwardMailer = Callable[[AwardNotice], Mail]
+"""Turns a notice into the e-mail to send (the edge's :func:`badgehub.mails.awards.award_mail`)."""
+
+
+def award_notice(credential: IssuedCredential, config: Mapping[str, Any]) -> AwardNotice:
+    """What to tell the recipient of ``credential`` (reads only; signs a new keep-link token each call).
+    Raises :class:`~badgehub.credentials.baking.BakingError` if the stored image cannot be baked."""
     version = credential.achievement_version
-    organisation = credential.organisation
     baked = baked_image(credential)
-    base_url = base_url_of(settings)
-    filename = f"badge-{credential.public_id}.{baked.extension}"
     # Imported here: the phone-wallet offer is OpenID4VCI's, which itself builds on issuing.
     from badgehub.oid4vci.award_mail import EMAIL_OFFER_DAYS, award_mail_offer
 
-    offer = award_mail_offer(credential, settings)
-    offer_qr = f"wallet-app-{credential.public_id}.png"
-    locale = recipient_locale(credential, settings)
-    with force_locale(locale):
-        subject = gettext("%(organisation)s awarded you the badge “%(badge)s”", organisation=organisation.name,
-                          badge=version.name)
-        context = {
-            "name": credential.recipient_name, "organisation": organisation.name, "badge": version.name,
-            "description": version.description, "valid_until": credential.valid_until,
-            "link": credential_url(credential, settings),
-            "json_link": credential_url(credential, settings, ".json"),
-            # One link for both parts: each call signs a new token.
-            "keep_link": keep_url(credential, settings), "email": credential.recipient_email,
-            "filename": filename, "site_name": gettext("BadgeHub"), "subject": subject, "lang": locale,
-            "image_url": f"{base_url}/achievements/{credential.achievement.public_id}/v/{version.number}/image",
-            "wallet_offer": offer.link, "wallet_offer_qr": offer_qr, "wallet_offer_days": EMAIL_OFFER_DAYS,
-        }
-        text = render_template("email/issuing_awarded.txt", **context)
-        html = render_template("email/issuing_awarded.html", **context)
-    maintype, _, subtype = baked.media_type.partition("/")
-    attachment = Attachment(filename=filename, content=baked.data,
-                            maintype=maintype, subtype=subtype)
-    offer_attachment = Attachment(filename=offer_qr, content=offer.qr_png, maintype="image", subtype="png")
-    return Mail(to=credential.recipient_email, subject=subject, text=text, html=html,
-                attachments=(attachment, offer_attachment))
+    offer = award_mail_offer(credential, config)
+    return AwardNotice(
+        to=credential.recipient_email, name=credential.recipient_name, organisation=credential.organisation.name,
+        badge=version.name, description=version.description, valid_until=credential.valid_until,
+        link=credential_url(credential, config), json_link=credential_url(credential, config, ".json"),
+        keep_link=keep_url(credential, config),
+        image_url=f"{base_url_of(config)}/achievements/{credential.achievement.public_id}/v/{version.number}/image",
+        baked=baked, filename=f"badge-{credential.public_id}.{baked.extension}",
+        wallet_offer=offer.link, wallet_offer_qr=offer.qr_png,
+        wallet_offer_qr_filename=f"wallet-app-{credential.public_id}.png", wallet_offer_days=EMAIL_OFFER_DAYS,
+        locale=recipient_locale(credential, config))
 
 
-def queue_notification(credential: IssuedCredential, *, config: Mapping[str, Any] | None = None) -> OutboxMessage:
-    """Queue the e-mail about ``credential`` in the outbox, in the transaction that issues it (flushes): both are
-    committed together or not at all. Deliver it after the commit with :func:`deliver_notification`."""
-    settings = config if config is not None else current_app.config
-    return queue(recipient_mail(credential, config=settings), config=settings,
-                 ref=f"credential:{credential.public_id}")
-
-
-def deliver_notification(message: OutboxMessage, *, config: Mapping[str, Any] | None = None) -> None:
-    """Deliver a queued notification now (commits). Raises :class:`~badgehub.mail.MailError` when the mail
-    server refuses (the outbox tries again later). A busy database is not the caller's failure: the message
-    stays queued for the background sender, and this returns."""
-    settings = config if config is not None else current_app.config
-    try:
-        deliver(message, config=settings)
-    except DBAPIError:
-        db.session.rollback()
-        log.warning("the e-mail of a credential is queued; the background sender will deliver it")
-
-
-def notify_recipient(credential: IssuedCredential, *, config: Mapping[str, Any] | None = None) -> None:
-    """Queue and send the recipient the e-mail about ``credential`` (call it after the commit that issued it).
-
-    Raises :class:`~badgehub.mail.MailError` when the mail cannot leave; the credential stays issued, and the
-    caller decides whether to tell someone (the link can be sent again).
-    """
-    settings = config if config is not None else current_app.config
-
-    def queued() -> OutboxMessage:
-        message = queue_notification(credential, config=settings)
-        db.session.commit()
-        return message
-
-    with writing():
-        message = run_with_retry(queued)
-    deliver_notification(message, config=settings)
+def notice_ref(credential: IssuedCredential) -> str:
+    """The outbox ``ref`` of a credential's e-mail sent on its own (not from a batch)."""
+    return f"credential:{credential.public_id}"

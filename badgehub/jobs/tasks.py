@@ -28,6 +28,7 @@ from badgehub.issuing import batches
 from badgehub.issuing.models import BatchRow, IssueBatch
 from badgehub.issuing.service import signer_for
 from badgehub.issuing.status_lists import refresh_status_lists
+from badgehub.mails.awards import award_mail
 from badgehub.outbox.sender import deliver_pending
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def send_batch_mail(batch: IssueBatch) -> int:
         if not rows:
             break
         for row in rows:
-            batches.queue_row_mail(batch, row, config)
+            batches.queue_row_mail(batch, row, config, award_mail)
             row.mailed = True
         db.session.commit()
     delivery = deliver_pending(config=config, ref_prefix=f"batch:{batch.id}:")
@@ -141,7 +142,8 @@ def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int 
             return batch.state.value
         try:
             batches.renew_lease(batch, owner, seconds=seconds, now=now)
-            handled = batches.issue_pending_rows(batch, signer=signer, limit=chunk_rows or _chunk_size(), now=now)
+            handled = batches.issue_pending_rows(batch, signer=signer, mailer=award_mail,
+                                                 limit=chunk_rows or _chunk_size(), now=now)
             db.session.commit()
         except Exception:
             db.session.rollback()

@@ -43,8 +43,8 @@ from badgehub.extensions import db, limiter
 from badgehub.fields import email_key
 from badgehub.issuing import service as issuing
 from badgehub.issuing.keep_links import keep_token
-from badgehub.issuing.notify import notify_recipient
 from badgehub.mail import Mail, MailError, send
+from badgehub.mails.awards import notify_recipient
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, Role
 from badgehub.printing.poster import poster_pdf, poster_png
@@ -299,7 +299,7 @@ def confirm(code: str, token: str) -> ResponseReturnValue:
             return _invalid_link(code, error)
         if done.issued_now and done.credential is not None:
             try:
-                notify_recipient(done.credential)
+                notify_recipient(done.credential, current_app.config)
             except MailError:
                 log.exception("could not send the e-mail of credential %s", done.credential.public_id)
         # Back to the link's own address: it now shows the badge (and a reload posts nothing again).

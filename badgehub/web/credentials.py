@@ -41,11 +41,12 @@ from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import CredentialNotFound
 from badgehub.issuing.models import IssuedCredential
-from badgehub.issuing.notify import baked_image, natural_format, notify_recipient
+from badgehub.issuing.notify import baked_image, natural_format
 from badgehub.issuing.resolver import platform_local_resolver
 from badgehub.issuing.status_lists import get_status_list, served_status_list
 from badgehub.keys.service import published_keys
 from badgehub.mail import MailError
+from badgehub.mails.awards import notify_recipient
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.verification.platform import LOCAL_RESOLVER_EXTENSION, register_local_resolver
@@ -215,7 +216,7 @@ def award(slug: str, public_id: str) -> ResponseReturnValue:
                       address=credential.recipient_email), "info")
         return redirect(url_for("credentials.detail", slug=organisation.slug, public_id=credential.public_id))
     try:
-        notify_recipient(credential)
+        notify_recipient(credential, current_app.config)
         flash(gettext("The badge is awarded to %(address)s, who has been sent an e-mail with it.",
                       address=credential.recipient_email), "success")
     except MailError:

@@ -157,7 +157,7 @@ def test_a_learner_keeps_the_badge_from_the_e_mail_downloads_it_and_shares_a_lin
 
     from badgehub.achievements.service import public_achievement
     from badgehub.issuing import service as issuing
-    from badgehub.issuing.notify import notify_recipient
+    from badgehub.mails.awards import notify_recipient
 
     with live_server.app.test_request_context():
         achievement = public_achievement(world["repair"])
@@ -166,7 +166,7 @@ def test_a_learner_keeps_the_badge_from_the_e_mail_downloads_it_and_shares_a_lin
                                               actor_id=None, source="cli")
         db.session.commit()
         public_id = credential.public_id
-        notify_recipient(credential)
+        notify_recipient(credential, live_server.app.config)
     [message] = read_outbox(live_server.outbox)
     html = message.get_body(preferencelist=("html",)).get_content()
     [keep] = [link for link in links_in(message) if "/keep/" in link]

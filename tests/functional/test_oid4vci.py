@@ -336,10 +336,12 @@ def test_someone_elses_badge_cannot_be_offered(client: FlaskClient, world: dict[
 
 def test_the_award_email_carries_an_offer_that_works_once_without_a_transaction_code(
         client: FlaskClient, setup: Any, world: dict[str, Any], outbox: Any) -> None:
-    from badgehub.issuing.notify import notify_recipient
+    from flask import current_app
+
+    from badgehub.mails.awards import notify_recipient
 
     public_id = award(setup, world, LEA)
-    setup(lambda: notify_recipient(issuing.get_credential(public_id)))
+    setup(lambda: notify_recipient(issuing.get_credential(public_id), current_app.config))
     message = outbox()[-1]
     link = re.search(r"^(openid-credential-offer://\S+)\s*$", message.get_body(("plain",)).get_content(), re.MULTILINE)
     assert link, "the e-mail gives the offer link"

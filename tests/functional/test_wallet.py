@@ -389,14 +389,14 @@ def test_after_an_erasure_no_table_and_no_file_holds_the_address(app: Flask, cli
     # Regression: credentials claimed through a campaign kept the idempotency key claim:<id>:<email> (listed by
     # the organisation's GET /api/v1/credentials), and the mail outbox kept every message for ever.
     from badgehub.issuing import batches
-    from badgehub.issuing.notify import notify_recipient
+    from badgehub.mails.awards import notify_recipient
 
     address, extra = LEA.lower(), "lea@work.example.org"
     claimed = award(setup, world, LEA, idempotency_key=f"claim:7:{address}")
     by_crm = award(setup, world, extra, badge="workshop", idempotency_key=f"crm-{extra.upper()}")
 
     def mail_and_list() -> None:
-        notify_recipient(issuing.get_credential(claimed))
+        notify_recipient(issuing.get_credential(claimed), app.config)
         achievement = public_achievement(world["reading"])
         batches.create_draft(achievement.organisation, achievement, f"email,name\n{LEA},Léa Martin\n", actor_id=None)
 

@@ -12,8 +12,9 @@ from babel.dates import format_date
 from badgehub.accounts.service import change_locale, create_user
 from badgehub.credentials.baking import extract_from_png, extract_from_svg
 from badgehub.issuing.errors import ImageFormatUnavailable
-from badgehub.issuing.notify import baked_image, natural_format, notify_recipient, recipient_locale
+from badgehub.issuing.notify import baked_image, natural_format, recipient_locale
 from badgehub.mail import MailError, read_outbox
+from badgehub.mails.awards import notify_recipient
 from badgehub.verification.pipeline import verify
 from tests.conftest import links_in
 
@@ -28,7 +29,7 @@ def attachments(message: EmailMessage) -> list[tuple[str, str, bytes]]:
 
 def test_the_recipient_gets_the_link_and_the_baked_badge(issue, ctx):
     credential = issue()
-    notify_recipient(credential)
+    notify_recipient(credential, ctx.config)
     [message] = sent(ctx)
     assert message["To"] == "lea@example.net"
     # The territory (Évry) speaks French by default.
@@ -45,7 +46,7 @@ def test_the_recipient_gets_the_link_and_the_baked_badge(issue, ctx):
 
 def test_an_svg_badge_is_sent_baked_as_svg(issue, world, ctx, resolver):
     credential = issue(world.reading, actor_id=world.owner_b.id)
-    notify_recipient(credential)
+    notify_recipient(credential, ctx.config)
     [(filename, media_type, data), _wallet_app_qr] = attachments(sent(ctx)[0])
     assert (filename, media_type) == (f"badge-{credential.public_id}.svg", "image/svg+xml")
     assert extract_from_svg(data if isinstance(data, bytes) else data.encode()).payload == credential.document_json
@@ -65,8 +66,8 @@ def test_the_mail_speaks_the_recipients_language_when_they_chose_one(issue, ctx)
     user = create_user("lea@example.net", name="Léa", verified=True)
     change_locale(user, "en")
     credential = issue(email="LEA@example.net")
-    assert recipient_locale(credential) == "en"
-    notify_recipient(credential)
+    assert recipient_locale(credential, ctx.config) == "en"
+    notify_recipient(credential, ctx.config)
     message = sent(ctx)[0]
     assert message["Subject"] == "Atelier Vélo awarded you the badge “Réparer une crevaison”"
     body = message.get_body(preferencelist=("plain",)).get_content()
@@ -78,12 +79,12 @@ def test_without_a_territory_the_installation_language_is_used(issue, world, ctx
 
     decide_membership(memberships_of(world.a)[0], "remove", world.coordinator, "Départ")
     credential = issue()
-    assert recipient_locale(credential) == ctx.config["BABEL_DEFAULT_LOCALE"]
+    assert recipient_locale(credential, ctx.config) == ctx.config["BABEL_DEFAULT_LOCALE"]
 
 
 def test_the_mail_says_until_when_a_badge_is_valid(issue, world, ctx):
     credential = issue(world.workshop)
-    notify_recipient(credential)
+    notify_recipient(credential, ctx.config)
     body = sent(ctx)[0].get_body(preferencelist=("plain",)).get_content()
     assert format_date(credential.valid_until, "long", locale="fr") in body
 
@@ -92,5 +93,5 @@ def test_a_mail_failure_is_raised_to_the_caller_and_the_credential_stays(issue, 
     credential = issue()
     ctx.config["OUTBOX_DIR"] = Path("/proc/no-outbox-here")
     with pytest.raises(MailError):
-        notify_recipient(credential)
+        notify_recipient(credential, ctx.config)
     assert credential.id is not None
