@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import current_app
 from flask_babel import Babel
@@ -33,12 +35,27 @@ log = logging.getLogger(__name__)
 _memory_limits = FixedWindowRateLimiter(MemoryStorage())
 
 DEFAULT_PUBLIC_PAGES_LIMIT = "120 per minute"
+DEFAULT_VERIFY_LIMIT = "20 per minute"
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def public_pages_limit() -> str:
     """The rate limit of the public pages that query a lot (catalogue search, observatory pages and exports)
     per client address: ``RATELIMIT_PUBLIC_PAGES``, generous for people, a ceiling for scrapers."""
     return str(current_app.config.get("RATELIMIT_PUBLIC_PAGES") or DEFAULT_PUBLIC_PAGES_LIMIT)
+
+
+def verify_limit() -> str:
+    """The rate limit of verification requests per client address (``RATELIMIT_VERIFY``)."""
+    return str(current_app.config.get("RATELIMIT_VERIFY", DEFAULT_VERIFY_LIMIT))
+
+
+def verification_rate_limited(view: View) -> View:
+    """Limit the POSTs of ``view`` to RATELIMIT_VERIFY per client address, one budget for /verify, the wallet's
+    import and the API: each verification may fetch from the web, so it is the resource being protected."""
+    limit = limiter.shared_limit(verify_limit, scope="verify", methods=["POST"])
+    return cast(View, limit(view))
 
 
 def hit_limit(item: RateLimitItem, *identifiers: str) -> int | None:
@@ -57,4 +74,5 @@ def hit_limit(item: RateLimitItem, *identifiers: str) -> int | None:
     return max(1, math.ceil(reset - time.time()))
 
 
-__all__ = ["babel", "csrf", "db", "hit_limit", "limiter", "login_manager", "migrate", "public_pages_limit"]
+__all__ = ["babel", "csrf", "db", "hit_limit", "limiter", "login_manager", "migrate", "public_pages_limit",
+           "verification_rate_limited"]

@@ -8,7 +8,7 @@ and :func:`peer_forgeries` do the same with the independent JavaScript peer (``t
 one ``batch`` call.
 
 Every key is derived from a fixed seed, so that both signers sign with the same keys, and documents are built
-once per module. Verdicts are the codes of :func:`badgehub.web.verdicts.verdict_of`; no forgery may get
+once per module. Verdicts are the codes of :func:`badgehub.verification.verdicts.verdict_of`; no forgery may get
 ``valid`` or ``valid_with_warnings``.
 """
 

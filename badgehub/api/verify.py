@@ -48,15 +48,15 @@ from flask.typing import ResponseReturnValue
 
 from badgehub.errors import error_response
 from badgehub.events import verdict_of, verification_finished
-from badgehub.extensions import csrf
+from badgehub.extensions import csrf, verification_rate_limited
 from badgehub.issuing.live import verify_submitted
+from badgehub.presenters.messages import submission_message
+from badgehub.presenters.reports import present
 from badgehub.verification.platform import (
     SubmissionRefused,
     max_submission_bytes,
     recipient_address,
 )
-from badgehub.web.verdicts import present, submission_message
-from badgehub.web.verify import rate_limited
 
 bp = Blueprint("api_verify", __name__, url_prefix="/api/v1")
 # A public, token-less API: there is no session cookie for a forged request to ride on.
@@ -143,7 +143,7 @@ def _read_request() -> tuple[str, Any, object]:
 
 
 @bp.route("/verify", methods=["POST"])
-@rate_limited
+@verification_rate_limited
 def verify() -> ResponseReturnValue:
     try:
         kind, data, email = _read_request()

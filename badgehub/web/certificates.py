@@ -32,6 +32,7 @@ from badgehub.extensions import limiter
 from badgehub.issuing import service as issuing
 from badgehub.issuing.live import verify_issued
 from badgehub.issuing.models import IssuedCredential
+from badgehub.presenters.reports import present
 from badgehub.printing.certificate import (
     CertificateData,
     certificate_data,
@@ -39,8 +40,8 @@ from badgehub.printing.certificate import (
     certificate_filename,
     certificate_pdf,
 )
+from badgehub.verification.verdicts import UNCONFIRMED_VERDICTS
 from badgehub.web.caching import public_document
-from badgehub.web.verdicts import UNCONFIRMED_VERDICTS, present
 
 bp = Blueprint("certificates", __name__)
 

@@ -7,7 +7,7 @@ again at once). Only what the pipeline cannot know comes from the database, and 
 spoken: *when and why* a credential it finds revoked was revoked, and the issuer's standing in the territories
 (:mod:`badgehub.territory.registry`). A view never writes.
 
-**The page verdict** is the presenter's (:func:`badgehub.web.verdicts.present`: valid, revoked, expired, not
+**The page verdict** is the presenter's (:func:`badgehub.presenters.reports.present`: valid, revoked, expired, not
 genuine…), then, for a badge that verifies, the registry's word on its issuer:
 
 * suspended from a territory → ``issuer_suspended`` (the badge is genuine, but a coordinator paused its issuer);
@@ -55,12 +55,13 @@ from badgehub.issuing.errors import CredentialNotFound
 from badgehub.issuing.live import LiveVerdict, verify_issued
 from badgehub.issuing.models import IssuedCredential
 from badgehub.keys.identity import base_url_of
+from badgehub.presenters.messages import submission_message
+from badgehub.presenters.reports import ReportView, present
 from badgehub.territory.registry import IssuerStanding, StandingStatus
 from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, recipient_address
 from badgehub.verification.report import VerificationReport
 from badgehub.web.caching import private_page
 from badgehub.web.labels import label
-from badgehub.web.verdicts import ReportView, present, submission_message
 
 bp = Blueprint("credential_page", __name__)
 

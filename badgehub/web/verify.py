@@ -14,9 +14,8 @@ and submits this same form; the page works without JavaScript.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
@@ -29,9 +28,11 @@ from wtforms import EmailField, SubmitField, TextAreaField, URLField
 from wtforms.validators import Length, Optional
 
 from badgehub.events import verdict_of, verification_finished
-from badgehub.extensions import limiter
+from badgehub.extensions import verification_rate_limited
 from badgehub.issuing.live import verify_submitted
 from badgehub.keys.resolver import OwnIssuerResolver
+from badgehub.presenters.messages import submission_message
+from badgehub.presenters.reports import present
 from badgehub.verification.platform import (
     LOCAL_RESOLVER_EXTENSION,
     MAX_EMAIL_LENGTH,
@@ -40,7 +41,6 @@ from badgehub.verification.platform import (
     recipient_address,
     register_local_resolver,
 )
-from badgehub.web.verdicts import present, submission_message
 
 bp = Blueprint("verify", __name__)
 
@@ -56,24 +56,9 @@ def _answer_for_our_own_issuers(state: BlueprintSetupState) -> None:
     config = state.app.config
     register_local_resolver(state.app, lambda: OwnIssuerResolver(config))
 
-View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
-
-DEFAULT_VERIFY_LIMIT = "20 per minute"
 _TOO_LONG = _l("This is too long: at most %(max)s characters.")
 # Phones must not capitalise or "correct" an address.
 _NO_AUTOCORRECT = {"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
-
-
-def verify_limit() -> str:
-    """The rate limit of verification requests per client address (``RATELIMIT_VERIFY``)."""
-    return str(current_app.config.get("RATELIMIT_VERIFY", DEFAULT_VERIFY_LIMIT))
-
-
-def rate_limited(view: View) -> View:
-    """Limit the POSTs of ``view`` to RATELIMIT_VERIFY per client address, one budget for the page and
-    the API: each verification may fetch from the web, so it is the resource being protected."""
-    limit = limiter.shared_limit(verify_limit, scope="verify", methods=["POST"])
-    return cast(View, limit(view))
 
 
 class VerifyForm(FlaskForm):
@@ -129,7 +114,7 @@ def _form_page(form: VerifyForm, problem: Any = None, status: int = 200) -> Resp
 
 
 @bp.route("/verify", methods=["GET", "POST"])
-@rate_limited
+@verification_rate_limited
 def verify_page() -> ResponseReturnValue:
     form = VerifyForm()
     if request.method == "GET":

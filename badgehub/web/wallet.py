@@ -40,11 +40,13 @@ from badgehub.accounts.models import User
 from badgehub.achievements.images import SVG
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError
-from badgehub.extensions import db, limiter
+from badgehub.extensions import db, limiter, verification_rate_limited
 from badgehub.fields import email_key
 from badgehub.issuing.live import verify_issued
 from badgehub.issuing.models import IssuedCredential
 from badgehub.mail import Mail, MailError, send
+from badgehub.presenters.messages import submission_message
+from badgehub.presenters.reports import ReportView, present
 from badgehub.printing.qr import qr_svg
 from badgehub.verification.platform import SubmissionRefused, max_submission_bytes
 from badgehub.wallet import erasure
@@ -61,8 +63,7 @@ from badgehub.wallet.errors import (
     ShareNotFound,
 )
 from badgehub.wallet.models import ImportedCredential, WalletShare
-from badgehub.web.verdicts import ReportView, present, submission_message
-from badgehub.web.verify import rate_limited, submission_of
+from badgehub.web.verify import submission_of
 from badgehub.web.wallet_forms import AddressForm, ButtonForm, EraseForm, HolderDidForm, ImportForm, ShareForm
 
 log = logging.getLogger(__name__)
@@ -259,7 +260,7 @@ def remove_imported(imported_id: int) -> ResponseReturnValue:
 
 @bp.route("/wallet/import", methods=["GET", "POST"])
 @login_required
-@rate_limited
+@verification_rate_limited
 def import_page() -> ResponseReturnValue:
     form = ImportForm()
     megabytes = max(1, max_submission_bytes(current_app.config) // (1024 * 1024))

@@ -30,10 +30,10 @@ from jwt import api_jws
 from badgehub.credentials.data_integrity import sign_data_integrity
 from badgehub.credentials.keys import public_jwk
 from badgehub.keys.identity import base_url_of, did_web_of
+from badgehub.presenters.messages import VERDICTS
 from badgehub.verification import fetch as fetch_module
 from badgehub.verification.fetch import SafeFetcher
 from badgehub.verification.platform import FETCHER_EXTENSION
-from badgehub.web.verdicts import VERDICTS
 from tests.conftest import sign_in, token_of
 from tests.forgeries import (
     CREATED,

@@ -15,10 +15,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from badgehub.presenters.messages import VERDICTS
 from badgehub.verification.pipeline import verify
 from badgehub.verification.platform import register_local_resolver
 from badgehub.verification.resolver import ChainResolver, LocalResolver, StaticResolver
-from badgehub.web.verdicts import VERDICTS, verdict_of
+from badgehub.verification.verdicts import verdict_of
 from tests.conftest import sign_in, token_of
 from tests.forgeries import VALID_VERDICTS, Case, build_world, peer_calls, peer_forgeries
 from tests.functional.test_verify_page import verdict_title

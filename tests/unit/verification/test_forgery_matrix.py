@@ -10,7 +10,7 @@ import pytest
 from badgehub.verification.pipeline import verify
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.resolver import ChainResolver, LocalResolver, StaticResolver
-from badgehub.web.verdicts import verdict_of
+from badgehub.verification.verdicts import verdict_of
 from tests.forgeries import VALID_VERDICTS, Case, build_world, forgeries
 
 from .conftest import NOW

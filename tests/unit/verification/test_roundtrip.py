@@ -116,7 +116,7 @@ def test_a_genuine_status_list_that_is_too_short_is_reported_as_too_short(
     # 16 KiB of bits is 131,072 entries, the minimum Bitstring Status List requires; 1 KiB is too short. That
     # is the issuer's mistake, not a forgery: the words say "too short", the verdict is not "not genuine".
     from badgehub.credentials.status_list import build_status_list_credential, new_status_list
-    from badgehub.web.verdicts import verdict_of
+    from badgehub.verification.verdicts import verdict_of
 
     url = "https://badges.example.org/issuers/mairie" + LIST_PATH
     short = build_status_list_credential(url, did_web_issuer.id, "revocation", new_status_list(),

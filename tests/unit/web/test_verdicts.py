@@ -15,6 +15,16 @@ from flask_babel import force_locale, format_datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from badgehub.presenters.messages import (
+    CHECK_MESSAGES,
+    FETCH_REASONS,
+    STEP_TITLES,
+    SUBMISSION_MESSAGES,
+    VERDICTS,
+    check_message,
+    submission_message,
+)
+from badgehub.presenters.reports import present
 from badgehub.verification.report import (
     CHECK_IDS,
     MESSAGES,
@@ -23,16 +33,9 @@ from badgehub.verification.report import (
     make_check,
     render_message,
 )
-from badgehub.web.verdicts import (
-    CHECK_MESSAGES,
-    FETCH_REASONS,
-    STEP_TITLES,
-    SUBMISSION_MESSAGES,
+from badgehub.verification.verdicts import (
     TECHNICAL_WARNINGS,
-    VERDICTS,
-    check_message,
-    present,
-    submission_message,
+    VERDICT_CODES,
     verdict_of,
 )
 
@@ -82,6 +85,8 @@ def test_every_step_and_verdict_has_words() -> None:
                              "not_yet_valid", "not_genuine", "recipient_mismatch", "invalid", "check_later",
                              "unverifiable"}
     assert {text.tone for text in VERDICTS.values()} <= {"ok", "warn", "bad", "neutral"}
+    # The rules name a verdict the presenters have words for, and nothing else.
+    assert tuple(VERDICTS) == VERDICT_CODES
 
 
 def test_parameters_are_shortened_and_missing_ones_do_not_fail(request_context: Flask) -> None:

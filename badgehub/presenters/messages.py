@@ -1,57 +1,23 @@
-"""Presenting a verification report to people: one verdict in plain words, then every step explained.
+"""The words of a verification: a message per check code, the verdicts' titles and summaries, step titles, and
+why a submission could not be checked at all, each in the current language (needs an app context).
 
-:func:`present` turns a :class:`~badgehub.verification.report.VerificationReport` into a
-:class:`ReportView` that templates render (``templates/macros/verdict.html``) and the API serialises
-(:meth:`ReportView.to_dict`). ``/verify`` uses it today; the credential page ``/c/<id>`` will use it
-too, so nothing here depends on how the credential arrived.
-
-**The verdict** is decided in this order, first match wins:
-
-1. ``not_genuine``: the signature does not match, unsigned terms were slipped in, the signed token
-   contradicts its content, an OB 2.0 copy differs from the issuer's, or the key belongs to someone
-   else than the issuer or is not listed by it. Nothing else the credential says can be believed, so
-   this comes first.
-2. ``revoked`` / ``suspended``: the issuer's own list says so (also an OB 2.0 assertion gone, 410).
-3. ``check_later`` ("could not be checked now"): the issuer's keys could not be fetched; not valid, but
-   nothing is known against the badge either.
-4. ``unverifiable`` ("could not be checked"): the signature could not be checked (no proof, unknown
-   method, key not found, file unreadable).
-5. ``expired`` / ``not_yet_valid``.
-6. ``recipient_mismatch``: genuine, but not issued to the e-mail address given.
-7. ``invalid``: genuine signature, but another check failed (structure, schema, vocabulary…).
-8. ``issuer_unconfirmed`` (amber): the signature is intact, but nothing ties its key to the issuer (a key
-   only written in the credential of an ``https`` or ``urn:uuid`` issuer). ``report.verified`` is true
-   (the 1EdTech conformance reading), ``report.issuer_confirmed`` false: never shown as plain "Valid".
-9. ``valid_with_warnings``: verified, with a warning that matters to a reader (revocation list
-   unreachable, endorsements not verified…).
-10. ``valid``: verified. Purely technical warnings (an older edition of the vocabulary, the JSON
-    written in a shorter allowed form, a JWT that does not repeat a claim) are shown in the steps but
-    do not change the verdict: they say nothing about whether the badge can be trusted.
-
-So ``valid``, ``valid_with_warnings`` and ``issuer_unconfirmed`` are given exactly when ``report.verified``
-is true, and the first two only when the issuer is confirmed too.
-
-**Messages**: every check code of :data:`~badgehub.verification.report.MESSAGES` has a translatable
-message here (:data:`CHECK_MESSAGES`) with the same parameters written ``%(name)s``. Parameters come
-from the credential, so they are shortened and always rendered as text (templates escape them).
+Every check code of :data:`~badgehub.verification.report.MESSAGES` has a translatable message here
+(:data:`CHECK_MESSAGES`) with the same parameters written ``%(name)s``. Parameters come from the credential, so
+they are shortened and always rendered as text (templates escape them).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import urlsplit
 
-from flask_babel import format_date, format_datetime, gettext
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
-from badgehub.credentials.documents import parse_timestamp
-from badgehub.verification.report import CheckStatus, VerificationReport
-
-# -- messages, one per check code (same parameters as report.MESSAGES)
+from badgehub.verification.report import CheckStatus
 
 CHECK_MESSAGES: Final[Mapping[str, Any]] = {
     # parse
@@ -231,33 +197,12 @@ STATUS_TONES: Final[Mapping[CheckStatus, str]] = {
     CheckStatus.SKIPPED: "neutral",
 }
 
-# -- verdicts
-
-NOT_GENUINE_CODES: Final = frozenset(
-    {
-        "proof_invalid",
-        "proof_undefined_terms",
-        "undefined_terms",
-        "jwt_claims_mismatch",
-        "ob2_hosted_mismatch",
-        "issuer_key_mismatch",
-        "issuer_key_not_listed",
-        "key_not_listed",
-        "key_compromised",
-        "key_compromised_undated",
-    }
-)
-"""Failed codes that mean the credential was altered or signed by someone else than its issuer."""
-
-RETRY_CODES: Final = frozenset({"key_unreachable", "issuer_key_unreachable"})
-"""Failed codes that mean "not now": the issuer's keys could not be fetched; nothing is known against the badge."""
-
-UNCHECKABLE_CODES: Final = frozenset({"issuer_key_unavailable"})
-"""Failed codes after a sound signature that still leave the badge "could not be checked": whose key it is
-cannot be found out."""
-
-TECHNICAL_WARNINGS: Final = frozenset({"context_outdated", "schema_compacted", "jwt_claims_incomplete"})
-"""Warnings that say nothing about trust: shown in the steps, but the verdict stays ``valid``."""
+FORMAT_LABELS: Final[Mapping[str, Any]] = {
+    "json": _l("JSON file"),
+    "jwt": _l("signed token (JWT)"),
+    "png": _l("PNG image"),
+    "svg": _l("SVG image"),
+}
 
 
 @dataclass(frozen=True)
@@ -346,44 +291,7 @@ VERDICTS: Final[Mapping[str, VerdictText]] = {
         "?",
     ),
 }
-VERDICT_CODES: Final = tuple(VERDICTS)
-UNCONFIRMED_VERDICTS: Final = frozenset({"not_genuine", "unverifiable", "check_later", "issuer_unconfirmed"})
-"""Verdicts under which the issuer, name and dates are only what the badge claims."""
 
-
-def verdict_of(report: VerificationReport) -> str:
-    """The verdict code of ``report`` (a key of :data:`VERDICTS`; see the module docstring for the order)."""
-    failed = {check.code for check in report.failed}
-    parse = report.check("parse")
-    if parse is None or parse.status is CheckStatus.FAILED:
-        return "unverifiable"
-    if failed & NOT_GENUINE_CODES:
-        return "not_genuine"
-    if report.revoked:
-        return "revoked"
-    if report.suspended:
-        return "suspended"
-    if failed & RETRY_CODES:
-        return "check_later"
-    proof = report.check("proof")
-    if proof is None or proof.status not in (CheckStatus.PASSED, CheckStatus.WARNING) or failed & UNCHECKABLE_CODES:
-        return "unverifiable"
-    if report.expired:
-        return "expired"
-    if report.not_yet_valid:
-        return "not_yet_valid"
-    if "recipient_mismatch" in failed:
-        return "recipient_mismatch"
-    if failed:
-        return "invalid"
-    if not report.issuer_confirmed:
-        return "issuer_unconfirmed"
-    if any(check.code not in TECHNICAL_WARNINGS for check in report.warnings):
-        return "valid_with_warnings"
-    return "valid"
-
-
-# -- messages with parameters
 
 MAX_PARAM_LENGTH: Final = 300
 _PIPELINE_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
@@ -396,7 +304,7 @@ class _Params(dict[str, str]):
         return "…"
 
 
-def _shorten(value: object, limit: int = MAX_PARAM_LENGTH) -> str:
+def shorten(value: object, limit: int = MAX_PARAM_LENGTH) -> str:
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -407,7 +315,7 @@ def _param_text(name: str, value: object) -> str:
         return str(format_datetime(moment, "long"))
     if name == "kind" and isinstance(value, str) and value in KIND_LABELS:
         return str(KIND_LABELS[value])
-    return _shorten(value)
+    return shorten(value)
 
 
 def check_message(code: str, params: Mapping[str, Any] | None = None) -> str:
@@ -425,306 +333,6 @@ def check_message(code: str, params: Mapping[str, Any] | None = None) -> str:
     except (ValueError, TypeError):  # a translation with a stray "%": show it unfilled rather than fail
         return text
 
-
-# -- the view-model
-
-
-@dataclass(frozen=True)
-class StepView:
-    """One check as shown to people: its title, status label and icon, the explanation, and details."""
-
-    id: str
-    status: str
-    code: str
-    title: str
-    status_label: str
-    icon: str
-    tone: str
-    message: str
-    details: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "status": self.status, "code": self.code, "message": self.message}
-        if self.details:
-            data["details"] = list(self.details)
-        return data
-
-
-@dataclass(frozen=True)
-class Link:
-    text: str
-    url: str | None  # only http(s) addresses become links
-
-
-@dataclass(frozen=True)
-class EvidenceView:
-    name: str | None
-    description: str | None
-    url: str | None
-
-
-@dataclass(frozen=True)
-class EndorsementView:
-    name: str
-    verified: bool
-    verdict_title: str
-    tone: str
-
-
-@dataclass(frozen=True)
-class ReportView:
-    """Everything a page needs to show a verification result, already decided and translated."""
-
-    verdict: str
-    title: str
-    summary: str
-    tone: str
-    icon: str
-    verified: bool
-    steps: tuple[StepView, ...]
-    notes: tuple[str, ...]
-    credential_name: str | None = None
-    issuer: Link | None = None
-    issuer_description: str | None = None
-    achievement_name: str | None = None
-    achievement_description: str | None = None
-    achievement_type: str | None = None
-    achievement_image: str | None = None  # a data: URI (our CSP allows nothing else from a credential)
-    criteria: str | None = None
-    criteria_url: str | None = None
-    alignments: tuple[Link, ...] = ()
-    evidence: tuple[EvidenceView, ...] = ()
-    issued_on: str | None = None
-    valid_from: str | None = None
-    valid_until: str | None = None
-    format_label: str | None = None
-    endorsements: tuple[EndorsementView, ...] = field(default_factory=tuple)
-    report: VerificationReport | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def genuine(self) -> bool:
-        """Whether the signature was confirmed, so that what the badge says about itself can be believed."""
-        return self.verdict not in UNCONFIRMED_VERDICTS
-
-    @property
-    def has_description(self) -> bool:
-        return bool(self.achievement_name or self.achievement_description or self.criteria or self.criteria_url)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON of the API: the report's own fields, the checks with translated messages, the verdict."""
-        data: dict[str, Any] = self.report.to_dict() if self.report is not None else {"verified": self.verified}
-        data["verified"] = self.verified
-        data["issuer_confirmed"] = self.report.issuer_confirmed if self.report is not None else False
-        data["verdict"] = self.verdict
-        data["verdict_title"] = self.title
-        data["verdict_summary"] = self.summary
-        data["notes"] = list(self.notes)
-        data["checks"] = [step.to_dict() for step in self.steps]
-        return data
-
-
-def _text(value: object, limit: int) -> str | None:
-    if not isinstance(value, str):
-        return None
-    stripped = value.strip()
-    return _shorten(stripped, limit) if stripped else None
-
-
-def _web_url(value: object) -> str | None:
-    """``value`` when it is an absolute http(s) address (never ``javascript:`` or ``data:``), else None."""
-    if not isinstance(value, str) or len(value) > 2000:
-        return None
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return value.strip()
-
-
-_IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=\s]+")
-MAX_IMAGE_CHARS: Final = 512 * 1024
-
-
-def _data_image(value: object) -> str | None:
-    """An embedded image (``data:`` URI), the only kind shown: a remote image would tell its owner
-    who looks at the badge, and the page's CSP allows images from our own origin or ``data:`` only."""
-    if isinstance(value, Mapping):
-        value = value.get("id")
-    if isinstance(value, str) and len(value) <= MAX_IMAGE_CHARS and _IMAGE_DATA.fullmatch(value):
-        return value
-    return None
-
-
-def _show_date(value: str | None) -> str | None:
-    moment = parse_timestamp(value)
-    if moment is None:
-        return _text(value, 64)
-    return str(format_date(moment, "long"))
-
-
-def _steps(report: VerificationReport) -> tuple[StepView, ...]:
-    steps = []
-    for check in report.checks:
-        steps.append(
-            StepView(
-                id=check.id,
-                status=check.status.value,
-                code=check.code,
-                title=str(STEP_TITLES.get(check.id, check.id)),
-                status_label=str(STATUS_LABELS[check.status]),
-                icon=STATUS_ICONS[check.status],
-                tone=STATUS_TONES[check.status],
-                message=check_message(check.code, check.params),
-                details=tuple(_shorten(detail, 500) for detail in check.details[:10]),
-            )
-        )
-    return tuple(steps)
-
-
-def _ob3_parts(credential: Mapping[str, Any]) -> dict[str, Any]:
-    parts: dict[str, Any] = {}
-    subject = credential.get("credentialSubject")
-    achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
-    issuer = credential.get("issuer")
-    if isinstance(issuer, Mapping):
-        parts["issuer_url"] = _web_url(issuer.get("url")) or _web_url(issuer.get("id"))
-        parts["issuer_description"] = _text(issuer.get("description"), 2000)
-    elif isinstance(issuer, str):
-        parts["issuer_url"] = _web_url(issuer)
-    if isinstance(achievement, Mapping):
-        parts["achievement_description"] = _text(achievement.get("description"), 5000)
-        parts["achievement_type"] = _text(achievement.get("achievementType"), 100)
-        parts["achievement_image"] = _data_image(achievement.get("image"))
-        criteria = achievement.get("criteria")
-        if isinstance(criteria, Mapping):
-            parts["criteria"] = _text(criteria.get("narrative"), 10000)
-            parts["criteria_url"] = _web_url(criteria.get("id"))
-        alignments = achievement.get("alignment")
-        links = []
-        for alignment in alignments if isinstance(alignments, list) else []:
-            if isinstance(alignment, Mapping) and _text(alignment.get("targetName"), 300):
-                links.append(Link(str(_text(alignment.get("targetName"), 300)), _web_url(alignment.get("targetUrl"))))
-        parts["alignments"] = tuple(links[:30])
-    evidence = credential.get("evidence")
-    items = []
-    for item in evidence if isinstance(evidence, list) else []:
-        if not isinstance(item, Mapping):
-            continue
-        view = EvidenceView(
-            _text(item.get("name"), 300),
-            _text(item.get("narrative"), 5000) or _text(item.get("description"), 5000),
-            _web_url(item.get("id")),
-        )
-        if view.name or view.description or view.url:
-            items.append(view)
-    parts["evidence"] = tuple(items[:20])
-    parts["issued_on"] = _show_date(_text(credential.get("awardedDate"), 64))
-    return parts
-
-
-def _ob2_parts(assertion: Mapping[str, Any]) -> dict[str, Any]:
-    parts: dict[str, Any] = {}
-    badge = assertion.get("badge")
-    if isinstance(badge, Mapping):
-        parts["achievement_description"] = _text(badge.get("description"), 5000)
-        parts["achievement_image"] = _data_image(badge.get("image"))
-        criteria = badge.get("criteria")
-        if isinstance(criteria, Mapping):
-            parts["criteria"] = _text(criteria.get("narrative"), 10000)
-            parts["criteria_url"] = _web_url(criteria.get("id"))
-        else:
-            parts["criteria_url"] = _web_url(criteria)
-        issuer = badge.get("issuer")
-        if isinstance(issuer, Mapping):
-            parts["issuer_url"] = _web_url(issuer.get("url")) or _web_url(issuer.get("id"))
-            parts["issuer_description"] = _text(issuer.get("description"), 2000)
-    evidence = assertion.get("evidence")
-    items = [evidence] if isinstance(evidence, Mapping | str) else evidence if isinstance(evidence, list) else []
-    views = []
-    for item in items:
-        if isinstance(item, str):
-            views.append(EvidenceView(None, None, _web_url(item)))
-        elif isinstance(item, Mapping):
-            views.append(EvidenceView(_text(item.get("name"), 300), _text(item.get("narrative"), 5000),
-                                      _web_url(item.get("id"))))
-    parts["evidence"] = tuple(view for view in views[:20] if view.name or view.description or view.url)
-    return parts
-
-
-FORMAT_LABELS: Final[Mapping[str, Any]] = {
-    "json": _l("JSON file"),
-    "jwt": _l("signed token (JWT)"),
-    "png": _l("PNG image"),
-    "svg": _l("SVG image"),
-}
-
-
-def _format_label(report: VerificationReport) -> str | None:
-    if report.format is None:
-        return None
-    carrier = str(FORMAT_LABELS.get(report.format, report.format))
-    if report.ob_version:
-        return str(gettext("Open Badges %(version)s, %(carrier)s", version=report.ob_version, carrier=carrier))
-    return carrier
-
-
-def present(report: VerificationReport, *, endorsement_depth: int = 1) -> ReportView:
-    """The view-model of ``report``, in the current request's language (needs an app context).
-
-    ``endorsement_depth`` limits how deep endorsements are summarised (their own reports are full).
-    """
-    code = verdict_of(report)
-    text = VERDICTS[code]
-    credential = report.credential or {}
-    parts = _ob2_parts(credential) if report.ob_version == "2.0" else _ob3_parts(credential)
-    notes = tuple(
-        check_message(check.code, check.params)
-        for check in report.checks
-        if (check.status is CheckStatus.WARNING and check.code not in TECHNICAL_WARNINGS)
-        or (check.status is CheckStatus.FAILED and code not in ("valid", "valid_with_warnings"))
-    )
-    issuer_name = _text(report.issuer_name, 300) or _text(report.issuer_id, 300)
-    endorsements = []
-    if endorsement_depth > 0:
-        for endorsement in report.endorsements:
-            sub_code = verdict_of(endorsement)
-            name = (_text(endorsement.issuer_name, 300) or _text(endorsement.credential_name, 300)
-                    or _text(endorsement.issuer_id, 300) or gettext("Unknown endorser"))
-            endorsements.append(EndorsementView(name, endorsement.verified, str(VERDICTS[sub_code].title),
-                                                VERDICTS[sub_code].tone))
-    return ReportView(
-        verdict=code,
-        title=str(text.title),
-        summary=str(text.summary),
-        tone=text.tone,
-        icon=text.icon,
-        verified=report.verified,
-        steps=_steps(report),
-        notes=notes,
-        credential_name=_text(report.credential_name, 300),
-        issuer=Link(issuer_name, parts.get("issuer_url")) if issuer_name else None,
-        issuer_description=parts.get("issuer_description"),
-        achievement_name=_text(report.achievement_name, 300),
-        achievement_description=parts.get("achievement_description"),
-        achievement_type=parts.get("achievement_type"),
-        achievement_image=parts.get("achievement_image"),
-        criteria=parts.get("criteria"),
-        criteria_url=parts.get("criteria_url"),
-        alignments=parts.get("alignments", ()),
-        evidence=parts.get("evidence", ()),
-        issued_on=parts.get("issued_on"),
-        valid_from=_show_date(report.valid_from),
-        valid_until=_show_date(report.valid_until),
-        format_label=_format_label(report),
-        endorsements=tuple(endorsements),
-        report=report,
-    )
-
-
-
-# -- why a submission could not be checked at all (badgehub.verification.platform.SubmissionRefused)
 
 SUBMISSION_MESSAGES: Final[Mapping[str, Any]] = {
     "empty_input": _l("Give a badge to check: upload its file, paste its text, or give its address."),
@@ -765,7 +373,7 @@ def submission_message(code: str, params: Mapping[str, Any] | None = None) -> st
         reason = FETCH_REASONS.get(reason_code, FETCH_REASONS["connect_failed"]) if reason_code else ""
         filled = _Params(
             {
-                "reason": str(reason) % _Params({"http_status": _shorten(values.get("http_status") or "?")}),
+                "reason": str(reason) % _Params({"http_status": shorten(values.get("http_status") or "?")}),
                 "megabytes": str(max(1, int(values.get("limit") or 0) // (1024 * 1024))),
             }
         )
