@@ -39,13 +39,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from badgehub.web.converters import BoundedIntegerConverter
 
     app.url_map.converters["int"] = BoundedIntegerConverter
-    from badgehub import logs, metrics, resilience
+    from badgehub import jobs, logs, metrics, resilience
+    from badgehub.issuing import resolver
+    from badgehub.web import context
 
     logs.init_app(app)
     metrics.init_app(app)
     resilience.init_app(app)
     _init_extensions(app)
-    _register_blueprints(app)
+    resolver.init_app(app)  # every verification answers for our own issuers and status lists from the database
+    jobs.init_app(app)  # the sweeper and, without Redis, the in-process worker, from the first request on
+    context.init_app(app)  # template context and filters, once for every page
+    _register_blueprints(app)  # blueprints only route
 
     from badgehub.errors import register_error_handlers
     register_error_handlers(app)

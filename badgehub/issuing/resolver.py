@@ -10,8 +10,10 @@ next resolver of a chain answers.
 
 :func:`platform_local_resolver` chains it after the resolver of our own issuers' keys and identity documents
 (:class:`badgehub.keys.resolver.OwnIssuerResolver`): with both, a credential issued here verifies entirely
-offline (proof, issuer key, status). The web blueprint of credentials registers it as the app's local
-resolver (:func:`badgehub.verification.platform.register_local_resolver`).
+offline (proof, issuer key, status). :func:`init_app`, called by the app factory, registers it as the app's
+local resolver (:func:`badgehub.verification.platform.register_local_resolver`): every verification the platform
+runs (/verify, the API, the credential page, the wallet) answers for our own issuers from the database, never
+over HTTP to itself (DESIGN §4).
 
 It reads the database through the application's session and never writes (lists are signed when they change,
 and by the scheduled refresh): use it inside an application context. Given the
@@ -37,6 +39,7 @@ from badgehub.keys.identity import base_url_of, local_path
 from badgehub.keys.resolver import OwnIssuerResolver, own_issuer_resolver
 from badgehub.keys.service import published_keys
 from badgehub.organisations.models import Organisation
+from badgehub.verification.platform import AppLike, register_local_resolver
 from badgehub.verification.resolver import ChainResolver, ResolutionError, ResolvedKey, Resolver
 
 _STATUS_RE: Final = re.compile(r"/issuers/(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)/status/(?P<number>[1-9][0-9]{0,8})")
@@ -103,3 +106,10 @@ def platform_local_resolver(config: Mapping[str, Any], *, issuers: Resolver | No
     own = issuers if issuers is not None else own_issuer_resolver(config)
     shared = own if isinstance(own, OwnIssuerResolver) else None
     return ChainResolver(own, StatusListResolver(config, issuers=shared, held=held))
+
+
+def init_app(app: AppLike) -> None:
+    """Make :func:`platform_local_resolver` (our issuers, then our status lists) the first resolver of every
+    verification ``app`` runs."""
+    config = app.config
+    register_local_resolver(app, lambda: platform_local_resolver(config))

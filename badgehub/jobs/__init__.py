@@ -4,12 +4,12 @@
   and ``badgehub worker`` (any number of them, on any machine sharing the database) runs it. Jobs survive a
   restart of the web processes in Redis; a job whose worker died is resumed by ``badgehub batches resume``
   (the worker also runs it when it starts).
-* **An in-process worker thread** otherwise (one process, a laptop, the demo): started with the first
-  request of a process (:func:`start_in_process_worker`), it first resumes the batches left queued or running
-  by the previous process, then runs what is enqueued. With several web processes and no Redis, two of them
-  may resume the same batch at once: each row is still issued once (the row locks and its idempotency key) and
-  each person mailed once (rows being mailed are locked and skipped by the other run, on PostgreSQL), but the
-  work is shared badly: production sets ``BADGEHUB_REDIS_URL``.
+* **An in-process worker thread** otherwise (one process, a laptop, the demo): started with the first request of a
+  process (:func:`init_app` has the app call :func:`start_in_process_worker`), it first resumes the batches left
+  queued or running by the previous process, then runs what is enqueued. With several web processes and no Redis,
+  two of them may resume the same batch at once: each row is still issued once (the row locks and its idempotency
+  key) and each person mailed once (rows being mailed are locked and skipped by the other run, on PostgreSQL), but
+  the work is shared badly: production sets ``BADGEHUB_REDIS_URL``.
 
 Either engine also runs the :data:`SCHEDULED` tasks (the refresh of the signed status lists) when it starts
 and every ``STATUS_LIST_REFRESH_SECONDS``: the in-process worker of each web process, or each ``badgehub
@@ -261,3 +261,21 @@ def start_sweeper(app: Flask) -> Sweeper:
             app.extensions[SWEEPER] = sweeper
             sweeper.thread.start()
     return sweeper
+
+
+def init_app(app: Flask) -> None:
+    """Start the background threads of a web process with its first request: the sweeper (batches whose worker
+    died go to the queue again, whatever the backend; the outbox's due messages leave) and, without Redis, the
+    in-process worker, which first resumes the batches the previous process left unfinished. Never in tests,
+    which run jobs themselves."""
+
+    def start_background_threads() -> None:
+        if app.testing:
+            return
+        if SWEEPER not in app.extensions:
+            start_sweeper(app)
+        if EXTENSION in app.extensions or backend(app) != "thread":
+            return
+        start_in_process_worker(app)
+
+    app.before_request(start_background_threads)

@@ -32,14 +32,11 @@ BLUEPRINT_MODULES = (
     "badgehub.web.wallet",
     "badgehub.web.keep",
     "badgehub.web.styleguide",
-    # Last: it chains its status-list resolver after the own-issuer resolver registered above.
     "badgehub.web.credentials",
 )
 
 
 def register_web(app: Flask) -> None:
-    from badgehub.web.context import register_template_context
-
-    register_template_context(app)
+    """Register the blueprints of :data:`BLUEPRINT_MODULES`; they only route (the factory wires the rest)."""
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(name).bp)

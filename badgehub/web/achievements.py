@@ -30,7 +30,6 @@ from flask_login import current_user, login_required
 from badgehub.achievements import images
 from badgehub.achievements import service as achievements
 from badgehub.achievements.errors import AchievementArchived, ImageRejected
-from badgehub.achievements.markdown import render_markdown
 from badgehub.achievements.models import Achievement, AchievementVersion
 from badgehub.competencies.service import competency_url
 from badgehub.credentials.documents import achievement_document, to_json
@@ -43,15 +42,10 @@ from badgehub.web.achievement_forms import (
     IMAGE_GENERATE,
     AchievementForm,
     ConfirmForm,
-    language_name,
-    type_label,
 )
 from badgehub.web.form_errors import place_errors
 
 bp = Blueprint("achievements", __name__)
-bp.add_app_template_filter(render_markdown, "markdown")
-bp.add_app_template_filter(type_label, "achievement_type_label")
-bp.add_app_template_filter(language_name, "language_name")
 
 JSON_TYPES = ("application/ld+json", "application/json")
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"

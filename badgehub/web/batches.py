@@ -46,21 +46,6 @@ PAGE_SIZE: Final = 200
 CSV_MEDIA_TYPE: Final = "text/csv"  # Flask adds "; charset=utf-8" to text types itself
 
 
-@bp.before_app_request
-def _start_background_worker() -> None:
-    # The in-process worker starts with the first request of a process (never in tests, which run jobs
-    # themselves), so that batches left unfinished by the previous process are resumed.
-    # The sweeper too: batches whose worker died are handed to the queue again, whatever the backend.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.testing:
-        return
-    if jobs.SWEEPER not in app.extensions:
-        jobs.start_sweeper(app)
-    if jobs.EXTENSION in app.extensions or jobs.backend(app) != "thread":
-        return
-    jobs.start_in_process_worker(app)
-
-
 def _actor() -> Any:
     return current_user._get_current_object()
 

@@ -29,7 +29,6 @@ import logging
 from typing import Any, Final
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
@@ -42,14 +41,12 @@ from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import CredentialNotFound
 from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.notify import baked_image, natural_format
-from badgehub.issuing.resolver import platform_local_resolver
 from badgehub.issuing.status_lists import get_status_list, served_status_list
 from badgehub.keys.service import published_keys
 from badgehub.mail import MailError
 from badgehub.mails.awards import notify_recipient
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
-from badgehub.verification.platform import LOCAL_RESOLVER_EXTENSION, register_local_resolver
 from badgehub.web.caching import public_document
 from badgehub.web.credential_forms import AwardForm, RevokeForm
 from badgehub.web.form_errors import place_errors
@@ -63,20 +60,6 @@ PAGE_SIZE: Final = 50
 STATE_FILTERS: Final = ("", *issuing.STATES)
 # Service field names that the form calls otherwise (none today; kept like the other areas for clarity).
 FORM_FIELDS: dict[str, str] = {}
-
-
-@bp.record_once
-def _answer_for_our_status_lists(state: BlueprintSetupState) -> None:
-    # Chain after the resolver of our own issuers registered by the issuers (or verify) blueprint, which comes
-    # earlier in BLUEPRINT_MODULES: keys and identity documents from it, status lists from here.
-    app = state.app
-    previous = app.extensions.get(LOCAL_RESOLVER_EXTENSION)
-
-    def factory() -> Any:
-        issuers = previous() if callable(previous) else None
-        return platform_local_resolver(app.config, issuers=issuers)
-
-    register_local_resolver(app, factory)
 
 
 # ------------------------------------------------------------------------------------------------- public

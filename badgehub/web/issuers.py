@@ -17,9 +17,8 @@ a compromise shows within that time) and may be read from any origin (``Access-C
 they are public by nature and browser-based verifiers need them. An unknown slug or key is a 404 in JSON
 for the machine documents, and in the form the client asked for on the profile address.
 
-Registering this blueprint also registers :class:`badgehub.keys.resolver.OwnIssuerResolver` as the app's
-local resolver (:func:`badgehub.verification.platform.register_local_resolver`): every verification the
-platform runs answers for our own issuers from the database, never over HTTP to itself.
+The same documents answer BadgeHub's own verifications from the database, never over HTTP to itself
+(:func:`badgehub.issuing.resolver.init_app`, called by the app factory).
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
-from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -39,17 +37,12 @@ from badgehub.errors import BadgeHubError, NotFound
 from badgehub.keys import identity
 from badgehub.keys.errors import NoActiveKey
 from badgehub.keys.models import KeyAlgorithm, KeyState, SigningKey
-from badgehub.keys.resolver import own_issuer_resolver
 from badgehub.keys.service import published_keys
 from badgehub.organisations import service
 from badgehub.organisations.models import Organisation
-from badgehub.verification.platform import LOCAL_RESOLVER_EXTENSION, register_local_resolver
-from badgehub.web import labels
 from badgehub.web.caching import public_document
 
 bp = Blueprint("issuers", __name__)
-bp.add_app_template_filter(labels.label, "label")
-bp.add_app_template_filter(labels.tone, "status_tone")
 
 
 _PUBLIC_ENDPOINTS = frozenset({"issuers.profile", "issuers.did_document", "issuers.jwks", "issuers.key_jwk",
@@ -65,16 +58,6 @@ def _allow_cross_origin_preflight(response: Response) -> Response:
         response.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match"
         response.headers["Access-Control-Max-Age"] = "86400"
     return response
-
-
-@bp.record_once
-def _answer_for_our_issuers_locally(state: BlueprintSetupState) -> None:
-    # The app that publishes these documents also answers for them when it verifies: every resolver the
-    # platform builds (badgehub.verification.platform) asks the database before the web.
-    # Never replace a registration: a blueprint registered earlier may already chain more (status lists).
-    app = state.app
-    if LOCAL_RESOLVER_EXTENSION not in app.extensions:
-        register_local_resolver(app, lambda: own_issuer_resolver(app.config))
 
 
 _HTML = "text/html"

@@ -41,8 +41,6 @@ log = logging.getLogger(__name__)
 INVITATIONS_PER_HOUR = "30 per hour"
 
 bp = Blueprint("organisations", __name__)
-bp.add_app_template_filter(labels.label, "label")
-bp.add_app_template_filter(labels.tone, "status_tone")
 
 
 def _actor() -> Any:

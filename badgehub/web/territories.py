@@ -27,14 +27,6 @@ from badgehub.web import labels
 from badgehub.web.territory_forms import DecisionForm
 
 bp = Blueprint("territories", __name__)
-bp.add_app_template_filter(labels.label, "label")
-bp.add_app_template_filter(labels.tone, "status_tone")
-
-
-@bp.app_context_processor
-def navigation() -> dict[str, Any]:
-    """Whether the menu shows "Coordination": for coordinators and platform admins only."""
-    return {"nav_coordination": service.coordinates_anything(current_user)}
 
 
 def _actor() -> Any:

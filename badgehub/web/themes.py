@@ -20,8 +20,6 @@ from badgehub.web.catalogue_forms import ButtonForm, ThemeForm
 from badgehub.web.form_errors import place_errors
 
 bp = Blueprint("themes", __name__)
-bp.add_app_template_filter(themes.theme_name, "theme_name")
-bp.add_app_template_filter(themes.theme_description, "theme_description")
 
 
 def _actor() -> Any:

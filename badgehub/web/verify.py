@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
-from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -30,31 +29,17 @@ from wtforms.validators import Length, Optional
 from badgehub.events import verdict_of, verification_finished
 from badgehub.extensions import verification_rate_limited
 from badgehub.issuing.live import verify_submitted
-from badgehub.keys.resolver import OwnIssuerResolver
 from badgehub.presenters.messages import submission_message
 from badgehub.presenters.reports import present
 from badgehub.verification.platform import (
-    LOCAL_RESOLVER_EXTENSION,
     MAX_EMAIL_LENGTH,
     SubmissionRefused,
     max_submission_bytes,
     recipient_address,
-    register_local_resolver,
 )
 
 bp = Blueprint("verify", __name__)
 
-
-@bp.record_once
-def _answer_for_our_own_issuers(state: BlueprintSetupState) -> None:
-    # Our own issuers' DID documents and keys come from the database, not over HTTP to ourselves (DESIGN §4);
-    # the page and the API both verify through build_resolver, which asks this factory first. The issuers
-    # blueprint, earlier in BLUEPRINT_MODULES, registers the same resolver: never replace a registration (the
-    # credentials blueprint chains its status lists after it).
-    if LOCAL_RESOLVER_EXTENSION in state.app.extensions:
-        return
-    config = state.app.config
-    register_local_resolver(state.app, lambda: OwnIssuerResolver(config))
 
 _TOO_LONG = _l("This is too long: at most %(max)s characters.")
 # Phones must not capitalise or "correct" an address.
