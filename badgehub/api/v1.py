@@ -365,9 +365,9 @@ def credential_resource(credential: IssuedCredential, now: dt.datetime) -> dict[
     state = "revoked" if credential.is_revoked else "expired" if credential.is_expired(now) else "active"
     return {
         "id": credential.public_id,
-        "url": issuing.credential_url(credential),
-        "json_url": issuing.credential_url(credential, suffix=".json"),
-        "jwt_url": issuing.credential_url(credential, suffix=".jwt"),
+        "url": issuing.credential_url(credential, current_app.config),
+        "json_url": issuing.credential_url(credential, current_app.config, ".json"),
+        "jwt_url": issuing.credential_url(credential, current_app.config, ".jwt"),
         "status": state,
         "achievement": credential.achievement.public_id,
         "achievement_version": credential.achievement_version.number,

@@ -37,7 +37,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -145,10 +144,9 @@ def normalise_short_code(typed: str) -> str | None:
     return code if _SHORT_CODE_RE.fullmatch(code) else None
 
 
-def claim_url(campaign: ClaimCampaign, config: Mapping[str, Any] | None = None) -> str:
-    """The public address printed on the poster: ``<BASE_URL>/claim/<short_code>``."""
-    settings = config if config is not None else current_app.config
-    return f"{base_url_of(settings)}/claim/{campaign.short_code}"
+def claim_url(campaign: ClaimCampaign, config: Mapping[str, Any]) -> str:
+    """The public address printed on the poster: ``<BASE_URL>/claim/<short_code>`` (``config``: the app's)."""
+    return f"{base_url_of(config)}/claim/{campaign.short_code}"
 
 
 # ------------------------------------------------------------------------------------------------ staff

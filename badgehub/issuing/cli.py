@@ -149,7 +149,8 @@ def issue_command(achievement_id: str, email: str, name: str, slug: str | None, 
     if as_json:
         _echo_json({**_credential_view(credential), "email_sent": sent})
         return
-    click.echo(f"issued {credential.public_id} to {credential.recipient_email}: {issuing.credential_url(credential)}")
+    link = issuing.credential_url(credential, current_app.config)
+    click.echo(f"issued {credential.public_id} to {credential.recipient_email}: {link}")
 
 
 @click.group("credentials")

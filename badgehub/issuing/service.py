@@ -712,8 +712,7 @@ def achievements_catalogue(organisation: Organisation | None = None, *,
                                        (a.current_version.name if a.current_version else "").casefold(), a.id))
 
 
-def credential_url(credential: IssuedCredential, config: Mapping[str, Any] | None = None, suffix: str = "") -> str:
+def credential_url(credential: IssuedCredential, config: Mapping[str, Any], suffix: str = "") -> str:
     """``<BASE_URL>/c/<public_id>`` (the QR code's target), or with ``suffix`` ``.json``, ``.jwt``, ``.png``,
-    ``.svg`` one of its documents."""
-    settings = config if config is not None else current_app.config
-    return f"{base_url_of(settings)}/c/{credential.public_id}{suffix}"
+    ``.svg`` one of its documents (``config``: the app's)."""
+    return f"{base_url_of(config)}/c/{credential.public_id}{suffix}"

@@ -88,10 +88,9 @@ def status_list_url(base_url: str, slug: str, number: int) -> str:
     return f"{profile_url(base_url, slug)}/status/{number}"
 
 
-def url_of(status_list: StatusList, config: Mapping[str, Any] | None = None) -> str:
-    """The public URL of ``status_list`` under the app's ``BASE_URL``."""
-    settings = config if config is not None else current_app.config
-    return status_list_url(base_url_of(settings), status_list.organisation.slug, status_list.number)
+def url_of(status_list: StatusList, config: Mapping[str, Any]) -> str:
+    """The public URL of ``status_list`` under the app's ``BASE_URL`` (``config``: the app's)."""
+    return status_list_url(base_url_of(config), status_list.organisation.slug, status_list.number)
 
 
 def _lock_open_list(organisation_id: int, purpose: StatusPurpose) -> StatusList | None:

@@ -279,11 +279,11 @@ def _document_issuer(document_json: str) -> dict[str, Any]:
     return issuer if isinstance(issuer, dict) else {}
 
 
-def certificate_data(credential: IssuedCredential, config: Mapping[str, Any] | None = None) -> CertificateData:
+def certificate_data(credential: IssuedCredential, config: Mapping[str, Any]) -> CertificateData:
     """The plain values of ``credential``'s certificate (reads the credential, its version and competencies).
 
     The issuer's name and address are those written in the signed document, so the paper says what a
-    verifier sees even after the organisation renames itself. Needs an application context.
+    verifier sees even after the organisation renames itself. ``config`` is the app's (``BASE_URL``).
     """
     from badgehub.issuing.service import credential_url
     from badgehub.keys.identity import base_url_of
@@ -294,9 +294,7 @@ def certificate_data(credential: IssuedCredential, config: Mapping[str, Any] | N
     issuer_name = issuer.get("name") if isinstance(issuer.get("name"), str) else organisation.name
     issuer_url = issuer.get("url") if isinstance(issuer.get("url"), str) else organisation.url
     if not issuer_url:
-        from flask import current_app
-
-        issuer_url = f"{base_url_of(config if config is not None else current_app.config)}/issuers/{organisation.slug}"
+        issuer_url = f"{base_url_of(config)}/issuers/{organisation.slug}"
     competencies = tuple(
         CompetencyLine(
             code=competency.code, name=competency.name,

@@ -90,7 +90,7 @@ def credential_pdf(public_id: str) -> ResponseReturnValue:
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
     locale, explicit = certificate_locale()
-    data = _with_verdict(credential, certificate_data(credential))
+    data = _with_verdict(credential, certificate_data(credential, current_app.config))
     etag = certificate_etag(data, locale)
     if etag in request.if_none_match:
         body = b""

@@ -259,8 +259,9 @@ def request_claim(code: str) -> ResponseReturnValue:
                      hours=int(claims.CLAIM_LINK_LIFETIME.total_seconds() // 3600), **common)
     else:
         credential = claim.credential
+        link = issuing.credential_url(credential, current_app.config) if credential else None
         sent = _send(answer.address, claim.locale, _l("You already have the badge “%(badge)s”", badge=version.name),
-                     "claims_already", link=issuing.credential_url(credential) if credential else None,
+                     "claims_already", link=link,
                      wallet=str(current_app.config["BASE_URL"]).rstrip("/") + WALLET_PATH, **common)
     if not sent:
         return redirect(url_for("claims.campaign_page", code=found.short_code))
@@ -312,7 +313,8 @@ def confirm(code: str, token: str) -> ResponseReturnValue:
     credential = claim.credential
     if credential is not None:
         # The claim link proved the address: the same one-tap "keep" as the award e-mail's button.
-        return _no_store(_page("claims/done.html", credential_url=issuing.credential_url(credential),
+        link = issuing.credential_url(credential, current_app.config)
+        return _no_store(_page("claims/done.html", credential_url=link,
                                keep_url=url_for("keep.keep", token=keep_token(credential, current_app.config)),
                                **context))
     return _no_store(_page("claims/confirm.html", form=form, email=claim.email,
@@ -394,7 +396,7 @@ def _campaign_for(slug: str, campaign_id: int, *roles: Role) -> tuple[Organisati
 def detail(slug: str, campaign_id: int) -> ResponseReturnValue:
     organisation, member, campaign = _campaign_for(slug, campaign_id, *organisations.READERS)
     status = claims.campaign_status(campaign)
-    claim_url = claims.claim_url(campaign)
+    claim_url = claims.claim_url(campaign, current_app.config)
     return _page("claims/detail.html", organisation=organisation, campaign=campaign, status=status.value,
                  claims=claims.claims_of(campaign, limit=CLAIMS_SHOWN), shown=CLAIMS_SHOWN,
                  pending=claims.pending_counts([campaign]).get(campaign.id, 0), claim_url=claim_url,
@@ -426,7 +428,8 @@ def _poster(slug: str, campaign_id: int, fmt: str) -> Response:
     # The poster draws PNG images only; an SVG badge is left out (its name is printed all the same).
     image = version.image if version.image_media_type == PNG_MEDIA_TYPE else None
     data = draw(title=campaign.title, organisation_name=campaign.organisation.name, achievement_name=version.name,
-                achievement_image_png=image, claim_url=claims.claim_url(campaign), short_code=campaign.short_code,
+                achievement_image_png=image, claim_url=claims.claim_url(campaign, current_app.config),
+                short_code=campaign.short_code,
                 window_text=_window_text(campaign), locale=_locale())
     response = Response(data, mimetype="application/pdf" if fmt == "pdf" else PNG_MEDIA_TYPE)
     response.headers["Content-Disposition"] = f'inline; filename="poster-{campaign.short_code}.{fmt}"'
@@ -438,7 +441,7 @@ def _poster(slug: str, campaign_id: int, fmt: str) -> Response:
 @login_required
 def qr_code(slug: str, campaign_id: int) -> ResponseReturnValue:
     _organisation, _member, campaign = _campaign_for(slug, campaign_id, *organisations.READERS)
-    svg = qr_svg(claims.claim_url(campaign), scale=8,
+    svg = qr_svg(claims.claim_url(campaign, current_app.config), scale=8,
                  title=gettext("QR code of the claim page of %(title)s", title=campaign.title))
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from badgehub.accounts.service import get_user_by_email
 from badgehub.achievements import service as achievements
@@ -48,7 +49,7 @@ def world(setup: Any) -> dict[str, Any]:
 
 def test_certificate_data_reads_what_the_credential_says(world, query):
     def read() -> Any:
-        return certificate_data(issuing.get_credential(world["aligned"]))
+        return certificate_data(issuing.get_credential(world["aligned"]), current_app.config)
 
     data = query(read)
     assert data.url == f"http://localhost/c/{world['aligned']}"
