@@ -24,12 +24,11 @@ import base64
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from babel import Locale
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
@@ -110,28 +109,29 @@ def _actor_id(actor: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _base_url() -> str:
-    return str(current_app.config["BASE_URL"]).rstrip("/")
+def _base_url(config: Mapping[str, Any]) -> str:
+    return str(config["BASE_URL"]).rstrip("/")
 
 
-def achievement_url(achievement: Achievement) -> str:
-    """The achievement's absolute public URL and OB ``id``: ``<BASE_URL>/achievements/<public_id>``."""
-    return f"{_base_url()}/achievements/{achievement.public_id}"
+def achievement_url(achievement: Achievement, config: Mapping[str, Any]) -> str:
+    """The achievement's absolute public URL and OB ``id``: ``<BASE_URL>/achievements/<public_id>`` (``config``:
+    the app's)."""
+    return f"{_base_url(config)}/achievements/{achievement.public_id}"
 
 
-def version_image_url(version: AchievementVersion) -> str:
+def version_image_url(version: AchievementVersion, config: Mapping[str, Any]) -> str:
     """The absolute URL of one version's image, ``…/achievements/<public_id>/v/<n>/image`` (never reused)."""
-    return f"{achievement_url(version.achievement)}/v/{version.number}/image"
+    return f"{achievement_url(version.achievement, config)}/v/{version.number}/image"
 
 
-def creator_profile(organisation: Organisation) -> IssuerProfile:
+def creator_profile(organisation: Organisation, config: Mapping[str, Any]) -> IssuerProfile:
     """The organisation as the ``creator`` Profile of its achievements (id: its public page's URL)."""
-    return IssuerProfile(id=f"{_base_url()}/issuers/{organisation.slug}", name=organisation.name,
+    return IssuerProfile(id=f"{_base_url(config)}/issuers/{organisation.slug}", name=organisation.name,
                          url=organisation.url or None, email=organisation.email or None,
                          image=Image(organisation.image_url) if organisation.image_url else None)
 
 
-def achievement_definition(version: AchievementVersion, *,
+def achievement_definition(version: AchievementVersion, config: Mapping[str, Any], *,
                            creator: IssuerProfile | None = None) -> AchievementDefinition:
     """The OB 3.0 ``Achievement`` of ``version``, for :func:`~badgehub.credentials.documents.build_credential`
     and the public JSON-LD.
@@ -139,16 +139,17 @@ def achievement_definition(version: AchievementVersion, *,
     ``id`` is the achievement's URL (the same for every version), ``version`` the version number, ``image`` the
     URL of this version's image, ``alignment`` one entry per aligned competency in the chosen order.
     ``creator`` defaults to :func:`creator_profile`; issuing passes the issuer Profile it signs with so that
-    both agree. Call :func:`lock_version` first when the definition goes into a credential.
+    both agree. ``config`` is the app's (``BASE_URL``). Call :func:`lock_version` first when the definition goes
+    into a credential.
     """
     achievement = version.achievement
     return AchievementDefinition(
-        id=achievement_url(achievement), name=version.name, description=version.description,
+        id=achievement_url(achievement, config), name=version.name, description=version.description,
         criteria_narrative=version.criteria_md or None, criteria_id=version.criteria_url or None,
-        image=Image(version_image_url(version)), achievement_type=version.achievement_type,
-        alignments=tuple(alignment_for(competency) for competency in version.competencies),
+        image=Image(version_image_url(version, config)), achievement_type=version.achievement_type,
+        alignments=tuple(alignment_for(competency, config) for competency in version.competencies),
         tags=tuple(version.tags or ()), in_language=version.in_language,
-        creator=creator or creator_profile(achievement.organisation), version=str(version.number))
+        creator=creator or creator_profile(achievement.organisation, config), version=str(version.number))
 
 
 def _new_public_id() -> str:

@@ -395,7 +395,7 @@ def achievement_resource(achievement: Achievement) -> dict[str, Any]:
     version = achievement.current_version
     return {
         "id": achievement.public_id,
-        "url": achievement_url(achievement),
+        "url": achievement_url(achievement, current_app.config),
         "name": version.name if version else "",
         "description": version.description if version else "",
         "criteria": version.criteria_md if version else "",

@@ -27,6 +27,7 @@ No consumer needs to fetch the context: the terms are plain JSON too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from badgehub.competencies.models import Competency, CompetencyFramework
@@ -44,9 +45,10 @@ CONTEXT: Final[list[Any]] = [
 ]
 
 
-def competency_document(competency: Competency) -> dict[str, Any]:
-    """The JSON-LD document of ``competency`` (see the module documentation); empty values are left out."""
-    url = competency_url(competency)
+def competency_document(competency: Competency, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON-LD document of ``competency`` (see the module documentation); empty values are left out.
+    ``config`` is the app's (``BASE_URL``)."""
+    url = competency_url(competency, config)
     framework = competency.framework
     document: dict[str, Any] = {
         "@context": CONTEXT,
@@ -58,10 +60,10 @@ def competency_document(competency: Competency) -> dict[str, Any]:
     }
     if competency.description:
         document["description"] = competency.description
-    document["inDefinedTermSet"] = {"@type": "DefinedTermSet", "@id": framework_url(framework.territory),
+    document["inDefinedTermSet"] = {"@type": "DefinedTermSet", "@id": framework_url(framework.territory, config),
                                     "name": framework.name}
     if competency.parent is not None:
-        document["broader"] = competency_url(competency.parent)
+        document["broader"] = competency_url(competency.parent, config)
     same_as = [value for value in (competency.esco_uri, competency.case_item_uri, competency.other_url) if value]
     if same_as:
         document["sameAs"] = same_as
@@ -73,17 +75,17 @@ def competency_document(competency: Competency) -> dict[str, Any]:
 
 
 def framework_document(territory: Territory, framework: CompetencyFramework | None,
-                       competencies: list[Competency]) -> dict[str, Any]:
+                       competencies: list[Competency], config: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON-LD ``DefinedTermSet`` of a territory's framework with its active ``competencies`` (in order)."""
     terms = []
     for competency in competencies:
-        term: dict[str, Any] = {"@type": "DefinedTerm", "@id": competency_url(competency),
+        term: dict[str, Any] = {"@type": "DefinedTerm", "@id": competency_url(competency, config),
                                 "termCode": competency.code, "name": competency.name}
         if competency.parent is not None:
-            term["broader"] = competency_url(competency.parent)
+            term["broader"] = competency_url(competency.parent, config)
         terms.append(term)
-    document: dict[str, Any] = {"@context": CONTEXT, "@type": "DefinedTermSet", "@id": framework_url(territory),
-                                "url": framework_url(territory),
+    document: dict[str, Any] = {"@context": CONTEXT, "@type": "DefinedTermSet", "@id": framework_url(territory, config),
+                                "url": framework_url(territory, config),
                                 "name": framework.name if framework is not None else territory.name}
     if framework is not None and framework.description:
         document["description"] = framework.description

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -77,31 +76,32 @@ class CompetencyFields:
 FIELD_NAMES = tuple(f.name for f in fields(CompetencyFields))
 
 
-def _base_url() -> str:
-    return str(current_app.config["BASE_URL"]).rstrip("/")
+def _base_url(config: Mapping[str, Any]) -> str:
+    return str(config["BASE_URL"]).rstrip("/")
 
 
-def framework_url(territory: Territory) -> str:
-    """The absolute public URL of the territory's framework: ``<BASE_URL>/competencies/<slug>``."""
-    return f"{_base_url()}/competencies/{territory.slug}"
+def framework_url(territory: Territory, config: Mapping[str, Any]) -> str:
+    """The absolute public URL of the territory's framework: ``<BASE_URL>/competencies/<slug>`` (``config``: the
+    app's)."""
+    return f"{_base_url(config)}/competencies/{territory.slug}"
 
 
-def competency_url(competency: Competency) -> str:
+def competency_url(competency: Competency, config: Mapping[str, Any]) -> str:
     """The absolute public URL of a competency, ``<BASE_URL>/competencies/<territory slug>/<code>``.
 
     It is the ``targetUrl`` of alignments in signed credentials, so it is built from ``BASE_URL`` (never from
     a request) and depends only on the territory's slug and the competency's code.
     """
-    return f"{framework_url(competency.framework.territory)}/{competency.code}"
+    return f"{framework_url(competency.framework.territory, config)}/{competency.code}"
 
 
-def alignment_for(competency: Competency) -> Alignment:
+def alignment_for(competency: Competency, config: Mapping[str, Any]) -> Alignment:
     """The OB 3.0 ``Alignment`` pointing at ``competency`` (``targetType`` ``ceasn:Competency``).
 
     ``targetName`` is the name, ``targetUrl`` :func:`competency_url`, ``targetCode`` the code,
     ``targetFramework`` the framework's name, ``targetDescription`` the description (omitted when empty).
     """
-    return Alignment(target_name=competency.name, target_url=competency_url(competency),
+    return Alignment(target_name=competency.name, target_url=competency_url(competency, config),
                      target_code=competency.code, target_framework=competency.framework.name,
                      target_type="ceasn:Competency", target_description=competency.description or None)
 

@@ -457,7 +457,7 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
     version = lock_version(require_issuable(achievement), now=moment)
     active_signer = signer or signer_for(organisation, settings)
     try:
-        definition = achievement_definition(version, creator=active_signer.profile)
+        definition = achievement_definition(version, settings, creator=active_signer.profile)
     except CredentialError as exc:  # pragma: no cover - the achievement service keeps its text clean
         raise IssuingFailed(details={"code": exc.code}) from exc
     valid_until = moment + dt.timedelta(days=version.valid_for_days) if version.valid_for_days else None

@@ -22,7 +22,7 @@ import base64
 import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
@@ -207,7 +207,7 @@ def public(public_id: str) -> ResponseReturnValue:
     assert version is not None
     media_type = _wanted_json()
     if media_type is not None:
-        body = to_json(achievement_document(achievements.achievement_definition(version)))
+        body = to_json(achievement_document(achievements.achievement_definition(version, current_app.config)))
         response = Response(body, mimetype=media_type)
         response.set_etag(hashlib.sha256(body.encode("utf-8")).hexdigest())
         response.headers["Cache-Control"] = DOCUMENT_CACHE
@@ -215,7 +215,7 @@ def public(public_id: str) -> ResponseReturnValue:
     else:
         response = _render("achievements/public.html", achievement=achievement, version=version,
                            organisation=achievement.organisation,
-                           competencies=[(c, competency_url(c)) for c in version.competencies],
+                           competencies=[(c, competency_url(c, current_app.config)) for c in version.competencies],
                            image_url=url_for("achievements.version_image", public_id=public_id,
                                              number=version.number))
     response.vary.add("Accept")

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
@@ -77,7 +77,7 @@ def framework(slug: str) -> ResponseReturnValue:
     json_type = _json_type()
     if json_type is not None:
         return _json_response(framework_document(territory, service.framework_of(territory),
-                                                 service.competencies_of(territory)), json_type)
+                                                 service.competencies_of(territory), current_app.config), json_type)
     query = _query()
     return _render("competencies/framework.html", territory=territory, framework=service.framework_of(territory),
                    tree=service.framework_tree(territory), query=query,
@@ -90,14 +90,14 @@ def competency(slug: str, code: str) -> ResponseReturnValue:
     item = service.get_competency(slug, code)
     json_type = _json_type()
     if json_type is not None:
-        return _json_response(competency_document(item), json_type)
+        return _json_response(competency_document(item, current_app.config), json_type)
     territory = item.framework.territory
     response = _render(
         "competencies/competency.html", territory=territory, competency=item, ancestors=service.ancestors(item),
         children=sorted((c for c in item.children if c.archived_at is None),
                         key=lambda c: service.code_sort_key(c.code)),
-        url=service.competency_url(item),
-        document=competency_document(item),
+        url=service.competency_url(item, current_app.config),
+        document=competency_document(item, current_app.config),
         rncp_url=france_competences_url(item.rncp_code) if item.rncp_code else None,
         can_curate=is_coordinator(territory, current_user))
     response.vary.add("Accept")

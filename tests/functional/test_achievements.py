@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -251,7 +252,7 @@ def test_editing_after_an_award_makes_version_two_and_keeps_version_one(client, 
     setup(lambda: achievements.lock_version(achievements.public_achievement(public_id).current_version))
     image_v1 = client.get(f"/achievements/{public_id}/v/1/image").data
     document_v1 = query(lambda: achievements.achievement_definition(
-        achievements.version_of(achievements.public_achievement(public_id), 1)))
+        achievements.version_of(achievements.public_achievement(public_id), 1), current_app.config))
     page = client.get(edit_url(world, public_id)).get_data(as_text=True)
     assert "saving creates version 2" in page
     response = save(client, world, public_id, name="Réparer une crevaison seul·e")
@@ -261,7 +262,7 @@ def test_editing_after_an_award_makes_version_two_and_keeps_version_one(client, 
     assert client.get(f"/achievements/{public_id}/v/1/image").data == image_v1
     assert client.get(f"/achievements/{public_id}/v/2/image").data != image_v1
     assert query(lambda: achievements.achievement_definition(
-        achievements.version_of(achievements.public_achievement(public_id), 1))) == document_v1
+        achievements.version_of(achievements.public_achievement(public_id), 1), current_app.config)) == document_v1
     current = client.get(f"/achievements/{public_id}", headers={"Accept": "application/ld+json"}).get_json()
     assert (current["name"], current["version"]) == ("Réparer une crevaison seul·e", "2")
 
@@ -430,7 +431,7 @@ def test_public_url_answers_json_ld_when_asked(app, client, published, query, ac
     assert "Accept" in response.headers["Vary"]
     document = response.get_json(force=True)
     expected = query(lambda: achievement_document(achievements.achievement_definition(
-        achievements.public_achievement(published).current_version)))
+        achievements.public_achievement(published).current_version, current_app.config)))
     assert document == expected
     assert document["id"] == f"http://localhost/achievements/{published}"
     assert [a["targetCode"] for a in document["alignment"]] == ["CIT", "NUM-2"]

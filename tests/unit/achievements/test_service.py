@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub.achievements import images
@@ -132,7 +133,7 @@ def test_editing_an_unlocked_version_changes_it_in_place(org):
 def test_editing_a_locked_version_makes_version_two_and_leaves_version_one_untouched(org):
     achievement = achievements.create_achievement(org, org.test_owner, FIELDS)
     first = achievements.lock_version(achievement.current_version)
-    before_document = achievement_document(achievements.achievement_definition(first))
+    before_document = achievement_document(achievements.achievement_definition(first, current_app.config))
     before_image = first.image
     version = achievements.update_achievement(
         achievement, org.test_owner, fields(name="Réparer une crevaison en autonomie", criteria_md="Seul·e."))
@@ -142,11 +143,11 @@ def test_editing_a_locked_version_makes_version_two_and_leaves_version_one_untou
     old = achievements.version_of(achievement, 1)
     assert (old.name, old.criteria_md) == ("Réparer une crevaison", FIELDS.criteria_md)
     assert old.image == before_image
-    assert achievement_document(achievements.achievement_definition(old)) == before_document
+    assert achievement_document(achievements.achievement_definition(old, current_app.config)) == before_document
     # The renamed badge got its generated image drawn again, with the new name.
     assert version.image != before_image
     assert version.image_params["text"] == "Réparer une crevaison en autonomie"
-    assert achievement_document(achievements.achievement_definition(version))["version"] == "2"
+    assert achievement_document(achievements.achievement_definition(version, current_app.config))["version"] == "2"
 
 
 def test_editing_a_locked_version_keeps_an_uploaded_image_in_the_new_version(org):
@@ -320,7 +321,8 @@ def test_definition_is_the_ob_achievement_of_the_version(app, org, make_territor
     join(org, territory, org.test_owner)
     achievement = achievements.create_achievement(org, org.test_owner, fields(
         criteria_url="https://atelier.example.org/criteres", competency_ids=[competency(territory, "NUM-2").id]))
-    document = achievement_document(achievements.achievement_definition(achievement.current_version))
+    definition = achievements.achievement_definition(achievement.current_version, current_app.config)
+    document = achievement_document(definition)
     base = app.config["BASE_URL"]
     assert document["id"] == f"{base}/achievements/{achievement.public_id}"
     assert document["type"] == ["Achievement"]
@@ -342,12 +344,13 @@ def test_definition_goes_into_a_credential_that_the_official_schema_accepts(org,
     achievement = achievements.create_achievement(org, org.test_owner, fields(
         competency_ids=[competency(territory, "CIT").id, competency(territory, "NUM-2").id]))
     version = achievements.lock_version(achievement.current_version)
-    issuer = achievements.creator_profile(org)
+    issuer = achievements.creator_profile(org, current_app.config)
     credential = build_credential(
         credential_id="urn:uuid:3f1e4a52-6f0e-4c8e-9a51-0d3f8a2c1b77", issuer=issuer,
-        achievement=achievements.achievement_definition(version, creator=issuer),
+        achievement=achievements.achievement_definition(version, current_app.config, creator=issuer),
         recipient=Recipient(email="lucas@example.net", salt="s4lt"), valid_from="2026-03-01T10:00:00Z")
     assert validate_credential(credential).outcome == "ok"
     assert structure_problems(credential, endorsement=False, vc_version="2.0") == []
-    assert credential["credentialSubject"]["achievement"]["id"] == achievements.achievement_url(achievement)
+    expected_id = achievements.achievement_url(achievement, current_app.config)
+    assert credential["credentialSubject"]["achievement"]["id"] == expected_id
     assert issuer_profile_document(issuer)["id"] == credential["issuer"]["id"]

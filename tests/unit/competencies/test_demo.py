@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.competencies.demo import COMPETENCIES, FRAMEWORK_NAME, seed_demo_framework
@@ -18,7 +19,7 @@ def test_demo_framework_has_five_domains_and_about_twenty_competencies(world):
     assert all(len(node.children) >= 3 for node in tree)
     assert framework_of(world.evry).name == FRAMEWORK_NAME
     assert all(competency.description for competency in seeded)
-    assert [alignment_for(c).target_url for c in seeded][5] == "http://localhost/competencies/evry/CIT.1"
+    assert [alignment_for(c, current_app.config).target_url for c in seeded][5] == "http://localhost/competencies/evry/CIT.1"
 
 
 def test_demo_framework_seeding_is_idempotent(world):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.audit.models import AuditEvent
@@ -235,13 +236,13 @@ def test_search_ignores_case_and_accents_and_looks_at_code_name_and_description(
 
 
 def test_competency_url_is_built_from_base_url_slug_and_code(world, add):
-    assert competency_url(add("CIT.1")) == "http://localhost/competencies/evry/CIT.1"
+    assert competency_url(add("CIT.1"), current_app.config) == "http://localhost/competencies/evry/CIT.1"
 
 
 def test_framework_rename_is_audited_and_shown_in_alignments(world, add):
     competency = add("A", "Agir", description="Desc")
     update_framework(world.evry, world.coordinator, name="Référentiel d'Évry", description="Le nôtre")
-    alignment = alignment_for(competency)
+    alignment = alignment_for(competency, current_app.config)
     assert (alignment.target_name, alignment.target_url, alignment.target_code, alignment.target_framework,
             alignment.target_type, alignment.target_description) == (
         "Agir", "http://localhost/competencies/evry/A", "A", "Référentiel d'Évry", "ceasn:Competency", "Desc")
@@ -254,10 +255,11 @@ def test_framework_rename_is_audited_and_shown_in_alignments(world, add):
 def test_alignment_is_accepted_by_the_credential_builder(world, add):
     competency = add("NUM.2", "Vérifier une information", description="Croiser les sources.")
     no_description = add("NUM.3", "Protéger ses données")
-    assert alignment_for(no_description).target_description is None
+    assert alignment_for(no_description, current_app.config).target_description is None
     achievement = AchievementDefinition(
         id="http://localhost/achievements/1", name="Fact-checker", description="Checks facts.",
-        criteria_narrative="Did it.", alignments=(alignment_for(competency), alignment_for(no_description)))
+        criteria_narrative="Did it.",
+        alignments=(alignment_for(competency, current_app.config), alignment_for(no_description, current_app.config)))
     credential = build_credential(
         credential_id="urn:uuid:2f4b2a4e-6a2b-4c41-9f0e-0c4a3a2d9d11",
         issuer=IssuerProfile(id="http://localhost/issuers/club", name="Club"), achievement=achievement,
