@@ -172,7 +172,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
 
     with app.app_context():
         users = seed_demo()
-        links = sign_in_links(users, app.config["BASE_URL"])
+        links = sign_in_links(users, app.config)
         db.session.commit()
     click.echo("\nBadgeHub demo: one-time sign-in links (valid "
                f"{app.config['LOGIN_LINK_MINUTES']} minutes, single use):")

@@ -6,7 +6,9 @@ Seeding is idempotent: a second run finds the territory and only issues fresh si
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -175,10 +177,11 @@ def _demo_users() -> list[DemoUser]:
     return users
 
 
-def sign_in_links(users: list[DemoUser], base_url: str) -> list[tuple[str, str, str]]:
+def sign_in_links(users: list[DemoUser], config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """A fresh one-time sign-in link for each demo user: (role, e-mail, URL). Flushes."""
     links = []
     for demo_user in users:
-        issued = issue_sign_in_link(demo_user.user)
-        links.append((demo_user.role, demo_user.user.email, f"{base_url.rstrip('/')}/sign-in/link/{issued.token}"))
+        issued = issue_sign_in_link(demo_user.user, config=config)
+        base_url = str(config["BASE_URL"]).rstrip("/")
+        links.append((demo_user.role, demo_user.user.email, f"{base_url}/sign-in/link/{issued.token}"))
     return links

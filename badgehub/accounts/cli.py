@@ -17,7 +17,7 @@ def mail_configured() -> bool:
 
 def sign_in_link(user: User) -> str:
     """A fresh one-time sign-in link for ``user`` (flushed; the caller commits)."""
-    issued = issue_sign_in_link(user)
+    issued = issue_sign_in_link(user, config=current_app.config)
     return f"{str(current_app.config['BASE_URL']).rstrip('/')}/sign-in/link/{issued.token}"
 
 

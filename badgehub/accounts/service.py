@@ -32,10 +32,11 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -216,8 +217,8 @@ def create_user(email: str, *, name: str = "", password: str | None = None, veri
     return user
 
 
-def register(email: str, *, name: str, password: str | None = None, locale: str | None = None,
-             now: dt.datetime | None = None) -> IssuedToken:
+def register(email: str, *, name: str, config: Mapping[str, Any], password: str | None = None,
+             locale: str | None = None, now: dt.datetime | None = None) -> IssuedToken:
     """Create an unconfirmed account and the link of its first e-mail.
 
     With a password, the link is an e-mail confirmation (:data:`VERIFY_EMAIL_LIFETIME`); without one it is a
@@ -227,12 +228,12 @@ def register(email: str, *, name: str, password: str | None = None, locale: str 
     user = create_user(email, name=normalise_name(name, required=True), password=password or None, locale=locale)
     if user.password_hash is not None:
         return issue_email_verification(user, now=now)
-    return issue_sign_in_link(user, now=now)
+    return issue_sign_in_link(user, config=config, now=now)
 
 
-def login_link_lifetime() -> dt.timedelta:
-    """How long sign-in and password-reset links work: ``LOGIN_LINK_MINUTES`` of the running app."""
-    return dt.timedelta(minutes=int(current_app.config["LOGIN_LINK_MINUTES"]))
+def login_link_lifetime(config: Mapping[str, Any]) -> dt.timedelta:
+    """How long sign-in and password-reset links work: ``LOGIN_LINK_MINUTES`` of ``config`` (the app's)."""
+    return dt.timedelta(minutes=int(config["LOGIN_LINK_MINUTES"]))
 
 
 def _digest(token: str) -> str:
@@ -251,9 +252,10 @@ def _issue(user: User, purpose: TokenPurpose, lifetime: dt.timedelta, now: dt.da
     return IssuedToken(user=user, token=token, purpose=purpose, expires_at=row.expires_at)
 
 
-def issue_sign_in_link(user: User, *, now: dt.datetime | None = None) -> IssuedToken:
-    """A new one-time sign-in link for ``user`` (also used by the CLI and the demo to hand out links)."""
-    return _issue(user, TokenPurpose.SIGN_IN, login_link_lifetime(), now)
+def issue_sign_in_link(user: User, *, config: Mapping[str, Any], now: dt.datetime | None = None) -> IssuedToken:
+    """A new one-time sign-in link for ``user`` (also used by the CLI and the demo to hand out links), valid
+    :func:`login_link_lifetime` of ``config``."""
+    return _issue(user, TokenPurpose.SIGN_IN, login_link_lifetime(config), now)
 
 
 def issue_email_verification(user: User, *, now: dt.datetime | None = None) -> IssuedToken:
@@ -261,9 +263,10 @@ def issue_email_verification(user: User, *, now: dt.datetime | None = None) -> I
     return _issue(user, TokenPurpose.VERIFY_EMAIL, VERIFY_EMAIL_LIFETIME, now)
 
 
-def issue_password_reset(user: User, *, now: dt.datetime | None = None) -> IssuedToken:
-    """A new one-time link that lets ``user`` choose a new password."""
-    return _issue(user, TokenPurpose.RESET_PASSWORD, login_link_lifetime(), now)
+def issue_password_reset(user: User, *, config: Mapping[str, Any], now: dt.datetime | None = None) -> IssuedToken:
+    """A new one-time link that lets ``user`` choose a new password, valid :func:`login_link_lifetime` of
+    ``config``."""
+    return _issue(user, TokenPurpose.RESET_PASSWORD, login_link_lifetime(config), now)
 
 
 def _find(token: str, purpose: TokenPurpose) -> EmailToken:
@@ -375,7 +378,7 @@ def owner_of_address(email: str) -> User | None:
     return user
 
 
-def request_sign_in_link(email: str, *, now: dt.datetime | None = None) -> LinkRequest:
+def request_sign_in_link(email: str, *, config: Mapping[str, Any], now: dt.datetime | None = None) -> LinkRequest:
     """Answer "e-mail me a sign-in link" for ``email``: a link when it is an account's address, or an extra
     address an account verified in its wallet (the link is then written to that address, as it was added).
     Raises InvalidEmail for a malformed address only (whatever the accounts)."""
@@ -384,15 +387,15 @@ def request_sign_in_link(email: str, *, now: dt.datetime | None = None) -> LinkR
     if user is None and (extra := extra_address_owner(address)) is not None and extra[0].is_verified:
         # (Using a sign-in link confirms the account's own address: never from a link sent elsewhere.)
         user, recipient = extra
-    issued = issue_sign_in_link(user, now=now) if user is not None else None
+    issued = issue_sign_in_link(user, config=config, now=now) if user is not None else None
     return LinkRequest(address, user, issued, recipient)
 
 
-def request_password_reset(email: str, *, now: dt.datetime | None = None) -> LinkRequest:
+def request_password_reset(email: str, *, config: Mapping[str, Any], now: dt.datetime | None = None) -> LinkRequest:
     """Answer "I forgot my password" for ``email``: a reset link when it has an account. Raises InvalidEmail
     for a malformed address only."""
     address, user = _request(email)
-    return LinkRequest(address, user, issue_password_reset(user, now=now) if user is not None else None)
+    return LinkRequest(address, user, issue_password_reset(user, config=config, now=now) if user is not None else None)
 
 
 def request_email_verification(email: str, *, now: dt.datetime | None = None) -> LinkRequest:

@@ -108,7 +108,7 @@ def _absolute_url(endpoint: str, **values: Any) -> str:
 
 
 def _link_minutes() -> int:
-    return int(accounts.login_link_lifetime().total_seconds() // 60)
+    return int(accounts.login_link_lifetime(current_app.config).total_seconds() // 60)
 
 
 def _send_mail(to: str, locale: str | None, subject: Any, template: str, **context: Any) -> bool:
@@ -183,7 +183,7 @@ def register() -> ResponseReturnValue:
     if form.validate_on_submit():
         with_password = bool(form.password.data)
         try:
-            issued = accounts.register(form.email.data or "", name=form.name.data or "",
+            issued = accounts.register(form.email.data or "", name=form.name.data or "", config=current_app.config,
                                        password=form.password.data or None, locale=_current_locale())
         except EmailTaken:
             # Same answer as a new address, so the page tells nobody who has an account; the owner is told.
@@ -275,7 +275,7 @@ def request_link() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_sign_in(link_form=form, status=400)
     try:
-        answer = accounts.request_sign_in_link(form.email.data or "")
+        answer = accounts.request_sign_in_link(form.email.data or "", config=current_app.config)
     except InvalidEmail as exc:
         form.email.errors.append(exc.message)
         return _render_sign_in(link_form=form, status=exc.http_status)
@@ -378,7 +378,7 @@ def forgot_password() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_template("auth/forgot.html", form=form), 400 if form.is_submitted() else 200
     try:
-        answer = accounts.request_password_reset(form.email.data or "")
+        answer = accounts.request_password_reset(form.email.data or "", config=current_app.config)
     except InvalidEmail as exc:
         form.email.errors.append(exc.message)
         return render_template("auth/forgot.html", form=form), exc.http_status

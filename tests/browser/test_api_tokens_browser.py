@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from badgehub.accounts.service import issue_sign_in_link
 from badgehub.extensions import db
@@ -29,7 +30,7 @@ def test_an_owner_makes_uses_and_revokes_an_api_token(page: Any, live_server: Li
     with live_server.app.test_request_context():
         world = build_world()
         slug = world.a.slug
-        link = issue_sign_in_link(world.owner_a).token
+        link = issue_sign_in_link(world.owner_a, config=current_app.config).token
         db.session.commit()
     page.goto(f"{live_server.url}/sign-in/link/{link}")
     page.get_by_role("button", name="Sign in", exact=True).click()

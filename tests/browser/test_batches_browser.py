@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub.accounts.service import issue_sign_in_link
@@ -37,7 +38,7 @@ def test_an_issuer_awards_a_badge_to_a_list_on_a_phone(page: Any, live_server: L
     with live_server.app.test_request_context():
         world = build_world()
         slug, badge = world.a.slug, world.repair.public_id
-        token = issue_sign_in_link(world.issuer_a).token
+        token = issue_sign_in_link(world.issuer_a, config=current_app.config).token
         db.session.commit()
     upload = tmp_path / "atelier.csv"
     upload.write_bytes(LIST.encode("cp1252"))

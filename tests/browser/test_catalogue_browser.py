@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from badgehub.extensions import db
 from tests.browser.conftest import LiveServer
@@ -55,7 +56,7 @@ def test_a_coordinator_adds_a_theme_on_a_phone(page: Any, live_server: LiveServe
     with live_server.app.test_request_context():
         user = get_user_by_email("coord@example.org")
         assert user is not None
-        link = issue_sign_in_link(user).token
+        link = issue_sign_in_link(user, config=current_app.config).token
         db.session.commit()
     page.goto(f"{live_server.url}/sign-in/link/{link}")
     page.get_by_role("button", name="Sign in", exact=True).click()

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from flask import current_app
 
 from badgehub.accounts.service import create_user, issue_sign_in_link
 from badgehub.achievements.service import public_achievement
@@ -42,7 +43,7 @@ def _world(server: LiveServer) -> tuple[str, str]:
             credential = issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
                                                   recipient_email=email, recipient_name="X", actor_id=None,
                                                   source="cli")
-        link = issue_sign_in_link(lea).token
+        link = issue_sign_in_link(lea, config=current_app.config).token
         db.session.commit()
         return link, credential.document_json
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
@@ -79,7 +80,7 @@ def test_the_account_page_lists_devices_and_signs_one_out_on_a_phone(page, live_
     with live_server.app.test_request_context():
         user = create_user("devices@example.org", name="Dominique", verified=True)
         open_session(user, remember=True, user_agent="Mozilla/5.0 (Windows NT 10.0) Firefox/130.0")
-        link = issue_sign_in_link(user).token
+        link = issue_sign_in_link(user, config=current_app.config).token
         db.session.commit()
     page.goto(f"{live_server.url}/sign-in/link/{link}")
     page.get_by_role("button", name="Sign in", exact=True).click()

@@ -7,6 +7,7 @@ import socket
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from badgehub.accounts.service import create_user, issue_sign_in_link
 from badgehub.extensions import db
@@ -38,7 +39,7 @@ def learner_with_badges(live_server: LiveServer) -> tuple[str, str]:
                                            recipient_email="lea.martin@example.net", recipient_name="Léa Martin",
                                            actor_id=None, source="cli")
         issuing.revoke_credential(revoked, note="Erreur", actor_id=None)
-        token = issue_sign_in_link(learner).token
+        token = issue_sign_in_link(learner, config=current_app.config).token
         db.session.commit()
         return f"{live_server.url}/sign-in/link/{token}", str(valid.public_id)
 

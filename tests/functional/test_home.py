@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from badgehub.accounts.service import create_user
 from tests.conftest import sign_in
@@ -75,7 +76,7 @@ def test_a_used_link_says_why_in_words_without_error_code_names(client, world, s
     from badgehub.accounts.service import get_user_by_email, issue_sign_in_link
     from tests.conftest import csrf_token_from
 
-    token = setup(lambda: issue_sign_in_link(get_user_by_email("learner@example.net")).token)
+    token = setup(lambda: issue_sign_in_link(get_user_by_email("learner@example.net"), config=current_app.config).token)
     link = f"/sign-in/link/{token}"
     client.post(link, data={"csrf_token": csrf_token_from(client.get(link).get_data(as_text=True))})
     with client.session_transaction() as session:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -78,7 +78,7 @@ def text_of(html: str) -> str:
 
 def sign_in_by_link(client: FlaskClient, setup: Any, email: str) -> None:
     """A real, fresh sign-in through an e-mailed link (erasure wants a fresh session)."""
-    token = setup(lambda: issue_sign_in_link(get_user_by_email(email)).token)
+    token = setup(lambda: issue_sign_in_link(get_user_by_email(email), config=current_app.config).token)
     page = client.get(f"/sign-in/link/{token}")
     response = client.post(f"/sign-in/link/{token}", data={"csrf_token": csrf_token_from(page.get_data(as_text=True))})
     assert response.status_code == 302

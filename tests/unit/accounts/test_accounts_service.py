@@ -6,8 +6,10 @@ import datetime as dt
 import hashlib
 import statistics
 import time
+from functools import partial
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub.accounts import service as accounts
@@ -100,25 +102,26 @@ def test_names_are_tidied_and_bounded():
 
 
 def test_register_with_a_password_issues_a_confirmation_link(ctx):
-    issued = accounts.register("ana@example.org", name="Ana", password=PASSWORD, locale="fr", now=T0)
+    issued = accounts.register("ana@example.org", name="Ana", config=current_app.config, password=PASSWORD, locale="fr",
+                               now=T0)
     assert issued.purpose is TokenPurpose.VERIFY_EMAIL
     assert issued.expires_at == T0 + accounts.VERIFY_EMAIL_LIFETIME
     assert not issued.user.is_verified and issued.user.locale == "fr"
 
 
 def test_register_without_a_password_issues_a_sign_in_link(ctx):
-    issued = accounts.register("ana@example.org", name="Ana", now=T0)
+    issued = accounts.register("ana@example.org", name="Ana", config=current_app.config, now=T0)
     assert issued.purpose is TokenPurpose.SIGN_IN
     assert issued.expires_at == T0 + dt.timedelta(minutes=ctx.config["LOGIN_LINK_MINUTES"])
 
 
 def test_register_refuses_an_unknown_language(ctx):
     with pytest.raises(InvalidLocale):
-        accounts.register("ana@example.org", name="Ana", locale="xx")
+        accounts.register("ana@example.org", name="Ana", config=current_app.config, locale="xx")
 
 
 def test_only_the_sha256_of_a_link_is_stored(ctx):
-    issued = accounts.issue_sign_in_link(verified_user())
+    issued = accounts.issue_sign_in_link(verified_user(), config=current_app.config)
     row = db.session.scalar(select(EmailToken))
     assert row.token_hash == hashlib.sha256(issued.token.encode()).hexdigest()
     assert issued.token not in {row.token_hash, str(row.id)}
@@ -127,8 +130,8 @@ def test_only_the_sha256_of_a_link_is_stored(ctx):
 
 def test_a_link_works_until_it_expires(ctx):
     user = verified_user()
-    lifetime = accounts.login_link_lifetime()
-    issued = accounts.issue_sign_in_link(user, now=T0)
+    lifetime = accounts.login_link_lifetime(current_app.config)
+    issued = accounts.issue_sign_in_link(user, now=T0, config=current_app.config)
     with pytest.raises(LinkExpired):
         accounts.check_link(issued.token, TokenPurpose.SIGN_IN, now=T0 + lifetime)
     result = accounts.sign_in_with_link(issued.token, now=T0 + lifetime - dt.timedelta(seconds=1))
@@ -136,14 +139,14 @@ def test_a_link_works_until_it_expires(ctx):
 
 
 def test_an_expired_link_cannot_be_used(ctx):
-    issued = accounts.issue_sign_in_link(verified_user(), now=T0)
+    issued = accounts.issue_sign_in_link(verified_user(), now=T0, config=current_app.config)
     with pytest.raises(LinkExpired):
-        accounts.sign_in_with_link(issued.token, now=T0 + accounts.login_link_lifetime())
+        accounts.sign_in_with_link(issued.token, now=T0 + accounts.login_link_lifetime(current_app.config))
     assert db.session.scalar(select(EmailToken.used_at)) is None
 
 
 def test_a_link_works_once(ctx):
-    issued = accounts.issue_sign_in_link(verified_user(), now=T0)
+    issued = accounts.issue_sign_in_link(verified_user(), now=T0, config=current_app.config)
     accounts.sign_in_with_link(issued.token, now=T0)
     with pytest.raises(LinkUsed):
         accounts.sign_in_with_link(issued.token, now=T0)
@@ -152,7 +155,7 @@ def test_a_link_works_once(ctx):
 
 
 def test_looking_at_a_link_does_not_use_it(ctx):
-    issued = accounts.issue_sign_in_link(verified_user(), now=T0)
+    issued = accounts.issue_sign_in_link(verified_user(), now=T0, config=current_app.config)
     for _ in range(3):
         accounts.check_link(issued.token, TokenPurpose.SIGN_IN, now=T0)
     assert accounts.sign_in_with_link(issued.token, now=T0).user is issued.user
@@ -160,7 +163,7 @@ def test_looking_at_a_link_does_not_use_it(ctx):
 
 def test_a_link_serves_only_its_purpose(ctx):
     user = verified_user()
-    reset = accounts.issue_password_reset(user, now=T0)
+    reset = accounts.issue_password_reset(user, now=T0, config=current_app.config)
     verify = accounts.issue_email_verification(user, now=T0)
     with pytest.raises(InvalidLink):
         accounts.sign_in_with_link(reset.token, now=T0)
@@ -179,26 +182,29 @@ def test_unknown_links_are_invalid(ctx, token):
 
 def test_a_sign_in_link_confirms_the_address(ctx):
     user = accounts.create_user("ana@example.org")
-    result = accounts.sign_in_with_link(accounts.issue_sign_in_link(user, now=T0).token, now=T0)
+    issued = accounts.issue_sign_in_link(user, now=T0, config=current_app.config)
+    result = accounts.sign_in_with_link(issued.token, now=T0)
     assert result.verified_now and not result.password_removed
     assert user.verified_at == T0 and user.last_signed_in_at == T0
 
 
 def test_a_password_set_before_the_address_was_proven_is_dropped_by_a_sign_in_link(ctx):
     user = accounts.create_user("ana@example.org", password=PASSWORD)
-    result = accounts.sign_in_with_link(accounts.issue_sign_in_link(user, now=T0).token, now=T0)
+    issued = accounts.issue_sign_in_link(user, now=T0, config=current_app.config)
+    result = accounts.sign_in_with_link(issued.token, now=T0)
     assert result.password_removed and user.password_hash is None
 
 
 def test_a_password_set_after_the_address_was_proven_stays(ctx):
     user = verified_user()
-    result = accounts.sign_in_with_link(accounts.issue_sign_in_link(user, now=T0).token, now=T0)
+    issued = accounts.issue_sign_in_link(user, now=T0, config=current_app.config)
+    result = accounts.sign_in_with_link(issued.token, now=T0)
     assert not result.verified_now and not result.password_removed
     assert user.password_hash is not None
 
 
 def test_confirming_the_address_keeps_the_password(ctx):
-    issued = accounts.register("ana@example.org", name="Ana", password=PASSWORD, now=T0)
+    issued = accounts.register("ana@example.org", name="Ana", config=current_app.config, password=PASSWORD, now=T0)
     user = accounts.confirm_email(issued.token, now=T0)
     assert user.is_verified
     assert accounts.authenticate("ana@example.org", PASSWORD) is user
@@ -256,8 +262,8 @@ def test_an_unknown_address_costs_as_much_time_as_a_wrong_password(ctx):
 
 
 def test_requests_for_unknown_addresses_issue_nothing_but_answer(ctx):
-    for request in (accounts.request_sign_in_link, accounts.request_password_reset,
-                    accounts.request_email_verification):
+    for request in (partial(accounts.request_sign_in_link, config=ctx.config),
+                    partial(accounts.request_password_reset, config=ctx.config), accounts.request_email_verification):
         answer = request(" Nobody@EXAMPLE.org ")
         assert answer.address == "Nobody@example.org"
         assert answer.user is None and answer.issued is None
@@ -265,8 +271,8 @@ def test_requests_for_unknown_addresses_issue_nothing_but_answer(ctx):
 
 
 def test_requests_for_malformed_addresses_are_refused(ctx):
-    for request in (accounts.request_sign_in_link, accounts.request_password_reset,
-                    accounts.request_email_verification):
+    for request in (partial(accounts.request_sign_in_link, config=ctx.config),
+                    partial(accounts.request_password_reset, config=ctx.config), accounts.request_email_verification):
         with pytest.raises(InvalidEmail):
             request("not an address")
 
@@ -283,9 +289,9 @@ def test_a_confirmation_is_sent_again_only_to_an_unconfirmed_address(ctx):
 def test_reset_sets_the_password_ends_sessions_and_voids_waiting_links(ctx):
     user = verified_user()
     version = user.session_version
-    waiting_sign_in = accounts.issue_sign_in_link(user, now=T0)
-    other_reset = accounts.issue_password_reset(user, now=T0)
-    reset = accounts.issue_password_reset(user, now=T0)
+    waiting_sign_in = accounts.issue_sign_in_link(user, now=T0, config=current_app.config)
+    other_reset = accounts.issue_password_reset(user, now=T0, config=current_app.config)
+    reset = accounts.issue_password_reset(user, now=T0, config=current_app.config)
     accounts.reset_password(reset.token, "a brand new passphrase", now=T0)
     assert user.session_version == version + 1
     assert accounts.load_user_for_session(f"{user.id}:{version}") is None
@@ -301,14 +307,14 @@ def test_reset_sets_the_password_ends_sessions_and_voids_waiting_links(ctx):
 
 def test_a_refused_new_password_leaves_the_reset_link_usable(ctx):
     user = verified_user()
-    reset = accounts.issue_password_reset(user, now=T0)
+    reset = accounts.issue_password_reset(user, now=T0, config=current_app.config)
     with pytest.raises(PasswordTooShort):
         accounts.reset_password(reset.token, "short", now=T0)
     accounts.reset_password(reset.token, "long enough now", now=T0)
 
 
 def test_an_expired_reset_link_is_refused_before_the_password_is_judged(ctx):
-    reset = accounts.issue_password_reset(verified_user(), now=T0)
+    reset = accounts.issue_password_reset(verified_user(), now=T0, config=current_app.config)
     with pytest.raises(LinkExpired):
         accounts.reset_password(reset.token, "short", now=T0 + dt.timedelta(days=1))
 
@@ -354,10 +360,10 @@ def test_change_name_and_locale(ctx):
 
 def test_old_expired_links_are_purged_when_a_new_one_is_issued(ctx):
     user = verified_user()
-    accounts.issue_sign_in_link(user, now=T0)
-    recent = accounts.issue_sign_in_link(user, now=T0 + accounts.TOKEN_RETENTION)
-    later = T0 + accounts.TOKEN_RETENTION + accounts.login_link_lifetime() + dt.timedelta(seconds=1)
-    accounts.issue_sign_in_link(user, now=later)
+    accounts.issue_sign_in_link(user, now=T0, config=current_app.config)
+    recent = accounts.issue_sign_in_link(user, now=T0 + accounts.TOKEN_RETENTION, config=current_app.config)
+    later = T0 + accounts.TOKEN_RETENTION + accounts.login_link_lifetime(current_app.config) + dt.timedelta(seconds=1)
+    accounts.issue_sign_in_link(user, now=later, config=current_app.config)
     assert count(EmailToken) == 2
     with pytest.raises(LinkExpired):
         accounts.check_link(recent.token, TokenPurpose.SIGN_IN, now=later)
