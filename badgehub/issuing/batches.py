@@ -442,8 +442,8 @@ def check_batch_can_issue(batch: IssueBatch) -> None:
     require_issuable(batch.achievement)
 
 
-def issue_pending_rows(batch: IssueBatch, *, signer: Signer, mailer: AwardMailer, limit: int = CHUNK_SIZE,
-                       config: Mapping[str, Any] | None = None, now: dt.datetime | None = None) -> list[BatchRow]:
+def issue_pending_rows(batch: IssueBatch, *, signer: Signer, mailer: AwardMailer, config: Mapping[str, Any],
+                       limit: int = CHUNK_SIZE, now: dt.datetime | None = None) -> list[BatchRow]:
     """Issue up to ``limit`` pending rows of ``batch`` in row order and return them (flushed, not committed);
     each issued row's e-mail, worded by ``mailer``, is queued with it.
 
@@ -451,9 +451,9 @@ def issue_pending_rows(batch: IssueBatch, *, signer: Signer, mailer: AwardMailer
     no longer the organisation's…) becomes ``skipped_invalid`` with the reason, one that fails otherwise
     ``failed`` with the error code; both leave nothing behind. A replayed key is ``issued`` when this batch
     issued it (a resumed chunk) and ``duplicate_previous`` when an earlier one did. Other exceptions propagate
-    (the caller rolls the chunk back; its rows stay pending).
+    (the caller rolls the chunk back; its rows stay pending). ``config`` is the app's.
     """
-    settings = config if config is not None else current_app.config
+    settings = config
     rows = list(db.session.scalars(
         select(BatchRow).where(BatchRow.batch_id == batch.id, BatchRow.state == RowState.PENDING)
         .order_by(BatchRow.number).limit(limit).with_for_update(skip_locked=True)))

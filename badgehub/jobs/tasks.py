@@ -142,7 +142,7 @@ def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int 
             return batch.state.value
         try:
             batches.renew_lease(batch, owner, seconds=seconds, now=now)
-            handled = batches.issue_pending_rows(batch, signer=signer, mailer=award_mail,
+            handled = batches.issue_pending_rows(batch, signer=signer, mailer=award_mail, config=current_app.config,
                                                  limit=chunk_rows or _chunk_size(), now=now)
             db.session.commit()
         except Exception:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub.errors import ValidationError
@@ -130,7 +131,8 @@ def test_a_chunk_lost_before_its_commit_is_issued_again_once(world):
     from badgehub.issuing.service import signer_for
     from badgehub.mails.awards import award_mail
 
-    handled = batches.issue_pending_rows(batch, signer=signer_for(world.a), mailer=award_mail, limit=3)
+    handled = batches.issue_pending_rows(batch, signer=signer_for(world.a), mailer=award_mail,
+                                         config=current_app.config, limit=3)
     assert len(handled) == 3 and credentials(batch.id) == 3
     db.session.rollback()  # the process died before the chunk's commit: nothing of it remains
     assert credentials(batch.id) == 0
