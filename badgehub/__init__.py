@@ -45,6 +45,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     logs.init_app(app)
     metrics.init_app(app)
+    from badgehub.stats import subscribers as stats_subscribers
+
+    stats_subscribers.init_app(app)  # the observatory counts what issuing announces
     resilience.init_app(app)
     _init_extensions(app)
     resolver.init_app(app)  # every verification answers for our own issuers and status lists from the database

@@ -55,7 +55,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("  lock_version", "achievements/service.py", "lock_version"),
     ("  achievement_definition", "achievements/service.py", "achievement_definition"),
     ("  audit record", "audit/service.py", "record"),
-    ("  observatory (credential_issued)", "stats/service.py", "credential_issued"),
+    ("  observatory (count_issued)", "stats/service.py", "count_issued"),
     ("notify_recipient (e-mail)", "mails/awards.py", "notify_recipient"),
     ("  PNG baking", "credentials/baking.py", "bake_png"),
     ("SQL execute (all)", "sqlalchemy/engine/base.py", "_execute_context"),

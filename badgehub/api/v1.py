@@ -40,6 +40,7 @@ from limits import parse as parse_limit
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from badgehub import events
 from badgehub.achievements.errors import AchievementArchived
 from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import achievement_url
@@ -53,7 +54,6 @@ from badgehub.mail import MailError
 from badgehub.mails.awards import deliver_notification, notify_recipient, queue_notification
 from badgehub.organisations.models import Organisation
 from badgehub.outbox.models import OutboxMessage
-from badgehub.stats import service as stats
 from badgehub.tokens import service as tokens
 from badgehub.tokens.errors import TokenRefused
 from badgehub.tokens.models import ApiToken
@@ -550,7 +550,7 @@ def issue_batch() -> ResponseReturnValue:
         raise InvalidBody(_l("Nothing was issued: some items are not valid."), details={"items": problems})
     signer = issuing.signer_for(organisation)
     results: list[tuple[IssuedCredential, bool, bool]] = []
-    with stats.counted_together():  # the observatory's counts, once for the request
+    with events.issued_together():  # announced (and counted by the observatory) once for the request
         for index, (achievement, parsed) in enumerate(plans):
             try:
                 outcome = _issue_one(organisation, achievement, parsed, signer)

@@ -33,6 +33,7 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from badgehub import events
 from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import require_issuable
 from badgehub.audit.service import record
@@ -54,7 +55,6 @@ from badgehub.issuing.notify import AwardMailer, award_notice
 from badgehub.issuing.service import AwardInput, Signer, check_award, issue_credential, issuing_areas
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
-from badgehub.stats import service as stats
 
 log = logging.getLogger(__name__)
 
@@ -458,7 +458,7 @@ def issue_pending_rows(batch: IssueBatch, *, signer: Signer, mailer: AwardMailer
         select(BatchRow).where(BatchRow.batch_id == batch.id, BatchRow.state == RowState.PENDING)
         .order_by(BatchRow.number).limit(limit).with_for_update(skip_locked=True)))
     actor_id = batch.confirmed_by_id or batch.created_by_id
-    with stats.counted_together():  # the observatory's counts, once for the chunk
+    with events.issued_together():  # announced (and counted by the observatory) once for the chunk
         for row in rows:
             _issue_row(batch, row, signer=signer, mailer=mailer, actor_id=actor_id, settings=settings, now=now)
     recount(batch)

@@ -102,7 +102,6 @@ from badgehub.keys.identity import SigningIdentity, base_url_of, issuer_profile,
 from badgehub.keys.service import installation_kek, load_private_key
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
-from badgehub.stats import service as stats
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
 from badgehub.verification.recipient import email_identifiers, email_matches
 
@@ -488,7 +487,6 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
                 return Issued(_replay(existing, achievement, clean.recipient_email_key), replayed=True)
             continue
         status_list.allocated += 1
-        stats.credential_issued(credential)  # the observatory's counts, in this savepoint
         record("credential.issued", actor_id=actor_id, organisation_id=organisation.id,
                subject_type="credential", subject_id=credential.id,
                details={"public_id": public_id, "achievement": achievement.public_id, "version": version.number,
@@ -498,7 +496,7 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
         # at the real time, not the award's (an award may be dated in the past).
         publish_status_list(status_list, config=settings)
         db.session.flush()
-        events.credential_issued.send(credential=credential)
+        events.announce_issued(credential)  # the observatory counts it, in this transaction
         return Issued(credential, replayed=False)
     raise IssuingFailed()  # pragma: no cover - eight lost races in a row
 
@@ -587,7 +585,7 @@ def revoke_credential(credential: IssuedCredential, *, reason: RevocationReason 
         credential.revocation_reason = public_reason
         credential.revocation_note = cleaned
         credential.revoked_by_id = actor_id
-        stats.credential_revoked(credential)
+        events.credential_revoked.send(credential=credential)
         record("credential.revoked", actor_id=actor_id, organisation_id=credential.organisation_id,
                subject_type="credential", subject_id=credential.id,
                details={"public_id": credential.public_id, "status_list": status_list.number,

@@ -15,13 +15,13 @@ from typing import Final
 
 from sqlalchemy import select
 
+from badgehub import events
 from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import can_act
-from badgehub.stats.service import counted_together
 from badgehub.territory.models import MembershipStatus, Territory, TerritoryMembership
 
 KEY_PREFIX: Final = "demo-observatory:"
@@ -50,7 +50,7 @@ def seed_demo_observatory(territory_slug: str) -> int:
         if not badges:
             continue
         signer = issuing.signer_for(organisation)
-        with counted_together():
+        with events.issued_together():
             for badge in badges:
                 for number in range(AWARDS_PER_BADGE + chance.randrange(4)):
                     participant = chance.randrange(PARTICIPANTS)

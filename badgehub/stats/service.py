@@ -1,10 +1,10 @@
-"""Keeping the observatory's pre-aggregates exact: hooks called by issuing, and a full recount.
+"""Keeping the observatory's pre-aggregates exact: hooks run on issuing's signals, and a full recount.
 
-:func:`credential_issued` and :func:`credential_revoked` are called by :mod:`badgehub.issuing.service` in the
-transaction (and savepoint) that issues or revokes, so the cells can never disagree with the credentials: if
-the award rolls back, so does its count. Each hook adds or removes one credential from its two cells
-(:class:`~badgehub.stats.models.StatsCell` and :class:`~badgehub.stats.models.StatsAreaCell`); the cell's
-learner count changes only when the recipient holds no other live credential of that cell. Each also bumps
+:func:`count_issued` and :func:`credential_revoked` run on issuing's signals (:mod:`badgehub.events`, wired by
+:mod:`badgehub.stats.subscribers`) in the transaction that issues or revokes, so the cells can never disagree
+with the credentials: if the award rolls back, so does its count. Each hook adds or removes credentials from
+their two cells (:class:`~badgehub.stats.models.StatsCell` and :class:`~badgehub.stats.models.StatsAreaCell`);
+a cell's learner count changes only when the recipient holds no other live credential of that cell. Each bumps
 the organisation's revision (:class:`~badgehub.stats.models.StatsOrganisation`), the version that cached live
 counts are keyed by. Issuing already holds the organisation's status-list lock, so the counter row adds no new
 contention.
@@ -22,8 +22,7 @@ import secrets
 import sys
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -301,7 +300,7 @@ def _learner_condition(keys: set[str]) -> Any:
 _CELL_COLUMNS: Final = ("organisation_id", "month", "achievement_version_id", "area_id")
 
 
-def _count_issued(credentials: Iterable[IssuedCredential]) -> None:
+def count_issued(credentials: Iterable[IssuedCredential]) -> None:
     """Add newly issued credentials to their cells and learner sets, all at once (flushes).
 
     A cell's learners grow by the recipients of these credentials who hold no *other* live credential of the
@@ -357,41 +356,6 @@ def _count_issued(credentials: Iterable[IssuedCredential]) -> None:
     _change_learner_sets(sets, +1)  # adding a learner already in a set changes nothing
     for organisation_id in sorted({credential.organisation_id for credential in issued}):
         _bump(organisation_id)
-
-
-_PENDING: Final = "badgehub.stats.pending"  # the open counted_together block's credentials, in session.info
-
-
-@contextmanager
-def counted_together() -> Iterator[None]:
-    """Count the credentials issued inside the block together when it ends, instead of one by one (what a
-    CSV batch chunk does: a few statements per chunk instead of ten per credential). The counts are written in
-    the same transaction, before the caller commits; if the block raises, nothing is counted (the caller rolls
-    its transaction back)."""
-    pending: list[IssuedCredential] = []
-    outer = db.session.info.get(_PENDING)
-    db.session.info[_PENDING] = pending
-    try:
-        yield
-    finally:
-        if outer is None:
-            db.session.info.pop(_PENDING, None)
-        else:
-            db.session.info[_PENDING] = outer
-    if outer is not None:
-        outer.extend(pending)  # an enclosing block counts them with its own
-    else:
-        _count_issued(pending)
-
-
-def credential_issued(credential: IssuedCredential) -> None:
-    """Count a credential that was just issued (flushed, in the issuing transaction), now or at the end of the
-    enclosing :func:`counted_together` block."""
-    pending = db.session.info.get(_PENDING)
-    if pending is not None:
-        pending.append(credential)
-    else:
-        _count_issued([credential])
 
 
 def credential_revoked(credential: IssuedCredential) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from badgehub import events
 from badgehub.issuing import service as issuing
 from badgehub.stats import queries, service
 from badgehub.stats.errors import InvalidFilters
@@ -250,7 +251,7 @@ def test_credentials_counted_together_give_what_counting_them_one_by_one_gives(d
         ("new.person@example.org", None, MONTH[2]), ("new.person@example.org", None, MONTH[3]),
         (learner(3), centre, MONTH[1]), ("not an address", None, MONTH[1]), (learner(2), None, MONTH[1]),
     ]
-    with service.counted_together():
+    with events.issued_together():
         for email, area_id, moment in awards:
             with contextlib.suppress(ValidationError):
                 issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=email,
@@ -262,7 +263,7 @@ def test_credentials_counted_together_give_what_counting_them_one_by_one_gives(d
 def test_nothing_is_counted_when_the_block_fails(data):
     world = data.world
     before = service.stored()
-    with pytest.raises(RuntimeError), service.counted_together():
+    with pytest.raises(RuntimeError), events.issued_together():
         issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=learner(1),
                                  recipient_name="", actor_id=None, source="csv", now=MONTH[2])
         raise RuntimeError("the chunk fails")
