@@ -140,8 +140,8 @@ def _create_everything() -> None:
         seed_demo_achievements(organisation, owner, competencies)
     _user(*LEARNER)
     db.session.flush()
-    # Themes, their tags on the badges above, and employers' skills demand (badgehub.territory.demo).
-    from badgehub.territory.demo import seed_demo_themes_and_demand
+    # Themes, their tags on the badges above, and employers' skills demand (badgehub.catalogue.demo).
+    from badgehub.catalogue.demo import seed_demo_themes_and_demand
 
     seed_demo_themes_and_demand(territory, coordinator, competencies)
 

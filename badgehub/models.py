@@ -5,6 +5,7 @@ from __future__ import annotations
 from badgehub.accounts import models as accounts_models
 from badgehub.achievements import models as achievements_models
 from badgehub.audit import models as audit_models
+from badgehub.catalogue import models as catalogue_models
 from badgehub.claims import models as claims_models
 from badgehub.competencies import models as competencies_models
 from badgehub.issuing import models as issuing_models
@@ -20,7 +21,7 @@ from badgehub.wallet import models as wallet_models
 
 __all__ = ["accounts_models", "achievements_models", "audit_models", "competencies_models", "issuing_models",
            "keys_models", "organisations_models", "territory_models"]
-__all__ += ["claims_models"]
+__all__ += ["catalogue_models", "claims_models"]
 __all__ += ["tokens_models"]
 __all__ += ["stats_models"]
 __all__ += ["wallet_models"]

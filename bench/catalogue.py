@@ -64,20 +64,11 @@ def _config(url: str, instance: Path) -> dict[str, Any]:
 def _populate(organisations: int, badges: int) -> None:
     """Write the territory, its framework, themes, members and badges with bulk inserts."""
     from badgehub.achievements.models import Achievement, AchievementCompetency, AchievementVersion
+    from badgehub.catalogue.models import CatalogueText, Theme, ThemeKind, achievement_themes, catalogue_text_values
+    from badgehub.catalogue.themes import UNESCO_ENGLISH
     from badgehub.competencies.models import Competency, CompetencyFramework
     from badgehub.organisations.models import Organisation, OrganisationType, Sector
-    from badgehub.territory.models import (
-        Area,
-        CatalogueText,
-        MembershipStatus,
-        Territory,
-        TerritoryMembership,
-        Theme,
-        ThemeKind,
-        achievement_themes,
-        catalogue_text_values,
-    )
-    from badgehub.territory.themes import UNESCO_ENGLISH
+    from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
 
     rng = random.Random(8)
     now = dt.datetime.now(dt.UTC)

@@ -82,12 +82,12 @@ def _world() -> dict[str, Any]:
     """The territory, its members, framework, badges, themes and demand, through the services."""
     from badgehub.accounts.service import create_user
     from badgehub.achievements.service import AchievementFields, UploadedImage, create_achievement
+    from badgehub.catalogue.demand import declare_demand
+    from badgehub.catalogue.themes import add_unesco_themes, create_theme, set_achievement_themes
     from badgehub.competencies.service import CompetencyFields, create_competency
     from badgehub.organisations.models import OrganisationType, Sector
     from badgehub.organisations.service import ProfileFields, create_organisation
-    from badgehub.territory.demand import declare_demand
     from badgehub.territory.service import add_coordinator, create_territory, decide_membership, request_membership
-    from badgehub.territory.themes import add_unesco_themes, create_theme, set_achievement_themes
 
     territory = create_territory(name="Bench", slug=SLUG, areas=[(f"a{n}", f"Quartier {n}") for n in range(AREAS)])
     coordinator = create_user("coord@bench.example", name="Coordinator", verified=True)

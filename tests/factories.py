@@ -32,15 +32,16 @@ from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
 from badgehub.achievements import service as achievements
 from badgehub.achievements.models import Achievement
+from badgehub.catalogue.models import Theme
+from badgehub.catalogue.themes import add_unesco_themes, create_theme, set_achievement_themes
 from badgehub.competencies.models import Competency
 from badgehub.competencies.service import CompetencyFields, create_competency
 from badgehub.credentials.baking import bake_png
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import ProfileFields, create_organisation
 from badgehub.organisations.staff import add_member
-from badgehub.territory.models import Area, Territory, Theme
+from badgehub.territory.models import Area, Territory
 from badgehub.territory.service import add_coordinator, create_territory, decide_membership, request_membership
-from badgehub.territory.themes import add_unesco_themes, create_theme, set_achievement_themes
 
 
 def png(size: tuple[int, int] = (64, 64), colour: tuple[int, ...] = (200, 40, 40, 255), mode: str = "RGBA",

@@ -9,13 +9,14 @@ from typing import Any
 from flask_babel import get_locale
 from sqlalchemy import select
 
+from badgehub.catalogue.demand import demand_by_competency
+from badgehub.catalogue.models import achievement_themes
+from badgehub.catalogue.themes import theme_name, themes_of
 from badgehub.competencies.models import Competency, CompetencyFramework
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation, OrganisationType, Sector
 from badgehub.stats.models import StatsOrganisation
-from badgehub.territory.demand import demand_by_competency
-from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership, achievement_themes
-from badgehub.territory.themes import theme_name, themes_of
+from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from typing import Any, Final
 
 from flask_babel import lazy_gettext as _l
 
+from badgehub.catalogue.themes import themes_of
 from badgehub.organisations.models import Sector
 from badgehub.stats.errors import InvalidFilters
 from badgehub.territory.models import Territory
-from badgehub.territory.themes import themes_of
 
 PERIOD_RE: Final = re.compile(r"(\d{4})(?:-(?:(\d{2})|[Qq]([1-4])))?")
 

@@ -104,7 +104,7 @@ class AchievementForm(FlaskForm):
     evidence_expected = TextAreaField(_l("Evidence expected (optional)"))
     # Checked by the service (with a message that says why), not against the offered list.
     competency_ids = SelectMultipleField(_l("Competencies"), coerce=int, validate_choice=False)
-    # Territory themes: not part of the signed achievement (badgehub.territory.themes.set_achievement_themes).
+    # Territory themes: not part of the signed achievement (badgehub.catalogue.themes.set_achievement_themes).
     theme_ids = SelectMultipleField(_l("Themes"), coerce=int, validate_choice=False)
     image_mode = RadioField(_l("Image"), default=IMAGE_GENERATE, validate_choice=False)
     image_file = FileField(_l("Image file (PNG or SVG, at most 2 MB)"))

@@ -31,13 +31,13 @@ from badgehub.achievements import images
 from badgehub.achievements import service as achievements
 from badgehub.achievements.errors import AchievementArchived, ImageRejected
 from badgehub.achievements.models import Achievement, AchievementVersion
+from badgehub.catalogue import themes
 from badgehub.competencies.service import competency_url
 from badgehub.credentials.documents import achievement_document, to_json
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
-from badgehub.territory import themes
 from badgehub.web.achievement_forms import (
     IMAGE_GENERATE,
     AchievementForm,

@@ -1,7 +1,7 @@
 """The public catalogue of a territory's badges: ``/t/<slug>/badges`` ("where can I learn this here?").
 
 A GET form that works without JavaScript; every filter is a query-string argument, so a result page can be
-bookmarked and shared. What is listed is decided in ``badgehub.territory.catalogue``.
+bookmarked and shared. What is listed is decided in ``badgehub.catalogue.search``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from dataclasses import replace
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 
+from badgehub.catalogue import search as catalogue
 from badgehub.extensions import limiter, public_pages_limit
-from badgehub.territory import catalogue, service
+from badgehub.territory import service
 from badgehub.territory.slugs import name_sort_key
 from badgehub.web.achievement_forms import type_label
 

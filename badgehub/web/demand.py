@@ -1,6 +1,6 @@
 """An organisation's skills demand: ``/organisations/<slug>/demand`` (the competencies it looks for).
 
-Who may declare is written in ``badgehub.territory.demand``, never here.
+Who may declare is written in ``badgehub.catalogue.demand``, never here.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from badgehub.catalogue import demand
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
-from badgehub.territory import demand
 from badgehub.web.catalogue_forms import ButtonForm, DemandForm
 
 bp = Blueprint("demand", __name__)

@@ -23,6 +23,7 @@ from wtforms import StringField
 from wtforms.validators import Optional as OptionalValue
 
 from badgehub.audit.service import record
+from badgehub.catalogue.themes import theme_name, themes_of
 from badgehub.errors import NotFound, ValidationError
 from badgehub.extensions import db, limiter, public_pages_limit
 from badgehub.organisations.models import OrganisationType, Sector
@@ -40,7 +41,6 @@ from badgehub.stats.privacy import (
 )
 from badgehub.territory import service as territories
 from badgehub.territory.models import Territory
-from badgehub.territory.themes import theme_name, themes_of
 from badgehub.web import labels
 
 bp = Blueprint("observatory", __name__)

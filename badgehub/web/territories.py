@@ -17,10 +17,12 @@ from sqlalchemy import select
 
 from badgehub.accounts.models import User
 from badgehub.audit.models import AuditEvent
+from badgehub.catalogue import search as catalogue
+from badgehub.catalogue import themes
 from badgehub.errors import BadgeHubError, Forbidden
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation
-from badgehub.territory import catalogue, service, themes
+from badgehub.territory import service
 from badgehub.territory.errors import DecisionNotAllowed
 from badgehub.territory.models import Territory, TerritoryMembership
 from badgehub.web import labels

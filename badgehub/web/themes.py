@@ -1,6 +1,6 @@
 """The coordinators' page of a territory's themes: ``/coordinate/<slug>/themes``.
 
-Who may change themes is written in ``badgehub.territory.themes`` (coordinators only), never here.
+Who may change themes is written in ``badgehub.catalogue.themes`` (coordinators only), never here.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
+from badgehub.catalogue import themes
+from badgehub.catalogue.models import ThemeKind
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
-from badgehub.territory import service, themes
-from badgehub.territory.models import Territory, ThemeKind
+from badgehub.territory import service
+from badgehub.territory.models import Territory
 from badgehub.web.catalogue_forms import ButtonForm, ThemeForm
 from badgehub.web.form_errors import place_errors
 

@@ -72,7 +72,7 @@ def upgrade():
 
 def _fill_catalogue_texts():
     """Fold the searchable text of the versions that exist (later ones are kept by the model's events)."""
-    from badgehub.territory.models import catalogue_text_values
+    from badgehub.catalogue.models import catalogue_text_values
 
     connection = op.get_bind()
     versions = sa.table('achievement_versions', sa.column('id', sa.Integer()), sa.column('name', sa.String()),

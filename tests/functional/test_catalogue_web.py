@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from badgehub.catalogue.demand import demand_of
+from badgehub.catalogue.models import Theme
+from badgehub.catalogue.themes import theme_ids_of
 from badgehub.extensions import db
-from badgehub.territory.demand import demand_of
-from badgehub.territory.models import Theme
-from badgehub.territory.themes import theme_ids_of
 from tests.conftest import csrf_token_from, sign_in, token_of
 from tests.factories import build_catalogue_world
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from badgehub.territory.catalogue import MAX_PAGE, CatalogueQuery, catalogue_facets, offered_count, search_catalogue
+from badgehub.catalogue.search import MAX_PAGE, CatalogueQuery, catalogue_facets, offered_count, search_catalogue
 from badgehub.territory.service import decide_membership
 from tests.factories import CatalogueWorld
 
@@ -150,8 +150,8 @@ def test_search_follows_edits_of_a_badge(cw):
 def test_search_reads_versions_written_without_the_orm(cw):
     from sqlalchemy import delete
 
+    from badgehub.catalogue.models import CatalogueText
     from badgehub.extensions import db
-    from badgehub.territory.models import CatalogueText
 
     db.session.execute(delete(CatalogueText))
     assert names(cw) == ["Club de lecture", "Démarches en ligne", "Fabriquer un tabouret", "Réparer une crevaison"]

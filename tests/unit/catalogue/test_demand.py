@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from badgehub.catalogue.demand import declare_demand, demand_by_competency, demand_choices, demand_of, withdraw_demand
 from badgehub.competencies.service import archive_competency
 from badgehub.errors import Forbidden, NotFound, ValidationError
 from badgehub.organisations.errors import OrganisationSuspended
-from badgehub.territory.demand import (
-    declare_demand,
-    demand_by_competency,
-    demand_choices,
-    demand_of,
-    withdraw_demand,
-)
 from badgehub.territory.service import decide_membership
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from badgehub.achievements.models import AchievementCompetency
+from badgehub.catalogue.demand import demand_by_competency
+from badgehub.catalogue.models import ThemeKind
+from badgehub.catalogue.search import CatalogueQuery, search_catalogue
+from badgehub.catalogue.themes import themes_of
 from badgehub.demo import TERRITORY_SLUG, seed_demo
 from badgehub.extensions import db
-from badgehub.territory.catalogue import CatalogueQuery, search_catalogue
-from badgehub.territory.demand import demand_by_competency
-from badgehub.territory.models import ThemeKind
 from badgehub.territory.service import get_territory_by_slug
-from badgehub.territory.themes import themes_of
 
 
 def test_demo_territory_has_themes_tags_and_a_skills_gap(ctx):

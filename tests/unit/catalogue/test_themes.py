@@ -5,11 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from badgehub.errors import Conflict, Forbidden, NotFound, ValidationError
-from badgehub.extensions import db
-from badgehub.territory.errors import NotCoordinator
-from badgehub.territory.models import Theme, ThemeKind, achievement_themes
-from badgehub.territory.themes import (
+from badgehub.catalogue.models import Theme, ThemeKind, achievement_themes
+from badgehub.catalogue.themes import (
     UNESCO_THEMES,
     add_unesco_themes,
     create_theme,
@@ -23,6 +20,9 @@ from badgehub.territory.themes import (
     themes_of,
     update_theme,
 )
+from badgehub.errors import Conflict, Forbidden, NotFound, ValidationError
+from badgehub.extensions import db
+from badgehub.territory.errors import NotCoordinator
 
 
 def test_only_coordinators_of_the_territory_change_its_themes(cw):

@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from badgehub.achievements import service as achievements
+from badgehub.catalogue.demand import declare_demand
+from badgehub.catalogue.themes import create_theme, set_achievement_themes
 from badgehub.competencies.service import CompetencyFields, create_competency
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import IssuedCredential
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import ProfileFields, create_organisation
-from badgehub.territory.demand import declare_demand
 from badgehub.territory.service import decide_membership, request_membership
-from badgehub.territory.themes import create_theme, set_achievement_themes
 from tests.factories import BADGE_PNG, World, build_world
 
 MONTH = {1: dt.datetime(2025, 1, 15, 10, tzinfo=dt.UTC), 2: dt.datetime(2025, 2, 10, 9, tzinfo=dt.UTC),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from badgehub.achievements import service as achievements
+from badgehub.catalogue.themes import create_theme, set_achievement_themes
 from badgehub.competencies.service import CompetencyFields, create_competency
 from badgehub.extensions import db
 from badgehub.issuing.models import CredentialSource, IssuedCredential, StatusList, StatusPurpose
@@ -29,7 +30,6 @@ from badgehub.stats.models import StatsLearner, StatsRecordKey
 from badgehub.stats.ptable import KEY_RANGE
 from badgehub.territory.models import Territory
 from badgehub.territory.service import decide_membership, request_membership
-from badgehub.territory.themes import create_theme, set_achievement_themes
 from tests.factories import BADGE_PNG, build_world
 
 # name, type, sector, credentials per month (min, max), months active (None: all)

@@ -31,6 +31,7 @@ from scipy.optimize import LinearConstraint, milp
 from sqlalchemy import select
 
 from badgehub.achievements.models import AchievementCompetency, AchievementVersion
+from badgehub.catalogue.models import achievement_themes
 from badgehub.competencies.models import Competency
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation, Sector
@@ -38,7 +39,7 @@ from badgehub.stats import queries
 from badgehub.stats.models import StatsAreaCell
 from badgehub.stats.privacy import MAX_PERTURBATION, ORGANISATION_THRESHOLD, Published, publish
 from badgehub.stats.queries import is_formal, observatory, parse_filters
-from badgehub.territory.models import Area, achievement_themes
+from badgehub.territory.models import Area
 from tests.unit.stats.generated import Generated, build_generated
 
 PERIODS = ["", "2025", *(f"2025-Q{q}" for q in range(1, 5)), *(f"2025-{m:02d}" for m in range(1, 13))]

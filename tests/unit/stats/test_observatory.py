@@ -328,7 +328,7 @@ def test_cli_checks_and_rebuilds_the_pre_aggregates(data, runner):
 
 
 def test_tagging_a_badge_with_a_theme_shows_at_once(data):
-    from badgehub.territory.themes import set_achievement_themes, themes_of
+    from badgehub.catalogue.themes import set_achievement_themes, themes_of
 
     world = data.world
     before = observatory(world.territory)

@@ -22,13 +22,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from badgehub.audit.service import record
+from badgehub.catalogue.models import CompetencyDemand
 from badgehub.competencies.models import Competency, CompetencyFramework
 from badgehub.competencies.service import code_sort_key, competencies_of
 from badgehub.errors import NotFound, ValidationError
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import BADGE_ISSUERS, require_good_standing, require_member
-from badgehub.territory.models import CompetencyDemand, MembershipStatus, Territory, TerritoryMembership
+from badgehub.territory.models import MembershipStatus, Territory, TerritoryMembership
 from badgehub.territory.slugs import name_sort_key
 
 NOTE_LIMIT: Final = 500

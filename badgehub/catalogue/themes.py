@@ -28,17 +28,11 @@ from sqlalchemy.exc import IntegrityError
 
 from badgehub.achievements.models import Achievement
 from badgehub.audit.service import record
+from badgehub.catalogue.models import Theme, ThemeKind, achievement_themes
 from badgehub.errors import Conflict, NotFound, ValidationError
 from badgehub.extensions import db
 from badgehub.organisations.service import BADGE_ISSUERS, require_good_standing, require_member
-from badgehub.territory.models import (
-    MembershipStatus,
-    Territory,
-    TerritoryMembership,
-    Theme,
-    ThemeKind,
-    achievement_themes,
-)
+from badgehub.territory.models import MembershipStatus, Territory, TerritoryMembership
 from badgehub.territory.service import require_coordinator
 from badgehub.territory.slugs import name_sort_key, slugify
 

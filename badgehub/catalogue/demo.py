@@ -13,14 +13,15 @@ from sqlalchemy import select
 
 from badgehub.accounts.service import create_user, get_user_by_email
 from badgehub.achievements.models import Achievement, AchievementVersion
+from badgehub.catalogue.demand import declare_demand
+from badgehub.catalogue.models import Theme
+from badgehub.catalogue.themes import add_unesco_themes, create_theme, set_achievement_themes, themes_of
 from badgehub.competencies.models import Competency
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.organisations.service import ProfileFields, create_organisation
-from badgehub.territory.demand import declare_demand
-from badgehub.territory.models import Area, Territory, TerritoryMembership, Theme
+from badgehub.territory.models import Area, Territory, TerritoryMembership
 from badgehub.territory.service import Decision, decide_membership, request_membership
-from badgehub.territory.themes import add_unesco_themes, create_theme, set_achievement_themes, themes_of
 
 # (name, description): the territory's own action domains, in its language.
 LOCAL_THEMES = (

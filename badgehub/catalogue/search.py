@@ -25,23 +25,15 @@ from sqlalchemy import Select, and_, case, exists, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from badgehub.achievements.models import Achievement, AchievementCompetency, AchievementVersion
+from badgehub.catalogue.models import CatalogueText, Theme, achievement_themes, searchable_text
+from badgehub.catalogue.themes import themes_by_achievement, themes_of
 from badgehub.competencies.models import Competency
 from badgehub.competencies.service import TreeNode, competencies_of, flat_tree
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation, Sector
-from badgehub.territory.models import (
-    Area,
-    CatalogueText,
-    MembershipStatus,
-    Territory,
-    TerritoryMembership,
-    Theme,
-    achievement_themes,
-    searchable_text,
-)
+from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
 from badgehub.territory.service import approved_members_by_sector
 from badgehub.territory.slugs import name_sort_key
-from badgehub.territory.themes import themes_by_achievement, themes_of
 
 PER_PAGE: Final = 20
 MAX_QUERY_LENGTH: Final = 200
