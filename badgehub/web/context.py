@@ -12,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from badgehub.achievements.markdown import render_markdown
+from badgehub.catalogue.themes import theme_description, theme_name
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.territory import service as territory
-from badgehub.territory.themes import theme_description, theme_name
 from badgehub.web import labels
 from badgehub.web.achievement_forms import language_name, type_label
 
