@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Blueprint, redirect, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from badgehub.achievements import service as achievements
@@ -46,26 +45,6 @@ def home_endpoint(user: Any) -> tuple[str, dict[str, Any]]:
     if territory_service.coordinated_territories(user):
         return "territories.coordinate", {}
     return "wallet.index", {}
-
-
-@dataclass(frozen=True)
-class Place:
-    """A page of the person's own, offered on the landing page once signed in."""
-
-    title: str
-    url: str
-
-
-def signed_in_places(user: Any) -> list[Place]:
-    """The person's own pages, in the order of :func:`home_endpoint`: organisations, coordination, wallet."""
-    places = [Place(gettext("%(organisation)s: award badges", organisation=m.organisation.name),
-                    url_for("organisations.overview", slug=m.organisation.slug))
-              for m in organisations.organisations_of(user)]
-    places += [Place(gettext("Coordinate %(territory)s", territory=t.name),
-                     url_for("territories.coordinate_territory", slug=t.slug))
-               for t in territory_service.coordinated_territories(user)]
-    places.append(Place(gettext("My wallet: the badges I received"), url_for("wallet.index")))
-    return places
 
 
 @bp.get("/home")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, session
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,16 +12,19 @@ from sqlalchemy import select
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.extensions import db
 from badgehub.territory.models import Territory
-from badgehub.web.home import signed_in_places
+from badgehub.web.home import home_endpoint
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
+    # Signed in, people come to do their one thing: the landing page is for those who do not know us yet.
+    if current_user.is_authenticated:
+        endpoint, values = home_endpoint(current_user)
+        return redirect(url_for(endpoint, **values))
     territories = db.session.scalars(select(Territory).order_by(Territory.name)).all()
-    places = signed_in_places(current_user) if current_user.is_authenticated else []
-    return render_template("main/home.html", territories=territories, places=places)
+    return render_template("main/home.html", territories=territories)
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:

@@ -54,7 +54,7 @@ def test_a_session_cookie_copied_before_sign_out_no_longer_opens_the_account(app
     thief = app.test_client()
     copy_cookies(client, thief)
     assert signed_in(thief)
-    submit(client, "/", {}, to="/sign-out")
+    submit(client, "/verify", {}, to="/sign-out")
     assert not signed_in(client)
     assert not signed_in(thief)
     assert device_count(app, user) == 0
@@ -65,7 +65,7 @@ def test_a_remember_cookie_copied_before_sign_out_no_longer_signs_in(app, client
     sign_in_with_password(client, email, remember=True)
     thief = app.test_client()
     thief.set_cookie(REMEMBER_COOKIE, client.get_cookie(REMEMBER_COOKIE).value)
-    submit(client, "/", {}, to="/sign-out")
+    submit(client, "/verify", {}, to="/sign-out")
     assert client.get_cookie(REMEMBER_COOKIE) is None
     assert not signed_in(thief)
 

@@ -46,7 +46,7 @@ def test_forgotten_password_is_replaced_through_the_mailed_link(app, client, out
     response = submit(client, link, {"password": NEW_PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == "/account"
     assert signed_in(client)
-    submit(client, "/", {}, to="/sign-out")
+    submit(client, "/verify", {}, to="/sign-out")
     assert submit(client, "/sign-in", {"email": email, "password": PASSWORD}).status_code == 400
     sign_in(client, email, NEW_PASSWORD)
 
@@ -115,7 +115,7 @@ def test_changing_the_password_needs_the_current_one(client, outbox, user, email
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Your current password is not right." in html and 'id="current_password-error"' in html
-    submit(client, "/", {}, to="/sign-out")
+    submit(client, "/verify", {}, to="/sign-out")
     sign_in(client, email, PASSWORD)
 
 
@@ -146,7 +146,7 @@ def test_an_account_without_password_can_choose_one(app, client, outbox):
     assert "Choose a password" in html and 'name="current_password"' not in html
     response = submit(client, "/account", {"new_password": NEW_PASSWORD}, to="/account/password")
     assert response.status_code == 302
-    submit(client, "/", {}, to="/sign-out")
+    submit(client, "/verify", {}, to="/sign-out")
     sign_in(client, address, NEW_PASSWORD)
 
 

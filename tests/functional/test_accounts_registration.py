@@ -66,7 +66,7 @@ def test_register_verify_then_sign_in_by_password_and_by_link(app, client, outbo
     account = client.get("/account").get_data(as_text=True)
     assert stored(email) in account and "confirmed" in account
 
-    submit(client, "/", {}, to="/sign-out")
+    submit(client, "/verify", {}, to="/sign-out")
     assert not signed_in(client)
 
     requested = submit(client, "/sign-in", {"email": email}, to="/sign-in/link")

@@ -66,10 +66,18 @@ def test_the_badges_page_offers_award_on_each_badge(client, world):
         assert f"/achievements/{world[badge]}/award\"" in html
 
 
-def test_the_landing_page_offers_a_signed_in_person_their_own_pages(client, world):
-    sign_in(client, world["issuer_a"])
-    html = client.get("/").get_data(as_text=True)
-    assert f'href="/organisations/{world["a"]}"' in html and 'href="/wallet"' in html
+def test_the_home_page_sends_a_signed_in_person_to_their_own_home(client, world):
+    # Issue 16: signed in, "/" was still the public landing page.
+    for role, home in (("issuer_a", f"/organisations/{world['a']}"), ("coordinator", "/coordinate"),
+                       ("learner", "/wallet")):
+        sign_in(client, world[role])
+        response = client.get("/")
+        assert response.status_code == 302 and response.headers["Location"] == home, role
+
+
+def test_the_home_page_still_greets_people_who_are_not_signed_in(client, world):
+    response = client.get("/")
+    assert response.status_code == 200 and "Learning territories" in response.get_data(as_text=True)
 
 
 def test_a_used_link_says_why_in_words_without_error_code_names(client, world, setup):

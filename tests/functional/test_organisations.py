@@ -465,7 +465,7 @@ def test_request_without_a_known_territory_is_refused(client, world, query, terr
 def test_menu_offers_my_organisations_to_signed_in_people(client, world):
     assert "My organisations" not in client.get("/").get_data(as_text=True)
     sign_in(client, world.viewer_a.session_id)
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert 'href="/organisations"' in html
     assert "Coordination" not in html
 

@@ -196,7 +196,7 @@ def test_non_coordinators_cannot_see_or_decide(client, registry, setup, query, w
         assert response.status_code == 403
     assert status_of(query, registry.membership["pending"]) == MembershipStatus.PENDING
     assert status_of(query, registry.membership["approved"]) == MembershipStatus.APPROVED
-    assert "Coordination" not in client.get("/").get_data(as_text=True)
+    assert "Coordination" not in client.get("/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_coordinator_of_one_territory_cannot_decide_in_another(client, registry, query):
@@ -222,7 +222,7 @@ def test_platform_admin_may_decide_in_every_territory(client, registry, query):
 
 def test_menu_shows_coordination_to_coordinators(client, registry):
     sign_in(client, registry.coordinator.session_id)
-    html = client.get("/").get_data(as_text=True)
+    html = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert 'href="/coordinate"' in html
     index = client.get("/coordinate").get_data(as_text=True)
     assert "/coordinate/evry" in index and "/coordinate/lyon" not in index
