@@ -42,6 +42,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from cachetools import LRUCache
 from sqlalchemy import bindparam, select
@@ -51,11 +52,12 @@ from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.resolver import platform_local_resolver
+from badgehub.keys.identity import base_url_of
 from badgehub.keys.models import KeyState, SigningKey
 from badgehub.keys.resolver import own_issuer_resolver
 from badgehub.territory.models import Territory, TerritoryMembership
 from badgehub.territory.registry import IssuerStanding, standing_for_report
-from badgehub.verification.platform import AppLike, verify_submission
+from badgehub.verification.platform import AppLike, SubmissionRefused, as_url, verify_submission
 from badgehub.verification.report import VerificationReport
 
 log = logging.getLogger(__name__)
@@ -289,6 +291,38 @@ def verify_issued(app: AppLike, credential: IssuedCredential, *, now: dt.datetim
     return LiveVerdict(stored.report, standing, key)
 
 
+_OWN_CREDENTIAL_PATH: Final = re.compile(r"/c/(?P<public_id>[A-Za-z0-9_-]{1,16})(?:\.json)?/?")
+
+
+def own_address_submission(kind: str, data: bytes | str | Mapping[str, Any],
+                           config: Mapping[str, Any]) -> IssuedCredential | None:
+    """The stored credential whose page or JSON address (``<BASE_URL>/c/<public_id>``, the QR code's target, or
+    its ``.json``) was submitted as a ``url``, or as ``text`` that is only an address; None for any other input.
+    The address must have BASE_URL's own scheme, host and port: then it is read from the database, not fetched
+    (our own ``http://`` demo address included), while every other address still goes through the safe
+    fetcher and its refusal of internal networks. Raises :class:`SubmissionRefused` (``url_unreachable``, as
+    for a 404) when no credential of ours has that id."""
+    if not isinstance(data, str) or kind not in ("url", "text"):
+        return None
+    address = as_url(data) if kind == "text" else data.strip()
+    if not address:
+        return None
+    try:
+        parts, base = urlsplit(address), urlsplit(base_url_of(config))
+    except ValueError:
+        return None
+    if (parts.scheme.lower(), parts.netloc.lower()) != (base.scheme.lower(), base.netloc.lower()) \
+            or parts.query or parts.fragment or not parts.path.startswith(base.path.rstrip("/") + "/"):
+        return None
+    match = _OWN_CREDENTIAL_PATH.fullmatch(parts.path[len(base.path.rstrip("/")):])
+    if match is None:
+        return None
+    found = _with_context(IssuedCredential.public_id == match["public_id"])
+    if not found:
+        raise SubmissionRefused("url_unreachable", reason="http_error", http_status=404)
+    return found[0]
+
+
 def stored_submission(kind: str, data: bytes | str | Mapping[str, Any]) -> IssuedCredential | None:
     """The stored credential that was submitted to ``POST /api/v1/verify`` or ``/verify``, when what was sent is
     exactly one of ours: the bytes of its stored JSON (``file`` or ``text``), or, for a parsed JSON ``object``, the
@@ -330,7 +364,7 @@ def verify_submitted(app: AppLike, data: bytes | str | Mapping[str, Any], *, kin
     :func:`verify_issued`'s path (same answer, from the cache); anything else
     :func:`~badgehub.verification.platform.verify_submission`'s. Raises what the latter raises."""
     moment = now or utcnow()
-    stored = stored_submission(kind, data)
+    stored = own_address_submission(kind, data, app.config) or stored_submission(kind, data)
     if stored is not None:
         verdict = verify_issued(app, stored, now=moment, known_email=known_email)
         return verdict.report, verdict.standing

@@ -482,3 +482,30 @@ def test_a_credential_of_one_of_our_issuers_is_verified_without_any_request(app:
     assert verdict_title(html) == "Valid"
     assert "The signing key belongs to the issuer." in html
     assert offline == []  # the DID document came from the database, not from http://localhost
+
+
+def test_our_own_http_address_of_a_badge_is_checked_from_the_database(app: Flask, client: FlaskClient,
+                                                                      offline: list[Any], setup: Any) -> None:
+    # Issue 16: the demo runs on an http:// BASE_URL, and pasting the QR code's address (as the help suggests)
+    # was refused as "only secure addresses"; our own addresses are read from the database, never fetched.
+    from tests.factories import build_world
+    from tests.functional.test_issuing_web import issue_directly
+
+    world = setup(lambda: build_world().ids())
+    public_id = issue_directly(setup, world, email="lea@example.net")
+    assert app.config["BASE_URL"] == "http://localhost"
+    for address in (f"http://localhost/c/{public_id}", f"http://localhost/c/{public_id}.json"):
+        response = submit(client, credential_url=address)
+        assert response.status_code == 200, problem(response.get_data(as_text=True))
+        assert verdict_title(response.get_data(as_text=True)) == "Valid"
+    pasted = submit(client, credential_text=f"  http://localhost/c/{public_id}\n", email="lea@example.net")
+    assert verdict_title(pasted.get_data(as_text=True)) == "Valid"
+    assert "The credential was issued to the given e-mail address." in pasted.get_data(as_text=True)
+    unknown = submit(client, credential_url="http://localhost/c/nosuchbadge")
+    assert unknown.status_code == 400
+    assert "HTTP 404" in problem(unknown.get_data(as_text=True))
+    # Other addresses of ours are not credentials, and others' internal addresses stay refused.
+    for refused in ("http://localhost/organisations", "http://127.0.0.1/c/" + public_id,
+                    f"https://localhost/c/{public_id}"):
+        assert submit(client, credential_url=refused).status_code == 400, refused
+    assert offline == []
