@@ -30,14 +30,14 @@ import re
 import secrets
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 from cachetools import LRUCache
 from flask import Blueprint, Response, current_app, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -55,7 +55,8 @@ from badgehub.issuing.errors import CredentialNotFound
 from badgehub.issuing.live import LiveVerdict, verify_issued
 from badgehub.issuing.models import IssuedCredential
 from badgehub.keys.identity import base_url_of
-from badgehub.presenters.messages import submission_message
+from badgehub.moments import moment
+from badgehub.presenters.messages import check_message, submission_message
 from badgehub.presenters.reports import ReportView, present
 from badgehub.territory.registry import IssuerStanding, StandingStatus
 from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, recipient_address
@@ -309,13 +310,19 @@ def build_page(credential: IssuedCredential, *, known_email: str | None = None,
     revoked_on = reason = None
     if view.verdict == "revoked" and credential.revoked_at is not None:
         # The pipeline found the bit set in the signed list; the database knows when and why.
-        revoked_on = str(format_datetime(credential.revoked_at, "long"))
+        revoked_on = moment(credential.revoked_at)
         # Only the reason from the public list: the issuer's own words (the note) may name people.
         reason = str(label(credential.revocation_reason)) if credential.revocation_reason is not None else None
     parts = _subject_parts(report.credential or {}) if view.genuine else {}
     image = _image_url(report.credential or {})
+    shown = page_verdict(view, standing)
+    if view.verdict == "revoked":
+        # The summary says it is withdrawn and the page when and why: the status step's own words would say it
+        # a third time.
+        repeated = {check_message(check.code, check.params) for check in report.checks if check.code == "revoked"}
+        shown = replace(shown, notes=tuple(note for note in shown.notes if note not in repeated))
     return CredentialPage(
-        credential=credential, view=view, verdict=page_verdict(view, standing), standing=standing,
+        credential=credential, view=view, verdict=shown, standing=standing,
         revoked_on=revoked_on, revocation_reason=reason, links=_links(credential),
         image_url=image, preview=_preview(credential, view, image) if view.genuine else {},
         holder=_holder_answer(report, known_email) if known_email is not None else None, **parts)

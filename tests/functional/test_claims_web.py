@@ -98,6 +98,18 @@ def test_an_issuer_creates_a_campaign_and_sees_its_code(client, world, query):
     assert "Fête du vélo" in listing and "0 of 40" in listing
 
 
+def test_the_campaign_page_says_nobody_claimed_or_how_many_wait_never_both(client, world, setup, outbox):
+    # Issue 16: a new campaign's page said "0 claims wait…" and "Nobody has claimed…" together.
+    campaign = make_campaign(setup, world)
+    detail = f"/organisations/{world['a']}/claims/{campaign['id']}"
+    sign_in(client, world["issuer_a"])
+    empty = client.get(detail).get_data(as_text=True)
+    assert "Nobody has claimed this badge yet." in empty and "wait" not in re.sub(r"<[^>]+>", " ", empty).lower()
+    ask(client, campaign["code"], "sam@example.net")
+    one = client.get(detail).get_data(as_text=True)
+    assert "1 claim waits for its confirmation." in one and "Nobody has claimed" not in one
+
+
 def test_the_window_is_typed_and_shown_in_the_site_time_zone(app, client, world, query, monkeypatch):
     # BADGEHUB_TIMEZONE=Europe/Paris, as Flask-Babel holds it once the app is made.
     monkeypatch.setattr(app.extensions["babel"], "default_timezone", "Europe/Paris")

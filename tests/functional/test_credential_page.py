@@ -172,6 +172,10 @@ def test_a_revoked_credential_says_when_and_the_public_reason_never_the_private_
     assert re.search(r"Withdrawn on \w+ \d+, \d{4}", text)
     assert "Reason: Error in the award." in text
     assert "Léa Martin" not in text and "Donné à" not in text
+    # Issue 16: the page said it was withdrawn three times; the step list alone keeps the pipeline's words.
+    assert text.count("The issuer has revoked this credential.") == 1
+    assert text.count("The issuer has withdrawn this badge.") == 1
+    assert re.search(r"Withdrawn on \w+ \d+, \d{4}, \d+:\d\d [AP]M UTC\.", text)
 
 
 def test_a_revocation_shows_on_the_next_view_although_the_signature_is_remembered(
