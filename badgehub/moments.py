@@ -20,9 +20,14 @@ def moment(value: dt.datetime | None, format: str = "medium") -> str:
         return ""
     if format in ("long", "full"):
         return str(format_datetime(value, format))
+    return f"{format_date(value, 'medium')}, {time_with_zone(value)}"
+
+
+def time_with_zone(value: dt.datetime) -> str:
+    """The time of ``value`` without seconds, and the name of the zone it is told in: ``6:16 AM CET``."""
     zone = get_timezone()
     local = value.astimezone(zone) if value.tzinfo is not None else value
-    return f"{format_date(value, 'medium')}, {format_time(value, 'short')} {local.tzname() or zone}"
+    return f"{format_time(value, 'short')} {local.tzname() or zone}"
 
 
 def init_app(app: Flask) -> None:

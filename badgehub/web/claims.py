@@ -45,6 +45,7 @@ from badgehub.issuing import service as issuing
 from badgehub.issuing.keep_links import keep_token
 from badgehub.mail import Mail, MailError, send
 from badgehub.mails.awards import notify_recipient
+from badgehub.moments import moment, time_with_zone
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, Role
 from badgehub.printing.poster import poster_pdf, poster_png
@@ -140,17 +141,13 @@ def _absolute(endpoint: str, **values: Any) -> str:
     return str(current_app.config["BASE_URL"]).rstrip("/") + url_for(endpoint, **values)
 
 
-def _moment_text(moment: dt.datetime) -> str:
-    # The date as people write it, the time without seconds, in the site's time zone.
-    return f"{format_date(moment, 'medium')}, {format_time(moment, 'short')}"
-
-
 def _window_text(campaign: ClaimCampaign) -> str:
+    # The date as people write it, the time without seconds, and the zone it is told in.
     start, end = campaign.opens_at, campaign.closes_at
     if to_user_timezone(start).date() == to_user_timezone(end).date():
         return str(gettext("%(date)s, from %(start)s to %(end)s", date=format_date(start, "full"),
-                           start=format_time(start, "short"), end=format_time(end, "short")))
-    return str(gettext("From %(start)s to %(end)s", start=_moment_text(start), end=_moment_text(end)))
+                           start=format_time(start, "short"), end=time_with_zone(end)))
+    return str(gettext("From %(start)s to %(end)s", start=moment(start), end=moment(end)))
 
 
 def _public_context(campaign: ClaimCampaign) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from badgehub.credentials.documents import issuer_profile_document, to_json
@@ -38,6 +38,7 @@ from badgehub.keys import identity
 from badgehub.keys.errors import NoActiveKey
 from badgehub.keys.models import KeyAlgorithm, KeyState, SigningKey
 from badgehub.keys.service import published_keys
+from badgehub.moments import moment
 from badgehub.organisations import service
 from badgehub.organisations.models import Organisation
 from badgehub.web.caching import public_document
@@ -91,7 +92,7 @@ class KeyRow:
 def _key_note(key: SigningKey) -> str:
     if key.state is KeyState.COMPROMISED and key.compromised_since is not None:
         return str(gettext("declared compromised from %(date)s: signatures dated from then on are refused.",
-                       date=format_datetime(key.compromised_since, "short")))
+                       date=moment(key.compromised_since)))
     if key.state is KeyState.RETIRED and key.retired_at is not None:
         return str(gettext("retired on %(date)s; the badges it signed before stay valid.",
                        date=format_date(key.retired_at)))

@@ -124,7 +124,8 @@ def test_the_window_is_typed_and_shown_in_the_site_time_zone(app, client, world,
     assert (campaign.opens_at, campaign.closes_at) == (dt.datetime(2030, 1, 10, 17, tzinfo=dt.UTC),
                                                        dt.datetime(2030, 1, 10, 19, 30, tzinfo=dt.UTC))
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "January 10, 2030, from 6:00\u202fPM to 8:30\u202fPM" in detail
+    # Issue 16: moments name the zone they are told in.
+    assert "January 10, 2030, from 6:00\u202fPM to 8:30\u202fPM CET" in detail
     assert "Europe/Paris" in client.get(url).get_data(as_text=True)  # the form says which zone it reads
 
 

@@ -244,3 +244,16 @@ def test_the_period_filter_offers_the_years_quarters_and_months_of_the_data(clie
     # A valid period without data is offered too, chosen, rather than silently dropped.
     html = client.get(f"/t/{data['territory']}/observatory?period=2019").get_data(as_text=True)
     assert '<option value="2019" selected>' in html
+
+
+def test_figures_are_written_in_the_reader_s_language_83_percent_with_its_space(client, data):
+    # Issue 16: the share of non-formal learning read "83%" in French too, where a space goes before the sign.
+    sign_in(client, data["coordinator"])
+    url = f"/coordinate/{data['territory']}/observatory"
+    for locale, percent in (("en", r"^\d+%$"), ("fr", "^\\d+[\u00a0\u202f]%$")):
+        client.post("/language", data={"locale": locale, "next": url, "csrf_token": token_of(client, url)})
+        html = client.get(url).get_data(as_text=True)
+        kpis = re.search(r'<dl class="obs-kpis".*?</dl>', html, re.S)
+        assert kpis is not None
+        figures = [html_lib.unescape(value).strip() for value in re.findall(r"<dd>(.*?)</dd>", kpis.group(0), re.S)]
+        assert [figure for figure in figures if re.match(percent, figure)], (locale, figures)

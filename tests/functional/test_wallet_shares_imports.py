@@ -148,6 +148,9 @@ def test_an_expired_share_answers_410_from_its_expiry_on(client: FlaskClient, se
     make_share(client, title="CV", credential=public_id, expires_on=tomorrow)
     token = share_token(query)
     assert client.get(f"/w/{token}").status_code == 200
+    # Issue 16: the end was printed as 2026-12-08; it is a moment in the reader's words, with its zone.
+    listed = text_of(client.get("/wallet/shares").get_data(as_text=True))
+    assert tomorrow not in listed and re.search(r"until \w{3} \d+, \d{4}, \d+:\d\d [AP]M UTC", listed), listed
 
     def expire() -> None:
         share = db.session.scalar(select(WalletShare))
