@@ -37,6 +37,7 @@ from badgehub.jobs import tasks
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.web.batch_forms import BatchActionForm, BatchUploadForm
+from badgehub.web.labels import failure_label
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def detail(slug: str, batch_id: int) -> ResponseReturnValue:
                    show=show, page=number, pages=max(1, -(-total // PAGE_SIZE)), can_issue=_can_issue(member),
                    progress=batches.progress(batch), action_form=BatchActionForm(),
                    version=batch.achievement.current_version, problem_text=batches.problem_text,
-                   column_label=batches.column_label, is_owner=member.role == Role.OWNER,
+                   column_label=batches.column_label, failure=failure_label, is_owner=member.role == Role.OWNER,
                    standing=organisations.organisation_standing(organisation))
 
 

@@ -118,3 +118,23 @@ def choices(enum_cls: type[enum.Enum], members: Any = None) -> list[SelectChoice
     """The options of a select field, in declaration order (or the order of ``members``)."""
     table = _BY_TYPE[enum_cls]
     return [SelectChoice(member.value, table[member]) for member in (members if members is not None else enum_cls)]
+
+
+# Why awarding stopped (a batch) or a row failed, in words: the stable codes stay in the data and the CSV export.
+FAILURE_LABELS: dict[str, Any] = {
+    "organisation_suspended": _l("the organisation is suspended from a territory"),
+    "achievement_archived": _l("the badge was archived"),
+    "no_active_signing_key": _l("the organisation has no signing key in use"),
+    "signing_key_not_found": _l("the organisation has no signing key in use"),
+    "signing_key_decryption_failed": _l("the organisation's signing key could not be opened"),
+    "kek_missing": _l("the organisation's signing key could not be opened"),
+    "kek_invalid": _l("the organisation's signing key could not be opened"),
+    "idempotency_conflict": _l("this row was already used for a different award"),
+    "mail_failed": _l("the e-mail could not be sent"),
+}
+
+
+def failure_label(code: str | None) -> str:
+    """Why awarding stopped or failed (``code``, a :class:`~badgehub.errors.BadgeHubError` code), in words."""
+    return str(FAILURE_LABELS.get(code or "", _l("an unexpected problem on the server")))
+

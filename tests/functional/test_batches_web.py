@@ -79,7 +79,8 @@ def test_excel_french_file_preview_then_confirm_awards_valid_rows(client, world,
     assert response.status_code == 302 and response.headers["Location"] == url
     page = client.get(url).get_data(as_text=True)
     assert "2 badges were awarded" in page
-    public_ids = re.findall(r'href="/c/([a-z2-7]{12})"', page)
+    # Each row links to the badge in the organisation's own pages (issue 16: a bare "/c/…" address was shown).
+    public_ids = re.findall(rf'href="/organisations/{world["a"]}/credentials/([a-z2-7]{{12}})">see the badge<', page)
     assert len(public_ids) == 2
     assert count(query) == 2
     assert sorted(m["To"] for m in outbox()) == ["lea@example.net", "sam@example.net"]
@@ -233,3 +234,15 @@ def test_list_page_names_the_files_without_their_folders(client, world):
     html = client.get(f"/organisations/{world['a']}/batches").get_data(as_text=True)
     assert "atelier du 3 mars.csv" in html and "Users" not in html
     assert 'aria-current="page"' in html and "Lists (CSV)" in html
+
+
+def test_a_list_stopped_by_an_archived_badge_says_why_in_words(client, world, setup):
+    # Issue 16: the page showed the error code ("achievement_archived") in brackets.
+    from badgehub.issuing import batches
+
+    sign_in(client, world["issuer_a"])
+    url = batch_url(upload(client, world, LIST.encode("utf-8")))
+    setup(lambda: batches.finish(db.session.scalars(select(IssueBatch)).one(), error_code="achievement_archived"))
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(url).get_data(as_text=True)))
+    assert "Awarding stopped before the end: the badge was archived." in page
+    assert "achievement_archived" not in page

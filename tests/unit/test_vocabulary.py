@@ -10,7 +10,9 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 # Words the glossary rules out, with the one to use instead.
 RULED_OUT = {r"\bjustificatifs?\b": "attestation", r"\bse loguer\b": "se connecter",
-             r"\d%": "a space before % (Babel's percent format)"}
+             r"\d%": "a space before % (Babel's percent format)",
+             # Issue 16: the lists of participants said "attribuer" where the glossary says "décerner".
+             r"\battribu(?:er|e|é|ée|és|ées|tions?)\b": "décerner (award)"}
 
 
 def test_the_glossary_exists_in_both_languages() -> None:
