@@ -146,3 +146,19 @@ def shared_items(share: WalletShare) -> SharedItems:
             if item.credential is not None and item.credential.recipient_email_key in keys]
     imported = [item.imported for item in share.items if item.imported is not None]
     return SharedItems(ours, imported)
+
+
+def shared_holder_name(token: str, public_id: str, *, now: dt.datetime | None = None) -> str | None:
+    """The name of the person who shares the credential ``public_id`` through the live share ``token``: the owner
+    of the share, whose wallet holds the verified address the badge was awarded to. None when the token is
+    unknown, stopped or expired, when the share does not show that credential (any more), or when its owner
+    gave no name. Never raises for a bad token: the page it serves stays the badge's page."""
+    try:
+        share = public_share(token, now=now)
+    except (ShareNotFound, ShareGone):
+        return None
+    if not any(credential.public_id == public_id for credential in shared_items(share).credentials):
+        return None
+    owner = db.session.get(User, share.user_id)
+    return (owner.name or "").strip() or None if owner is not None else None
+

@@ -61,6 +61,7 @@ from badgehub.presenters.reports import ReportView, present
 from badgehub.territory.registry import IssuerStanding, StandingStatus
 from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, recipient_address
 from badgehub.verification.report import VerificationReport
+from badgehub.wallet.shares import shared_holder_name
 from badgehub.web.caching import private_page
 from badgehub.web.labels import label
 
@@ -140,6 +141,8 @@ class CredentialPage:
     results: tuple[str, ...] = ()
     narrative: str | None = None
     recipient_name: str | None = None
+    # The holder's name from the share link the page was opened from, when the signed document names nobody.
+    shared_by: str | None = None
     links: Mapping[str, str] = field(default_factory=dict)
     holder: HolderAnswer | None = None
     # Our own badge's image (the document only carries an address, which the pipeline does not fetch).
@@ -300,9 +303,10 @@ def _holder_answer(report: VerificationReport, email: str) -> HolderAnswer:
 
 
 def build_page(credential: IssuedCredential, *, known_email: str | None = None,
-               verdict: LiveVerdict | None = None) -> CredentialPage:
+               verdict: LiveVerdict | None = None, shared_by: str | None = None) -> CredentialPage:
     """Decide everything the page shows from :func:`badgehub.issuing.live.verify_issued`'s verdict on the stored
-    document (``verdict``, when the caller already has it; needs a request context; reads only)."""
+    document (``verdict``, when the caller already has it; needs a request context; reads only). ``shared_by`` is
+    the holder's name from the share link the page was opened from (:func:`shared_holder_name`)."""
     if verdict is None or known_email is not None:
         verdict = verify_issued(current_app, credential, known_email=known_email)
     report, standing = verdict.report, verdict.standing
@@ -324,6 +328,7 @@ def build_page(credential: IssuedCredential, *, known_email: str | None = None,
     return CredentialPage(
         credential=credential, view=view, verdict=shown, standing=standing,
         revoked_on=revoked_on, revocation_reason=reason, links=_links(credential),
+        shared_by=shared_by if view.genuine and not parts.get("recipient_name") else None,
         image_url=image, preview=_preview(credential, view, image) if view.genuine else {},
         holder=_holder_answer(report, known_email) if known_email is not None else None, **parts)
 
@@ -410,6 +415,14 @@ def page(public_id: str) -> ResponseReturnValue:
     credential = _credential(public_id)
     if credential is None:
         return _not_found()
+    via = request.args.get("via", "")[:100]
+    shared_by = shared_holder_name(via, credential.public_id) if via else None
+    if shared_by is not None:
+        # Opened from a share link: the page names the holder, so it is this visitor's alone, and the token in its
+        # address must not leave with a click on the evidence or the issuer's site.
+        response = _render(build_page(credential, shared_by=shared_by), HolderCheckForm(formdata=None))
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return private_page(response)
     # The page carries CSRF forms (the holder check, the language): no cache may keep it, but a client asking
     # again with its ETag gets a 304.
     return private_page(_page_response(credential, verify_issued(current_app, credential)))

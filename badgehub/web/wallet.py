@@ -515,7 +515,9 @@ def shared(token: str) -> ResponseReturnValue:
         return _public_page("wallet/share_gone.html", 404, message=str(error.message))
     items = wallet_shares.shared_items(share)
     owner = db.session.get(User, share.user_id)
-    cards = [_our_card(c, detail_url=url_for("credential_page.page", public_id=c.public_id))
+    # The badge's page, told which share it was opened from: it can then name the holder (and only while the share
+    # is live and still shows the badge).
+    cards = [_our_card(c, detail_url=url_for("credential_page.page", public_id=c.public_id, via=token))
              for c in items.credentials]
     cards += [_imported_card(row, detail_url="") for row in items.imported]
     return _public_page("wallet/share_public.html", 200, share=share, cards=cards,

@@ -235,6 +235,7 @@ def test_a_learner_keeps_the_badge_from_the_e_mail_downloads_it_and_shares_a_lin
     journey.click(page.get_by_role("button", name=journey.t("Make the link")))
     expect(page.get_by_text("/w/").first).to_be_visible()
     journey.step("shared")
+    share_link = page.locator("a", has_text="/w/").first.get_attribute("href")
     # See and keep, Share links, Make the link (and the language).
     assert journey.finish() == (3 if lang == "en" else 4)
 
@@ -253,7 +254,14 @@ def test_a_learner_keeps_the_badge_from_the_e_mail_downloads_it_and_shares_a_lin
         check.click(phone.get_by_role("button", name=check.t("Check the holder")))
         expect(phone.locator("#holder-answer")).to_be_visible()
         check.step("holder-checked")
-        assert check.finish() == 1
+        # The link the learner sent with an application: the badge opened from it names its holder.
+        phone.goto(share_link)
+        check.step("share-link")
+        check.click(phone.get_by_role("link", name="Réparer une crevaison"))
+        expect(phone.locator(".badge-hero-holder")).to_have_text(check.t("Awarded to %(name)s", name="Léa Martin"))
+        check.step("badge-from-the-share-link")
+        # Check the holder, the badge on the share page.
+        assert check.finish() == 2
     finally:
         employer.close()
 

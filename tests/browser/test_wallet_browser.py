@@ -88,4 +88,4 @@ def test_a_learner_reads_the_wallet_and_shares_a_badge_on_a_phone(page: Any, liv
     expect(page.locator(".wallet-card")).to_contain_text("Valid")
     assert axe_violations(page, axe_source) == [] and fits(page)
     page.get_by_role("link", name="Réparer une crevaison").click()
-    assert page.url.endswith(f"/c/{public_id}")
+    assert f"/c/{public_id}?via=" in page.url

@@ -112,7 +112,7 @@ def test_a_share_shows_the_chosen_credentials_with_their_live_status(client: Fla
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert response.headers["X-Robots-Tag"] == "noindex" and '<meta name="robots" content="noindex">' in page
-    assert f'href="/c/{shown}"' in page and hidden not in page
+    assert f'href="/c/{shown}?via={token}"' in page and hidden not in page
     assert "Pour Atelier Bois" in page and "Valid" in text_of(page)
     assert LEA.lower() not in page.lower()  # the holder's address is never on a share page
 
@@ -123,6 +123,26 @@ def test_a_share_shows_the_chosen_credentials_with_their_live_status(client: Fla
 
     setup(revoke)
     assert "Revoked" in text_of(anonymous.get(f"/w/{token}").get_data(as_text=True))
+
+
+def test_the_badge_page_opened_from_a_share_names_the_holder_while_the_share_lives(
+        client: FlaskClient, setup: Any, world: Any, query: Any) -> None:
+    # Issue 16: an employer opening a badge from the holder's /w/ link saw no name on /c/<id>.
+    shown = award(setup, world, LEA)
+    other = award(setup, world, LEA, badge="workshop")
+    sign_in(client, world["lea"])
+    make_share(client, title="Candidature", credential=shown)
+    token = share_token(query)
+    employer = client.application.test_client()
+    opened = employer.get(f"/c/{shown}?via={token}")
+    assert opened.status_code == 200 and opened.headers["Referrer-Policy"] == "no-referrer"
+    assert "Awarded to Léa Martin" in text_of(opened.get_data(as_text=True))
+    # Not without the share, not for a badge the share does not show, not with a made-up token.
+    for address in (f"/c/{shown}", f"/c/{other}?via={token}", f"/c/{shown}?via=" + "x" * 30, f"/c/{shown}?via="):
+        assert "Léa Martin" not in employer.get(address).get_data(as_text=True), address
+    share_id = query(lambda: db.session.scalar(select(WalletShare.id)))
+    assert post(client, f"/wallet/shares/{share_id}/revoke", "/wallet/shares").status_code == 302
+    assert "Léa Martin" not in employer.get(f"/c/{shown}?via={token}").get_data(as_text=True)
 
 
 def test_stopping_a_share_takes_effect_at_once(client: FlaskClient, setup: Any, world: Any, query: Any) -> None:
