@@ -42,7 +42,7 @@ from badgehub.errors import BadgeHubError, ValidationError
 from badgehub.extensions import db, limiter
 from badgehub.fields import email_key
 from badgehub.issuing import service as issuing
-from badgehub.issuing.keep_links import keep_token
+from badgehub.issuing.keep_links import keep_token, keep_url
 from badgehub.mail import Mail, MailError, send
 from badgehub.mails.awards import notify_recipient
 from badgehub.moments import moment, time_with_zone
@@ -210,11 +210,15 @@ def campaign_page(code: str) -> ResponseReturnValue:
 
 
 def _send(to: str, locale: str | None, subject: Any, template: str, **context: Any) -> bool:
-    """Render ``email/<template>.txt`` in ``locale`` and send it; a failure is logged (never the message: it
-    may hold a link) and told to the person. Returns whether the mail left."""
+    """Render ``email/<template>.txt`` and ``.html`` (text and HTML parts, like the award e-mail: one button) in
+    ``locale`` and send it; a failure is logged (never the message: it may hold a link) and told to the person.
+    Returns whether the mail left."""
+    language = locale or _locale()
     try:
-        with force_locale(locale or _locale()):
-            mail = Mail(to=to, subject=str(subject), text=render_template(f"email/{template}.txt", **context))
+        with force_locale(language):
+            context.update(subject=str(subject), lang=language, email=to)
+            mail = Mail(to=to, subject=str(subject), text=render_template(f"email/{template}.txt", **context),
+                        html=render_template(f"email/{template}.html", **context))
         send(mail)
     except MailError:
         log.exception("could not send the %s e-mail", template)
@@ -249,16 +253,19 @@ def request_claim(code: str) -> ResponseReturnValue:
     claim, version = answer.claim, found.achievement.current_version
     assert version is not None
     common = {"name": claim.name, "badge": version.name, "organisation": found.organisation.name,
-              "site_name": gettext("BadgeHub")}
+              "site_name": gettext("BadgeHub"),
+              "image_url": _absolute("achievements.image", public_id=found.achievement.public_id)}
     if answer.token is not None:
         sent = _send(answer.address, claim.locale, _l("Confirm to receive your badge “%(badge)s”", badge=version.name),
                      "claims_link", link=_absolute("claims.confirm", code=found.short_code, token=answer.token),
                      hours=int(claims.CLAIM_LINK_LIFETIME.total_seconds() // 3600), **common)
     else:
         credential = claim.credential
+        # The mail goes to the address the badge was awarded to: the same one-tap "keep" as the award e-mail.
         link = issuing.credential_url(credential, current_app.config) if credential else None
         sent = _send(answer.address, claim.locale, _l("You already have the badge “%(badge)s”", badge=version.name),
                      "claims_already", link=link,
+                     keep_link=keep_url(credential, current_app.config) if credential else None,
                      wallet=str(current_app.config["BASE_URL"]).rstrip("/") + WALLET_PATH, **common)
     if not sent:
         return redirect(url_for("claims.campaign_page", code=found.short_code))

@@ -320,3 +320,44 @@ def test_the_styleguide_shows_every_component_in_both_languages_and_passes_axe(j
         journey.step("components")
     finally:
         live_server.app.debug = False
+
+
+@pytest.mark.browser
+def test_the_claim_e_mails_render_in_a_browser_and_pass_axe(journey_page, live_server, world, axe_source, lang):
+    import datetime as dt
+
+    from badgehub.claims import service as claims
+    from badgehub.db import utcnow
+    from badgehub.organisations.service import get_organisation_by_slug, members_of
+    from tests.conftest import token_of
+
+    with live_server.app.test_request_context():
+        organisation = get_organisation_by_slug(world["a"])
+        now = utcnow()
+        code = claims.create_campaign(organisation, members_of(organisation)[0].user, claims.CampaignFields(
+            achievement_public_id=world["repair"], title="Fête du vélo", opens_at=now - dt.timedelta(hours=1),
+            closes_at=now + dt.timedelta(hours=3), max_claims=None), now=now).short_code
+        db.session.commit()
+    participant = live_server.app.test_client()
+    participant.post("/language", data={"locale": lang, "next": "/", "csrf_token": token_of(participant, "/")})
+
+    def ask() -> Any:
+        return participant.post(f"/claim/{code}", data={
+            "csrf_token": token_of(participant, f"/claim/{code}"), "email": "lea@example.net", "name": "Léa",
+            "submit": "1"})
+
+    journey = Journey(journey_page, live_server, axe_source, "claim-mails", lang)
+    ask()
+    [link_mail] = read_outbox(live_server.outbox)
+    journey_page.set_content(link_mail.get_body(preferencelist=("html",)).get_content())
+    journey.step("claim-link-mail")
+    [confirm] = [link for link in links_in(link_mail) if "/confirm/" in link]
+    path = confirm.removeprefix(live_server.url)
+    participant.post(path, data={"csrf_token": token_of(participant, path), "submit": "1"})
+    ask()
+    # The award e-mail (with the badge attached) came in between; the last one says it is already claimed.
+    already = read_outbox(live_server.outbox)[-1]
+    assert not any(part.get_filename() for part in already.iter_attachments())
+    journey_page.set_content(already.get_body(preferencelist=("html",)).get_content())
+    journey.step("already-claimed-mail")
+    journey.finish()

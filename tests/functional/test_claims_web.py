@@ -274,6 +274,31 @@ def test_one_claim_per_address_and_the_form_does_not_tell_who_claimed(client, wo
     assert not [link for link in links_in(already[0]) if "/confirm/" in link]
 
 
+def html_part(mail: Any) -> str:
+    return str(mail.get_body(preferencelist=("html",)).get_content())
+
+
+def test_the_claim_e_mails_are_text_and_html_with_one_button_in_the_claimant_s_language(client, world, setup,
+                                                                                      outbox):
+    # Issue 16: the claim link and "already claimed" mails were text only, without the award mail's button.
+    campaign = make_campaign(setup, world)
+    client.post("/language", data={"locale": "fr", "next": "/", "csrf_token": token_of(client, "/")})
+    ask(client, campaign["code"], "lea@example.net", "Léa")
+    [link_mail] = outbox()
+    assert link_mail.get_body(preferencelist=("plain",)) is not None
+    html = html_part(link_mail)
+    link = claim_link(outbox, "lea@example.net")
+    assert f'href="http://localhost{link}"' in html and ">Recevoir votre badge<" in html
+    assert '<html lang="fr">' in html and f"http://localhost/achievements/{world['repair']}/image" in html
+    confirm(client, link)
+    ask(client, campaign["code"], "lea@example.net")
+    already = [mail for mail in outbox() if "already" in mail["Subject"] or "déjà" in mail["Subject"]]
+    assert len(already) == 1
+    keep = [found for found in links_in(already[0]) if "/keep/" in found]
+    assert keep and f'href="{keep[0]}"' in html_part(already[0])
+    assert ">Voir et garder votre badge<" in html_part(already[0])
+
+
 def test_asking_again_sends_a_new_link_and_the_old_one_stops_working(client, world, setup, query, outbox):
     campaign = make_campaign(setup, world)
     ask(client, campaign["code"], "lea@example.net")
