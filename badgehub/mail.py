@@ -58,14 +58,6 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
     return message
 
 
-def send(mail: Mail, config: Any | None = None) -> None:
-    """Send ``mail`` now, through the outbox (so that it is kept, purged and erased like every message);
-    commits the session. Raises :class:`MailError` when it cannot leave."""
-    from badgehub.outbox.sender import send_now
-
-    send_now(mail, config=config)
-
-
 def transmit(raw: bytes, config: Any) -> None:
     """Hand a complete message (as queued in the outbox) to the configured backend; raises :class:`MailError`."""
     from email import policy

@@ -15,9 +15,10 @@ from flask_login import current_user, login_required
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db, limiter
 from badgehub.keys.identity import base_url_of
-from badgehub.mail import Mail, MailError, send
+from badgehub.mail import Mail, MailError
 from badgehub.oid4vci import metadata, service
 from badgehub.oid4vci.errors import InvalidGrant, InvalidRequest, Oid4vciError, UnsupportedGrantType
+from badgehub.outbox.sender import send_now
 from badgehub.printing.qr import qr_svg
 from badgehub.wallet.service import get_wallet_credential
 
@@ -136,7 +137,7 @@ def _send_tx_code(address: str, tx_code: str, badge: str, minutes: int) -> bool:
     try:
         with force_locale(getattr(current_user, "locale", None) or str(get_locale() or "en")):
             text = render_template("email/oid4vci_tx_code.txt", code=tx_code, badge=badge, minutes=minutes)
-            send(Mail(to=address, subject=gettext("Your code to add a badge to your wallet app"), text=text))
+            send_now(Mail(to=address, subject=gettext("Your code to add a badge to your wallet app"), text=text))
     except MailError:
         log.exception("could not send the transaction code of a wallet offer")
         return False

@@ -41,7 +41,8 @@ from badgehub.accounts.models import TokenPurpose, User
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.extensions import db, limiter
 from badgehub.fields import email_key
-from badgehub.mail import Mail, MailError, send
+from badgehub.mail import Mail, MailError
+from badgehub.outbox.sender import send_now
 from badgehub.web import sessions as web_sessions
 from badgehub.web.auth_forms import (
     ChangePasswordForm,
@@ -120,7 +121,7 @@ def _send_mail(to: str, locale: str | None, subject: Any, template: str, **conte
     try:
         with force_locale(locale or _current_locale()):
             mail = Mail(to=to, subject=str(subject), text=render_template(f"email/{template}.txt", **context))
-        send(mail)
+        send_now(mail)
     except MailError:
         log.exception("could not send the %s e-mail", template)
         flash(gettext("We could not send the e-mail just now. Please try again in a few minutes."), "error")

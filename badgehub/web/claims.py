@@ -43,11 +43,12 @@ from badgehub.extensions import db, limiter
 from badgehub.fields import email_key
 from badgehub.issuing import service as issuing
 from badgehub.issuing.keep_links import keep_token, keep_url
-from badgehub.mail import Mail, MailError, send
+from badgehub.mail import Mail, MailError
 from badgehub.mails.awards import notify_recipient
 from badgehub.moments import moment, time_with_zone
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, Role
+from badgehub.outbox.sender import send_now
 from badgehub.printing.poster import poster_pdf, poster_png
 from badgehub.printing.qr import qr_svg
 from badgehub.web.claim_forms import (
@@ -219,7 +220,7 @@ def _send(to: str, locale: str | None, subject: Any, template: str, **context: A
             context.update(subject=str(subject), lang=language, email=to)
             mail = Mail(to=to, subject=str(subject), text=render_template(f"email/{template}.txt", **context),
                         html=render_template(f"email/{template}.html", **context))
-        send(mail)
+        send_now(mail)
     except MailError:
         log.exception("could not send the %s e-mail", template)
         flash(gettext("We could not send the e-mail just now. Please try again in a few minutes."), "error")

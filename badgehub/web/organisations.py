@@ -17,11 +17,12 @@ from flask_login import current_user, login_required
 
 from badgehub.errors import BadgeHubError, NotFound, ValidationError
 from badgehub.extensions import db, limiter
-from badgehub.mail import Mail, MailError, send
+from badgehub.mail import Mail, MailError
 from badgehub.organisations import service
 from badgehub.organisations import staff as staffing
 from badgehub.organisations.errors import AlreadyMember, InvalidInvitation, SlugTaken
 from badgehub.organisations.models import Invitation, Organisation, OrganisationMember, Role
+from badgehub.outbox.sender import send_now
 from badgehub.territory import service as territory_service
 from badgehub.territory.errors import MembershipExists
 from badgehub.web import labels
@@ -156,7 +157,7 @@ def _send_invitation(organisation: Organisation, invitation: Invitation, token: 
                                inviter=inviter.name or inviter.email, role=labels.label(invitation.role),
                                link=_absolute_url("organisations.invitation", token=token),
                                expires_at=invitation.expires_at)
-    send(Mail(to=invitation.email, subject=subject, text=text))
+    send_now(Mail(to=invitation.email, subject=subject, text=text))
 
 
 def _inviter_key() -> str:

@@ -44,7 +44,8 @@ from badgehub.extensions import db, limiter, verification_rate_limited
 from badgehub.fields import email_key
 from badgehub.issuing.live import verify_issued
 from badgehub.issuing.models import IssuedCredential
-from badgehub.mail import Mail, MailError, send
+from badgehub.mail import Mail, MailError
+from badgehub.outbox.sender import send_now
 from badgehub.presenters.messages import submission_message
 from badgehub.presenters.reports import ReportView, present
 from badgehub.printing.qr import qr_svg
@@ -316,7 +317,7 @@ def _send_address_link(address: str, token: str, user: User) -> bool:
                                    link=_absolute("wallet.confirm_address", token=token),
                                    hours=int(wallet_addresses.ADDRESS_LINK_LIFETIME.total_seconds() // 3600))
             mail = Mail(to=address, subject=gettext("Confirm this address for your wallet"), text=text)
-        send(mail)
+        send_now(mail)
     except MailError:
         log.exception("could not send the wallet address confirmation")
         return False
