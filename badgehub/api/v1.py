@@ -23,15 +23,10 @@ and sends the recipients' e-mails after the commit.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, Final, TypeVar, cast
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -43,7 +38,20 @@ from sqlalchemy.orm import selectinload
 from badgehub import events
 from badgehub.achievements.errors import AchievementArchived
 from badgehub.achievements.models import Achievement
-from badgehub.achievements.service import achievement_url
+from badgehub.api.requests import (
+    UNKNOWN_FIELD,
+    BadRequest,
+    InvalidBody,
+    IssueRequest,
+    api_fields,
+    checked,
+    json_body,
+    moment_param,
+    next_url,
+    page_params,
+    parse_issue,
+)
+from badgehub.api.resources import achievement_resource, credential_resource, iso
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, ValidationError, error_response
 from badgehub.extensions import csrf, db, hit_limit
@@ -67,39 +75,6 @@ csrf.exempt(bp)
 View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
 
 REALM: Final = "BadgeHub API"
-DEFAULT_LIMIT: Final = 50
-MAX_LIMIT: Final = 100
-ISSUE_FIELDS: Final = frozenset({"achievement", "recipient", "evidence_url", "narrative", "activity_start",
-                                 "activity_end", "area", "result", "holder_did", "idempotency_key", "send_email"})
-RECIPIENT_FIELDS: Final = frozenset({"email", "name"})
-# Service field names → the API's (dotted) names.
-API_FIELDS: Final = {"recipient_email": "recipient.email", "recipient_name": "recipient.name", "area_id": "area"}
-_TEXT_FIELDS: Final = ("evidence_url", "narrative", "result", "holder_did")
-_UNKNOWN_FIELD = _l("Unknown field.")
-
-
-class InvalidBody(ValidationError):
-    """Well-formed JSON whose values are wrong: 422, ``details.fields`` (or ``details.items`` for a batch)."""
-
-    http_status = 422
-
-
-class BadRequest(BadgeHubError):
-    """An unreadable body or query parameter (400) with its own code."""
-
-    http_status = 400
-
-    def __init__(self, code: str, message: Any, details: dict[str, Any] | None = None) -> None:
-        self.code = code
-        super().__init__(message, details=details)
-
-
-class UnsupportedMediaType(BadgeHubError):
-    code = "unsupported_media_type"
-    http_status = 415
-    default_message = _l("Send the body as JSON, with the header Content-Type: application/json.")
-
-
 class RateLimited(BadgeHubError):
     code = "rate_limited"
     http_status = 429
@@ -111,9 +86,6 @@ def _no_store(response: Response) -> Response:
     # Answers hold recipients' addresses and depend on the token: never cached by a shared cache.
     response.headers.setdefault("Cache-Control", "no-store")
     return response
-
-
-# --------------------------------------------------------------------------------------------- tokens
 
 
 def _unauthorized(error: TokenRefused) -> Response:
@@ -172,257 +144,17 @@ def _organisation() -> Organisation:
     return _token().organisation
 
 
-# ------------------------------------------------------------------------------------------- requests
-
-
-def _json_body() -> dict[str, Any]:
-    """The request's JSON object. Raises 415, 413 (through Werkzeug) or :class:`BadRequest`."""
-    mimetype = request.mimetype
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise UnsupportedMediaType()
-    request.max_content_length = int(current_app.config.get("API_MAX_BODY_BYTES", 1024 * 1024))
-    raw = request.get_data(cache=True)
-    try:
-        body = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise BadRequest("invalid_json", _l("The body is not UTF-8 text.")) from None
-    except json.JSONDecodeError as exc:
-        raise BadRequest("invalid_json", _l("The body is not valid JSON (line %(line)s, column %(column)s).",
-                                            line=exc.lineno, column=exc.colno),
-                         {"line": exc.lineno, "column": exc.colno}) from None
-    except (ValueError, RecursionError):
-        raise BadRequest("invalid_json", _l("The body is not valid JSON.")) from None
-    if not isinstance(body, dict):
-        raise BadRequest("not_an_object", _l("The body must be a JSON object ({…})."))
-    return body
-
-
-def _int_param(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
-        raise BadRequest("invalid_parameter",
-                         _l("The parameter %(name)s must be a whole number from %(min)s to %(max)s.",
-                            name=name, min=minimum, max=maximum), {"parameter": name})
-    return int(raw)
-
-
-def _moment_param(name: str) -> dt.datetime | None:
-    """A date (midnight UTC) or a date-time with a time zone from the query string, or None."""
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    # An unencoded "+01:00" arrives as " 01:00" (a "+" in a query string is a space).
-    raw = re.sub(r" (\d\d:?\d\d)$", r"+\1", raw)
-    try:
-        if len(raw) == 10:
-            day = dt.date.fromisoformat(raw)
-            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-        moment = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise BadRequest("invalid_parameter",
-                         _l("The parameter %(name)s must be a date (2025-03-01) or a date and time with a time "
-                            "zone (2025-03-01T18:00:00Z).", name=name), {"parameter": name})
-    return moment
-
-
-def _page_params() -> tuple[int, int]:
-    return _int_param("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), _int_param("offset", 0, 0, 10_000_000)
-
-
-def _next_url(offset: int, limit: int, total: int) -> str | None:
-    if offset + limit >= total:
-        return None
-    query = {key: value for key, value in request.args.items() if key not in ("offset", "limit")}
-    query.update(limit=str(limit), offset=str(offset + limit))
-    return f"{request.base_url}?{urlencode(query)}"
-
-
-@dataclass(frozen=True)
-class IssueRequest:
-    """One award as the API received it, before the service checks it."""
-
-    achievement: str
-    award: issuing.AwardInput
-    idempotency_key: str | None
-    send_email: bool
-
-
-def _moment(value: Any, name: str, errors: dict[str, Any]) -> dt.date | dt.datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    errors[name] = _l("Give a date (2025-03-01) or a date and time with a time zone (2025-03-01T18:00:00+01:00).")
-    return None
-
-
-def _area(value: Any, organisation: Organisation, errors: dict[str, Any]) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value  # the service checks that it is one of the organisation's areas
-    if isinstance(value, str):
-        matches = [area.id for area in issuing.issuing_areas(organisation) if area.code == value.strip()]
-        if len(matches) == 1:
-            return matches[0]
-    errors["area"] = _l("Give the id (a number) or the code of an area of a territory your organisation "
-                        "belongs to.")
-    return None
-
-
-def _parse_issue(body: Mapping[str, Any], organisation: Organisation, *, header_key: str | None = None,
-                 key_required: bool = False) -> tuple[IssueRequest | None, dict[str, Any]]:
-    """Read one award object; return it (or None) and its field errors."""
-    errors: dict[str, Any] = {name: _UNKNOWN_FIELD for name in body if name not in ISSUE_FIELDS}
-    achievement = body.get("achievement")
-    if not isinstance(achievement, str) or not achievement.strip():
-        errors["achievement"] = _l("Give the id of one of your organisation's badges.")
-    recipient = body.get("recipient")
-    email: Any = ""
-    name: Any = ""
-    if not isinstance(recipient, dict):
-        errors["recipient"] = _l("Give the recipient as an object: {\"email\": …, \"name\": …}.")
-    else:
-        errors.update({f"recipient.{key}": _UNKNOWN_FIELD for key in recipient if key not in RECIPIENT_FIELDS})
-        email, name = recipient.get("email"), recipient.get("name") or ""
-        if not isinstance(email, str) or not email.strip():
-            errors["recipient.email"] = _l("Give the recipient's e-mail address.")
-            email = ""
-        if not isinstance(name, str):
-            errors["recipient.name"] = _l("Give the name as text.")
-            name = ""
-    texts: dict[str, str | None] = {}
-    for field in _TEXT_FIELDS:
-        value = body.get(field)
-        if value is not None and not isinstance(value, str):
-            errors[field] = _l("Give this as text.")
-            value = None
-        texts[field] = value
-    start = _moment(body.get("activity_start"), "activity_start", errors)
-    end = _moment(body.get("activity_end"), "activity_end", errors)
-    area_id = _area(body.get("area"), organisation, errors)
-    key = body.get("idempotency_key")
-    if key is not None and not isinstance(key, str):
-        errors["idempotency_key"] = _l("Give the idempotency key as text.")
-        key = None
-    if header_key and key and header_key != key:
-        errors["idempotency_key"] = _l("The Idempotency-Key header and the idempotency_key field differ.")
-    key = key or header_key
-    if key_required and not (key or "").strip():
-        errors["idempotency_key"] = _l("Give each item its own idempotency key: a retry then issues nothing twice.")
-    send_email = body.get("send_email", True)
-    if not isinstance(send_email, bool):
-        errors["send_email"] = _l("Give true or false.")
-    if errors:
-        return None, errors
-    award = issuing.AwardInput(recipient_email=email, recipient_name=name, evidence_url=texts["evidence_url"],
-                               narrative=texts["narrative"], activity_start=start, activity_end=end,
-                               area_id=area_id, result=texts["result"], holder_did=texts["holder_did"])
-    return IssueRequest(str(achievement).strip(), award, key, bool(send_email)), {}
-
-
-def _api_fields(error: BadgeHubError) -> dict[str, Any]:
-    """A service error's field messages under the API's field names (messages as text)."""
-    fields = dict(error.details.get("fields") or {})
-    if "field" in error.details:
-        fields[error.details["field"]] = error.message
-    if not fields:
-        fields["_"] = error.message
-    return {API_FIELDS.get(str(name), str(name)): str(message) for name, message in fields.items()}
-
-
-def _checked(organisation: Organisation, parsed: IssueRequest) -> tuple[Achievement | None, dict[str, Any]]:
-    """The achievement and the service's verdict on the award (field errors), without issuing."""
-    try:
-        achievement = issuing.get_achievement_for(organisation, parsed.achievement)
-    except WrongOrganisation:
-        return None, {"achievement": str(_l("There is no badge with this id in your organisation."))}
-    try:
-        issuing.check_award(organisation, achievement, parsed.award)
-    except AchievementArchived as error:
-        return achievement, {"achievement": str(error.message)}
-    except ValidationError as error:
-        return achievement, _api_fields(error)
-    return achievement, {}
-
-
-# ------------------------------------------------------------------------------------------ resources
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if value is not None else None
-
-
-def credential_resource(credential: IssuedCredential, now: dt.datetime) -> dict[str, Any]:
-    """The API's view of a credential (the organisation's own data: the recipient's address included)."""
-    state = "revoked" if credential.is_revoked else "expired" if credential.is_expired(now) else "active"
-    return {
-        "id": credential.public_id,
-        "url": issuing.credential_url(credential, current_app.config),
-        "json_url": issuing.credential_url(credential, current_app.config, ".json"),
-        "jwt_url": issuing.credential_url(credential, current_app.config, ".jwt"),
-        "status": state,
-        "achievement": credential.achievement.public_id,
-        "achievement_version": credential.achievement_version.number,
-        "recipient": {"email": credential.recipient_email, "name": credential.recipient_name},
-        "holder_did": credential.holder_did,
-        "issued_at": _iso(credential.issued_at),
-        "valid_from": _iso(credential.valid_from),
-        "valid_until": _iso(credential.valid_until),
-        "activity_start": _iso(credential.activity_start),
-        "activity_end": _iso(credential.activity_end),
-        "area": credential.area_id,
-        "evidence_url": credential.evidence_url,
-        "narrative": credential.narrative,
-        "result": credential.result,
-        "source": credential.source.value,
-        "idempotency_key": credential.idempotency_key,
-        "revoked_at": _iso(credential.revoked_at),
-        "revocation_reason": credential.revocation_reason.value if credential.revocation_reason else None,
-        "revocation_note": credential.revocation_note,
-    }
-
-
-def achievement_resource(achievement: Achievement) -> dict[str, Any]:
-    """The API's view of an achievement and its current version."""
-    version = achievement.current_version
-    return {
-        "id": achievement.public_id,
-        "url": achievement_url(achievement, current_app.config),
-        "name": version.name if version else "",
-        "description": version.description if version else "",
-        "criteria": version.criteria_md if version else "",
-        "achievement_type": version.achievement_type if version else "Badge",
-        "tags": list(version.tags or []) if version else [],
-        "language": version.in_language if version else None,
-        "valid_for_days": version.valid_for_days if version else None,
-        "version": version.number if version else None,
-        "archived": achievement.is_archived,
-        "created_at": _iso(achievement.created_at),
-    }
-
-
-# ------------------------------------------------------------------------------------------ endpoints
-
-
 @bp.get("/achievements")
 @token_required(tokens.ACHIEVEMENTS_READ)
 def achievements() -> ResponseReturnValue:
-    limit, offset = _page_params()
+    limit, offset = page_params()
     archived = request.args.get("archived", "false")
     if archived not in ("true", "false"):
         raise BadRequest("invalid_parameter", _l("The parameter archived must be true or false."),
                          {"parameter": "archived"})
     found = issuing.achievements_catalogue(_organisation(), include_archived=archived == "true")
     return jsonify({"items": [achievement_resource(a) for a in found[offset:offset + limit]], "total": len(found),
-                    "limit": limit, "offset": offset, "next": _next_url(offset, limit, len(found))})
+                    "limit": limit, "offset": offset, "next": next_url(offset, limit, len(found))})
 
 
 @bp.get("/achievements/<public_id>")
@@ -480,8 +212,8 @@ def _no_such_badge() -> dict[str, str]:
 @token_required(tokens.CREDENTIALS_ISSUE)
 def issue() -> ResponseReturnValue:
     organisation = _organisation()
-    body = _json_body()
-    parsed, errors = _parse_issue(body, organisation, header_key=request.headers.get("Idempotency-Key"))
+    body = json_body()
+    parsed, errors = parse_issue(body, organisation, header_key=request.headers.get("Idempotency-Key"))
     if parsed is None:
         raise InvalidBody(details={"fields": errors})
     try:
@@ -499,7 +231,7 @@ def issue() -> ResponseReturnValue:
         raise InvalidBody(details={"fields": {"achievement": str(error.message)}}) from None
     except ValidationError as error:
         db.session.rollback()
-        raise InvalidBody(details={"fields": _api_fields(error)}) from None
+        raise InvalidBody(details={"fields": api_fields(error)}) from None
     credential = outcome.credential
     resource = credential_resource(credential, utcnow())
     if outcome.replayed:
@@ -512,10 +244,10 @@ def issue() -> ResponseReturnValue:
 @token_required(tokens.CREDENTIALS_ISSUE)
 def issue_batch() -> ResponseReturnValue:
     organisation = _organisation()
-    body = _json_body()
+    body = json_body()
     maximum = int(current_app.config.get("API_BATCH_MAX", 100))
     items = body.get("items")
-    unknown = {name: str(_UNKNOWN_FIELD) for name in body if name != "items"}
+    unknown = {name: str(UNKNOWN_FIELD) for name in body if name != "items"}
     if not isinstance(items, list) or not items or len(items) > maximum:
         unknown["items"] = str(_l("Give a list of 1 to %(max)s awards.", max=maximum))
     if unknown:
@@ -527,7 +259,7 @@ def issue_batch() -> ResponseReturnValue:
         if not isinstance(item, dict):
             problems[str(index)] = {"_": str(_l("Each item must be a JSON object."))}
             continue
-        parsed, errors = _parse_issue(item, organisation, key_required=True)
+        parsed, errors = parse_issue(item, organisation, key_required=True)
         if parsed is None:
             problems[str(index)] = {name: str(message) for name, message in errors.items()}
             continue
@@ -541,7 +273,7 @@ def issue_batch() -> ResponseReturnValue:
             # Issued by an earlier call: the service replays it (or refuses a conflicting reuse) below.
             achievement, field_errors = _checked_achievement(organisation, parsed)
         else:
-            achievement, field_errors = _checked(organisation, parsed)
+            achievement, field_errors = checked(organisation, parsed)
         if field_errors or achievement is None:
             problems[str(index)] = field_errors
             continue
@@ -593,7 +325,7 @@ STATES: Final = ("", *issuing.STATES)
 @token_required(tokens.CREDENTIALS_READ)
 def credentials() -> ResponseReturnValue:
     organisation = _organisation()
-    limit, offset = _page_params()
+    limit, offset = page_params()
     state = request.args.get("state", "")
     if state not in STATES:
         raise BadRequest("invalid_parameter", _l("The parameter state must be active, revoked or expired."),
@@ -607,10 +339,10 @@ def credentials() -> ResponseReturnValue:
     now = utcnow()
     page = issuing.credentials_of(organisation, search=search or None, achievement_id=achievement_id,
                                   state=state or None, now=now, limit=limit, offset=offset,
-                                  issued_since=_moment_param("issued_since"),
-                                  changed_since=_moment_param("updated_since"))
+                                  issued_since=moment_param("issued_since"),
+                                  changed_since=moment_param("updated_since"))
     return jsonify({"items": [credential_resource(c, now) for c in page.items], "total": page.total,
-                    "limit": limit, "offset": offset, "next": _next_url(offset, limit, page.total)})
+                    "limit": limit, "offset": offset, "next": next_url(offset, limit, page.total)})
 
 
 @bp.get("/credentials/<public_id>")
@@ -624,8 +356,8 @@ def credential(public_id: str) -> ResponseReturnValue:
 @token_required(tokens.CREDENTIALS_REVOKE)
 def revoke(public_id: str) -> ResponseReturnValue:
     found = issuing.get_credential_for(_organisation(), public_id)
-    body = _json_body()
-    unknown = {name: str(_UNKNOWN_FIELD) for name in body if name not in ("reason", "note")}
+    body = json_body()
+    unknown = {name: str(UNKNOWN_FIELD) for name in body if name not in ("reason", "note")}
     reason, note = body.get("reason"), body.get("note")
     if reason not in {r.value for r in RevocationReason}:
         unknown["reason"] = str(_l("Give the reason as one of: %(reasons)s.",
@@ -639,10 +371,10 @@ def revoke(public_id: str) -> ResponseReturnValue:
         db.session.commit()
     except AlreadyRevoked:
         db.session.rollback()
-        raise AlreadyRevokedConflict(details={"revoked_at": _iso(found.revoked_at)}) from None
+        raise AlreadyRevokedConflict(details={"revoked_at": iso(found.revoked_at)}) from None
     except ValidationError as error:
         db.session.rollback()
-        raise InvalidBody(details={"fields": _api_fields(error)}) from None
+        raise InvalidBody(details={"fields": api_fields(error)}) from None
     return jsonify(credential_resource(found, utcnow()))
 
 
