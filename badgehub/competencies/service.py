@@ -106,9 +106,6 @@ def alignment_for(competency: Competency, config: Mapping[str, Any]) -> Alignmen
                      target_type="ceasn:Competency", target_description=competency.description or None)
 
 
-# ------------------------------------------------------------------------------------------------ reading
-
-
 def framework_of(territory: Territory) -> CompetencyFramework | None:
     """The territory's framework, or None when nobody has curated one yet."""
     return db.session.scalar(select(CompetencyFramework).where(CompetencyFramework.territory_id == territory.id))
@@ -268,9 +265,6 @@ def parent_options(territory: Territory, competency: Competency | None = None) -
     return [node for node in flat_tree(territory) if node.competency.id not in excluded]
 
 
-# ------------------------------------------------------------------------------------------------ checking
-
-
 def normalise_code(code: str) -> str:
     """Return the code trimmed if it is valid; raises ValidationError (``details["field"] == "code"``)."""
     value = (code or "").strip()
@@ -353,9 +347,6 @@ def _check_text_field(value: str, limit: int, field_name: str, *, single_line: b
         raise ValidationError(_l("Remove the invisible control characters from this field."),
                               details={"field": field_name})
     return text
-
-
-# ------------------------------------------------------------------------------------------------ curating
 
 
 def ensure_framework(territory: Territory, actor: Any) -> CompetencyFramework:

@@ -113,9 +113,6 @@ def detect_image_format(data: bytes) -> Literal["png", "svg"] | None:
     return None
 
 
-# --------------------------------------------------------------------------------------------- PNG
-
-
 @dataclass(frozen=True)
 class _Chunk:
     type: bytes
@@ -283,9 +280,6 @@ def bake_png(png: bytes, payload: str) -> bytes:
 def _chunk_bytes(chunk_type: bytes, data: bytes) -> bytes:
     crc = zlib.crc32(chunk_type + data) & 0xFFFFFFFF
     return struct.pack(">I", len(data)) + chunk_type + data + struct.pack(">I", crc)
-
-
-# --------------------------------------------------------------------------------------------- SVG
 
 
 def _parse_svg(svg: bytes) -> Element:

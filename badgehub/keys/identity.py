@@ -142,9 +142,6 @@ def local_path(url: object, base_url: str) -> str | None:
     return parts.path[len(prefix):] if parts.path.startswith(prefix + "/") else None
 
 
-# ------------------------------------------------------------------------------------ addresses and ids
-
-
 def profile_url(base_url: str, slug: str) -> str:
     """``<base>/issuers/<slug>``: the issuer's public page (HTML, or its JSON-LD Profile)."""
     return f"{base_url.rstrip('/')}{ISSUERS_PATH}{slug}"
@@ -209,9 +206,6 @@ def revoked_value(key: SigningKey) -> str | None:
     if key.state is KeyState.COMPROMISED and key.compromised_since is not None:
         return _timestamp(key.compromised_since)
     return None
-
-
-# ------------------------------------------------------------------------------------------- documents
 
 
 def _public_jwk_members(key: SigningKey) -> dict[str, Any]:
@@ -312,9 +306,6 @@ def issuer_profile(organisation: Organisation, issuer_id: str) -> IssuerProfile:
         image=Image(id=organisation.image_url) if organisation.image_url else None,
         address=address,
     )
-
-
-# --------------------------------------------------------------------------------- from the database
 
 
 @dataclass(frozen=True)

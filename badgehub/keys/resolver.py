@@ -92,8 +92,6 @@ class OwnIssuerResolver:
         self._organisations: dict[str, Organisation | None] = {}
         self._keys: dict[int, list[SigningKey]] = {}
 
-    # -- the Resolver protocol
-
     def resolve_verification_method(self, method_id: str) -> ResolvedKey:
         """Key, controller and compromise date of one of our verification methods (a did:web DID URL, or
         the did:key of one of our Ed25519 keys). Raises :class:`ResolutionError`: ``unsupported`` for
@@ -175,16 +173,13 @@ class OwnIssuerResolver:
             return issuer_profile_document(issuer_profile(organisation, issuer_id))
         raise _unsupported(url)
 
-    # -- helpers
-
     def _slug_of_did(self, did: str) -> str | None:
         if not did.startswith(self._did_prefix):
             return None
         slug = did[len(self._did_prefix):]
         return slug if re.fullmatch(_SLUG, slug) else None
 
-    # -- what it read, shared with the other readers of the same verification (status lists, the registry)
-
+    # What it read is shared with the other readers of the same verification (status lists, the registry).
     def remember(self, organisation: Organisation) -> None:
         """Take ``organisation`` as read: a caller that already holds the issuer of what it verifies saves the
         look-up by slug (the answer would be the same row)."""

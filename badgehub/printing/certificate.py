@@ -268,9 +268,6 @@ def _footer(sheet: Sheet, data: CertificateData, texts: Mapping[str, str], *, to
     sheet.block(texts["footer"], size=8, colour=MUTED, bottom=bottom, x=left, width=width, align="L", max_lines=3)
 
 
-# ------------------------------------------------------------------------------------- from the database
-
-
 def _document_issuer(document_json: str) -> dict[str, Any]:
     try:
         issuer = json.loads(document_json).get("issuer")

@@ -374,8 +374,6 @@ class SafeFetcher:
         self._ssl_context = ssl_context
         self._cache = _Cache(cache_ttl, cache_entries, cache_bytes, clock)
 
-    # -- public
-
     def fetch(self, url: str, accept: str = DEFAULT_ACCEPT) -> bytes:
         """The body of ``url`` (after at most ``max_redirects`` redirects), from the cache when fresh.
 
@@ -410,8 +408,6 @@ class SafeFetcher:
         except ValueError:
             return
         self._check_addresses(target, [literal])
-
-    # -- one call
 
     def _fetch_following(self, url: str, accept: str, deadline: float) -> bytes:
         current = url

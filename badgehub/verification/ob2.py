@@ -100,8 +100,6 @@ class _Ob2Run:
         if self.issuer is not None and self.issuer_id is None:
             self.issuer_id = _text(self.issuer.get("id"))
 
-    # -- checks
-
     def check_type(self) -> Check:
         if set(_types(self.assertion.get("type"))) & _ASSERTION_TYPES:
             return make_check("type", CheckStatus.PASSED, "type_ok", {"kind": "Open Badges 2.0 badge"})

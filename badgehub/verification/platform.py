@@ -143,8 +143,6 @@ def build_resolver(
     return ChainResolver(*chain)
 
 
-# -- what /verify and the API accept
-
 DEFAULT_MAX_SUBMISSION_BYTES: Final = 5 * 1024 * 1024
 """Largest file, text or request body checked on /verify and by the API (``VERIFY_MAX_BYTES``)."""
 MAX_EMAIL_LENGTH: Final = 320

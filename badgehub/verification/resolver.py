@@ -258,8 +258,6 @@ class DocumentResolver:
         self._fetch = fetch
         self._max_bytes = max_bytes
 
-    # -- documents
-
     def fetch_document(self, url: str) -> object:
         """Fetch ``url`` (http or https) and return parsed JSON or the text. Raises
         :class:`ResolutionError`: ``unsupported`` (another scheme), ``gone`` (410), ``fetch_failed``,
@@ -296,8 +294,6 @@ class DocumentResolver:
         if not isinstance(document, Mapping):
             raise ResolutionError("bad_document", f"{url} did not return a JSON object")
         return document
-
-    # -- verification methods
 
     def resolve_verification_method(self, method_id: str) -> ResolvedKey:
         """Resolve a did:web DID URL or an http(s) controller document URL.
@@ -376,8 +372,6 @@ class DocumentResolver:
                 "bad_document", f"the key {method_id} is controlled by {controller}, not by the document {base}"
             )
         return ResolvedKey(_key_from_method(method), method_id, controller, source, _revoked_at(method, method_id))
-
-    # -- JWT keys
 
     def resolve_jwt_key(self, kid: str) -> ResolvedKey:
         """Resolve a ``kid``: a did:web DID URL (``publicKeyJwk`` / Multikey of the listed method), or an

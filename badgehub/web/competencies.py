@@ -56,9 +56,6 @@ def _json_type() -> str | None:
     return None
 
 
-# ------------------------------------------------------------------------------------------------ public
-
-
 def _json_response(document: dict[str, Any], json_type: str) -> Response:
     """A public JSON-LD document, cacheable for a while, revalidated by its ETag, readable from any site."""
     body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
@@ -102,9 +99,6 @@ def competency(slug: str, code: str) -> ResponseReturnValue:
         can_curate=is_coordinator(territory, current_user))
     response.vary.add("Accept")
     return response
-
-
-# ------------------------------------------------------------------------------------------------ coordinators
 
 
 def _coordinated(slug: str) -> Territory:

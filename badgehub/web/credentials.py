@@ -62,9 +62,6 @@ STATE_FILTERS: Final = ("", *issuing.STATES)
 FORM_FIELDS: dict[str, str] = {}
 
 
-# ------------------------------------------------------------------------------------------------- public
-
-
 def _machine_error(error: BadgeHubError) -> Response:
     response = jsonify({"error": {"code": error.code, "message": str(error.message), "details": error.details}})
     response.status_code = error.http_status
@@ -141,9 +138,6 @@ def credential_png(public_id: str) -> ResponseReturnValue:
 @bp.get("/c/<public_id>.svg")
 def credential_svg(public_id: str) -> ResponseReturnValue:
     return _baked(public_id, "svg")
-
-
-# -------------------------------------------------------------------------------------------------- staff
 
 
 def _actor() -> Any:
