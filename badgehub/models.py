@@ -8,6 +8,7 @@ from badgehub.audit import models as audit_models
 from badgehub.catalogue import models as catalogue_models
 from badgehub.claims import models as claims_models
 from badgehub.competencies import models as competencies_models
+from badgehub.endorsements import models as endorsements_models
 from badgehub.issuing import models as issuing_models
 from badgehub.keys import models as keys_models
 from badgehub.oauth import models as oauth_models
@@ -28,3 +29,4 @@ __all__ += ["wallet_models"]
 __all__ += ["outbox_models"]
 __all__ += ["oid4vci_models"]
 __all__ += ["oauth_models"]
+__all__ += ["endorsements_models"]

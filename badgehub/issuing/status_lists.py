@@ -143,15 +143,29 @@ def lock_open_list(organisation: Organisation, purpose: StatusPurpose = StatusPu
     raise IssuingFailed()  # pragma: no cover - see the docstring
 
 
+# (list id column, index column) of every table that holds indexes of these lists: issued credentials, and
+# what other packages sign with the same lists (endorsements) through register_index_holder.
+_INDEX_HOLDERS: list[tuple[Any, Any]] = [(IssuedCredential.status_list_id, IssuedCredential.status_index)]
+
+
+def register_index_holder(list_column: Any, index_column: Any) -> None:
+    """Say that another table holds indexes of these lists (its list id and index columns), so that no index it
+    holds is given out again. Called once by the package that owns the table, when its models are imported."""
+    if (list_column, index_column) not in _INDEX_HOLDERS:
+        _INDEX_HOLDERS.append((list_column, index_column))
+
+
 class _TakenIndexes:
-    """The indexes of a list that cannot be given out: held by a credential, or with their bit set."""
+    """The indexes of a list that cannot be given out: held by a credential (or another holder), or with their
+    bit set."""
 
     def __init__(self, status_list: StatusList) -> None:
         self._list = status_list
         self._loaded: set[int] | None = None
         if status_list.allocated >= status_list.size * _PROBE_BELOW:
-            self._loaded = set(db.session.scalars(select(IssuedCredential.status_index).where(
-                IssuedCredential.status_list_id == status_list.id)))
+            self._loaded = set()
+            for list_column, index_column in _INDEX_HOLDERS:
+                self._loaded.update(db.session.scalars(select(index_column).where(list_column == status_list.id)))
 
     def __contains__(self, index: object) -> bool:
         if not isinstance(index, int):
@@ -160,9 +174,9 @@ class _TakenIndexes:
             return True
         if self._loaded is not None:
             return index in self._loaded
-        holder = db.session.scalar(select(IssuedCredential.id).where(
-            IssuedCredential.status_list_id == self._list.id, IssuedCredential.status_index == index).limit(1))
-        return holder is not None
+        return any(db.session.scalar(select(index_column).where(
+            list_column == self._list.id, index_column == index).limit(1)) is not None
+            for list_column, index_column in _INDEX_HOLDERS)
 
 
 def draw_free_index(status_list: StatusList) -> int:
