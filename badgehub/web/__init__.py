@@ -32,6 +32,8 @@ BLUEPRINT_MODULES = (
     "badgehub.web.wallet",
     "badgehub.web.keep",
     "badgehub.web.styleguide",
+    "badgehub.web.endorsements",
+    "badgehub.web.endorsement_invitations",
     "badgehub.web.credentials",
 )
 

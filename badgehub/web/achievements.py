@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -34,6 +35,7 @@ from badgehub.achievements.models import Achievement, AchievementVersion
 from badgehub.catalogue import themes
 from badgehub.competencies.service import competency_url
 from badgehub.credentials.documents import achievement_document, to_json
+from badgehub.endorsements.service import documents_of, public_endorsements
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.organisations import service as organisations
@@ -43,6 +45,7 @@ from badgehub.web.achievement_forms import (
     AchievementForm,
     ConfirmForm,
 )
+from badgehub.web.endorsement_views import endorsement_list
 from badgehub.web.form_errors import place_errors
 
 bp = Blueprint("achievements", __name__)
@@ -207,7 +210,10 @@ def public(public_id: str) -> ResponseReturnValue:
     assert version is not None
     media_type = _wanted_json()
     if media_type is not None:
-        body = to_json(achievement_document(achievements.achievement_definition(version, current_app.config)))
+        # Endorsements are embedded as published: shown by the organisation and not withdrawn (issue 17).
+        definition = replace(achievements.achievement_definition(version, current_app.config),
+                             endorsements=documents_of(public_endorsements(achievement=achievement)))
+        body = to_json(achievement_document(definition))
         response = Response(body, mimetype=media_type)
         response.set_etag(hashlib.sha256(body.encode("utf-8")).hexdigest())
         response.headers["Cache-Control"] = DOCUMENT_CACHE
@@ -217,7 +223,8 @@ def public(public_id: str) -> ResponseReturnValue:
                            organisation=achievement.organisation,
                            competencies=[(c, competency_url(c, current_app.config)) for c in version.competencies],
                            image_url=url_for("achievements.version_image", public_id=public_id,
-                                             number=version.number))
+                                             number=version.number),
+                           endorsements=endorsement_list(public_endorsements(achievement=achievement)))
     response.vary.add("Accept")
     return response.make_conditional(request)
 

@@ -48,6 +48,7 @@ from wtforms.validators import InputRequired, Length
 
 from badgehub.competencies.models import Competency
 from badgehub.competencies.service import get_competency
+from badgehub.endorsements.service import public_endorsements
 from badgehub.errors import NotFound
 from badgehub.extensions import limiter
 from badgehub.issuing import service as issuing
@@ -63,6 +64,7 @@ from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, 
 from badgehub.verification.report import VerificationReport
 from badgehub.wallet.shares import shared_holder_name
 from badgehub.web.caching import private_page
+from badgehub.web.endorsement_views import EndorsementList, endorsement_list
 from badgehub.web.labels import label
 
 bp = Blueprint("credential_page", __name__)
@@ -333,7 +335,15 @@ def build_page(credential: IssuedCredential, *, known_email: str | None = None,
         holder=_holder_answer(report, known_email) if known_email is not None else None, **parts)
 
 
+def _endorsements(credential: IssuedCredential) -> EndorsementList:
+    """The endorsements the holder chose to show, each with its own verdict (linked, not embedded: the credential
+    was signed before them)."""
+    return endorsement_list(public_endorsements(credential=credential))
+
+
 def _render(page: CredentialPage | None, form: HolderCheckForm, status: int = 200, **context: Any) -> Response:
+    if page is not None:
+        context.setdefault("endorsements", _endorsements(page.credential))
     response = Response(render_template("credential/page.html", page=page, form=form, **context),
                         status=status, mimetype="text/html")
     response.headers["X-Robots-Tag"] = "noindex"
@@ -380,14 +390,15 @@ def _page_cache() -> _PageCache:
     return cache
 
 
-def _shared_key(credential: IssuedCredential, verdict: LiveVerdict) -> str:
+def _shared_key(credential: IssuedCredential, verdict: LiveVerdict, endorsements: EndorsementList) -> str:
     # Everything the page shows: the verdict (by what it depends on), the language, the revocation's when and why,
     # and the platform's competencies the badge is aligned with (a coordinator may edit their references).
     subject = (verdict.report.credential or {}).get("credentialSubject")
     achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
     competencies = _competencies(achievement) if isinstance(achievement, Mapping) else ()
     parts = (verdict.key, str(get_locale()), credential.public_id, str(credential.revoked_at),
-             credential.revocation_reason, repr(competencies), PDF_ENDPOINT in current_app.view_functions)
+             credential.revocation_reason, repr(competencies), PDF_ENDPOINT in current_app.view_functions,
+             endorsements.key)
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
@@ -398,12 +409,14 @@ def _page_response(credential: IssuedCredential, verdict: LiveVerdict) -> Respon
     if current_user.is_authenticated or session.get("_flashes"):
         return _render(build_page(credential, verdict=verdict), HolderCheckForm(formdata=None))
     cache = _page_cache()
-    key = _shared_key(credential, verdict)
+    endorsements = _endorsements(credential)
+    key = _shared_key(credential, verdict, endorsements)
     html = cache.get(key)
     if html is None:
         placeholder = cache.placeholder
         html = render_template("credential/page.html", page=build_page(credential, verdict=verdict),
-                               form=HolderCheckForm(formdata=None), csrf_token=lambda: placeholder)
+                               form=HolderCheckForm(formdata=None), csrf_token=lambda: placeholder,
+                               endorsements=endorsements)
         cache.put(key, html)
     response = Response(html.replace(cache.placeholder, generate_csrf()), mimetype="text/html")
     response.headers["X-Robots-Tag"] = "noindex"

@@ -24,7 +24,7 @@ The same documents answer BadgeHub's own verifications from the database, never 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
@@ -33,6 +33,7 @@ from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from badgehub.credentials.documents import issuer_profile_document, to_json
+from badgehub.endorsements.service import documents_of, public_endorsements
 from badgehub.errors import BadgeHubError, NotFound
 from badgehub.keys import identity
 from badgehub.keys.errors import NoActiveKey
@@ -42,6 +43,7 @@ from badgehub.moments import moment
 from badgehub.organisations import service
 from badgehub.organisations.models import Organisation
 from badgehub.web.caching import public_document
+from badgehub.web.endorsement_views import endorsement_list
 
 bp = Blueprint("issuers", __name__)
 
@@ -153,7 +155,10 @@ def profile(slug: str) -> ResponseReturnValue:
             profile_id = identity.issuer_id_of(found, current_app.config)
         except NoActiveKey as error:  # did:key style between a compromise and the next rotation
             return _json_error(error, vary_accept=True)
-        document = issuer_profile_document(identity.issuer_profile(found, profile_id))
+        # Endorsements are embedded as published: shown by the organisation and not withdrawn (issue 17).
+        profile_input = replace(identity.issuer_profile(found, profile_id), endorsements=documents_of(
+            public_endorsements(organisation=found)))
+        document = issuer_profile_document(profile_input)
         return _public(to_json(document), wanted, vary_accept=True)
     organisation = service.get_organisation_by_slug(slug)
     standing = service.organisation_standing(organisation)
@@ -168,7 +173,8 @@ def profile(slug: str) -> ResponseReturnValue:
     html = render_template("issuers/profile.html", organisation=organisation, standing=standing,
                            country_name=country_name, issuer_id=issuer_id,
                            did_key_style=style is identity.IssuerIdStyle.DID_KEY,
-                           keys=_key_rows(published_keys(organisation)))
+                           keys=_key_rows(published_keys(organisation)),
+                           endorsements=endorsement_list(public_endorsements(organisation=organisation)))
     response = Response(html, mimetype=_HTML)
     response.headers["Vary"] = "Accept"
     return response

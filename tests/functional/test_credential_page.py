@@ -226,10 +226,11 @@ def test_a_key_declared_compromised_before_the_award_makes_the_badge_not_genuine
     assert verdict_title(page_of(client, public_id)) == "Not genuine"
 
 
-def test_a_page_view_reads_the_database_three_times(app: Flask, client: FlaskClient, setup: Any,
-                                                    world: dict[str, Any]) -> None:
+def test_a_page_view_reads_the_database_four_times(app: Flask, client: FlaskClient, setup: Any,
+                                                   world: dict[str, Any]) -> None:
     # The credential (with its organisation, version and list), the organisation's keys, its memberships: one
-    # read each, shared by the list's freshness, both proofs, the status and the standing (it was 13).
+    # read each, shared by the list's freshness, both proofs, the status and the standing (it was 13); and the
+    # endorsements its holder shows (none here).
     public_id = award(setup, world)
     page_of(client, public_id)
     statements: list[str] = []
@@ -245,7 +246,7 @@ def test_a_page_view_reads_the_database_three_times(app: Flask, client: FlaskCli
     finally:
         event.remove(engine, "before_cursor_execute", count)
     reads = [statement for statement in statements if statement.lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 3, reads
+    assert len(reads) == 4, reads
 
 
 def test_an_expired_credential_says_when_it_expired(client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:

@@ -1,0 +1,151 @@
+"""A learner asks for endorsements of a credential by a link, and chooses which to show.
+
+* ``/wallet/c/<id>/endorsements``: the credential's endorsements (show or hide each), its open links, and a
+  form for a new link (rate limited per address, ``RATELIMIT_ENDORSEMENT_INVITES``, on top of the service's
+  daily cap per person);
+* ``/endorse/<token>``: whoever received the link signs in and endorses in the name of one of their
+  organisations (or of their territory).
+
+Every rule is :mod:`badgehub.endorsements.service`'s; views parse, call it, commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+from wtforms.validators import Length, Optional
+
+from badgehub.endorsements import service as endorsements
+from badgehub.endorsements.errors import EndorsementNotFound
+from badgehub.errors import BadgeHubError
+from badgehub.extensions import db, limiter
+from badgehub.web.endorsement_views import endorsement_list
+from badgehub.web.endorsements import ActionForm, apply_errors, endorse_form
+
+bp = Blueprint("endorsement_invitations", __name__)
+
+DEFAULT_INVITE_LIMIT: Final = "10 per hour"
+
+
+def invite_limit() -> str:
+    """How many invitation links one address may make (``RATELIMIT_ENDORSEMENT_INVITES``)."""
+    return str(current_app.config.get("RATELIMIT_ENDORSEMENT_INVITES") or DEFAULT_INVITE_LIMIT)
+
+
+class InviteForm(FlaskForm):
+    message = StringField(_l("A word for the person you ask (optional)"),
+                          validators=[Optional(), Length(max=endorsements.MAX_MESSAGE)])
+    submit = SubmitField(_l("Make a link to ask for an endorsement"))
+
+
+def _actor() -> Any:
+    return current_user._get_current_object()
+
+
+def _render(template: str, status: int = 200, **context: Any) -> Response:
+    response = Response(render_template(template, **context), status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"  # shows invitation links, which are secrets
+    return response
+
+
+def _credential(public_id: str) -> Any:
+    from badgehub.wallet.service import get_wallet_credential  # lazy: the wallet imports issuing
+
+    return get_wallet_credential(_actor(), public_id)
+
+
+def _page(public_id: str, *, form: InviteForm | None = None, link: str | None = None, status: int = 200,
+          problem: Any = None) -> Response:
+    credential = _credential(public_id)
+    return _render("endorsements/wallet.html", status, credential=credential,
+                   version=credential.achievement_version, endorsements=endorsements.of_credential(credential),
+                   shown=endorsement_list(endorsements.public_endorsements(credential=credential)),
+                   invitations=endorsements.open_invitations(credential), form=form or InviteForm(formdata=None),
+                   action=ActionForm(formdata=None), link=link, problem=problem)
+
+
+@bp.get("/wallet/c/<public_id>/endorsements")
+@login_required
+def wallet(public_id: str) -> ResponseReturnValue:
+    return _page(public_id)
+
+
+@bp.post("/wallet/c/<public_id>/endorsements/invite")
+@login_required
+@limiter.limit(invite_limit, scope="endorsement-invite")
+def invite(public_id: str) -> ResponseReturnValue:
+    credential = _credential(public_id)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _page(public_id, form=form, status=400)
+    try:
+        _invitation, token = endorsements.invite(credential, _actor(), message=form.message.data)
+        db.session.commit()
+    except BadgeHubError as error:
+        db.session.rollback()
+        return _page(public_id, form=form, status=error.http_status, problem=error.message)
+    link = url_for("endorsement_invitations.endorse", token=token, _external=True)
+    return _page(public_id, link=link, status=201)
+
+
+@bp.post("/wallet/c/<public_id>/endorsements/<endorsement_id>/display")
+@login_required
+def display(public_id: str, endorsement_id: str) -> ResponseReturnValue:
+    credential = _credential(public_id)
+    endorsement = endorsements.get_endorsement(endorsement_id)
+    if endorsement.issued_credential_id != credential.id or not ActionForm().validate_on_submit():
+        raise EndorsementNotFound()
+    shown = request.form.get("shown") == "1"
+    endorsements.set_display(endorsement, _actor(), shown=shown)
+    db.session.commit()
+    flash(gettext("The endorsement is shown on the badge's public page.") if shown
+          else gettext("The endorsement is no longer shown on the badge's public page."), "success")
+    return redirect(url_for("endorsement_invitations.wallet", public_id=public_id))
+
+
+@bp.post("/wallet/c/<public_id>/endorsements/invitations/<int:invitation_id>/close")
+@login_required
+def close(public_id: str, invitation_id: int) -> ResponseReturnValue:
+    credential = _credential(public_id)
+    if not ActionForm().validate_on_submit():
+        return _page(public_id, status=400)
+    endorsements.close_invitation(credential, invitation_id)
+    db.session.commit()
+    flash(gettext("The link no longer works."), "success")
+    return redirect(url_for("endorsement_invitations.wallet", public_id=public_id))
+
+
+@bp.route("/endorse/<token>", methods=["GET", "POST"])
+@login_required
+def endorse(token: str) -> ResponseReturnValue:
+    invitation = endorsements.invitation_by_token(token)
+    credential = invitation.credential
+    form, choices = endorse_form(credential.organisation)
+    problem = None
+    status = 200
+    if form.validate_on_submit():
+        endorser = next((o for o in choices if o.slug == form.endorser.data), None)
+        if endorser is None:
+            raise EndorsementNotFound()
+        try:
+            endorsements.endorse_by_invitation(token, endorser, _actor(), comment=form.comment.data,
+                                               evidence_url=form.evidence_url.data)
+            db.session.commit()
+        except BadgeHubError as error:
+            db.session.rollback()
+            problem, status = apply_errors(form, error), error.http_status
+        else:
+            flash(gettext("Thank you: your endorsement is signed. The holder of the badge decides whether to show it."),
+                  "success")
+            return redirect(url_for("credential_page.page", public_id=credential.public_id))
+    elif request.method == "POST":
+        status = 400
+    return _render("endorsements/invitation.html", status, invitation=invitation, credential=credential,
+                   version=credential.achievement_version, form=form, choices=choices, problem=problem)
