@@ -17,7 +17,7 @@ from badgehub.endorsements import service as endorsements
 from badgehub.issuing import service as issuing
 from badgehub.verification import fetch as fetch_module
 from tests.conftest import csrf_token_from, sign_in
-from tests.unit.issuing.world import build_world
+from tests.factories import build_world
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from badgehub.issuing import service as issuing
 from badgehub.issuing.models import IssuedCredential
 from badgehub.verification.platform import build_resolver
 from badgehub.verification.resolver import Resolver
-from tests.unit.issuing.world import World, build_world
+from tests.factories import World, build_world
 
 
 @pytest.fixture

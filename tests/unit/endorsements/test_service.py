@@ -33,7 +33,7 @@ from badgehub.keys.identity import issuer_id_of
 from badgehub.verification.pipeline import verify
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.resolver import Resolver
-from tests.unit.issuing.world import World
+from tests.factories import World
 
 
 def _checks(report: object) -> dict[str, CheckStatus]:
