@@ -162,6 +162,10 @@ def _create_everything() -> None:
     from badgehub.claims.demo import seed_demo_claims
 
     seed_demo_claims(TERRITORY_SLUG)
+    # Endorsements (badgehub.endorsements.demo): the territory, organisations and a business vouch.
+    from badgehub.endorsements.demo import seed_demo_endorsements
+
+    seed_demo_endorsements(TERRITORY_SLUG, COORDINATOR[0], LEARNER[0])
 
 
 def _demo_users() -> list[DemoUser]:

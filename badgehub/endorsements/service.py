@@ -40,6 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from badgehub.accounts.addresses import verified_keys
 from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import achievement_url
 from badgehub.audit.service import record
@@ -64,7 +65,7 @@ from badgehub.endorsements.errors import (
     TooManyInvitations,
 )
 from badgehub.endorsements.models import Display, EndorsedKind, Endorsement, EndorsementInvitation
-from badgehub.endorsements.territory_issuers import acts_for
+from badgehub.endorsements.territory_issuers import actor_id_of, acts_for
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.issuing.errors import IssuingFailed
@@ -82,6 +83,7 @@ from badgehub.issuing.status_lists import (
 from badgehub.keys.identity import issuer_id_of
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import BADGE_ISSUERS, membership_of, require_good_standing
+from badgehub.tokens.models import ApiToken
 
 # Endorsements hold indexes of the endorser's revocation lists: issuing must never hand them out again.
 register_index_holder(Endorsement.status_list_id, Endorsement.status_index)
@@ -168,7 +170,7 @@ def _make(endorser: Organisation, actor: Any, *, kind: EndorsedKind, subject_uri
     signed_comment = f"{text}\n\n{gettext('Evidence:')} <{url}>" if url else text
     name = clean_text(str(gettext("Endorsement of %(name)s", name=_subject_name(
         kind, achievement=achievement, organisation=endorsed, credential=credential))))[:200]
-    actor_id = getattr(actor, "id", None)
+    actor_id = actor_id_of(actor)
     with db.session.begin_nested():
         status_list = lock_open_list(endorser, StatusPurpose.REVOCATION, now=moment)
         signer = signer_for(endorser, settings)
@@ -265,7 +267,7 @@ def withdraw(endorsement: Endorsement, actor: Any, *, now: dt.datetime | None = 
         set_status(status_list, endorsement.status_index, True, now=moment)
         publish_status_list(status_list, config=config)
         endorsement.withdrawn_at = moment
-        record("endorsement.withdrawn", actor_id=getattr(actor, "id", None), organisation_id=endorsement.endorser_id,
+        record("endorsement.withdrawn", actor_id=actor_id_of(actor), organisation_id=endorsement.endorser_id,
                subject_type="endorsement", subject_id=endorsement.id,
                details={"public_id": endorsement.public_id, "status_list": status_list.number,
                         "status_index": endorsement.status_index})
@@ -275,10 +277,11 @@ def withdraw(endorsement: Endorsement, actor: Any, *, now: dt.datetime | None = 
 
 def may_choose_display(endorsement: Endorsement, actor: Any) -> bool:
     """Whether ``actor`` decides if ``endorsement`` is shown: the learner for a credential's, the endorsed
-    organisation's owners and issuers otherwise."""
+    organisation's owners and issuers (or its API tokens) otherwise."""
+    if isinstance(actor, ApiToken):
+        return (endorsement.kind is not EndorsedKind.CREDENTIAL
+                and actor.organisation_id == endorsement.endorsed_organisation_id)
     if endorsement.kind is EndorsedKind.CREDENTIAL:
-        from badgehub.wallet.service import verified_keys  # lazy: the wallet imports issuing
-
         credential = endorsement.issued_credential
         return (credential is not None and getattr(actor, "is_authenticated", False)
                 and credential.recipient_email_key in verified_keys(actor))
@@ -295,7 +298,7 @@ def set_display(endorsement: Endorsement, actor: Any, *, shown: bool, now: dt.da
     if endorsement.display is not wanted:
         endorsement.display = wanted
         endorsement.display_changed_at = now or utcnow()
-        record("endorsement.shown" if shown else "endorsement.declined", actor_id=getattr(actor, "id", None),
+        record("endorsement.shown" if shown else "endorsement.declined", actor_id=actor_id_of(actor),
                organisation_id=endorsement.endorsed_organisation_id, subject_type="endorsement",
                subject_id=endorsement.id, details={"public_id": endorsement.public_id})
         db.session.flush()

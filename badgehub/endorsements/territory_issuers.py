@@ -31,6 +31,7 @@ from badgehub.territory.service import (
     request_membership,
     require_coordinator,
 )
+from badgehub.tokens.models import ApiToken
 
 
 def territory_issuer_of(territory: Territory) -> Organisation | None:
@@ -68,7 +69,9 @@ def ensure_territory_issuer(territory: Territory, actor: Any) -> Organisation:
 
 def acts_for(organisation: Organisation, actor: Any) -> bool:
     """Whether ``actor`` may sign endorsements in ``organisation``'s name: one of its owners or issuers, or, for a
-    territory's issuer, a coordinator of that territory."""
+    territory's issuer, a coordinator of that territory, or one of its API tokens (the API checks the scope)."""
+    if isinstance(actor, ApiToken):  # the organisation's own systems, with a scope the API checked
+        return actor.organisation_id == organisation.id
     if actor is None or not getattr(actor, "is_authenticated", False):
         return False
     member = membership_of(organisation, actor)
@@ -76,6 +79,13 @@ def acts_for(organisation: Organisation, actor: Any) -> bool:
         return True
     territory = territory_of_issuer(organisation)
     return territory is not None and is_coordinator(territory, actor)
+
+
+def actor_id_of(actor: Any) -> int | None:
+    """The person to record in the audit trail: the user, or the one who made the API token."""
+    if isinstance(actor, ApiToken):
+        return actor.created_by_id
+    return getattr(actor, "id", None)
 
 
 def endorsing_organisations(actor: Any) -> list[Organisation]:

@@ -49,12 +49,17 @@ ACHIEVEMENTS_READ: Final = "achievements:read"
 CREDENTIALS_READ: Final = "credentials:read"
 CREDENTIALS_ISSUE: Final = "credentials:issue"
 CREDENTIALS_REVOKE: Final = "credentials:revoke"
-SCOPES: Final = (ACHIEVEMENTS_READ, CREDENTIALS_READ, CREDENTIALS_ISSUE, CREDENTIALS_REVOKE)
+ENDORSEMENTS_READ: Final = "endorsements:read"
+ENDORSEMENTS_WRITE: Final = "endorsements:write"
+SCOPES: Final = (ACHIEVEMENTS_READ, CREDENTIALS_READ, CREDENTIALS_ISSUE, CREDENTIALS_REVOKE, ENDORSEMENTS_READ,
+                 ENDORSEMENTS_WRITE)
 SCOPE_LABELS: Final = {
     ACHIEVEMENTS_READ: _l("Read the organisation's badges"),
     CREDENTIALS_READ: _l("Read and list the badges awarded (with the recipients' e-mail addresses)"),
     CREDENTIALS_ISSUE: _l("Award badges"),
     CREDENTIALS_REVOKE: _l("Revoke awarded badges"),
+    ENDORSEMENTS_READ: _l("Read the endorsements the organisation gave and received"),
+    ENDORSEMENTS_WRITE: _l("Endorse, withdraw endorsements and choose which are shown"),
 }
 TOKEN_PREFIX: Final = "bh_"  # noqa: S105 (a visible marker, not a secret)
 PREFIX_CHARS: Final = 8

@@ -19,6 +19,7 @@ BLUEPRINT_MODULES = (
     "badgehub.web.verify",
     "badgehub.api.verify",
     "badgehub.api.v1",
+    "badgehub.api.endorsements",
     "badgehub.web.api_tokens",
     "badgehub.web.competencies",
     "badgehub.web.credential_page",
