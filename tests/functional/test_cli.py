@@ -65,8 +65,9 @@ def test_demo_seeds_every_sector_and_role_and_prints_working_links(tmp_path, mon
         sectors = set(db.session.scalars(select(Organisation.sector)))
         assert sectors == set(Sector)
         statuses = list(db.session.scalars(select(TerritoryMembership.status)))
-        # Five demo organisations, plus the energy cooperative that declares skills demand (catalogue.demo).
-        assert statuses.count(MembershipStatus.APPROVED) == 6
+        # Five demo organisations, the energy cooperative that declares skills demand (catalogue.demo), and the
+        # territory's own issuer, which endorses (endorsements.demo).
+        assert statuses.count(MembershipStatus.APPROVED) == 7
         assert statuses.count(MembershipStatus.PENDING) == 1
         db.engine.dispose()
     client = app.test_client()
