@@ -1,7 +1,7 @@
 """Endorsements made here, invitations to endorse a credential, and territory issuers
 
 Revision ID: i17_endorsements
-Revises: i16_revocation
+Revises: i14_org_keys
 Create Date: 2026-12-07 09:40:00
 
 """
@@ -13,7 +13,7 @@ import badgehub.db
 
 # revision identifiers, used by Alembic.
 revision = 'i17_endorsements'
-down_revision = 'i16_revocation'
+down_revision = 'i14_org_keys'
 branch_labels = None
 depends_on = None
 
