@@ -221,9 +221,10 @@ def endorse_achievement(endorser: Organisation, actor: Any, achievement: Achieve
     Raises :class:`CannotEndorse`, ``OrganisationSuspended``, :class:`SelfEndorsement`, :class:`AlreadyEndorsed`,
     ``ValidationError`` (``details.fields``: ``comment``, ``evidence_url``), the key service's errors, and
     ``IssuingFailed`` when the credential engine refuses the document. Flushes."""
-    return _make(endorser, actor, kind=EndorsedKind.ACHIEVEMENT, subject_uri=achievement_url(achievement),
+    settings = config if config is not None else current_app.config
+    return _make(endorser, actor, kind=EndorsedKind.ACHIEVEMENT, subject_uri=achievement_url(achievement, settings),
                  endorsed=achievement.organisation, comment=comment, evidence_url=evidence_url,
-                 display=Display.SHOWN, achievement=achievement, now=now, config=config)
+                 display=Display.SHOWN, achievement=achievement, now=now, config=settings)
 
 
 def endorse_organisation(endorser: Organisation, actor: Any, organisation: Organisation, *, comment: str | None,

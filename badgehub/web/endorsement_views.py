@@ -2,7 +2,7 @@
 
 ``/achievements/<id>``, ``/issuers/<slug>`` and ``/c/<id>`` list the shown endorsements of what they present;
 each is verified on its own (:func:`badgehub.endorsements.live.verify_endorsement`, the pipeline over the stored
-document) and its verdict worded by the same presenter as any badge (:func:`badgehub.web.verdicts.present`).
+document) and its verdict worded by the same presenter as any badge (:func:`badgehub.presenters.reports.present`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flask_babel import format_date
 from badgehub.db import utcnow
 from badgehub.endorsements.live import verdict_key, verify_endorsement
 from badgehub.endorsements.models import Endorsement
-from badgehub.web.verdicts import present
+from badgehub.presenters.reports import present
 
 
 @dataclass(frozen=True)
