@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from badgehub.achievements.models import Achievement
 from badgehub.api import v1
+from badgehub.api.requests import BadRequest, InvalidBody, json_body, next_url, page_params
 from badgehub.endorsements import service as endorsements
 from badgehub.endorsements.errors import EndorsementNotFound
 from badgehub.endorsements.models import Endorsement
@@ -77,20 +78,20 @@ def _text_field(body: dict[str, Any], name: str, errors: dict[str, Any]) -> str 
 def index() -> ResponseReturnValue:
     direction = request.args.get("direction", "given")
     if direction not in ("given", "received"):
-        raise v1.BadRequest("invalid_parameter", _l("direction is given or received."),
+        raise BadRequest("invalid_parameter", _l("direction is given or received."),
                             {"parameter": "direction"})
-    limit, offset = v1._page_params()
+    limit, offset = page_params()
     organisation = v1._organisation()
     found = endorsements.given_by(organisation) if direction == "given" else endorsements.received_by(organisation)
     items = found[offset:offset + limit]
     return jsonify({"items": [endorsement_resource(item) for item in items], "total": len(found),
-                    "offset": offset, "limit": limit, "next": v1._next_url(offset, limit, len(found))})
+                    "offset": offset, "limit": limit, "next": next_url(offset, limit, len(found))})
 
 
 @bp.post("")
 @v1.token_required(ENDORSEMENTS_WRITE)
 def create() -> ResponseReturnValue:
-    body = v1._json_body()
+    body = json_body()
     organisation = v1._organisation()
     errors: dict[str, Any] = {name: _UNKNOWN for name in body if name not in CREATE_FIELDS}
     comment = _text_field(body, "comment", errors)
@@ -99,27 +100,27 @@ def create() -> ResponseReturnValue:
     if (achievement_id is None) == (slug is None):
         errors.setdefault("achievement", _l("Give either an achievement or an organisation."))
     if errors:
-        raise v1.InvalidBody(details={"fields": errors})
+        raise InvalidBody(details={"fields": errors})
     token = v1._token()
     try:
         if achievement_id is not None:
             achievement = db.session.scalar(select(Achievement).where(Achievement.public_id == achievement_id))
             if achievement is None:
-                raise v1.InvalidBody(details={"fields": {"achievement": _l("There is no such badge.")}})
+                raise InvalidBody(details={"fields": {"achievement": _l("There is no such badge.")}})
             made = endorsements.endorse_achievement(organisation, token, achievement, comment=comment,
                                                     evidence_url=evidence_url)
         else:
             try:
                 endorsed = get_organisation_by_slug(slug or "")
             except NotFound:
-                raise v1.InvalidBody(details={"fields": {"organisation": _l("There is no such organisation.")}}) \
+                raise InvalidBody(details={"fields": {"organisation": _l("There is no such organisation.")}}) \
                     from None
             made = endorsements.endorse_organisation(organisation, token, endorsed, comment=comment,
                                                      evidence_url=evidence_url)
     except BadgeHubError as error:
         db.session.rollback()
         if error.code == "invalid":
-            raise v1.InvalidBody(details=error.details) from error
+            raise InvalidBody(details=error.details) from error
         raise
     db.session.commit()
     response = jsonify(endorsement_resource(made))
@@ -152,7 +153,7 @@ def withdraw(public_id: str) -> ResponseReturnValue:
 @bp.post("/<public_id>/display")
 @v1.token_required(ENDORSEMENTS_WRITE)
 def display(public_id: str) -> ResponseReturnValue:
-    body = v1._json_body()
+    body = json_body()
     endorsement = _own(public_id)
     if endorsement.endorsed_organisation_id != v1._organisation().id:
         raise EndorsementNotFound()
@@ -160,7 +161,7 @@ def display(public_id: str) -> ResponseReturnValue:
     if not isinstance(body.get("shown"), bool):
         errors["shown"] = _l("Give true or false.")
     if errors:
-        raise v1.InvalidBody(details={"fields": errors})
+        raise InvalidBody(details={"fields": errors})
     endorsements.set_display(endorsement, v1._token(), shown=body["shown"])
     db.session.commit()
     return jsonify(endorsement_resource(endorsement))
