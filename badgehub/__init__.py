@@ -58,7 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from badgehub.errors import register_error_handlers
     register_error_handlers(app)
 
-    from badgehub.cli import register_commands
+    from badgehub.commands import register_commands
     register_commands(app)
 
     app.after_request(_security_headers)
