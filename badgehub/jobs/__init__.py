@@ -30,6 +30,7 @@ from flask import Flask
 from redis.exceptions import RedisError
 
 from badgehub.config import REDIS_TIMEOUT
+from badgehub.jobs.lease import lease_seconds
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def enqueue(app: Flask, name: str, *args: Any) -> None:
     engine = backend(app)
     if engine == "rq":
         try:
-            rq_queue(app).enqueue_call("badgehub.jobs.tasks.perform", args=(name, *args), result_ttl=3600,
+            rq_queue(app).enqueue_call("badgehub.jobs.entry.perform", args=(name, *args), result_ttl=3600,
                                        failure_ttl=7 * 24 * 3600, description=f"{name}{args!r}")
             return
         except (RedisError, OSError):
@@ -168,13 +169,6 @@ def start_in_process_worker(app: Flask, *, resume: bool = True) -> InProcessWork
 
 
 SWEEPER: Final = "badgehub_sweeper"
-
-
-def lease_seconds(app: Flask) -> int:
-    """How long a batch run's lease lasts without a heartbeat (``JOB_LEASE_SECONDS``, default 120)."""
-    from badgehub.issuing.batches import DEFAULT_LEASE_SECONDS
-
-    return max(5, int(app.config.get("JOB_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS))
 
 
 def sweep(app: Flask) -> list[int]:

@@ -25,9 +25,9 @@ def worker_command(burst: bool, no_resume: bool) -> None:
 
     queue = jobs.rq_queue(app)
     if not no_resume:
-        queue.enqueue_call("badgehub.jobs.tasks.perform", args=("batches.resume",), result_ttl=3600)
+        queue.enqueue_call("badgehub.jobs.entry.perform", args=("batches.resume",), result_ttl=3600)
     if not burst:
-        jobs.start_schedule(app, lambda name: queue.enqueue_call("badgehub.jobs.tasks.perform", args=(name,),
+        jobs.start_schedule(app, lambda name: queue.enqueue_call("badgehub.jobs.entry.perform", args=(name,),
                                                                  result_ttl=3600))
         jobs.start_sweeper(app)
     # SimpleWorker runs jobs in this process, inside this application context (no fork: the database pool

@@ -17,10 +17,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from flask import Flask, current_app, has_app_context
+from flask import current_app
 from sqlalchemy import select
 
-from badgehub import jobs
 from badgehub.db import run_with_retry, writing
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
@@ -28,6 +27,7 @@ from badgehub.issuing import batches
 from badgehub.issuing.models import BatchRow, IssueBatch
 from badgehub.issuing.service import signer_for
 from badgehub.issuing.status_lists import refresh_status_lists
+from badgehub.jobs.lease import lease_seconds
 from badgehub.mails.awards import award_mail
 from badgehub.outbox.sender import deliver_pending
 
@@ -100,7 +100,7 @@ def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int |
     if batch is None or not batches.start_running(batch, now=now):
         db.session.rollback()
         return None
-    owner, seconds = _runner_id(), jobs.lease_seconds(current_app)
+    owner, seconds = _runner_id(), lease_seconds(current_app)
     if not batches.take_lease(batch, owner, seconds=seconds, now=now):
         if not _died_here(batch.lease_owner):
             state = batch.state.value
@@ -191,9 +191,6 @@ TASKS: Final[dict[str, Callable[..., Any]]] = {
     "status_lists.refresh": refresh_lists,
 }
 
-_PROCESS_APP: dict[str, Flask] = {}
-
-
 def run_task(name: str, *args: Any) -> Any:
     """Run the task ``name`` in the current application context, again after a transient database error
     (every task is safe to run twice), and leave the session clean."""
@@ -203,16 +200,3 @@ def run_task(name: str, *args: Any) -> Any:
             return run_with_retry(lambda: task(*args))
     finally:
         db.session.remove()
-
-
-def perform(name: str, *args: Any) -> Any:
-    """Run the task ``name``: the RQ entry point. Inside an application context (``badgehub worker``, tests)
-    it runs there; otherwise (a bare ``rq worker``) it builds the app once per process from the environment."""
-    if has_app_context():
-        return run_task(name, *args)
-    if "app" not in _PROCESS_APP:
-        from badgehub import create_app
-
-        _PROCESS_APP["app"] = create_app()
-    with _PROCESS_APP["app"].app_context():
-        return run_task(name, *args)
