@@ -279,6 +279,8 @@ def app(request: pytest.FixtureRequest, shared_app: tuple[Flask, _Pristine], dat
     built for it instead, in the same transaction.
     """
     application, pristine = shared_app
+    # Also before: a test that built its own app (make_app, a live server) configured the one Limiter again.
+    pristine.restore(application)
     if request.node.get_closest_marker("own_app"):
         application = create_app(base_test_config(database_url, tmp_path))
     application.config.update(INSTANCE_PATH=tmp_path, OUTBOX_DIR=tmp_path / "outbox",
