@@ -37,6 +37,7 @@ from badgehub.credentials.documents import Alignment
 from badgehub.db import utcnow
 from badgehub.errors import NotFound, ValidationError
 from badgehub.extensions import db
+from badgehub.fields import FieldError, block, line
 from badgehub.territory.models import Territory
 from badgehub.territory.service import get_territory_by_slug, require_coordinator
 from badgehub.territory.slugs import name_sort_key
@@ -340,13 +341,10 @@ def _raise_problems(problems: Mapping[str, Any]) -> None:
 
 
 def _check_text_field(value: str, limit: int, field_name: str, *, single_line: bool) -> str:
-    text = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    if len(text) > limit:
-        raise ValidationError(_l("Use at most %(limit)s characters.", limit=limit), details={"field": field_name})
-    if (_CONTROL_SINGLE_LINE if single_line else _CONTROL).search(text):
-        raise ValidationError(_l("Remove the invisible control characters from this field."),
-                              details={"field": field_name})
-    return text
+    try:
+        return line(value, limit) if single_line else block(value, limit)
+    except FieldError as exc:
+        raise ValidationError(exc.message, details={"field": field_name}) from None
 
 
 def ensure_framework(territory: Territory, actor: Any) -> CompetencyFramework:

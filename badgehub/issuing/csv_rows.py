@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any, Final
 
+from badgehub import fields
+
 MAX_BYTES: Final = 2 * 1024 * 1024
 MAX_ROWS: Final = 5000
 MAX_LINE: Final = 10_000
@@ -275,17 +277,13 @@ def _lines(text: str, max_line: int) -> list[str]:
     return lines
 
 
-def _trim_lower(email: str) -> str:
-    return email.strip().lower()
-
-
 def read_csv(source: bytes | str, *, areas: Sequence[AreaChoice] = (), max_bytes: int = MAX_BYTES,
              max_rows: int = MAX_ROWS, max_line: int = MAX_LINE,
-             email_key: Callable[[str], str] = _trim_lower) -> ParsedFile:
+             email_key: Callable[[str], str] = fields.email_key) -> ParsedFile:
     """Read an uploaded file (``bytes``) or pasted text (``str``) into a :class:`ParsedFile`.
 
     ``areas`` are the areas rows may name; ``email_key`` is the rule that says two addresses are the same
-    (the platform passes :func:`badgehub.fields.email_key`). Blank lines are skipped. Raises
+    (by default :func:`badgehub.fields.email_key`). Blank lines are skipped. Raises
     :class:`CsvRefused` for a file that cannot be read as a list of participants (see its codes).
     """
     size = len(source.encode("utf-8", errors="replace")) if isinstance(source, str) else len(source)
