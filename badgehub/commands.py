@@ -105,11 +105,12 @@ def _app_commands() -> list[Any]:
     from badgehub.jobs.cli import COMMANDS as job_commands
     from badgehub.keys.cli import keys_group
     from badgehub.organisations.cli import create_organisation_command
+    from badgehub.outbox.cli import COMMANDS as mail_commands
     from badgehub.stats.cli import COMMANDS as observatory_commands
     from badgehub.verification.cli import verify_command
 
     return [create_territory_command, create_user_command, config_help_command, keys_group, verify_command,
-            *issuing_commands, *job_commands, *claims_commands, *observatory_commands,
+            *issuing_commands, *job_commands, *claims_commands, *mail_commands, *observatory_commands,
             create_organisation_command, sign_in_link_command]
 
 

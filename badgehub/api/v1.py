@@ -59,7 +59,7 @@ from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import AlreadyRevoked, WrongOrganisation
 from badgehub.issuing.models import IssuedCredential, RevocationReason
 from badgehub.mail import MailError
-from badgehub.mails.awards import deliver_notification, notify_recipient, queue_notification
+from badgehub.mails.awards import deliver_notification, queue_notification
 from badgehub.organisations.models import Organisation
 from badgehub.outbox.models import OutboxMessage
 from badgehub.tokens import service as tokens
@@ -172,15 +172,6 @@ def _deliver(credential: IssuedCredential, message: OutboxMessage) -> bool:
     return message.sent_at is not None
 
 
-def _notify(credential: IssuedCredential) -> bool:
-    try:
-        notify_recipient(credential, current_app.config)
-    except MailError:
-        log.exception("could not send the e-mail of credential %s", credential.public_id)
-        return False
-    return True
-
-
 def _already_issued(organisation: Organisation, key: str | None) -> bool:
     """True when ``key`` already names a credential of ``organisation`` (a batch item then only needs the
     checks a replay needs). Whether a request replays is the service's answer, not this look-up's: a duplicate
@@ -281,17 +272,20 @@ def issue_batch() -> ResponseReturnValue:
     if problems:
         raise InvalidBody(_l("Nothing was issued: some items are not valid."), details={"items": problems})
     signer = issuing.signer_for(organisation)
-    results: list[tuple[IssuedCredential, bool, bool]] = []
+    results: list[tuple[IssuedCredential, bool, OutboxMessage | None]] = []
     with events.issued_together():  # announced (and counted by the observatory) once for the request
         for index, (achievement, parsed) in enumerate(plans):
             try:
                 outcome = _issue_one(organisation, achievement, parsed, signer)
+                # Each e-mail is committed with its credential (the outbox), delivered after the commit.
+                message = (queue_notification(outcome.credential, current_app.config)
+                           if parsed.send_email and not outcome.replayed else None)
             except BadgeHubError as error:
                 db.session.rollback()
                 error.details = {**error.details, "index": index}
                 raise
-            results.append((outcome.credential, outcome.replayed, parsed.send_email))
-    ids = [credential.id for credential, _replay, _send in results]
+            results.append((outcome.credential, outcome.replayed, message))
+    ids = [credential.id for credential, _replay, _message in results]
     db.session.commit()
     # The commit expired every credential: read them back in one query (with what their resource shows)
     # instead of three lazy loads each.
@@ -300,10 +294,10 @@ def issue_batch() -> ResponseReturnValue:
                                 selectinload(IssuedCredential.achievement_version))).all()
     now = utcnow()
     resources = []
-    for credential, replay, send_email in results:
+    for credential, replay, message in results:
         resource = credential_resource(credential, now)
         if not replay:
-            resource["email_sent"] = _notify(credential) if send_email else False
+            resource["email_sent"] = _deliver(credential, message) if message is not None else False
         resources.append(resource)
     created = sum(1 for _c, replay, _s in results if not replay)
     return jsonify({"items": resources, "created": created, "replayed": len(results) - created}), \

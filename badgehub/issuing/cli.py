@@ -25,7 +25,7 @@ from badgehub.issuing.models import CredentialSource, IssuedCredential, Revocati
 from badgehub.issuing.status_lists import refresh_status_lists
 from badgehub.keys.identity import base_url_of
 from badgehub.mail import MailError
-from badgehub.mails.awards import notify_recipient
+from badgehub.mails.awards import deliver_notification, queue_notification
 from badgehub.organisations.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -129,21 +129,26 @@ def issue_command(achievement_id: str, email: str, name: str, slug: str | None, 
         where = f" in organisation {scope.slug!r}" if scope is not None else ""
         raise click.ClickException(f"no achievement with id {achievement_id!r}{where}")
     try:
-        credential = issuing.issue_credential(
+        outcome = issuing.issue_or_replay(
             organisation=achievement.organisation, achievement=achievement, recipient_email=email,
             recipient_name=name, actor_id=None, source=CredentialSource.CLI, evidence_url=evidence_url,
             narrative=narrative, idempotency_key=idempotency_key)
+        # Committed with the credential (the outbox): a crash can neither lose the e-mail nor repeat it, and a
+        # replayed key mails nobody a second time.
+        message = (None if no_email or outcome.replayed
+                   else queue_notification(outcome.credential, current_app.config))
         db.session.commit()
     except BadgeHubError as error:
         db.session.rollback()
         fields = error.details.get("fields") or {}
         detail = "; ".join(f"{field}: {message}" for field, message in fields.items())
         raise click.ClickException(f"{error.message} {detail}".strip()) from None
+    credential = outcome.credential
     sent = False
-    if not no_email:
+    if message is not None:
         try:
-            notify_recipient(credential, current_app.config)
-            sent = True
+            deliver_notification(message, current_app.config)
+            sent = message.sent_at is not None
         except MailError as exc:
             click.echo(f"warning: the credential is issued but the e-mail could not be sent: {exc}", err=True)
     if as_json:

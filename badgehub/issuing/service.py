@@ -23,7 +23,8 @@ CLI all call :func:`issue_credential`):
   one, ``credentialStatus`` a revocation entry at a random index. It is signed with Data Integrity
   (``eddsa-rdfc-2022``, the active Ed25519 key) and then, proof included, as a VC-JWT (RS256, the active RSA
   key). Both are stored as issued and never rebuilt.
-* **Mail** is the caller's, after commit: :func:`badgehub.issuing.notify.notify_recipient`.
+* **Mail** is the caller's: queued in the same transaction (:func:`badgehub.mails.awards.queue_notification`),
+  delivered after the commit.
 """
 
 from __future__ import annotations
@@ -413,8 +414,8 @@ def issue_or_replay(
     See the module docstring for the rules. ``source`` is a :class:`CredentialSource` (or its value);
     ``batch_id`` ties the award to a CSV batch or claim campaign; ``now`` dates the award (tests and the
     demo issue in the past); ``config`` defaults to the app's; ``signer`` (:func:`signer_for`) spares a batch
-    the decryption of the keys for every row. After commit, send the e-mail with
-    :func:`badgehub.issuing.notify.notify_recipient`.
+    the decryption of the keys for every row. Queue the e-mail in the same transaction with
+    :func:`badgehub.mails.awards.queue_notification` and deliver it after the commit.
 
     Raises what :func:`check_award` raises, :class:`IdempotencyConflict` (409) for a key already used for
     another award, ``ValidationError`` for a malformed key, the key service's errors (no active key, KEK

@@ -11,7 +11,8 @@
   key) and each person mailed once (rows being mailed are locked and skipped by the other run, on PostgreSQL), but
   the work is shared badly: production sets ``BADGEHUB_REDIS_URL``.
 
-Either engine also runs the :data:`SCHEDULED` tasks (the refresh of the signed status lists) when it starts
+Either engine also runs the :data:`SCHEDULED` tasks (the refresh of the signed status lists, the purge of the
+outbox's messages older than ``MAIL_RETENTION_DAYS``) when it starts
 and every ``STATUS_LIST_REFRESH_SECONDS``: the in-process worker of each web process, or each ``badgehub
 worker``. Jobs are named (:data:`badgehub.jobs.tasks.TASKS`) and take plain arguments (ids), so either engine can run
 them; every job is written to be run twice without harm. The config key ``JOB_BACKEND`` (``rq``, ``thread``
@@ -118,7 +119,7 @@ class InProcessWorker:
 
 
 _START_LOCK = threading.Lock()
-SCHEDULED: Final = ("status_lists.refresh",)
+SCHEDULED: Final = ("status_lists.refresh", "mail.purge")
 """Tasks run when a worker starts and then every ``STATUS_LIST_REFRESH_SECONDS`` (each is safe to run twice, by
 two workers at once)."""
 

@@ -1,5 +1,5 @@
 """The jobs themselves: issuing a confirmed CSV batch chunk by chunk, resuming unfinished batches, and the
-scheduled refresh of the signed status lists.
+scheduled ones: the refresh of the signed status lists and the purge of the outbox's old messages.
 
 :func:`run_batch` is the entry point that commits (like a view or a CLI command): one commit per chunk of
 rows, then the e-mails of that chunk. Run twice, or after a crash at any point, it issues every valid row
@@ -185,10 +185,31 @@ def refresh_lists() -> int:
     return result.signed
 
 
+def purge_mail() -> int:
+    """Delete the outbox's messages delivered or abandoned longer than ``MAIL_RETENTION_DAYS`` ago and commit;
+    returns how many. Scheduled with the status lists' refresh."""
+    from badgehub.outbox.service import purge_old
+
+    try:
+        count = purge_old()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return count
+
+
+def send_mail() -> int:
+    """Deliver what the outbox holds and is due (each message claimed, sent, marked); returns how many left."""
+    return deliver_pending().sent
+
+
 TASKS: Final[dict[str, Callable[..., Any]]] = {
     "batches.run": run_batch,
     "batches.resume": resume_batches,
     "status_lists.refresh": refresh_lists,
+    "mail.purge": purge_mail,
+    "mail.send": send_mail,
 }
 
 def run_task(name: str, *args: Any) -> Any:

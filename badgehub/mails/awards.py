@@ -73,7 +73,8 @@ def deliver_notification(message: OutboxMessage, config: Mapping[str, Any]) -> N
 
 
 def notify_recipient(credential: IssuedCredential, config: Mapping[str, Any]) -> None:
-    """Queue and send the recipient the e-mail about ``credential`` (call it after the commit that issued it).
+    """Send the recipient the e-mail about ``credential`` again (a new message, queued, committed and delivered
+    at once). Issuing paths do not call this: they queue with :func:`queue_notification` before their commit.
 
     Raises :class:`~badgehub.mail.MailError` when the mail cannot leave; the credential stays issued, and the
     caller decides whether to tell someone (the link can be sent again).

@@ -44,7 +44,7 @@ from badgehub.fields import email_key
 from badgehub.issuing import service as issuing
 from badgehub.issuing.keep_links import keep_token, keep_url
 from badgehub.mail import Mail, MailError
-from badgehub.mails.awards import notify_recipient
+from badgehub.mails.awards import deliver_notification, queue_notification
 from badgehub.moments import moment, time_with_zone
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, Role
@@ -299,13 +299,16 @@ def confirm(code: str, token: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             done = claims.confirm_claim(code, token)
+            # Committed with the credential (the outbox): a crash can neither lose the e-mail nor repeat it.
+            message = (queue_notification(done.credential, current_app.config)
+                       if done.issued_now and done.credential is not None else None)
             db.session.commit()
         except BadgeHubError as error:
             db.session.rollback()
             return _invalid_link(code, error)
-        if done.issued_now and done.credential is not None:
+        if message is not None and done.credential is not None:
             try:
-                notify_recipient(done.credential, current_app.config)
+                deliver_notification(message, current_app.config)
             except MailError:
                 log.exception("could not send the e-mail of credential %s", done.credential.public_id)
         # Back to the link's own address: it now shows the badge (and a reload posts nothing again).

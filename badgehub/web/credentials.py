@@ -44,7 +44,7 @@ from badgehub.issuing.notify import baked_image, natural_format
 from badgehub.issuing.status_lists import get_status_list, served_status_list
 from badgehub.keys.service import published_keys
 from badgehub.mail import MailError
-from badgehub.mails.awards import notify_recipient
+from badgehub.mails.awards import deliver_notification, queue_notification
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.web.caching import public_document
@@ -181,6 +181,8 @@ def award(slug: str, public_id: str) -> ResponseReturnValue:
             activity_start=form.activity_start.data, activity_end=form.activity_end.data,
             area_id=form.area_id.data, result=form.result.data or None,
             idempotency_key=form.idempotency_key.data or None)
+        # The e-mail is committed with the credential (the outbox), so a crash can neither lose nor repeat it.
+        message = None if outcome.replayed else queue_notification(outcome.credential, current_app.config)
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
@@ -192,8 +194,9 @@ def award(slug: str, public_id: str) -> ResponseReturnValue:
         flash(gettext("This badge was already awarded to %(address)s with this form; no second e-mail was sent.",
                       address=credential.recipient_email), "info")
         return redirect(url_for("credentials.detail", slug=organisation.slug, public_id=credential.public_id))
+    assert message is not None
     try:
-        notify_recipient(credential, current_app.config)
+        deliver_notification(message, current_app.config)
         flash(gettext("The badge is awarded to %(address)s, who has been sent an e-mail with it.",
                       address=credential.recipient_email), "success")
     except MailError:

@@ -47,14 +47,10 @@ class Collector:
 
 
 def _free_port() -> int:
-    for port in range(5300, 5400):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 5300-5399")
+    # A port the system picks among the free ones: tests running in parallel do not race for the same one.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -203,3 +199,28 @@ def test_sent_mail_is_kept_the_retention_period_then_deleted(app, ctx):
     remaining = db.session.scalars(select(OutboxMessage.id)).all()
     assert old_id not in remaining and fresh_id in remaining
     assert list(Path(ctx.config["OUTBOX_DIR"]).glob("*.eml")) == []  # the file backend's copy went too
+
+
+def test_the_purge_command_and_job_forget_only_what_is_past_the_retention(app, runner):
+    with app.app_context():
+        old_id = service.queue(Mail(to="old@example.net", subject="Old", text="Hi.")).id
+        waiting_id = service.queue(Mail(to="wait@example.net", subject="Waiting", text="Hi.")).id
+        db.session.commit()
+        assert sender.deliver_by_id(old_id)
+        # Delivered 40 days ago; the other one is queued (never purged, however old).
+        long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+        db.session.execute(update(OutboxMessage).values(created_at=long_ago))
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == old_id).values(sent_at=long_ago))
+        db.session.commit()
+    app.config["MAIL_RETENTION_DAYS"] = 60
+    result = runner.invoke(args=["mail", "purge"])
+    assert result.exit_code == 0 and "0 e-mail(s) deleted" in result.output
+    app.config["MAIL_RETENTION_DAYS"] = 30
+    result = runner.invoke(args=["mail", "purge"])
+    assert result.exit_code == 0 and "1 e-mail(s) deleted" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage.id)).all() == [waiting_id]
+        from badgehub import jobs
+        from badgehub.jobs import tasks
+
+        assert "mail.purge" in jobs.SCHEDULED and tasks.run_task("mail.purge") == 0
