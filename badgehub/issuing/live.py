@@ -349,7 +349,7 @@ def stored_submission(kind: str, data: bytes | str | Mapping[str, Any]) -> Issue
     return next((credential for credential in found if credential.document_json.strip() == text), None)
 
 
-def _with_context(condition: Any) -> Any:
+def _with_context(condition: Any) -> Sequence[IssuedCredential]:
     return db.session.scalars(
         select(IssuedCredential).where(condition)
         .options(joinedload(IssuedCredential.organisation), joinedload(IssuedCredential.achievement_version),

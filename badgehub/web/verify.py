@@ -118,5 +118,7 @@ def verify_page() -> ResponseReturnValue:
         verification_finished.send(verdict=verdict_of(report))
     except SubmissionRefused as refused:
         return _form_page(form, submission_message(refused.code, refused.params), refused.status)
-    return render_template("verify/report.html", view=present(report), checked_email=known_email,
+    # The page repeats the address as the person typed it; the check itself used its normal form.
+    checked_email = (form.email.data or "").strip() if known_email else None
+    return render_template("verify/report.html", view=present(report), checked_email=checked_email,
                            standing=standing)
