@@ -150,6 +150,7 @@ CHECK_MESSAGES: Final[Mapping[str, Any]] = {
     "endorsements_ok": _l("All %(count)s endorsement(s) are valid."),
     "endorsements_unverified": _l("%(failed)s of %(count)s endorsement(s) could not be verified."),
     "endorsements_too_deep": _l("Endorsements are nested too deeply; the deepest ones were not checked."),
+    "endorsement_cycle": _l("This endorsement repeats the document it is in, or another endorsement: it was refused."),
     # generic
     "check_error": _l("This check could not be completed because the badge contains unexpected data (%(detail)s)."),
     "not_run": _l("This check was not made because the credential could not be read."),

@@ -182,6 +182,7 @@ MESSAGES: Final[Mapping[str, str]] = {
     "endorsements_ok": "All {count} endorsement(s) are valid.",
     "endorsements_unverified": "{failed} of {count} endorsement(s) could not be verified.",
     "endorsements_too_deep": "Endorsements are nested too deeply; the deepest ones were not checked.",
+    "endorsement_cycle": "This endorsement repeats the document it is in, or another endorsement: it was refused.",
     # generic
     "check_error": "This check could not be completed because the badge contains unexpected data ({detail}).",
     "not_run": "This check was not made because the credential could not be read.",

@@ -30,7 +30,15 @@ def check_endorsements(run: Run) -> Check:
     if run.depth >= MAX_ENDORSEMENT_DEPTH:
         return make_check("endorsements", CheckStatus.WARNING, "endorsements_too_deep")
     reports: list[VerificationReport] = []
+    # A cycle is refused, not followed: an endorsement that names the very document it is embedded in, or one
+    # already met in this list (the depth bound stops longer chains).
+    seen = {run.credential.get("id")}
     for endorsement in embedded[:MAX_ENDORSEMENTS]:
+        endorsement_id = endorsement.get("id")
+        if isinstance(endorsement_id, str) and endorsement_id in seen:
+            reports.append(unreadable("endorsement_cycle", "json"))
+            continue
+        seen.add(endorsement_id)
         parsed = Parsed("json", endorsement, parse_code="parsed_json")
         reports.append(_endorsement(run, parsed))
     for token in jwts[: max(0, MAX_ENDORSEMENTS - len(embedded))]:
