@@ -36,6 +36,16 @@ def elide(template: str, values: Mapping[str, Any]) -> str:
     return _BEFORE_VALUE.sub(fix, template)
 
 
+_SPACE_BEFORE: Final = re.compile(r" ([:;!?»]|%(?!\())")
+_SPACE_AFTER: Final = re.compile(r"« ")
+
+
+def french_spaces(text: str) -> str:
+    """French typography's spaces made unbreakable: before ``: ; ! ? » %`` and after ``«``, so that a line never
+    starts with the sign (issue 16: "Motif indiqué" at the end of a line, ": Badges…" on the next)."""
+    return _SPACE_AFTER.sub("«\u00a0", _SPACE_BEFORE.sub("\u00a0\\1", text))
+
+
 def _french() -> bool:
     locale = get_locale()
     return locale is not None and locale.language == "fr"
@@ -45,20 +55,22 @@ class ElidingDomain(Domain):  # type: ignore[misc]
     """Flask-Babel's domain, eliding French sentences before filling them."""
 
     def gettext(self, string: str, **variables: Any) -> str:
-        if not variables or not _french():
+        if not _french():
             return str(super().gettext(string, **variables))
-        return elide(self.get_translations().ugettext(string), variables) % variables
+        text = french_spaces(self.get_translations().ugettext(string))
+        return elide(text, variables) % variables if variables else text
 
     def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
         if not _french():
             return str(super().ngettext(singular, plural, num, **variables))
         variables.setdefault("num", num)
-        return elide(self.get_translations().ungettext(singular, plural, num), variables) % variables
+        return elide(french_spaces(self.get_translations().ungettext(singular, plural, num)), variables) % variables
 
     def pgettext(self, context: str, string: str, **variables: Any) -> str:
-        if not variables or not _french():
+        if not _french():
             return str(super().pgettext(context, string, **variables))
-        return elide(self.get_translations().upgettext(context, string), variables) % variables
+        text = french_spaces(self.get_translations().upgettext(context, string))
+        return elide(text, variables) % variables if variables else text
 
 
 def _template_call(lookup: Callable[..., str], *, plural: bool = False) -> Any:
@@ -68,8 +80,10 @@ def _template_call(lookup: Callable[..., str], *, plural: bool = False) -> Any:
         text = context.call(lookup, *args)
         if plural:
             variables.setdefault("num", args[-1])
-        if variables and _french():
-            text = elide(text, variables)
+        if _french():
+            text = french_spaces(text)
+            if variables:
+                text = elide(text, variables)
         if context.eval_ctx.autoescape:
             text = Markup(text)  # noqa: S704 - a sentence of our catalogue; the values are escaped by %
         # Always formatted, as Jinja does, so that "%%" means "%" in every template string.

@@ -45,7 +45,7 @@ def press(client: Any, link: str) -> Any:
 def test_the_award_mail_is_text_and_html_in_the_recipient_s_language(client, world, outbox):
     award_by_form(client, world)
     [message] = outbox()
-    assert message["Subject"] == "Atelier Vélo vous a décerné le badge « Réparer une crevaison »"
+    assert message["Subject"] == "Atelier Vélo vous a décerné le badge «\u00a0Réparer une crevaison\u00a0»"
     html = message.get_body(preferencelist=("html",)).get_content()
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert '<html lang="fr">' in html and "Voir et garder votre badge" in html

@@ -186,7 +186,7 @@ def test_denying_consent_sends_access_denied(client: FlaskClient, world: dict[st
     app = register(client)
     sign_in(client, world["lea"])
     french = client.get(authorize_url(app, pkce()[1]), headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert "Connecter Portfolio Platform à votre portefeuille ?" in french and "Lire les badges" in french
+    assert "Connecter Portfolio Platform à votre portefeuille\u00a0?" in french and "Lire les badges" in french
     response = consent(client, authorize_url(app, pkce()[1]), decision="deny")
     assert parse_qs(urlsplit(response.headers["Location"]).query)["error"] == ["access_denied"]
     assert query(lambda: db.session.scalar(select(AuditEvent.action).where(

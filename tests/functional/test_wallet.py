@@ -183,7 +183,7 @@ def test_a_verified_extra_address_signs_in_and_cannot_be_registered_again(client
                                                                           outbox: Any, query: Any) -> None:
     sign_in(client, world["lea"])
     assert add_and_confirm(client, outbox, "Lea.Work@example.org").status_code == 302
-    client.post("/sign-out", data={"csrf_token": token_of(client, "/")})
+    client.post("/sign-out", data={"csrf_token": token_of(client, "/verify")})
     # Signing in with the extra address: the link goes to it, as it was added, and opens Léa's account.
     asked = client.post("/sign-in/link", data={"csrf_token": token_of(client, "/sign-in"),
                                                "email": "LEA.WORK@example.org"})
@@ -194,7 +194,7 @@ def test_a_verified_extra_address_signs_in_and_cannot_be_registered_again(client
     page = client.get(link)
     assert client.post(link, data={"csrf_token": csrf_token_from(page.get_data(as_text=True))}).status_code == 302
     assert "Léa Martin" in client.get("/account").get_data(as_text=True)
-    client.post("/sign-out", data={"csrf_token": token_of(client, "/")})
+    client.post("/sign-out", data={"csrf_token": token_of(client, "/verify")})
     # Nobody can open a second account with it.
     refused = client.post("/register", data={"csrf_token": token_of(client, "/register"), "name": "Squatter",
                                              "email": "lea.work@EXAMPLE.org", "password": "a long enough passphrase"})

@@ -40,3 +40,19 @@ def test_moments_name_their_time_zone_and_are_never_ambiguous(ctx) -> None:
     with force_locale("fr"):
         assert moment(when) == "7 déc. 2026, 06:16 UTC"
         assert render_template_string("{{ w|datetimeformat('short') }}", w=when) == "7 déc. 2026, 06:16 UTC"
+
+
+def test_french_punctuation_never_starts_a_line(ctx) -> None:
+    # Issue 16: "Motif indiqué" ended a line and ": Badges sans rapport…" began the next.
+    from badgehub.elision import french_spaces
+
+    assert french_spaces("Motif : %(r)s ; « %(b)s » ? 83 %% de %(n)s !") == (
+        "Motif\u00a0: %(r)s\u00a0; «\u00a0%(b)s\u00a0»\u00a0? 83\u00a0%% de %(n)s\u00a0!")
+    with force_locale("fr"):
+        assert gettext("Your wallet:") == "Votre portefeuille\u00a0:"
+        page = render_template_string('{{ _("Hello %(name)s,", name="x") }} {{ _("Your wallet:") }}')
+        assert " :" not in page and "\u00a0:" in page
+        assert str(lazy_gettext("You already have the badge “%(badge)s”", badge="Lire")) == (
+            "Vous avez déjà le badge «\u00a0Lire\u00a0»")
+    with force_locale("en"):
+        assert "\u00a0" not in gettext("Your wallet:")
