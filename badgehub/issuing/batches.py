@@ -27,10 +27,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from flask import current_app
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from badgehub import events
@@ -38,23 +36,63 @@ from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import require_issuable
 from badgehub.audit.service import record
 from badgehub.db import utcnow
-from badgehub.errors import BadgeHubError, Conflict, NotFound, ValidationError
+from badgehub.errors import BadgeHubError, Conflict, ValidationError
 from badgehub.extensions import db
 from badgehub.fields import email_key
 from badgehub.issuing import csv_rows
-from badgehub.issuing.errors import WrongOrganisation
-from badgehub.issuing.models import (
-    BatchRow,
-    BatchState,
-    CredentialSource,
-    IssueBatch,
-    IssuedCredential,
-    RowState,
+from badgehub.issuing.batch_leases import (
+    DEFAULT_LEASE_SECONDS,
+    QUEUE_LEASE_OWNER,
+    LeaseLost,
+    orphaned_batch_ids,
+    release_lease,
+    renew_lease,
+    take_lease,
 )
+from badgehub.issuing.batch_messages import column_label, problem_text, refusal_message, rule_problem
+from badgehub.issuing.batch_reads import (
+    ROW_FILTERS,
+    TEMPLATE_HEADER,
+    BatchNotFound,
+    batches_of,
+    export_csv,
+    get_batch_for,
+    pending_count,
+    progress,
+    rows_of,
+    template_csv,
+)
+from badgehub.issuing.errors import WrongOrganisation
+from badgehub.issuing.models import BatchRow, BatchState, CredentialSource, IssueBatch, IssuedCredential, RowState
 from badgehub.issuing.notify import AwardMailer, award_notice
 from badgehub.issuing.service import AwardInput, Signer, check_award, issue_credential, issuing_areas
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
+
+# Leases and reads moved to batch_leases.py and batch_reads.py; named here too, for the callers that know this
+# module as ``batches``.
+__all__ = [
+    "DEFAULT_LEASE_SECONDS",
+    "QUEUE_LEASE_OWNER",
+    "ROW_FILTERS",
+    "TEMPLATE_HEADER",
+    "BatchNotFound",
+    "LeaseLost",
+    "batches_of",
+    "column_label",
+    "export_csv",
+    "get_batch_for",
+    "orphaned_batch_ids",
+    "pending_count",
+    "problem_text",
+    "progress",
+    "refusal_message",
+    "release_lease",
+    "renew_lease",
+    "rows_of",
+    "take_lease",
+    "template_csv",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +103,6 @@ MAX_FILENAME: Final = 255
 _FIELD_OF_AWARD: Final = {"area_id": "area"}
 # Rows read per query when looking for earlier credentials (keeps the IN list within every database's limits).
 _LOOKUP_SLICE: Final = 500
-TEMPLATE_HEADER: Final = ("email", "name", "date", "end", "evidence", "narrative", "area", "result")
 
 
 class CsvFileRefused(ValidationError):
@@ -74,82 +111,9 @@ class CsvFileRefused(ValidationError):
     code = "csv_refused"
 
 
-class BatchNotFound(NotFound):
-    code = "batch_not_found"
-    default_message = _l("There is no such list of participants in this organisation.")
-
-
 class BatchNotDraft(Conflict):
     code = "batch_not_draft"
     default_message = _l("This list was already confirmed or cancelled.")
-
-
-# ------------------------------------------------------------------------------------------------ messages
-
-
-def refusal_message(error: csv_rows.CsvRefused) -> Any:
-    """The sentence that tells a person why their file was refused and what to do."""
-    p = error.params
-    if error.code == "too_large":
-        return _l("The file is larger than %(size)s MB. Split it into smaller files.",
-                  size=f"{p['max_bytes'] / (1024 * 1024):g}")
-    if error.code == "empty":
-        return _l("The file is empty.")
-    if error.code == "not_text" and p.get("kind") == "spreadsheet":
-        return _l("This is a spreadsheet file, not a CSV file. In your spreadsheet, use “Save as” and choose "
-                  "the CSV format, then upload that file.")
-    if error.code == "not_text":
-        return _l("This file is not a CSV text file. Upload a CSV file, or paste the list.")
-    if error.code == "too_many_rows":
-        return _l("The file has more than %(max)s participants. Split it into several files.", max=p["max_rows"])
-    if error.code == "line_too_long":
-        return _l("Line %(line)s is longer than %(max)s characters: this does not look like a list of "
-                  "participants.", line=p["line"], max=p["max_line"])
-    if error.code == "malformed":
-        return _l("Line %(line)s cannot be read as CSV: check its quotation marks.", line=p["line"])
-    if error.code == "missing_email_column":
-        return _l("No column gives the e-mail addresses. Columns found: %(found)s. Columns understood: "
-                  "%(expected)s (only the e-mail is required; French names work too).",
-                  found=", ".join(p["found"]) or "—", expected=", ".join(p["expected"]))
-    if error.code == "duplicate_column":
-        return _l("Two columns give the same information: %(headers)s. Keep one of them.",
-                  headers=", ".join(p["headers"]))
-    return _l("This file cannot be read as a list of participants.")  # pragma: no cover - every code above
-
-
-def _rule_problem(message: Any) -> dict[str, Any]:
-    """An award rule's message, stored so that it can be said again in the reader's language: the sentence
-    of the catalogue and its values (a lazy string carries both), not its text in the uploader's language."""
-    if isinstance(message, LazyString) and message._args and isinstance(message._args[0], str):
-        values = {k: v for k, v in message._kwargs.items() if isinstance(v, (str, int, float))}
-        return {"code": "rule", "message_id": message._args[0], "params": values}
-    return {"code": "invalid", "message": str(message)}
-
-
-def problem_text(problem: Mapping[str, Any]) -> str:
-    """A row problem as a sentence in the current language (award rules are stored as their catalogue
-    sentence, :func:`_rule_problem`; rows stored before that keep the text they came with)."""
-    code = problem.get("code")
-    params = problem.get("params") or {}
-    if code == "not_a_date":
-        return str(_l("“%(value)s” is not a date: write 2025-03-31 or 31/03/2025.", value=params.get("value", "")))
-    if code == "unknown_area":
-        return str(_l("“%(value)s” is not an area of your territories.", value=params.get("value", "")))
-    if code == "duplicate_in_file":
-        return str(_l("This address is already on row %(row)s.", row=params.get("row", "?")))
-    if code == "rule" and isinstance(problem.get("message_id"), str):
-        return str(gettext(problem["message_id"], **params))
-    return str(problem.get("message") or _l("This value is not valid."))
-
-
-def column_label(name: str | None) -> str:
-    """The column a problem belongs to, in words."""
-    labels = {
-        "recipient_email": _l("E-mail"), "recipient_name": _l("Name"), "activity_start": _l("Date"),
-        "activity_end": _l("End date"), "evidence_url": _l("Evidence"), "narrative": _l("Narrative"),
-        "area": _l("Area"), "result": _l("Result"),
-    }
-    return str(labels.get(name or "", _l("Row")))
 
 
 # ------------------------------------------------------------------------------------------------- drafts
@@ -236,7 +200,7 @@ def _draft_row(batch: IssueBatch, organisation: Organisation, achievement: Achie
         for name, message in (error.details.get("fields") or {}).items():
             column = _FIELD_OF_AWARD.get(name, name)
             if column not in broken:
-                problems.append({"field": column, **_rule_problem(message)})
+                problems.append({"field": column, **rule_problem(message)})
         clean = None
     if problems or clean is None:
         row.state = RowState.SKIPPED_INVALID
@@ -294,11 +258,6 @@ def recount(batch: IssueBatch) -> IssueBatch:
     _recount(batch)
     db.session.flush()
     return batch
-
-
-def pending_count(batch: IssueBatch) -> int:
-    return int(db.session.scalar(select(func.count()).select_from(BatchRow).where(
-        BatchRow.batch_id == batch.id, BatchRow.state == RowState.PENDING)) or 0)
 
 
 # ------------------------------------------------------------------------------------------ confirm, run
@@ -379,61 +338,6 @@ def start_running(batch: IssueBatch, *, now: dt.datetime | None = None) -> bool:
         batch.started_at = batch.started_at or now or utcnow()
     db.session.flush()
     return True
-
-
-DEFAULT_LEASE_SECONDS = 40
-# The lease a sweep takes while a batch waits in the queue: any run may take it over.
-QUEUE_LEASE_OWNER = "queue"
-
-
-class LeaseLost(RuntimeError):
-    """Another run took the batch over (this run's lease had run out): stop without committing more."""
-
-
-def take_lease(batch: IssueBatch, owner: str, *, seconds: int, now: dt.datetime | None = None) -> bool:
-    """Make ``owner`` the runner of the (locked) ``batch`` for ``seconds``; False when another run holds a lease
-    that has not run out (it is alive: leave the batch to it). Flushes."""
-    now = now or utcnow()
-    alive = batch.lease_expires_at is not None and batch.lease_expires_at > now
-    if alive and batch.lease_owner not in (None, owner, QUEUE_LEASE_OWNER):
-        return False
-    batch.lease_owner = owner
-    batch.lease_expires_at = now + dt.timedelta(seconds=seconds)
-    db.session.flush()
-    return True
-
-
-def renew_lease(batch: IssueBatch, owner: str, *, seconds: int, now: dt.datetime | None = None) -> None:
-    """The heartbeat of a run, in the transaction of its next chunk: push the lease ``seconds`` further.
-    Raises :class:`LeaseLost` when another run holds the batch now. Flushes."""
-    moment = now or utcnow()
-    result = db.session.execute(
-        update(IssueBatch).where(IssueBatch.id == batch.id, IssueBatch.lease_owner == owner)
-        .values(lease_expires_at=moment + dt.timedelta(seconds=seconds))
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise LeaseLost(f"batch {batch.id} is run by someone else now")
-
-
-def release_lease(batch: IssueBatch, owner: str) -> None:
-    """End ``owner``'s lease (the run stops: done, failed, or paused by ``max_chunks``). Flushes."""
-    if batch.lease_owner == owner:
-        batch.lease_owner = None
-        batch.lease_expires_at = None
-        db.session.flush()
-
-
-def orphaned_batch_ids(*, seconds: int, now: dt.datetime | None = None) -> list[int]:
-    """Confirmed batches nobody is running: running with a lease that ran out (the worker died), or queued for
-    longer than a lease without being picked up (the job was lost with its queue)."""
-    now = now or utcnow()
-    cutoff = now - dt.timedelta(seconds=seconds)
-    return list(db.session.scalars(select(IssueBatch.id).where(
-        IssueBatch.state.in_((BatchState.QUEUED, BatchState.RUNNING)),
-        or_(IssueBatch.lease_expires_at < now,
-            and_(IssueBatch.lease_expires_at.is_(None),
-                 or_(IssueBatch.state == BatchState.RUNNING, IssueBatch.queued_at < cutoff))))
-        .order_by(IssueBatch.id)))
 
 
 def check_batch_can_issue(batch: IssueBatch) -> None:
@@ -543,77 +447,6 @@ def unfinished_batch_ids() -> list[int]:
     """Batches confirmed but not over (queued, or running when their worker stopped): what to resume."""
     return list(db.session.scalars(select(IssueBatch.id).where(
         IssueBatch.state.in_((BatchState.QUEUED, BatchState.RUNNING))).order_by(IssueBatch.id)))
-
-
-# -------------------------------------------------------------------------------------------------- reads
-
-
-def get_batch_for(organisation: Organisation, batch_id: int) -> IssueBatch:
-    """The organisation's batch ``batch_id``; another organisation's is :class:`BatchNotFound` too."""
-    batch: IssueBatch | None = db.session.scalar(select(IssueBatch).where(
-        IssueBatch.id == batch_id, IssueBatch.organisation_id == organisation.id))
-    if batch is None:
-        raise BatchNotFound()
-    return batch
-
-
-def batches_of(organisation: Organisation, *, limit: int = 50, offset: int = 0) -> list[IssueBatch]:
-    """The organisation's batches, newest first."""
-    return list(db.session.scalars(
-        select(IssueBatch).where(IssueBatch.organisation_id == organisation.id)
-        .order_by(IssueBatch.created_at.desc(), IssueBatch.id.desc()).limit(max(1, min(limit, 200)))
-        .offset(max(0, offset))))
-
-
-ROW_FILTERS: Final = ("problems", "issued", "previous", "failed", "pending")
-
-
-def rows_of(batch: IssueBatch, *, show: str | None = None, limit: int = 200,
-            offset: int = 0) -> tuple[list[BatchRow], int]:
-    """Rows of a batch in file order, filtered by ``show`` (one of :data:`ROW_FILTERS`), and how many match."""
-    query = select(BatchRow).where(BatchRow.batch_id == batch.id)
-    states = {"problems": (RowState.SKIPPED_INVALID,), "issued": (RowState.ISSUED,),
-              "previous": (RowState.DUPLICATE_PREVIOUS,), "failed": (RowState.FAILED,),
-              "pending": (RowState.PENDING,)}.get(show or "")
-    if states is not None:
-        query = query.where(BatchRow.state.in_(states))
-    total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    rows = list(db.session.scalars(query.order_by(BatchRow.number).limit(max(1, min(limit, 1000)))
-                                   .offset(max(0, offset))))
-    return rows, total
-
-
-def progress(batch: IssueBatch) -> dict[str, Any]:
-    """The batch's state and counts, as the progress endpoint sends them."""
-    handled = batch.issued_count + batch.duplicate_count + batch.failed_count
-    to_handle = handled + (pending_count(batch) if not batch.is_over else 0)
-    return {"id": batch.id, "state": batch.state.value, "over": batch.is_over, "rows": batch.total_rows,
-            "issued": batch.issued_count, "previous": batch.duplicate_count, "invalid": batch.invalid_count,
-            "failed": batch.failed_count, "handled": handled, "to_handle": to_handle,
-            "mail_failures": batch.mail_failures}
-
-
-def export_csv(batch: IssueBatch, *, credential_url: Any) -> str:
-    """The batch's rows and what became of each, as CSV with every cell inert in spreadsheets.
-
-    ``credential_url(credential)`` gives the public link of an issued credential.
-    """
-    header = ("row", "email", "name", "state", "credential", "problems")
-    rows = db.session.scalars(select(BatchRow).where(BatchRow.batch_id == batch.id).order_by(BatchRow.number))
-    lines = []
-    for row in rows:
-        email = row.recipient_email or str(row.raw.get("recipient_email", ""))
-        name = row.recipient_name or str(row.raw.get("recipient_name", ""))
-        link = credential_url(row.credential) if row.credential is not None else ""
-        problems = "; ".join(f"{column_label(p.get('field'))}: {problem_text(p)}" for p in row.problems)
-        lines.append((row.number, email, name, row.state.value, link, problems))
-    return csv_rows.write_csv(header, lines)
-
-
-def template_csv() -> str:
-    """A CSV to fill in: the header the reader understands and one example row."""
-    return csv_rows.write_csv(TEMPLATE_HEADER, [("lea.martin@example.org", "Léa Martin", "2025-03-31", "",
-                                                 "", "", "", "")])
 
 
 # ------------------------------------------------------------------------------------------------ erasure

@@ -34,21 +34,17 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import re
 import secrets
-import threading
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
-from cachetools import LRUCache
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager
 
 from badgehub import events, fields
 from badgehub.accounts.errors import InvalidEmail, InvalidName
@@ -61,7 +57,6 @@ from badgehub.credentials.data_integrity import sign_data_integrity
 from badgehub.credentials.did import is_did
 from badgehub.credentials.documents import (
     Evidence,
-    IssuerProfile,
     Recipient,
     Result,
     build_credential,
@@ -70,20 +65,13 @@ from badgehub.credentials.documents import (
     to_json,
 )
 from badgehub.credentials.errors import CredentialError
-from badgehub.credentials.keys import PrivateKey
 from badgehub.credentials.status_list import status_list_entry
 from badgehub.credentials.vc_jwt import sign_vc_jwt
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, ValidationError
 from badgehub.extensions import db
 from badgehub.fields import check, email_key, web_address
-from badgehub.issuing.errors import (
-    AlreadyRevoked,
-    CredentialNotFound,
-    IdempotencyConflict,
-    IssuingFailed,
-    WrongOrganisation,
-)
+from badgehub.issuing.errors import AlreadyRevoked, IdempotencyConflict, IssuingFailed, WrongOrganisation
 from badgehub.issuing.models import (
     ERASED_RECIPIENT_PREFIX,
     CredentialSource,
@@ -91,6 +79,18 @@ from badgehub.issuing.models import (
     RevocationReason,
     StatusPurpose,
 )
+from badgehub.issuing.queries import (
+    PUBLIC_ID_RE,
+    STATES,
+    CredentialPage,
+    achievements_catalogue,
+    credential_url,
+    credentials_of,
+    get_achievement_for,
+    get_credential,
+    get_credential_for,
+)
+from badgehub.issuing.signing import Signer, signer_for
 from badgehub.issuing.status_lists import (
     draw_free_index,
     lock_list,
@@ -99,15 +99,27 @@ from badgehub.issuing.status_lists import (
     set_status,
     url_of,
 )
-from badgehub.keys.identity import SigningIdentity, base_url_of, issuer_profile, signing_identity
-from badgehub.keys.service import installation_kek, load_private_key
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
 from badgehub.verification.recipient import email_identifiers, email_matches
 
+# The look-ups moved to queries.py; named here too, for the callers that know this module as ``issuing``.
+__all__ = [
+    "PUBLIC_ID_RE",
+    "STATES",
+    "CredentialPage",
+    "Signer",
+    "achievements_catalogue",
+    "credential_url",
+    "credentials_of",
+    "get_achievement_for",
+    "get_credential",
+    "get_credential_for",
+    "signer_for",
+]
+
 PUBLIC_ID_LENGTH: Final = 12
-PUBLIC_ID_RE: Final = re.compile(r"[a-z2-7]{12}")
 MAX_NAME: Final = 200
 MAX_URL: Final = fields.MAX_URL
 MAX_NARRATIVE: Final = 5000
@@ -123,7 +135,6 @@ _DATE_SLACK: Final = dt.timedelta(hours=14)
 log = logging.getLogger(__name__)
 
 _INSERT_ATTEMPTS: Final = 8
-STATES: Final = ("active", "revoked", "expired")
 
 
 # ----------------------------------------------------------------------------------------------- inputs
@@ -161,63 +172,6 @@ class CleanAward:
     area: Area | None
     result: str | None
     holder_did: str | None
-
-
-@dataclass(frozen=True)
-class Signer:
-    """What signing in one organisation's name needs, private keys decrypted once (a batch reuses it).
-
-    Never log it or keep it beyond the unit of work.
-    """
-
-    organisation_id: int
-    identity: SigningIdentity
-    profile: IssuerProfile
-    ed25519: Ed25519PrivateKey = field(repr=False)
-    rsa: PrivateKey = field(repr=False)
-
-
-# Decrypted private keys, per process. Loading an RSA key costs about 40 ms (OpenSSL checks the key), two
-# thirds of an award, so the keys of the organisations that issued lately are kept. The process holds the KEK
-# anyway, so this keeps nothing an intruder in the process could not decrypt. The cache key is the *active*
-# keys' rows as just read from the database (ids, key ids, a hash of the ciphertext) and a hash of the KEK: a
-# rotated, retired or compromised key is no longer active, so it is never looked up again.
-_KEY_CACHE: LRUCache[tuple[Any, ...], tuple[Ed25519PrivateKey, PrivateKey]] = LRUCache(maxsize=64)
-_KEY_CACHE_LOCK = threading.Lock()
-
-
-def _cache_key(identity: SigningIdentity, kek: bytes) -> tuple[Any, ...]:
-    def row(key: Any) -> tuple[Any, ...]:
-        return key.id, key.key_id, hashlib.sha256(key.encrypted_private_key).hexdigest()
-
-    return row(identity.ed25519_key), row(identity.rsa_key), hashlib.sha256(kek).hexdigest()
-
-
-def _private_keys(identity: SigningIdentity, kek: bytes) -> tuple[Ed25519PrivateKey, PrivateKey]:
-    cache_key = _cache_key(identity, kek)
-    with _KEY_CACHE_LOCK:
-        cached = _KEY_CACHE.get(cache_key)
-    if cached is not None:
-        return cached
-    ed25519 = load_private_key(identity.ed25519_key, kek)
-    if not isinstance(ed25519, Ed25519PrivateKey):  # pragma: no cover - the key row says Ed25519
-        raise IssuingFailed()
-    keys = (ed25519, load_private_key(identity.rsa_key, kek))
-    with _KEY_CACHE_LOCK:
-        _KEY_CACHE[cache_key] = keys
-    return keys
-
-
-def signer_for(organisation: Organisation, config: Mapping[str, Any] | None = None) -> Signer:
-    """The organisation's active keys (decrypted) with its issuer id, key ids and Profile.
-
-    Raises :class:`~badgehub.keys.errors.NoActiveKey`, :class:`~badgehub.keys.errors.KekMissing` /
-    ``InvalidKek`` / ``KeyDecryptionFailed`` from the key service.
-    """
-    settings = config if config is not None else current_app.config
-    identity = signing_identity(organisation, settings)
-    ed25519, rsa = _private_keys(identity, installation_kek(settings))
-    return Signer(organisation.id, identity, issuer_profile(organisation, identity.issuer_id), ed25519, rsa)
 
 
 # ----------------------------------------------------------------------------------------------- checks
@@ -593,125 +547,3 @@ def revoke_credential(credential: IssuedCredential, *, reason: RevocationReason 
                         "status_index": credential.status_index})
     db.session.flush()
     return credential
-
-
-# --------------------------------------------------------------------------------------------- look-ups
-
-
-# Built once: the credential page runs this on every view, and making the statement costs more than running it.
-_BY_PUBLIC_ID: Final = select(IssuedCredential).where(IssuedCredential.public_id == bindparam("public_id"))
-_WITH_CONTEXT: Final = _BY_PUBLIC_ID.options(joinedload(IssuedCredential.organisation),
-                                             joinedload(IssuedCredential.achievement_version),
-                                             joinedload(IssuedCredential.status_list))
-
-
-def get_credential(public_id: str, *, with_context: bool = False) -> IssuedCredential:
-    """Any credential by its public id (public pages and documents). Raises :class:`CredentialNotFound`.
-
-    ``with_context`` reads its organisation, achievement version and status list in the same query (what the
-    credential page and its live verification use), instead of one query each later."""
-    if not isinstance(public_id, str) or not PUBLIC_ID_RE.fullmatch(public_id):
-        raise CredentialNotFound()
-    query = _WITH_CONTEXT if with_context else _BY_PUBLIC_ID
-    credential: IssuedCredential | None = db.session.scalar(query, {"public_id": public_id})
-    if credential is None:
-        raise CredentialNotFound()
-    return credential
-
-
-def get_credential_for(organisation: Organisation, public_id: str) -> IssuedCredential:
-    """The organisation's credential ``public_id``; another organisation's is :class:`CredentialNotFound` too."""
-    credential = get_credential(public_id)
-    if credential.organisation_id != organisation.id:
-        raise CredentialNotFound()
-    return credential
-
-
-def get_achievement_for(organisation: Organisation, public_id: str) -> Achievement:
-    """The organisation's achievement ``public_id`` (archived or not). Raises :class:`WrongOrganisation` (404)
-    when it is unknown or another organisation's."""
-    achievement: Achievement | None = db.session.scalar(select(Achievement).where(
-        Achievement.public_id == public_id, Achievement.organisation_id == organisation.id))
-    if achievement is None:
-        raise WrongOrganisation()
-    return achievement
-
-
-@dataclass(frozen=True)
-class CredentialPage:
-    """One page of a credentials list: the rows, and how many match in all."""
-
-    items: Sequence[IssuedCredential]
-    total: int
-    limit: int
-    offset: int
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def credentials_of(organisation: Organisation, *, search: str | None = None, achievement_id: int | None = None,
-                   state: str | None = None, batch_id: int | None = None, now: dt.datetime | None = None,
-                   limit: int = 50, offset: int = 0, issued_since: dt.datetime | None = None,
-                   changed_since: dt.datetime | None = None) -> CredentialPage:
-    """The organisation's credentials, newest first: ``search`` in the recipient's e-mail or name (any case),
-    ``achievement_id``, ``batch_id``, and ``state`` one of ``active`` (neither revoked nor expired),
-    ``revoked``, ``expired`` (and not revoked); ``issued_since`` (issued at or after) and ``changed_since``
-    (issued or revoked at or after: the only changes a credential goes through; expiry is its ``valid_until``)
-    for clients that synchronise. Callers check the person may read them. Raises
-    :class:`~badgehub.errors.ValidationError` for an unknown state."""
-    moment = now or utcnow()
-    query: Select[Any] = select(IssuedCredential).where(IssuedCredential.organisation_id == organisation.id)
-    if issued_since is not None:
-        query = query.where(IssuedCredential.issued_at >= issued_since)
-    if changed_since is not None:
-        query = query.where(or_(IssuedCredential.issued_at >= changed_since,
-                                IssuedCredential.revoked_at >= changed_since))
-    text = (search or "").strip().lower()
-    if text:
-        pattern = _like(text)
-        query = query.where(or_(IssuedCredential.recipient_email_key.like(pattern, escape="\\"),
-                                func.lower(IssuedCredential.recipient_name).like(pattern, escape="\\")))
-    if achievement_id is not None:
-        query = query.where(IssuedCredential.achievement_id == achievement_id)
-    if batch_id is not None:
-        query = query.where(IssuedCredential.batch_id == batch_id)
-    if state == "revoked":
-        query = query.where(IssuedCredential.revoked_at.is_not(None))
-    elif state == "expired":
-        query = query.where(IssuedCredential.revoked_at.is_(None), IssuedCredential.valid_until.is_not(None),
-                            IssuedCredential.valid_until <= moment)
-    elif state == "active":
-        query = query.where(IssuedCredential.revoked_at.is_(None),
-                            or_(IssuedCredential.valid_until.is_(None), IssuedCredential.valid_until > moment))
-    elif state:
-        raise ValidationError(details={"field": "state"})
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = list(db.session.scalars(
-        query.options(selectinload(IssuedCredential.achievement_version))
-        .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
-        .limit(max(1, min(limit, 500))).offset(max(0, offset))))
-    return CredentialPage(items, int(total), limit, offset)
-
-
-def achievements_catalogue(organisation: Organisation | None = None, *,
-                           include_archived: bool = False) -> list[Achievement]:
-    """Achievements of one organisation (or of all), by organisation then name, with their current version
-    and organisation loaded (the CLI's list)."""
-    query = select(Achievement).options(selectinload(Achievement.current_version),
-                                        selectinload(Achievement.organisation))
-    if organisation is not None:
-        query = query.where(Achievement.organisation_id == organisation.id)
-    if not include_archived:
-        query = query.where(Achievement.archived_at.is_(None))
-    found = list(db.session.scalars(query))
-    return sorted(found, key=lambda a: (a.organisation.slug,
-                                       (a.current_version.name if a.current_version else "").casefold(), a.id))
-
-
-def credential_url(credential: IssuedCredential, config: Mapping[str, Any], suffix: str = "") -> str:
-    """``<BASE_URL>/c/<public_id>`` (the QR code's target), or with ``suffix`` ``.json``, ``.jwt``, ``.png``,
-    ``.svg`` one of its documents (``config``: the app's)."""
-    return f"{base_url_of(config)}/c/{credential.public_id}{suffix}"
