@@ -208,9 +208,9 @@ def territory_issuer(slug: str) -> ResponseReturnValue:
         flash(gettext("%(territory)s can now sign endorsements in its own name.", territory=territory.name),
               "success")
         return redirect(url_for("endorsements.index", slug=issuer.slug))
-    issuer = territory_issuer_of(territory)
-    if issuer is not None:
-        return redirect(url_for("endorsements.index", slug=issuer.slug))
+    existing = territory_issuer_of(territory)
+    if existing is not None:
+        return redirect(url_for("endorsements.index", slug=existing.slug))
     return _render("endorsements/territory.html", territory=territory, form=form)
 
 
