@@ -125,14 +125,15 @@ class ReportView:
         return data
 
 
-def _text(value: object, limit: int) -> str | None:
+def shown_text(value: object, limit: int = 2000) -> str | None:
+    """A text from a document, trimmed and cut at ``limit`` characters; None when it is not a non-empty text."""
     if not isinstance(value, str):
         return None
     stripped = value.strip()
     return shorten(stripped, limit) if stripped else None
 
 
-def _web_url(value: object) -> str | None:
+def safe_web_url(value: object) -> str | None:
     """``value`` when it is an absolute http(s) address (never ``javascript:`` or ``data:``), else None."""
     if not isinstance(value, str) or len(value) > 2000:
         return None
@@ -162,7 +163,7 @@ def _data_image(value: object) -> str | None:
 def _show_date(value: str | None) -> str | None:
     moment = parse_timestamp(value)
     if moment is None:
-        return _text(value, 64)
+        return shown_text(value, 64)
     return str(format_date(moment, "long"))
 
 
@@ -191,23 +192,24 @@ def _ob3_parts(credential: Mapping[str, Any]) -> dict[str, Any]:
     achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
     issuer = credential.get("issuer")
     if isinstance(issuer, Mapping):
-        parts["issuer_url"] = _web_url(issuer.get("url")) or _web_url(issuer.get("id"))
-        parts["issuer_description"] = _text(issuer.get("description"), 2000)
+        parts["issuer_url"] = safe_web_url(issuer.get("url")) or safe_web_url(issuer.get("id"))
+        parts["issuer_description"] = shown_text(issuer.get("description"), 2000)
     elif isinstance(issuer, str):
-        parts["issuer_url"] = _web_url(issuer)
+        parts["issuer_url"] = safe_web_url(issuer)
     if isinstance(achievement, Mapping):
-        parts["achievement_description"] = _text(achievement.get("description"), 5000)
-        parts["achievement_type"] = _text(achievement.get("achievementType"), 100)
+        parts["achievement_description"] = shown_text(achievement.get("description"), 5000)
+        parts["achievement_type"] = shown_text(achievement.get("achievementType"), 100)
         parts["achievement_image"] = _data_image(achievement.get("image"))
         criteria = achievement.get("criteria")
         if isinstance(criteria, Mapping):
-            parts["criteria"] = _text(criteria.get("narrative"), 10000)
-            parts["criteria_url"] = _web_url(criteria.get("id"))
+            parts["criteria"] = shown_text(criteria.get("narrative"), 10000)
+            parts["criteria_url"] = safe_web_url(criteria.get("id"))
         alignments = achievement.get("alignment")
         links = []
         for alignment in alignments if isinstance(alignments, list) else []:
-            if isinstance(alignment, Mapping) and _text(alignment.get("targetName"), 300):
-                links.append(Link(str(_text(alignment.get("targetName"), 300)), _web_url(alignment.get("targetUrl"))))
+            target = shown_text(alignment.get("targetName"), 300) if isinstance(alignment, Mapping) else None
+            if target:
+                links.append(Link(target, safe_web_url(alignment.get("targetUrl"))))
         parts["alignments"] = tuple(links[:30])
     evidence = credential.get("evidence")
     items = []
@@ -215,14 +217,14 @@ def _ob3_parts(credential: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(item, Mapping):
             continue
         view = EvidenceView(
-            _text(item.get("name"), 300),
-            _text(item.get("narrative"), 5000) or _text(item.get("description"), 5000),
-            _web_url(item.get("id")),
+            shown_text(item.get("name"), 300),
+            shown_text(item.get("narrative"), 5000) or shown_text(item.get("description"), 5000),
+            safe_web_url(item.get("id")),
         )
         if view.name or view.description or view.url:
             items.append(view)
     parts["evidence"] = tuple(items[:20])
-    parts["issued_on"] = _show_date(_text(credential.get("awardedDate"), 64))
+    parts["issued_on"] = _show_date(shown_text(credential.get("awardedDate"), 64))
     return parts
 
 
@@ -230,27 +232,27 @@ def _ob2_parts(assertion: Mapping[str, Any]) -> dict[str, Any]:
     parts: dict[str, Any] = {}
     badge = assertion.get("badge")
     if isinstance(badge, Mapping):
-        parts["achievement_description"] = _text(badge.get("description"), 5000)
+        parts["achievement_description"] = shown_text(badge.get("description"), 5000)
         parts["achievement_image"] = _data_image(badge.get("image"))
         criteria = badge.get("criteria")
         if isinstance(criteria, Mapping):
-            parts["criteria"] = _text(criteria.get("narrative"), 10000)
-            parts["criteria_url"] = _web_url(criteria.get("id"))
+            parts["criteria"] = shown_text(criteria.get("narrative"), 10000)
+            parts["criteria_url"] = safe_web_url(criteria.get("id"))
         else:
-            parts["criteria_url"] = _web_url(criteria)
+            parts["criteria_url"] = safe_web_url(criteria)
         issuer = badge.get("issuer")
         if isinstance(issuer, Mapping):
-            parts["issuer_url"] = _web_url(issuer.get("url")) or _web_url(issuer.get("id"))
-            parts["issuer_description"] = _text(issuer.get("description"), 2000)
+            parts["issuer_url"] = safe_web_url(issuer.get("url")) or safe_web_url(issuer.get("id"))
+            parts["issuer_description"] = shown_text(issuer.get("description"), 2000)
     evidence = assertion.get("evidence")
     items = [evidence] if isinstance(evidence, Mapping | str) else evidence if isinstance(evidence, list) else []
     views = []
     for item in items:
         if isinstance(item, str):
-            views.append(EvidenceView(None, None, _web_url(item)))
+            views.append(EvidenceView(None, None, safe_web_url(item)))
         elif isinstance(item, Mapping):
-            views.append(EvidenceView(_text(item.get("name"), 300), _text(item.get("narrative"), 5000),
-                                      _web_url(item.get("id"))))
+            views.append(EvidenceView(shown_text(item.get("name"), 300), shown_text(item.get("narrative"), 5000),
+                                      safe_web_url(item.get("id"))))
     parts["evidence"] = tuple(view for view in views[:20] if view.name or view.description or view.url)
     return parts
 
@@ -279,13 +281,13 @@ def present(report: VerificationReport, *, endorsement_depth: int = 1) -> Report
         if (check.status is CheckStatus.WARNING and check.code not in TECHNICAL_WARNINGS)
         or (check.status is CheckStatus.FAILED and code not in ("valid", "valid_with_warnings"))
     )
-    issuer_name = _text(report.issuer_name, 300) or _text(report.issuer_id, 300)
+    issuer_name = shown_text(report.issuer_name, 300) or shown_text(report.issuer_id, 300)
     endorsements = []
     if endorsement_depth > 0:
         for endorsement in report.endorsements:
             sub_code = verdict_of(endorsement)
-            name = (_text(endorsement.issuer_name, 300) or _text(endorsement.credential_name, 300)
-                    or _text(endorsement.issuer_id, 300) or gettext("Unknown endorser"))
+            name = (shown_text(endorsement.issuer_name, 300) or shown_text(endorsement.credential_name, 300)
+                    or shown_text(endorsement.issuer_id, 300) or gettext("Unknown endorser"))
             endorsements.append(EndorsementView(name, endorsement.verified, str(VERDICTS[sub_code].title),
                                                 VERDICTS[sub_code].tone))
     return ReportView(
@@ -297,10 +299,10 @@ def present(report: VerificationReport, *, endorsement_depth: int = 1) -> Report
         verified=report.verified,
         steps=_steps(report),
         notes=notes,
-        credential_name=_text(report.credential_name, 300),
+        credential_name=shown_text(report.credential_name, 300),
         issuer=Link(issuer_name, parts.get("issuer_url")) if issuer_name else None,
         issuer_description=parts.get("issuer_description"),
-        achievement_name=_text(report.achievement_name, 300),
+        achievement_name=shown_text(report.achievement_name, 300),
         achievement_description=parts.get("achievement_description"),
         achievement_type=parts.get("achievement_type"),
         achievement_image=parts.get("achievement_image"),

@@ -58,7 +58,7 @@ from badgehub.issuing.models import IssuedCredential
 from badgehub.keys.identity import base_url_of
 from badgehub.moments import moment
 from badgehub.presenters.messages import check_message, submission_message
-from badgehub.presenters.reports import ReportView, present
+from badgehub.presenters.reports import ReportView, present, safe_web_url, shown_text
 from badgehub.territory.registry import IssuerStanding, StandingStatus
 from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, recipient_address
 from badgehub.verification.report import VerificationReport
@@ -172,23 +172,6 @@ def page_verdict(view: ReportView, standing: IssuerStanding | None) -> PageVerdi
     return PageVerdict(view.verdict, view.title, view.summary, view.tone, view.icon, view.notes)
 
 
-def _text(value: object, limit: int = 2000) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    stripped = value.strip()
-    return stripped if len(stripped) <= limit else stripped[: limit - 1] + "…"
-
-
-def _web_url(value: object) -> str | None:
-    if not isinstance(value, str) or len(value) > 2000:
-        return None
-    try:
-        parts = urlsplit(value.strip())
-    except ValueError:
-        return None
-    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else None
-
-
 def _own_competency(url: str | None) -> Competency | None:
     """The competency of this platform an alignment points at (its ``targetUrl`` is our competency page)."""
     if url is None:
@@ -211,13 +194,13 @@ def _references(competency: Competency | None) -> tuple[Reference, ...]:
         return ()
     found = []
     if competency.esco_uri:
-        found.append(Reference("ESCO", competency.esco_uri, _web_url(competency.esco_uri)))
+        found.append(Reference("ESCO", competency.esco_uri, safe_web_url(competency.esco_uri)))
     if competency.rncp_code:
         found.append(Reference("RNCP / RS", competency.rncp_code, None))
     if competency.case_item_uri:
-        found.append(Reference("CASE", competency.case_item_uri, _web_url(competency.case_item_uri)))
+        found.append(Reference("CASE", competency.case_item_uri, safe_web_url(competency.case_item_uri)))
     if competency.other_url:
-        found.append(Reference(gettext("Other reference"), competency.other_url, _web_url(competency.other_url)))
+        found.append(Reference(gettext("Other reference"), competency.other_url, safe_web_url(competency.other_url)))
     return tuple(found)
 
 
@@ -225,13 +208,13 @@ def _competencies(achievement: Mapping[str, Any]) -> tuple[CompetencyView, ...]:
     alignments = achievement.get("alignment")
     views = []
     for alignment in alignments if isinstance(alignments, list) else []:
-        if not isinstance(alignment, Mapping) or _text(alignment.get("targetName"), 300) is None:
+        if not isinstance(alignment, Mapping) or shown_text(alignment.get("targetName"), 300) is None:
             continue
-        url = _web_url(alignment.get("targetUrl"))
+        url = safe_web_url(alignment.get("targetUrl"))
         views.append(CompetencyView(
-            name=str(_text(alignment.get("targetName"), 300)), code=_text(alignment.get("targetCode"), 100),
-            framework=_text(alignment.get("targetFramework"), 300),
-            description=_text(alignment.get("targetDescription"), 2000), url=url,
+            name=str(shown_text(alignment.get("targetName"), 300)), code=shown_text(alignment.get("targetCode"), 100),
+            framework=shown_text(alignment.get("targetFramework"), 300),
+            description=shown_text(alignment.get("targetDescription"), 2000), url=url,
             references=_references(_own_competency(url))))
     return tuple(views[:30])
 
@@ -244,15 +227,15 @@ def _subject_parts(credential: Mapping[str, Any]) -> dict[str, Any]:
     results = subject.get("result")
     values = []
     for item in results if isinstance(results, list) else []:
-        if isinstance(item, Mapping) and _text(item.get("value"), 500):
-            values.append(str(_text(item.get("value"), 500)))
-    name = _text(subject.get("name"), 200)
+        if isinstance(item, Mapping) and shown_text(item.get("value"), 500):
+            values.append(str(shown_text(item.get("value"), 500)))
+    name = shown_text(subject.get("name"), 200)
     identifiers = subject.get("identifier")
     for identifier in identifiers if isinstance(identifiers, list) else []:
         if (name is None and isinstance(identifier, Mapping) and identifier.get("identityType") == "name"
                 and identifier.get("hashed") is False):
-            name = _text(identifier.get("identityHash"), 200)
-    return {"results": tuple(values[:10]), "narrative": _text(subject.get("narrative"), 5000),
+            name = shown_text(identifier.get("identityHash"), 200)
+    return {"results": tuple(values[:10]), "narrative": shown_text(subject.get("narrative"), 5000),
             "recipient_name": name,
             "competencies": _competencies(achievement) if isinstance(achievement, Mapping) else ()}
 
