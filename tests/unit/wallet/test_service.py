@@ -155,11 +155,18 @@ def test_an_address_removed_takes_its_credentials_off_the_shares(world: World) -
 
 
 def test_erasers_of_other_domains_are_resolved_lazily_and_missing_ones_skipped(
-        caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="badgehub.wallet.erasure"):
-        found = erasure.resolve_erasers(("badgehub.no_such_module:erase_personal_data",
-                                         "badgehub.wallet.service:no_such_function",
-                                         "badgehub.claims.service:erase_personal_data"))
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A library's logging setup earlier in the same worker may have disabled existing loggers: the records are
+    # taken from the module's logger itself, whatever happened to propagation.
+    monkeypatch.setattr(erasure.log, "disabled", False)
+    erasure.log.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="badgehub.wallet.erasure"):
+            found = erasure.resolve_erasers(("badgehub.no_such_module:erase_personal_data",
+                                             "badgehub.wallet.service:no_such_function",
+                                             "badgehub.claims.service:erase_personal_data"))
+    finally:
+        erasure.log.removeHandler(caplog.handler)
     assert [function.__module__ for function in found] == ["badgehub.claims.service"]
     assert "module not found" in caplog.text and "function not found" in caplog.text
     assert len(erasure.resolve_erasers()) == len(erasure.PERSONAL_DATA_ERASERS)
