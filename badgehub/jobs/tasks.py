@@ -191,7 +191,7 @@ def purge_mail() -> int:
     from badgehub.outbox.service import purge_old
 
     try:
-        count = purge_old()
+        count = purge_old(config=current_app.config)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -201,7 +201,7 @@ def purge_mail() -> int:
 
 def send_mail() -> int:
     """Deliver what the outbox holds and is due (each message claimed, sent, marked); returns how many left."""
-    return deliver_pending().sent
+    return deliver_pending(config=current_app.config).sent
 
 
 TASKS: Final[dict[str, Callable[..., Any]]] = {

@@ -137,7 +137,8 @@ def _send_tx_code(address: str, tx_code: str, badge: str, minutes: int) -> bool:
     try:
         with force_locale(getattr(current_user, "locale", None) or str(get_locale() or "en")):
             text = render_template("email/oid4vci_tx_code.txt", code=tx_code, badge=badge, minutes=minutes)
-            send_now(Mail(to=address, subject=gettext("Your code to add a badge to your wallet app"), text=text))
+            send_now(Mail(to=address, subject=gettext("Your code to add a badge to your wallet app"), text=text),
+                     config=current_app.config)
     except MailError:
         log.exception("could not send the transaction code of a wallet offer")
         return False

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import event, inspect, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -58,7 +57,7 @@ def _claim(message_id: int) -> bool:
         return run_with_retry(claim, attempts=8)
 
 
-def deliver(row: OutboxMessage, *, config: Mapping[str, Any] | None = None, give_up: bool = False) -> bool:
+def deliver(row: OutboxMessage, *, config: Mapping[str, Any], give_up: bool = False) -> bool:
     """Deliver one queued message now; False when another sender holds it or it already left.
 
     Raises :class:`~badgehub.mail.MailError` when the mail server refuses; the message is then tried again by a
@@ -67,9 +66,9 @@ def deliver(row: OutboxMessage, *, config: Mapping[str, Any] | None = None, give
     return deliver_by_id(inspect(row).identity[0], config=config, give_up=give_up)
 
 
-def deliver_by_id(row_id: int, *, config: Mapping[str, Any] | None = None, give_up: bool = False) -> bool:
+def deliver_by_id(row_id: int, *, config: Mapping[str, Any], give_up: bool = False) -> bool:
     """:func:`deliver`, by the message's id."""
-    settings = config if config is not None else current_app.config
+    settings = config
     if not _claim(row_id):
         return False
     message = db.session.get(OutboxMessage, row_id, populate_existing=True)
@@ -117,11 +116,11 @@ def _mark_sent(message_id: int) -> None:
         run_with_retry(mark, attempts=8)
 
 
-def deliver_pending(*, config: Mapping[str, Any] | None = None, ref_prefix: str | None = None,
+def deliver_pending(*, config: Mapping[str, Any], ref_prefix: str | None = None,
                     limit: int = 200) -> Delivery:
     """Deliver up to ``limit`` queued messages, oldest first (only those whose ``ref`` starts with
     ``ref_prefix`` when given); failures are counted, not raised."""
-    settings = config if config is not None else current_app.config
+    settings = config
     now = utcnow()
     query = select(OutboxMessage.id, OutboxMessage.ref).where(
         OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
@@ -141,14 +140,14 @@ def deliver_pending(*, config: Mapping[str, Any] | None = None, ref_prefix: str 
     return report
 
 
-def send_now(mail: Mail, *, config: Mapping[str, Any] | None = None) -> None:
+def send_now(mail: Mail, *, config: Mapping[str, Any]) -> None:
     """Send ``mail`` at once (a person is waiting for it: a sign-in link, an invitation), recorded in the outbox.
 
     The message row rides on the caller's transaction: a caller that sends before committing (an invitation is
     kept only if its e-mail left) rolls it back with its own work; a caller that already committed gets it
     committed here. Raises :class:`~badgehub.mail.MailError` when it cannot leave; it is then marked failed,
     not retried behind the person's back (they were told to try again)."""
-    settings = config if config is not None else current_app.config
+    settings = config
     clean = not _has_writes(db.session)
     row = service.queue(mail, config=settings)
     row.attempts = 1

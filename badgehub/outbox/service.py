@@ -29,10 +29,10 @@ log = logging.getLogger(__name__)
 DEFAULT_RETENTION_DAYS = 30
 
 
-def queue(mail: Mail, *, config: Mapping[str, Any] | None = None, ref: str | None = None,
+def queue(mail: Mail, *, config: Mapping[str, Any], ref: str | None = None,
           now: dt.datetime | None = None) -> OutboxMessage:
     """Add ``mail`` to the outbox, complete as it will be sent (with its ``Message-ID``). Flushes."""
-    settings = config if config is not None else current_app.config
+    settings = config
     message = build_message(mail, settings["MAIL_FROM"])
     row = OutboxMessage(message_id=str(message["Message-ID"]), recipient_key=email_key(mail.to)[:254], ref=ref,
                         message=message.as_bytes(policy=policy.SMTP), created_at=now or utcnow(), attempts=0)
@@ -47,10 +47,10 @@ def retention(config: Mapping[str, Any]) -> dt.timedelta:
     return dt.timedelta(days=max(0, int(days if days is not None else DEFAULT_RETENTION_DAYS)))
 
 
-def purge_old(*, config: Mapping[str, Any] | None = None, now: dt.datetime | None = None) -> int:
+def purge_old(*, config: Mapping[str, Any], now: dt.datetime | None = None) -> int:
     """Delete the messages delivered or abandoned longer than the retention ago (rows, and the files of the
     file backend); returns how many rows went. Flushes."""
-    settings = config if config is not None else current_app.config
+    settings = config
     cutoff = (now or utcnow()) - retention(settings)
     result = db.session.execute(delete(OutboxMessage).where(
         or_(OutboxMessage.sent_at < cutoff, OutboxMessage.failed_at < cutoff))

@@ -121,7 +121,7 @@ def _send_mail(to: str, locale: str | None, subject: Any, template: str, **conte
     try:
         with force_locale(locale or _current_locale()):
             mail = Mail(to=to, subject=str(subject), text=render_template(f"email/{template}.txt", **context))
-        send_now(mail)
+        send_now(mail, config=current_app.config)
     except MailError:
         log.exception("could not send the %s e-mail", template)
         flash(gettext("We could not send the e-mail just now. Please try again in a few minutes."), "error")

@@ -220,7 +220,7 @@ def _send(to: str, locale: str | None, subject: Any, template: str, **context: A
             context.update(subject=str(subject), lang=language, email=to)
             mail = Mail(to=to, subject=str(subject), text=render_template(f"email/{template}.txt", **context),
                         html=render_template(f"email/{template}.html", **context))
-        send_now(mail)
+        send_now(mail, config=current_app.config)
     except MailError:
         log.exception("could not send the %s e-mail", template)
         flash(gettext("We could not send the e-mail just now. Please try again in a few minutes."), "error")

@@ -157,7 +157,7 @@ def _send_invitation(organisation: Organisation, invitation: Invitation, token: 
                                inviter=inviter.name or inviter.email, role=labels.label(invitation.role),
                                link=_absolute_url("organisations.invitation", token=token),
                                expires_at=invitation.expires_at)
-    send_now(Mail(to=invitation.email, subject=subject, text=text))
+    send_now(Mail(to=invitation.email, subject=subject, text=text), config=current_app.config)
 
 
 def _inviter_key() -> str:

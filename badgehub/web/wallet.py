@@ -317,7 +317,7 @@ def _send_address_link(address: str, token: str, user: User) -> bool:
                                    link=_absolute("wallet.confirm_address", token=token),
                                    hours=int(wallet_addresses.ADDRESS_LINK_LIFETIME.total_seconds() // 3600))
             mail = Mail(to=address, subject=gettext("Confirm this address for your wallet"), text=text)
-        send_now(mail)
+        send_now(mail, config=current_app.config)
     except MailError:
         log.exception("could not send the wallet address confirmation")
         return False

@@ -167,8 +167,8 @@ def test_every_issuing_path_mails_each_person_exactly_once(smtp_app, smtp, tmp_p
     assert len(before) == (1 if step == "after_transmit" else 0)
     test_mail_outbox._expire_claims(app)
     with app.app_context():
-        sender.deliver_pending()
-        assert sender.deliver_pending().sent == 0  # a restart sends only what is unsent
+        sender.deliver_pending(config=app.config)
+        assert sender.deliver_pending(config=app.config).sent == 0  # a restart sends only what is unsent
     recipients = sorted(rcpt for rcpts, _mid in collector.received for rcpt in rcpts)
     message_ids = [mid for _rcpts, mid in collector.received]
     assert sorted(set(recipients)) == expected

@@ -114,7 +114,7 @@ with app.app_context():
     if action == "batch":
         tasks.run_task("batches.run", int(arg))
     else:
-        sender.deliver_pending()
+        sender.deliver_pending(config=app.config)
 """
 
 
@@ -168,7 +168,8 @@ def test_a_sender_killed_at_any_step_sends_the_rest_once_with_stable_ids(smtp_ap
     collector, _port = smtp
     app = smtp_app
     with app.app_context():
-        queued = [service.queue(Mail(to=f"r{i}@example.net", subject=f"Hello {i}", text="Hi.")) for i in range(3)]
+        queued = [service.queue(Mail(to=f"r{i}@example.net", subject=f"Hello {i}", text="Hi."), config=app.config)
+                  for i in range(3)]
         ids = {row.message_id for row in queued}
         db.session.commit()
     assert _run_child(app, tmp_path, step, "deliver") == -9
@@ -176,8 +177,8 @@ def test_a_sender_killed_at_any_step_sends_the_rest_once_with_stable_ids(smtp_ap
     assert len(first) == (1 if step == "after_transmit" else 0)
     _expire_claims(app)
     with app.app_context():
-        assert sender.deliver_pending().sent == 3
-        assert sender.deliver_pending().sent == 0  # a restart sends only what is unsent
+        assert sender.deliver_pending(config=app.config).sent == 3
+        assert sender.deliver_pending(config=app.config).sent == 0  # a restart sends only what is unsent
         assert db.session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
     received_ids = [mid for _rcpts, mid in collector.received]
     assert set(received_ids) == ids
@@ -189,13 +190,13 @@ def test_a_sender_killed_at_any_step_sends_the_rest_once_with_stable_ids(smtp_ap
 
 
 def test_sent_mail_is_kept_the_retention_period_then_deleted(app, ctx):
-    old_id = service.queue(Mail(to="old@example.net", subject="Old", text="Hi.")).id
+    old_id = service.queue(Mail(to="old@example.net", subject="Old", text="Hi."), config=app.config).id
     db.session.commit()
-    assert sender.deliver_pending().sent == 1
-    fresh_id = service.queue(Mail(to="new@example.net", subject="New", text="Hi.")).id
+    assert sender.deliver_pending(config=app.config).sent == 1
+    fresh_id = service.queue(Mail(to="new@example.net", subject="New", text="Hi."), config=app.config).id
     db.session.commit()
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
-    assert service.purge_old(now=later) == 1
+    assert service.purge_old(config=app.config, now=later) == 1
     remaining = db.session.scalars(select(OutboxMessage.id)).all()
     assert old_id not in remaining and fresh_id in remaining
     assert list(Path(ctx.config["OUTBOX_DIR"]).glob("*.eml")) == []  # the file backend's copy went too
@@ -203,10 +204,10 @@ def test_sent_mail_is_kept_the_retention_period_then_deleted(app, ctx):
 
 def test_the_purge_command_and_job_forget_only_what_is_past_the_retention(app, runner):
     with app.app_context():
-        old_id = service.queue(Mail(to="old@example.net", subject="Old", text="Hi.")).id
-        waiting_id = service.queue(Mail(to="wait@example.net", subject="Waiting", text="Hi.")).id
+        old_id = service.queue(Mail(to="old@example.net", subject="Old", text="Hi."), config=app.config).id
+        waiting_id = service.queue(Mail(to="wait@example.net", subject="Waiting", text="Hi."), config=app.config).id
         db.session.commit()
-        assert sender.deliver_by_id(old_id)
+        assert sender.deliver_by_id(old_id, config=app.config)
         # Delivered 40 days ago; the other one is queued (never purged, however old).
         long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
         db.session.execute(update(OutboxMessage).values(created_at=long_ago))
