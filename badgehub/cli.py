@@ -173,7 +173,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from badgehub.extensions import db
 
     with app.app_context():
-        users = seed_demo()
+        users = seed_demo(app.config)
         links = sign_in_links(users, app.config)
         db.session.commit()
     click.echo("\nBadgeHub demo: one-time sign-in links (valid "

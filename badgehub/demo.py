@@ -96,14 +96,14 @@ class DemoUser:
     user: User
 
 
-def seed_demo() -> list[DemoUser]:
+def seed_demo(config: Mapping[str, Any]) -> list[DemoUser]:
     """Create the demo territory, organisations and users unless they exist; return the demo users.
 
     Flushes; the caller commits.
     """
     territory = db.session.scalar(select(Territory).where(Territory.slug == TERRITORY_SLUG))
     if territory is None:
-        _create_everything()
+        _create_everything(config)
     return _demo_users()
 
 
@@ -112,7 +112,7 @@ def _user(email: str, name: str, **kwargs: object) -> User:
     return existing or create_user(email, name=name, verified=True, **kwargs)  # type: ignore[arg-type]
 
 
-def _create_everything() -> None:
+def _create_everything(config: Mapping[str, Any]) -> None:
     territory = create_territory(
         name="Val-d'Orge, territoire apprenant", slug=TERRITORY_SLUG, default_locale="fr",
         description="Une ville apprenante : associations, médiathèque, écoles, entreprises et services de la ville "
@@ -165,7 +165,7 @@ def _create_everything() -> None:
     # Endorsements (badgehub.endorsements.demo): the territory, organisations and a business vouch.
     from badgehub.endorsements.demo import seed_demo_endorsements
 
-    seed_demo_endorsements(TERRITORY_SLUG, COORDINATOR[0], LEARNER[0])
+    seed_demo_endorsements(TERRITORY_SLUG, COORDINATOR[0], LEARNER[0], config)
 
 
 def _demo_users() -> list[DemoUser]:

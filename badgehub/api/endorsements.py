@@ -19,7 +19,7 @@ import datetime as dt
 import json
 from typing import Any, Final
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -108,7 +108,7 @@ def create() -> ResponseReturnValue:
             if achievement is None:
                 raise InvalidBody(details={"fields": {"achievement": _l("There is no such badge.")}})
             made = endorsements.endorse_achievement(organisation, token, achievement, comment=comment,
-                                                    evidence_url=evidence_url)
+                                                    evidence_url=evidence_url, config=current_app.config)
         else:
             try:
                 endorsed = get_organisation_by_slug(slug or "")
@@ -116,7 +116,7 @@ def create() -> ResponseReturnValue:
                 raise InvalidBody(details={"fields": {"organisation": _l("There is no such organisation.")}}) \
                     from None
             made = endorsements.endorse_organisation(organisation, token, endorsed, comment=comment,
-                                                     evidence_url=evidence_url)
+                                                     evidence_url=evidence_url, config=current_app.config)
     except BadgeHubError as error:
         db.session.rollback()
         if error.code == "invalid":
@@ -145,7 +145,7 @@ def withdraw(public_id: str) -> ResponseReturnValue:
     endorsement = _own(public_id)
     if endorsement.endorser_id != v1._organisation().id:
         raise EndorsementNotFound()
-    endorsements.withdraw(endorsement, v1._token())
+    endorsements.withdraw(endorsement, v1._token(), config=current_app.config)
     db.session.commit()
     return jsonify(endorsement_resource(endorsement))
 

@@ -8,6 +8,7 @@ stands already is left as it is).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -46,7 +47,8 @@ def _quietly(make: Any) -> Any:
         return None
 
 
-def seed_demo_endorsements(territory_slug: str, coordinator_email: str, learner_email: str) -> None:
+def seed_demo_endorsements(territory_slug: str, coordinator_email: str, learner_email: str,
+                           config: Mapping[str, Any]) -> None:
     """Create the demo endorsements (see the module docstring). Flushes; the caller commits."""
     territory = db.session.scalar(select(Territory).where(Territory.slug == territory_slug))
     coordinator = get_user_by_email(coordinator_email)
@@ -56,16 +58,16 @@ def seed_demo_endorsements(territory_slug: str, coordinator_email: str, learner_
     city = ensure_territory_issuer(territory, coordinator)
     _quietly(lambda: endorsements.endorse_organisation(
         city, coordinator, workshop, comment="Membre actif du territoire apprenant depuis sa création : ses "
-        "ateliers sont ouverts à tous et ses badges décrivent honnêtement ce qui a été appris."))
+        "ateliers sont ouverts à tous et ses badges décrivent honnêtement ce qui a été appris.", config=config))
     _quietly(lambda: endorsements.endorse_organisation(
         workshop, _owner(workshop), library, comment="Partenaire de nos ateliers du samedi : la médiathèque "
-        "accueille nos séances et en garde la trace."))
+        "accueille nos séances et en garde la trace.", config=config))
     badges = issuing.achievements_catalogue(workshop)
     if badges:
         _quietly(lambda: endorsements.endorse_achievement(
             library, _owner(library), badges[0], comment="Nous avons vu ces ateliers : les critères du badge "
             "correspondent à ce que les participants font vraiment.",
-            evidence_url="https://mediatheque.example.org/agenda/atelier-velo"))
+            evidence_url="https://mediatheque.example.org/agenda/atelier-velo", config=config))
     learner = get_user_by_email(learner_email)
     credential = db.session.scalar(select(IssuedCredential).where(
         IssuedCredential.recipient_email_key == learner_email.casefold(), IssuedCredential.revoked_at.is_(None))
@@ -78,5 +80,5 @@ def seed_demo_endorsements(territory_slug: str, coordinator_email: str, learner_
                                                                           "vous en témoigner ?")
     made = endorsements.endorse_by_invitation(
         token, business, _owner(business), comment="Lucas a fait son stage d'observation chez nous : soigneux, "
-        "autonome avec les outils, il a réparé seul deux chaises de l'atelier.")
+        "autonome avec les outils, il a réparé seul deux chaises de l'atelier.", config=config)
     endorsements.set_display(made, learner, shown=True)

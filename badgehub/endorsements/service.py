@@ -33,7 +33,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -158,14 +157,14 @@ def _make(endorser: Organisation, actor: Any, *, kind: EndorsedKind, subject_uri
           comment: str | None, evidence_url: str | None, display: Display,
           achievement: Achievement | None = None, credential: IssuedCredential | None = None,
           invitation: EndorsementInvitation | None = None, now: dt.datetime | None = None,
-          config: Mapping[str, Any] | None = None) -> Endorsement:
+          config: Mapping[str, Any]) -> Endorsement:
     require_endorser(endorser, actor)
     if endorser.id == endorsed.id:
         raise SelfEndorsement()
     text, url = _check_input(comment, evidence_url)
     if _standing_endorsement(endorser, subject_uri) is not None:
         raise AlreadyEndorsed()
-    settings = config if config is not None else current_app.config
+    settings = config
     moment = _seconds(now or utcnow())
     signed_comment = f"{text}\n\n{gettext('Evidence:')} <{url}>" if url else text
     name = clean_text(str(gettext("Endorsement of %(name)s", name=_subject_name(
@@ -215,13 +214,13 @@ def _make(endorser: Organisation, actor: Any, *, kind: EndorsedKind, subject_uri
 
 def endorse_achievement(endorser: Organisation, actor: Any, achievement: Achievement, *, comment: str | None,
                         evidence_url: str | None = None, now: dt.datetime | None = None,
-                        config: Mapping[str, Any] | None = None) -> Endorsement:
+                        config: Mapping[str, Any]) -> Endorsement:
     """``endorser`` endorses another organisation's ``achievement`` (shown until that organisation declines it).
 
     Raises :class:`CannotEndorse`, ``OrganisationSuspended``, :class:`SelfEndorsement`, :class:`AlreadyEndorsed`,
     ``ValidationError`` (``details.fields``: ``comment``, ``evidence_url``), the key service's errors, and
     ``IssuingFailed`` when the credential engine refuses the document. Flushes."""
-    settings = config if config is not None else current_app.config
+    settings = config
     return _make(endorser, actor, kind=EndorsedKind.ACHIEVEMENT, subject_uri=achievement_url(achievement, settings),
                  endorsed=achievement.organisation, comment=comment, evidence_url=evidence_url,
                  display=Display.SHOWN, achievement=achievement, now=now, config=settings)
@@ -229,10 +228,10 @@ def endorse_achievement(endorser: Organisation, actor: Any, achievement: Achieve
 
 def endorse_organisation(endorser: Organisation, actor: Any, organisation: Organisation, *, comment: str | None,
                          evidence_url: str | None = None, now: dt.datetime | None = None,
-                         config: Mapping[str, Any] | None = None) -> Endorsement:
+                         config: Mapping[str, Any]) -> Endorsement:
     """``endorser`` endorses ``organisation`` as an issuer (its Profile, by its issuer id). Raises like
     :func:`endorse_achievement`."""
-    settings = config if config is not None else current_app.config
+    settings = config
     return _make(endorser, actor, kind=EndorsedKind.PROFILE, subject_uri=issuer_id_of(organisation, settings),
                  endorsed=organisation, comment=comment, evidence_url=evidence_url, display=Display.SHOWN,
                  now=now, config=settings)
@@ -240,7 +239,7 @@ def endorse_organisation(endorser: Organisation, actor: Any, organisation: Organ
 
 def endorse_by_invitation(token: str, endorser: Organisation, actor: Any, *, comment: str | None,
                           evidence_url: str | None = None, now: dt.datetime | None = None,
-                          config: Mapping[str, Any] | None = None) -> Endorsement:
+                          config: Mapping[str, Any]) -> Endorsement:
     """``endorser`` endorses the credential a learner's invitation link is for; the learner then chooses whether
     it is shown. Raises :class:`InvitationNotFound` and what :func:`endorse_achievement` raises."""
     invitation = invitation_by_token(token, now=now)
@@ -253,7 +252,7 @@ def endorse_by_invitation(token: str, endorser: Organisation, actor: Any, *, com
 
 
 def withdraw(endorsement: Endorsement, actor: Any, *, now: dt.datetime | None = None,
-             config: Mapping[str, Any] | None = None) -> Endorsement:
+             config: Mapping[str, Any]) -> Endorsement:
     """The endorser takes its endorsement back for good: its status bit is set and the list signed again.
     Raises :class:`EndorsementNotFound` for someone who may not act for the endorser, :class:`AlreadyWithdrawn`.
     Flushes."""

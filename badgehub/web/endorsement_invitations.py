@@ -136,7 +136,7 @@ def endorse(token: str) -> ResponseReturnValue:
             raise EndorsementNotFound()
         try:
             endorsements.endorse_by_invitation(token, endorser, _actor(), comment=form.comment.data,
-                                               evidence_url=form.evidence_url.data)
+                                               evidence_url=form.evidence_url.data, config=current_app.config)
             db.session.commit()
         except BadgeHubError as error:
             db.session.rollback()

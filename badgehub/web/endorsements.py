@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -104,10 +104,10 @@ def _endorse(target: Any, endorsed: Organisation, template: str, back: str, **co
             endorser = _chosen(form, choices)
             if isinstance(target, Organisation):
                 endorsements.endorse_organisation(endorser, _actor(), target, comment=form.comment.data,
-                                                  evidence_url=form.evidence_url.data)
+                                                  evidence_url=form.evidence_url.data, config=current_app.config)
             else:
                 endorsements.endorse_achievement(endorser, _actor(), target, comment=form.comment.data,
-                                                 evidence_url=form.evidence_url.data)
+                                                 evidence_url=form.evidence_url.data, config=current_app.config)
             db.session.commit()
         except BadgeHubError as error:
             db.session.rollback()
@@ -190,7 +190,7 @@ def withdraw(slug: str, public_id: str) -> ResponseReturnValue:
     endorsement = endorsements.endorsement_for(organisation, public_id)
     if endorsement.endorser_id != organisation.id or not ActionForm().validate_on_submit():
         raise NotFound()
-    endorsements.withdraw(endorsement, _actor())
+    endorsements.withdraw(endorsement, _actor(), config=current_app.config)
     db.session.commit()
     flash(gettext("The endorsement is withdrawn: it no longer verifies."), "success")
     return redirect(url_for("endorsements.index", slug=slug))

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 
 from badgehub.achievements.service import public_achievement
@@ -33,7 +33,8 @@ def endorsed(app: Flask) -> dict[str, str]:
     with app.test_request_context():
         world = build_world()
         made = endorsements.endorse_achievement(world.b, world.owner_b, public_achievement(world.repair.public_id),
-                                                comment="Atelier sérieux : « deux roues réparées ».")
+                                                comment="Atelier sérieux : « deux roues réparées ».",
+                                                config=current_app.config)
         db.session.commit()
         return {"endorser": world.b.slug, "achievement": world.repair.public_id, "id": made.public_id}
 

@@ -15,7 +15,7 @@ from badgehub.territory.service import get_territory_by_slug
 
 
 def test_demo_territory_has_themes_tags_and_a_skills_gap(ctx):
-    seed_demo()
+    seed_demo(ctx.config)
     territory = get_territory_by_slug(TERRITORY_SLUG)
     kinds = [theme.kind for theme in themes_of(territory)]
     assert kinds.count(ThemeKind.UNESCO) == 6 and kinds.count(ThemeKind.LOCAL) == 5

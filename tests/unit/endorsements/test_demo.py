@@ -20,7 +20,7 @@ from badgehub.verification.platform import build_resolver
 
 
 def test_the_demo_has_verifiable_endorsements_of_every_kind(ctx: Flask) -> None:
-    seed_demo()
+    seed_demo(ctx.config)
     territory = get_territory_by_slug(TERRITORY_SLUG)
     city = territory_issuer_of(territory)
     assert city is not None
@@ -32,5 +32,5 @@ def test_the_demo_has_verifiable_endorsements_of_every_kind(ctx: Flask) -> None:
     resolver = build_resolver(ctx)
     for endorsement in made:
         assert verify(json.loads(endorsement.document_json), resolver, utcnow()).verified
-    seed_demo_endorsements(TERRITORY_SLUG, "coordination@ville.example.org", "lucas.petit@example.net")
+    seed_demo_endorsements(TERRITORY_SLUG, "coordination@ville.example.org", "lucas.petit@example.net", ctx.config)
     assert db.session.scalar(select(func.count(Endorsement.id))) == len(made)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from flask import current_app
+
 from badgehub.db import utcnow
 from badgehub.endorsements import service as endorsements
 from badgehub.verification.pipeline import verify
@@ -14,7 +16,8 @@ from tests.factories import World
 
 def _holder(world: World, *embedded: dict[str, object]) -> dict[str, object]:
     """A signed endorsement of ours that carries others, as a document embedding endorsements would."""
-    made = endorsements.endorse_organisation(world.a, world.owner_a, world.b, comment="Partenaire.")
+    made = endorsements.endorse_organisation(world.a, world.owner_a, world.b, comment="Partenaire.",
+                                             config=current_app.config)
     document = json.loads(made.document_json)
     document["credentialSubject"]["endorsement"] = list(embedded)
     return document
@@ -22,9 +25,9 @@ def _holder(world: World, *embedded: dict[str, object]) -> dict[str, object]:
 
 def test_embedded_endorsements_are_verified_and_a_changed_one_is_detected(world: World, resolver: Resolver) -> None:
     good = json.loads(endorsements.endorse_achievement(world.b, world.owner_b, world.repair,
-                                                       comment="Bien.").document_json)
+                                                       comment="Bien.", config=current_app.config).document_json)
     changed = json.loads(endorsements.endorse_achievement(world.b, world.owner_b, world.workshop,
-                                                          comment="Bien.").document_json)
+                                                          comment="Bien.", config=current_app.config).document_json)
     changed["credentialSubject"]["endorsementComment"] = "Excellent."
     report = verify(_holder(world, good, changed), resolver, utcnow())
     assert [sub.verified for sub in report.endorsements] == [True, False]
@@ -34,7 +37,7 @@ def test_embedded_endorsements_are_verified_and_a_changed_one_is_detected(world:
 
 def test_a_cycle_of_endorsements_is_refused(world: World, resolver: Resolver) -> None:
     good = json.loads(endorsements.endorse_achievement(world.b, world.owner_b, world.repair,
-                                                       comment="Bien.").document_json)
+                                                       comment="Bien.", config=current_app.config).document_json)
     holder = _holder(world, good, good)
     holder["credentialSubject"]["endorsement"].append(dict(holder, credentialSubject={"id": "x"}))
     report = verify(holder, resolver, utcnow())

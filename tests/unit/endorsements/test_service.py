@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 
 from badgehub.db import utcnow
 from badgehub.endorsements import service as endorsements
@@ -42,7 +42,7 @@ def _checks(report: object) -> dict[str, CheckStatus]:
 
 def test_endorsement_of_an_achievement_is_signed_and_verifies(world: World, resolver: Resolver) -> None:
     made = endorsements.endorse_achievement(world.b, world.owner_b, world.repair, comment="Un atelier sérieux.",
-                                            evidence_url="https://biblio.example.org/visite")
+                                            evidence_url="https://biblio.example.org/visite", config=current_app.config)
     document = json.loads(made.document_json)
     assert document["type"] == ["VerifiableCredential", "EndorsementCredential"]
     assert document["credentialSubject"]["id"].endswith(f"/achievements/{world.repair.public_id}")
@@ -59,7 +59,8 @@ def test_endorsement_of_an_achievement_is_signed_and_verifies(world: World, reso
 
 
 def test_a_tampered_endorsement_fails_its_proof(world: World, resolver: Resolver) -> None:
-    made = endorsements.endorse_achievement(world.b, world.owner_b, world.repair, comment="Un atelier sérieux.")
+    made = endorsements.endorse_achievement(world.b, world.owner_b, world.repair, comment="Un atelier sérieux.",
+                                            config=current_app.config)
     document = json.loads(made.document_json)
     document["credentialSubject"]["endorsementComment"] = "Le meilleur atelier du monde."
     report = verify(document, resolver, utcnow())
@@ -68,18 +69,20 @@ def test_a_tampered_endorsement_fails_its_proof(world: World, resolver: Resolver
 
 
 def test_withdrawing_sets_the_status_bit(world: World, resolver: Resolver) -> None:
-    made = endorsements.endorse_organisation(world.b, world.owner_b, world.a, comment="Partenaire fiable.")
+    made = endorsements.endorse_organisation(world.b, world.owner_b, world.a, comment="Partenaire fiable.",
+                                             config=current_app.config)
     assert made.subject_uri == issuer_id_of(world.a, {"BASE_URL": "http://localhost"})
-    endorsements.withdraw(made, world.owner_b)
+    endorsements.withdraw(made, world.owner_b, config=current_app.config)
     report = verify(json.loads(made.document_json), resolver, utcnow())
     assert _checks(report)["status"] is CheckStatus.FAILED
     with pytest.raises(AlreadyWithdrawn):
-        endorsements.withdraw(made, world.owner_b)
+        endorsements.withdraw(made, world.owner_b, config=current_app.config)
     assert endorsements.public_endorsements(organisation=world.a) == []
 
 
 def test_issuing_never_reuses_an_endorsement_index(world: World) -> None:
-    made = endorsements.endorse_achievement(world.a, world.owner_a, world.reading, comment="Lu et approuvé.")
+    made = endorsements.endorse_achievement(world.a, world.owner_a, world.reading, comment="Lu et approuvé.",
+                                            config=current_app.config)
     credential = issuing.issue_credential(organisation=world.a, achievement=world.repair,
                                           recipient_email="x@example.net", recipient_name="X",
                                           actor_id=world.owner_a.id, source="single")
@@ -92,25 +95,30 @@ def test_issuing_never_reuses_an_endorsement_index(world: World) -> None:
 
 def test_only_owners_and_issuers_endorse_and_never_themselves(world: World) -> None:
     with pytest.raises(CannotEndorse):
-        endorsements.endorse_achievement(world.a, world.viewer_a, world.reading, comment="Oui.")
+        endorsements.endorse_achievement(world.a, world.viewer_a, world.reading, comment="Oui.",
+                                         config=current_app.config)
     with pytest.raises(CannotEndorse):
-        endorsements.endorse_achievement(world.a, world.owner_b, world.reading, comment="Oui.")
+        endorsements.endorse_achievement(world.a, world.owner_b, world.reading, comment="Oui.",
+                                         config=current_app.config)
     with pytest.raises(SelfEndorsement):
-        endorsements.endorse_achievement(world.a, world.issuer_a, world.repair, comment="Oui.")
-    endorsements.endorse_achievement(world.a, world.issuer_a, world.reading, comment="Oui.")
+        endorsements.endorse_achievement(world.a, world.issuer_a, world.repair, comment="Oui.",
+                                         config=current_app.config)
+    endorsements.endorse_achievement(world.a, world.issuer_a, world.reading, comment="Oui.", config=current_app.config)
     with pytest.raises(AlreadyEndorsed):
-        endorsements.endorse_achievement(world.a, world.owner_a, world.reading, comment="Encore.")
+        endorsements.endorse_achievement(world.a, world.owner_a, world.reading, comment="Encore.",
+                                         config=current_app.config)
 
 
 def test_a_comment_is_required_and_evidence_is_a_web_address(world: World) -> None:
     with pytest.raises(ValidationError) as caught:
         endorsements.endorse_achievement(world.b, world.owner_b, world.repair, comment="  ",
-                                         evidence_url="javascript:alert(1)")
+                                         evidence_url="javascript:alert(1)", config=current_app.config)
     assert set(caught.value.details["fields"]) == {"comment", "evidence_url"}
 
 
 def test_the_endorsed_organisation_declines_and_shows_again(world: World) -> None:
-    made = endorsements.endorse_achievement(world.b, world.owner_b, world.repair, comment="Bien.")
+    made = endorsements.endorse_achievement(world.b, world.owner_b, world.repair, comment="Bien.",
+                                            config=current_app.config)
     assert endorsements.public_endorsements(achievement=world.repair) == [made]
     with pytest.raises(EndorsementNotFound):
         endorsements.set_display(made, world.viewer_a, shown=False)
@@ -130,7 +138,8 @@ def test_a_learner_invites_and_chooses(world: World, credential: IssuedCredentia
     lea = create_user("lea@example.net", name="Léa", verified=True)
     invitation, token = endorsements.invite(credential, lea, message="Vous m'avez vue animer l'atelier.")
     assert endorsements.invitation_by_token(token).id == invitation.id
-    made = endorsements.endorse_by_invitation(token, world.b, world.owner_b, comment="Elle a animé trois ateliers.")
+    made = endorsements.endorse_by_invitation(token, world.b, world.owner_b, comment="Elle a animé trois ateliers.",
+                                              config=current_app.config)
     assert made.display is Display.PENDING
     assert made.subject_uri == credential.credential_id
     assert endorsements.public_endorsements(credential=credential) == []
@@ -139,7 +148,8 @@ def test_a_learner_invites_and_chooses(world: World, credential: IssuedCredentia
     endorsements.set_display(made, lea, shown=True)
     assert endorsements.public_endorsements(credential=credential) == [made]
     with pytest.raises(SelfEndorsement):
-        endorsements.endorse_by_invitation(token, world.a, world.owner_a, comment="Nous aussi.")
+        endorsements.endorse_by_invitation(token, world.a, world.owner_a, comment="Nous aussi.",
+                                           config=current_app.config)
     endorsements.close_invitation(credential, invitation.id)
     with pytest.raises(InvitationNotFound):
         endorsements.invitation_by_token(token)
@@ -163,7 +173,8 @@ def test_the_territory_endorses_through_its_own_issuer(world: World, resolver: R
     assert acts_for(issuer, world.coordinator)
     assert not acts_for(issuer, world.owner_a)
     assert issuer in endorsing_organisations(world.coordinator)
-    made = endorsements.endorse_organisation(issuer, world.coordinator, world.a, comment="Membre exemplaire.")
+    made = endorsements.endorse_organisation(issuer, world.coordinator, world.a, comment="Membre exemplaire.",
+                                             config=current_app.config)
     document = json.loads(made.document_json)
     assert document["issuer"]["id"].endswith(f":issuers:{issuer.slug}")
     assert verify(document, resolver, utcnow()).verified

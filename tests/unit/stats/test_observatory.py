@@ -307,7 +307,7 @@ def test_another_territory_counts_none_of_these_credentials(data):
 def test_pre_aggregates_equal_a_live_recount_for_the_demo(ctx):
     from badgehub.demo import seed_demo
 
-    seed_demo()
+    seed_demo(ctx.config)
     stored, recounted = service.stored(), service.recount()
     assert stored == recounted and stored[0]
 
@@ -368,7 +368,7 @@ def test_the_demo_observatory_has_public_figures_and_hidden_lines(ctx):
     from badgehub.stats.demo import seed_demo_observatory
     from badgehub.territory.service import get_territory_by_slug
 
-    seed_demo()
+    seed_demo(ctx.config)
     assert seed_demo_observatory(TERRITORY_SLUG) == 0  # seeded once, by the demo itself
     published = publish(observatory(get_territory_by_slug(TERRITORY_SLUG)), public=True)
     assert published.summary.credentials and published.summary.learners
