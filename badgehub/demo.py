@@ -152,7 +152,7 @@ def _create_everything(config: Mapping[str, Any]) -> None:
     # A year of awards to invented participants, so that the observatory has figures (badgehub.stats.demo).
     from badgehub.stats.demo import seed_demo_observatory
 
-    seed_demo_observatory(TERRITORY_SLUG)
+    seed_demo_observatory(TERRITORY_SLUG, config)
     # The learner's wallet (badgehub.wallet.demo): a share link and a badge imported from elsewhere.
     from badgehub.wallet.demo import seed_demo_wallet
 

@@ -271,7 +271,7 @@ def issue_batch() -> ResponseReturnValue:
         plans.append((achievement, parsed))
     if problems:
         raise InvalidBody(_l("Nothing was issued: some items are not valid."), details={"items": problems})
-    signer = issuing.signer_for(organisation)
+    signer = issuing.signer_for(organisation, current_app.config)
     results: list[tuple[IssuedCredential, bool, OutboxMessage | None]] = []
     with events.issued_together():  # announced (and counted by the observatory) once for the request
         for index, (achievement, parsed) in enumerate(plans):

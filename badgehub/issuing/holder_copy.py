@@ -41,7 +41,7 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 def holder_copy(credential: IssuedCredential, holder_did: str, *, now: dt.datetime, with_jwt: bool = True,
-                config: Mapping[str, Any] | None = None, signer: Signer | None = None) -> HolderCopy:
+                config: Mapping[str, Any], signer: Signer | None = None) -> HolderCopy:
     """Re-sign ``credential`` for ``holder_did`` (see the module docstring); reads keys, writes nothing.
     ``with_jwt`` False skips the VC-JWT (a wallet that asked for the JSON form waits less).
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from cachetools import LRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask import current_app
 
 from badgehub.credentials.documents import IssuerProfile
 from badgehub.credentials.keys import PrivateKey
@@ -66,13 +65,12 @@ def _private_keys(identity: SigningIdentity, kek: bytes) -> tuple[Ed25519Private
     return keys
 
 
-def signer_for(organisation: Organisation, config: Mapping[str, Any] | None = None) -> Signer:
+def signer_for(organisation: Organisation, config: Mapping[str, Any]) -> Signer:
     """The organisation's active keys (decrypted) with its issuer id, key ids and Profile.
 
     Raises :class:`~badgehub.keys.errors.NoActiveKey`, :class:`~badgehub.keys.errors.KekMissing` /
     ``InvalidKek`` / ``KeyDecryptionFailed`` from the key service.
     """
-    settings = config if config is not None else current_app.config
-    identity = signing_identity(organisation, settings)
-    ed25519, rsa = _private_keys(identity, installation_kek(settings))
+    identity = signing_identity(organisation, config)
+    ed25519, rsa = _private_keys(identity, installation_kek(config))
     return Signer(organisation.id, identity, issuer_profile(organisation, identity.issuer_id), ed25519, rsa)

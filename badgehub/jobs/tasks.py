@@ -123,7 +123,7 @@ def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int 
     send_batch_mail(batch)  # a previous run may have stopped between a commit and its e-mails
     try:
         batches.check_batch_can_issue(batch)
-        signer = signer_for(batch.organisation)
+        signer = signer_for(batch.organisation, current_app.config)
     except BadgeHubError as error:
         db.session.rollback()
         batches.finish(batch, error_code=error.code, now=now)

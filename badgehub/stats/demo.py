@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from sqlalchemy import select
 
@@ -30,7 +31,7 @@ AWARDS_PER_BADGE: Final = 7
 MONTHS: Final = 12
 
 
-def seed_demo_observatory(territory_slug: str) -> int:
+def seed_demo_observatory(territory_slug: str, config: Mapping[str, Any]) -> int:
     """Issue the demo's spread of awards in the approved members of ``territory_slug``; return how many were
     issued (0 when already seeded or when the territory does not exist). Flushes; the caller commits."""
     territory = db.session.scalar(select(Territory).where(Territory.slug == territory_slug))
@@ -49,7 +50,7 @@ def seed_demo_observatory(territory_slug: str) -> int:
         badges = issuing.achievements_catalogue(organisation) if can_act(organisation) else []
         if not badges:
             continue
-        signer = issuing.signer_for(organisation)
+        signer = issuing.signer_for(organisation, config)
         with events.issued_together():
             for badge in badges:
                 for number in range(AWARDS_PER_BADGE + chance.randrange(4)):
@@ -58,7 +59,7 @@ def seed_demo_observatory(territory_slug: str) -> int:
                     issuing.issue_credential(
                         organisation=organisation, achievement=badge, actor_id=None, source=CredentialSource.DEMO,
                         recipient_email=f"participant.{participant:02d}@example.net",
-                        recipient_name=f"Participant {participant:02d}", now=when, signer=signer,
+                        recipient_name=f"Participant {participant:02d}", now=when, signer=signer, config=config,
                         idempotency_key=f"{KEY_PREFIX}{badge.public_id}:{number}",
                         area_id=chance.choice(areas) if areas and chance.random() < 0.8 else None)
                     issued += 1

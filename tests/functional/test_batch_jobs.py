@@ -200,7 +200,7 @@ def test_two_runs_of_one_batch_never_mail_a_person_twice(committed_app):
         db.session.commit()
         batch = db.session.get(IssueBatch, batch_id)
         batches.start_running(batch)
-        batches.issue_pending_rows(batch, signer=signer_for(batch.organisation), mailer=award_mail,
+        batches.issue_pending_rows(batch, signer=signer_for(batch.organisation, app.config), mailer=award_mail,
                                    config=app.config, limit=6)
         db.session.commit()  # the six e-mails are in the outbox with their credentials
         assert batches.rows_to_mail(batch) == []

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -241,7 +242,7 @@ def test_the_list_searches_and_filters(client, world, setup):
 def test_the_list_pages_keep_the_filters(client, world, setup):
     def many() -> None:
         achievement = achievements.public_achievement(world["repair"])
-        signer = issuing.signer_for(achievement.organisation)
+        signer = issuing.signer_for(achievement.organisation, current_app.config)
         for number in range(51):
             issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
                                      recipient_email=f"p{number}@example.net", recipient_name="", actor_id=None,

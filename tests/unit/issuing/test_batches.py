@@ -131,7 +131,7 @@ def test_a_chunk_lost_before_its_commit_is_issued_again_once(world):
     from badgehub.issuing.service import signer_for
     from badgehub.mails.awards import award_mail
 
-    handled = batches.issue_pending_rows(batch, signer=signer_for(world.a), mailer=award_mail,
+    handled = batches.issue_pending_rows(batch, signer=signer_for(world.a, current_app.config), mailer=award_mail,
                                          config=current_app.config, limit=3)
     assert len(handled) == 3 and credentials(batch.id) == 3
     db.session.rollback()  # the process died before the chunk's commit: nothing of it remains

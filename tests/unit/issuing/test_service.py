@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub.achievements import service as achievements
@@ -371,7 +372,7 @@ def test_credentials_are_found_by_public_id_only_within_their_organisation(issue
 
 
 def test_a_signer_serves_a_whole_batch_but_only_its_organisation(issue, world):
-    signer = issuing.signer_for(world.a)
+    signer = issuing.signer_for(world.a, current_app.config)
     first = issue(signer=signer)
     second = issue(email="sam@example.net", signer=signer)
     assert first.vc_jwt != second.vc_jwt

@@ -369,7 +369,7 @@ def test_the_demo_observatory_has_public_figures_and_hidden_lines(ctx):
     from badgehub.territory.service import get_territory_by_slug
 
     seed_demo(ctx.config)
-    assert seed_demo_observatory(TERRITORY_SLUG) == 0  # seeded once, by the demo itself
+    assert seed_demo_observatory(TERRITORY_SLUG, ctx.config) == 0  # seeded once, by the demo itself
     published = publish(observatory(get_territory_by_slug(TERRITORY_SLUG)), public=True)
     assert published.summary.credentials and published.summary.learners
     cells = [c for t in published.tables.values() for c in t.cells]
