@@ -145,7 +145,6 @@ def build_resolver(
 
 DEFAULT_MAX_SUBMISSION_BYTES: Final = 5 * 1024 * 1024
 """Largest file, text or request body checked on /verify and by the API (``VERIFY_MAX_BYTES``)."""
-MAX_EMAIL_LENGTH: Final = 320
 
 _JWS = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # Parse failures that mean "not a badge format at all" (415) or "too large" (413); any other is 400.

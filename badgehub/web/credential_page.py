@@ -51,6 +51,7 @@ from badgehub.competencies.service import get_competency
 from badgehub.endorsements.service import public_endorsements
 from badgehub.errors import NotFound
 from badgehub.extensions import limiter
+from badgehub.fields import MAX_EMAIL
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import CredentialNotFound
 from badgehub.issuing.live import LiveVerdict, verify_issued
@@ -60,7 +61,7 @@ from badgehub.moments import moment
 from badgehub.presenters.messages import check_message, submission_message
 from badgehub.presenters.reports import ReportView, present, safe_web_url, shown_text
 from badgehub.territory.registry import IssuerStanding, StandingStatus
-from badgehub.verification.platform import MAX_EMAIL_LENGTH, SubmissionRefused, recipient_address
+from badgehub.verification.platform import SubmissionRefused, recipient_address
 from badgehub.verification.report import VerificationReport
 from badgehub.wallet.shares import shared_holder_name
 from badgehub.web.caching import private_page
@@ -89,7 +90,7 @@ class HolderCheckForm(FlaskForm):
     email = EmailField(
         _l("E-mail address the holder gave you"),
         validators=[InputRequired(message=_l("Type the e-mail address the holder gave you.")),
-                    Length(max=MAX_EMAIL_LENGTH, message=_l("This is too long: at most %(max)s characters."))],
+                    Length(max=MAX_EMAIL, message=_l("This is too long: at most %(max)s characters."))],
         render_kw={**_NO_AUTOCORRECT, "inputmode": "email", "autocomplete": "off"},
     )
     submit = SubmitField(_l("Check the holder"))

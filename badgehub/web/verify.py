@@ -28,11 +28,11 @@ from wtforms.validators import Length, Optional
 
 from badgehub.events import verdict_of, verification_finished
 from badgehub.extensions import verification_rate_limited
+from badgehub.fields import MAX_EMAIL
 from badgehub.issuing.live import verify_submitted
 from badgehub.presenters.messages import submission_message
 from badgehub.presenters.reports import present
 from badgehub.verification.platform import (
-    MAX_EMAIL_LENGTH,
     SubmissionRefused,
     max_submission_bytes,
     recipient_address,
@@ -66,7 +66,7 @@ class VerifyForm(FlaskForm):
     )
     email = EmailField(
         _l("E-mail address of the holder (optional)"),
-        validators=[Optional(), Length(max=MAX_EMAIL_LENGTH, message=_TOO_LONG)],
+        validators=[Optional(), Length(max=MAX_EMAIL, message=_TOO_LONG)],
         render_kw={**_NO_AUTOCORRECT, "inputmode": "email", "autocomplete": "off"},
     )
     submit = SubmitField(_l("Check this badge"))
