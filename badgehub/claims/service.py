@@ -60,7 +60,7 @@ from badgehub.claims.models import Claim, ClaimCampaign, ClaimState
 from badgehub.db import utcnow
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
-from badgehub.fields import email_key
+from badgehub.fields import block, check, email_key, line
 from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.issuing.service import get_achievement_for, issue_credential
 from badgehub.keys.identity import base_url_of
@@ -80,7 +80,6 @@ CLAIM_LINK_LIFETIME: Final = dt.timedelta(hours=24)
 TOKEN_BYTES: Final = 32
 # token_urlsafe(32) is 43 characters; anything much longer is not ours and is refused before hashing.
 TOKEN_MAX_CHARS: Final = 100
-_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class CampaignStatus(enum.StrEnum):
@@ -153,12 +152,8 @@ def claim_url(campaign: ClaimCampaign, config: Mapping[str, Any]) -> str:
 
 
 def _clean_text(value: str, field: str, limit: int, errors: dict[str, Any], *, multiline: bool = False) -> str:
-    text = (value or "").strip()
-    if not multiline:
-        text = " ".join(text.split())
-    if len(text) > limit or _CONTROL.search(text) or (not multiline and "\n" in text):
-        errors[field] = _l("At most %(max)s characters, without control characters.", max=limit)
-    return text
+    # The shared rules (fields.line / fields.block); a refusal is recorded against ``field``.
+    return check(errors, field, block if multiline else line, value, limit) or ""
 
 
 def _check_window(opens_at: dt.datetime, closes_at: dt.datetime | None, now: dt.datetime,

@@ -14,7 +14,6 @@ Authorisation rules of the territory side (written here and nowhere else):
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from badgehub.audit.service import record
 from badgehub.db import utcnow
 from badgehub.errors import Conflict, NotFound, ValidationError
 from badgehub.extensions import db
+from badgehub.fields import FieldError, block
 from badgehub.organisations.models import Organisation, Sector
 from badgehub.organisations.service import TERRITORY_MANAGERS, require_good_standing, require_member
 from badgehub.territory.errors import DecisionNotAllowed, MembershipExists, NotCoordinator, ReasonRequired
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from badgehub.accounts.models import User
 
 MAX_TEXT = 2000
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def create_territory(*, name: str, slug: str, description: str = "", charter: str = "",
@@ -164,12 +163,10 @@ def allowed_decisions(status: MembershipStatus) -> tuple[Decision, ...]:
 
 
 def _clean_text(value: str, field: str) -> str:
-    text = (value or "").strip()
-    if _CONTROL_MULTILINE.search(text):
-        raise ValidationError(_l("Remove the invisible control characters from this field."), details={"field": field})
-    if len(text) > MAX_TEXT:
-        raise ValidationError(_l("Use at most %(limit)s characters.", limit=MAX_TEXT), details={"field": field})
-    return text
+    try:
+        return block(value, MAX_TEXT)
+    except FieldError as error:
+        raise ValidationError(error.message, details={"field": field}) from None
 
 
 def get_membership_in(territory: Territory, membership_id: int) -> TerritoryMembership:
