@@ -49,7 +49,7 @@ from badgehub.credentials.documents import (
 from badgehub.db import utcnow
 from badgehub.errors import NotFound, ValidationError
 from badgehub.extensions import db
-from badgehub.fields import block, check, line, web_address
+from badgehub.fields import FieldError, block, check, line, web_address
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import BADGE_ISSUERS, READERS, require_good_standing, require_member
 from badgehub.territory.models import MembershipStatus, Territory, TerritoryMembership
@@ -168,10 +168,11 @@ def _clean_tags(value: Sequence[str] | str, errors: dict[str, Any]) -> list[str]
         tag = " ".join(str(item).split())
         if not tag or tag.casefold() in (t.casefold() for t in tags):
             continue
-        if forbidden_characters(tag):
-            errors["tags"] = _l("Remove the invisible control characters from this field.")
-        elif len(tag) > MAX_TAG:
-            errors["tags"] = _l("Each keyword may have at most %(limit)s characters.", limit=MAX_TAG)
+        try:
+            line(tag, MAX_TAG)  # a keyword is a line (fields' rule); a long one gets a message of its own
+        except FieldError as error:
+            errors["tags"] = (error.message if forbidden_characters(tag) or len(tag) <= MAX_TAG
+                              else _l("Each keyword may have at most %(limit)s characters.", limit=MAX_TAG))
         tags.append(tag)
     if len(tags) > MAX_TAGS:
         errors["tags"] = _l("Give at most %(limit)s keywords.", limit=MAX_TAGS)
