@@ -158,6 +158,9 @@ SETTINGS: tuple[Setting, ...] = (
             "How often the background worker signs again the status lists that need it (default 3600; lists are "
             "valid one day and signed again in their second half; 0 turns the schedule off: then run "
             "`badgehub status-lists refresh` from cron)."),
+    Setting("BADGEHUB_SIGNING_PROCESSES", "SIGNING_PROCESSES", "int",
+            "Processes that sign the credentials of a CSV batch or an API batch (default: one per core; 1 signs in "
+            "the issuing process itself)."),
     Setting("BADGEHUB_RATELIMIT_API", "RATELIMIT_API", "str",
             "Rate limit of the JSON API `/api/v1` per API token (default `600 per minute`)."),
     Setting("BADGEHUB_API_MAX_BODY_BYTES", "API_MAX_BODY_BYTES", "int",

@@ -55,6 +55,7 @@ from badgehub.api.resources import achievement_resource, credential_resource, is
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, ValidationError, error_response
 from badgehub.extensions import csrf, db, hit_limit
+from badgehub.issuing import bulk
 from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import AlreadyRevoked, WrongOrganisation
 from badgehub.issuing.models import IssuedCredential, RevocationReason
@@ -273,10 +274,23 @@ def issue_batch() -> ResponseReturnValue:
         raise InvalidBody(_l("Nothing was issued: some items are not valid."), details={"items": problems})
     signer = issuing.signer_for(organisation, current_app.config)
     results: list[tuple[IssuedCredential, bool, OutboxMessage | None]] = []
+    outcomes: dict[int, bulk.Outcome] = {}
+    groups: dict[int, list[int]] = {}
+    for index, (achievement, _parsed) in enumerate(plans):
+        groups.setdefault(achievement.id, []).append(index)
     with events.issued_together():  # announced (and counted by the observatory) once for the request
-        for index, (achievement, parsed) in enumerate(plans):
+        # Each achievement's awards together: signed on every core, stored with one lock of the status list.
+        for indexes in groups.values():
+            done = bulk.issue_many(
+                organisation, plans[indexes[0]][0],
+                [bulk.BulkAward(plans[i][1].award, plans[i][1].idempotency_key) for i in indexes],
+                signer=signer, actor_id=_token().created_by_id, source="api", config=current_app.config)
+            outcomes.update(zip(indexes, done, strict=True))
+        for index, (_achievement, parsed) in enumerate(plans):
             try:
-                outcome = _issue_one(organisation, achievement, parsed, signer)
+                outcome = outcomes[index]
+                if isinstance(outcome, BadgeHubError):
+                    raise outcome
                 # Each e-mail is committed with its credential (the outbox), delivered after the commit.
                 message = (queue_notification(outcome.credential, current_app.config)
                            if parsed.send_email and not outcome.replayed else None)

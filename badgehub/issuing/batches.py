@@ -9,8 +9,10 @@
   left out because it is not in the signed document). :func:`issue_credential` replays a key already used, so
   the same file uploaded twice, a confirmation clicked twice or a job resumed after a crash never issue twice.
   The draft already marks the rows issued earlier (``duplicate_previous``, with the credential).
-* **Confirm** (:func:`confirm`) moves a draft to ``queued``; a worker then calls :func:`issue_pending_rows`
-  chunk after chunk, committing each (see :mod:`badgehub.jobs.tasks`). A row is ``pending`` until the chunk
+* **Confirm** (:func:`confirm`) moves a draft to ``queued``; a worker then issues it chunk after chunk,
+  committing each (see :mod:`badgehub.jobs.tasks`): a chunk is planned in a read (:func:`plan_pending_rows`),
+  signed on every core (:mod:`badgehub.issuing.bulk`) and stored in a short write (:func:`store_pending_rows`);
+  :func:`issue_pending_rows` does the three in one transaction. A row is ``pending`` until the chunk
   that issued it commits, so a crash leaves it pending and it is issued on resume, once.
 * **Erasure** (:func:`erase_personal_data`) blanks the addresses and names kept in batch rows.
 
@@ -24,6 +26,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from flask import current_app
@@ -39,7 +42,7 @@ from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, Conflict, ValidationError
 from badgehub.extensions import db
 from badgehub.fields import email_key
-from badgehub.issuing import csv_rows
+from badgehub.issuing import bulk, csv_rows
 from badgehub.issuing.batch_leases import (
     DEFAULT_LEASE_SECONDS,
     QUEUE_LEASE_OWNER,
@@ -65,7 +68,7 @@ from badgehub.issuing.batch_reads import (
 from badgehub.issuing.errors import WrongOrganisation
 from badgehub.issuing.models import BatchRow, BatchState, CredentialSource, IssueBatch, IssuedCredential, RowState
 from badgehub.issuing.notify import AwardMailer, award_notice
-from badgehub.issuing.service import AwardInput, Signer, check_award, issue_credential, issuing_areas
+from badgehub.issuing.service import AwardInput, Signer, check_award, issuing_areas
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
 
@@ -346,52 +349,92 @@ def check_batch_can_issue(batch: IssueBatch) -> None:
     require_issuable(batch.achievement)
 
 
-def issue_pending_rows(batch: IssueBatch, *, signer: Signer, mailer: AwardMailer, config: Mapping[str, Any],
-                       limit: int = CHUNK_SIZE, now: dt.datetime | None = None) -> list[BatchRow]:
-    """Issue up to ``limit`` pending rows of ``batch`` in row order and return them (flushed, not committed);
-    each issued row's e-mail, worded by ``mailer``, is queued with it.
+def _pending(batch: IssueBatch, limit: int, *, lock: bool) -> list[BatchRow]:
+    query = (select(BatchRow).where(BatchRow.batch_id == batch.id, BatchRow.state == RowState.PENDING)
+             .order_by(BatchRow.number).limit(limit))
+    return list(db.session.scalars(query.with_for_update(skip_locked=True) if lock else query))
 
-    Each row is its own unit (``issue_credential``'s savepoint): a row whose award is now refused (the area is
-    no longer the organisation's…) becomes ``skipped_invalid`` with the reason, one that fails otherwise
-    ``failed`` with the error code; both leave nothing behind. A replayed key is ``issued`` when this batch
-    issued it (a resumed chunk) and ``duplicate_previous`` when an earlier one did. Other exceptions propagate
-    (the caller rolls the chunk back; its rows stay pending). ``config`` is the app's.
+
+def _award_of(row: BatchRow) -> bulk.BulkAward:
+    return bulk.BulkAward(AwardInput(
+        recipient_email=row.recipient_email, recipient_name=row.recipient_name, evidence_url=row.evidence_url,
+        narrative=row.narrative, activity_start=_date(row.activity_start), activity_end=_date(row.activity_end),
+        area_id=row.area_id, result=row.result), row.idempotency_key)
+
+
+@dataclass
+class ChunkPlan:
+    """The next pending rows of a batch (their ids, in row order) and the plan of their awards."""
+
+    row_ids: list[int]
+    plan: bulk.Plan
+
+
+def plan_pending_rows(batch: IssueBatch, *, signer: Signer, config: Mapping[str, Any], limit: int = CHUNK_SIZE,
+                      now: dt.datetime | None = None) -> ChunkPlan:
+    """Plan the awards of up to ``limit`` pending rows (:func:`badgehub.issuing.bulk.plan`). Reads only: the
+    caller may end its transaction, sign (:func:`badgehub.issuing.bulk.sign`), then store the chunk in a short
+    write transaction with :func:`store_pending_rows`."""
+    rows = _pending(batch, limit, lock=False)
+    return ChunkPlan([row.id for row in rows], bulk.plan(batch.organisation, batch.achievement,
+                                                         [_award_of(row) for row in rows], signer=signer,
+                                                         now=now, config=config))
+
+
+def store_pending_rows(batch: IssueBatch, chunk: ChunkPlan, *, signer: Signer, mailer: AwardMailer,
+                       config: Mapping[str, Any], now: dt.datetime | None = None) -> list[BatchRow]:
+    """Store a signed chunk and mark its rows (flushed, not committed); returns the rows handled. Each issued
+    row's e-mail, worded by ``mailer``, is queued with it.
+
+    Each row is its own unit: a row whose award is now refused (the area is no longer the organisation's…)
+    becomes ``skipped_invalid`` with the reason, one that fails otherwise ``failed`` with the error code; both
+    leave nothing behind. A replayed key is ``issued`` when this batch issued it (a resumed chunk) and
+    ``duplicate_previous`` when an earlier one did. Rows no longer pending (another run took them) are left
+    alone; when the rows differ from the plan's, the plan is dropped and the rows pending now are issued here.
+    Other exceptions propagate (the caller rolls the chunk back; its rows stay pending). ``config`` is the app's.
     """
-    settings = config
-    rows = list(db.session.scalars(
-        select(BatchRow).where(BatchRow.batch_id == batch.id, BatchRow.state == RowState.PENDING)
-        .order_by(BatchRow.number).limit(limit).with_for_update(skip_locked=True)))
+    rows = _pending(batch, max(1, len(chunk.row_ids)), lock=True)
     actor_id = batch.confirmed_by_id or batch.created_by_id
+    awards = [_award_of(row) for row in rows]
+    prepared = chunk.plan
+    if [row.id for row in rows] != chunk.row_ids:
+        prepared = bulk.plan(batch.organisation, batch.achievement, awards, signer=signer, now=now, config=config)
+        bulk.sign(prepared, signer, config=config)
     with events.issued_together():  # announced (and counted by the observatory) once for the chunk
-        for row in rows:
-            _issue_row(batch, row, signer=signer, mailer=mailer, actor_id=actor_id, settings=settings, now=now)
+        outcomes = bulk.store(prepared, batch.organisation, batch.achievement, awards, signer=signer,
+                              actor_id=actor_id, source=CredentialSource.CSV, batch_id=batch.id, config=config)
+        for row, outcome in zip(rows, outcomes, strict=True):
+            _mark_row(batch, row, outcome, mailer, config)
     recount(batch)
     return rows
 
 
-def _issue_row(batch: IssueBatch, row: BatchRow, *, signer: Signer, mailer: AwardMailer, actor_id: int | None,
-               settings: Mapping[str, Any], now: dt.datetime | None) -> None:
-    try:
-        credential = issue_credential(
-            organisation=batch.organisation, achievement=batch.achievement, recipient_email=row.recipient_email,
-            recipient_name=row.recipient_name, actor_id=actor_id, source=CredentialSource.CSV,
-            evidence_url=row.evidence_url, narrative=row.narrative, activity_start=_date(row.activity_start),
-            activity_end=_date(row.activity_end), area_id=row.area_id, result=row.result,
-            idempotency_key=row.idempotency_key, batch_id=batch.id, now=now, config=settings, signer=signer)
-    except ValidationError as error:
+def issue_pending_rows(batch: IssueBatch, *, signer: Signer, mailer: AwardMailer, config: Mapping[str, Any],
+                       limit: int = CHUNK_SIZE, now: dt.datetime | None = None) -> list[BatchRow]:
+    """Plan, sign and store up to ``limit`` pending rows of ``batch`` in the caller's transaction, in row order,
+    and return them (see :func:`store_pending_rows`)."""
+    chunk = plan_pending_rows(batch, signer=signer, config=config, limit=limit, now=now)
+    bulk.sign(chunk.plan, signer, config=config)
+    return store_pending_rows(batch, chunk, signer=signer, mailer=mailer, config=config, now=now)
+
+
+def _mark_row(batch: IssueBatch, row: BatchRow, outcome: bulk.Outcome, mailer: AwardMailer,
+              settings: Mapping[str, Any]) -> None:
+    if isinstance(outcome, ValidationError):
         row.state = RowState.SKIPPED_INVALID
-        row.error_code = error.code
-        fields = error.details.get("fields") or {"": error.message}
+        row.error_code = outcome.code
+        fields = outcome.details.get("fields") or {"": outcome.message}
         row.problems = [*row.problems, *({"field": _FIELD_OF_AWARD.get(k, k) or None, "code": "invalid",
                                           "message": str(v)} for k, v in fields.items())]
-    except BadgeHubError as error:
+    elif isinstance(outcome, BadgeHubError):
         row.state = RowState.FAILED
-        row.error_code = error.code
+        row.error_code = outcome.code
     else:
+        credential = outcome.credential
         row.credential_id = credential.id
         row.state = RowState.ISSUED if credential.batch_id == batch.id else RowState.DUPLICATE_PREVIOUS
         if row.state is RowState.ISSUED and not row.mailed:
-            queue_row_mail(batch, row, settings, mailer)
+            queue_row_mail(batch, row, settings, mailer, credential)
         row.mailed = True
 
 
@@ -420,14 +463,15 @@ def mail_ref(batch: IssueBatch, row: BatchRow) -> str:
     return f"batch:{batch.id}:row:{row.id}"
 
 
-def queue_row_mail(batch: IssueBatch, row: BatchRow, settings: Mapping[str, Any], mailer: AwardMailer) -> None:
+def queue_row_mail(batch: IssueBatch, row: BatchRow, settings: Mapping[str, Any], mailer: AwardMailer,
+                   credential: IssuedCredential | None = None) -> None:
     """Queue the e-mail of a row just issued (worded by ``mailer``), in the transaction that issues it (one outbox
     row): the chunk's commit makes the credential and its e-mail exist together, so a crash can never mail a
     person twice."""
     from badgehub.outbox.service import queue
 
-    assert row.credential is not None or row.credential_id is not None
-    credential = row.credential or db.session.get(IssuedCredential, row.credential_id)
+    assert credential is not None or row.credential is not None or row.credential_id is not None
+    credential = credential or row.credential or db.session.get(IssuedCredential, row.credential_id)
     assert credential is not None
     queue(mailer(award_notice(credential, settings)), config=settings, ref=mail_ref(batch, row))
 

@@ -50,23 +50,13 @@ from badgehub import events, fields
 from badgehub.accounts.errors import InvalidEmail, InvalidName
 from badgehub.accounts.holder import holder_did_for_address
 from badgehub.accounts.service import normalise_email, normalise_name
-from badgehub.achievements.models import Achievement
+from badgehub.achievements.models import Achievement, AchievementVersion
 from badgehub.achievements.service import achievement_definition, lock_version, require_issuable
 from badgehub.audit.service import record
-from badgehub.credentials.data_integrity import sign_data_integrity
 from badgehub.credentials.did import is_did
-from badgehub.credentials.documents import (
-    Evidence,
-    Recipient,
-    Result,
-    build_credential,
-    clean_text,
-    forbidden_characters,
-    to_json,
-)
+from badgehub.credentials.documents import clean_text, forbidden_characters
 from badgehub.credentials.errors import CredentialError
 from badgehub.credentials.status_list import status_list_entry
-from badgehub.credentials.vc_jwt import sign_vc_jwt
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, ValidationError
 from badgehub.extensions import db
@@ -77,6 +67,7 @@ from badgehub.issuing.models import (
     CredentialSource,
     IssuedCredential,
     RevocationReason,
+    StatusList,
     StatusPurpose,
 )
 from badgehub.issuing.queries import (
@@ -90,7 +81,7 @@ from badgehub.issuing.queries import (
     get_credential,
     get_credential_for,
 )
-from badgehub.issuing.signing import Signer, signer_for
+from badgehub.issuing.signing import Signer, build_award, sign_document, sign_token, signer_for
 from badgehub.issuing.status_lists import (
     draw_free_index,
     lock_list,
@@ -116,6 +107,7 @@ __all__ = [
     "get_achievement_for",
     "get_credential",
     "get_credential_for",
+    "sign_token",
     "signer_for",
 ]
 
@@ -127,7 +119,6 @@ MAX_RESULT: Final = 500
 MAX_REASON: Final = 500
 MAX_IDEMPOTENCY_KEY: Final = 200
 MAX_DID: Final = 500
-SALT_BYTES: Final = 16
 # Territory memberships whose areas an organisation may record an award in (a suspended one cannot issue).
 AREA_STATUSES: Final = (MembershipStatus.APPROVED, MembershipStatus.PENDING)
 # A date without a time may be "today" somewhere on Earth up to 14 hours ahead of UTC (UTC+14).
@@ -265,7 +256,7 @@ def check_award(organisation: Organisation, achievement: Achievement, award: Awa
     return CleanAward(email, email_key(email), name, evidence_url, narrative, start, end, area, result, did)
 
 
-def _clean_idempotency_key(value: str | None) -> str | None:
+def clean_idempotency_key(value: str | None) -> str | None:
     key = (value or "").strip()
     if not key:
         return None
@@ -280,11 +271,11 @@ ERASED_KEY_PREFIX = "erased-key:"
 
 def erased_idempotency_key(key: str) -> str:
     """What an idempotency key that names an erased person becomes: a digest, so the key no longer says who, and
-    the same award asked again with the same key still finds its credential (see :func:`_by_idempotency_key`)."""
+    the same award asked again with the same key still finds its credential (see :func:`by_idempotency_key`)."""
     return ERASED_KEY_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()[:48]
 
 
-def _by_idempotency_key(organisation_id: int, key: str) -> IssuedCredential | None:
+def by_idempotency_key(organisation_id: int, key: str) -> IssuedCredential | None:
     found: IssuedCredential | None = db.session.scalar(select(IssuedCredential).where(
         IssuedCredential.organisation_id == organisation_id,
         IssuedCredential.idempotency_key.in_((key, erased_idempotency_key(key)))).limit(1))
@@ -303,7 +294,7 @@ def _same_recipient(existing: IssuedCredential, recipient_key: str) -> bool:
     return any(email_matches(identifier, recipient_key) for identifier in identifiers)
 
 
-def _replay(existing: IssuedCredential, achievement: Achievement, recipient_key: str) -> IssuedCredential:
+def replay_of(existing: IssuedCredential, achievement: Achievement, recipient_key: str) -> IssuedCredential:
     if existing.achievement_id != achievement.id or not _same_recipient(existing, recipient_key):
         raise IdempotencyConflict(details={"public_id": existing.public_id})
     return existing
@@ -317,11 +308,7 @@ def new_public_id() -> str:
     return base64.b32encode(secrets.token_bytes(8)).decode("ascii").lower()[:PUBLIC_ID_LENGTH]
 
 
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _seconds(moment: dt.datetime) -> dt.datetime:
+def whole_seconds(moment: dt.datetime) -> dt.datetime:
     # What the documents say (whole seconds, UTC) is what the columns say.
     return moment.astimezone(dt.UTC).replace(microsecond=0)
 
@@ -377,13 +364,13 @@ def issue_or_replay(
     raised, nothing of this award remains in the session.
     """
     settings = config if config is not None else current_app.config
-    moment = _seconds(now or utcnow())
+    moment = whole_seconds(now or utcnow())
     origin = CredentialSource(source)
-    key = _clean_idempotency_key(idempotency_key)
+    key = clean_idempotency_key(idempotency_key)
     if key is not None:
-        existing = _by_idempotency_key(organisation.id, key)
+        existing = by_idempotency_key(organisation.id, key)
         if existing is not None:
-            return Issued(_replay(existing, achievement, email_key(recipient_email or "")), replayed=True)
+            return Issued(replay_of(existing, achievement, email_key(recipient_email or "")), replayed=True)
     if holder_did is None:
         # A learner who added a holder DID to their wallet is named by it in what is issued to them from now on.
         holder_did = holder_did_for_address(recipient_email or "")
@@ -405,9 +392,9 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
     # second sees the first's credential here once the first has committed.
     status_list = lock_open_list(organisation, StatusPurpose.REVOCATION, now=moment)
     if key is not None:
-        existing = _by_idempotency_key(organisation.id, key)
+        existing = by_idempotency_key(organisation.id, key)
         if existing is not None:
-            return Issued(_replay(existing, achievement, clean.recipient_email_key), replayed=True)
+            return Issued(replay_of(existing, achievement, clean.recipient_email_key), replayed=True)
     version = lock_version(require_issuable(achievement), now=moment)
     active_signer = signer or signer_for(organisation, settings)
     try:
@@ -420,33 +407,24 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
         index = draw_free_index(status_list)
         public_id = new_public_id()  # 60 random bits; the unique constraint has the last word (retry below)
         credential_id = f"urn:uuid:{uuid.uuid4()}"
-        document_json, token = _sign(
-            active_signer, credential_id=credential_id, definition=definition, clean=clean, moment=moment,
-            valid_until=valid_until, status=status_list_entry(list_url, index, StatusPurpose.REVOCATION.value))
-        credential = IssuedCredential(
-            public_id=public_id, credential_id=credential_id, organisation_id=organisation.id,
-            achievement_id=achievement.id, achievement_version_id=version.id,
-            recipient_email=clean.recipient_email, recipient_email_key=clean.recipient_email_key,
-            recipient_name=clean.recipient_name, holder_did=clean.holder_did, document_json=document_json,
-            vc_jwt=token, issued_at=moment, valid_from=moment, valid_until=valid_until, awarded_date=moment,
-            activity_start=clean.activity_start, activity_end=clean.activity_end,
-            area_id=clean.area.id if clean.area is not None else None, evidence_url=clean.evidence_url,
-            narrative=clean.narrative, result=clean.result, source=source, batch_id=batch_id,
-            idempotency_key=key, status_list_id=status_list.id, status_index=index, created_by_id=actor_id)
+        document = build_award(active_signer, credential_id=credential_id, definition=definition, clean=clean,
+                               moment=moment, valid_until=valid_until,
+                               status=status_list_entry(list_url, index, StatusPurpose.REVOCATION.value))
+        document_json, token = sign_document(document, active_signer, moment)
+        credential = new_credential(organisation, achievement, version, clean, public_id=public_id,
+                                    credential_id=credential_id, document_json=document_json, token=token,
+                                    moment=moment, valid_until=valid_until, source=source, batch_id=batch_id, key=key,
+                                    status_list=status_list, index=index, actor_id=actor_id)
         try:
             with db.session.begin_nested():
                 db.session.add(credential)
         except IntegrityError:
             # Another transaction took this index, id or key between our look-up and our insert.
-            if key is not None and (existing := _by_idempotency_key(organisation.id, key)) is not None:
-                return Issued(_replay(existing, achievement, clean.recipient_email_key), replayed=True)
+            if key is not None and (existing := by_idempotency_key(organisation.id, key)) is not None:
+                return Issued(replay_of(existing, achievement, clean.recipient_email_key), replayed=True)
             continue
-        status_list.allocated += 1
-        record("credential.issued", actor_id=actor_id, organisation_id=organisation.id,
-               subject_type="credential", subject_id=credential.id,
-               details={"public_id": public_id, "achievement": achievement.public_id, "version": version.number,
-                        "source": source.value, "batch_id": batch_id, "status_list": status_list.number,
-                        "status_index": index})
+        note_issued(credential, achievement, version, status_list, actor_id=actor_id, source=source,
+                    batch_id=batch_id)
         # A list opened just now (or left stale) is signed in this transaction, so that no reader has to:
         # at the real time, not the award's (an award may be dated in the past).
         publish_status_list(status_list, config=settings)
@@ -456,36 +434,35 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
     raise IssuingFailed()  # pragma: no cover - eight lost races in a row
 
 
-def _sign(signer: Signer, *, credential_id: str, definition: Any, clean: CleanAward, moment: dt.datetime,
-          valid_until: dt.datetime | None, status: Mapping[str, Any]) -> tuple[str, str]:
-    """Build the credential, sign it with Data Integrity, then as a VC-JWT over the signed JSON."""
-    evidence = []
-    if clean.evidence_url is not None or clean.narrative is not None:
-        evidence.append(Evidence(id=clean.evidence_url, narrative=clean.narrative))
-    try:
-        document = build_credential(
-            credential_id=credential_id, issuer=signer.profile, achievement=definition,
-            recipient=Recipient(email=clean.recipient_email, salt=secrets.token_hex(SALT_BYTES), did=clean.holder_did),
-            valid_from=moment, valid_until=valid_until, awarded_date=moment, evidence=evidence,
-            results=[Result(value=clean.result)] if clean.result is not None else [],
-            activity_start_date=clean.activity_start, activity_end_date=clean.activity_end,
-            credential_status=status)
-        # own_document: built just above, so its RDF is written directly instead of expanded (same bytes).
-        signed = sign_data_integrity(document, signer.ed25519, signer.identity.verification_method_id,
-                                     _stamp(moment), own_document=True)
-        document_json = to_json(signed)
-        token = sign_token(signed, signer)
-    except CredentialError as exc:
-        raise IssuingFailed(details={"code": exc.code}) from exc
-    return document_json, token
+def new_credential(organisation: Organisation, achievement: Achievement, version: AchievementVersion,
+                   clean: CleanAward, *, public_id: str, credential_id: str, document_json: str, token: str,
+                   moment: dt.datetime, valid_until: dt.datetime | None, source: CredentialSource,
+                   batch_id: int | None, key: str | None, status_list: StatusList, index: int,
+                   actor_id: int | None) -> IssuedCredential:
+    """The row of a credential just signed (not added to the session)."""
+    return IssuedCredential(
+        public_id=public_id, credential_id=credential_id, organisation_id=organisation.id,
+        achievement_id=achievement.id, achievement_version_id=version.id,
+        recipient_email=clean.recipient_email, recipient_email_key=clean.recipient_email_key,
+        recipient_name=clean.recipient_name, holder_did=clean.holder_did, document_json=document_json,
+        vc_jwt=token, issued_at=moment, valid_from=moment, valid_until=valid_until, awarded_date=moment,
+        activity_start=clean.activity_start, activity_end=clean.activity_end,
+        area_id=clean.area.id if clean.area is not None else None, evidence_url=clean.evidence_url,
+        narrative=clean.narrative, result=clean.result, source=source, batch_id=batch_id,
+        idempotency_key=key, status_list_id=status_list.id, status_index=index, created_by_id=actor_id)
 
 
-def sign_token(signed: dict[str, Any], signer: Signer) -> str:
-    """The VC-JWT of a signed credential: RS256 in did:web style, EdDSA with the did:key's own key in did:key
-    style (:attr:`~badgehub.keys.identity.SigningIdentity.jwt_signed_by_ed25519`). Raises ``CredentialError``."""
-    if signer.identity.jwt_signed_by_ed25519:
-        return sign_vc_jwt(signed, signer.ed25519, signer.identity.jwt_kid, alg="EdDSA")
-    return sign_vc_jwt(signed, signer.rsa, signer.identity.jwt_kid, alg=signer.identity.rsa_key.algorithm.jws_alg)
+def note_issued(credential: IssuedCredential, achievement: Achievement, version: AchievementVersion,
+                status_list: StatusList, *, actor_id: int | None, source: CredentialSource,
+                batch_id: int | None) -> None:
+    """What every credential stored brings along, in its transaction: its index counted on the list and the
+    audit event. (The caller announces it with :func:`badgehub.events.announce_issued` once flushed.)"""
+    status_list.allocated += 1
+    record("credential.issued", actor_id=actor_id, organisation_id=credential.organisation_id,
+           subject_type="credential", subject_id=credential.id,
+           details={"public_id": credential.public_id, "achievement": achievement.public_id,
+                    "version": version.number, "source": source.value, "batch_id": batch_id,
+                    "status_list": status_list.number, "status_index": credential.status_index})
 
 
 # ------------------------------------------------------------------------------------------- revocation

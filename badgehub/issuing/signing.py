@@ -1,23 +1,34 @@
 """Signing in an organisation's name: its active keys, decrypted once per process and kept while they stay
-active (:func:`signer_for`)."""
+active (:func:`signer_for`), and an award's documents: built (:func:`build_award`), then signed
+(:func:`sign_document`), here or on the pool of signing processes (:mod:`badgehub.issuing.parallel`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from cachetools import LRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from badgehub.credentials.documents import IssuerProfile
+from badgehub.credentials.data_integrity import sign_data_integrity
+from badgehub.credentials.documents import Evidence, IssuerProfile, Recipient, Result, build_credential, to_json
+from badgehub.credentials.errors import CredentialError
 from badgehub.credentials.keys import PrivateKey
+from badgehub.credentials.vc_jwt import sign_vc_jwt
 from badgehub.issuing.errors import IssuingFailed
 from badgehub.keys.identity import SigningIdentity, issuer_profile, signing_identity
 from badgehub.keys.service import installation_kek, load_private_key
 from badgehub.organisations.models import Organisation
+
+if TYPE_CHECKING:  # the service imports this module
+    from badgehub.issuing.service import CleanAward
+
+SALT_BYTES: Final = 16
 
 
 @dataclass(frozen=True)
@@ -74,3 +85,47 @@ def signer_for(organisation: Organisation, config: Mapping[str, Any]) -> Signer:
     identity = signing_identity(organisation, config)
     ed25519, rsa = _private_keys(identity, installation_kek(config))
     return Signer(organisation.id, identity, issuer_profile(organisation, identity.issuer_id), ed25519, rsa)
+
+
+def stamp(moment: dt.datetime) -> str:
+    """A proof's ``created``: whole seconds, UTC."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_award(signer: Signer, *, credential_id: str, definition: Any, clean: CleanAward, moment: dt.datetime,
+                valid_until: dt.datetime | None, status: Mapping[str, Any]) -> dict[str, Any]:
+    """The unsigned credential of one award (a fresh salt for the recipient's hash). Raises
+    :class:`IssuingFailed` when the credential engine refuses the document."""
+    evidence = []
+    if clean.evidence_url is not None or clean.narrative is not None:
+        evidence.append(Evidence(id=clean.evidence_url, narrative=clean.narrative))
+    try:
+        return build_credential(
+            credential_id=credential_id, issuer=signer.profile, achievement=definition,
+            recipient=Recipient(email=clean.recipient_email, salt=secrets.token_hex(SALT_BYTES), did=clean.holder_did),
+            valid_from=moment, valid_until=valid_until, awarded_date=moment, evidence=evidence,
+            results=[Result(value=clean.result)] if clean.result is not None else [],
+            activity_start_date=clean.activity_start, activity_end_date=clean.activity_end,
+            credential_status=status)
+    except CredentialError as exc:
+        raise IssuingFailed(details={"code": exc.code}) from exc
+
+
+def sign_document(document: Mapping[str, Any], signer: Signer, moment: dt.datetime) -> tuple[str, str]:
+    """Sign a built credential with Data Integrity, then as a VC-JWT over the signed JSON; returns both as
+    stored. Raises :class:`IssuingFailed` when the credential engine refuses the document."""
+    try:
+        # own_document: built by build_award, so its RDF is written directly instead of expanded (same bytes).
+        signed = sign_data_integrity(document, signer.ed25519, signer.identity.verification_method_id,
+                                     stamp(moment), own_document=True)
+        return to_json(signed), sign_token(signed, signer)
+    except CredentialError as exc:
+        raise IssuingFailed(details={"code": exc.code}) from exc
+
+
+def sign_token(signed: dict[str, Any], signer: Signer) -> str:
+    """The VC-JWT of a signed credential: RS256 in did:web style, EdDSA with the did:key's own key in did:key
+    style (:attr:`~badgehub.keys.identity.SigningIdentity.jwt_signed_by_ed25519`). Raises ``CredentialError``."""
+    if signer.identity.jwt_signed_by_ed25519:
+        return sign_vc_jwt(signed, signer.ed25519, signer.identity.jwt_kid, alg="EdDSA")
+    return sign_vc_jwt(signed, signer.rsa, signer.identity.jwt_kid, alg=signer.identity.rsa_key.algorithm.jws_alg)

@@ -14,16 +14,17 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Final
 
 from flask import current_app
 from sqlalchemy import select
 
-from badgehub.db import run_with_retry, writing
+from badgehub.db import reset_write_intent, run_with_retry, set_write_intent, writing
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
-from badgehub.issuing import batches
+from badgehub.issuing import batches, bulk
 from badgehub.issuing.models import BatchRow, IssueBatch
 from badgehub.issuing.service import signer_for
 from badgehub.issuing.status_lists import refresh_status_lists
@@ -64,6 +65,15 @@ def send_batch_mail(batch: IssueBatch) -> int:
                 log.warning("batch %s: could not send the e-mail of row %s", batch.id, row.number)
         db.session.commit()
     return delivery.sent
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    token = set_write_intent(False)
+    try:
+        yield
+    finally:
+        reset_write_intent(token)
 
 
 def _runner_id() -> str:
@@ -141,9 +151,16 @@ def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int 
             db.session.commit()
             return batch.state.value
         try:
+            # The chunk is planned in a read, signed on the pool outside any transaction, then stored in a short
+            # write transaction: SQLite's one writer is held for the inserts only, not for the signatures.
+            with _reading():
+                chunk = batches.plan_pending_rows(batch, signer=signer, config=current_app.config,
+                                                  limit=chunk_rows or _chunk_size(), now=now)
+                db.session.commit()
+            bulk.sign(chunk.plan, signer, config=current_app.config)
             batches.renew_lease(batch, owner, seconds=seconds, now=now)
-            handled = batches.issue_pending_rows(batch, signer=signer, mailer=award_mail, config=current_app.config,
-                                                 limit=chunk_rows or _chunk_size(), now=now)
+            handled = batches.store_pending_rows(batch, chunk, signer=signer, mailer=award_mail,
+                                                 config=current_app.config, now=now)
             db.session.commit()
         except Exception:
             db.session.rollback()

@@ -22,6 +22,7 @@ from badgehub.credentials.vc_jwt import decode_vc_jwt
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
+from badgehub.issuing import signing
 from badgehub.issuing.errors import (
     AlreadyRevoked,
     CredentialNotFound,
@@ -288,7 +289,7 @@ def test_a_failure_while_signing_leaves_no_credential_no_index_and_no_lock(issue
     def broken_signer(*args, **kwargs):
         raise JwtError("the signing device is unplugged")
 
-    monkeypatch.setattr(issuing, "sign_vc_jwt", broken_signer)
+    monkeypatch.setattr(signing, "sign_vc_jwt", broken_signer)
     with pytest.raises(IssuingFailed):
         issue(world.workshop, email="sam@example.net")
     # The caller goes on and commits the rest of its work (a batch would): nothing of the failed award remains.
@@ -302,7 +303,7 @@ def test_a_failure_while_signing_leaves_no_credential_no_index_and_no_lock(issue
 
 
 def test_a_failure_on_the_first_award_leaves_no_status_list(issue, monkeypatch):
-    monkeypatch.setattr(issuing, "sign_data_integrity", lambda *a, **k: (_ for _ in ()).throw(JwtError("boom")))
+    monkeypatch.setattr(signing, "sign_data_integrity", lambda *a, **k: (_ for _ in ()).throw(JwtError("boom")))
     with pytest.raises(IssuingFailed):
         issue()
     db.session.commit()

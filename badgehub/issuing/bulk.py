@@ -1,0 +1,325 @@
+"""Many awards of one achievement at once (a CSV chunk, the API's batch), signed on every core.
+
+The same rules as :func:`badgehub.issuing.service.issue_or_replay`, in three steps so that the signing, the
+costly part, runs on the pool's processes and outside the write transaction:
+
+1. :func:`plan` (reads only): each award checked, the keys already used replayed, the list's indexes drawn in
+   one block among those free now, the documents built. Nothing is locked and nothing written.
+2. :func:`sign` (no database): the documents signed on the pool (:mod:`badgehub.issuing.parallel`).
+3. :func:`store` (the short write transaction): the organisation's list locked once, the keys and indexes
+   checked again under the lock, the credentials inserted, counted and audited, the list signed once. An award
+   whose key was used meanwhile is replayed; one whose index was taken meanwhile (another issuer drew it between
+   the plan and the lock), or planned on a list that filled up, or from a version edited meanwhile, is issued
+   again on its own by ``issue_or_replay``. So nothing is issued twice and nothing skipped, whatever ran between
+   the steps; the idempotency key and the unique constraints have the last word, as for one award.
+
+:func:`issue_many` does the three in the caller's transaction. Services flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from badgehub import events
+from badgehub.accounts.holder import holder_did_for_address
+from badgehub.achievements.models import Achievement
+from badgehub.achievements.service import achievement_definition, lock_version, require_issuable
+from badgehub.credentials.errors import CredentialError
+from badgehub.credentials.status_list import get_bit, status_list_entry
+from badgehub.db import utcnow
+from badgehub.errors import BadgeHubError
+from badgehub.extensions import db
+from badgehub.fields import email_key
+from badgehub.issuing import parallel
+from badgehub.issuing.errors import IssuingFailed
+from badgehub.issuing.models import CredentialSource, IssuedCredential, StatusList, StatusPurpose
+from badgehub.issuing.service import (
+    AwardInput,
+    CleanAward,
+    Issued,
+    check_award,
+    clean_idempotency_key,
+    erased_idempotency_key,
+    issue_or_replay,
+    new_credential,
+    new_public_id,
+    note_issued,
+    replay_of,
+    whole_seconds,
+)
+from badgehub.issuing.signing import Signer, build_award, stamp
+from badgehub.issuing.status_lists import lock_open_list, publish_status_list, url_of
+from badgehub.organisations.models import Organisation
+
+# Keys looked up per query (keeps the IN list within every database's limits).
+_SLICE: Final = 500
+
+Outcome = Issued | BadgeHubError
+
+
+@dataclass(frozen=True)
+class BulkAward:
+    """One award of a bulk: what it says, and its idempotency key."""
+
+    award: AwardInput
+    idempotency_key: str | None = None
+
+
+@dataclass
+class _Planned:
+    position: int
+    clean: CleanAward
+    key: str | None
+    public_id: str
+    credential_id: str
+    index: int
+    document: dict[str, Any]
+    signed: tuple[str, str] | None = None
+
+
+@dataclass
+class Plan:
+    """What :func:`plan` decided: outcomes already known (replays, refusals), awards to sign, and awards to
+    issue one by one in :func:`store` (no open list yet, no room left in it)."""
+
+    moment: dt.datetime
+    size: int
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    planned: list[_Planned] = field(default_factory=list)
+    alone: list[int] = field(default_factory=list)
+    status_list_id: int | None = None
+    version_id: int | None = None
+    definition: Any = None
+    valid_until: dt.datetime | None = None
+    checked: dict[int, tuple[CleanAward, str | None]] = field(default_factory=dict)
+
+
+def _existing(organisation_id: int, keys: Sequence[str]) -> dict[str, IssuedCredential]:
+    """The organisation's credentials named by ``keys`` (as given or as an erased person's digest), by key."""
+    wanted = {key: key for key in keys}
+    wanted.update({erased_idempotency_key(key): key for key in keys})
+    names = list(wanted)
+    found: dict[str, IssuedCredential] = {}
+    for start in range(0, len(names), _SLICE):
+        for credential in db.session.scalars(select(IssuedCredential).where(
+                IssuedCredential.organisation_id == organisation_id,
+                IssuedCredential.idempotency_key.in_(names[start:start + _SLICE]))):
+            found.setdefault(wanted[str(credential.idempotency_key)], credential)
+    return found
+
+
+def _open_list(organisation_id: int) -> StatusList | None:
+    found: StatusList | None = db.session.scalar(
+        select(StatusList).where(StatusList.organisation_id == organisation_id,
+                                 StatusList.purpose == StatusPurpose.REVOCATION,
+                                 StatusList.allocated < StatusList.size)
+        .order_by(StatusList.number).limit(1))
+    return found
+
+
+def _taken(status_list: StatusList, candidates: Sequence[int]) -> set[int]:
+    """Those of ``candidates`` a credential holds or whose bit is set."""
+    taken = {index for index in candidates if get_bit(status_list.bits, index)}
+    for start in range(0, len(candidates), _SLICE):
+        taken.update(db.session.scalars(select(IssuedCredential.status_index).where(
+            IssuedCredential.status_list_id == status_list.id,
+            IssuedCredential.status_index.in_(candidates[start:start + _SLICE]))))
+    return taken
+
+
+def _draw(status_list: StatusList, count: int) -> list[int]:
+    """``count`` distinct random indexes of the list that are free now (one query per round of candidates)."""
+    rng = secrets.SystemRandom()
+    chosen: list[int] = []
+    seen: set[int] = set()
+    for _ in range(16):
+        if len(chosen) >= count:
+            break
+        candidates = [i for i in {rng.randrange(status_list.size) for _ in range(2 * (count - len(chosen)) + 4)}
+                      if i not in seen]
+        seen.update(candidates)
+        taken = _taken(status_list, candidates)
+        chosen.extend(i for i in candidates if i not in taken)
+    return chosen[:count]
+
+
+def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[BulkAward], *, signer: Signer,
+         now: dt.datetime | None = None, config: Mapping[str, Any] | None = None) -> Plan:
+    """Check every award and prepare the documents of those to issue (see the module docstring). Reads only."""
+    settings = config if config is not None else current_app.config
+    moment = whole_seconds(now or utcnow())
+    result = Plan(moment=moment, size=len(awards))
+    keys: dict[int, str | None] = {}
+    for position, item in enumerate(awards):
+        try:
+            keys[position] = clean_idempotency_key(item.idempotency_key)
+        except BadgeHubError as error:
+            result.outcomes[position] = error
+    existing = _existing(organisation.id, [key for key in keys.values() if key is not None])
+    for position, key in keys.items():
+        award = awards[position].award
+        try:
+            if key is not None and key in existing:
+                credential = replay_of(existing[key], achievement, email_key(award.recipient_email or ""))
+                result.outcomes[position] = Issued(credential, replayed=True)
+                continue
+            if award.holder_did is None:
+                award = replace(award, holder_did=holder_did_for_address(award.recipient_email))
+            result.checked[position] = (check_award(organisation, achievement, award, now=moment), key)
+        except BadgeHubError as error:
+            result.outcomes[position] = error
+    if not result.checked:
+        return result
+    status_list = _open_list(organisation.id)
+    version = require_issuable(achievement)
+    if status_list is None:
+        result.alone = list(result.checked)
+        return result
+    try:
+        result.definition = achievement_definition(version, settings, creator=signer.profile)
+    except CredentialError as exc:  # pragma: no cover - the achievement service keeps its text clean
+        raise IssuingFailed(details={"code": exc.code}) from exc
+    result.status_list_id, result.version_id = status_list.id, version.id
+    result.valid_until = moment + dt.timedelta(days=version.valid_for_days) if version.valid_for_days else None
+    positions = list(result.checked)
+    room = max(0, status_list.size - status_list.allocated)
+    indexes = _draw(status_list, min(room, len(positions)))
+    list_url = url_of(status_list, settings)
+    for position, index in zip(positions, indexes, strict=False):
+        clean, key = result.checked[position]
+        credential_id = f"urn:uuid:{uuid.uuid4()}"
+        document = build_award(signer, credential_id=credential_id, definition=result.definition, clean=clean,
+                               moment=moment, valid_until=result.valid_until,
+                               status=status_list_entry(list_url, index, StatusPurpose.REVOCATION.value))
+        result.planned.append(_Planned(position, clean, key, new_public_id(), credential_id, index, document))
+    result.alone = positions[len(indexes):]
+    return result
+
+
+def sign(prepared: Plan, signer: Signer, *, config: Mapping[str, Any] | None = None) -> None:
+    """Sign the planned documents on the pool (no database). When the engine refuses one, the block is left to
+    :func:`store` to issue award by award, so that only the award at fault fails (as it did alone)."""
+    settings = config if config is not None else current_app.config
+    if not prepared.planned:
+        return
+    try:
+        signed = parallel.sign_all(parallel.material_of(signer), stamp(prepared.moment),
+                                   [item.document for item in prepared.planned], config=settings)
+    except CredentialError:
+        prepared.alone.extend(item.position for item in prepared.planned)
+        prepared.planned = []
+        return
+    for item, pair in zip(prepared.planned, signed, strict=True):
+        item.signed = pair
+
+
+def store(prepared: Plan, organisation: Organisation, achievement: Achievement, awards: Sequence[BulkAward], *,
+          signer: Signer, actor_id: int | None, source: CredentialSource | str, batch_id: int | None = None,
+          config: Mapping[str, Any] | None = None) -> list[Outcome]:
+    """Store the signed plan in the caller's transaction (see the module docstring) and return each award's
+    outcome, in order: an :class:`~badgehub.issuing.service.Issued` or the error that refused it. Flushes."""
+    settings = config if config is not None else current_app.config
+    origin = CredentialSource(source)
+    outcomes = dict(prepared.outcomes)
+    alone = list(prepared.alone)
+    if prepared.status_list_id is None and len(alone) > 1 and not prepared.planned:
+        # The organisation's first awards: the first opens its list, and the others are planned on it.
+        first, rest = alone[0], alone[1:]
+        outcomes[first] = _alone(organisation, achievement, awards[first], prepared, signer=signer,
+                                 actor_id=actor_id, source=origin, batch_id=batch_id, settings=settings)
+        others = [awards[position] for position in rest]
+        second = plan(organisation, achievement, others, signer=signer, now=prepared.moment, config=settings)
+        if second.status_list_id is not None:
+            sign(second, signer, config=settings)
+            done = store(second, organisation, achievement, others, signer=signer, actor_id=actor_id,
+                         source=origin, batch_id=batch_id, config=settings)
+            outcomes.update(zip(rest, done, strict=True))
+            alone = []
+        else:  # pragma: no cover - the first award failed before opening the list: each goes alone
+            alone = rest
+    todo = [item for item in prepared.planned if item.signed is not None]
+    if todo:
+        status_list = lock_open_list(organisation, StatusPurpose.REVOCATION, now=prepared.moment)
+        version = lock_version(require_issuable(achievement), now=prepared.moment)
+        same = (status_list.id == prepared.status_list_id and version.id == prepared.version_id
+                and achievement_definition(version, settings, creator=signer.profile) == prepared.definition)
+        if not same:
+            alone.extend(item.position for item in todo)
+            todo = []
+        existing = _existing(organisation.id, [item.key for item in todo if item.key is not None])
+        taken = _taken(status_list, [item.index for item in todo]) if todo else set()
+        room = status_list.size - status_list.allocated
+        stored: list[IssuedCredential] = []
+        for item in todo:
+            if item.key is not None and item.key in existing:
+                try:
+                    outcomes[item.position] = Issued(replay_of(existing[item.key], achievement,
+                                                               item.clean.recipient_email_key), replayed=True)
+                except BadgeHubError as error:
+                    outcomes[item.position] = error
+                continue
+            if item.index in taken or room <= 0:
+                alone.append(item.position)
+                continue
+            assert item.signed is not None
+            credential = new_credential(
+                organisation, achievement, version, item.clean, public_id=item.public_id,
+                credential_id=item.credential_id, document_json=item.signed[0], token=item.signed[1],
+                moment=prepared.moment, valid_until=prepared.valid_until, source=origin, batch_id=batch_id,
+                key=item.key, status_list=status_list, index=item.index, actor_id=actor_id)
+            try:
+                with db.session.begin_nested():
+                    db.session.add(credential)
+            except IntegrityError:
+                alone.append(item.position)  # raced by another issuer: that award is settled on its own below
+                continue
+            room -= 1
+            note_issued(credential, achievement, version, status_list, actor_id=actor_id, source=origin,
+                        batch_id=batch_id)
+            stored.append(credential)
+            outcomes[item.position] = Issued(credential, replayed=False)
+        if stored:
+            # Signed once for the block, at the real time (see issue_or_replay).
+            publish_status_list(status_list, config=settings)
+            db.session.flush()
+            for credential in stored:
+                events.announce_issued(credential)  # the observatory counts it, in this transaction
+    for position in sorted(alone):
+        outcomes[position] = _alone(organisation, achievement, awards[position], prepared, signer=signer,
+                                    actor_id=actor_id, source=origin, batch_id=batch_id, settings=settings)
+    return [outcomes[position] for position in range(prepared.size)]
+
+
+def _alone(organisation: Organisation, achievement: Achievement, item: BulkAward, prepared: Plan, *,
+           signer: Signer, actor_id: int | None, source: CredentialSource, batch_id: int | None,
+           settings: Mapping[str, Any]) -> Outcome:
+    award = item.award
+    try:
+        return issue_or_replay(
+            organisation=organisation, achievement=achievement, recipient_email=award.recipient_email,
+            recipient_name=award.recipient_name, actor_id=actor_id, source=source, evidence_url=award.evidence_url,
+            narrative=award.narrative, activity_start=award.activity_start, activity_end=award.activity_end,
+            area_id=award.area_id, result=award.result, idempotency_key=item.idempotency_key,
+            holder_did=award.holder_did, batch_id=batch_id, now=prepared.moment, config=settings, signer=signer)
+    except BadgeHubError as error:
+        return error
+
+
+def issue_many(organisation: Organisation, achievement: Achievement, awards: Sequence[BulkAward], *,
+               signer: Signer, actor_id: int | None, source: CredentialSource | str, batch_id: int | None = None,
+               now: dt.datetime | None = None, config: Mapping[str, Any] | None = None) -> list[Outcome]:
+    """:func:`plan`, :func:`sign` and :func:`store` in the caller's transaction: each award's outcome, in order.
+    Flushes; the caller commits."""
+    prepared = plan(organisation, achievement, awards, signer=signer, now=now, config=config)
+    sign(prepared, signer, config=config)
+    return store(prepared, organisation, achievement, awards, signer=signer, actor_id=actor_id, source=source,
+                 batch_id=batch_id, config=config)

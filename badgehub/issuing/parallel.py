@@ -1,0 +1,147 @@
+"""Signing many credentials on every core: a pool of worker processes that only sign.
+
+A batch (a CSV chunk, the API's batch) builds its documents in the issuing process, then hands them to the
+pool: each worker signs with Data Integrity and as a VC-JWT (pure work, no database, no Flask), and the issuing
+process stores what comes back in one short transaction. One process per core (``SIGNING_PROCESSES``, default
+the number of cores; 1 or less signs in the issuing process itself, as do small batches).
+
+The workers are started with ``spawn`` (a fresh interpreter, never a fork of a process holding database
+connections and threads) once per issuing process, and kept. The private keys travel to them over the pool's
+pipe, to a child of the same process and user, and are parsed once per worker (an RSA key costs about 40 ms to
+load): nothing leaves the machine, and nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:  # the workers import this module: keep them free of the app's imports
+    from badgehub.issuing.signing import Signer
+
+# One document is signed where it is; from two on, the pool (the pipe costs well under a signature).
+MIN_PARALLEL: Final = 2
+
+
+@dataclass(frozen=True)
+class KeyMaterial:
+    """What a worker needs to sign in one organisation's name (private keys as PKCS#8 DER)."""
+
+    ed25519: bytes = field(repr=False)
+    jwt_key: bytes = field(repr=False)
+    verification_method: str
+    jwt_kid: str
+    jwt_alg: str
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.ed25519 + self.jwt_key).hexdigest()
+
+
+def material_of(signer: Signer) -> KeyMaterial:
+    """The signer's keys and ids, in a form that can cross to a worker process."""
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    def der(key: Any) -> bytes:
+        return bytes(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
+
+    identity = signer.identity
+    by_ed25519 = identity.jwt_signed_by_ed25519
+    return KeyMaterial(ed25519=der(signer.ed25519), jwt_key=der(signer.ed25519 if by_ed25519 else signer.rsa),
+                       verification_method=identity.verification_method_id, jwt_kid=identity.jwt_kid,
+                       jwt_alg="EdDSA" if by_ed25519 else identity.rsa_key.algorithm.jws_alg)
+
+
+_WORKER_KEYS: dict[str, tuple[Any, Any]] = {}
+
+
+def _keys(material: KeyMaterial) -> tuple[Any, Any]:
+    keys = _WORKER_KEYS.get(material.fingerprint)
+    if keys is None:
+        from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+        keys = (load_der_private_key(material.ed25519, None), load_der_private_key(material.jwt_key, None))
+        _WORKER_KEYS.clear()  # one organisation at a time is the common case; never grow without bound
+        _WORKER_KEYS[material.fingerprint] = keys
+    return keys
+
+
+def sign_many(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """Sign each built credential (Data Integrity, then the VC-JWT over the signed JSON) and return the stored
+    JSON and token of each, in order. Runs in a worker (or inline). Raises ``CredentialError``."""
+    from badgehub.credentials.data_integrity import sign_data_integrity
+    from badgehub.credentials.documents import to_json
+    from badgehub.credentials.vc_jwt import sign_vc_jwt
+
+    ed25519, jwt_key = _keys(material)
+    results = []
+    for document in documents:
+        signed = sign_data_integrity(document, ed25519, material.verification_method, created, own_document=True)
+        results.append((to_json(signed), sign_vc_jwt(signed, jwt_key, material.jwt_kid, alg=material.jwt_alg)))
+    return results
+
+
+_POOL: dict[str, Any] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def processes(config: Mapping[str, Any]) -> int:
+    """How many signing processes to use: ``SIGNING_PROCESSES``, else one per core."""
+    chosen = config.get("SIGNING_PROCESSES")
+    return int(chosen) if chosen is not None else (os.cpu_count() or 1)
+
+
+def _watch_parent(parent: int) -> None:
+    """In each worker: leave as soon as the issuing process is gone (killed with SIGKILL, it cannot stop its pool),
+    so that no orphan keeps its keys in memory or its parent's pipes open."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="badgehub-signing-watch", daemon=True).start()
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    with _POOL_LOCK:
+        pool: ProcessPoolExecutor | None = _POOL.get("pool")
+        if pool is None or _POOL.get("pid") != os.getpid() or _POOL.get("workers") != workers:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_watch_parent, initargs=(os.getpid(),))
+            _POOL.update(pool=pool, pid=os.getpid(), workers=workers)
+        return pool
+
+
+def shutdown() -> None:
+    """Stop the workers (at exit, and in tests that want a fresh pool)."""
+    with _POOL_LOCK:
+        pool = _POOL.pop("pool", None)
+        if pool is not None and _POOL.get("pid") == os.getpid():
+            pool.shutdown(wait=True, cancel_futures=True)
+        _POOL.clear()
+
+
+atexit.register(shutdown)
+
+
+def sign_all(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]], *,
+             config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Sign ``documents`` on :func:`processes` cores (in this process for a few, or with one process); results in
+    order. Raises ``CredentialError`` (the first document the engine refuses)."""
+    workers = processes(config)
+    if workers <= 1 or len(documents) < MIN_PARALLEL:
+        return sign_many(material, created, documents)
+    # A few slices per worker: the pipe carries fewer, bigger messages, and a slow slice does not idle a core.
+    size = max(1, -(-len(documents) // (workers * 2)))
+    slices = [documents[start:start + size] for start in range(0, len(documents), size)]
+    futures = [_pool(workers).submit(sign_many, material, created, list(part)) for part in slices]
+    return [result for future in futures for result in future.result()]

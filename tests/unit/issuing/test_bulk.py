@@ -1,0 +1,72 @@
+"""Many awards at once: signed on the pool of processes, stored once each, whatever happened in between."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from badgehub.credentials.data_integrity import verify_data_integrity_proof
+from badgehub.extensions import db
+from badgehub.issuing import bulk, parallel, signing
+from badgehub.issuing import service as issuing
+from badgehub.issuing.models import IssuedCredential
+from badgehub.issuing.service import AwardInput
+
+
+def awards(count: int, prefix: str = "p") -> list[bulk.BulkAward]:
+    return [bulk.BulkAward(AwardInput(recipient_email=f"{prefix}{i}@example.net", recipient_name=f"P {i}"),
+                           f"key-{prefix}{i}") for i in range(count)]
+
+
+def count_credentials() -> int:
+    return int(db.session.scalar(select(func.count(IssuedCredential.id))) or 0)
+
+
+def test_a_bulk_is_signed_on_the_pool_and_issued_once_each(world, ctx):
+    ctx.config["SIGNING_PROCESSES"] = 2
+    signer = signing.signer_for(world.a)
+    parallel.shutdown()
+    # The organisation's first awards: the first opens its list alone, the others are drawn from it.
+    outcomes = bulk.issue_many(world.a, world.repair, awards(10), signer=signer, actor_id=None, source="api")
+    assert all(isinstance(o, issuing.Issued) and not o.replayed for o in outcomes)
+    assert parallel._POOL.get("workers") == 2  # the pool signed them
+    credentials = [o.credential for o in outcomes if isinstance(o, issuing.Issued)]
+    assert len({c.status_index for c in credentials}) == 10 and count_credentials() == 10
+    assert [c.recipient_email for c in credentials] == [f"p{i}@example.net" for i in range(10)]
+    for credential in credentials:
+        document = json.loads(credential.document_json)
+        proof = document.pop("proof")[0]
+        verify_data_integrity_proof(document, proof, signer.ed25519.public_key())  # raises when it does not hold
+        assert document["credentialStatus"]["statusListIndex"] == str(credential.status_index)
+    # The same awards again replay, sign nothing and store nothing.
+    again = bulk.issue_many(world.a, world.repair, awards(10), signer=signer, actor_id=None, source="api")
+    assert all(isinstance(o, issuing.Issued) and o.replayed for o in again) and count_credentials() == 10
+
+
+def test_an_index_or_key_taken_between_the_plan_and_the_store_is_settled_alone(world, ctx, monkeypatch):
+    ctx.config["SIGNING_PROCESSES"] = 2
+    signer = signing.signer_for(world.a)
+    first = bulk.issue_many(world.a, world.repair, awards(1, "seed"), signer=signer, actor_id=None, source="api")
+    assert isinstance(first[0], issuing.Issued)  # the list exists now: the plan draws from it
+    wanted = awards(6)
+    prepared = bulk.plan(world.a, world.repair, wanted, signer=signer)
+    bulk.sign(prepared, signer)
+    assert len(prepared.planned) == 6
+    stolen = prepared.planned[0]
+    # Another issuer, between the plan and the store: one award takes a planned index, one uses a planned key.
+    monkeypatch.setattr(issuing, "draw_free_index", lambda _list: stolen.index)
+    intruder = issuing.issue_credential(organisation=world.a, achievement=world.repair,
+                                        recipient_email="other@example.net", recipient_name="", actor_id=None,
+                                        source="api")
+    monkeypatch.undo()
+    raced = issuing.issue_credential(organisation=world.a, achievement=world.repair,
+                                     recipient_email="p1@example.net", recipient_name="P 1", actor_id=None,
+                                     source="api", idempotency_key="key-p1")
+    outcomes = bulk.store(prepared, world.a, world.repair, wanted, signer=signer, actor_id=None, source="api")
+    issued = [o for o in outcomes if isinstance(o, issuing.Issued)]
+    assert len(issued) == 6
+    assert issued[1].replayed and issued[1].credential.id == raced.id
+    assert issued[0].credential.status_index != intruder.status_index  # signed again with an index of its own
+    indexes = db.session.scalars(select(IssuedCredential.status_index)).all()
+    assert len(indexes) == len(set(indexes)) == count_credentials() == 1 + 1 + 1 + 5
