@@ -25,7 +25,7 @@ def count_credentials() -> int:
 
 def test_a_bulk_is_signed_on_the_pool_and_issued_once_each(world, ctx):
     ctx.config["SIGNING_PROCESSES"] = 2
-    signer = signing.signer_for(world.a)
+    signer = signing.signer_for(world.a, ctx.config)
     parallel.shutdown()
     # The organisation's first awards: the first opens its list alone, the others are drawn from it.
     outcomes = bulk.issue_many(world.a, world.repair, awards(10), signer=signer, actor_id=None, source="api")
@@ -46,7 +46,7 @@ def test_a_bulk_is_signed_on_the_pool_and_issued_once_each(world, ctx):
 
 def test_an_index_or_key_taken_between_the_plan_and_the_store_is_settled_alone(world, ctx, monkeypatch):
     ctx.config["SIGNING_PROCESSES"] = 2
-    signer = signing.signer_for(world.a)
+    signer = signing.signer_for(world.a, ctx.config)
     first = bulk.issue_many(world.a, world.repair, awards(1, "seed"), signer=signer, actor_id=None, source="api")
     assert isinstance(first[0], issuing.Issued)  # the list exists now: the plan draws from it
     wanted = awards(6)
