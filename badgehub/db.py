@@ -145,12 +145,15 @@ def is_transient(error: BaseException) -> bool:
 
 RETRY_ATTEMPTS = 4
 RETRY_BASE_DELAY = 0.05
+# A generator of our own: the jitter must not draw from (and so move) the process-wide random state that the
+# host application, or a property-based test running beside a background job, relies on.
+_JITTER = random.Random()
 
 
 def backoff_delay(attempt: int) -> float:
     """Seconds to wait before attempt ``attempt + 1``: exponential with full jitter, so that the writers that
     collided do not collide again."""
-    return random.uniform(0, RETRY_BASE_DELAY * (2**attempt))
+    return _JITTER.uniform(0, RETRY_BASE_DELAY * (2**attempt))
 
 
 def run_with_retry(work: Callable[[], T], *, attempts: int = RETRY_ATTEMPTS,
