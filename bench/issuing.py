@@ -103,7 +103,7 @@ def _issue_for(url: str, instance: Path, kek: str, public_id: str, seconds: floa
         start = time.perf_counter()
         while True:
             achievement = public_achievement(public_id)
-            signer = issuing.signer_for(achievement.organisation) if batch else None
+            signer = issuing.signer_for(achievement.organisation, app.config) if batch else None
             for _ in range(BATCH if batch else 1):
                 issuing.issue_credential(
                     organisation=achievement.organisation, achievement=achievement,

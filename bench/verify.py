@@ -129,7 +129,7 @@ def _prepare(url: str, instance: Path, kek: str, count: int) -> list[str]:
                     criteria_md="- démonter la roue\n- trouver le trou\n- poser une rustine", in_language="fr",
                     valid_for_days=365 if badge.startswith("Animer") else None), design))
             db.session.commit()
-        signers = {badge.organisation_id: issuing.signer_for(badge.organisation) for badge in badges}
+        signers = {badge.organisation_id: issuing.signer_for(badge.organisation, app.config) for badge in badges}
         for index in range(count):
             badge = badges[index % len(badges)]
             credential = issuing.issue_credential(

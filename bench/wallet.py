@@ -65,7 +65,7 @@ def _prepare(app: Any, count: int) -> tuple[str, str]:
             name="Réparer une crevaison", description="Sait réparer une chambre à air crevée.",
             criteria_md="- démonter la roue", in_language="fr"),
             Design(shape="circle", background="#1d4ed8", foreground="#ffffff", pictogram="gear", text=""))
-        signer = issuing.signer_for(organisation)
+        signer = issuing.signer_for(organisation, app.config)
         ids = [issuing.issue_credential(organisation=organisation, achievement=achievement, recipient_email=LEARNER,
                                         recipient_name="Learner", actor_id=None, source="cli",
                                         signer=signer).public_id for _ in range(count)]
