@@ -23,6 +23,17 @@ credential_issued = _signals.signal("credential-issued")
 credentials_issued = _signals.signal("credentials-issued")
 # sender: None; credential=the IssuedCredential just marked revoked (flushed) in the current transaction.
 credential_revoked = _signals.signal("credential-revoked")
+# Recognition (issue 17). Plain values, so the observatory needs no import of the sending domain; receivers
+# run in the sender's transaction.
+# sender: None; endorsement_id=int, kind="achievement"|"profile"|"credential", endorser_organisation_id=int|None
+# (None: a person or the territory), endorsed_organisation_id=int|None, territory_id=int|None.
+endorsement_issued = _signals.signal("endorsement-issued")
+# sender: None; request_id=int, organisation_id=int, status="submitted"|"more_asked"|"accepted"|"declined",
+# self_declared=bool.
+recognition_request_changed = _signals.signal("recognition-request-changed")
+# sender: None; pathway_id=int, owner_organisation_id=int|None, territory_id=int|None, holder_key=str (the
+# recipient's stable key, as issuing uses), completed=bool (False: progress changed, True: completed, awarded).
+pathway_progressed = _signals.signal("pathway-progressed")
 # sender: the app; verdict="verified" or the id of the first failed check ("proof", "status", "expiry"…).
 verification_finished = _signals.signal("verification-finished")
 # sender: the app; backend="file" or "smtp".
