@@ -24,6 +24,8 @@ import qrcode.image.pil
 import qrcode.image.svg
 from PIL import Image
 
+from badgehub.printing.qr_draw import draw
+
 QUIET_ZONE: Final = 4
 SVG_UNIT: Final = 10
 """qrcode draws an SVG module of this box size as one unit of its viewBox (it calls the unit a millimetre);
@@ -35,7 +37,7 @@ def _code(url: str, box_size: int = 1) -> qrcode.QRCode:
                          border=QUIET_ZONE)
     code.add_data(url)
     try:
-        code.make(fit=True)
+        draw(code)  # what code.make(fit=True) draws, about ten times sooner
     except (qrcode.exceptions.DataOverflowError, ValueError) as exc:
         # Past version 40, qrcode says "Invalid version (was 41 …)" rather than DataOverflowError.
         raise ValueError("The text is too long for a QR code.") from exc
@@ -75,8 +77,18 @@ def qr_svg(url: str, *, scale: int = 4, title: str | None = None, dark: str = "#
 
 def qr_png(url: str, *, scale: int = 8, dark: str = "black", light: str = "white") -> bytes:
     """A PNG QR code of ``url``: ``scale`` px per module (8 px gives a ~300 px image for a short URL)."""
-    image = _code(url, scale).make_image(image_factory=qrcode.image.pil.PilImage, fill_color=dark,
-                                          back_color=light)
+    code = _code(url, scale)
+    if (dark, light) == ("black", "white"):
+        # The image qrcode's PilImage draws (mode "1", one square per dark module), made in one piece: a
+        # one-pixel-per-module image scaled up (a few per cent of the time of drawing 1,500 squares).
+        rows = code.get_matrix()
+        side = len(rows)
+        packed = b"".join(bytes(0 if module else 255 for module in row) for row in rows)
+        image = Image.frombytes("L", (side, side), packed).convert("1", dither=Image.Dither.NONE)
+        if scale != 1:
+            image = image.resize((side * scale, side * scale), Image.Resampling.NEAREST)
+    else:
+        image = code.make_image(image_factory=qrcode.image.pil.PilImage, fill_color=dark, back_color=light)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
