@@ -46,6 +46,7 @@ from badgehub.credentials.documents import (
     IssuerProfile,
     forbidden_characters,
 )
+from badgehub.credentials.values import SELF_DECLARED_TYPE
 from badgehub.db import utcnow
 from badgehub.errors import NotFound, ValidationError
 from badgehub.extensions import db
@@ -261,7 +262,7 @@ def clean_fields(organisation: Organisation, fields: AchievementFields, *,
         errors["criteria_md"] = _l("Say what someone must do to earn this badge, or give the address of a page "
                                    "that says it.")
     achievement_type = (fields.achievement_type or DEFAULT_TYPE).strip()
-    if achievement_type not in ACHIEVEMENT_TYPES:
+    if achievement_type not in ACHIEVEMENT_TYPES and achievement_type != SELF_DECLARED_TYPE:
         errors["achievement_type"] = _l("Choose one of the values offered.")
     values["achievement_type"] = achievement_type
     language = (fields.in_language or "").strip()

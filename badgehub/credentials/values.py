@@ -25,6 +25,10 @@ ACHIEVEMENT_TYPES: Final = frozenset(
         "MasterDegree", "MicroCredential", "ResearchDoctorate", "SecondarySchoolDiploma",
     }
 )  # fmt: skip
+# BadgeHub's own AchievementType (the ``ext:`` extension OB 3.0 allows): a badge the learner declares with
+# evidence and the issuer records without assessing it. Readers show such a credential as "declared, not
+# assessed"; its criteria narrative says so in words too.
+SELF_DECLARED_TYPE: Final = "ext:SelfDeclared"
 ALIGNMENT_TARGET_TYPES: Final = frozenset(
     {"ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric", "CFRubricCriterion",
      "CFRubricCriterionLevel", "CTDL"}

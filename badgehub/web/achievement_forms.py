@@ -14,9 +14,10 @@ from wtforms.fields.choices import SelectChoice
 from badgehub.achievements import images
 from badgehub.achievements.models import AchievementVersion
 from badgehub.achievements.service import DEFAULT_DESIGN, AchievementFields, UploadedImage
+from badgehub.credentials.values import SELF_DECLARED_TYPE
 from badgehub.territory.slugs import name_sort_key
 
-# Every OB 3.0 AchievementType (OB3-BRIEF §2.6), named for people.
+# Every OB 3.0 AchievementType (OB3-BRIEF §2.6), and BadgeHub's self-declared extension, named for people.
 ACHIEVEMENT_TYPE_LABELS: dict[str, Any] = {
     "Achievement": _l("Achievement"),
     "ApprenticeshipCertificate": _l("Apprenticeship certificate"),
@@ -49,6 +50,7 @@ ACHIEVEMENT_TYPE_LABELS: dict[str, Any] = {
     "MicroCredential": _l("Micro-credential"),
     "ResearchDoctorate": _l("Research doctorate"),
     "SecondarySchoolDiploma": _l("Secondary school diploma"),
+    SELF_DECLARED_TYPE: _l("Self-declared (declared, not assessed)"),
 }
 
 SHAPE_LABELS: dict[str, Any] = {
