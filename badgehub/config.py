@@ -137,6 +137,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BADGEHUB_RATELIMIT_CLAIM_CAMPAIGN", "RATELIMIT_CLAIM_CAMPAIGN", "str",
             "Rate limit of claim requests and confirmations per campaign, all clients together "
             "(default `300 per minute`)."),
+    Setting("BADGEHUB_RATELIMIT_RECOGNITION", "RATELIMIT_RECOGNITION", "str",
+            "Rate limit of recognition requests and answers sent per person (default `10 per hour`)."),
+    Setting("BADGEHUB_RATELIMIT_RECOGNITION_ORGANISATION", "RATELIMIT_RECOGNITION_ORGANISATION", "str",
+            "Rate limit of recognition requests and answers sent to one organisation, everyone together "
+            "(default `200 per hour`)."),
     Setting("BADGEHUB_RATELIMIT_HOLDER_CHECK", "RATELIMIT_HOLDER_CHECK", "str",
             "Rate limit of \"check the holder\" e-mail checks on credential pages `/c/<id>`, per client address "
             "(default `10 per minute`)."),
@@ -231,6 +236,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_CLAIMS": "20 per minute",
         "RATELIMIT_CLAIM_CAMPAIGN": "300 per minute",
         "RATELIMIT_HOLDER_CHECK": "10 per minute",
+        "RATELIMIT_RECOGNITION": "10 per hour",
+        "RATELIMIT_RECOGNITION_ORGANISATION": "200 per hour",
         "RATELIMIT_API": "600 per minute",
         "API_MAX_BODY_BYTES": 1024 * 1024,
         "API_BATCH_MAX": 100,

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from flask_babel import format_date, gettext
 
 from badgehub.credentials.documents import parse_timestamp
+from badgehub.credentials.values import SELF_DECLARED_TYPE
 from badgehub.presenters.messages import (
     FORMAT_LABELS,
     STATUS_ICONS,
@@ -109,6 +110,12 @@ class ReportView:
         return self.verdict not in UNCONFIRMED_VERDICTS
 
     @property
+    def self_declared(self) -> bool:
+        """Whether the badge says it was declared by its holder and recorded without assessment (its achievement
+        type is BadgeHub's ``ext:SelfDeclared``)."""
+        return self.achievement_type == SELF_DECLARED_TYPE
+
+    @property
     def has_description(self) -> bool:
         return bool(self.achievement_name or self.achievement_description or self.criteria or self.criteria_url)
 
@@ -120,6 +127,7 @@ class ReportView:
         data["verdict"] = self.verdict
         data["verdict_title"] = self.title
         data["verdict_summary"] = self.summary
+        data["self_declared"] = self.self_declared
         data["notes"] = list(self.notes)
         data["checks"] = [step.to_dict() for step in self.steps]
         return data

@@ -36,6 +36,8 @@ BLUEPRINT_MODULES = (
     "badgehub.web.endorsements",
     "badgehub.web.endorsement_invitations",
     "badgehub.web.credentials",
+    "badgehub.web.recognition",
+    "badgehub.web.recognition_review",
 )
 
 
