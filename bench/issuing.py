@@ -51,7 +51,9 @@ BATCH = 50
 def _config(url: str, instance: Path, kek: str) -> dict[str, Any]:
     return {"SECRET_KEY": "bench", "KEK": kek, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance,
             "OUTBOX_DIR": instance / "outbox", "BASE_URL": "https://badges.example.org", "MAIL_BACKEND": "file",
-            "LOG_LEVEL": "WARNING", "RATELIMIT_STORAGE_URI": "memory://"}
+            "LOG_LEVEL": "WARNING", "RATELIMIT_STORAGE_URI": "memory://",
+            # No scheduled refresh or purge in the background: it would write (and scan the outbox) mid-figure.
+            "STATUS_LIST_REFRESH_SECONDS": 0}
 
 
 def _prepare(url: str, instance: Path, kek: str) -> str:

@@ -21,7 +21,8 @@ from sqlalchemy import delete, or_
 from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.fields import email_key
-from badgehub.mail import Mail, build_message
+from badgehub.mail import Mail
+from badgehub.outbox.mime import render
 from badgehub.outbox.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,9 @@ def queue(mail: Mail, *, config: Mapping[str, Any], ref: str | None = None,
           now: dt.datetime | None = None) -> OutboxMessage:
     """Add ``mail`` to the outbox, complete as it will be sent (with its ``Message-ID``). Flushes."""
     settings = config
-    message = build_message(mail, settings["MAIL_FROM"])
-    row = OutboxMessage(message_id=str(message["Message-ID"]), recipient_key=email_key(mail.to)[:254], ref=ref,
-                        message=message.as_bytes(policy=policy.SMTP), created_at=now or utcnow(), attempts=0)
+    message_id, raw = render(mail, settings["MAIL_FROM"])
+    row = OutboxMessage(message_id=message_id, recipient_key=email_key(mail.to)[:254], ref=ref,
+                        message=raw, created_at=now or utcnow(), attempts=0)
     db.session.add(row)
     db.session.flush()
     return row
