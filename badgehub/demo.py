@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.accounts.models import User
@@ -128,7 +129,7 @@ def _create_everything(config: Mapping[str, Any]) -> None:
     for demo in ORGANISATIONS:
         owner = _user(demo.owner_email, demo.owner_name)
         fields = ProfileFields(**{**demo.fields.__dict__, "area_id": areas[demo.area_code].id})
-        organisation = create_organisation(owner, fields, slug=demo.slug)
+        organisation = create_organisation(owner, fields, slug=demo.slug, config=current_app.config)
         membership = request_membership(organisation, territory, owner,
                                         "Nous souhaitons rejoindre le territoire apprenant.")
         if demo.approved:

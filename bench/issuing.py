@@ -35,6 +35,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -76,7 +78,8 @@ def _prepare(url: str, instance: Path, kek: str) -> str:
 
         add_coordinator(territory_slug="bench", user=coordinator, actor_id=None)
         organisation = create_organisation(owner, ProfileFields(
-            name="Atelier Vélo Solidaire", type="association", sector="community", url="https://velo.example.org"))
+            name="Atelier Vélo Solidaire", type="association", sector="community", url="https://velo.example.org"),
+            config=current_app.config)
         decide_membership(request_membership(organisation, get_territory_by_slug("bench"), owner, ""), "approve",
                           coordinator)
         achievement = create_achievement(organisation, owner, AchievementFields(
@@ -110,7 +113,7 @@ def _issue_for(url: str, instance: Path, kek: str, public_id: str, seconds: floa
                 issuing.issue_credential(
                     organisation=achievement.organisation, achievement=achievement,
                     recipient_email=f"p{tag}-{count}@example.net", recipient_name="Participant", actor_id=None,
-                    source="csv" if batch else "api", signer=signer)
+                    source="csv" if batch else "api", signer=signer, config=current_app.config)
                 count += 1
             db.session.commit()
             elapsed = time.perf_counter() - start
@@ -137,7 +140,7 @@ def _csv_batch(url: str, instance: Path, kek: str, public_id: str, rows: int) ->
         cpu = time.process_time()
         start = time.perf_counter()
         batch = batches.create_draft(achievement.organisation, achievement, data, filename="bench.csv",
-                                     actor_id=None)
+                                     actor_id=None, config=current_app.config)
         db.session.commit()
         preview = time.perf_counter() - start
         assert batch.valid_rows == rows, (batch.valid_rows, rows)

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -105,7 +107,8 @@ def _world() -> dict[str, Any]:
         owner = create_user(f"owner{number}@bench.example", name=f"Owner {number}", verified=True)
         organisation = create_organisation(owner, ProfileFields(
             name=f"Organisation {number}", type=types[number % len(types)].value,
-            sector=sectors[number % len(sectors)].value, area_id=territory.areas[number % AREAS].id))
+            sector=sectors[number % len(sectors)].value, area_id=territory.areas[number % AREAS].id),
+            config=current_app.config)
         decide_membership(request_membership(organisation, territory, owner, ""), "approve", coordinator)
         for badge in range(ACHIEVEMENTS // ORGANISATIONS):
             aligned = [competencies[(number * 7 + badge * 3 + k) % len(competencies)].id for k in range(2)]

@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -65,14 +67,14 @@ def _prepare(app: Any) -> str:
         owner = create_user("owner@bench.example", name="Owner", verified=True)
         learner = create_user(LEARNER, name="Learner", verified=True)
         organisation = create_organisation(owner, ProfileFields(
-            name="Atelier Vélo Solidaire", type="association", sector="community"))
+            name="Atelier Vélo Solidaire", type="association", sector="community"), config=current_app.config)
         achievement = create_achievement(organisation, owner, AchievementFields(
             name="Réparer une crevaison", description="Sait réparer une chambre à air crevée.",
             criteria_md="- démonter la roue", in_language="fr"),
             Design(shape="circle", background="#1d4ed8", foreground="#ffffff", pictogram="gear", text=""))
         credential = issuing.issue_credential(organisation=organisation, achievement=achievement,
                                               recipient_email=LEARNER, recipient_name="Learner", actor_id=None,
-                                              source="cli")
+                                              source="cli", config=current_app.config)
         made = oid4vci.create_offer(learner, credential, lifetime=dt.timedelta(minutes=30))
         db.session.commit()
         token = oid4vci.redeem_code(made.pre_authorized_code, made.tx_code).value

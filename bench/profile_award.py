@@ -27,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -149,7 +151,8 @@ def _profile_csv(url: str, instance: Path, kek: str, public_id: str, rows: int, 
         achievement = public_achievement(public_id)
 
         def work() -> int:
-            batch = batches.create_draft(achievement.organisation, achievement, data, filename="p.csv", actor_id=None)
+            batch = batches.create_draft(achievement.organisation, achievement, data, filename="p.csv", actor_id=None,
+                                         config=current_app.config)
             db.session.commit()
             batches.confirm(batch, actor_id=None)
             db.session.commit()

@@ -44,6 +44,8 @@ from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -187,7 +189,7 @@ def _world(url: str, instance: Path, kek: str, public_id: str) -> dict[str, Any]
         learner = create_user("learner@bench.example", name="Learner", verified=True)
         credential = issuing.issue_credential(organisation=organisation, achievement=achievement,
                                               recipient_email=learner.email, recipient_name="Learner",
-                                              actor_id=None, source="api")
+                                              actor_id=None, source="api", config=current_app.config)
         share = create_share(learner, title="CV", credential_ids=[credential.public_id])
         db.session.commit()
         world = {"token": token, "slug": organisation.slug, "credential": credential.public_id,

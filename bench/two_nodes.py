@@ -34,6 +34,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -181,7 +183,7 @@ def _killed_worker(url: str, redis_url: str, data: Path, achievement: str, rows:
     with app.app_context():
         badge = public_achievement(achievement)
         csv = "email,name\n" + "".join(f"b{i:04d}@example.net,B {i}\n" for i in range(rows))
-        batch = batches.create_draft(badge.organisation, badge, csv, actor_id=None)
+        batch = batches.create_draft(badge.organisation, badge, csv, actor_id=None, config=current_app.config)
         batches.confirm(batch, actor_id=None)
         batch_id = batch.id
         db.session.commit()

@@ -57,6 +57,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -120,7 +122,8 @@ def _prepare(url: str, instance: Path, kek: str, count: int) -> list[str]:
         for n, (name, sector) in enumerate((("Atelier Vélo", "community"), ("Médiathèque", "public_services"),
                                             ("Lycée Pro", "education"), ("Garage Solidaire", "economic"))):
             owner = create_user(f"owner{n}@bench.example", name=f"Owner {n}", verified=True)
-            organisation = create_organisation(owner, ProfileFields(name=name, type="association", sector=sector))
+            organisation = create_organisation(owner, ProfileFields(name=name, type="association", sector=sector),
+                                               config=current_app.config)
             membership = decide_membership(request_membership(organisation, territory, owner, ""), "approve",
                                            coordinator)
             for badge in ("Réparer une crevaison", "Animer un atelier"):
@@ -136,10 +139,11 @@ def _prepare(url: str, instance: Path, kek: str, count: int) -> list[str]:
                 organisation=badge.organisation, achievement=badge, recipient_email=f"p{index}@bench.example",
                 recipient_name=f"Participant {index}", actor_id=None, source="demo",
                 signer=signers[badge.organisation_id], evidence_url="https://example.org/evidence",
-                narrative="A réparé trois vélos en public.")
+                narrative="A réparé trois vélos en public.", config=current_app.config)
             ids.append(str(credential.public_id))
             if index % 20 == 19:
-                issuing.revoke_credential(credential, reason="other", note="Bench: revoked", actor_id=None)
+                issuing.revoke_credential(credential, reason="other", note="Bench: revoked", actor_id=None,
+                                          config=current_app.config)
             if index % 50 == 49:
                 db.session.commit()
         # The last organisation is suspended once it has issued: its pages say so.
@@ -367,7 +371,7 @@ def _revoke_during_load(url: str, instance: Path, kek: str, port: int, ids: Sequ
     app = _in_process_app(url, instance, kek)
     with app.test_request_context():
         issuing.revoke_credential(issuing.get_credential(target), reason="other", note="Bench: revoked under load",
-                                   actor_id=None)
+                                   actor_id=None, config=current_app.config)
         db.session.commit()
         committed = time.perf_counter()
         db.session.remove()

@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -60,7 +62,7 @@ def _prepare(app: Any, count: int) -> tuple[str, str]:
         owner = create_user("owner@bench.example", name="Owner", verified=True)
         learner = create_user(LEARNER, name="Learner", verified=True)
         organisation = create_organisation(owner, ProfileFields(
-            name="Atelier Vélo Solidaire", type="association", sector="community"))
+            name="Atelier Vélo Solidaire", type="association", sector="community"), config=current_app.config)
         achievement = create_achievement(organisation, owner, AchievementFields(
             name="Réparer une crevaison", description="Sait réparer une chambre à air crevée.",
             criteria_md="- démonter la roue", in_language="fr"),
@@ -68,7 +70,7 @@ def _prepare(app: Any, count: int) -> tuple[str, str]:
         signer = issuing.signer_for(organisation, app.config)
         ids = [issuing.issue_credential(organisation=organisation, achievement=achievement, recipient_email=LEARNER,
                                         recipient_name="Learner", actor_id=None, source="cli",
-                                        signer=signer).public_id for _ in range(count)]
+                                        signer=signer, config=current_app.config).public_id for _ in range(count)]
         share = wallet_shares.create_share(learner, title="Bench", credential_ids=ids)
         db.session.commit()
         return learner.get_id(), share.token

@@ -26,6 +26,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from PIL import Image, PngImagePlugin
 
 from badgehub.accounts.models import User
@@ -193,9 +194,10 @@ def build_world(prefix: str = "") -> World:
     users = {name: create_user(f"{prefix}{name}@example.org", name=name.replace("_", " ").title(), verified=True)
              for name in ("owner_a", "issuer_a", "viewer_a", "owner_b")}
     org_a = create_organisation(users["owner_a"], ProfileFields(
-        name="Atelier Vélo", type="association", sector="community", url="https://velo.example.org"))
+        name="Atelier Vélo", type="association", sector="community", url="https://velo.example.org"),
+        config=current_app.config)
     org_b = create_organisation(users["owner_b"], ProfileFields(
-        name="Bibliothèque", type="library", sector="public_services"))
+        name="Bibliothèque", type="library", sector="public_services"), config=current_app.config)
     add_member(org_a, users["owner_a"], users["issuer_a"], "issuer")
     add_member(org_a, users["owner_a"], users["viewer_a"], "viewer")
     for organisation, owner in ((org_a, users["owner_a"]), (org_b, users["owner_b"])):
@@ -287,8 +289,10 @@ def build_catalogue_world(prefix: str = "") -> CatalogueWorld:
 
     owner_c = create_user(f"{prefix}owner_c@example.org", name="Owner C", verified=True)
     owner_d = create_user(f"{prefix}owner_d@example.org", name="Owner D", verified=True)
-    c = create_organisation(owner_c, ProfileFields(name="Garage Central", type="company", sector="economic"))
-    d = create_organisation(owner_d, ProfileFields(name="Débutants", type="association", sector="community"))
+    c = create_organisation(owner_c, ProfileFields(name="Garage Central", type="company", sector="economic"),
+                            config=current_app.config)
+    d = create_organisation(owner_d, ProfileFields(name="Débutants", type="association", sector="community"),
+                            config=current_app.config)
     decide_membership(request_membership(c, evry, owner_c, "Bonjour"), "approve", w.coordinator)
     request_membership(d, evry, owner_d, "Bonjour")
     suspended_badge = achievements.create_achievement(c, owner_c, _fields(

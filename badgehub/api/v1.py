@@ -193,7 +193,7 @@ def _issue_one(organisation: Organisation, achievement: Achievement, parsed: Iss
         recipient_name=award.recipient_name, actor_id=_token().created_by_id, source="api",
         evidence_url=award.evidence_url, narrative=award.narrative, activity_start=award.activity_start,
         activity_end=award.activity_end, area_id=award.area_id, result=award.result,
-        idempotency_key=parsed.idempotency_key, holder_did=award.holder_did, signer=signer)
+        idempotency_key=parsed.idempotency_key, holder_did=award.holder_did, signer=signer, config=current_app.config)
 
 
 def _no_such_badge() -> dict[str, str]:
@@ -375,7 +375,8 @@ def revoke(public_id: str) -> ResponseReturnValue:
     if unknown:
         raise InvalidBody(details={"fields": unknown})
     try:
-        issuing.revoke_credential(found, reason=str(reason), note=note, actor_id=_token().created_by_id)
+        issuing.revoke_credential(found, reason=str(reason), note=note, actor_id=_token().created_by_id,
+                                  config=current_app.config)
         db.session.commit()
     except AlreadyRevoked:
         db.session.rollback()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.accounts.service import create_user, get_user_by_email
@@ -108,7 +109,8 @@ def seed_demo_themes_and_demand(territory: Territory, coordinator: Any, competen
         owner = get_user_by_email(email) or create_user(email, name=name, verified=True)
         area = db.session.scalar(select(Area).where(Area.territory_id == territory.id, Area.code == area_code))
         coop = create_organisation(owner, ProfileFields(**{**fields.__dict__,
-                                                           "area_id": area.id if area else None}), slug=slug)
+                                                           "area_id": area.id if area else None}), slug=slug,
+                                                           config=current_app.config)
         membership = request_membership(coop, territory, owner, "Nous recrutons sur le territoire.")
         decide_membership(membership, Decision.APPROVE, coordinator)
 

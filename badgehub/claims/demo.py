@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final
 
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.claims import service as claims
@@ -69,7 +70,7 @@ def seed_demo_claims(territory_slug: str, *, now: dt.datetime | None = None) -> 
             max_claims=CAP), now=moment)
         asked = claims.request_claim(campaign, *CONFIRMED, locale="fr", now=moment)
         assert asked.token is not None
-        claims.confirm_claim(campaign.short_code, asked.token, now=moment)
+        claims.confirm_claim(campaign.short_code, asked.token, now=moment, config=current_app.config)
         claims.request_claim(campaign, *PENDING, locale="fr", now=moment)
         return campaign
     return None

@@ -393,7 +393,7 @@ def _lock_campaign(campaign_id: int) -> ClaimCampaign:
 
 
 def confirm_claim(typed_code: str, token: str, *, now: dt.datetime | None = None,
-                  config: Mapping[str, Any] | None = None) -> ConfirmedClaim:
+                  config: Mapping[str, Any]) -> ConfirmedClaim:
     """Confirm the claim of a link and issue its credential (flushed, not committed); see the module docstring.
 
     Following a used link again returns the same credential with ``issued_now`` False. Raises

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.accounts.service import get_user_by_email
@@ -55,7 +56,7 @@ def seed_demo_endorsements(territory_slug: str, coordinator_email: str, learner_
     workshop, library, business = _organisation(WORKSHOP), _organisation(LIBRARY), _organisation(BUSINESS)
     if territory is None or coordinator is None or workshop is None or library is None or business is None:
         return
-    city = ensure_territory_issuer(territory, coordinator)
+    city = ensure_territory_issuer(territory, coordinator, config=current_app.config)
     _quietly(lambda: endorsements.endorse_organisation(
         city, coordinator, workshop, comment="Membre actif du territoire apprenant depuis sa création : ses "
         "ateliers sont ouverts à tous et ses badges décrivent honnêtement ce qui a été appris.", config=config))

@@ -8,6 +8,7 @@ territory. The coordinator who creates it is its first owner; every coordinator 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -48,7 +49,7 @@ def territory_of_issuer(organisation: Organisation) -> Territory | None:
     return link.territory if link is not None else None
 
 
-def ensure_territory_issuer(territory: Territory, actor: Any) -> Organisation:
+def ensure_territory_issuer(territory: Territory, actor: Any, *, config: Mapping[str, Any]) -> Organisation:
     """The territory's issuer, created on first call by a coordinator (its first owner): a local authority of
     the civic sector named after the territory, with its own keys, approved in the territory at once.
     Raises ``NotCoordinator`` (403) for anyone else, and what creating an organisation raises. Flushes."""
@@ -59,7 +60,7 @@ def ensure_territory_issuer(territory: Territory, actor: Any) -> Organisation:
     slug = available_slug(territory.slug)
     organisation = create_organisation(actor, ProfileFields(
         name=territory.name, type="local_authority", sector="civic", description=territory.description or ""),
-        slug=slug)
+        slug=slug, config=config)
     db.session.add(TerritoryIssuer(territory_id=territory.id, organisation_id=organisation.id))
     membership = request_membership(organisation, territory, actor, "")
     decide_membership(membership, "approve", actor)

@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
@@ -142,7 +141,7 @@ def _date(value: dt.datetime | None) -> dt.date | None:
 
 
 def create_draft(organisation: Organisation, achievement: Achievement, source: bytes | str, *, filename: str = "",
-                 actor_id: int | None, config: Mapping[str, Any] | None = None,
+                 actor_id: int | None, config: Mapping[str, Any],
                  now: dt.datetime | None = None) -> IssueBatch:
     """Read ``source`` (uploaded bytes or pasted text), check every row and store a draft batch (flushed).
 
@@ -151,7 +150,7 @@ def create_draft(organisation: Organisation, achievement: Achievement, source: b
     :class:`~badgehub.achievements.errors.AchievementArchived`, and :class:`CsvFileRefused` for a file that
     cannot be read (its message says why). Rows with problems do not raise: they carry their problems.
     """
-    settings = config if config is not None else current_app.config
+    settings = config
     moment = now or utcnow()
     if achievement.organisation_id != organisation.id:
         raise WrongOrganisation()

@@ -25,7 +25,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -153,9 +152,9 @@ def _draw(status_list: StatusList, count: int) -> list[int]:
 
 
 def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[BulkAward], *, signer: Signer,
-         now: dt.datetime | None = None, config: Mapping[str, Any] | None = None) -> Plan:
+         now: dt.datetime | None = None, config: Mapping[str, Any]) -> Plan:
     """Check every award and prepare the documents of those to issue (see the module docstring). Reads only."""
-    settings = config if config is not None else current_app.config
+    settings = config
     moment = whole_seconds(now or utcnow())
     result = Plan(moment=moment, size=len(awards))
     keys: dict[int, str | None] = {}
@@ -205,10 +204,10 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
     return result
 
 
-def sign(prepared: Plan, signer: Signer, *, config: Mapping[str, Any] | None = None) -> None:
+def sign(prepared: Plan, signer: Signer, *, config: Mapping[str, Any]) -> None:
     """Sign the planned documents on the pool (no database). When the engine refuses one, the block is left to
     :func:`store` to issue award by award, so that only the award at fault fails (as it did alone)."""
-    settings = config if config is not None else current_app.config
+    settings = config
     if not prepared.planned:
         return
     try:
@@ -224,10 +223,10 @@ def sign(prepared: Plan, signer: Signer, *, config: Mapping[str, Any] | None = N
 
 def store(prepared: Plan, organisation: Organisation, achievement: Achievement, awards: Sequence[BulkAward], *,
           signer: Signer, actor_id: int | None, source: CredentialSource | str, batch_id: int | None = None,
-          config: Mapping[str, Any] | None = None) -> list[Outcome]:
+          config: Mapping[str, Any]) -> list[Outcome]:
     """Store the signed plan in the caller's transaction (see the module docstring) and return each award's
     outcome, in order: an :class:`~badgehub.issuing.service.Issued` or the error that refused it. Flushes."""
-    settings = config if config is not None else current_app.config
+    settings = config
     origin = CredentialSource(source)
     outcomes = dict(prepared.outcomes)
     alone = list(prepared.alone)
@@ -316,7 +315,7 @@ def _alone(organisation: Organisation, achievement: Achievement, item: BulkAward
 
 def issue_many(organisation: Organisation, achievement: Achievement, awards: Sequence[BulkAward], *,
                signer: Signer, actor_id: int | None, source: CredentialSource | str, batch_id: int | None = None,
-               now: dt.datetime | None = None, config: Mapping[str, Any] | None = None) -> list[Outcome]:
+               now: dt.datetime | None = None, config: Mapping[str, Any]) -> list[Outcome]:
     """:func:`plan`, :func:`sign` and :func:`store` in the caller's transaction: each award's outcome, in order.
     Flushes; the caller commits."""
     prepared = plan(organisation, achievement, awards, signer=signer, now=now, config=config)

@@ -132,7 +132,7 @@ def issue_command(achievement_id: str, email: str, name: str, slug: str | None, 
         outcome = issuing.issue_or_replay(
             organisation=achievement.organisation, achievement=achievement, recipient_email=email,
             recipient_name=name, actor_id=None, source=CredentialSource.CLI, evidence_url=evidence_url,
-            narrative=narrative, idempotency_key=idempotency_key)
+            narrative=narrative, idempotency_key=idempotency_key, config=current_app.config)
         # Committed with the credential (the outbox): a crash can neither lose the e-mail nor repeat it, and a
         # replayed key mails nobody a second time.
         message = (None if no_email or outcome.replayed
@@ -213,7 +213,7 @@ def revoke_command(credential_id: str, reason: str, note: str, slug: str | None)
     try:
         credential = (issuing.get_credential_for(scope, credential_id) if scope is not None
                       else issuing.get_credential(credential_id))
-        issuing.revoke_credential(credential, reason=reason, note=note, actor_id=None)
+        issuing.revoke_credential(credential, reason=reason, note=note, actor_id=None, config=current_app.config)
         db.session.commit()
     except BadgeHubError as error:
         db.session.rollback()
@@ -233,7 +233,7 @@ def refresh_status_lists_command(slug: str | None) -> None:
     """Sign again the lists that changed, whose key changed, or that are in the second half of their validity
     (safe to run at any time; the background worker runs it every STATUS_LIST_REFRESH_SECONDS)."""
     try:
-        result = refresh_status_lists(organisation=_organisation(slug))
+        result = refresh_status_lists(organisation=_organisation(slug), config=current_app.config)
         db.session.commit()
     except BadgeHubError as exc:
         db.session.rollback()

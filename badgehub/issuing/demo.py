@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Final
 
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.achievements import service as achievements
@@ -65,7 +66,7 @@ def _award(achievement: Achievement, email: str, name: str, key: str, when: dt.d
         organisation=organisation, achievement=achievement, recipient_email=email, recipient_name=name,
         actor_id=actor_id, source=CredentialSource.DEMO, idempotency_key=key, now=when,
         activity_start=when.date(), activity_end=when.date(),
-        area_id=organisation.area_id if organisation.area_id in area_ids else None)
+        area_id=organisation.area_id if organisation.area_id in area_ids else None, config=current_app.config)
 
 
 def _renewable(organisations: list[tuple[Organisation, list[Achievement]]]) -> Achievement | None:
@@ -114,7 +115,8 @@ def seed_demo_credentials(learner_email: str, learner_name: str = "", *,
     revocable = next((c for c in issued if c.recipient_email != learner_email), None)
     if revocable is not None and revocable.revoked_at is None:
         issuing.revoke_credential(revocable, reason=RevocationReason.ERROR, note=REVOCATION_REASON,
-                                  actor_id=revocable.created_by_id, now=revocable.issued_at + dt.timedelta(days=2))
+                                  actor_id=revocable.created_by_id, now=revocable.issued_at + dt.timedelta(days=2),
+                                  config=current_app.config)
     renewable = _renewable(organisations)
     if renewable is not None and renewable.current_version is not None:
         days = int(renewable.current_version.valid_for_days or 0)

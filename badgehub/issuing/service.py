@@ -40,7 +40,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -346,7 +345,7 @@ def issue_or_replay(
     holder_did: str | None = None,
     batch_id: int | None = None,
     now: dt.datetime | None = None,
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any],
     signer: Signer | None = None,
 ) -> Issued:
     """Issue one credential of ``achievement`` to ``recipient_email`` (flushed, not committed), or replay the
@@ -354,7 +353,7 @@ def issue_or_replay(
 
     See the module docstring for the rules. ``source`` is a :class:`CredentialSource` (or its value);
     ``batch_id`` ties the award to a CSV batch or claim campaign; ``now`` dates the award (tests and the
-    demo issue in the past); ``config`` defaults to the app's; ``signer`` (:func:`signer_for`) spares a batch
+    demo issue in the past); ``config`` is the app's settings; ``signer`` (:func:`signer_for`) spares a batch
     the decryption of the keys for every row. Queue the e-mail in the same transaction with
     :func:`badgehub.mails.awards.queue_notification` and deliver it after the commit.
 
@@ -363,7 +362,7 @@ def issue_or_replay(
     missing or wrong), and :class:`IssuingFailed` when the credential engine refuses the document. Whatever is
     raised, nothing of this award remains in the session.
     """
-    settings = config if config is not None else current_app.config
+    settings = config
     moment = whole_seconds(now or utcnow())
     origin = CredentialSource(source)
     key = clean_idempotency_key(idempotency_key)
@@ -485,7 +484,7 @@ def _public_reason(value: RevocationReason | str) -> RevocationReason:
 
 
 def revoke_credential(credential: IssuedCredential, *, reason: RevocationReason | str = RevocationReason.OTHER,
-                      note: str | None = None, actor_id: int | None,
+                      note: str | None = None, actor_id: int | None, config: Mapping[str, Any],
                       now: dt.datetime | None = None) -> IssuedCredential:
     """Revoke ``credential`` for good: its bit is set in its status list (whose version grows) and the list is
     signed again in the same transaction. ``reason`` is one of :class:`RevocationReason` and is public; ``note``
@@ -509,7 +508,7 @@ def revoke_credential(credential: IssuedCredential, *, reason: RevocationReason 
         # Signed again by the revocation itself: the next read, in any process, serves the new bit. Without an
         # active key (compromised, not replaced yet) the revocation still stands; the rotation signs the list.
         try:
-            publish_status_list(status_list)
+            publish_status_list(status_list, config=config)
         except BadgeHubError:
             log.warning("status list %s of %s revoked into but not signed: no usable key", status_list.number,
                         credential.organisation_id)

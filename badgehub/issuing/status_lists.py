@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -241,7 +240,7 @@ def fresh_stored_copy(status_list: StatusList, active_key_id: str | None,
     return SignedStatusList(cached, etag)
 
 
-def signed_status_list(status_list: StatusList, *, config: Mapping[str, Any] | None = None,
+def signed_status_list(status_list: StatusList, *, config: Mapping[str, Any],
                        now: dt.datetime | None = None, store: bool = True) -> SignedStatusList:
     """Return the signed list credential of ``status_list``, from the cache when it is still good.
 
@@ -250,7 +249,7 @@ def signed_status_list(status_list: StatusList, *, config: Mapping[str, Any] | N
     Raises :class:`~badgehub.keys.errors.NoActiveKey` when the organisation has no active key, and the key
     service's errors when the KEK is missing or wrong.
     """
-    settings = config if config is not None else current_app.config
+    settings = config
     moment = now or utcnow()
     identity = signing_identity(status_list.organisation, settings)
     key = identity.ed25519_key
@@ -279,7 +278,7 @@ def signed_status_list(status_list: StatusList, *, config: Mapping[str, Any] | N
     return SignedStatusList(text, etag)
 
 
-def status_list_credential(status_list: StatusList, *, config: Mapping[str, Any] | None = None,
+def status_list_credential(status_list: StatusList, *, config: Mapping[str, Any],
                            now: dt.datetime | None = None) -> str:
     """The signed list credential's JSON text as served (:func:`signed_status_list`, cached on the row)."""
     return signed_status_list(status_list, config=config, now=now).text
@@ -303,7 +302,7 @@ def servable_copy(status_list: StatusList, keys: Iterable[SigningKey],
 
 
 def served_status_list(status_list: StatusList, keys: Iterable[SigningKey], *,
-                       config: Mapping[str, Any] | None = None, now: dt.datetime | None = None) -> SignedStatusList:
+                       config: Mapping[str, Any], now: dt.datetime | None = None) -> SignedStatusList:
     """What a reader serves for ``status_list``: its :func:`servable_copy`, or, when the changes and the refresh
     have left none (a database restored from an old backup, a refresh job that does not run), a copy signed now
     in memory and not kept (a reader never writes). Raises like :func:`signed_status_list`."""
@@ -316,7 +315,7 @@ def served_status_list(status_list: StatusList, keys: Iterable[SigningKey], *,
     return signed_status_list(status_list, config=config, now=moment, store=False)
 
 
-def publish_status_list(status_list: StatusList, *, config: Mapping[str, Any] | None = None,
+def publish_status_list(status_list: StatusList, *, config: Mapping[str, Any],
                         now: dt.datetime | None = None) -> bool:
     """Sign ``status_list`` again and keep the copy on its row when the stored one is not fresh (see
     :func:`fresh_stored_copy`); True when it did. Flushes nothing: the caller's transaction holds the row (the
@@ -336,7 +335,7 @@ class RefreshResult:
     unsigned: int
 
 
-def refresh_status_lists(*, organisation: Organisation | None = None, config: Mapping[str, Any] | None = None,
+def refresh_status_lists(*, organisation: Organisation | None = None, config: Mapping[str, Any],
                          now: dt.datetime | None = None) -> RefreshResult:
     """Sign again every list (of ``organisation``, or of all) whose stored copy is not fresh: changed since,
     signed by a key that is no longer the active one, or with less than :data:`RESIGN_BEFORE` of validity left.

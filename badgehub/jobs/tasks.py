@@ -192,7 +192,7 @@ def refresh_lists() -> int:
     """Sign again the status lists that need it (:func:`~badgehub.issuing.status_lists.refresh_status_lists`)
     and commit; returns how many were signed. Scheduled every ``STATUS_LIST_REFRESH_SECONDS``."""
     try:
-        result = refresh_status_lists()
+        result = refresh_status_lists(config=current_app.config)
         db.session.commit()
     except Exception:
         db.session.rollback()

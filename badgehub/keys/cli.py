@@ -111,7 +111,7 @@ def rotate_command(slug: str) -> None:
     try:
         new_keys = rotate_keys(organisation, kek, actor_id=None)
         # The lists are signed by the new key now, not by whichever view would have come first.
-        refresh_status_lists(organisation=organisation)
+        refresh_status_lists(organisation=organisation, config=current_app.config)
         db.session.commit()
     except BadgeHubError as exc:
         db.session.rollback()
@@ -137,7 +137,7 @@ def compromised_command(key_id: str, since: str, reason: str) -> None:
         declare_compromised(key, moment, actor_id=None, reason=reason)
         replacements = rotate_keys(key.organisation, kek, None, algorithms=[key.algorithm]) if kek else []
         # A list signed by the compromised key is no longer served; its replacement signs it at once.
-        refresh_status_lists(organisation=key.organisation)
+        refresh_status_lists(organisation=key.organisation, config=current_app.config)
         db.session.commit()
     except BadgeHubError as exc:
         db.session.rollback()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from badgehub.organisations.models import OrganisationType, Sector
@@ -49,7 +50,8 @@ def create_organisation_command(territory_slug: str, name: str, owner_email: str
         new_owner = owner is None
         if owner is None:
             owner = create_user(owner_email, verified=True)
-        organisation = create_organisation(owner, ProfileFields(name=name, type=kind, sector=sector), slug=slug)
+        organisation = create_organisation(owner, ProfileFields(name=name, type=kind, sector=sector), slug=slug,
+                                           config=current_app.config)
         membership = request_membership(organisation, territory, owner)
         if approve:
             decide_membership(membership, Decision.APPROVE, Operator())

@@ -20,13 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from babel import Locale
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -343,7 +342,8 @@ def _slug_guard() -> Iterator[None]:
         raise SlugTaken(details={"field": "slug"}) from exc
 
 
-def create_organisation(owner: User, fields: ProfileFields, *, slug: str | None = None) -> Organisation:
+def create_organisation(owner: User, fields: ProfileFields, *, slug: str | None = None,
+                        config: Mapping[str, Any]) -> Organisation:
     """Create an organisation with ``owner`` as its first owner and return it.
 
     The slug is derived from the name unless ``slug`` is given. Raises ValidationError (with
@@ -367,7 +367,7 @@ def create_organisation(owner: User, fields: ProfileFields, *, slug: str | None 
     db.session.flush()
     # Every organisation can sign from its first minute: its Ed25519 and RSA keys are made with it, in the
     # same transaction.
-    create_organisation_keys(organisation, installation_kek(current_app.config), actor_id=owner_id)
+    create_organisation_keys(organisation, installation_kek(config), actor_id=owner_id)
     return organisation
 
 

@@ -15,7 +15,6 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, or_
 
 from badgehub.db import utcnow
@@ -62,7 +61,7 @@ def purge_old(*, config: Mapping[str, Any], now: dt.datetime | None = None) -> i
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def erase_personal_data(email_keys: set[str]) -> int:
+def erase_personal_data(email_keys: set[str], *, config: Mapping[str, Any]) -> int:
     """Delete every message to one of ``email_keys`` (an erased person's): queued, sent or failed, and their
     copies in the file backend's folder. Returns how many rows went. Flushes."""
     keys = {key for key in email_keys if key}
@@ -71,7 +70,7 @@ def erase_personal_data(email_keys: set[str]) -> int:
     result = db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient_key.in_(keys))
                                 .execution_options(synchronize_session=False))
     db.session.flush()
-    settings = current_app.config
+    settings = config
     if settings.get("MAIL_BACKEND") != "smtp":
         _delete_files(Path(settings["OUTBOX_DIR"]),
                       lambda _path, message: email_key(str(message.get("To") or "")) in keys

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from badgehub.extensions import db
 from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, IssuedCredential
 from badgehub.issuing.service import erased_idempotency_key
 from badgehub.organisations.models import Invitation, OrganisationMember, Role
+from badgehub.outbox import service as outbox
 from badgehub.wallet.errors import LastOwner
 from badgehub.wallet.models import ImportedCredential, WalletShare, WalletShareItem
 
@@ -35,8 +36,6 @@ PERSONAL_DATA_ERASERS: tuple[str, ...] = (
     "badgehub.claims.service:erase_personal_data",
     # The observatory keeps a SHA-256 of each learner's address: unlinked, so it cannot be matched any more.
     "badgehub.stats.service:forget_learners",
-    # Every e-mail to them: queued, sent or failed (with its links, name and address).
-    "badgehub.outbox.service:erase_personal_data",
 )
 
 
@@ -150,14 +149,15 @@ class ErasureResult:
     wallet: dict[str, int]
 
 
-def erase_account(user: User, *, actor_id: int | None) -> ErasureResult:
+def erase_account(user: User, *, actor_id: int | None, config: Mapping[str, Any]) -> ErasureResult:
     """Erase ``user``'s account: personal data goes, the signed documents stay as issued.
 
     1. Refuse with LastOwner when they are the only owner of an organisation (they hand over first).
     2. The e-mail keys of the account and of its verified extra addresses are collected.
     3. Beside the credentials issued to those keys, the stored e-mail, name and holder DID are blanked and the
        key replaced by a tombstone that matches no address; the signed documents (salted hashes) stay.
-    4. Every other domain's eraser (:data:`PERSONAL_DATA_ERASERS`) forgets what it keeps for those keys.
+    4. Every other domain's eraser (:data:`PERSONAL_DATA_ERASERS`) forgets what it keeps for those keys, and
+       the outbox every e-mail to them, queued, sent or failed (its file copies too, hence ``config``).
     5. Addresses, shares, imported badges, holder DID, one-time links and staff invitations to those
        addresses go; then the user row itself is deleted
        (every foreign key to ``users`` is ``ON DELETE CASCADE`` — memberships, coordinator roles — or
@@ -172,7 +172,7 @@ def erase_account(user: User, *, actor_id: int | None) -> ErasureResult:
         raise LastOwner(names, details={"organisations": [organisation.slug for organisation in alone]})
     keys = keys_for_erasure(user)
     blanked = blank_issued_recipients(keys)
-    others = run_erasers(keys)
+    others = run_erasers(keys) + outbox.erase_personal_data(keys, config=config)
     wallet = wipe_wallet(user, keys)
     user_id = user.id
     db.session.delete(user)

@@ -128,7 +128,8 @@ def new(slug: str) -> ResponseReturnValue:
                          problem=gettext("Choose a CSV file, or paste the list of participants."))
     achievement = issuing.get_achievement_for(organisation, form.achievement.data or "")
     try:
-        batch = batches.create_draft(organisation, achievement, source, filename=filename, actor_id=_actor().id)
+        batch = batches.create_draft(organisation, achievement, source, filename=filename, actor_id=_actor().id,
+                                     config=current_app.config)
         db.session.commit()
     except batches.CsvFileRefused as error:
         db.session.rollback()

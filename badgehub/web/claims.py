@@ -298,7 +298,7 @@ def confirm(code: str, token: str) -> ResponseReturnValue:
     form = ClaimConfirmForm()
     if form.validate_on_submit():
         try:
-            done = claims.confirm_claim(code, token)
+            done = claims.confirm_claim(code, token, config=current_app.config)
             # Committed with the credential (the outbox): a crash can neither lose the e-mail nor repeat it.
             message = (queue_notification(done.credential, current_app.config)
                        if done.issued_now and done.credential is not None else None)

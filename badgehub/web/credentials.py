@@ -85,7 +85,7 @@ def status_list(slug: str, number: int) -> ResponseReturnValue:
     if found is None:
         return _machine_error(NotFound(gettext("This issuer publishes no status list with this number.")))
     try:
-        signed = served_status_list(found, published_keys(organisation))
+        signed = served_status_list(found, published_keys(organisation), config=current_app.config)
     except BadgeHubError as error:  # no active key (between a compromise and the next rotation)
         return _machine_error(error)
     return _public(signed.text.encode("utf-8"), VC_MEDIA_TYPE, etag=signed.etag)
@@ -180,7 +180,7 @@ def award(slug: str, public_id: str) -> ResponseReturnValue:
             evidence_url=form.evidence_url.data or None, narrative=form.narrative.data or None,
             activity_start=form.activity_start.data, activity_end=form.activity_end.data,
             area_id=form.area_id.data, result=form.result.data or None,
-            idempotency_key=form.idempotency_key.data or None)
+            idempotency_key=form.idempotency_key.data or None, config=current_app.config)
         # The e-mail is committed with the credential (the outbox), so a crash can neither lose nor repeat it.
         message = None if outcome.replayed else queue_notification(outcome.credential, current_app.config)
         db.session.commit()
@@ -258,7 +258,7 @@ def revoke(slug: str, public_id: str) -> ResponseReturnValue:
         return _detail_page(organisation, member, credential, form=form, status=400)
     try:
         issuing.revoke_credential(credential, reason=form.reason.data or "", note=form.note.data,
-                                  actor_id=_actor().id)
+                                  actor_id=_actor().id, config=current_app.config)
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()

@@ -203,7 +203,7 @@ def territory_issuer(slug: str) -> ResponseReturnValue:
     territories.require_coordinator(territory, _actor())
     form = ActionForm()
     if form.validate_on_submit():
-        issuer = ensure_territory_issuer(territory, _actor())
+        issuer = ensure_territory_issuer(territory, _actor(), config=current_app.config)
         db.session.commit()
         flash(gettext("%(territory)s can now sign endorsements in its own name.", territory=territory.name),
               "success")

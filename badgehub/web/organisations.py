@@ -72,7 +72,7 @@ def new() -> ResponseReturnValue:
     status, problem = 200, None
     if form.validate_on_submit():
         try:
-            organisation = service.create_organisation(_actor(), form.profile_fields())
+            organisation = service.create_organisation(_actor(), form.profile_fields(), config=current_app.config)
             db.session.commit()
         except ValidationError as error:
             db.session.rollback()

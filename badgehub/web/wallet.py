@@ -560,7 +560,7 @@ def erase() -> ResponseReturnValue:
         form.email.errors = [gettext("Type the e-mail address of your account exactly to confirm.")]
         return _page("wallet/erase.html", 400, form=form, alone=alone)
     try:
-        erase_account(user, actor_id=user.id)
+        erase_account(user, actor_id=user.id, config=current_app.config)
     except LastOwner as error:
         db.session.rollback()
         return _page("wallet/erase.html", 409, form=form, alone=alone, problem=str(error.message))

@@ -7,6 +7,7 @@ import socket
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
@@ -30,9 +31,10 @@ def issued(live_server: LiveServer, *, revoked: bool = False) -> str:
         world = build_world()
         credential = issuing.issue_credential(
             organisation=world.a, achievement=world.repair, recipient_email="lea.martin@example.net",
-            recipient_name="Léa Martin", actor_id=None, source="cli", result="Très bien")
+            recipient_name="Léa Martin", actor_id=None, source="cli", result="Très bien", config=current_app.config)
         if revoked:
-            issuing.revoke_credential(credential, reason="error", note="Attribué par erreur", actor_id=None)
+            issuing.revoke_credential(credential, reason="error", note="Attribué par erreur", actor_id=None,
+                                      config=current_app.config)
         db.session.commit()
         return str(credential.public_id)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from badgehub.accounts.service import create_user
@@ -36,7 +37,7 @@ def world(live_server: LiveServer) -> dict[str, Any]:
             user.password_hash = generate_password_hash(PASSWORD)
         credential = issuing.issue_credential(organisation=built.a, achievement=built.repair,
                                               recipient_email="lea@example.net", recipient_name="Léa Martin",
-                                              actor_id=None, source="single")
+                                              actor_id=None, source="single", config=current_app.config)
         ids = built.ids()
         ids.update(owner_b_email=built.owner_b.email, territory_name=built.territory.name,
                    credential=credential.public_id)

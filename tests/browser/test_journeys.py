@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import current_app
 from flask_babel import force_locale, gettext, ngettext, pgettext
 
 from badgehub.accounts.service import create_user
@@ -202,7 +203,7 @@ def test_a_learner_keeps_the_badge_from_the_e_mail_downloads_it_and_shares_a_lin
         achievement = public_achievement(world["repair"])
         credential = issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
                                               recipient_email="lea@example.net", recipient_name="Léa Martin",
-                                              actor_id=None, source="cli")
+                                              actor_id=None, source="cli", config=current_app.config)
         db.session.commit()
         public_id = credential.public_id
         notify_recipient(credential, live_server.app.config)
@@ -277,7 +278,7 @@ def test_a_coordinator_approves_and_suspends_members_then_opens_the_observatory(
     with live_server.app.test_request_context():
         owner = create_user("owner-new@example.org", name="Nouvelle", verified=True)
         newcomer = create_organisation(owner, ProfileFields(name="Repair Café", type="association",
-                                                            sector="community"))
+                                                            sector="community"), config=current_app.config)
         request_membership(newcomer, get_territory_by_slug(world["territory"]), owner, "Bonjour")
         db.session.commit()
 

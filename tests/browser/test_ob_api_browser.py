@@ -42,7 +42,7 @@ def _world(server: LiveServer) -> tuple[str, str]:
         for email in (LEA, "other@example.net"):
             credential = issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
                                                   recipient_email=email, recipient_name="X", actor_id=None,
-                                                  source="cli")
+                                                  source="cli", config=current_app.config)
         link = issue_sign_in_link(lea, config=current_app.config).token
         db.session.commit()
         return link, credential.document_json

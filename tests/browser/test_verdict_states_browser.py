@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
@@ -113,7 +114,7 @@ def _stored_badges(live_server: LiveServer, documents: dict[str, dict[str, Any] 
         for state, document in documents.items():
             credential = issuing.issue_credential(
                 organisation=world.a, achievement=world.repair, recipient_email="lea.martin@example.net",
-                recipient_name="Léa Martin", actor_id=None, source="cli")
+                recipient_name="Léa Martin", actor_id=None, source="cli", config=current_app.config)
             if document is not None:
                 credential.document_json = json.dumps(document)
             public_ids[state] = str(credential.public_id)

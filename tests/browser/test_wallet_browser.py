@@ -34,11 +34,11 @@ def learner_with_badges(live_server: LiveServer) -> tuple[str, str]:
         learner = create_user("lea.martin@example.net", name="Léa Martin", verified=True)
         valid = issuing.issue_credential(organisation=world.a, achievement=world.repair,
                                          recipient_email="lea.martin@example.net", recipient_name="Léa Martin",
-                                         actor_id=None, source="cli")
+                                         actor_id=None, source="cli", config=current_app.config)
         revoked = issuing.issue_credential(organisation=world.b, achievement=world.reading,
                                            recipient_email="lea.martin@example.net", recipient_name="Léa Martin",
-                                           actor_id=None, source="cli")
-        issuing.revoke_credential(revoked, note="Erreur", actor_id=None)
+                                           actor_id=None, source="cli", config=current_app.config)
+        issuing.revoke_credential(revoked, note="Erreur", actor_id=None, config=current_app.config)
         token = issue_sign_in_link(learner, config=current_app.config).token
         db.session.commit()
         return f"{live_server.url}/sign-in/link/{token}", str(valid.public_id)

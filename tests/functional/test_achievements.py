@@ -68,9 +68,10 @@ def world(setup: Any) -> World:
         users = {name: create_user(f"{name}@example.org", name=name.title(), verified=True)
                  for name in ("owner_a", "issuer_a", "viewer_a", "owner_b")}
         org_a = create_organisation(users["owner_a"], ProfileFields(name="Atelier Vélo", type="association",
-                                                                    sector="community"))
+                                                                    sector="community"), config=current_app.config)
         org_b = create_organisation(users["owner_b"], ProfileFields(name="Bibliothèque", type="library",
-                                                                    sector="public_services"))
+                                                                    sector="public_services"),
+                                                                    config=current_app.config)
         add_member(org_a, users["owner_a"], users["issuer_a"], "issuer")
         add_member(org_a, users["owner_a"], users["viewer_a"], "viewer")
         evry = get_territory_by_slug("evry")

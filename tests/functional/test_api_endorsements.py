@@ -8,6 +8,7 @@ import socket
 from typing import Any
 
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 
 from badgehub.db import utcnow
@@ -77,7 +78,7 @@ def test_another_organisation_s_endorsement_is_404(client: FlaskClient, setup: A
 
         owner = create_user("c@example.org", name="C", verified=True)
         organisation = create_organisation(owner, ProfileFields(name="Club C", type="association",
-                                                                sector="community"))
+                                                                sector="community"), config=current_app.config)
         return tokens.create_token(organisation, owner, name="C", scopes=tokens.SCOPES)[1]
 
     token_c = setup(third_party)

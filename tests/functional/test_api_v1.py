@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub.credentials.status_list import decode_status_list, get_bit
@@ -441,7 +442,8 @@ def test_issued_since_and_updated_since_let_a_client_synchronise(client, world, 
         made = [issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
                                          recipient_email=f"old{n}@example.net", recipient_name="", actor_id=None,
                                          source="cli",
-                                         now=dt.datetime(2025, 1, 10 + n, 12, tzinfo=dt.UTC)) for n in range(3)]
+                                         now=dt.datetime(2025, 1, 10 + n, 12, tzinfo=dt.UTC),
+                                         config=current_app.config) for n in range(3)]
         return [c.public_id for c in made]
 
     old = setup(old_awards)

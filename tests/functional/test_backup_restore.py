@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import current_app
 from sqlalchemy.engine import make_url
 
 from badgehub import create_app
@@ -43,7 +44,7 @@ def _issue_one(prefix: str) -> tuple[str, str]:
     world = build_world(prefix)
     credential = issuing.issue_credential(
         organisation=world.a, achievement=world.repair, recipient_email=f"{prefix}lea@example.net",
-        recipient_name="Léa", actor_id=None, source="api")
+        recipient_name="Léa", actor_id=None, source="api", config=current_app.config)
     db.session.commit()
     return credential.public_id, credential.document_json
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from badgehub import create_app, jobs
@@ -36,7 +36,8 @@ def participants(count: int) -> str:
 def make_batch(count: int, *, confirm: bool = True) -> int:
     """A world and a confirmed batch of ``count`` rows (flushed; the caller commits)."""
     world = build_world()
-    batch = batches.create_draft(world.a, world.repair, participants(count), actor_id=world.issuer_a.id)
+    batch = batches.create_draft(world.a, world.repair, participants(count), actor_id=world.issuer_a.id,
+                                 config=current_app.config)
     if confirm:
         batches.confirm(batch, actor_id=world.issuer_a.id)
     return batch.id
@@ -74,7 +75,7 @@ def test_in_process_worker_resumes_unfinished_batches_then_runs_new_ones(committ
         achievement = public_achievement(db.session.get(IssueBatch, left_over).achievement.public_id)
         user = get_user_by_email("issuer_a@example.org")
         batch = batches.create_draft(achievement.organisation, achievement, "email\nnew@example.net\n",
-                                     actor_id=user.id)
+                                     actor_id=user.id, config=current_app.config)
         batches.confirm(batch, actor_id=user.id)
         db.session.commit()
         jobs.enqueue(app, "batches.run", batch.id)

@@ -25,7 +25,7 @@ from tests.unit.printing.pdftools import decode_pdf_qr, flat, metadata, page_cou
 def _issue(achievement: Any, *, name: str = "Zoë Ćwikła", email: str = "zoe@example.net") -> str:
     return str(issuing.issue_credential(
         organisation=achievement.organisation, achievement=achievement, recipient_email=email,
-        recipient_name=name, actor_id=None, source="cli").public_id)
+        recipient_name=name, actor_id=None, source="cli", config=current_app.config).public_id)
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_revocation_changes_the_etag_and_the_certificate_says_revoked(world, cli
 
     def revoke() -> None:
         issuing.revoke_credential(issuing.get_credential(world["repair_credential"]), note="Erreur de saisie",
-                                  actor_id=None)
+                                  actor_id=None, config=current_app.config)
 
     setup(revoke)
     after = client.get(url, headers={"If-None-Match": before.headers["ETag"]})

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
@@ -57,6 +57,7 @@ def world(setup: Any) -> dict[str, Any]:
 def award(setup: Any, world: dict[str, Any], badge: str = "repair", **options: Any) -> str:
     def run() -> str:
         achievement = public_achievement(world[badge])
+        options.setdefault("config", current_app.config)
         credential = issuing.issue_credential(
             organisation=achievement.organisation, achievement=achievement, recipient_email=EMAIL,
             recipient_name="Léa Martin", actor_id=None, source="cli", **options)
@@ -136,7 +137,7 @@ def test_competencies_show_their_code_framework_and_external_references(client: 
         achievement = achievements.create_achievement(world.a, world.owner_a, fields,
                                                       achievements.UploadedImage(BADGE_PNG))
         credential = issuing.issue_credential(organisation=world.a, achievement=achievement, recipient_email=EMAIL,
-                                              recipient_name="", actor_id=None, source="cli")
+                                              recipient_name="", actor_id=None, source="cli", config=current_app.config)
         return str(credential.public_id)
 
     html = page_of(client, setup(build))
@@ -166,7 +167,8 @@ def test_a_revoked_credential_says_when_and_the_public_reason_never_the_private_
         client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:
     public_id = award(setup, world)
     setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), reason="error",
-                                            note="Donné à Léa Martin au lieu de Sam", actor_id=None))
+                                            note="Donné à Léa Martin au lieu de Sam", actor_id=None,
+                                            config=current_app.config))
     text = text_of(page_of(client, public_id))
     assert "Revoked" in text and "The issuer has withdrawn this badge." in text
     assert re.search(r"Withdrawn on \w+ \d+, \d{4}", text)
@@ -182,7 +184,8 @@ def test_a_revocation_shows_on_the_next_view_although_the_signature_is_remembere
         client: FlaskClient, setup: Any, world: dict[str, Any]) -> None:
     public_id = award(setup, world)
     assert verdict_title(page_of(client, public_id)) == "Valid"
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None,
+                                            config=current_app.config))
     assert verdict_title(page_of(client, public_id)) == "Revoked"
 
 
@@ -203,10 +206,11 @@ def test_after_a_key_rotation_the_list_is_signed_again_and_older_badges_stay_val
     assert verdict_title(page_of(client, public_id)) == "Valid"
     assert setup(lambda: issuing.get_credential(public_id).status_list.signed_key_id) == old_key != new_key
     # The refresh (run by the rotation command, and on schedule) signs it with the key now active.
-    setup(lambda: refresh_status_lists())
+    setup(lambda: refresh_status_lists(config=current_app.config))
     assert setup(lambda: issuing.get_credential(public_id).status_list.signed_key_id) == new_key
     assert verdict_title(page_of(client, public_id)) == "Valid"
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None,
+                                            config=current_app.config))
     assert verdict_title(page_of(client, public_id)) == "Revoked"
 
 

@@ -10,6 +10,7 @@ import socket
 from typing import Any
 
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 
 from badgehub.accounts.service import create_user
@@ -35,7 +36,7 @@ def world(setup: Any) -> dict[str, Any]:
         ids = built.ids()
         credential = issuing.issue_credential(
             organisation=built.a, achievement=built.repair, recipient_email="lea@example.net",
-            recipient_name="Léa", actor_id=None, source="single")
+            recipient_name="Léa", actor_id=None, source="single", config=current_app.config)
         lea = create_user("lea@example.net", name="Léa", verified=True)
         ids.update(credential=credential.public_id, lea=lea.get_id(), coordinator=built.coordinator.get_id(),
                    territory=built.territory.slug)

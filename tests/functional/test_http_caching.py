@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 
 from badgehub.issuing import service as issuing
@@ -55,7 +56,8 @@ def test_the_list_etag_changes_with_a_revocation(client: FlaskClient, setup: Any
     public_id = award(setup, world, LEA)
     url = f"/issuers/{world['a']}/status/1"
     etag = client.get(url).headers["ETag"]
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None,
+                                            config=current_app.config))
     response = client.get(url, headers={"If-None-Match": etag})
     assert response.status_code == 200 and response.headers["ETag"] != etag
 
@@ -69,7 +71,8 @@ def test_the_credential_page_is_never_stored_but_answers_304_to_its_own_etag(cli
     time.sleep(1.05)  # a CSRF token signed a second later is another string, and as good: same page
     again = client.get(f"/c/{public_id}", headers={"If-None-Match": etag})
     assert (again.status_code, again.get_data()) == (304, b"")
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None,
+                                            config=current_app.config))
     changed = client.get(f"/c/{public_id}", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert "Revoked" in changed.get_data(as_text=True)

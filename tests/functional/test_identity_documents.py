@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 
 from badgehub.accounts.service import create_user
@@ -59,7 +59,7 @@ def make_issuer(setup: Callable[[Callable[[], Any]], Any]) -> Callable[..., str]
             fields = {"name": name, "type": "association", "sector": "community",
                       "description": "Réparations le samedi.", "url": "https://velo.example.org/",
                       "email": "contact@velo.example.org", "locality": "Évry", "country_code": "FR", **profile}
-            return create_organisation(owner, ProfileFields(**fields)).slug
+            return create_organisation(owner, ProfileFields(**fields), config=current_app.config).slug
 
         return str(setup(build))
 

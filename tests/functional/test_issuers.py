@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from badgehub.accounts.service import create_user
 from badgehub.organisations.service import ProfileFields, create_organisation
@@ -30,7 +31,7 @@ def publish(setup: Any, *, name: str = "Atelier Vélo", decisions: dict[str, lis
                   "street_address": "1 place des Tilleuls", "postal_code": "91000", "locality": "Évry",
                   "country_code": "FR", "area_id": area.id, "image_url": "https://cdn.example.net/logo.png"}
         fields.update(profile)
-        organisation = create_organisation(owner, ProfileFields(**fields))
+        organisation = create_organisation(owner, ProfileFields(**fields), config=current_app.config)
         # Every request first: once suspended somewhere, the organisation may not ask anywhere else.
         memberships = {slug: request_membership(organisation, territories[slug], owner) for slug in decisions or {}}
         for slug, steps in (decisions or {}).items():

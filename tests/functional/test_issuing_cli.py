@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from badgehub.issuing import service as issuing
 from badgehub.verification.pipeline import verify
@@ -132,7 +133,7 @@ def test_status_lists_refresh_signs_what_needs_it_and_the_job_does_the_same(runn
 
     public_id = setup(lambda: issuing.issue_credential(
         organisation=build_world_org(world), achievement=issuing_achievement(world), recipient_email="a@example.net",
-        recipient_name="", actor_id=None, source="cli").public_id)
+        recipient_name="", actor_id=None, source="cli", config=current_app.config).public_id)
     result = run(runner, "status-lists", "refresh")
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "0 signed again, 1 already fresh, 0 without an active key"

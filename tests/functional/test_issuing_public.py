@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 
 from badgehub.achievements.service import public_achievement
@@ -33,6 +34,7 @@ def world(setup: Any) -> dict[str, Any]:
 def award(setup: Any, world: dict[str, Any], badge: str = "repair", **options: Any) -> str:
     def run() -> str:
         achievement = public_achievement(world[badge])
+        options.setdefault("config", current_app.config)
         credential = issuing.issue_credential(
             organisation=achievement.organisation, achievement=achievement, recipient_email="lea@example.net",
             recipient_name="Léa", actor_id=None, source="cli", **options)
@@ -148,7 +150,8 @@ def test_a_credential_verifies_with_nothing_but_the_published_documents(client, 
 def test_a_revocation_shows_in_the_published_list(client, setup, world):
     public_id = award(setup, world)
     before = client.get(f"/issuers/{world['a']}/status/1")
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None,
+                                            config=current_app.config))
     after = client.get(f"/issuers/{world['a']}/status/1", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
     document = client.get(f"/c/{public_id}.json").get_json(force=True)
@@ -185,6 +188,7 @@ def test_the_verification_api_answers_our_credentials_from_the_database(client, 
     body = response.get_json()
     assert response.status_code == 200 and body["verified"] is True, body
     assert {c["id"]: c["status"] for c in body["checks"]}["status"] == "passed"
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None,
+                                            config=current_app.config))
     body = client.post("/api/v1/verify", data=document_json, content_type="application/json").get_json()
     assert (body["verified"], body["verdict"]) == (False, "revoked")

@@ -54,6 +54,7 @@ def issue_directly(setup: Any, world: dict[str, Any], badge: str = "repair", ema
                    **options: Any) -> str:
     def run() -> str:
         achievement = achievements.public_achievement(world[badge])
+        options.setdefault("config", current_app.config)
         return str(issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
                                             recipient_email=email, recipient_name="Sam Durand", actor_id=None,
                                             source="cli", **options).public_id)
@@ -222,7 +223,8 @@ def test_the_list_searches_and_filters(client, world, setup):
     sam = issue_directly(setup, world, "workshop", email="sam@example.net")
     old = issue_directly(setup, world, "workshop", email="old@example.net",
                          now=dt.datetime.now(dt.UTC) - dt.timedelta(days=60))
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(sam), note="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(sam), note="Erreur", actor_id=None,
+                                            config=current_app.config))
     sign_in(client, world["viewer_a"])
     base = f"/organisations/{world['a']}/credentials"
 
@@ -246,7 +248,7 @@ def test_the_list_pages_keep_the_filters(client, world, setup):
         for number in range(51):
             issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
                                      recipient_email=f"p{number}@example.net", recipient_name="", actor_id=None,
-                                     source="cli", signer=signer)
+                                     source="cli", signer=signer, config=current_app.config)
 
     setup(many)
     sign_in(client, world["viewer_a"])

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
@@ -112,7 +112,8 @@ def test_a_revocation_is_seen_by_the_next_view_of_another_process(
         client: FlaskClient, other_app: Flask, other_setup: Any, setup: Any, world: Any) -> None:
     public_id = award(setup, world, LEA)
     assert title_of(client, public_id) == title_of(other_app.test_client(), public_id) == "Valid"
-    other_setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
+    other_setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None,
+                                                  config=current_app.config))
     assert title_of(client, public_id) == "Revoked"
 
 
@@ -126,7 +127,7 @@ def test_a_key_compromise_is_seen_by_the_next_view_of_another_process(
         key = active_key(credential.organisation, KeyAlgorithm.ED25519)
         declare_compromised(key, credential.issued_at - dt.timedelta(minutes=1), None, "Laptop stolen")
         rotate_keys(credential.organisation, bytes.fromhex(TEST_KEK), None, algorithms=[KeyAlgorithm.ED25519])
-        refresh_status_lists(organisation=credential.organisation)
+        refresh_status_lists(organisation=credential.organisation, config=current_app.config)
 
     other_setup(compromise)
     assert title_of(client, public_id) == "Not genuine"
@@ -166,7 +167,8 @@ def test_the_key_changes_with_each_dependency_and_only_then(setup: Any, world: A
     assert key() == first and key(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)) == first
     # The signed list expires in a day: the next instant a date check flips.
     assert key(dt.datetime.now(dt.UTC) + dt.timedelta(days=2)) != first
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None,
+                                            config=current_app.config))
     assert key() != first
     with app.test_request_context():
         credential = issuing.get_credential(public_id, with_context=True)
@@ -318,7 +320,7 @@ def test_an_edited_competency_reference_shows_on_the_next_view(client: FlaskClie
         achievement = achievements.create_achievement(world.a, world.owner_a, fields,
                                                       achievements.UploadedImage(BADGE_PNG))
         credential = issuing.issue_credential(organisation=world.a, achievement=achievement, recipient_email=LEA,
-                                              recipient_name="", actor_id=None, source="cli")
+                                              recipient_name="", actor_id=None, source="cli", config=current_app.config)
         return str(credential.public_id), competency.id
 
     public_id, competency_id = setup(build)

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.audit.models import AuditEvent
@@ -36,7 +37,8 @@ def data(setup: Any) -> dict[str, Any]:
         db.session.add(area)
         db.session.flush()
         issuing.issue_credential(organisation=world.a, achievement=world.workshop, recipient_email="z@example.org",
-                                 recipient_name="", actor_id=None, source="cli", area_id=area.id, now=MONTH[3])
+                                 recipient_name="", actor_id=None, source="cli", area_id=area.id, now=MONTH[3],
+                                 config=current_app.config)
         return dataset.ids()
 
     return setup(build)

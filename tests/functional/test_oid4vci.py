@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -318,7 +319,8 @@ def test_a_revoked_badge_is_not_offered_nor_delivered(client: FlaskClient, outbo
                                                       setup: Any) -> None:
     offer, tx_code = flow
     token = access_token(client, offer, tx_code)
-    setup(lambda: issuing.revoke_credential(issuing.get_credential(badge), reason="error", actor_id=None))
+    setup(lambda: issuing.revoke_credential(issuing.get_credential(badge), reason="error", actor_id=None,
+                                            config=current_app.config))
     denied = ask(client, token, Holder().proof(fresh_nonce(client)))
     assert (denied.status_code, denied.get_json()["error"]) == (400, "credential_request_denied")
     sign_in(client, world["lea"])

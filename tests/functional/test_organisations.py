@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from flask import current_app
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -60,9 +61,10 @@ def world(setup: Any) -> World:
         users = {name: create_user(f"{name}@example.org", name=name.title(), verified=True)
                  for name in ("owner_a", "issuer_a", "viewer_a", "owner_b", "viewer_b")}
         org_a = create_organisation(users["owner_a"], ProfileFields(name="Atelier Vélo", type="association",
-                                                                    sector="community"))
+                                                                    sector="community"), config=current_app.config)
         org_b = create_organisation(users["owner_b"], ProfileFields(name="Bibliothèque", type="library",
-                                                                    sector="public_services"))
+                                                                    sector="public_services"),
+                                                                    config=current_app.config)
         add_member(org_a, users["owner_a"], users["issuer_a"], "issuer")
         add_member(org_a, users["owner_a"], users["viewer_a"], "viewer")
         viewer_b = add_member(org_b, users["owner_b"], users["viewer_b"], "viewer")

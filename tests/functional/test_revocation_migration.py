@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
@@ -17,11 +18,11 @@ def test_reasons_typed_before_become_private_notes(fresh_database, make_app, tmp
             world = build_world()
             credential = issuing.issue_credential(
                 organisation=world.a, achievement=world.repair, recipient_email="lea@example.net",
-                recipient_name="Léa", actor_id=None, source="cli")
-            issuing.revoke_credential(credential, reason="error", note="x", actor_id=None)
+                recipient_name="Léa", actor_id=None, source="cli", config=current_app.config)
+            issuing.revoke_credential(credential, reason="error", note="x", actor_id=None, config=current_app.config)
             kept = issuing.issue_credential(organisation=world.a, achievement=world.repair,
                                             recipient_email="sam@example.net", recipient_name="Sam", actor_id=None,
-                                            source="cli")
+                                            source="cli", config=current_app.config)
             revoked_id, kept_id = credential.id, kept.id
             db.session.commit()
         db.session.remove()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.accounts.service import create_user
@@ -56,14 +57,16 @@ def registry(setup: Any) -> Registry:
                 ("rejected", "Club fermé", "education", ["reject"])]
         for key, name, sector, steps in plan:
             owner = create_user(f"{key}@example.org", verified=True)
-            organisation = create_organisation(owner, ProfileFields(name=name, type="association", sector=sector))
+            organisation = create_organisation(owner, ProfileFields(name=name, type="association", sector=sector),
+                                               config=current_app.config)
             membership = request_membership(organisation, evry, owner, f"Please let {name} in")
             for step in steps:
                 decide_membership(membership, step, coordinator, "Reason for " + step)
             owners[key] = Person(owner.id, owner.email, owner.get_id())
             memberships[key] = membership.id
         lyon_owner = create_user("lyon-owner@example.org", verified=True)
-        lyon_org = create_organisation(lyon_owner, ProfileFields(name="Lyon Club", type="company", sector="economic"))
+        lyon_org = create_organisation(lyon_owner, ProfileFields(name="Lyon Club", type="company", sector="economic"),
+                                       config=current_app.config)
         lyon_membership = request_membership(lyon_org, lyon, lyon_owner).id
         return Registry(coordinator=Person(coordinator.id, coordinator.email, coordinator.get_id()),
                         lyon_coordinator=Person(lyon_coordinator.id, lyon_coordinator.email,

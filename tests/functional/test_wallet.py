@@ -64,6 +64,7 @@ def world(setup: Any) -> dict[str, Any]:
 def award(setup: Any, world: dict[str, Any], email: str, badge: str = "repair", **options: Any) -> str:
     def run() -> str:
         achievement = public_achievement(world[badge])
+        options.setdefault("config", current_app.config)
         credential = issuing.issue_credential(
             organisation=achievement.organisation, achievement=achievement, recipient_email=email,
             recipient_name="Someone", actor_id=None, source="cli", **options)
@@ -220,7 +221,8 @@ def test_the_status_on_a_card_comes_from_the_pipeline(client: FlaskClient, setup
     assert "Valid" in text_of(client.get("/wallet").get_data(as_text=True))
 
     def revoke() -> None:
-        issuing.revoke_credential(issuing.get_credential(public_id), note="erreur", actor_id=None)
+        issuing.revoke_credential(issuing.get_credential(public_id), note="erreur", actor_id=None,
+                                  config=current_app.config)
 
     setup(revoke)
     assert "Revoked" in text_of(client.get("/wallet").get_data(as_text=True))
@@ -398,7 +400,8 @@ def test_after_an_erasure_no_table_and_no_file_holds_the_address(app: Flask, cli
     def mail_and_list() -> None:
         notify_recipient(issuing.get_credential(claimed), app.config)
         achievement = public_achievement(world["reading"])
-        batches.create_draft(achievement.organisation, achievement, f"email,name\n{LEA},Léa Martin\n", actor_id=None)
+        batches.create_draft(achievement.organisation, achievement, f"email,name\n{LEA},Léa Martin\n", actor_id=None,
+                             config=current_app.config)
 
     setup(mail_and_list)
     sign_in(client, world["lea"])

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -119,7 +119,8 @@ def test_a_share_shows_the_chosen_credentials_with_their_live_status(client: Fla
     def revoke() -> None:
         from badgehub.issuing import service as issuing
 
-        issuing.revoke_credential(issuing.get_credential(shown), note="erreur", actor_id=None)
+        issuing.revoke_credential(issuing.get_credential(shown), note="erreur", actor_id=None,
+                                  config=current_app.config)
 
     setup(revoke)
     assert "Revoked" in text_of(anonymous.get(f"/w/{token}").get_data(as_text=True))

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 
 from badgehub.achievements.service import public_achievement
@@ -33,7 +33,7 @@ def issued(app: Flask) -> tuple[str, str]:
         credential = issuing.issue_credential(
             organisation=achievement.organisation, achievement=achievement, recipient_email="lea@example.net",
             recipient_name="Léa", actor_id=None, source="cli", evidence_url="https://velo.example.org/photo",
-            narrative="Deux roues réparées, sans aide.", result="Autonome")
+            narrative="Deux roues réparées, sans aide.", result="Autonome", config=current_app.config)
         db.session.commit()
         return world.a.slug, credential.public_id
 

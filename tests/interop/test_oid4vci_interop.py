@@ -13,6 +13,7 @@ from typing import Any
 from urllib.request import urlopen
 
 import pytest
+from flask import current_app
 
 from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
@@ -42,7 +43,7 @@ def _offer(server: LiveServer) -> tuple[str, str, dict[str, Any], str]:
         achievement = public_achievement(ids["repair"])
         credential = issuing.issue_credential(
             organisation=achievement.organisation, achievement=achievement, recipient_email=LEA,
-            recipient_name="Léa", actor_id=None, source="cli")
+            recipient_name="Léa", actor_id=None, source="cli", config=current_app.config)
         made = oid4vci.create_offer(db.session.get(User, lea.id), credential, lifetime=dt.timedelta(minutes=5))
         link = oid4vci.offer_uri_link(f"{server.url}/oid4vci/offers/{made.pre_authorized_code}")
         original, slug = json.loads(credential.document_json), credential.organisation.slug
@@ -102,7 +103,7 @@ def test_the_independent_wallet_takes_the_award_emails_offer_by_reference(node: 
         achievement = public_achievement(ids["repair"])
         credential = issuing.issue_credential(
             organisation=achievement.organisation, achievement=achievement, recipient_email=LEA,
-            recipient_name="Léa", actor_id=None, source="cli")
+            recipient_name="Léa", actor_id=None, source="cli", config=current_app.config)
         db.session.commit()
         link = award_mail_offer(credential, live_server.app.config).link
     assert "credential_offer_uri=" in link

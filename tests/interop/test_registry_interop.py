@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import current_app
 
 from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
@@ -31,7 +32,7 @@ def _territory_with_members(server: LiveServer) -> dict[str, str]:
             owner = create_user(f"{name[:4].lower()}@example.org", verified=True)
             organisation = create_organisation(owner, ProfileFields(
                 name=name, type="association", sector="community", url="https://org.example.org/",
-                locality="Évry", country_code="FR"))
+                locality="Évry", country_code="FR"), config=current_app.config)
             membership = request_membership(organisation, get_territory_by_slug("evry"), owner)
             for decision in decisions:
                 decide_membership(membership, decision, db.session.get(User, admin.id), "reason")

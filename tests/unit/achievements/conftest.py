@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.accounts.service import create_user
@@ -32,7 +33,7 @@ def make_user(ctx: Any) -> Any:
 def make_org(make_user: Any) -> Any:
     def make(name: str = "Atelier Vélo", *, owner: Any = None) -> Any:
         return create_organisation(owner or make_user(), ProfileFields(name=name, type="association",
-                                                                       sector="community"))
+                                                                       sector="community"), config=current_app.config)
 
     return make
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub.achievements import images
@@ -31,7 +32,8 @@ def test_seeding_creates_aligned_badges_with_generated_images_once(make_user, ma
     competencies = seed_demo_framework(territory, coordinator)
     owner = make_user()
     organisation = create_organisation(owner, ProfileFields(name="Atelier Vélo Solidaire", type="association",
-                                                            sector="community"), slug="atelier-velo-solidaire")
+                                                            sector="community"), slug="atelier-velo-solidaire",
+                                                            config=current_app.config)
     join(organisation, territory, owner)
     badges = seed_demo_achievements(organisation, owner, competencies)
     assert [b.current_version.name for b in badges] == [d.name for d in DEMO_ACHIEVEMENTS["atelier-velo-solidaire"]]
@@ -48,7 +50,8 @@ def test_seeding_creates_aligned_badges_with_generated_images_once(make_user, ma
 def test_without_competencies_badges_are_made_without_alignments(make_user):
     owner = make_user()
     organisation = create_organisation(owner, ProfileFields(name="Menuiserie Durand", type="company",
-                                                            sector="economic"), slug="menuiserie-durand")
+                                                            sector="economic"), slug="menuiserie-durand",
+                                                            config=current_app.config)
     badges = seed_demo_achievements(organisation, owner)
     assert len(badges) == 2
     assert all(b.current_version.competencies == [] for b in badges)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub import create_app
@@ -43,7 +44,7 @@ def _confirm(url: str, instance: str, barrier: Any, results: Any, code: str, tok
         with app.app_context():
             barrier.wait(timeout=60)
             try:
-                done = claims.confirm_claim(code, token)
+                done = claims.confirm_claim(code, token, config=current_app.config)
                 db.session.commit()
                 results.put(("issued", done.credential.public_id))
             except CampaignFull:

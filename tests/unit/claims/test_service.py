@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub.accounts.errors import InvalidEmail
@@ -129,7 +130,7 @@ def test_the_full_flow_issues_one_claim_credential(campaign, world):
     asked = claims.request_claim(created, "Lea@Example.net", "Léa Martin", locale="fr")
     assert asked.token and not asked.already_claimed
     assert claims.check_claim_link(created.short_code, asked.token).state is ClaimState.PENDING
-    done = claims.confirm_claim(created.short_code, asked.token)
+    done = claims.confirm_claim(created.short_code, asked.token, config=current_app.config)
     assert done.issued_now and done.credential is not None
     credential = done.credential
     assert credential.source is CredentialSource.CLAIM and credential.batch_id is None
@@ -149,7 +150,7 @@ def test_one_claim_per_address_whatever_its_case(campaign):
     # Asking again voids the earlier link.
     with pytest.raises(InvalidClaimLink):
         claims.check_claim_link(created.short_code, first.token)
-    claims.confirm_claim(created.short_code, again.token)
+    claims.confirm_claim(created.short_code, again.token, config=current_app.config)
     after = claims.request_claim(created, "Lea@example.net")
     assert after.already_claimed and after.claim.id == first.claim.id
     assert credentials_count() == 1
@@ -158,8 +159,8 @@ def test_one_claim_per_address_whatever_its_case(campaign):
 def test_a_used_link_shows_the_same_credential_and_never_issues_twice(campaign):
     created = campaign()
     asked = claims.request_claim(created, "lea@example.net")
-    first = claims.confirm_claim(created.short_code, asked.token)
-    second = claims.confirm_claim(created.short_code, asked.token)
+    first = claims.confirm_claim(created.short_code, asked.token, config=current_app.config)
+    second = claims.confirm_claim(created.short_code, asked.token, config=current_app.config)
     assert not second.issued_now and second.credential.id == first.credential.id
     assert credentials_count() == 1
 
@@ -170,23 +171,23 @@ def test_an_expired_link_is_refused_and_a_new_one_works(campaign):
     with pytest.raises(ClaimLinkExpired):
         claims.check_claim_link(created.short_code, asked.token)
     with pytest.raises(ClaimLinkExpired):
-        claims.confirm_claim(created.short_code, asked.token)
+        claims.confirm_claim(created.short_code, asked.token, config=current_app.config)
     fresh = claims.request_claim(created, "lea@example.net")
-    assert claims.confirm_claim(created.short_code, fresh.token).issued_now
+    assert claims.confirm_claim(created.short_code, fresh.token, config=current_app.config).issued_now
 
 
 @pytest.mark.parametrize("token", ["", "nope", "x" * 1000])
 def test_an_unknown_link_is_refused(campaign, token):
     created = campaign()
     with pytest.raises(InvalidClaimLink):
-        claims.confirm_claim(created.short_code, token)
+        claims.confirm_claim(created.short_code, token, config=current_app.config)
 
 
 def test_a_link_works_only_with_its_own_campaign_code(campaign):
     first, second = campaign(), campaign()
     asked = claims.request_claim(first, "lea@example.net")
     with pytest.raises(InvalidClaimLink):
-        claims.confirm_claim(second.short_code, asked.token)
+        claims.confirm_claim(second.short_code, asked.token, config=current_app.config)
     assert credentials_count() == 0
 
 
@@ -210,7 +211,8 @@ def test_a_link_sent_during_the_window_still_works_just_after_it(campaign):
     now = utcnow()
     created = campaign(opens_at=now - HOUR, closes_at=now + HOUR)
     asked = claims.request_claim(created, "lea@example.net")
-    assert claims.confirm_claim(created.short_code, asked.token, now=now + 2 * HOUR).issued_now
+    assert claims.confirm_claim(created.short_code, asked.token, now=now + 2 * HOUR,
+                                config=current_app.config).issued_now
 
 
 def test_closing_early_stops_requests_and_links_already_sent(campaign, world):
@@ -220,7 +222,7 @@ def test_closing_early_stops_requests_and_links_already_sent(campaign, world):
     with pytest.raises(CampaignClosed):
         claims.request_claim(created, "hugo@example.net")
     with pytest.raises(CampaignClosed):
-        claims.confirm_claim(created.short_code, asked.token)
+        claims.confirm_claim(created.short_code, asked.token, config=current_app.config)
     assert credentials_count() == 0
 
 
@@ -228,9 +230,9 @@ def test_the_cap_counts_confirmations_not_requests(campaign):
     created = campaign(max_claims=2)
     asked = [claims.request_claim(created, f"person{n}@example.net") for n in range(3)]
     for request in asked[:2]:
-        claims.confirm_claim(created.short_code, request.token)
+        claims.confirm_claim(created.short_code, request.token, config=current_app.config)
     with pytest.raises(CampaignFull):
-        claims.confirm_claim(created.short_code, asked[2].token)
+        claims.confirm_claim(created.short_code, asked[2].token, config=current_app.config)
     assert claims.campaign_status(created) is claims.CampaignStatus.FULL
     with pytest.raises(CampaignFull):
         claims.request_claim(created, "late@example.net")
@@ -242,7 +244,7 @@ def test_a_confirmation_refused_by_issuing_leaves_the_claim_pending(campaign, wo
     asked = claims.request_claim(created, "lea@example.net")
     decide_membership(memberships_of(world.a)[0], "suspend", world.coordinator, "Badges sans preuves")
     with pytest.raises(OrganisationSuspended):
-        claims.confirm_claim(created.short_code, asked.token)
+        claims.confirm_claim(created.short_code, asked.token, config=current_app.config)
     assert asked.claim.state is ClaimState.PENDING and created.claimed_count == 0
     assert credentials_count() == 0
 
@@ -251,7 +253,8 @@ def test_staff_lists_count_pending_claims(campaign):
     created = campaign()
     for n in range(3):
         claims.request_claim(created, f"person{n}@example.net")
-    claims.confirm_claim(created.short_code, claims.request_claim(created, "done@example.net").token)
+    claims.confirm_claim(created.short_code, claims.request_claim(created, "done@example.net").token,
+                         config=current_app.config)
     assert claims.pending_counts([created]) == {created.id: 3}
     listed = claims.claims_of(created)
     assert [claim.state for claim in listed] == [ClaimState.CONFIRMED] + [ClaimState.PENDING] * 3
@@ -262,7 +265,8 @@ def test_staff_lists_count_pending_claims(campaign):
 
 def test_erasure_blanks_confirmed_claims_and_deletes_pending_ones(campaign):
     first, second = campaign(max_claims=5), campaign()
-    done = claims.confirm_claim(first.short_code, claims.request_claim(first, "Lea@example.net", "Léa").token)
+    done = claims.confirm_claim(first.short_code, claims.request_claim(first, "Lea@example.net", "Léa").token,
+                                config=current_app.config)
     claims.request_claim(second, "lea@example.net", "Léa")
     claims.request_claim(second, "hugo@example.net", "Hugo")
     assert claims.erase_personal_data({"lea@example.net"}) == 2
@@ -281,7 +285,8 @@ def test_purge_deletes_only_pending_claims_that_can_no_longer_be_confirmed(campa
     ending = campaign(opens_at=now - 3 * HOUR, closes_at=now + HOUR)
     closed = campaign()
     claims.request_claim(running, "waiting@example.net")
-    claims.confirm_claim(ending.short_code, claims.request_claim(ending, "done@example.net").token)
+    claims.confirm_claim(ending.short_code, claims.request_claim(ending, "done@example.net").token,
+                         config=current_app.config)
     claims.request_claim(ending, "late@example.net")
     claims.request_claim(closed, "stopped@example.net")
     claims.close_campaign(closed, world.owner_a)

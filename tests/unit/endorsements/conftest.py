@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 
 from badgehub.issuing import service as issuing
 from badgehub.issuing.models import IssuedCredential
@@ -21,7 +21,7 @@ def world(ctx: Flask) -> World:
 def credential(world: World) -> IssuedCredential:
     return issuing.issue_credential(
         organisation=world.a, achievement=world.repair, recipient_email="lea@example.net", recipient_name="Léa",
-        actor_id=world.issuer_a.id, source="single")
+        actor_id=world.issuer_a.id, source="single", config=current_app.config)
 
 
 def no_network(url: str) -> bytes:

@@ -85,7 +85,7 @@ def test_issuing_never_reuses_an_endorsement_index(world: World) -> None:
                                             config=current_app.config)
     credential = issuing.issue_credential(organisation=world.a, achievement=world.repair,
                                           recipient_email="x@example.net", recipient_name="X",
-                                          actor_id=world.owner_a.id, source="single")
+                                          actor_id=world.owner_a.id, source="single", config=current_app.config)
     assert credential.status_list_id == made.status_list_id
     assert credential.status_index != made.status_index
     from badgehub.issuing.status_lists import _TakenIndexes
@@ -167,8 +167,8 @@ def test_invitations_are_limited_per_day(world: World, credential: IssuedCredent
 
 def test_the_territory_endorses_through_its_own_issuer(world: World, resolver: Resolver) -> None:
     assert territory_issuer_of(world.territory) is None
-    issuer = ensure_territory_issuer(world.territory, world.coordinator)
-    assert ensure_territory_issuer(world.territory, world.coordinator) is issuer
+    issuer = ensure_territory_issuer(world.territory, world.coordinator, config=current_app.config)
+    assert ensure_territory_issuer(world.territory, world.coordinator, config=current_app.config) is issuer
     assert territory_issuer_of(world.territory) is issuer
     assert acts_for(issuer, world.coordinator)
     assert not acts_for(issuer, world.owner_a)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 
 from badgehub.issuing import service as issuing
 from badgehub.verification.platform import build_resolver
@@ -38,6 +38,7 @@ def issue(world: World) -> Callable[..., Any]:
         options.setdefault("recipient_name", "Léa Martin")
         options.setdefault("actor_id", world.issuer_a.id)
         options.setdefault("source", "single")
+        options.setdefault("config", current_app.config)
         return issuing.issue_credential(organisation=chosen.organisation, achievement=chosen,
                                         recipient_email=email, **options)
 

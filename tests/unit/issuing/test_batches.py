@@ -38,6 +38,7 @@ def credentials(batch_id: int | None = None) -> int:
 
 def draft(world, text: str = LIST, achievement=None, **options):
     chosen = achievement or world.repair
+    options.setdefault("config", current_app.config)
     return batches.create_draft(world.a if chosen.organisation_id == world.a.id else world.b, chosen, text,
                                 filename="atelier.csv", actor_id=world.issuer_a.id, **options)
 
@@ -150,7 +151,7 @@ def test_a_credential_committed_before_its_row_is_replayed_not_doubled(world):
 
     issue_credential(organisation=world.a, achievement=world.repair, recipient_email=row.recipient_email,
                      recipient_name=row.recipient_name, actor_id=None, source="csv",
-                     idempotency_key=row.idempotency_key, batch_id=batch.id)
+                     idempotency_key=row.idempotency_key, batch_id=batch.id, config=current_app.config)
     assert tasks.run_batch(batch.id) == "done"
     assert credentials(batch.id) == 3
     assert batch.issued_count == 3
@@ -196,7 +197,7 @@ def test_suspended_organisation_cannot_even_upload(world):
 
 def test_another_organisations_achievement_is_not_found(world):
     with pytest.raises(Exception) as caught:
-        batches.create_draft(world.a, world.reading, LIST, actor_id=world.owner_a.id)
+        batches.create_draft(world.a, world.reading, LIST, actor_id=world.owner_a.id, config=current_app.config)
     assert getattr(caught.value, "http_status", None) == 404
 
 
@@ -243,7 +244,7 @@ def test_row_problems_are_stored_as_sentences_of_the_catalogue_and_read_in_the_r
 
     text = "email,name,evidence_url\nlea@example.net,Léa,ftp://velo.example.org/photo\n"
     with force_locale("en"):
-        batch = batches.create_draft(world.a, world.repair, text, actor_id=world.owner_a.id)
+        batch = batches.create_draft(world.a, world.repair, text, actor_id=world.owner_a.id, config=current_app.config)
     rows, _total = batches.rows_of(batch)
     [problem] = rows[0].problems
     assert problem["code"] == "rule" and "message" not in problem  # no sentence frozen in English

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub.credentials.data_integrity import verify_data_integrity_proof
@@ -28,7 +29,8 @@ def test_a_bulk_is_signed_on_the_pool_and_issued_once_each(world, ctx):
     signer = signing.signer_for(world.a, ctx.config)
     parallel.shutdown()
     # The organisation's first awards: the first opens its list alone, the others are drawn from it.
-    outcomes = bulk.issue_many(world.a, world.repair, awards(10), signer=signer, actor_id=None, source="api")
+    outcomes = bulk.issue_many(world.a, world.repair, awards(10), signer=signer, actor_id=None, source="api",
+                               config=current_app.config)
     assert all(isinstance(o, issuing.Issued) and not o.replayed for o in outcomes)
     assert parallel._POOL.get("workers") == 2  # the pool signed them
     credentials = [o.credential for o in outcomes if isinstance(o, issuing.Issued)]
@@ -40,30 +42,33 @@ def test_a_bulk_is_signed_on_the_pool_and_issued_once_each(world, ctx):
         verify_data_integrity_proof(document, proof, signer.ed25519.public_key())  # raises when it does not hold
         assert document["credentialStatus"]["statusListIndex"] == str(credential.status_index)
     # The same awards again replay, sign nothing and store nothing.
-    again = bulk.issue_many(world.a, world.repair, awards(10), signer=signer, actor_id=None, source="api")
+    again = bulk.issue_many(world.a, world.repair, awards(10), signer=signer, actor_id=None, source="api",
+                            config=current_app.config)
     assert all(isinstance(o, issuing.Issued) and o.replayed for o in again) and count_credentials() == 10
 
 
 def test_an_index_or_key_taken_between_the_plan_and_the_store_is_settled_alone(world, ctx, monkeypatch):
     ctx.config["SIGNING_PROCESSES"] = 2
     signer = signing.signer_for(world.a, ctx.config)
-    first = bulk.issue_many(world.a, world.repair, awards(1, "seed"), signer=signer, actor_id=None, source="api")
+    first = bulk.issue_many(world.a, world.repair, awards(1, "seed"), signer=signer, actor_id=None, source="api",
+                            config=current_app.config)
     assert isinstance(first[0], issuing.Issued)  # the list exists now: the plan draws from it
     wanted = awards(6)
-    prepared = bulk.plan(world.a, world.repair, wanted, signer=signer)
-    bulk.sign(prepared, signer)
+    prepared = bulk.plan(world.a, world.repair, wanted, signer=signer, config=current_app.config)
+    bulk.sign(prepared, signer, config=current_app.config)
     assert len(prepared.planned) == 6
     stolen = prepared.planned[0]
     # Another issuer, between the plan and the store: one award takes a planned index, one uses a planned key.
     monkeypatch.setattr(issuing, "draw_free_index", lambda _list: stolen.index)
     intruder = issuing.issue_credential(organisation=world.a, achievement=world.repair,
                                         recipient_email="other@example.net", recipient_name="", actor_id=None,
-                                        source="api")
+                                        source="api", config=current_app.config)
     monkeypatch.undo()
     raced = issuing.issue_credential(organisation=world.a, achievement=world.repair,
                                      recipient_email="p1@example.net", recipient_name="P 1", actor_id=None,
-                                     source="api", idempotency_key="key-p1")
-    outcomes = bulk.store(prepared, world.a, world.repair, wanted, signer=signer, actor_id=None, source="api")
+                                     source="api", idempotency_key="key-p1", config=current_app.config)
+    outcomes = bulk.store(prepared, world.a, world.repair, wanted, signer=signer, actor_id=None, source="api",
+                          config=current_app.config)
     issued = [o for o in outcomes if isinstance(o, issuing.Issued)]
     assert len(issued) == 6
     assert issued[1].replayed and issued[1].credential.id == raced.id

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from badgehub import create_app
@@ -92,7 +93,7 @@ def _issue(public_id: str, worker: int, *, key: str | None = None, count: int = 
             credential = issuing.issue_credential(
                 organisation=achievement.organisation, achievement=achievement,
                 recipient_email=f"person{worker}-{n}@example.net", recipient_name="", actor_id=None, source="api",
-                idempotency_key=key)
+                idempotency_key=key, config=current_app.config)
             db.session.commit()
             issued.append(credential.public_id)
         return issued
@@ -163,7 +164,7 @@ def test_parallel_retries_with_one_idempotency_key_issue_once(database):
             achievement = public_achievement(ids["repair"])
             credential = issuing.issue_credential(
                 organisation=achievement.organisation, achievement=achievement, recipient_email="lea@example.net",
-                recipient_name="", actor_id=None, source="api", idempotency_key="order-42")
+                recipient_name="", actor_id=None, source="api", idempotency_key="order-42", config=current_app.config)
             db.session.commit()
             return [credential.public_id]
 
@@ -181,7 +182,8 @@ def test_parallel_revocations_lose_no_bit(database):
     def revoke(n: int) -> Callable[[], Any]:
         def work() -> int:
             for public_id in issued[n]:
-                issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None)
+                issuing.revoke_credential(issuing.get_credential(public_id), note="Erreur", actor_id=None,
+                                          config=current_app.config)
                 db.session.commit()
             return len(issued[n])
 
@@ -191,7 +193,8 @@ def test_parallel_revocations_lose_no_bit(database):
 
     def read() -> tuple[list[bool], int]:
         status_list = db.session.scalars(select(StatusList)).one()
-        bits = decode_status_list(json.loads(signed_status_list(status_list).text)["credentialSubject"]["encodedList"])
+        signed = signed_status_list(status_list, config=current_app.config)
+        bits = decode_status_list(json.loads(signed.text)["credentialSubject"]["encodedList"])
         rows = db.session.scalars(select(IssuedCredential)).all()
         return [get_bit(bits, row.status_index) for row in rows], status_list.version
 

@@ -159,9 +159,10 @@ def test_issuing_locks_the_version_and_an_edit_makes_a_new_one(issue, world):
 def test_revocation_sets_the_bit_resigns_the_list_and_the_pipeline_says_revoked(issue, resolver, world):
     credential = issue()
     other = issue(email="sam@example.net")
-    before = signed_status_list(credential.status_list)
-    issuing.revoke_credential(credential, note="Badge donné par erreur", actor_id=world.owner_a.id)
-    after = signed_status_list(credential.status_list)
+    before = signed_status_list(credential.status_list, config=current_app.config)
+    issuing.revoke_credential(credential, note="Badge donné par erreur", actor_id=world.owner_a.id,
+                              config=current_app.config)
+    after = signed_status_list(credential.status_list, config=current_app.config)
     assert after.etag != before.etag
     bits = decode_status_list(json.loads(after.text)["credentialSubject"]["encodedList"])
     assert get_bit(bits, credential.status_index) and not get_bit(bits, other.status_index)
@@ -179,15 +180,15 @@ def test_revocation_sets_the_bit_resigns_the_list_and_the_pipeline_says_revoked(
 def test_revocation_needs_a_reason_from_the_list_and_happens_once(issue, world):
     credential = issue()
     with pytest.raises(ValidationError):
-        issuing.revoke_credential(credential, reason="Erreur", actor_id=None)
+        issuing.revoke_credential(credential, reason="Erreur", actor_id=None, config=current_app.config)
     with pytest.raises(ValidationError):
-        issuing.revoke_credential(credential, reason="error", note="x" * 501, actor_id=None)
+        issuing.revoke_credential(credential, reason="error", note="x" * 501, actor_id=None, config=current_app.config)
     assert credential.revoked_at is None
-    issuing.revoke_credential(credential, reason="fraud", note="  ", actor_id=None)
+    issuing.revoke_credential(credential, reason="fraud", note="  ", actor_id=None, config=current_app.config)
     assert credential.revocation_note is None  # an empty note is no note
     version = credential.status_list.version
     with pytest.raises(AlreadyRevoked):
-        issuing.revoke_credential(credential, note="Encore", actor_id=None)
+        issuing.revoke_credential(credential, note="Encore", actor_id=None, config=current_app.config)
     assert (credential.revocation_reason, credential.status_list.version) == ("fraud", version)
 
 
@@ -195,7 +196,7 @@ def test_a_suspended_organisation_may_still_revoke(issue, world):
     credential = issue()
     membership = memberships_of(world.a)[0]
     decide_membership(membership, "suspend", world.coordinator, "Badges sans preuves")
-    issuing.revoke_credential(credential, note="Retiré", actor_id=world.owner_a.id)
+    issuing.revoke_credential(credential, note="Retiré", actor_id=world.owner_a.id, config=current_app.config)
     assert credential.is_revoked
 
 
@@ -244,7 +245,8 @@ def test_a_suspended_organisation_cannot_issue(issue, world):
 def test_an_organisation_cannot_issue_another_ones_achievement(world):
     with pytest.raises(WrongOrganisation):
         issuing.issue_credential(organisation=world.a, achievement=world.reading, recipient_email="lea@example.net",
-                                 recipient_name="", actor_id=world.owner_a.id, source="single")
+                                 recipient_name="", actor_id=world.owner_a.id, source="single",
+                                 config=current_app.config)
     assert count(IssuedCredential) == 0
 
 
@@ -328,7 +330,7 @@ def test_lists_are_numbered_per_organisation(issue, world):
 
 def test_issuing_and_revoking_leave_audit_events_without_personal_data(issue, world):
     credential = issue()
-    issuing.revoke_credential(credential, note="Erreur de nom", actor_id=world.owner_a.id)
+    issuing.revoke_credential(credential, note="Erreur de nom", actor_id=world.owner_a.id, config=current_app.config)
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("credential.%"))
                                 .order_by(AuditEvent.id)).all()
     assert [(e.action, e.actor_id, e.organisation_id) for e in events] == [
@@ -342,7 +344,7 @@ def test_credentials_of_finds_by_email_name_badge_and_state(issue, world):
     lea = issue(recipient_name="Léa Martin")
     sam = issue(world.workshop, email="sam@example.net", recipient_name="Sam Durand")
     old = issue(world.workshop, email="old@example.net", recipient_name="Ancien", now=days_ago(60))
-    issuing.revoke_credential(sam, note="Erreur", actor_id=None)
+    issuing.revoke_credential(sam, note="Erreur", actor_id=None, config=current_app.config)
     issue(world.reading, email="lea@example.net", actor_id=world.owner_b.id)
 
     def ids(**filters):

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pytest
+from flask import current_app
 
 from badgehub.credentials.status_list import decode_status_list, get_bit, set_bit
 from badgehub.db import utcnow
@@ -57,20 +58,20 @@ def test_a_free_index_is_neither_held_by_a_credential_nor_set(issue):
 
 def test_the_signed_list_is_cached_until_a_bit_changes(issue, ctx):
     status_list = issue().status_list
-    first = signed_status_list(status_list)
-    assert signed_status_list(status_list) == first
-    assert status_list_credential(status_list) == first.text
+    first = signed_status_list(status_list, config=current_app.config)
+    assert signed_status_list(status_list, config=current_app.config) == first
+    assert status_list_credential(status_list, config=current_app.config) == first.text
     assert status_list.signed_etag == first.etag and status_list.signed_version == status_list.version
     set_status(status_list, 7, True)
-    changed = signed_status_list(status_list)
+    changed = signed_status_list(status_list, config=current_app.config)
     assert changed.etag != first.etag and status_list.signed_version == status_list.version
 
 
 def test_the_signed_list_is_signed_again_before_it_expires(issue):
     status_list = issue().status_list
-    first = signed_status_list(status_list)
+    first = signed_status_list(status_list, config=current_app.config)
     later = utcnow() + LIST_VALIDITY / 2 + dt.timedelta(minutes=1)
-    again = signed_status_list(status_list, now=later)
+    again = signed_status_list(status_list, now=later, config=current_app.config)
     assert again.etag != first.etag
     document = json.loads(again.text)
     assert document["validUntil"] == (later + LIST_VALIDITY).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -78,9 +79,9 @@ def test_the_signed_list_is_signed_again_before_it_expires(issue):
 
 def test_a_key_rotation_signs_the_list_with_the_new_key(issue, world, resolver):
     credential = issue()
-    first = json.loads(signed_status_list(credential.status_list).text)
+    first = json.loads(signed_status_list(credential.status_list, config=current_app.config).text)
     [new_ed25519, _rsa] = rotate_keys(world.a, bytes.fromhex(TEST_KEK), None)
-    second = json.loads(signed_status_list(credential.status_list).text)
+    second = json.loads(signed_status_list(credential.status_list, config=current_app.config).text)
     assert second["proof"][0]["verificationMethod"].endswith("#" + new_ed25519.key_id)
     assert first["proof"][0]["verificationMethod"] != second["proof"][0]["verificationMethod"]
     # The credential signed by the retired key and its list signed by the new one both still verify.
@@ -91,7 +92,7 @@ def test_a_key_rotation_signs_the_list_with_the_new_key(issue, world, resolver):
 def test_the_list_credential_says_what_the_specification_asks(issue, world):
     credential = issue()
     status_list = credential.status_list
-    document = json.loads(signed_status_list(status_list).text)
+    document = json.loads(signed_status_list(status_list, config=current_app.config).text)
     url = f"http://localhost/issuers/{world.a.slug}/status/1"
     assert document["id"] == url and document["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert document["issuer"] == json.loads(credential.document_json)["issuer"]["id"]
@@ -106,7 +107,7 @@ def test_reading_without_store_leaves_the_cache_alone(issue):
     status_list = issue().status_list
     kept = status_list.signed_credential
     set_status(status_list, 7, True)
-    signed_status_list(status_list, store=False)
+    signed_status_list(status_list, store=False, config=current_app.config)
     assert status_list.signed_credential == kept and status_list.signed_version == status_list.version - 1
 
 
@@ -116,7 +117,7 @@ def test_the_award_that_opens_a_list_signs_it_and_a_revocation_signs_it_again(is
     key_id = active_key(world.a, KeyAlgorithm.ED25519).key_id
     first = fresh_stored_copy(status_list, key_id)
     assert first is not None and status_list.signed_version == status_list.version
-    revoke_credential(credential, note="Erreur", actor_id=None)
+    revoke_credential(credential, note="Erreur", actor_id=None, config=current_app.config)
     second = fresh_stored_copy(status_list, key_id)
     assert second is not None and second.etag != first.etag and status_list.signed_version == status_list.version
     assert get_bit(bitstring_of(second.text), credential.status_index)
@@ -141,13 +142,14 @@ def test_a_servable_copy_is_current_unexpired_and_not_signed_by_a_compromised_ke
 
 def test_the_refresh_signs_only_the_lists_that_need_it(issue, world):
     status_list = issue().status_list
-    assert refresh_status_lists() == RefreshResult(signed=0, fresh=1, unsigned=0)
+    assert refresh_status_lists(config=current_app.config) == RefreshResult(signed=0, fresh=1, unsigned=0)
     before = status_list.signed_etag
-    assert refresh_status_lists(now=utcnow() + LIST_VALIDITY / 2 + dt.timedelta(minutes=1)).signed == 1
+    assert refresh_status_lists(now=utcnow() + LIST_VALIDITY / 2 + dt.timedelta(minutes=1),
+                                config=current_app.config).signed == 1
     assert status_list.signed_etag != before
     [new_ed25519, _rsa] = rotate_keys(world.a, bytes.fromhex(TEST_KEK), None)
-    assert refresh_status_lists(organisation=world.b).signed == 0
-    assert refresh_status_lists(organisation=world.a).signed == 1
+    assert refresh_status_lists(organisation=world.b, config=current_app.config).signed == 0
+    assert refresh_status_lists(organisation=world.a, config=current_app.config).signed == 1
     assert status_list.signed_key_id == new_ed25519.key_id
 
 
@@ -175,7 +177,8 @@ def test_the_local_resolver_answers_our_lists_only(issue, world, ctx):
 def test_the_stored_copy_is_fresh_only_for_its_version_key_and_time(issue, world):
     status_list = issue().status_list
     key_id = active_key(world.a, KeyAlgorithm.ED25519).key_id
-    signed = signed_status_list(status_list)  # the award that opened the list signed it already
+    signed = signed_status_list(status_list,
+                                config=current_app.config)  # the award that opened the list signed it already
     assert fresh_stored_copy(status_list, key_id) == signed
     assert fresh_stored_copy(status_list, "key-otherkey") is None  # another active key
     assert fresh_stored_copy(status_list, None) is None  # no active key at all
@@ -191,7 +194,7 @@ def test_the_local_resolver_shares_what_the_issuers_resolver_read(issue, world, 
     from badgehub.extensions import db
 
     status_list = issue().status_list
-    signed = signed_status_list(status_list)
+    signed = signed_status_list(status_list, config=current_app.config)
     issuers = OwnIssuerResolver(ctx.config)
     issuers.remember(world.a)
     issuers.published_keys(world.a)

@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.accounts.service import create_user
@@ -31,7 +32,8 @@ def make_user(ctx: Any) -> Any:
 def make_org(make_user: Any) -> Any:
     def make(name: str = "Atelier Vélo", *, owner: Any = None, sector: str = "community",
              type: str = "association") -> Any:
-        return create_organisation(owner or make_user(), ProfileFields(name=name, type=type, sector=sector))
+        return create_organisation(owner or make_user(), ProfileFields(name=name, type=type, sector=sector),
+                                   config=current_app.config)
 
     return make
 

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import replace
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from badgehub.audit.models import AuditEvent
@@ -92,7 +93,8 @@ def test_slug_never_takes_a_reserved_page_name(make_org):
 
 def test_unverified_user_cannot_create_an_organisation(make_user):
     with pytest.raises(Forbidden):
-        create_organisation(make_user(verified=False), ProfileFields(name="X", type="association", sector="civic"))
+        create_organisation(make_user(verified=False), ProfileFields(name="X", type="association", sector="civic"),
+                            config=current_app.config)
     assert db.session.scalar(select(Organisation.id)) is None
 
 
@@ -421,7 +423,8 @@ def test_new_organisation_gets_its_signing_keys_in_the_same_transaction(ctx):
     from badgehub.organisations.service import ProfileFields, create_organisation
 
     owner = create_user("keys-owner@example.org", name="Owner", verified=True)
-    organisation = create_organisation(owner, ProfileFields(name="Atelier", type="association", sector="community"))
+    organisation = create_organisation(owner, ProfileFields(name="Atelier", type="association", sector="community"),
+                                       config=current_app.config)
     keys = published_keys(organisation)
     assert sorted(k.algorithm for k in keys) == sorted([KeyAlgorithm.ED25519, KeyAlgorithm.RSA_2048])
     assert {k.state for k in keys} == {KeyState.ACTIVE}

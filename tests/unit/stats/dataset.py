@@ -26,6 +26,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
+
 from badgehub.achievements import service as achievements
 from badgehub.catalogue.demand import declare_demand
 from badgehub.catalogue.themes import create_theme, set_achievement_themes
@@ -83,7 +85,7 @@ def build_dataset(prefix: str = "") -> Dataset:
     set_achievement_themes(world.reading, [citizen.id], world.owner_b)
     owner_c = create_user(f"{prefix}owner_c@example.org", name="Owner C", verified=True)
     school = create_organisation(owner_c, ProfileFields(name="Collège Jean Moulin", type="school",
-                                                        sector="education"))
+                                                        sector="education"), config=current_app.config)
     decide_membership(request_membership(school, territory, owner_c, ""), "approve", coordinator)
     maths = achievements.create_achievement(school, owner_c, achievements.AchievementFields(
         name="Défi maths", description="A relevé le défi.", criteria_md="Résoudre cinq énigmes.", in_language="fr"),
@@ -101,7 +103,8 @@ def build_dataset(prefix: str = "") -> Dataset:
         for number in numbers:
             issued.append(issuing.issue_credential(
                 organisation=achievement.organisation, achievement=achievement, recipient_email=learner(number),
-                recipient_name=f"Learner {number}", actor_id=None, source="cli", area_id=area, now=MONTH[month]))
+                recipient_name=f"Learner {number}", actor_id=None, source="cli", area_id=area, now=MONTH[month],
+                config=current_app.config))
     [revoked] = [c for c in issued if c.recipient_email == learner(7) and c.achievement_id == world.repair.id]
-    issuing.revoke_credential(revoked, note="Issued by mistake.", actor_id=None)
+    issuing.revoke_credential(revoked, note="Issued by mistake.", actor_id=None, config=current_app.config)
     return Dataset(world, school, issued, revoked, other_coordinator)

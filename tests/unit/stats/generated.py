@@ -16,6 +16,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from badgehub.achievements import service as achievements
@@ -68,7 +69,8 @@ def build_generated(seed: int = 14) -> Generated:
     organisations, badges = [], []
     for number, (name, kind, sector, _, _) in enumerate(ORGANISATIONS):
         owner = create_user(f"gen-owner{number}@example.org", name=f"Owner {number}", verified=True)
-        organisation = create_organisation(owner, ProfileFields(name=name, type=kind, sector=sector))
+        organisation = create_organisation(owner, ProfileFields(name=name, type=kind, sector=sector),
+                                           config=current_app.config)
         decide_membership(request_membership(organisation, territory, owner, ""), "approve", coordinator)
         pair = []
         for label, competency in (("Éco", eco), ("Social", soc)):

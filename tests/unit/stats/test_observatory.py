@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 
 from badgehub import events
 from badgehub.issuing import service as issuing
@@ -174,11 +174,11 @@ def test_pre_aggregates_equal_a_live_recount_after_issuing_and_revoking(data):
     world = data.world
     again = issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=learner(1),
                                      recipient_name="", actor_id=None, source="cli", area_id=world.area("gare").id,
-                                     now=MONTH[2])
+                                     now=MONTH[2], config=current_app.config)
     assert service.stored() == service.recount()
-    issuing.revoke_credential(again, note="Twice.", actor_id=None)
+    issuing.revoke_credential(again, note="Twice.", actor_id=None, config=current_app.config)
     assert service.stored() == service.recount()
-    issuing.revoke_credential(data.credentials[0], note="Mistake.", actor_id=None)
+    issuing.revoke_credential(data.credentials[0], note="Mistake.", actor_id=None, config=current_app.config)
     assert service.stored() == service.recount()
     service.rebuild()
     assert service.stored() == service.recount()
@@ -196,7 +196,8 @@ def test_the_headline_cell_keys_are_the_sums_of_the_learners_record_keys(data):
     world = data.world
     for number in (40, 41, 42):
         issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=learner(number),
-                                 recipient_name="", actor_id=None, source="cli", area_id=None, now=MONTH[3])
+                                 recipient_name="", actor_id=None, source="cli", area_id=None, now=MONTH[3],
+                                 config=current_app.config)
     assert service.stored() == service.recount()  # the blocks hold every learner's key, and only theirs
     summary = observatory(world.territory).summary
     members = {world.a.id, world.b.id, data.c.id}
@@ -221,7 +222,7 @@ def test_learners_counted_on_the_sets_equal_a_live_count(data):
     from badgehub.stats.service import learner_key
 
     world = data.world
-    issuing.revoke_credential(data.credentials[0], note="Mistake.", actor_id=None)
+    issuing.revoke_credential(data.credentials[0], note="Mistake.", actor_id=None, config=current_app.config)
     organisations = [world.a.id, world.b.id, data.c.id]
     versions = sorted(set(db.session.scalars(select(IssuedCredential.achievement_version_id))))
     checked = 0
@@ -255,7 +256,8 @@ def test_credentials_counted_together_give_what_counting_them_one_by_one_gives(d
         for email, area_id, moment in awards:
             with contextlib.suppress(ValidationError):
                 issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=email,
-                                         recipient_name="", actor_id=None, source="csv", area_id=area_id, now=moment)
+                                         recipient_name="", actor_id=None, source="csv", area_id=area_id, now=moment,
+                                         config=current_app.config)
         assert service.stored() != service.recount()  # nothing counted before the block ends
     assert service.stored() == service.recount()
 
@@ -265,7 +267,8 @@ def test_nothing_is_counted_when_the_block_fails(data):
     before = service.stored()
     with pytest.raises(RuntimeError), events.issued_together():
         issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=learner(1),
-                                 recipient_name="", actor_id=None, source="csv", now=MONTH[2])
+                                 recipient_name="", actor_id=None, source="csv", now=MONTH[2],
+                                 config=current_app.config)
         raise RuntimeError("the chunk fails")
     assert service.stored() == before
 
@@ -274,7 +277,7 @@ def test_learner_counts_of_a_cell_follow_repeat_awards(data):
     world = data.world
     before = observatory(world.territory, Filters(start=202502, end=202502))
     issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=f" {learner(1).upper()}",
-                             recipient_name="", actor_id=None, source="cli", now=MONTH[2])
+                             recipient_name="", actor_id=None, source="cli", now=MONTH[2], config=current_app.config)
     after = observatory(world.territory, Filters(start=202502, end=202502))
     assert after.summary.credentials == before.summary.credentials + 1
     assert after.summary.learners == before.summary.learners  # the same person (e-mail matched trimmed, any case)
@@ -346,7 +349,7 @@ def test_an_erased_person_counts_as_one_learner_however_many_badges(data):
     april = dt.datetime(2025, 4, 2, 9, tzinfo=dt.UTC)
     for _ in range(5):
         issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email="p@example.org",
-                                 recipient_name="", actor_id=None, source="cli", now=april)
+                                 recipient_name="", actor_id=None, source="cli", now=april, config=current_app.config)
     blank_issued_recipients({"p@example.org"})
     figures = observatory(world.territory, Filters(start=202504, end=202504))
     assert figures.summary.credentials == 5 and figures.summary.learners == 1

@@ -6,7 +6,7 @@ import socket
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from badgehub.accounts.service import create_user
@@ -32,7 +32,7 @@ def test_the_demo_learner_gets_a_share_link_and_an_imported_badge_once(ctx: Flas
     learner = create_user("lucas@example.net", verified=True)
     credential = issuing.issue_credential(organisation=world.a, achievement=world.repair,
                                           recipient_email="lucas@example.net", recipient_name="Lucas",
-                                          actor_id=None, source="demo")
+                                          actor_id=None, source="demo", config=current_app.config)
     share = seed_demo_wallet("lucas@example.net")
     assert share is not None and share.title == SHARE_TITLE and share.is_live()
     imported = db.session.scalars(select(ImportedCredential)).one()

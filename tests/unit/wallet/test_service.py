@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from badgehub.accounts import addresses as wallet_addresses
@@ -44,6 +44,7 @@ def world(ctx: Flask) -> World:
 
 
 def issue(world: World, email: str, **options: Any) -> IssuedCredential:
+    options.setdefault("config", current_app.config)
     return issuing.issue_credential(organisation=world.a, achievement=world.repair, recipient_email=email,
                                     recipient_name="", actor_id=None, source="cli", **options)
 
@@ -123,7 +124,7 @@ def test_credentials_issued_after_a_did_is_added_carry_it_and_verify(world: Worl
 def test_the_status_cache_sees_a_revocation_at_once(world: World, app: Flask) -> None:
     credential = issue(world, "ana@example.org")
     assert verify_issued(app, credential).report.revoked is False
-    issuing.revoke_credential(credential, note="erreur", actor_id=None)
+    issuing.revoke_credential(credential, note="erreur", actor_id=None, config=current_app.config)
     assert verify_issued(app, credential).report.revoked is True
 
 
@@ -186,7 +187,7 @@ def test_erasure_calls_every_other_domains_eraser_with_the_verified_keys(world: 
     db.session.flush()
     seen: list[set[str]] = []
     monkeypatch.setattr(erasure, "resolve_erasers", lambda *args: [lambda keys: seen.append(keys) or 3])
-    result = erasure.erase_account(ana, actor_id=ana.id)
+    result = erasure.erase_account(ana, actor_id=ana.id, config=current_app.config)
     assert seen == [{"ana@example.org", "ana@work.example.org"}]  # an unproven address may be somebody else's
     assert result.other_rows == 3 and result.credentials_blanked == 2 and result.wallet["invitations"] == 1
     db.session.expire_all()
@@ -200,7 +201,7 @@ def test_erasure_calls_every_other_domains_eraser_with_the_verified_keys(world: 
 
 def test_the_only_owner_of_an_organisation_cannot_erase_the_account(world: World) -> None:
     with pytest.raises(LastOwner) as raised:
-        erasure.erase_account(world.owner_b, actor_id=world.owner_b.id)
+        erasure.erase_account(world.owner_b, actor_id=world.owner_b.id, config=current_app.config)
     assert raised.value.details == {"organisations": [world.b.slug]}
     assert db.session.get(User, world.owner_b.id) is not None
 
@@ -226,7 +227,7 @@ def test_the_status_cache_sees_an_expiry_at_once(world: World, app: Flask) -> No
     issued = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) + dt.timedelta(minutes=1)
     credential = issuing.issue_credential(organisation=world.a, achievement=world.workshop,
                                           recipient_email="ana@example.org", recipient_name="", actor_id=None,
-                                          source="cli", now=issued)
+                                          source="cli", now=issued, config=current_app.config)
     assert verify_issued(app, credential).report.expired is False
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
     assert verify_issued(app, credential, now=later).report.expired is True
