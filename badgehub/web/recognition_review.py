@@ -220,7 +220,7 @@ def territory_peer_badge(slug: str) -> ResponseReturnValue:
     territories.require_coordinator(territory, _actor())
     if not ActionForm().validate_on_submit():
         raise NotFound()
-    issuer = ensure_territory_issuer(territory, _actor())
+    issuer = ensure_territory_issuer(territory, _actor(), config=current_app.config)
     made, created = badges.create_peer_badge(issuer, _actor(), str(get_locale() or territory.default_locale))
     db.session.commit()
     if created:
