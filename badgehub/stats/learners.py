@@ -1,11 +1,12 @@
 """Exact counts of distinct learners for the observatory, and the cell keys of those counts.
 
 Learners are counted on the learner sets, Roaring bitmaps of learner ids per organisation and month
-(:class:`~badgehub.stats.models.StatsLearnerSet`) and per organisation, month and badge version
-(:class:`~badgehub.stats.models.StatsVersionLearnerSet`); only questions about areas are counted live on
-``issued_credentials``, cached per process and keyed by the revisions of the organisations they look at (see
-:class:`~badgehub.stats.models.StatsOrganisation`), so a cached count is never stale. The cell key of a count
-of learners is the sum of their record keys, read in :class:`~badgehub.stats.models.StatsLearnerKeys`.
+(:class:`~badgehub.stats.models.StatsLearnerSet`), per organisation, month and badge version
+(:class:`~badgehub.stats.models.StatsVersionLearnerSet`) and per organisation, month and area
+(:class:`~badgehub.stats.models.StatsAreaMonth`); only questions about areas narrowed to some badges (a theme)
+are counted live on ``issued_credentials``, cached per process and keyed by the revisions of the organisations
+they look at (see :class:`~badgehub.stats.models.StatsOrganisation`), so a cached count is never stale. The
+cell key of a count of learners is the sum of their record keys (:mod:`badgehub.stats.learner_keys`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from sqlalchemy import and_, func, or_, select
 from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
 from badgehub.organisations.models import Sector
+from badgehub.stats import area_months
+from badgehub.stats.learner_keys import key_sums
 from badgehub.stats.models import StatsLearnerSet, StatsVersionLearnerSet
-from badgehub.stats.service import learner_key, learner_keys, month_bounds
+from badgehub.stats.service import learner_key, month_bounds
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class LearnerCounter:
         self.sectors = sectors
         self.selection = selection
         self._sets: dict[int, dict[tuple[int, ...], BitMap]] = {}
+        self._area_sets: dict[tuple[int, int, int], BitMap] | None = None
 
     def _read(self, model: Any) -> dict[tuple[int, ...], BitMap]:
         selection = self.selection
@@ -123,6 +127,19 @@ class LearnerCounter:
             _CACHE[key] = value
         return value
 
+    def _by_area(self, scope: Scope) -> BitMap:
+        """The learners of an area line of ``scope`` (no theme: not narrowed to some badges), a union of the
+        organisation × month × area sets."""
+        if self._area_sets is None:
+            selection = self.selection
+            self._area_sets = area_months.learner_sets(selection.organisations, selection.start, selection.end)
+        areas, fallback = scope.areas or frozenset(), scope.area_fallback or frozenset()
+        chosen = [learners for (organisation_id, month, area_id), learners in self._area_sets.items()
+                  if organisation_id in scope.organisations
+                  and (scope.start is None or month >= scope.start) and (scope.end is None or month <= scope.end)
+                  and (area_id in areas or (area_id not in scope.territory_areas and organisation_id in fallback))]
+        return BitMap.union(*chosen) if chosen else BitMap()
+
     def learners(self, scope: Scope) -> int:
         """Distinct learners of ``scope`` (a part of the selection)."""
         if not scope.organisations:
@@ -130,6 +147,8 @@ class LearnerCounter:
         organisations = self._by_organisation(scope)
         if organisations is not None:
             return len(BitMap.union(*organisations.values())) if organisations else 0
+        if scope.versions is None:
+            return len(self._by_area(scope))
         return self._cached("learners", scope, lambda: (int(db.session.scalar(
             select(func.count(func.distinct(learner_key()))).where(*_where(scope))) or 0),))[0]
 
@@ -144,11 +163,8 @@ class LearnerCounter:
             by_sector[self.sectors[organisation_id]].append(learners)
         everyone, several_organisations = _several(organisations.values())
         _, several_sectors = _several(BitMap.union(*sets) for sets in by_sector.values())
-        keys = learner_keys()
-        if everyone.max() >= len(keys):  # only if the blocks lag behind the sets: those learners add 0
-            keys.extend([0] * (everyone.max() + 1 - len(keys)))
         return (len(everyone), len(several_organisations), len(several_sectors),
-                *(sum(map(keys.__getitem__, group)) for group in (everyone, several_organisations, several_sectors)))
+                *key_sums((everyone, several_organisations, several_sectors)))
 
 
 def _several(groups: Iterable[BitMap]) -> tuple[BitMap, BitMap]:

@@ -48,7 +48,7 @@ from badgehub.stats.figures import (
 )
 from badgehub.stats.filters import Filters, format_month, parse_filters, period_months, periods_between
 from badgehub.stats.learners import CACHE_LOCK, LearnerCounter, Scope
-from badgehub.stats.models import StatsAreaCell, StatsCell
+from badgehub.stats.models import StatsAreaCell, StatsAreaMonth, StatsCell
 from badgehub.territory.models import Territory
 from badgehub.territory.slugs import name_sort_key
 
@@ -57,8 +57,6 @@ _FIGURES: LRUCache[tuple[Any, ...], Figures] = LRUCache(maxsize=256)
 # One cell-query row: credentials, the largest cell's learners, the sum of the cells' learners, the key sum.
 _SUMS = (func.sum(StatsCell.credentials), func.max(StatsCell.learners), func.sum(StatsCell.learners),
          func.sum(StatsCell.key_sum))
-_AREA_SUMS = (func.sum(StatsAreaCell.credentials), func.max(StatsAreaCell.learners),
-              func.sum(StatsAreaCell.learners), func.sum(StatsAreaCell.key_sum))
 
 
 def clear_cache() -> None:
@@ -142,9 +140,12 @@ class _Builder:
             select(AchievementVersion.id, AchievementVersion.achievement_id)
             .where(AchievementVersion.id.in_(sorted({row[1] for row in version_sums}) or [0]))).tuples().all())
         self.by_version = [(org, version, achievement_of[version], *rest) for org, version, *rest in version_sums]
+        # Without a theme, the organisation × month × area rows (a tenth of the area cells) say as much.
+        model: Any = StatsAreaCell if self.theme_filter is not None else StatsAreaMonth
         self.by_area = db.session.execute(self._cell_query(
-            StatsAreaCell, StatsAreaCell.organisation_id, StatsAreaCell.area_id, *_AREA_SUMS)
-            .group_by(StatsAreaCell.organisation_id, StatsAreaCell.area_id)).tuples().all()
+            model, model.organisation_id, model.area_id, func.sum(model.credentials), func.max(model.learners),
+            func.sum(model.learners), func.sum(model.key_sum))
+            .group_by(model.organisation_id, model.area_id)).tuples().all()
         self.versions_in = frozenset(row[1] for row in self.by_version)
         # Versions' competencies, restricted to the territory's own framework.
         self.framework_competencies = {c.id: c for c in self.dimensions.competencies}
@@ -174,9 +175,12 @@ class _Builder:
                 month_groups[current] = Group(format_month(current), format_month(current))
                 current = current + 1 if current % 100 < 12 else (current // 100 + 1) * 100 + 1
         for month, org_id, credentials, low, high, key_sum in self.by_month_orgs:
-            group = month_groups.setdefault(month, Group(format_month(month), format_month(month)))
+            group = month_groups.get(month)
+            if group is None:
+                group = month_groups[month] = Group(format_month(month), format_month(month))
             group.add(int(credentials), int(low), int(high), int(key_sum), (org_id,))
-            self.makeup[("monthly", group.key)] = Scope(self.org_ids, month, month, self.base.versions)
+        for month in {row[0] for row in self.by_month_orgs}:
+            self.makeup[("monthly", format_month(month))] = Scope(self.org_ids, month, month, self.base.versions)
         self.tables["monthly"] = Table("monthly", [month_groups[m] for m in sorted(month_groups)], True)
 
     def _grouped(self, name: str, key_of: Callable[[Member, int, int], Iterable[tuple[str, str]]], *,

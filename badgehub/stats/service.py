@@ -19,8 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import sys
-from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Final
@@ -53,6 +51,12 @@ from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, IssuedCredential
 from badgehub.organisations.models import Organisation
+from badgehub.stats import area_months
+from badgehub.stats.learner_keys import (
+    learner_keys,
+    rewrite_learner_keys,
+    store_learner_keys,
+)
 from badgehub.stats.models import (
     DEFAULT_LICENCE,
     DEFAULT_LICENCE_URL,
@@ -60,7 +64,6 @@ from badgehub.stats.models import (
     StatsAreaCell,
     StatsCell,
     StatsLearner,
-    StatsLearnerKeys,
     StatsLearnerSet,
     StatsOrganisation,
     StatsRecordKey,
@@ -180,74 +183,6 @@ def learner_ids(recipient_email_keys: Iterable[str]) -> dict[str, int]:
     return {key: int(found[digest]) for key, digest in digests.items()}
 
 
-LEARNER_KEY_BLOCKS: Final = 64  # rows of stats_learner_keys (see StatsLearnerKeys)
-
-
-def _unpack(blob: bytes) -> array[int]:
-    keys = array("H")
-    keys.frombytes(blob)
-    if sys.byteorder == "big":
-        keys.byteswap()
-    return keys
-
-
-def _pack(keys: array[int]) -> bytes:
-    if sys.byteorder == "big":
-        keys = array("H", keys)
-        keys.byteswap()
-    return keys.tobytes()
-
-
-def store_learner_keys(record_keys: dict[int, int]) -> None:
-    """Write the record keys of new learners ``{learner id: record key}`` into their blocks of
-    :class:`~badgehub.stats.models.StatsLearnerKeys` (each block locked while it is rewritten)."""
-    by_block: dict[int, dict[int, int]] = defaultdict(dict)
-    for identifier, record_key in record_keys.items():
-        by_block[identifier % LEARNER_KEY_BLOCKS][identifier // LEARNER_KEY_BLOCKS] = record_key
-    dialect = db.session.get_bind().dialect.name
-    builder = pg_insert if dialect == "postgresql" else sqlite_insert
-    for block in sorted(by_block):
-        db.session.execute(builder(StatsLearnerKeys).values(block=block, record_keys=b"").on_conflict_do_nothing())
-        blob = db.session.execute(select(StatsLearnerKeys.record_keys).where(StatsLearnerKeys.block == block)
-                                  .with_for_update()).scalar_one()
-        keys = _unpack(blob)
-        positions = by_block[block]
-        if max(positions) >= len(keys):
-            keys.extend([0] * (max(positions) + 1 - len(keys)))
-        for position, record_key in positions.items():
-            keys[position] = record_key
-        db.session.execute(update(StatsLearnerKeys).where(StatsLearnerKeys.block == block)
-                           .values(record_keys=_pack(keys)))
-
-
-def learner_keys() -> array[int]:
-    """Every learner's record key, indexed by learner id (0 for an id that is no learner), read from the
-    blocks of :class:`~badgehub.stats.models.StatsLearnerKeys` in one query. Read only."""
-    blocks = {block: _unpack(blob) for block, blob in db.session.execute(
-        select(StatsLearnerKeys.block, StatsLearnerKeys.record_keys)).tuples()}
-    length = max((len(keys) for keys in blocks.values()), default=0)
-    everything = array("H", bytes(2 * length * LEARNER_KEY_BLOCKS))
-    for block, keys in blocks.items():
-        if block < LEARNER_KEY_BLOCKS:
-            keys.extend([0] * (length - len(keys)))
-            everything[block::LEARNER_KEY_BLOCKS] = keys
-    return everything
-
-
-def _rewrite_learner_keys() -> None:
-    """Write every block of learner keys again from ``stats_learners`` (the rebuild)."""
-    db.session.execute(delete(StatsLearnerKeys))
-    rows = db.session.execute(select(StatsLearner.id, StatsLearner.record_key)).tuples().all()
-    if not rows:
-        return
-    length = max(identifier for identifier, _ in rows) // LEARNER_KEY_BLOCKS + 1
-    blocks = [array("H", bytes(2 * length)) for _ in range(LEARNER_KEY_BLOCKS)]
-    for identifier, record_key in rows:
-        blocks[identifier % LEARNER_KEY_BLOCKS][identifier // LEARNER_KEY_BLOCKS] = record_key
-    db.session.execute(insert(StatsLearnerKeys), [{"block": block, "record_keys": _pack(keys)}
-                                                  for block, keys in enumerate(blocks)])
-
-
 def new_record_key() -> int:
     """A record key for the cell-key method: uniform in ``[0, KEY_RANGE)``, from the system's secure source (an
     outsider who could predict the keys could take the noise off)."""
@@ -267,11 +202,13 @@ def _record_keys(credentials: list[IssuedCredential]) -> dict[int, int]:
     return found
 
 
-def _change_learner_sets(changes: dict[tuple[int, ...], set[str]], step: int) -> None:
+def _change_learner_sets(changes: dict[tuple[int, ...], set[str]], step: int,
+                         identifiers: dict[str, int] | None = None) -> None:
     """Add (``step`` > 0) or remove learners from the learner sets: ``(organisation, month)`` keys are the
     sets of :class:`StatsLearnerSet`, ``(organisation, month, version)`` those of
-    :class:`StatsVersionLearnerSet`."""
-    identifiers = learner_ids({key for keys in changes.values() for key in keys})
+    :class:`StatsVersionLearnerSet` (``identifiers``: the learners' ids when the caller has them)."""
+    if identifiers is None:
+        identifiers = learner_ids({key for keys in changes.values() for key in keys})
     for group, keys in sorted(changes.items()):
         model: Any = StatsLearnerSet if len(group) == 2 else StatsVersionLearnerSet
         # The organisation's status-list lock, held by issuing and revoking, already serialises these writes.
@@ -316,6 +253,7 @@ def count_issued(credentials: Iterable[IssuedCredential]) -> None:
     area_cells: dict[tuple[int, int, int, int], list[str]] = defaultdict(list)
     key_sums: dict[tuple[int, ...], int] = defaultdict(int)
     sets: dict[tuple[int, ...], set[str]] = defaultdict(set)
+    by_area_month: dict[tuple[int, int, int], list[tuple[str, int]]] = defaultdict(list)
     months: set[int] = set()
     for credential in issued:
         month = month_of(credential.issued_at)
@@ -328,6 +266,8 @@ def count_issued(credentials: Iterable[IssuedCredential]) -> None:
         key_sums[(*cell, credential.area_id or 0)] += keys[credential.id]
         sets[(credential.organisation_id, month)].add(learner)
         sets[cell].add(learner)
+        by_area_month[(credential.organisation_id, month, credential.area_id or 0)].append(
+            (learner, keys[credential.id]))
     # The other live credentials of the same learners, organisations and months: who was counted already.
     counted: set[tuple[int, ...]] = set()
     counted_in_area: set[tuple[int, ...]] = set()
@@ -353,7 +293,10 @@ def count_issued(credentials: Iterable[IssuedCredential]) -> None:
                 "credentials": lambda _, m=model, n=added: m.credentials + n,
                 "learners": lambda _, m=model, n=new_learners: m.learners + n,
                 "key_sum": lambda _, m=model, k=key_sum: (m.key_sum + k) % KEY_RANGE})
-    _change_learner_sets(sets, +1)  # adding a learner already in a set changes nothing
+    identifiers = learner_ids({learner for learners in sets.values() for learner in learners})
+    _change_learner_sets(sets, +1, identifiers)  # adding a learner already in a set changes nothing
+    area_months.add({group: [(identifiers[learner], key) for learner, key in pairs]
+                     for group, pairs in by_area_month.items()})
     for organisation_id in sorted({credential.organisation_id for credential in issued}):
         _bump(organisation_id)
 
@@ -378,6 +321,10 @@ def credential_revoked(credential: IssuedCredential) -> None:
         gone[(credential.organisation_id, month)] = {learner}
     if gone:
         _change_learner_sets(gone, -1)
+    leaving = None
+    if not _others(credential, month, same_version=False, same_area=True):
+        leaving = learner_ids([learner])[learner]
+    area_months.remove((credential.organisation_id, month, credential.area_id or 0), record_key, leaving)
     _bump(credential.organisation_id)
 
 
@@ -412,17 +359,30 @@ LearnerSets = dict[tuple[int, ...], int]
 LearnerKeys = dict[int, int]
 
 
-def _live_learners() -> dict[tuple[int, ...], set[str]]:
+def _live_learners() -> tuple[dict[tuple[int, ...], set[str]], dict[tuple[int, ...], set[str]]]:
     """``{(organisation, month): {learner key}}`` and ``{(organisation, month, version): {learner key}}`` of the
-    live credentials, in one dictionary."""
+    live credentials, in one dictionary; and ``{(organisation, month, area): {learner key}}``."""
     month = _month_expression().label("month")
     found: dict[tuple[int, ...], set[str]] = defaultdict(set)
-    for organisation_id, number, version_id, key in db.session.execute(
-            select(IssuedCredential.organisation_id, month, IssuedCredential.achievement_version_id, learner_key())
+    by_area: dict[tuple[int, ...], set[str]] = defaultdict(set)
+    for organisation_id, number, version_id, area_id, key in db.session.execute(
+            select(IssuedCredential.organisation_id, month, IssuedCredential.achievement_version_id,
+                   func.coalesce(IssuedCredential.area_id, 0), learner_key())
             .distinct().where(IssuedCredential.revoked_at.is_(None))):
         found[(organisation_id, number)].add(key)
         found[(organisation_id, number, version_id)].add(key)
-    return found
+        by_area[(organisation_id, number, area_id)].add(key)
+    return found, by_area
+
+
+def _area_month_sums(area_rows: Iterable[Any]) -> dict[tuple[int, int, int], tuple[int, int]]:
+    """``{(organisation, month, area): (credentials, key sum)}`` from area cells ``(organisation, month, version,
+    area, credentials, learners, key sum)``."""
+    sums: dict[tuple[int, int, int], tuple[int, int]] = {}
+    for organisation_id, month, _, area_id, credentials, _, key_sum in area_rows:
+        before = sums.get((organisation_id, month, area_id), (0, 0))
+        sums[(organisation_id, month, area_id)] = (before[0] + credentials, (before[1] + key_sum) % KEY_RANGE)
+    return sums
 
 
 def recount() -> tuple[Counts, Counts, LearnerSets, LearnerKeys]:
@@ -431,11 +391,15 @@ def recount() -> tuple[Counts, Counts, LearnerSets, LearnerKeys]:
     ``(organisation, month, version)``, and the learners' record
     keys ``{learner id: record key}`` (keys 0 left out). Read only."""
     cells, area_cells = _recount_selects()
-    sets = {key: len(keys) for key, keys in _live_learners().items()}
+    live, by_area = _live_learners()
+    sets = {key: len(keys) for key, keys in live.items()}
     keys = dict(db.session.execute(select(StatsLearner.id, StatsLearner.record_key)
                                    .where(StatsLearner.record_key != 0)).tuples().all())
-    return ({tuple(row[:3]): (row[3], row[4], row[5]) for row in db.session.execute(cells)},
-            {tuple(row[:4]): (row[4], row[5], row[6]) for row in db.session.execute(area_cells)}, sets, keys)
+    area_rows = [tuple(row) for row in db.session.execute(area_cells)]
+    areas: Counts = {tuple(row[:4]): (row[4], row[5], row[6]) for row in area_rows}
+    areas.update({group: (credentials, len(by_area[group]), key_sum)
+                  for group, (credentials, key_sum) in _area_month_sums(area_rows).items()})
+    return ({tuple(row[:3]): (row[3], row[4], row[5]) for row in db.session.execute(cells)}, areas, sets, keys)
 
 
 def stored() -> tuple[Counts, Counts, LearnerSets, LearnerKeys]:
@@ -457,15 +421,17 @@ def stored() -> tuple[Counts, Counts, LearnerSets, LearnerKeys]:
         if size:
             sets[(version_row.organisation_id, version_row.month, version_row.achievement_version_id)] = size
     keys = {identifier: key for identifier, key in enumerate(learner_keys()) if key}
-    return ({tuple(row[:3]): (row[3], row[4], row[5]) for row in cells},
-            {tuple(row[:4]): (row[4], row[5], row[6]) for row in area_cells}, sets, keys)
+    areas: Counts = {tuple(row[:4]): (row[4], row[5], row[6]) for row in area_cells}
+    areas.update(area_months.stored())  # (organisation, month, area): three wide, never four
+    return ({tuple(row[:3]): (row[3], row[4], row[5]) for row in cells}, areas, sets, keys)
 
 
 def rebuild() -> None:
     """Recount every cell and learner set from the live credentials and bump every organisation's revision.
     Flushes. Live credentials without a record key (loaded outside BadgeHub) get one; existing keys are kept,
     so the published noise of unchanged figures stays the same. Cells are two ``INSERT … SELECT … GROUP BY``;
-    learner sets are built here (seconds for a million credentials on PostgreSQL)."""
+    learner sets and the organisation × month × area rows are built here (seconds for a million credentials on
+    PostgreSQL)."""
     unkeyed = db.session.scalars(select(IssuedCredential.id).where(
         IssuedCredential.revoked_at.is_(None),
         ~exists().where(StatsRecordKey.credential_id == IssuedCredential.id))).all()
@@ -482,7 +448,7 @@ def rebuild() -> None:
     db.session.execute(insert(StatsAreaCell).from_select(
         ["organisation_id", "month", "achievement_version_id", "area_id", "credentials", "learners", "key_sum"],
         area_cells))
-    live = _live_learners()
+    live, by_area = _live_learners()
     ids = dict(db.session.execute(select(StatsLearner.key_hash, StatsLearner.id)).tuples().all())
     hashed = {key: key_hash(key) for keys in live.values() for key in keys}
     missing = sorted(set(hashed.values()) - set(ids))
@@ -491,7 +457,7 @@ def rebuild() -> None:
                                                   for h in missing[start:start + 10_000]])
     if missing:
         ids = dict(db.session.execute(select(StatsLearner.key_hash, StatsLearner.id)).tuples().all())
-    _rewrite_learner_keys()
+    rewrite_learner_keys()
     names = ("organisation_id", "month", "achievement_version_id")
     for model, width in ((StatsLearnerSet, 2), (StatsVersionLearnerSet, 3)):
         rows = [{**dict(zip(names, group, strict=False)),
@@ -499,6 +465,11 @@ def rebuild() -> None:
                 for group, keys in live.items() if len(group) == width]
         for start in range(0, len(rows), 5_000):
             db.session.execute(insert(model), rows[start:start + 5_000])
+    area_rows = db.session.execute(select(
+        StatsAreaCell.organisation_id, StatsAreaCell.month, StatsAreaCell.achievement_version_id,
+        StatsAreaCell.area_id, StatsAreaCell.credentials, StatsAreaCell.learners, StatsAreaCell.key_sum)).tuples()
+    area_months.rewrite(_area_month_sums(area_rows),
+                        {group: [ids[hashed[key]] for key in keys] for group, keys in by_area.items()})
     now = utcnow()
     db.session.execute(update(StatsOrganisation).values(revision=StatsOrganisation.revision + 1, updated_at=now))
     missing_organisations = db.session.scalars(select(Organisation.id).where(
