@@ -2,7 +2,11 @@
 
 Every service, form and CSV reader uses these, so that the web form, the API, the CLI and a batch file agree:
 
-* **line** (a name, a title): runs of white space become one space; control characters are refused.
+* **line** (a title): runs of white space become one space; control characters are refused.
+* **person's name**: a line that also refuses the invisible marks that reorder text (bidi controls), which
+  could make a name shown to others read as something else.
+* **tidy line** (a result, a note, a message that arrives by API or file and is kept, not refused): a line
+  whose control characters are dropped instead of refused; a **tidy block** is the same for free text.
 * **block** (a description): line breaks become LF; control characters other than tab and LF are refused.
 * **web address**: ``http`` or ``https``, a host name with a dot, a valid port, no white space, at most
   :data:`MAX_URL` characters. Nothing is silently repaired: ``https://exa mple.org`` is refused.
@@ -65,6 +69,33 @@ def line(value: str | None, limit: int, *, required: bool = False) -> str:
     if len(text) > limit:
         raise FieldError(_l("Use at most %(limit)s characters.", limit=limit))
     return text
+
+
+BIDI_CONTROLS: Final = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""The characters that change the direction of the text around them, refused in people's names."""
+
+
+def person_name(value: str | None, limit: int, *, required: bool = False) -> str:
+    """A :func:`line` naming a person (or a list they share): also refuses :data:`BIDI_CONTROLS`.
+    Raises :class:`FieldError` like :func:`line`."""
+    text = line(value, limit, required=required)
+    if any(ch in BIDI_CONTROLS for ch in text):
+        raise FieldError(_l("Remove the invisible control characters from this field."))
+    return text
+
+
+def tidy_line(value: str | None) -> str:
+    """One line with control characters (and surrogates) dropped, then white space collapsed; refuses nothing
+    (the caller checks the length): for text kept as sent rather than sent back to be fixed."""
+    kept = "".join(ch for ch in (value or "") if not _refused_characters(ch))
+    return " ".join(kept.split())
+
+
+def tidy_block(value: str | None) -> str:
+    """Free text with CR LF and CR made LF, control characters other than tab and LF dropped, and surrounding
+    white space removed; refuses nothing (the caller checks the length), like :func:`tidy_line`."""
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(ch for ch in text if not _refused_characters(ch, "\t\n")).strip()
 
 
 def block(value: str | None, limit: int, *, required: bool = False) -> str:

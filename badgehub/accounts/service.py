@@ -60,7 +60,7 @@ from badgehub.accounts.sessions import end_other_sessions
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.db import utcnow
 from badgehub.extensions import db
-from badgehub.fields import MAX_EMAIL, FieldError, email_address, email_key
+from badgehub.fields import MAX_EMAIL, FieldError, email_address, email_key, person_name
 
 PASSWORD_MIN_LENGTH = 10
 # Generous enough for any passphrase or password manager, small enough to bound the hashing work.
@@ -74,9 +74,6 @@ TOKEN_MAX_CHARS = 100
 # Used and expired links are kept this long, so that a late click can be told "expired" or "already used"
 # rather than "unknown"; older ones are purged whenever the same person gets a new link.
 TOKEN_RETENTION = dt.timedelta(days=7)
-
-# Invisible characters that reorder text: in a name they can make one person look like another.
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -142,12 +139,10 @@ def normalise_email(email: str) -> str:
 def normalise_name(name: str, *, required: bool = True) -> str:
     """Return ``name`` with its white space collapsed; raises InvalidName when it is empty (and
     ``required``), longer than :data:`NAME_MAX_LENGTH`, or holds control or text-direction characters."""
-    cleaned = " ".join(name.split())
-    if (required and not cleaned) or len(cleaned) > NAME_MAX_LENGTH:
-        raise InvalidName()
-    if any(unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS for char in cleaned):
-        raise InvalidName()
-    return cleaned
+    try:
+        return person_name(name, NAME_MAX_LENGTH, required=required)
+    except FieldError as exc:
+        raise InvalidName() from exc
 
 
 def _nfkc(password: str) -> str:

@@ -67,6 +67,7 @@ from badgehub.endorsements.models import Display, EndorsedKind, Endorsement, End
 from badgehub.endorsements.territory_issuers import actor_id_of, acts_for
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
+from badgehub.fields import tidy_block, tidy_line
 from badgehub.issuing.errors import IssuingFailed
 from badgehub.issuing.models import IssuedCredential, StatusPurpose
 from badgehub.issuing.service import new_public_id, sign_token, signer_for
@@ -100,7 +101,7 @@ def _seconds(moment: dt.datetime) -> dt.datetime:
 
 
 def _clean_comment(value: str | None, errors: dict[str, Any]) -> str:
-    text = clean_text(value or "").strip()
+    text = tidy_block(value)
     if not text:
         errors["comment"] = _l("Say in a few words what you vouch for.")
     elif len(text) > MAX_COMMENT:
@@ -391,7 +392,7 @@ def invite(credential: IssuedCredential, actor: Any, *, message: str | None = No
     :class:`TooManyInvitations` (429) after :data:`MAX_INVITATIONS_PER_DAY` in 24 hours, ``ValidationError``
     for a long message. Flushes."""
     moment = now or utcnow()
-    text = " ".join(clean_text(message or "").split())
+    text = tidy_line(message)
     if len(text) > MAX_MESSAGE:
         raise ValidationError(details={"fields": {"message": _l("Write at most %(max)s characters.",
                                                                 max=MAX_MESSAGE)}})

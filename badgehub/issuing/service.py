@@ -53,13 +53,13 @@ from badgehub.achievements.models import Achievement, AchievementVersion
 from badgehub.achievements.service import achievement_definition, lock_version, require_issuable
 from badgehub.audit.service import record
 from badgehub.credentials.did import is_did
-from badgehub.credentials.documents import clean_text, forbidden_characters
+from badgehub.credentials.documents import forbidden_characters
 from badgehub.credentials.errors import CredentialError
 from badgehub.credentials.status_list import status_list_entry
 from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, ValidationError
 from badgehub.extensions import db
-from badgehub.fields import check, email_key, web_address
+from badgehub.fields import check, email_key, tidy_block, tidy_line, web_address
 from badgehub.issuing.errors import AlreadyRevoked, IdempotencyConflict, IssuingFailed, WrongOrganisation
 from badgehub.issuing.models import (
     ERASED_RECIPIENT_PREFIX,
@@ -179,11 +179,6 @@ def issuing_areas(organisation: Organisation) -> list[Area]:
         .order_by(Territory.name, Area.name)))
 
 
-def _text_line(value: str | None) -> str | None:
-    cleaned = " ".join(clean_text(value or "").split())
-    return cleaned or None
-
-
 def _moment(value: object, name: str, now: dt.datetime, errors: dict[str, Any]) -> dt.datetime | None:
     if value is None or value == "":
         return None
@@ -232,10 +227,10 @@ def check_award(organisation: Organisation, achievement: Achievement, award: Awa
         errors["recipient_name"] = _l("Give a name of at most %(max)s characters, without control characters.",
                                       max=MAX_NAME)
     evidence_url = check(errors, "evidence_url", web_address, award.evidence_url)
-    narrative = clean_text(award.narrative or "").strip() or None
+    narrative = tidy_block(award.narrative) or None
     if narrative is not None and len(narrative) > MAX_NARRATIVE:
         errors["narrative"] = _l("At most %(max)s characters.", max=MAX_NARRATIVE)
-    result = _text_line(award.result)
+    result = tidy_line(award.result) or None
     if result is not None and len(result) > MAX_RESULT:
         errors["result"] = _l("At most %(max)s characters.", max=MAX_RESULT)
     start = _moment(award.activity_start, "activity_start", moment, errors)
@@ -468,7 +463,7 @@ def note_issued(credential: IssuedCredential, achievement: Achievement, version:
 
 
 def _note(value: str | None) -> str | None:
-    note = " ".join(clean_text(value or "").split())
+    note = tidy_line(value)
     if len(note) > MAX_REASON:
         message = _l("Write the note in at most %(max)s characters.", max=MAX_REASON)
         raise ValidationError(message, details={"fields": {"note": message}})

@@ -7,7 +7,18 @@ from typing import Any
 import pytest
 
 from badgehub import fields
-from badgehub.fields import FieldError, block, check, email_address, email_key, line, web_address
+from badgehub.fields import (
+    FieldError,
+    block,
+    check,
+    email_address,
+    email_key,
+    line,
+    person_name,
+    tidy_block,
+    tidy_line,
+    web_address,
+)
 
 
 def _refusal(rule: Any, *args: Any, **kwargs: Any) -> str:
@@ -34,6 +45,26 @@ def test_block_keeps_line_breaks_as_lf_and_refuses_other_controls() -> None:
     assert "control characters" in _refusal(block, "un\x0bdeux", 100)
     assert _refusal(block, "", 100, required=True) == "This field is required."
     assert _refusal(block, "x" * 6, 5) == "Use at most 5 characters."
+
+
+def test_person_name_is_a_line_that_also_refuses_text_direction_marks() -> None:
+    assert person_name("  Léa \t Martin ", 50) == "Léa Martin"
+    assert "control characters" in _refusal(person_name, "Léa\u202eniraM", 50)
+    assert "control characters" in _refusal(person_name, "Léa\x00", 50)
+    assert _refusal(person_name, "", 50, required=True) == "This field is required."
+    assert _refusal(person_name, "x" * 51, 50) == "Use at most 50 characters."
+    assert line("Léa\u202eniraM", 50) == "Léa\u202eniraM"  # a title may quote any script's marks
+
+
+def test_tidy_line_drops_controls_before_collapsing_and_refuses_nothing() -> None:
+    assert tidy_line(" Très \x00bien \x1c\n noté ") == "Très bien noté"
+    assert tidy_line("a\x00b") == "ab"
+    assert tidy_line(None) == "" and tidy_line(" \x07 ") == ""
+
+
+def test_tidy_block_keeps_lines_and_tabs_and_drops_other_controls() -> None:
+    assert tidy_block("\r\n Un\r\ndeux\x0b\rtrois\t!\x00\n") == "Un\ndeux\ntrois\t!"
+    assert tidy_block(None) == ""
 
 
 @pytest.mark.parametrize("url", ["https://example.org", " http://a.example.org:8080/p?q=1 ", "https://xn--vlo-bma.fr/x"])
