@@ -388,6 +388,99 @@ PATHS: Final[dict[str, Any]] = {
 }
 
 
+# Recognition requests (issue 17): one block, so that other areas' additions merge cleanly around it.
+_REQUEST_STATUSES: Final = ["submitted", "more_asked", "accepted", "declined", "withdrawn"]
+SCHEMAS.update({
+    "RecognitionEvidence": {
+        "type": "object",
+        "required": ["id", "kind", "url", "added_at"],
+        "properties": {
+            "id": {"type": "string"},
+            "kind": {"enum": ["link", "file"]},
+            "url": {"type": "string", "format": "uri",
+                    "description": "The learner's link, or where to download the file (with this API's token)."},
+            "filename": {"type": "string"},
+            "media_type": {"enum": ["image/png", "image/jpeg", "image/svg+xml", "application/pdf"]},
+            "size": {"type": "integer"},
+            "sha256": {"type": "string", "description": "Of the file as stored (cleaned), also written into the "
+                                                        "credential's evidence when accepted."},
+            "added_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "RecognitionRequest": {
+        "type": "object",
+        "required": ["id", "status", "self_declared", "title", "description", "achievement", "learner",
+                     "created_at", "updated_at", "decided_at", "credential", "evidence", "events"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"enum": _REQUEST_STATUSES},
+            "self_declared": {"type": "boolean",
+                              "description": "Asked for a self-declared badge: accepted at once, not assessed."},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "achievement": {**_NULLABLE_STRING,
+                            "description": "The badge asked for (or awarded); null for a described learning "
+                                           "not yet accepted."},
+            "learner": {"type": "object", "required": ["name", "email"],
+                        "properties": {"name": {"type": "string"}, "email": {"type": "string"}}},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "decided_at": _NULLABLE_TIME,
+            "credential": {**_NULLABLE_STRING, "description": "The credential awarded, once accepted."},
+            "evidence": {"type": "array", "items": _ref("RecognitionEvidence")},
+            "events": {"type": "array", "items": {
+                "type": "object", "required": ["kind", "text", "at"],
+                "properties": {"kind": {"enum": ["submitted", "more_asked", "answered", "accepted", "declined",
+                                                 "withdrawn"]},
+                               "text": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}}},
+        },
+    },
+    "RecognitionRequestPage": _page_of("RecognitionRequest"),
+    "DecisionRequest": {
+        "type": "object",
+        "required": ["decision"],
+        "additionalProperties": False,
+        "description": "`accept` awards the badge asked for (give `achievement`, one of the organisation's, for a "
+                       "described learning); `ask` and `decline` need a `message`, e-mailed to the learner.",
+        "properties": {"decision": {"enum": ["accept", "ask", "decline"]},
+                       "message": {"type": "string", "maxLength": 2000},
+                       "achievement": {"type": "string"}},
+    },
+})
+PATHS.update({
+    "/api/v1/requests": {"get": _operation(
+        "List the recognition requests made to the organisation", "requests:read",
+        {"200": _json(_ref("RecognitionRequestPage"), "A page of requests."),
+         **_errors("400", "401", "403", "429")},
+        operationId="listRecognitionRequests",
+        description="Open ones (the default) oldest first, decided ones newest first. Learners cannot make "
+                    "requests through this API: its tokens belong to organisations, and the learners' OAuth "
+                    "grants carry only the OB 3.0 API scopes; they ask from the pages.",
+        parameters=[*_PAGE_PARAMETERS, {"name": "status", "in": "query",
+                                        "schema": {"enum": ["open", *_REQUEST_STATUSES], "default": "open"}}])},
+    "/api/v1/requests/{id}": {"get": _operation(
+        "One recognition request, with its evidence and conversation", "requests:read",
+        {"200": _json(_ref("RecognitionRequest"), "The request."), **_errors("401", "403", "404", "429")},
+        operationId="getRecognitionRequest", parameters=_id_parameter("The request's id."))},
+    "/api/v1/requests/{id}/evidence/{evidence_id}": {"get": _operation(
+        "A file given as evidence, as stored (cleaned)", "requests:read",
+        {"200": {"description": "The file, with its own media type; never cached.",
+                 "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                             for media in ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")}},
+         **_errors("401", "403", "404", "429")},
+        operationId="getRecognitionEvidence",
+        parameters=[*_id_parameter("The request's id."),
+                    {"name": "evidence_id", "in": "path", "required": True, "schema": {"type": "string"}}])},
+    "/api/v1/requests/{id}/decision": {"post": _operation(
+        "Accept (award), ask for more, or decline a request", "requests:decide",
+        {"200": _json(_ref("RecognitionRequest"), "Decided; the learner is e-mailed in their language."),
+         **_errors("400", "401", "403", "404", "413", "415", "422", "429"),
+         "409": _error("The request is no longer open, or more was already asked (`request_wrong_status`).")},
+        operationId="decideRecognitionRequest", requestBody=_body("DecisionRequest"),
+        parameters=_id_parameter("The request's id."))},
+})
+
+
 def openapi_document(server_url: str) -> dict[str, Any]:
     """The document, with ``server_url`` (the origin the request came to) as its server."""
     return {

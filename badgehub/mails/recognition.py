@@ -2,8 +2,9 @@
 organisation's reviewers), a question or a refusal (to the learner). The award itself is the award e-mail of
 :mod:`badgehub.mails.awards`.
 
-:func:`queue_notices` puts them in the outbox in the caller's transaction (they are committed with the decision
-or not at all); :func:`deliver_notices` sends them after the commit. Links are built from ``BASE_URL``, never
+:func:`queue_outcome` puts them (and the award e-mail, when a step awarded a badge) in the outbox in the caller's
+transaction, so they are committed with the decision or not at all; :func:`deliver_queued` sends them after the
+commit. Links are built from ``BASE_URL``, never
 from the request's Host header.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import render_template, url_for
@@ -19,10 +21,11 @@ from sqlalchemy.exc import DBAPIError
 
 from badgehub.extensions import db
 from badgehub.mail import Mail, MailError
+from badgehub.mails.awards import deliver_notification, queue_notification
 from badgehub.outbox.models import OutboxMessage
 from badgehub.outbox.sender import deliver
 from badgehub.outbox.service import queue
-from badgehub.recognition.service import Notice
+from badgehub.recognition.service import Notice, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +73,28 @@ def deliver_notices(messages: Sequence[OutboxMessage], config: Mapping[str, Any]
         except DBAPIError:
             db.session.rollback()
             log.warning("a recognition e-mail is queued; the background sender will deliver it")
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The messages one step queued: its notices, and the award e-mail when it awarded a badge."""
+
+    notices: list[OutboxMessage]
+    award: OutboxMessage | None
+
+
+def queue_outcome(outcome: Outcome, config: Mapping[str, Any]) -> Queued:
+    """Queue the e-mails of a step of :mod:`badgehub.recognition.service` in the caller's transaction (flushes):
+    its notices, and the award e-mail of its credential if it issued one."""
+    award = queue_notification(outcome.credential, config) if outcome.credential is not None else None
+    return Queued(queue_notices(outcome.notices, config), award)
+
+
+def deliver_queued(queued: Queued, config: Mapping[str, Any]) -> None:
+    """Send what :func:`queue_outcome` queued, after the commit; what cannot leave now stays queued."""
+    deliver_notices(queued.notices, config)
+    if queued.award is not None:
+        try:
+            deliver_notification(queued.award, config)
+        except MailError:
+            log.warning("the award e-mail of a recognition request is queued; the background sender will retry")

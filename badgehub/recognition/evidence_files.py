@@ -32,6 +32,7 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import quote
 
 from flask_babel import gettext
 from PIL import Image, ImageOps
@@ -52,8 +53,10 @@ JPEG: Final = "image/jpeg"
 SVG: Final = "image/svg+xml"
 PDF: Final = "application/pdf"
 EXTENSIONS: Final = {PNG: "png", JPEG: "jpg", SVG: "svg", PDF: "pdf"}
-# Shown inline by the download route; the others are attachments.
+# Shown inline by the download routes; the others are attachments.
 INLINE_TYPES: Final = frozenset({PNG, JPEG})
+# A file of evidence is somebody else's upload: never run, never sniffed, never framed, never cached by others.
+SERVING_POLICY: Final = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _MARKUP: Final = re.compile(rb"<\s*(script|html|body|iframe|object|embed|\?php)\b", re.IGNORECASE)
@@ -213,3 +216,17 @@ def read_evidence(name: str | None, data: bytes) -> EvidenceFile:
         _check_pdf(data, shown)
         cleaned = data
     return EvidenceFile(clean_filename(name, media_type), media_type, cleaned)
+
+
+def serving_headers(media_type: str, filename: str) -> dict[str, str]:
+    """The headers every route serving a file of evidence sends: inline only for photos, ``nosniff``, a
+    sandboxing policy, private and never stored, readable from our own origin only."""
+    disposition = "inline" if media_type in INLINE_TYPES else "attachment"
+    plain = "".join(ch for ch in filename if 32 <= ord(ch) < 127 and ch not in '"\\') or "evidence"
+    return {
+        "Content-Disposition": f"{disposition}; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": SERVING_POLICY,
+        "Cache-Control": "private, no-store",
+        "Cross-Origin-Resource-Policy": "same-origin",
+    }

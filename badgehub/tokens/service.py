@@ -51,8 +51,10 @@ CREDENTIALS_ISSUE: Final = "credentials:issue"
 CREDENTIALS_REVOKE: Final = "credentials:revoke"
 ENDORSEMENTS_READ: Final = "endorsements:read"
 ENDORSEMENTS_WRITE: Final = "endorsements:write"
+REQUESTS_READ: Final = "requests:read"
+REQUESTS_DECIDE: Final = "requests:decide"
 SCOPES: Final = (ACHIEVEMENTS_READ, CREDENTIALS_READ, CREDENTIALS_ISSUE, CREDENTIALS_REVOKE, ENDORSEMENTS_READ,
-                 ENDORSEMENTS_WRITE)
+                 ENDORSEMENTS_WRITE, REQUESTS_READ, REQUESTS_DECIDE)
 SCOPE_LABELS: Final = {
     ACHIEVEMENTS_READ: _l("Read the organisation's badges"),
     CREDENTIALS_READ: _l("Read and list the badges awarded (with the recipients' e-mail addresses)"),
@@ -60,6 +62,8 @@ SCOPE_LABELS: Final = {
     CREDENTIALS_REVOKE: _l("Revoke awarded badges"),
     ENDORSEMENTS_READ: _l("Read the endorsements the organisation gave and received"),
     ENDORSEMENTS_WRITE: _l("Endorse, withdraw endorsements and choose which are shown"),
+    REQUESTS_READ: _l("Read the recognition requests made to the organisation (with the learners' evidence)"),
+    REQUESTS_DECIDE: _l("Accept recognition requests (awarding the badge), ask for more or decline them"),
 }
 TOKEN_PREFIX: Final = "bh_"  # noqa: S105 (a visible marker, not a secret)
 PREFIX_CHARS: Final = 8

@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = (
     "badgehub.api.verify",
     "badgehub.api.v1",
     "badgehub.api.endorsements",
+    "badgehub.api.recognition",
     "badgehub.web.api_tokens",
     "badgehub.web.competencies",
     "badgehub.web.credential_page",

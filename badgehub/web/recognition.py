@@ -15,7 +15,6 @@ Sending is limited per person (``RATELIMIT_RECOGNITION``) and per organisation
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -31,25 +30,20 @@ from wtforms import StringField, SubmitField, TextAreaField
 from badgehub.achievements.service import public_achievement
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db, hit_limit
-from badgehub.mail import MailError
-from badgehub.mails.awards import deliver_notification, queue_notification
-from badgehub.mails.recognition import deliver_notices, queue_notices
+from badgehub.mails.recognition import deliver_queued, queue_outcome
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import get_organisation_by_slug
 from badgehub.recognition import queries
 from badgehub.recognition import service as recognition
 from badgehub.recognition.errors import TooManyRequests
-from badgehub.recognition.evidence_files import INLINE_TYPES, MAX_FILE_BYTES, MAX_FILES
+from badgehub.recognition.evidence_files import MAX_FILE_BYTES, MAX_FILES, serving_headers
 from badgehub.recognition.models import RequestStatus
 from badgehub.recognition.service import Outcome, RequestInput, Upload
 from badgehub.web.form_errors import place_errors
 
 bp = Blueprint("recognition", __name__)
-log = logging.getLogger(__name__)
 
 ACCEPTED_FILES = ".png,.jpg,.jpeg,.svg,.pdf,image/png,image/jpeg,image/svg+xml,application/pdf"
-# A file of evidence is somebody else's upload: never run, never sniffed, never framed, never cached.
-EVIDENCE_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 
 
 class RequestForm(FlaskForm):
@@ -111,16 +105,9 @@ def check_rates(organisation: Organisation) -> None:
 
 def send_mails(outcome: Outcome) -> None:
     """Queue the e-mails of ``outcome`` (the award's too) in the current transaction, commit, then deliver."""
-    config = current_app.config
-    messages = queue_notices(outcome.notices, config)
-    award = queue_notification(outcome.credential, config) if outcome.credential is not None else None
+    queued = queue_outcome(outcome, current_app.config)
     db.session.commit()
-    deliver_notices(messages, config)
-    if award is not None:
-        try:
-            deliver_notification(award, config)
-        except MailError:
-            log.warning("the award e-mail of a recognition request is queued; the background sender will retry")
+    deliver_queued(queued, current_app.config)
 
 
 def _ask(organisation: Organisation, template: str, achievement: Any = None, **context: Any) -> ResponseReturnValue:
@@ -221,15 +208,8 @@ def evidence(public_id: str, evidence_id: str) -> ResponseReturnValue:
 
 
 def evidence_response(item: Any) -> Response:
-    """A file of evidence as a response nobody's browser runs: its own type, ``nosniff``, a sandboxing policy,
-    inline only for photos, never cached by anyone else."""
+    """A file of evidence as a response nobody's browser runs (see ``evidence_files.serving_headers``)."""
     if item.data is None or item.media_type is None:
         return Response(status=404)
-    response = Response(item.data, mimetype=item.media_type)
-    disposition = "inline" if item.media_type in INLINE_TYPES else "attachment"
-    response.headers.set("Content-Disposition", disposition, filename=item.filename or "evidence")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = EVIDENCE_POLICY
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+    return Response(item.data, mimetype=item.media_type,
+                    headers=serving_headers(item.media_type, item.filename or "evidence"))
