@@ -52,7 +52,7 @@ from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
 from badgehub.issuing.resolver import platform_local_resolver
-from badgehub.keys.identity import base_url_of
+from badgehub.keys.identity import base_url_of, local_path
 from badgehub.keys.models import KeyState, SigningKey
 from badgehub.keys.resolver import own_issuer_resolver
 from badgehub.territory.models import Territory, TerritoryMembership
@@ -307,14 +307,11 @@ def own_address_submission(kind: str, data: bytes | str | Mapping[str, Any],
     address = as_url(data) if kind == "text" else data.strip()
     if not address:
         return None
-    try:
-        parts, base = urlsplit(address), urlsplit(base_url_of(config))
-    except ValueError:
+    base = base_url_of(config)
+    path = local_path(address, base)
+    if path is None or urlsplit(address).scheme.lower() != urlsplit(base).scheme.lower():
         return None
-    if (parts.scheme.lower(), parts.netloc.lower()) != (base.scheme.lower(), base.netloc.lower()) \
-            or parts.query or parts.fragment or not parts.path.startswith(base.path.rstrip("/") + "/"):
-        return None
-    match = _OWN_CREDENTIAL_PATH.fullmatch(parts.path[len(base.path.rstrip("/")):])
+    match = _OWN_CREDENTIAL_PATH.fullmatch(path)
     if match is None:
         return None
     found = _with_context(IssuedCredential.public_id == match["public_id"])

@@ -32,7 +32,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from cachetools import LRUCache
 from flask import Blueprint, Response, current_app, render_template, request, session, url_for
@@ -56,7 +55,7 @@ from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import CredentialNotFound
 from badgehub.issuing.live import LiveVerdict, verify_issued
 from badgehub.issuing.models import IssuedCredential
-from badgehub.keys.identity import base_url_of
+from badgehub.keys.identity import base_url_of, local_path
 from badgehub.moments import moment
 from badgehub.presenters.messages import check_message, submission_message
 from badgehub.presenters.reports import ReportView, present, safe_web_url, shown_text
@@ -177,11 +176,8 @@ def _own_competency(url: str | None) -> Competency | None:
     """The competency of this platform an alignment points at (its ``targetUrl`` is our competency page)."""
     if url is None:
         return None
-    parts, base = urlsplit(url), urlsplit(base_url_of(current_app.config))
-    prefix = base.path.rstrip("/")
-    if parts.netloc.lower() != base.netloc.lower() or not parts.path.startswith(prefix + "/"):
-        return None
-    match = _COMPETENCY_PATH.fullmatch(parts.path[len(prefix):])
+    path = local_path(url, base_url_of(current_app.config))
+    match = _COMPETENCY_PATH.fullmatch(path) if path is not None else None
     if match is None:
         return None
     try:
@@ -248,10 +244,8 @@ def _image_url(document: Mapping[str, Any]) -> str | None:
     achievement = subject.get("achievement") if isinstance(subject, Mapping) else None
     image = achievement.get("image") if isinstance(achievement, Mapping) else None
     address = image.get("id") if isinstance(image, Mapping) else image
-    base = base_url_of(current_app.config)
-    if not isinstance(address, str) or not address.startswith(base + "/achievements/"):
-        return None
-    return address[len(base):]
+    path = local_path(address, base_url_of(current_app.config))
+    return path if path is not None and path.startswith("/achievements/") else None
 
 
 def _preview(credential: IssuedCredential, view: ReportView, image: str | None) -> dict[str, str]:
