@@ -27,6 +27,7 @@ from badgehub.outbox.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 CLAIM = dt.timedelta(minutes=2)
+CLAIM_GROUP = 100
 MAX_ATTEMPTS = 6
 
 
@@ -38,19 +39,24 @@ class Delivery:
     failed_refs: list[str | None] = field(default_factory=list)
 
 
-def _claim(message_id: int) -> bool:
-    # Its own short transaction, with SQLite's write lock taken at the start: two senders racing for one message
-    # queue for the lock, and the conditional update lets exactly one of them have it.
-    def claim() -> bool:
+def _claim(message_ids: list[int]) -> list[tuple[int, str | None, bytes]]:
+    """Claim those of ``message_ids`` still to send and nobody else's, and return them (id, ref, bytes), by id.
+
+    Its own short transaction, with SQLite's write lock taken at the start: two senders racing for one message
+    queue for the lock, and the conditional update lets exactly one of them have it."""
+
+    def claim() -> list[tuple[int, str | None, bytes]]:
         now = utcnow()
-        result = db.session.execute(
+        rows = db.session.execute(
             update(OutboxMessage).where(
-                OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+                OutboxMessage.id.in_(message_ids), OutboxMessage.sent_at.is_(None),
+                OutboxMessage.failed_at.is_(None),
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
             .values(claimed_until=now + CLAIM, attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False))
+            .returning(OutboxMessage.id, OutboxMessage.ref, OutboxMessage.message)
+            .execution_options(synchronize_session=False)).all()
         db.session.commit()
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return sorted((int(row.id), row.ref, bytes(row.message)) for row in rows)
 
     db.session.commit()  # whatever the caller read ends here (its writes were committed before delivering)
     with writing():
@@ -68,21 +74,21 @@ def deliver(row: OutboxMessage, *, config: Mapping[str, Any], give_up: bool = Fa
 
 def deliver_by_id(row_id: int, *, config: Mapping[str, Any], give_up: bool = False) -> bool:
     """:func:`deliver`, by the message's id."""
-    settings = config
-    if not _claim(row_id):
+    claimed = _claim([row_id])
+    if not claimed:  # sent, abandoned, held by another sender, or erased meanwhile
         return False
-    message = db.session.get(OutboxMessage, row_id, populate_existing=True)
-    if message is None:  # erased meanwhile
-        return False
-    raw = message.message
-    db.session.commit()  # no transaction stays open during the SMTP conversation
-    try:
-        transmit(raw, settings)
-    except MailError as error:
-        _note_failure(row_id, str(error), give_up)
-        raise
-    _mark_sent(row_id)
+    _transmit(*claimed[0], config=config, give_up=give_up)
     return True
+
+
+def _transmit(message_id: int, _ref: str | None, raw: bytes, *, config: Mapping[str, Any], give_up: bool) -> None:
+    # No transaction is open during the SMTP conversation (the claim committed).
+    try:
+        transmit(raw, config)
+    except MailError as error:
+        _note_failure(message_id, str(error), give_up)
+        raise
+    _mark_sent(message_id)
 
 
 def _note_failure(message_id: int, error: str, give_up: bool) -> None:
@@ -127,16 +133,23 @@ def deliver_pending(*, config: Mapping[str, Any], ref_prefix: str | None = None,
         or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
     if ref_prefix is not None:
         query = query.where(OutboxMessage.ref.startswith(ref_prefix, autoescape=True))
-    ids = [(row.id, row.ref) for row in db.session.execute(query.order_by(OutboxMessage.id).limit(limit))]
-    db.session.commit()  # end the read: each message is claimed in a transaction of its own
+    ids = [int(row.id) for row in db.session.execute(query.order_by(OutboxMessage.id).limit(limit))]
+    db.session.commit()  # end the read: messages are claimed in transactions of their own
     report = Delivery()
-    for message_id, ref in ids:
-        try:
-            if deliver_by_id(message_id, config=settings):
+    # The file backend writes a message in well under a millisecond: its messages are claimed by the hundred
+    # (one transaction, not one per message), each still marked sent as soon as it is written, so a crash
+    # can send again only the one message being written, as with SMTP. An SMTP conversation can take seconds:
+    # each message is claimed just before it, so no claim runs out while it waits its turn.
+    group = 1 if settings.get("MAIL_BACKEND") == "smtp" else CLAIM_GROUP
+    for start in range(0, len(ids), group):
+        for message_id, ref, raw in _claim(ids[start:start + group]):
+            try:
+                _transmit(message_id, ref, raw, config=settings, give_up=False)
+            except MailError:
+                log.warning("outbox message %s could not be delivered; it will be tried again", message_id)
+                report.failed_refs.append(ref)
+            else:
                 report.sent += 1
-        except MailError:
-            log.warning("outbox message %s could not be delivered; it will be tried again", message_id)
-            report.failed_refs.append(ref)
     return report
 
 
