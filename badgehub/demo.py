@@ -167,6 +167,10 @@ def _create_everything(config: Mapping[str, Any]) -> None:
     from badgehub.endorsements.demo import seed_demo_endorsements
 
     seed_demo_endorsements(TERRITORY_SLUG, COORDINATOR[0], LEARNER[0], config)
+    # Recognition requests waiting in the workshop's and the library's queues (badgehub.recognition.demo).
+    from badgehub.recognition.demo import seed_demo_requests
+
+    seed_demo_requests(LEARNER[0], config)
 
 
 def _demo_users() -> list[DemoUser]:
