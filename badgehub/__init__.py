@@ -48,6 +48,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from badgehub.stats import subscribers as stats_subscribers
 
     stats_subscribers.init_app(app)  # the observatory counts what issuing announces
+    from badgehub.pathways import subscribers as pathway_subscribers
+
+    pathway_subscribers.init_app(app)  # awards move learners along pathways, and complete them
     resilience.init_app(app)
     _init_extensions(app)
     resolver.init_app(app)  # every verification answers for our own issuers and status lists from the database

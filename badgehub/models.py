@@ -15,6 +15,7 @@ from badgehub.oauth import models as oauth_models
 from badgehub.oid4vci import models as oid4vci_models
 from badgehub.organisations import models as organisations_models
 from badgehub.outbox import models as outbox_models
+from badgehub.pathways import models as pathways_models
 from badgehub.recognition import models as recognition_models
 from badgehub.stats import models as stats_models
 from badgehub.territory import models as territory_models
@@ -32,3 +33,4 @@ __all__ += ["oid4vci_models"]
 __all__ += ["oauth_models"]
 __all__ += ["endorsements_models"]
 __all__ += ["recognition_models"]
+__all__ += ["pathways_models"]

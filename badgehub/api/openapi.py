@@ -167,7 +167,7 @@ SCHEMAS: Final[dict[str, Any]] = {
             "evidence_url": _NULLABLE_STRING,
             "narrative": _NULLABLE_STRING,
             "result": _NULLABLE_STRING,
-            "source": {"enum": ["single", "csv", "claim", "api", "request", "cli", "demo"]},
+            "source": {"enum": ["single", "csv", "claim", "api", "request", "pathway", "cli", "demo"]},
             "idempotency_key": _NULLABLE_STRING,
             "revoked_at": _NULLABLE_TIME,
             "revocation_reason": {"enum": ["error", "fraud", "learner_request", "other", None],

@@ -35,6 +35,7 @@ class CredentialSource(enum.StrEnum):
     CLAIM = "claim"  # a claim campaign
     API = "api"  # the JSON API
     REQUEST = "request"  # a learner's request, approved by the organisation
+    PATHWAY = "pathway"  # awarded on completing a pathway (badgehub.pathways.award)
     CLI = "cli"  # `badgehub issue`
     DEMO = "demo"  # the demo installation
 

@@ -37,7 +37,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from flask_babel import lazy_gettext as _l
@@ -162,6 +162,8 @@ class CleanAward:
     area: Area | None
     result: str | None
     holder_did: str | None
+    # Further evidence as (address, name): the credentials a pathway badge was earned with.
+    more_evidence: tuple[tuple[str, str], ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------- checks
@@ -248,6 +250,16 @@ def check_award(organisation: Organisation, achievement: Achievement, award: Awa
     if errors:
         raise ValidationError(details={"fields": errors})
     return CleanAward(email, email_key(email), name, evidence_url, narrative, start, end, area, result, did)
+
+
+def _checked_evidence(items: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    # Addresses the platform made (its own pages, perhaps on a host without a dot, like localhost): an http(s)
+    # address of one line within the length, not the typed-address rule.
+    checked = tuple((str(url), tidy_line(name) or "") for url, name in items)
+    if any(not url.startswith(("https://", "http://")) or len(url) > MAX_URL or tidy_line(url) != url
+           for url, _name in checked):
+        raise ValidationError(details={"fields": {"more_evidence": _l("This is not a web address.")}})
+    return checked
 
 
 def clean_idempotency_key(value: str | None) -> str | None:
@@ -342,6 +354,7 @@ def issue_or_replay(
     now: dt.datetime | None = None,
     config: Mapping[str, Any],
     signer: Signer | None = None,
+    more_evidence: tuple[tuple[str, str], ...] = (),
 ) -> Issued:
     """Issue one credential of ``achievement`` to ``recipient_email`` (flushed, not committed), or replay the
     one an idempotency key already names, and say which.
@@ -349,8 +362,10 @@ def issue_or_replay(
     See the module docstring for the rules. ``source`` is a :class:`CredentialSource` (or its value);
     ``batch_id`` ties the award to a CSV batch or claim campaign; ``now`` dates the award (tests and the
     demo issue in the past); ``config`` is the app's settings; ``signer`` (:func:`signer_for`) spares a batch
-    the decryption of the keys for every row. Queue the e-mail in the same transaction with
-    :func:`badgehub.mails.awards.queue_notification` and deliver it after the commit.
+    the decryption of the keys for every row; ``more_evidence`` adds ``Evidence`` items (address, name) that
+    the platform made (a pathway badge lists the pages of the credentials it was earned with). Queue the e-mail
+    in the same transaction with :func:`badgehub.mails.awards.queue_notification` and deliver it after the
+    commit.
 
     Raises what :func:`check_award` raises, :class:`IdempotencyConflict` (409) for a key already used for
     another award, ``ValidationError`` for a malformed key, the key service's errors (no active key, KEK
@@ -372,6 +387,8 @@ def issue_or_replay(
         recipient_email=recipient_email, recipient_name=recipient_name, evidence_url=evidence_url,
         narrative=narrative, activity_start=activity_start, activity_end=activity_end, area_id=area_id,
         result=result, holder_did=holder_did), now=moment)
+    if more_evidence:
+        clean = replace(clean, more_evidence=_checked_evidence(more_evidence))
     if signer is not None and signer.organisation_id != organisation.id:
         raise ValueError("the signer belongs to another organisation")
     with db.session.begin_nested():

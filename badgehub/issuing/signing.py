@@ -99,6 +99,7 @@ def build_award(signer: Signer, *, credential_id: str, definition: Any, clean: C
     evidence = []
     if clean.evidence_url is not None or clean.narrative is not None:
         evidence.append(Evidence(id=clean.evidence_url, narrative=clean.narrative))
+    evidence.extend(Evidence(id=url, name=name or None) for url, name in clean.more_evidence)
     try:
         return build_credential(
             credential_id=credential_id, issuer=signer.profile, achievement=definition,

@@ -1,0 +1,137 @@
+"""Following issuing: progress on pathways, and the pathway badge awarded on completion, exactly once.
+
+Issuing announces every credential (:data:`badgehub.events.credentials_issued`, in the issuing transaction) and
+:func:`badgehub.pathways.init_app` routes it here. For each holder of the new credentials and each published
+pathway that one of them is a step of:
+
+* progress is computed over the holder's counting credentials (every verified address of their account;
+  revoked and expired ones do not count); when the new credentials add to it, ``pathway_progressed`` is sent
+  with ``completed=False``;
+* when the pathway is complete for a holder who has not completed it before, a :class:`PathwayCompletion` row is
+  inserted **first** (unique per pathway and holder: of two transactions racing, the second fails on it and
+  awards nothing), then the pathway badge is issued by the pathway's owner (the organisation, or the
+  territory's issuer) with the contributing credentials' pages as evidence and an idempotency key of the
+  pathway and holder (a second guard, in issuing itself), its e-mail queued in the outbox like every award, and
+  ``pathway_progressed`` is sent with ``completed=True``. The award e-mail is queued by ``notify`` (the
+  subscriber passes :func:`badgehub.mails.awards.queue_notification`: mails sit above the domains).
+
+All of it runs in a SAVEPOINT of the issuing transaction: if the award cannot be made (the owner suspended, no
+active key, the badge archived since), nothing of it remains, the credential that triggered it is issued all
+the same, and the completion is tried again with the holder's next step credential.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from badgehub import events
+from badgehub.audit.service import record
+from badgehub.db import utcnow
+from badgehub.errors import BadgeHubError
+from badgehub.extensions import db
+from badgehub.issuing import service as issuing
+from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, CredentialSource, IssuedCredential
+from badgehub.issuing.queries import credential_url
+from badgehub.pathways.models import Pathway, PathwayCompletion
+from badgehub.pathways.progress import PathwayProgress, pathway_progress
+from badgehub.pathways.service import completion_of, held_by, holder_digest, holder_keys, pathways_with_steps
+
+log = logging.getLogger(__name__)
+
+
+def _announce(pathway: Pathway, key: str, *, completed: bool) -> None:
+    events.pathway_progressed.send(None, pathway_id=pathway.id, owner_organisation_id=pathway.organisation_id,
+                                   territory_id=pathway.territory_id, holder_key=key, completed=completed)
+
+
+Notify = Callable[[IssuedCredential], Any]
+
+
+def credentials_issued(credentials: Iterable[IssuedCredential], *, config: Mapping[str, Any],
+                       notify: Notify | None = None, now: dt.datetime | None = None) -> list[PathwayCompletion]:
+    """Follow the credentials just issued (flushed, in the caller's transaction): announce progress and complete
+    the pathways they complete (see the module docstring); ``notify`` queues the e-mail of each badge awarded.
+    Returns the completions made. Flushes."""
+    by_holder: dict[str, list[IssuedCredential]] = defaultdict(list)
+    for credential in credentials:
+        key = credential.recipient_email_key
+        if key and not key.startswith(ERASED_RECIPIENT_PREFIX):
+            by_holder[key].append(credential)
+    if not by_holder:
+        return []
+    touched = pathways_with_steps({c.achievement_id for group in by_holder.values() for c in group})
+    made: list[PathwayCompletion] = []
+    for key, fresh in by_holder.items():
+        achievements = {credential.achievement_id for credential in fresh}
+        mine = [p for p in touched if any(s.achievement_id in achievements for g in p.groups for s in g.steps)]
+        if not mine:
+            continue
+        keys = holder_keys(key)
+        held = held_by(keys, now=now)
+        fresh_ids = {credential.id for credential in fresh}
+        before = {achievement: c for achievement, c in held.items() if c.id not in fresh_ids}
+        for pathway in mine:
+            if completion_of(pathway, keys) is not None:
+                continue
+            progress = pathway_progress(pathway, held)
+            if progress.complete:
+                completion = _complete(pathway, key, progress, config=config, notify=notify, now=now)
+                if completion is not None:
+                    made.append(completion)
+            elif progress.counted != pathway_progress(pathway, before).counted:
+                _announce(pathway, key, completed=False)
+    return made
+
+
+def _recipient(progress: PathwayProgress, key: str) -> IssuedCredential:
+    """The contributing credential whose address and name the pathway badge goes to: one sent to ``key``."""
+    mine = [c for c in progress.contributing if c.recipient_email_key == key]
+    return (mine or list(progress.contributing))[-1]
+
+
+def _complete(pathway: Pathway, key: str, progress: PathwayProgress, *, config: Mapping[str, Any],
+              notify: Notify | None, now: dt.datetime | None) -> PathwayCompletion | None:
+    digest = holder_digest(key)
+    moment = now or utcnow()
+    try:
+        with db.session.begin_nested():
+            completion = PathwayCompletion(pathway_id=pathway.id, holder_digest=digest, completed_at=moment)
+            db.session.add(completion)
+            db.session.flush()  # first: a concurrent completion of the same holder fails here (unique)
+            if pathway.achievement is not None and pathway.achievement.archived_at is None:
+                completion.issued_credential_id = _award(pathway, key, progress, config=config, notify=notify).id
+            record("pathway.completed", actor_id=None, organisation_id=pathway.organisation_id,
+                   territory_id=pathway.territory_id, subject_type="pathway", subject_id=pathway.id,
+                   details={"public_id": pathway.public_id, "credential": completion.issued_credential_id})
+            db.session.flush()
+    except IntegrityError:
+        log.info("pathway %s already completed by this holder in another transaction", pathway.public_id)
+        return None
+    except BadgeHubError as error:
+        log.warning("pathway %s completed but its badge could not be awarded (%s); tried again with the "
+                    "holder's next badge", pathway.public_id, error.code)
+        return None
+    _announce(pathway, key, completed=True)
+    return completion
+
+
+def _award(pathway: Pathway, key: str, progress: PathwayProgress, *, config: Mapping[str, Any],
+           notify: Notify | None) -> IssuedCredential:
+    achievement = pathway.achievement
+    assert achievement is not None
+    recipient = _recipient(progress, key)
+    evidence = tuple((credential_url(c, config), c.achievement_version.name) for c in progress.contributing)
+    issued = issuing.issue_or_replay(
+        organisation=pathway.organisation, achievement=achievement, recipient_email=recipient.recipient_email,
+        recipient_name=recipient.recipient_name, actor_id=None, source=CredentialSource.PATHWAY,
+        idempotency_key=f"pathway:{pathway.public_id}:{holder_digest(key)[:40]}", more_evidence=evidence,
+        config=config)
+    if not issued.replayed and notify is not None:
+        notify(issued.credential)
+    return issued.credential
