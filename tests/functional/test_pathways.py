@@ -151,7 +151,7 @@ def test_only_those_who_sign_for_the_organisation_define_its_pathways(ctx: Flask
 def test_a_territory_pathway_belongs_to_the_territory_s_issuer(ctx: Flask) -> None:
     built = _world()
     world = built["world"]
-    issuer = ensure_territory_issuer(world.territory, world.coordinator)
+    issuer = ensure_territory_issuer(world.territory, world.coordinator, config=_config())
     badge = _badge(issuer, world.coordinator, "Parcours du territoire")
     pathway = pathways.create_pathway(issuer, world.coordinator, _fields(built, achievement=badge.public_id))
     assert pathway.territory_id == world.territory.id and pathway.organisation_id == issuer.id
@@ -212,7 +212,7 @@ def test_revoked_and_expired_credentials_do_not_count(ctx: Flask) -> None:
     _published(built)
     first = _award(built["Niveau 1"])
     _award(built["Niveau 2"])
-    issuing.revoke_credential(first, actor_id=None)
+    issuing.revoke_credential(first, actor_id=None, config=_config())
     _award(world.reading)
     assert db.session.scalar(select(func.count(IssuedCredential.id)).where(
         IssuedCredential.achievement_id == built["final"].id)) == 0
