@@ -28,8 +28,9 @@ credential_revoked = _signals.signal("credential-revoked")
 # sender: None; endorsement_id=int, kind="achievement"|"profile"|"credential", endorser_organisation_id=int|None
 # (None: a person or the territory), endorsed_organisation_id=int|None, territory_id=int|None.
 endorsement_issued = _signals.signal("endorsement-issued")
-# sender: None; request_id=int, organisation_id=int, status="submitted"|"more_asked"|"accepted"|"declined",
-# self_declared=bool.
+# sender: None; request_id=int, organisation_id=int, status="submitted"|"more_asked"|"accepted"|"declined"|
+# "withdrawn" (by the learner), self_declared=bool. A learner's answer puts a request back to "submitted": count
+# requests by request_id, not by "submitted" signals. A self-declared badge sends "submitted" then "accepted".
 recognition_request_changed = _signals.signal("recognition-request-changed")
 # sender: None; pathway_id=int, owner_organisation_id=int|None, territory_id=int|None, holder_key=str (the
 # recipient's stable key, as issuing uses), completed=bool (False: progress changed, True: completed, awarded).

@@ -26,7 +26,8 @@ class NotRequestable(Conflict):
 
 class AlreadyRequested(Conflict):
     code = "already_requested"
-    default_message = _l("You already asked for this badge and your request is still open. Open it to add evidence.")
+    default_message = _l("You already asked for this badge and your request is still open: follow it from “My "
+                         "requests” in your wallet.")
 
 
 class WrongStatus(Conflict):

@@ -77,8 +77,8 @@ def _render(template: str, status: int = 200, **context: Any) -> Response:
 
 
 def files_help() -> str:
-    return gettext("PNG, JPEG, SVG or PDF, at most %(size)s MB each and %(count)s in all. Photos lose their "
-                   "location and camera data.", size=MAX_FILE_BYTES // (1024 * 1024), count=MAX_FILES)
+    return str(gettext("PNG, JPEG, SVG or PDF, at most %(size)s MB each and %(count)s in all. Photos lose their "
+                       "location and camera data.", size=MAX_FILE_BYTES // (1024 * 1024), count=MAX_FILES))
 
 
 def _input(form: RequestForm | AnswerForm) -> RequestInput:

@@ -215,3 +215,16 @@ def test_the_peer_badge_is_made_once(world: World) -> None:
     assert again is made and not created_again
     english, _ = badges.create_peer_badge(world.a, world.owner_a, "en")
     assert english.current_version is not None and english.current_version.name == "Recognised by peers"
+
+
+def test_erasing_the_learner_s_account_removes_their_requests_and_files(world: World, learner: User) -> None:
+    from badgehub.extensions import db
+    from badgehub.recognition.models import RecognitionRequest, RequestEvidence
+    from badgehub.wallet.erasure import erase_account
+
+    request = _submit(world, learner).request
+    recognition.ask_more(request, world.owner_a, "Qui ?", settings=current_app.config)
+    erase_account(learner, actor_id=None, config=current_app.config)
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(RecognitionRequest.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(RequestEvidence.id))) == 0
