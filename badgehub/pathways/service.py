@@ -430,3 +430,69 @@ def progress_of_keys(keys: Iterable[str], *, now: dt.datetime | None = None) -> 
 def wallet_progress(user: User, *, now: dt.datetime | None = None) -> list[HolderPathway]:
     """:func:`progress_of_keys` for ``user``'s verified addresses (the wallet's)."""
     return progress_of_keys(verified_keys(user), now=now)
+
+
+# ------------------------------------------------------------------------------------------ for the pages
+
+
+def _approved_member_ids(territory_ids: Iterable[int]) -> list[int]:
+    from badgehub.territory.models import MembershipStatus, TerritoryMembership
+
+    ids = list(territory_ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(TerritoryMembership.organisation_id).where(
+        TerritoryMembership.territory_id.in_(ids), TerritoryMembership.status == MembershipStatus.APPROVED)))
+
+
+def step_choices(organisation: Organisation) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The badges a pathway of ``organisation`` may have as steps, by organisation: its own, and those the
+    catalogues of its territories offer (approved members', not archived). ``[(organisation name, [(public
+    id, badge name)])]``, by name."""
+    from badgehub.territory.models import MembershipStatus, TerritoryMembership
+
+    territories = db.session.scalars(select(TerritoryMembership.territory_id).where(
+        TerritoryMembership.organisation_id == organisation.id,
+        TerritoryMembership.status == MembershipStatus.APPROVED))
+    owners = set(_approved_member_ids(territories)) | {organisation.id}
+    rows = db.session.scalars(select(Achievement).where(Achievement.organisation_id.in_(owners),
+                                                        Achievement.archived_at.is_(None))
+                              .options(selectinload(Achievement.current_version),
+                                       selectinload(Achievement.organisation)))
+    grouped: dict[int, tuple[str, list[tuple[str, str]]]] = {}
+    for achievement in rows:
+        if achievement.current_version is None:
+            continue
+        entry = grouped.setdefault(achievement.organisation_id, (achievement.organisation.name, []))
+        entry[1].append((achievement.public_id, achievement.current_version.name))
+    return sorted(((name, sorted(badges, key=lambda b: b[1].casefold())) for name, badges in grouped.values()),
+                  key=lambda entry: entry[0].casefold())
+
+
+def territory_pathways(territory_id: int) -> list[Pathway]:
+    """The published pathways of a territory: its own, and those of its approved member organisations."""
+    members = _approved_member_ids([territory_id])
+    query = _with_steps(select(Pathway)).where(Pathway.status == PathwayStatus.PUBLISHED, or_(
+        Pathway.territory_id == territory_id, Pathway.organisation_id.in_(members)))
+    return list(db.session.scalars(query.order_by(Pathway.name, Pathway.id)))
+
+
+def fields_of(pathway: Pathway) -> PathwayFields:
+    """A pathway's definition as a form shows it."""
+    return PathwayFields(
+        name=pathway.name, description=pathway.description, in_language=pathway.in_language,
+        achievement=pathway.achievement.public_id if pathway.achievement is not None else "",
+        qualification_uri=pathway.qualification_uri or "", qualification_name=pathway.qualification_name,
+        job_profile=pathway.job_profile,
+        groups=tuple(GroupInput(title=g.title, ordered=g.ordered, min_count=g.min_count,
+                                achievements=tuple(s.achievement.public_id for s in g.steps))
+                     for g in pathway.groups))
+
+
+def owner_badges(organisation: Organisation) -> list[Achievement]:
+    """The badges a pathway of ``organisation`` may award: its own, not archived, by name."""
+    rows = db.session.scalars(select(Achievement).where(Achievement.organisation_id == organisation.id,
+                                                        Achievement.archived_at.is_(None))
+                              .options(selectinload(Achievement.current_version)))
+    found = [a for a in rows if a.current_version is not None]
+    return sorted(found, key=lambda a: (a.current_version.name.casefold() if a.current_version else "", a.id))

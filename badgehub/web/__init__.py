@@ -39,6 +39,7 @@ BLUEPRINT_MODULES = (
     "badgehub.web.credentials",
     "badgehub.web.recognition",
     "badgehub.web.recognition_review",
+    "badgehub.web.pathways",
 )
 
 

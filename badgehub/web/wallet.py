@@ -46,6 +46,7 @@ from badgehub.issuing.live import verify_issued
 from badgehub.issuing.models import IssuedCredential
 from badgehub.mail import Mail, MailError
 from badgehub.outbox.sender import send_now
+from badgehub.pathways.service import wallet_progress
 from badgehub.presenters.messages import submission_message
 from badgehub.presenters.reports import ReportView, present
 from badgehub.printing.qr import qr_svg
@@ -188,7 +189,7 @@ def index() -> ResponseReturnValue:
     imported = [_imported_card(row, detail_url=url_for("wallet.imported", imported_id=row.id))
                 for row in wallet.imported_of(user)]
     return _page("wallet/index.html", cards=cards, imported=imported,
-                 unverified=user.verified_at is None)
+                 unverified=user.verified_at is None, pathway_rows=wallet_progress(user))
 
 
 def _links(credential: IssuedCredential) -> dict[str, str]:
