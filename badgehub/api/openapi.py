@@ -481,6 +481,75 @@ PATHS.update({
 })
 
 
+# Pathways (issue 17): one block, so that other areas' additions merge cleanly around it.
+_GROUP: Final = {"type": "object", "required": ["achievements"], "additionalProperties": False, "properties": {
+    "title": {"type": "string", "maxLength": 200}, "ordered": {"type": "boolean", "default": False},
+    "min_count": {"type": ["integer", "null"], "minimum": 1, "description": "Default: every step of the group."},
+    "achievements": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 20}}}
+_QUALIFICATION: Final = {"type": "object", "additionalProperties": False, "properties": {
+    "uri": {"type": "string", "format": "uri", "description": "An RNCP / ESCO reference address."},
+    "name": {"type": "string", "maxLength": 200}}}
+SCHEMAS.update({
+    "PathwayRequest": {"type": "object", "required": ["name", "groups"], "additionalProperties": False,
+                       "description": "Needs `achievement` (one of the organisation's, awarded on completion) "
+                                      "or `qualification.uri`, or both.",
+                       "properties": {"name": {"type": "string", "maxLength": 200}, "description": {"type": "string"},
+                                      "in_language": {"type": "string", "default": "fr"},
+                                      "achievement": _NULLABLE_STRING, "qualification": _QUALIFICATION,
+                                      "job_profile": {"type": "string"},
+                                      "groups": {"type": "array", "items": _GROUP, "minItems": 1, "maxItems": 10}}},
+    "Pathway": {"type": "object",
+                "required": ["id", "status", "name", "description", "in_language", "owner", "territory",
+                             "achievement", "qualification", "job_profile", "groups", "url", "created_at",
+                             "updated_at", "published_at"],
+                "properties": {"id": {"type": "string"}, "status": {"enum": ["draft", "published", "archived"]},
+                               "name": {"type": "string"}, "description": {"type": "string"},
+                               "in_language": {"type": "string"},
+                               "owner": {"type": "object", "properties": {"slug": {"type": "string"},
+                                                                          "name": {"type": "string"}}},
+                               "territory": {**_NULLABLE_STRING, "description": "Set when a territory owns it."},
+                               "achievement": _NULLABLE_STRING,
+                               "qualification": {"oneOf": [_QUALIFICATION, {"type": "null"}]},
+                               "job_profile": {"type": "string"}, "groups": {"type": "array", "items": _GROUP},
+                               "url": {"type": "string", "format": "uri"},
+                               "created_at": {"type": "string", "format": "date-time"},
+                               "updated_at": {"type": "string", "format": "date-time"},
+                               "published_at": _NULLABLE_TIME,
+                               "completions": {"type": "integer", "description": "The organisation's own only."}}},
+    "PathwayPage": _page_of("Pathway"),
+    "PathwayStatusRequest": {"type": "object", "required": ["status"], "additionalProperties": False,
+                             "properties": {"status": {"enum": ["published", "archived"]}}},
+})
+_PATHWAY_ID: Final = _id_parameter("The pathway's id.")
+_PATHWAY_BODY_ERRORS: Final = _errors("400", "401", "403", "404", "413", "415", "422", "429")
+PATHS.update({
+    "/api/v1/pathways": {
+        "get": _operation("List the organisation's pathways, drafts included", "pathways:read",
+                          {"200": _json(_ref("PathwayPage"), "A page of pathways."), **_errors("400", "401", "403",
+                                                                                              "429")},
+                          operationId="listPathways", parameters=_PAGE_PARAMETERS,
+                          description="A holder's progress is not served to organisations' tokens: it would tell "
+                                      "one organisation which badges of others a person holds."),
+        "post": _operation("Define a pathway (a draft)", "pathways:write",
+                           {"201": _json(_ref("Pathway"), "Created."), **_PATHWAY_BODY_ERRORS},
+                           operationId="createPathway", requestBody=_body("PathwayRequest"))},
+    "/api/v1/pathways/{id}": {
+        "get": _operation("One pathway: the organisation's own, or another's once published", "pathways:read",
+                          {"200": _json(_ref("Pathway"), "The pathway."), **_errors("401", "403", "404", "429")},
+                          operationId="getPathway", parameters=_PATHWAY_ID,
+                          description="Another organisation's draft or archived pathway is 404 (`pathway_not_found`)."),
+        "put": _operation("Replace the definition of one of the organisation's pathways", "pathways:write",
+                          {"200": _json(_ref("Pathway"), "Saved."), **_PATHWAY_BODY_ERRORS,
+                           "409": _error("Archived (`pathway_archived`).")},
+                          operationId="replacePathway", requestBody=_body("PathwayRequest"), parameters=_PATHWAY_ID)},
+    "/api/v1/pathways/{id}/status": {"post": _operation(
+        "Publish or archive one of the organisation's pathways", "pathways:write",
+        {"200": _json(_ref("Pathway"), "Done: a published pathway awards its badge on completion."),
+         **_PATHWAY_BODY_ERRORS, "409": _error("Archived (`pathway_archived`).")},
+        operationId="setPathwayStatus", requestBody=_body("PathwayStatusRequest"), parameters=_PATHWAY_ID)},
+})
+
+
 def openapi_document(server_url: str) -> dict[str, Any]:
     """The document, with ``server_url`` (the origin the request came to) as its server."""
     return {

@@ -53,8 +53,10 @@ ENDORSEMENTS_READ: Final = "endorsements:read"
 ENDORSEMENTS_WRITE: Final = "endorsements:write"
 REQUESTS_READ: Final = "requests:read"
 REQUESTS_DECIDE: Final = "requests:decide"
+PATHWAYS_READ: Final = "pathways:read"
+PATHWAYS_WRITE: Final = "pathways:write"
 SCOPES: Final = (ACHIEVEMENTS_READ, CREDENTIALS_READ, CREDENTIALS_ISSUE, CREDENTIALS_REVOKE, ENDORSEMENTS_READ,
-                 ENDORSEMENTS_WRITE, REQUESTS_READ, REQUESTS_DECIDE)
+                 ENDORSEMENTS_WRITE, REQUESTS_READ, REQUESTS_DECIDE, PATHWAYS_READ, PATHWAYS_WRITE)
 SCOPE_LABELS: Final = {
     ACHIEVEMENTS_READ: _l("Read the organisation's badges"),
     CREDENTIALS_READ: _l("Read and list the badges awarded (with the recipients' e-mail addresses)"),
@@ -64,6 +66,8 @@ SCOPE_LABELS: Final = {
     ENDORSEMENTS_WRITE: _l("Endorse, withdraw endorsements and choose which are shown"),
     REQUESTS_READ: _l("Read the recognition requests made to the organisation (with the learners' evidence)"),
     REQUESTS_DECIDE: _l("Accept recognition requests (awarding the badge), ask for more or decline them"),
+    PATHWAYS_READ: _l("Read the organisation's pathways"),
+    PATHWAYS_WRITE: _l("Define, publish and archive the organisation's pathways"),
 }
 TOKEN_PREFIX: Final = "bh_"  # noqa: S105 (a visible marker, not a secret)
 PREFIX_CHARS: Final = 8

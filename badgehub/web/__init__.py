@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = (
     "badgehub.api.v1",
     "badgehub.api.endorsements",
     "badgehub.api.recognition",
+    "badgehub.api.pathways",
     "badgehub.web.api_tokens",
     "badgehub.web.competencies",
     "badgehub.web.credential_page",
