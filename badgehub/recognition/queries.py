@@ -1,8 +1,9 @@
 """Who sees which request, and the lists of requests: read-only, and the one place the access rule is written.
 
 * The **learner** who made a request sees it, its evidence and its conversation.
-* The **reviewers** of the organisation asked see it too: its owners and issuers, its API tokens, and for a
-  territory's issuer the territory's coordinators (:func:`badgehub.endorsements.territory_issuers.acts_for`).
+* The **reviewers** of the organisation asked see it and decide: its owners and issuers, its API tokens, and for
+  a territory's issuer the territory's coordinators (:func:`badgehub.endorsements.territory_issuers.acts_for`).
+* Its **viewers** (staff who read everything and change nothing) see it too, without deciding.
 * Anybody else gets :class:`RequestNotFound` (404), as if the request did not exist.
 """
 
@@ -18,7 +19,7 @@ from badgehub.accounts.models import User
 from badgehub.endorsements.territory_issuers import acts_for, territory_of_issuer
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation, OrganisationMember
-from badgehub.organisations.service import BADGE_ISSUERS
+from badgehub.organisations.service import BADGE_ISSUERS, membership_of
 from badgehub.recognition.errors import EvidenceNotFound, RequestNotFound
 from badgehub.recognition.models import OPEN_STATUSES, RecognitionRequest, RequestEvidence, RequestStatus
 from badgehub.territory.models import TerritoryCoordinator as Coordinator
@@ -33,6 +34,12 @@ def _user_id(actor: Any) -> int | None:
 def can_review(organisation: Organisation, actor: Any) -> bool:
     """Whether ``actor`` reviews ``organisation``'s requests (see the module docstring)."""
     return acts_for(organisation, actor)
+
+
+def can_read(organisation: Organisation, actor: Any) -> bool:
+    """Whether ``actor`` reads ``organisation``'s requests: a reviewer, or any member of its staff."""
+    return can_review(organisation, actor) or (
+        _user_id(actor) is not None and membership_of(organisation, actor) is not None)
 
 
 def _by_public_id(public_id: str) -> RecognitionRequest:
@@ -53,9 +60,10 @@ def request_for_learner(actor: Any, public_id: str) -> RecognitionRequest:
 
 
 def request_for_reviewer(organisation: Organisation, actor: Any, public_id: str) -> RecognitionRequest:
-    """The request ``public_id`` made to ``organisation``, for one of its reviewers; :class:`RequestNotFound`
-    when it was made to another organisation or ``actor`` does not review this one's."""
-    if not can_review(organisation, actor):
+    """The request ``public_id`` made to ``organisation``, for its staff (:func:`can_read`; deciding is checked
+    by the service); :class:`RequestNotFound` when it was made to another organisation or ``actor`` is not
+    staff of this one."""
+    if not can_read(organisation, actor):
         raise RequestNotFound()
     found = _by_public_id(public_id)
     if found.organisation_id != organisation.id:
@@ -64,9 +72,9 @@ def request_for_reviewer(organisation: Organisation, actor: Any, public_id: str)
 
 
 def may_see(request: RecognitionRequest, actor: Any) -> bool:
-    """Whether ``actor`` may see ``request`` and its files: its learner or a reviewer of its organisation."""
+    """Whether ``actor`` may see ``request`` and its files: its learner or the staff of its organisation."""
     user_id = _user_id(actor)
-    return (user_id is not None and request.requester_id == user_id) or can_review(request.organisation, actor)
+    return (user_id is not None and request.requester_id == user_id) or can_read(request.organisation, actor)
 
 
 def evidence_for(actor: Any, request_public_id: str, evidence_public_id: str) -> RequestEvidence:

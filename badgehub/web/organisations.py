@@ -23,6 +23,7 @@ from badgehub.organisations import staff as staffing
 from badgehub.organisations.errors import AlreadyMember, InvalidInvitation, SlugTaken
 from badgehub.organisations.models import Invitation, Organisation, OrganisationMember, Role
 from badgehub.outbox.sender import send_now
+from badgehub.recognition import queries as recognition_queries
 from badgehub.territory import service as territory_service
 from badgehub.territory.errors import MembershipExists
 from badgehub.web import labels
@@ -94,6 +95,7 @@ def overview(slug: str) -> ResponseReturnValue:
                    can_issue=member.role in service.BADGE_ISSUERS,
                    standing=service.organisation_standing(organisation),
                    staff_count=len(service.members_of(organisation)),
+                   requests_waiting=recognition_queries.waiting_count(organisation),
                    is_owner=member.role == Role.OWNER)
 
 

@@ -6,8 +6,9 @@
   ask for more, decline with a reason;
 * ``/coordinate/<slug>/peer-badge``: a coordinator makes the peer-recognition badge in the territory's name.
 
-Reviewers are the organisation's owners and issuers (and a territory's coordinators for its issuer); everyone
-else gets 404. Every rule is :mod:`badgehub.recognition`'s; views parse, call it, commit, then send the e-mails.
+Reviewers are the organisation's owners and issuers (and a territory's coordinators for its issuer); its viewers
+read the queue and the requests without deciding; everyone else gets 404. Every rule is
+:mod:`badgehub.recognition`'s; views parse, call it, commit, then send the e-mails.
 """
 
 from __future__ import annotations
@@ -68,10 +69,11 @@ def _render(template: str, status: int = 200, **context: Any) -> Response:
     return Response(render_template(template, **context), status=status, mimetype="text/html")
 
 
-def _organisation(slug: str) -> Organisation:
-    """The organisation, for one of its reviewers; 404 for anyone else."""
+def _organisation(slug: str, *, deciding: bool = False) -> Organisation:
+    """The organisation, for its staff (its reviewers when ``deciding``); 404 for anyone else."""
     organisation = organisations.get_organisation_by_slug(slug)
-    if not queries.can_review(organisation, _actor()):
+    allowed = queries.can_review if deciding else queries.can_read
+    if not allowed(organisation, _actor()):
         raise NotFound()
     return organisation
 
@@ -86,6 +88,7 @@ def _badges(organisation: Organisation) -> list[Achievement]:
 def _nav_context(organisation: Organisation) -> dict[str, Any]:
     member = organisations.membership_of(organisation, _actor())
     return {"is_member": member is not None, "is_owner": member is not None and member.role.value == "owner",
+            "decides": queries.can_review(organisation, _actor()),
             "standing": organisations.organisation_standing(organisation)}
 
 
@@ -130,7 +133,7 @@ def _decided(slug: str, message: str) -> ResponseReturnValue:
 @bp.post("/organisations/<slug>/requests/<public_id>/accept")
 @login_required
 def accept(slug: str, public_id: str) -> ResponseReturnValue:
-    organisation = _organisation(slug)
+    organisation = _organisation(slug, deciding=True)
     found = queries.request_for_reviewer(organisation, _actor(), public_id)
     form = AcceptForm()
     form.achievement.choices = [(a.public_id, a.public_id) for a in _badges(organisation)]
@@ -152,7 +155,7 @@ def accept(slug: str, public_id: str) -> ResponseReturnValue:
 @bp.post("/organisations/<slug>/requests/<public_id>/ask")
 @login_required
 def ask(slug: str, public_id: str) -> ResponseReturnValue:
-    organisation = _organisation(slug)
+    organisation = _organisation(slug, deciding=True)
     found = queries.request_for_reviewer(organisation, _actor(), public_id)
     form = AskForm()
     if not form.validate_on_submit():
@@ -169,7 +172,7 @@ def ask(slug: str, public_id: str) -> ResponseReturnValue:
 @bp.post("/organisations/<slug>/requests/<public_id>/decline")
 @login_required
 def decline(slug: str, public_id: str) -> ResponseReturnValue:
-    organisation = _organisation(slug)
+    organisation = _organisation(slug, deciding=True)
     found = queries.request_for_reviewer(organisation, _actor(), public_id)
     form = DeclineForm()
     if not form.validate_on_submit():
@@ -186,7 +189,7 @@ def decline(slug: str, public_id: str) -> ResponseReturnValue:
 @bp.post("/organisations/<slug>/recognition/self-declared/<public_id>")
 @login_required
 def self_declared(slug: str, public_id: str) -> ResponseReturnValue:
-    organisation = _organisation(slug)
+    organisation = _organisation(slug, deciding=True)
     achievement = next((a for a in _badges(organisation) if a.public_id == public_id), None)
     if achievement is None or not ActionForm().validate_on_submit():
         raise RequestNotFound()
@@ -203,7 +206,7 @@ def self_declared(slug: str, public_id: str) -> ResponseReturnValue:
 @bp.post("/organisations/<slug>/recognition/peer-badge")
 @login_required
 def peer_badge(slug: str) -> ResponseReturnValue:
-    organisation = _organisation(slug)
+    organisation = _organisation(slug, deciding=True)
     if not ActionForm().validate_on_submit():
         raise NotFound()
     made, created = badges.create_peer_badge(organisation, _actor(), str(get_locale() or "en"))

@@ -158,7 +158,7 @@ def test_others_requests_and_files_are_404(client: FlaskClient, world: dict[str,
     evidence = f"/recognition/{made.public_id}/evidence/{file_id}"
     review = f"/organisations/{world['a']}/requests/{made.public_id}"
     assert learner.get(evidence).status_code == 200
-    for outsider in ("owner_b", "viewer_a", "sam"):
+    for outsider in ("owner_b", "sam"):
         other = _as(client, world[outsider])
         assert other.get(evidence).status_code == 404, outsider
         assert other.get(review).status_code == 404, outsider
@@ -168,6 +168,11 @@ def test_others_requests_and_files_are_404(client: FlaskClient, world: dict[str,
     assert stranger.get(f"/organisations/{world['b']}/requests/{made.public_id}").status_code == 404
     token = csrf_token_from(stranger.get(f"/organisations/{world['b']}/requests").get_data(as_text=True))
     assert stranger.post(f"{review}/accept", data={"csrf_token": token}).status_code == 404
+    viewer = _as(client, world["viewer_a"])  # staff who read everything and change nothing
+    assert viewer.get(evidence).status_code == 200 and viewer.get(review).status_code == 200
+    assert "Accept and award the badge" not in viewer.get(review).get_data(as_text=True)
+    token = csrf_token_from(viewer.get(f"/organisations/{world['a']}/requests").get_data(as_text=True))
+    assert viewer.post(f"{review}/accept", data={"csrf_token": token}).status_code == 404
     assert client.application.test_client().get(evidence).status_code == 302  # to the sign-in page
     assert _request(query).status is RequestStatus.SUBMITTED
 

@@ -175,8 +175,9 @@ def test_others_cannot_see_or_decide(world: World, learner: User) -> None:
     for outsider in (world.owner_b, world.viewer_a):
         with pytest.raises(RequestNotFound):
             recognition.accept(request, outsider, settings=current_app.config)
-        with pytest.raises(RequestNotFound):
-            queries.request_for_reviewer(world.a, outsider, request.public_id)
+    with pytest.raises(RequestNotFound):
+        queries.request_for_reviewer(world.a, world.owner_b, request.public_id)
+    assert queries.request_for_reviewer(world.a, world.viewer_a, request.public_id) is request
     with pytest.raises(RequestNotFound):
         queries.request_for_learner(world.owner_b, request.public_id)
     with pytest.raises(RequestNotFound):
