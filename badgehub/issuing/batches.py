@@ -41,7 +41,7 @@ from badgehub.db import utcnow
 from badgehub.errors import BadgeHubError, Conflict, ValidationError
 from badgehub.extensions import db
 from badgehub.fields import email_key
-from badgehub.issuing import bulk, csv_rows
+from badgehub.issuing import bulk, csv_rows, parallel
 from badgehub.issuing.batch_leases import (
     DEFAULT_LEASE_SECONDS,
     QUEUE_LEASE_OWNER,
@@ -66,7 +66,7 @@ from badgehub.issuing.batch_reads import (
 )
 from badgehub.issuing.errors import WrongOrganisation
 from badgehub.issuing.models import BatchRow, BatchState, CredentialSource, IssueBatch, IssuedCredential, RowState
-from badgehub.issuing.notify import AwardMailer, award_notice
+from badgehub.issuing.notify import AwardMailer, award_notice, award_notices
 from badgehub.issuing.service import AwardInput, Signer, check_award, issuing_areas
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
@@ -348,9 +348,11 @@ def check_batch_can_issue(batch: IssueBatch) -> None:
     require_issuable(batch.achievement)
 
 
-def _pending(batch: IssueBatch, limit: int, *, lock: bool) -> list[BatchRow]:
+def _pending(batch: IssueBatch, limit: int, *, lock: bool, after: int | None = None) -> list[BatchRow]:
     query = (select(BatchRow).where(BatchRow.batch_id == batch.id, BatchRow.state == RowState.PENDING)
              .order_by(BatchRow.number).limit(limit))
+    if after is not None:
+        query = query.where(BatchRow.number > after)
     return list(db.session.scalars(query.with_for_update(skip_locked=True) if lock else query))
 
 
@@ -367,17 +369,32 @@ class ChunkPlan:
 
     row_ids: list[int]
     plan: bulk.Plan
+    last_number: int | None = None
+
+    @property
+    def indexes(self) -> tuple[int | None, set[int]]:
+        """``(status list id, indexes)`` the plan draws: what the plan of the chunk after it must not draw."""
+        return self.plan.status_list_id, {item.index for item in self.plan.planned}
 
 
 def plan_pending_rows(batch: IssueBatch, *, signer: Signer, config: Mapping[str, Any], limit: int = CHUNK_SIZE,
-                      now: dt.datetime | None = None) -> ChunkPlan:
+                      now: dt.datetime | None = None, after: ChunkPlan | None = None) -> ChunkPlan:
     """Plan the awards of up to ``limit`` pending rows (:func:`badgehub.issuing.bulk.plan`). Reads only: the
     caller may end its transaction, sign (:func:`badgehub.issuing.bulk.sign`), then store the chunk in a short
-    write transaction with :func:`store_pending_rows`."""
-    rows = _pending(batch, limit, lock=False)
-    return ChunkPlan([row.id for row in rows], bulk.plan(batch.organisation, batch.achievement,
-                                                         [_award_of(row) for row in rows], signer=signer,
-                                                         now=now, config=config))
+    write transaction with :func:`store_pending_rows`.
+
+    ``after``: a chunk planned but not stored yet (the job stores it while the pool signs this one): the rows
+    after its last, and none of its status-list indexes. Should it not be stored first after all, the rows
+    pending then differ from this plan's, and :func:`store_pending_rows` plans them again."""
+    if after is not None and after.last_number is None:
+        return ChunkPlan([], bulk.plan(batch.organisation, batch.achievement, [], signer=signer, now=now,
+                                       config=config))
+    rows = _pending(batch, limit, lock=False, after=after.last_number if after is not None else None)
+    return ChunkPlan([row.id for row in rows],
+                     bulk.plan(batch.organisation, batch.achievement, [_award_of(row) for row in rows],
+                               signer=signer, now=now, config=config,
+                               reserved=after.indexes if after is not None else (None, ())),
+                     rows[-1].number if rows else None)
 
 
 def store_pending_rows(batch: IssueBatch, chunk: ChunkPlan, *, signer: Signer, mailer: AwardMailer,
@@ -402,8 +419,12 @@ def store_pending_rows(batch: IssueBatch, chunk: ChunkPlan, *, signer: Signer, m
     with events.issued_together():  # announced (and counted by the observatory) once for the chunk
         outcomes = bulk.store(prepared, batch.organisation, batch.achievement, awards, signer=signer,
                               actor_id=actor_id, source=CredentialSource.CSV, batch_id=batch.id, config=config)
+        to_mail = []
         for row, outcome in zip(rows, outcomes, strict=True):
-            _mark_row(batch, row, outcome, mailer, config)
+            credential = _mark_row(batch, row, outcome)
+            if credential is not None:
+                to_mail.append((row, credential))
+        _queue_rows_mail(batch, to_mail, config, mailer)
     recount(batch)
     return rows
 
@@ -417,8 +438,8 @@ def issue_pending_rows(batch: IssueBatch, *, signer: Signer, mailer: AwardMailer
     return store_pending_rows(batch, chunk, signer=signer, mailer=mailer, config=config, now=now)
 
 
-def _mark_row(batch: IssueBatch, row: BatchRow, outcome: bulk.Outcome, mailer: AwardMailer,
-              settings: Mapping[str, Any]) -> None:
+def _mark_row(batch: IssueBatch, row: BatchRow, outcome: bulk.Outcome) -> IssuedCredential | None:
+    """Mark ``row`` with its outcome; returns the credential whose e-mail is to be queued with it, if any."""
     if isinstance(outcome, ValidationError):
         row.state = RowState.SKIPPED_INVALID
         row.error_code = outcome.code
@@ -432,9 +453,24 @@ def _mark_row(batch: IssueBatch, row: BatchRow, outcome: bulk.Outcome, mailer: A
         credential = outcome.credential
         row.credential_id = credential.id
         row.state = RowState.ISSUED if credential.batch_id == batch.id else RowState.DUPLICATE_PREVIOUS
-        if row.state is RowState.ISSUED and not row.mailed:
-            queue_row_mail(batch, row, settings, mailer, credential)
+        to_mail = row.state is RowState.ISSUED and not row.mailed
         row.mailed = True
+        return credential if to_mail else None
+    return None
+
+
+def _queue_rows_mail(batch: IssueBatch, rows: Sequence[tuple[BatchRow, IssuedCredential]],
+                     settings: Mapping[str, Any], mailer: AwardMailer) -> None:
+    """:func:`queue_row_mail` for each of a chunk's rows just issued, their notices read together and their QR
+    codes drawn on the signing processes."""
+    from badgehub.outbox.service import queue
+
+    def draw_qr(texts: Sequence[str], scale: int) -> list[bytes]:
+        return parallel.qr_pngs(texts, scale, config=settings)
+
+    notices = award_notices([credential for _row, credential in rows], settings, draw_qr=draw_qr)
+    for (row, _credential), notice in zip(rows, notices, strict=True):
+        queue(mailer(notice), config=settings, ref=mail_ref(batch, row))
 
 
 def finish(batch: IssueBatch, *, error_code: str | None = None, now: dt.datetime | None = None) -> IssueBatch:

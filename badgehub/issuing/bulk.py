@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -135,11 +135,12 @@ def _taken(status_list: StatusList, candidates: Sequence[int]) -> set[int]:
     return taken
 
 
-def _draw(status_list: StatusList, count: int) -> list[int]:
-    """``count`` distinct random indexes of the list that are free now (one query per round of candidates)."""
+def _draw(status_list: StatusList, count: int, reserved: Collection[int] = ()) -> list[int]:
+    """``count`` distinct random indexes of the list that are free now and not ``reserved`` (one query per round
+    of candidates)."""
     rng = secrets.SystemRandom()
     chosen: list[int] = []
-    seen: set[int] = set()
+    seen: set[int] = set(reserved)
     for _ in range(16):
         if len(chosen) >= count:
             break
@@ -152,8 +153,12 @@ def _draw(status_list: StatusList, count: int) -> list[int]:
 
 
 def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[BulkAward], *, signer: Signer,
-         now: dt.datetime | None = None, config: Mapping[str, Any]) -> Plan:
-    """Check every award and prepare the documents of those to issue (see the module docstring). Reads only."""
+         now: dt.datetime | None = None, config: Mapping[str, Any],
+         reserved: tuple[int | None, Collection[int]] = (None, ())) -> Plan:
+    """Check every award and prepare the documents of those to issue (see the module docstring). Reads only.
+
+    ``reserved`` is ``(status list id, indexes)`` of a plan not stored yet (a batch's chunk being stored while
+    this one is planned): those indexes are not drawn again, nor counted as room in that list."""
     settings = config
     moment = whole_seconds(now or utcnow())
     result = Plan(moment=moment, size=len(awards))
@@ -190,8 +195,9 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
     result.status_list_id, result.version_id = status_list.id, version.id
     result.valid_until = moment + dt.timedelta(days=version.valid_for_days) if version.valid_for_days else None
     positions = list(result.checked)
-    room = max(0, status_list.size - status_list.allocated)
-    indexes = _draw(status_list, min(room, len(positions)))
+    taken = reserved[1] if reserved[0] == status_list.id else ()
+    room = max(0, status_list.size - status_list.allocated - len(taken))
+    indexes = _draw(status_list, min(room, len(positions)), taken)
     list_url = url_of(status_list, settings)
     for position, index in zip(positions, indexes, strict=False):
         clean, key = result.checked[position]
@@ -207,18 +213,31 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
 def sign(prepared: Plan, signer: Signer, *, config: Mapping[str, Any]) -> None:
     """Sign the planned documents on the pool (no database). When the engine refuses one, the block is left to
     :func:`store` to issue award by award, so that only the award at fault fails (as it did alone)."""
+    start_signing(prepared, signer, config=config)()
+
+
+def start_signing(prepared: Plan, signer: Signer, *, config: Mapping[str, Any]) -> Callable[[], None]:
+    """:func:`sign` started on the pool; the function returned waits for it (a batch plans its next chunk and
+    stores this one meanwhile)."""
     settings = config
     if not prepared.planned:
-        return
-    try:
-        signed = parallel.sign_all(parallel.material_of(signer), stamp(prepared.moment),
-                                   [item.document for item in prepared.planned], config=settings)
-    except CredentialError:
-        prepared.alone.extend(item.position for item in prepared.planned)
-        prepared.planned = []
-        return
-    for item, pair in zip(prepared.planned, signed, strict=True):
-        item.signed = pair
+        return lambda: None
+    results = parallel.submit_all(parallel.material_of(signer), stamp(prepared.moment),
+                                  [item.document for item in prepared.planned], config=settings)
+
+    def finish() -> None:
+        if not prepared.planned or prepared.planned[0].signed is not None:
+            return  # nothing to sign, or already done
+        try:
+            signed = results()
+        except CredentialError:
+            prepared.alone.extend(item.position for item in prepared.planned)
+            prepared.planned = []
+            return
+        for item, pair in zip(prepared.planned, signed, strict=True):
+            item.signed = pair
+
+    return finish
 
 
 def store(prepared: Plan, organisation: Organisation, achievement: Achievement, awards: Sequence[BulkAward], *,

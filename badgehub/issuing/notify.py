@@ -19,17 +19,19 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from xml.sax.saxutils import quoteattr
 
 from sqlalchemy import select
 
+from badgehub.accounts.models import User
 from badgehub.accounts.service import get_user_by_email
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.credentials.baking import PNG_SIGNATURE, bake_png, bake_svg
 from badgehub.extensions import db
+from badgehub.fields import email_key
 from badgehub.issuing.errors import ImageFormatUnavailable
 from badgehub.issuing.keep_links import keep_url
 from badgehub.issuing.models import IssuedCredential
@@ -93,20 +95,41 @@ def baked_image(credential: IssuedCredential, fmt: str | None = None) -> BakedIm
 
 def recipient_locale(credential: IssuedCredential, config: Mapping[str, Any]) -> str:
     """The language to write to the recipient in (see the module docstring)."""
-    settings = config
     user = get_user_by_email(credential.recipient_email)
-    if user is not None and user.locale in SUPPORTED_LOCALES:
-        return str(user.locale)
+    return _locale_of(credential, user.locale if user is not None else None, {}, config)
+
+
+def recipient_locales(credentials: Sequence[IssuedCredential], config: Mapping[str, Any]) -> list[str]:
+    """:func:`recipient_locale` of each credential, with one query for the accounts of all (a batch's chunk)."""
+    keys = {email_key(credential.recipient_email) for credential in credentials}
+    chosen: dict[str, str | None] = {}
+    wanted = sorted(key for key in keys if key)
+    for start in range(0, len(wanted), 500):
+        chosen.update(db.session.execute(select(User.email_key, User.locale)
+                                         .where(User.email_key.in_(wanted[start:start + 500]))).tuples().all())
+    territories: dict[int, Territory | None] = {}
+    return [_locale_of(credential, chosen.get(email_key(credential.recipient_email)), territories, config)
+            for credential in credentials]
+
+
+def _locale_of(credential: IssuedCredential, chosen: str | None, territories: dict[int, Territory | None],
+               config: Mapping[str, Any]) -> str:
+    """The account's language ``chosen``, else the territory's (``territories``: each organisation's first
+    territory, filled as met), else the installation's."""
+    if chosen is not None and chosen in SUPPORTED_LOCALES:
+        return str(chosen)
     territory: Territory | None = credential.area.territory if credential.area is not None else None
     if territory is None:
-        territory = db.session.scalar(
-            select(Territory).join(TerritoryMembership, TerritoryMembership.territory_id == Territory.id)
-            .where(TerritoryMembership.organisation_id == credential.organisation_id,
-                   TerritoryMembership.status == MembershipStatus.APPROVED)
-            .order_by(Territory.name).limit(1))
+        if credential.organisation_id not in territories:
+            territories[credential.organisation_id] = db.session.scalar(
+                select(Territory).join(TerritoryMembership, TerritoryMembership.territory_id == Territory.id)
+                .where(TerritoryMembership.organisation_id == credential.organisation_id,
+                       TerritoryMembership.status == MembershipStatus.APPROVED)
+                .order_by(Territory.name).limit(1))
+        territory = territories[credential.organisation_id]
     if territory is not None and territory.default_locale in SUPPORTED_LOCALES:
         return territory.default_locale
-    default = str(settings.get("BABEL_DEFAULT_LOCALE") or "en")
+    default = str(config.get("BABEL_DEFAULT_LOCALE") or "en")
     return default if default in SUPPORTED_LOCALES else "en"
 
 
@@ -141,22 +164,39 @@ AwardMailer = Callable[[AwardNotice], Mail]
 def award_notice(credential: IssuedCredential, config: Mapping[str, Any]) -> AwardNotice:
     """What to tell the recipient of ``credential`` (reads only; signs a new keep-link token each call).
     Raises :class:`~badgehub.credentials.baking.BakingError` if the stored image cannot be baked."""
-    version = credential.achievement_version
-    baked = baked_image(credential)
-    # Imported here: the phone-wallet offer is OpenID4VCI's, which itself builds on issuing.
-    from badgehub.oid4vci.award_mail import EMAIL_OFFER_DAYS, award_mail_offer
+    return award_notices([credential], config)[0]
 
-    offer = award_mail_offer(credential, config)
-    return AwardNotice(
-        to=credential.recipient_email, name=credential.recipient_name, organisation=credential.organisation.name,
-        badge=version.name, description=version.description, valid_until=credential.valid_until,
-        link=credential_url(credential, config), json_link=credential_url(credential, config, ".json"),
-        keep_link=keep_url(credential, config),
-        image_url=f"{base_url_of(config)}/achievements/{credential.achievement.public_id}/v/{version.number}/image",
-        baked=baked, filename=f"badge-{credential.public_id}.{baked.extension}",
-        wallet_offer=offer.link, wallet_offer_qr=offer.qr_png,
-        wallet_offer_qr_filename=f"wallet-app-{credential.public_id}.png", wallet_offer_days=EMAIL_OFFER_DAYS,
-        locale=recipient_locale(credential, config))
+
+QrDrawer = Callable[[Sequence[str], int], list[bytes]]
+"""Draws the PNG QR codes of some texts at a scale (a batch's: :func:`badgehub.issuing.parallel.qr_pngs`)."""
+
+
+def award_notices(credentials: Sequence[IssuedCredential], config: Mapping[str, Any], *,
+                  draw_qr: QrDrawer | None = None) -> list[AwardNotice]:
+    """:func:`award_notice` of each credential, read together (one query for the recipients' accounts), the
+    QR codes of the wallet offers drawn by ``draw_qr`` (default: here, one after the other)."""
+    # Imported here: the phone-wallet offer is OpenID4VCI's, which itself builds on issuing.
+    from badgehub.oid4vci.award_mail import EMAIL_OFFER_DAYS, QR_SCALE, award_mail_link
+    from badgehub.printing.qr import qr_png
+
+    locales = recipient_locales(credentials, config)
+    links = [award_mail_link(credential, config) for credential in credentials]
+    codes = draw_qr(links, QR_SCALE) if draw_qr is not None else [qr_png(link, scale=QR_SCALE) for link in links]
+    notices = []
+    for credential, locale, link, code in zip(credentials, locales, links, codes, strict=True):
+        version = credential.achievement_version
+        baked = baked_image(credential)
+        notices.append(AwardNotice(
+            to=credential.recipient_email, name=credential.recipient_name,
+            organisation=credential.organisation.name, badge=version.name, description=version.description,
+            valid_until=credential.valid_until, link=credential_url(credential, config),
+            json_link=credential_url(credential, config, ".json"), keep_link=keep_url(credential, config),
+            image_url=(f"{base_url_of(config)}/achievements/{credential.achievement.public_id}/v/{version.number}"
+                       "/image"),
+            baked=baked, filename=f"badge-{credential.public_id}.{baked.extension}",
+            wallet_offer=link, wallet_offer_qr=code, wallet_offer_qr_filename=f"wallet-app-{credential.public_id}.png",
+            wallet_offer_days=EMAIL_OFFER_DAYS, locale=locale))
+    return notices
 
 
 def notice_ref(credential: IssuedCredential) -> str:

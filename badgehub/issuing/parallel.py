@@ -1,4 +1,4 @@
-"""Signing many credentials on every core: a pool of worker processes that only sign.
+"""Signing many credentials on every core: a pool of worker processes that only sign (and draw QR codes).
 
 A batch (a CSV chunk, the API's batch) builds its documents in the issuing process, then hands them to the
 pool: each worker signs with Data Integrity and as a VC-JWT (pure work, no database, no Flask), and the issuing
@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -133,15 +133,41 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
+def _qr_pngs(texts: Sequence[str], scale: int) -> list[bytes]:
+    from badgehub.printing.qr import qr_png
+
+    return [qr_png(text, scale=scale) for text in texts]
+
+
+def qr_pngs(texts: Sequence[str], scale: int, *, config: Mapping[str, Any]) -> list[bytes]:
+    """The PNG QR codes of ``texts`` (``qr_png(text, scale=scale)``), drawn on the signing processes when there
+    are several: a batch's e-mails each carry one (the wallet offer), a few milliseconds each. In order."""
+    workers = processes(config)
+    if workers <= 1 or len(texts) < MIN_PARALLEL:
+        return _qr_pngs(texts, scale)
+    size = max(1, -(-len(texts) // workers))
+    futures = [_pool(workers).submit(_qr_pngs, list(texts[start:start + size]), scale)
+               for start in range(0, len(texts), size)]
+    return [png for future in futures for png in future.result()]
+
+
 def sign_all(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]], *,
              config: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Sign ``documents`` on :func:`processes` cores (in this process for a few, or with one process); results in
     order. Raises ``CredentialError`` (the first document the engine refuses)."""
+    return submit_all(material, created, documents, config=config)()
+
+
+def submit_all(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]], *,
+               config: Mapping[str, Any]) -> Callable[[], list[tuple[str, str]]]:
+    """:func:`sign_all` started: the pool signs while the caller does something else, and the function returned
+    waits for the results (raising ``CredentialError`` then). Without the pool, the signing is done when the
+    function is called."""
     workers = processes(config)
     if workers <= 1 or len(documents) < MIN_PARALLEL:
-        return sign_many(material, created, documents)
+        return lambda: sign_many(material, created, documents)
     # A few slices per worker: the pipe carries fewer, bigger messages, and a slow slice does not idle a core.
     size = max(1, -(-len(documents) // (workers * 2)))
     slices = [documents[start:start + size] for start in range(0, len(documents), size)]
     futures = [_pool(workers).submit(sign_many, material, created, list(part)) for part in slices]
-    return [result for future in futures for result in future.result()]
+    return lambda: [result for future in futures for result in future.result()]

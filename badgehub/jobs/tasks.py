@@ -26,7 +26,7 @@ from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
 from badgehub.issuing import batches, bulk
 from badgehub.issuing.models import BatchRow, IssueBatch
-from badgehub.issuing.service import signer_for
+from badgehub.issuing.service import Signer, signer_for
 from badgehub.issuing.status_lists import refresh_status_lists
 from badgehub.jobs.lease import lease_seconds
 from badgehub.mails.awards import award_mail
@@ -141,6 +141,9 @@ def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int 
         db.session.commit()
         return batch.state.value
     chunks = 0
+    config = current_app.config
+    limit = chunk_rows or _chunk_size()
+    upcoming: tuple[batches.ChunkPlan, Callable[[], None]] | None = None
     while True:
         try:
             batches.check_batch_can_issue(batch)
@@ -151,16 +154,20 @@ def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int 
             db.session.commit()
             return batch.state.value
         try:
-            # The chunk is planned in a read, signed on the pool outside any transaction, then stored in a short
-            # write transaction: SQLite's one writer is held for the inserts only, not for the signatures.
-            with _reading():
-                chunk = batches.plan_pending_rows(batch, signer=signer, config=current_app.config,
-                                                  limit=chunk_rows or _chunk_size(), now=now)
-                db.session.commit()
-            bulk.sign(chunk.plan, signer, config=current_app.config)
+            # A chunk is planned in a read, signed on the pool outside any transaction, then stored in a short
+            # write transaction: SQLite's one writer is held for the inserts only, not for the signatures. While
+            # this process stores a chunk and writes its e-mails, the pool signs the next one (planned after it,
+            # on other status-list indexes): both cores work.
+            if upcoming is None:
+                upcoming = _plan_and_sign(batch, signer, limit=limit, now=now)
+            chunk, signed = upcoming
+            signed()
+            upcoming = None
+            if chunk.row_ids and (max_chunks is None or chunks + 1 < max_chunks):
+                upcoming = _plan_and_sign(batch, signer, limit=limit, now=now, after=chunk)
             batches.renew_lease(batch, owner, seconds=seconds, now=now)
-            handled = batches.store_pending_rows(batch, chunk, signer=signer, mailer=award_mail,
-                                                 config=current_app.config, now=now)
+            handled = batches.store_pending_rows(batch, chunk, signer=signer, mailer=award_mail, config=config,
+                                                 now=now)
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -177,6 +184,17 @@ def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int 
     batches.release_lease(batch, owner)
     db.session.commit()
     return batch.state.value
+
+
+def _plan_and_sign(batch: IssueBatch, signer: Signer, *, limit: int, now: dt.datetime | None,
+                   after: batches.ChunkPlan | None = None) -> tuple[batches.ChunkPlan, Callable[[], None]]:
+    """The next chunk planned (in a read transaction, ended here) and its signing started on the pool; the
+    function returned waits for the signatures."""
+    with _reading():
+        chunk = batches.plan_pending_rows(batch, signer=signer, config=current_app.config, limit=limit, now=now,
+                                          after=after)
+        db.session.commit()
+    return chunk, bulk.start_signing(chunk.plan, signer, config=current_app.config)
 
 
 def resume_batches() -> list[int]:

@@ -21,13 +21,22 @@ class MailOffer:
     qr_png: bytes
 
 
+QR_SCALE = 6
+
+
+def award_mail_link(credential: IssuedCredential, config: Mapping[str, Any]) -> str:
+    """The ``openid-credential-offer://`` link of ``credential`` for its award e-mail (a new code each call)."""
+    code = email_offer_code(credential, secret=str(config["SECRET_KEY"]))
+    return offer_uri_link(f"{base_url_of(config)}{OFFERS_PATH}/{code}")
+
+
 def award_mail_offer(credential: IssuedCredential, config: Mapping[str, Any]) -> MailOffer:
-    """The ``openid-credential-offer://`` link of ``credential`` for its award e-mail, and the QR code of it.
+    """The ``openid-credential-offer://`` link of ``credential`` for its award e-mail, and the QR code of it
+    (``qr_png(link, scale=QR_SCALE)``, which a batch draws on its signing processes).
 
     The offer goes by reference (``credential_offer_uri``): the link is less than half as long as the offer
     itself, so the QR code is coarser (easier to scan from a screen) and quicker to draw — it is drawn for
     every e-mail of a batch.
     """
-    code = email_offer_code(credential, secret=str(config["SECRET_KEY"]))
-    link = offer_uri_link(f"{base_url_of(config)}{OFFERS_PATH}/{code}")
-    return MailOffer(link, qr_png(link, scale=6))
+    link = award_mail_link(credential, config)
+    return MailOffer(link, qr_png(link, scale=QR_SCALE))

@@ -142,6 +142,44 @@ def test_a_chunk_lost_before_its_commit_is_issued_again_once(world):
     assert credentials(batch.id) == 6
 
 
+def test_the_next_chunk_is_planned_on_other_rows_and_indexes_while_one_waits_to_be_stored(world):
+    # What the job does while the pool signs: chunk 2 is planned (and signed) before chunk 1 is stored.
+    from badgehub.issuing import bulk
+    from badgehub.issuing.service import signer_for
+    from badgehub.mails.awards import award_mail
+
+    batch = draft(world, many(7))
+    batches.confirm(batch, actor_id=world.issuer_a.id)
+    batches.start_running(batch)
+    db.session.commit()
+    signer, config = signer_for(world.a, current_app.config), current_app.config
+    first = batches.plan_pending_rows(batch, signer=signer, config=config, limit=4)
+    second = batches.plan_pending_rows(batch, signer=signer, config=config, limit=4, after=first)
+    assert len(first.row_ids) == 4 and len(second.row_ids) == 3 and not set(first.row_ids) & set(second.row_ids)
+    assert first.indexes[0] == second.indexes[0] and not first.indexes[1] & second.indexes[1]
+    finish_second = bulk.start_signing(second.plan, signer, config=config)
+    bulk.sign(first.plan, signer, config=config)
+    batches.store_pending_rows(batch, first, signer=signer, mailer=award_mail, config=config)
+    db.session.commit()
+    finish_second()
+    batches.store_pending_rows(batch, second, signer=signer, mailer=award_mail, config=config)
+    db.session.commit()
+    assert credentials(batch.id) == 7 and batches.pending_count(batch) == 0
+    # Planned ahead but never stored (the process died after chunk 1): a later run issues its rows, once.
+    again = draft(world, many(5, start=100))
+    batches.confirm(again, actor_id=world.issuer_a.id)
+    batches.start_running(again)
+    db.session.commit()
+    head = batches.plan_pending_rows(again, signer=signer, config=config, limit=3)
+    batches.plan_pending_rows(again, signer=signer, config=config, limit=3, after=head)
+    bulk.sign(head.plan, signer, config=config)
+    batches.store_pending_rows(again, head, signer=signer, mailer=award_mail, config=config)
+    db.session.commit()
+    assert tasks.run_batch(again.id) == "done"
+    issued = db.session.scalars(select(IssuedCredential.recipient_email).where(IssuedCredential.batch_id == again.id))
+    assert sorted(issued) == sorted(f"p{i}@example.net" for i in range(100, 105))
+
+
 def test_a_credential_committed_before_its_row_is_replayed_not_doubled(world):
     # Crash window: the credential exists (say another worker issued it) but the row is still pending.
     batch = draft(world, many(3))
