@@ -32,7 +32,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from limits import parse as parse_limit
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
 from badgehub import events
@@ -60,7 +60,12 @@ from badgehub.issuing import service as issuing
 from badgehub.issuing.errors import AlreadyRevoked, WrongOrganisation
 from badgehub.issuing.models import IssuedCredential, RevocationReason
 from badgehub.mail import MailError
-from badgehub.mails.awards import deliver_notification, queue_notification
+from badgehub.mails.awards import (
+    deliver_notification,
+    deliver_notifications,
+    queue_notification,
+    queue_notifications,
+)
 from badgehub.organisations.models import Organisation
 from badgehub.outbox.models import OutboxMessage
 from badgehub.tokens import service as tokens
@@ -286,19 +291,24 @@ def issue_batch() -> ResponseReturnValue:
                 [bulk.BulkAward(plans[i][1].award, plans[i][1].idempotency_key) for i in indexes],
                 signer=signer, actor_id=_token().created_by_id, source="api", config=current_app.config)
             outcomes.update(zip(indexes, done, strict=True))
+        to_mail: list[int] = []
         for index, (_achievement, parsed) in enumerate(plans):
-            try:
-                outcome = outcomes[index]
-                if isinstance(outcome, BadgeHubError):
-                    raise outcome
-                # Each e-mail is committed with its credential (the outbox), delivered after the commit.
-                message = (queue_notification(outcome.credential, current_app.config)
-                           if parsed.send_email and not outcome.replayed else None)
-            except BadgeHubError as error:
+            outcome = outcomes[index]
+            if isinstance(outcome, BadgeHubError):
                 db.session.rollback()
-                error.details = {**error.details, "index": index}
-                raise
-            results.append((outcome.credential, outcome.replayed, message))
+                outcome.details = {**outcome.details, "index": index}
+                raise outcome
+            if parsed.send_email and not outcome.replayed:
+                to_mail.append(index)
+            results.append((outcome.credential, outcome.replayed, None))
+        # Each e-mail is committed with its credential (the outbox), delivered after the commit.
+        try:
+            messages = queue_notifications([results[i][0] for i in to_mail], current_app.config)
+        except BadgeHubError:
+            db.session.rollback()
+            raise
+        for index, message in zip(to_mail, messages, strict=True):
+            results[index] = (results[index][0], results[index][1], message)
     ids = [credential.id for credential, _replay, _message in results]
     db.session.commit()
     # The commit expired every credential: read them back in one query (with what their resource shows)
@@ -307,11 +317,13 @@ def issue_batch() -> ResponseReturnValue:
                        .options(selectinload(IssuedCredential.achievement),
                                 selectinload(IssuedCredential.achievement_version))).all()
     now = utcnow()
+    sent = deliver_notifications([message for _c, _r, message in results if message is not None],
+                                 current_app.config)
     resources = []
     for credential, replay, message in results:
         resource = credential_resource(credential, now)
         if not replay:
-            resource["email_sent"] = _deliver(credential, message) if message is not None else False
+            resource["email_sent"] = message is not None and int(inspect(message).identity[0]) in sent
         resources.append(resource)
     created = sum(1 for _c, replay, _s in results if not replay)
     return jsonify({"items": resources, "created": created, "replayed": len(results) - created}), \

@@ -8,20 +8,22 @@ award's commit) and send it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import render_template
 from flask_babel import force_locale, gettext
+from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
 from badgehub.db import run_with_retry, writing
 from badgehub.extensions import db
+from badgehub.issuing import parallel
 from badgehub.issuing.models import IssuedCredential
-from badgehub.issuing.notify import AwardNotice, award_notice, notice_ref
+from badgehub.issuing.notify import AwardNotice, award_notice, award_notices, notice_ref
 from badgehub.mail import Attachment, Mail
 from badgehub.outbox.models import OutboxMessage
-from badgehub.outbox.sender import deliver
+from badgehub.outbox.sender import deliver, deliver_many
 from badgehub.outbox.service import queue
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,30 @@ def queue_notification(credential: IssuedCredential, config: Mapping[str, Any]) 
     """Queue the e-mail about ``credential`` in the outbox, in the transaction that issues it (flushes): both are
     committed together or not at all. Deliver it after the commit with :func:`deliver_notification`."""
     return queue(recipient_mail(credential, config), config=config, ref=notice_ref(credential))
+
+
+def queue_notifications(credentials: Sequence[IssuedCredential], config: Mapping[str, Any]) -> list[OutboxMessage]:
+    """:func:`queue_notification` for each credential (the API's batch), their notices read together and the QR
+    codes of their wallet offers drawn on the signing processes. Flushes."""
+
+    def draw_qr(texts: Sequence[str], scale: int) -> list[bytes]:
+        return parallel.qr_pngs(texts, scale, config=config)
+
+    notices = award_notices(credentials, config, draw_qr=draw_qr)
+    return [queue(award_mail(notice), config=config, ref=notice_ref(credential))
+            for credential, notice in zip(credentials, notices, strict=True)]
+
+
+def deliver_notifications(messages: Sequence[OutboxMessage], config: Mapping[str, Any]) -> set[int]:
+    """Deliver queued notifications now (commits); returns the ids of the messages that left. Those that could
+    not leave stay queued for the background sender (a busy database, a mail server refusing)."""
+    ids = [int(inspect(message).identity[0]) for message in messages]
+    try:
+        return deliver_many(ids, config=config).sent_ids
+    except DBAPIError:
+        db.session.rollback()
+        log.warning("the e-mails of credentials are queued; the background sender will deliver them")
+        return set()
 
 
 def deliver_notification(message: OutboxMessage, config: Mapping[str, Any]) -> None:

@@ -37,6 +37,7 @@ class Delivery:
 
     sent: int = 0
     failed_refs: list[str | None] = field(default_factory=list)
+    sent_ids: set[int] = field(default_factory=set)
 
 
 def _claim(message_ids: list[int]) -> list[tuple[int, str | None, bytes]]:
@@ -134,7 +135,14 @@ def deliver_pending(*, config: Mapping[str, Any], ref_prefix: str | None = None,
     if ref_prefix is not None:
         query = query.where(OutboxMessage.ref.startswith(ref_prefix, autoescape=True))
     ids = [int(row.id) for row in db.session.execute(query.order_by(OutboxMessage.id).limit(limit))]
-    db.session.commit()  # end the read: messages are claimed in transactions of their own
+    return deliver_many(ids, config=settings)
+
+
+def deliver_many(ids: list[int], *, config: Mapping[str, Any]) -> Delivery:
+    """Deliver the queued messages ``ids`` still to send and nobody else's, in order; failures are counted (with
+    the ids of those that left in ``Delivery.sent_ids``), not raised."""
+    settings = config
+    db.session.commit()  # end the caller's read: messages are claimed in transactions of their own
     report = Delivery()
     # The file backend writes a message in well under a millisecond: its messages are claimed by the hundred
     # (one transaction, not one per message), each still marked sent as soon as it is written, so a crash
@@ -150,6 +158,7 @@ def deliver_pending(*, config: Mapping[str, Any], ref_prefix: str | None = None,
                 report.failed_refs.append(ref)
             else:
                 report.sent += 1
+                report.sent_ids.add(message_id)
     return report
 
 
