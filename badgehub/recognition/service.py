@@ -270,29 +270,33 @@ def submit(requester: User, organisation: Organisation, data: RequestInput, *, a
 
 def answer(request: RecognitionRequest, requester: User, data: RequestInput, *, settings: Mapping[str, Any],
            now: dt.datetime | None = None) -> Outcome:
-    """The learner answers the organisation's question (text and/or more evidence): back in the queue.
-    Raises :class:`RequestNotFound` for someone else's request, :class:`WrongStatus` unless more was asked,
-    ``ValidationError`` and :class:`EvidenceRejected`."""
+    """The learner adds to an open request (text and/or more evidence). When the organisation had asked for more,
+    this is the answer: the request goes back to the queue and the reviewers are told; while it waits in the
+    queue, it is simply added (nobody is e-mailed). Raises :class:`RequestNotFound` for someone else's request,
+    :class:`WrongStatus` for a decided one, ``ValidationError`` and :class:`EvidenceRejected`."""
     moment = now or utcnow()
     if request.requester_id != requester.id:
         raise RequestNotFound()
-    if request.status is not RequestStatus.MORE_ASKED:
+    if not request.is_open:
         raise WrongStatus()
     errors: dict[str, Any] = {}
-    text = _text(data.text, "text", MAX_MESSAGE, errors, required=not (data.links or data.files))
+    text = _text(data.text, "text", MAX_MESSAGE, errors, required=False)
     already = sum(1 for item in request.evidence if item.kind is EvidenceKind.FILE)
     links, files = _check_evidence(data, already, errors)
-    if not text and not links and not files and "text" not in errors:
+    if not text and not links and not files and not errors:
         errors["text"] = _l("Answer the question, or add a link or a file.")
     if errors:
         raise ValidationError(details={"fields": errors})
     _add_evidence(request, links, files, moment)
     _event(request, EventKind.ANSWERED, requester.id, text, moment)
+    was_asked = request.status is RequestStatus.MORE_ASKED
     request.status = RequestStatus.SUBMITTED
     db.session.flush()
     record("recognition.answered", actor_id=requester.id, organisation_id=request.organisation_id,
            subject_type="recognition_request", subject_id=request.id,
-           details={"links": len(links), "files": len(files)})
+           details={"links": len(links), "files": len(files), "was_asked": was_asked})
+    if not was_asked:
+        return Outcome(request)
     _announce(request)
     return Outcome(request, _to_reviewers("answered", request, settings))
 

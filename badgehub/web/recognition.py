@@ -182,7 +182,8 @@ def detail(public_id: str) -> ResponseReturnValue:
         db.session.rollback()
         return _detail(public_id, form, error.http_status, place_errors(form, error))
     flash(gettext("Your answer is sent. The request is back with %(organisation)s.",
-                  organisation=found.organisation.name), "success")
+                  organisation=found.organisation.name) if outcome.notices
+          else gettext("Added to your request."), "success")
     return redirect(url_for("recognition.detail", public_id=public_id))
 
 

@@ -276,3 +276,20 @@ def test_a_described_learning_is_awarded_the_badge_the_reviewer_chooses(
     assert _post(reviewer, review, f"{review}/accept", {"achievement": world["reading"]}).status_code == 400
     assert _post(reviewer, review, f"{review}/accept", {"achievement": world["workshop"]}).status_code == 302
     assert _request(query).issued_credential is not None
+
+
+def test_a_learner_adds_evidence_while_the_request_waits(client: FlaskClient, world: dict[str, Any], outbox: Any,
+                                                         query: Any) -> None:
+    learner = _as(client, world["lea"])
+    assert _ask(learner, world["repair"], links="").status_code == 302
+    made = _request(query)
+    detail = f"/recognition/{made.public_id}"
+    before = len(outbox())
+    answer = learner.post(detail, data={"csrf_token": csrf_token_from(learner.get(detail).get_data(as_text=True)),
+                                        "links": "https://velo.example.org/video"},
+                          content_type="multipart/form-data")
+    assert answer.status_code == 302
+    after = _request(query)
+    assert after.status is RequestStatus.SUBMITTED and [e.url for e in after.evidence] == [
+        "https://velo.example.org/video"]
+    assert len(outbox()) == before
