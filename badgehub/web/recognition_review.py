@@ -4,7 +4,8 @@
   learners may ask for: mark one self-declared, or make the peer-recognition badge in one click;
 * ``/organisations/<slug>/requests/<id>``: one request with its evidence and conversation; accept (award),
   ask for more, decline with a reason;
-* ``/coordinate/<slug>/peer-badge``: a coordinator makes the peer-recognition badge in the territory's name.
+* ``/coordinate/<slug>/peer-badge``: a coordinator makes the peer-recognition badge in the territory's name;
+  ``/coordinate/<slug>/requests`` leads to the queue of the territory's issuer.
 
 Reviewers are the organisation's owners and issuers (and a territory's coordinators for its issuer); its viewers
 read the queue and the requests without deciding; everyone else gets 404. Every rule is
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from wtforms import SelectField, SubmitField, TextAreaField
 
 from badgehub.achievements.models import Achievement
-from badgehub.endorsements.territory_issuers import ensure_territory_issuer
+from badgehub.endorsements.territory_issuers import ensure_territory_issuer, territory_issuer_of
 from badgehub.errors import BadgeHubError, NotFound
 from badgehub.extensions import db
 from badgehub.organisations import service as organisations
@@ -229,3 +230,16 @@ def territory_peer_badge(slug: str) -> ResponseReturnValue:
     if created:
         flash(gettext("The badge “Recognised by peers” is ready: learners can ask for it from its page."), "success")
     return redirect(url_for("achievements.public", public_id=made.public_id))
+
+
+@bp.get("/coordinate/<slug>/requests")
+@login_required
+def territory_queue(slug: str) -> ResponseReturnValue:
+    territory = territories.get_territory_by_slug(slug)
+    territories.require_coordinator(territory, _actor())
+    issuer = territory_issuer_of(territory)
+    if issuer is None:
+        flash(gettext("%(territory)s receives requests once it has its own badge: create the peer-recognition "
+                      "badge first.", territory=territory.name), "error")
+        return redirect(url_for("territories.coordinate_territory", slug=slug) + "#peer-title")
+    return redirect(url_for("recognition_review.queue", slug=issuer.slug))

@@ -293,3 +293,15 @@ def test_a_learner_adds_evidence_while_the_request_waits(client: FlaskClient, wo
     assert after.status is RequestStatus.SUBMITTED and [e.url for e in after.evidence] == [
         "https://velo.example.org/video"]
     assert len(outbox()) == before
+
+
+def test_coordinators_reach_the_territory_s_queue(client: FlaskClient, world: dict[str, Any]) -> None:
+    coordinator = _as(client, world["coordinator"])
+    queue = f"/coordinate/{world['territory']}/requests"
+    assert coordinator.get(f"/coordinate/{world['territory']}").get_data(as_text=True).count(queue) == 1
+    assert coordinator.get(queue).headers["Location"].endswith(f"/coordinate/{world['territory']}#peer-title")
+    assert _post(coordinator, f"/coordinate/{world['territory']}", f"/coordinate/{world['territory']}/peer-badge",
+                 {}).status_code == 302
+    issuer_queue = coordinator.get(queue).headers["Location"]
+    assert coordinator.get(issuer_queue).status_code == 200
+    assert _as(client, world["owner_a"]).get(queue).status_code in (403, 404)
