@@ -171,6 +171,10 @@ def _create_everything(config: Mapping[str, Any]) -> None:
     from badgehub.recognition.demo import seed_demo_requests
 
     seed_demo_requests(LEARNER[0], config)
+    # Two pathways, one with the learner part-way (badgehub.pathways.demo).
+    from badgehub.pathways.demo import seed_demo_pathways
+
+    seed_demo_pathways(TERRITORY_SLUG, COORDINATOR[0], LEARNER[0], config)
 
 
 def _demo_users() -> list[DemoUser]:

@@ -309,3 +309,23 @@ def test_two_last_steps_issued_at_once_award_the_pathway_badge_once(committed_ap
         assert db.session.scalar(select(func.count(IssuedCredential.id)).where(
             IssuedCredential.achievement_id == final)) == 1
         assert db.session.scalar(select(func.count(PathwayCompletion.id))) == 1
+
+
+def test_the_demo_has_two_pathways_and_the_learner_part_way_on_one(ctx: Flask) -> None:
+    from badgehub.accounts.service import get_user_by_email
+    from badgehub.demo import COORDINATOR, LEARNER, TERRITORY_SLUG, seed_demo
+    from badgehub.pathways.demo import CITIZEN, MECHANICS, seed_demo_pathways
+    from badgehub.territory.service import get_territory_by_slug
+
+    seed_demo(_config())
+    seed_demo_pathways(TERRITORY_SLUG, COORDINATOR[0], LEARNER[0], _config())  # a second run changes nothing
+    territory = get_territory_by_slug(TERRITORY_SLUG)
+    listed = pathways.territory_pathways(territory.id)
+    assert sorted(p.name for p in listed) == sorted([CITIZEN, MECHANICS])
+    assert next(p for p in listed if p.name == CITIZEN).territory_id == territory.id
+    learner = get_user_by_email(LEARNER[0])
+    assert learner is not None
+    rows = {row.pathway.name: row for row in pathways.wallet_progress(learner)}
+    mechanics = rows[MECHANICS]
+    assert mechanics.completion is None and 1 <= mechanics.progress.counted < mechanics.progress.needed
+    assert mechanics.progress.next_steps
