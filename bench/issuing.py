@@ -44,6 +44,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from badgehub import create_app  # noqa: E402
+from badgehub.db import reset_write_intent, set_write_intent  # noqa: E402
 from badgehub.extensions import db  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -139,6 +140,8 @@ def _csv_batch(url: str, instance: Path, kek: str, public_id: str, rows: int) ->
         achievement = public_achievement(public_id)
         cpu = time.process_time()
         start = time.perf_counter()
+        # Written as the upload's request and the job write: the write lock taken when a transaction begins.
+        intent = set_write_intent(True)
         batch = batches.create_draft(achievement.organisation, achievement, data, filename="bench.csv",
                                      actor_id=None, config=current_app.config)
         db.session.commit()
@@ -150,6 +153,7 @@ def _csv_batch(url: str, instance: Path, kek: str, public_id: str, rows: int) ->
         state = tasks.run_batch(batch.id)
         issuing = time.perf_counter() - start
         cpu = time.process_time() - cpu
+        reset_write_intent(intent)
         assert state == "done", state
         issued = batch.issued_count
         db.session.remove()

@@ -37,6 +37,7 @@ from api import _token  # noqa: E402
 from issuing import _config, _postgres_database, _prepare  # noqa: E402
 
 from badgehub import create_app  # noqa: E402
+from badgehub.db import writing  # noqa: E402
 from badgehub.extensions import db  # noqa: E402
 
 # (label, file fragment, function name): the cumulative time of the first match on the stack is the figure.
@@ -151,6 +152,11 @@ def _profile_csv(url: str, instance: Path, kek: str, public_id: str, rows: int, 
         achievement = public_achievement(public_id)
 
         def work() -> int:
+            # Written as the upload's request and the job write: the write lock taken when a transaction begins.
+            with writing():
+                return _upload_and_run()
+
+        def _upload_and_run() -> int:
             batch = batches.create_draft(achievement.organisation, achievement, data, filename="p.csv", actor_id=None,
                                          config=current_app.config)
             db.session.commit()

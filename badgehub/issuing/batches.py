@@ -197,7 +197,8 @@ def _draft_row(batch: IssueBatch, organisation: Organisation, achievement: Achie
         # run that same query again for every row (half of the preview's time on a list with areas).
         area_id=None, result=parsed.cells.get("result") or None)
     try:
-        clean = check_award(organisation, achievement, award, now=moment)
+        # create_draft checked the organisation's standing and the achievement just before, once for all rows.
+        clean = check_award(organisation, achievement, award, now=moment, standing_checked=True)
     except ValidationError as error:
         for name, message in (error.details.get("fields") or {}).items():
             column = _FIELD_OF_AWARD.get(name, name)

@@ -49,6 +49,7 @@ from badgehub.issuing.service import (
     clean_idempotency_key,
     erased_idempotency_key,
     issue_or_replay,
+    issuing_areas,
     new_credential,
     new_public_id,
     note_issued,
@@ -58,6 +59,7 @@ from badgehub.issuing.service import (
 from badgehub.issuing.signing import Signer, build_award, stamp
 from badgehub.issuing.status_lists import lock_open_list, publish_status_list, url_of
 from badgehub.organisations.models import Organisation
+from badgehub.organisations.service import require_good_standing
 
 # Keys looked up per query (keeps the IN list within every database's limits).
 _SLICE: Final = 500
@@ -169,6 +171,16 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
         except BadgeHubError as error:
             result.outcomes[position] = error
     existing = _existing(organisation.id, [key for key in keys.values() if key is not None])
+    # What check_award reads for every award, read once: the organisation's standing, the achievement's state
+    # and, when an award names an area, the areas the organisation may issue in.
+    refused: BadgeHubError | None = None
+    try:
+        if achievement.organisation_id == organisation.id:
+            require_good_standing(organisation)
+            require_issuable(achievement)
+    except BadgeHubError as error:
+        refused = error
+    areas = issuing_areas(organisation) if any(item.award.area_id is not None for item in awards) else None
     for position, key in keys.items():
         award = awards[position].award
         try:
@@ -178,7 +190,10 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
                 continue
             if award.holder_did is None:
                 award = replace(award, holder_did=holder_did_for_address(award.recipient_email))
-            result.checked[position] = (check_award(organisation, achievement, award, now=moment), key)
+            if refused is not None and achievement.organisation_id == organisation.id:
+                raise refused
+            result.checked[position] = (check_award(organisation, achievement, award, now=moment,
+                                                    standing_checked=True, areas=areas), key)
         except BadgeHubError as error:
             result.outcomes[position] = error
     if not result.checked:

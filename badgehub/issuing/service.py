@@ -36,7 +36,7 @@ import json
 import logging
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -201,7 +201,8 @@ def _moment(value: object, name: str, now: dt.datetime, errors: dict[str, Any]) 
 
 
 def check_award(organisation: Organisation, achievement: Achievement, award: AwardInput, *,
-                now: dt.datetime | None = None) -> CleanAward:
+                now: dt.datetime | None = None, standing_checked: bool = False,
+                areas: Sequence[Area] | None = None) -> CleanAward:
     """Check an award without issuing it and return its normalised values (the batch preview calls this).
 
     Raises :class:`~badgehub.organisations.errors.OrganisationSuspended` for a suspended organisation,
@@ -210,12 +211,16 @@ def check_award(organisation: Organisation, achievement: Achievement, award: Awa
     :class:`~badgehub.errors.ValidationError` whose ``details["fields"]`` maps each wrong field
     (``recipient_email``, ``recipient_name``, ``evidence_url``, ``narrative``, ``activity_start``,
     ``activity_end``, ``area_id``, ``result``, ``holder_did``) to its message.
+
+    Many awards at once (a batch): ``standing_checked`` when the caller has just checked the organisation's
+    standing and the achievement (once for all), ``areas`` the organisation's :func:`issuing_areas` (read once).
     """
     moment = now or utcnow()
     if achievement.organisation_id != organisation.id:
         raise WrongOrganisation()
-    require_good_standing(organisation)
-    require_issuable(achievement)
+    if not standing_checked:
+        require_good_standing(organisation)
+        require_issuable(achievement)
     errors: dict[str, Any] = {}
     email = ""
     try:
@@ -241,7 +246,8 @@ def check_award(organisation: Organisation, achievement: Achievement, award: Awa
         errors["activity_end"] = _l("The activity cannot end before it starts.")
     area = None
     if award.area_id is not None:
-        area = next((a for a in issuing_areas(organisation) if a.id == award.area_id), None)
+        choices = areas if areas is not None else issuing_areas(organisation)
+        area = next((a for a in choices if a.id == award.area_id), None)
         if area is None:
             errors["area_id"] = _l("Choose an area of a territory your organisation belongs to.")
     did = (award.holder_did or "").strip() or None
