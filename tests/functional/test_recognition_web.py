@@ -305,3 +305,12 @@ def test_coordinators_reach_the_territory_s_queue(client: FlaskClient, world: di
     issuer_queue = coordinator.get(queue).headers["Location"]
     assert coordinator.get(issuer_queue).status_code == 200
     assert _as(client, world["owner_a"]).get(queue).status_code in (403, 404)
+
+
+def test_a_post_larger_than_the_server_takes_is_refused_with_a_message(client: FlaskClient,
+                                                                      world: dict[str, Any]) -> None:
+    limit = client.application.config["MAX_CONTENT_LENGTH"]
+    half = b"%PDF-1.4\n" + b"0" * (limit // 2)
+    answer = _ask(_as(client, world["sam"]), world["repair"], files=[(half, "a.pdf"), (half, "b.pdf")])
+    assert answer.status_code == 413
+    assert "too large" in answer.get_data(as_text=True)
