@@ -90,6 +90,8 @@ def _nav_context(organisation: Organisation) -> dict[str, Any]:
     member = organisations.membership_of(organisation, _actor())
     return {"is_member": member is not None, "is_owner": member is not None and member.role.value == "owner",
             "decides": queries.can_review(organisation, _actor()),
+            # Changing a badge is the achievements service's: its owners and issuers (not every coordinator).
+            "edits_badges": member is not None and member.role in organisations.BADGE_ISSUERS,
             "standing": organisations.organisation_standing(organisation)}
 
 
