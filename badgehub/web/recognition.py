@@ -58,7 +58,7 @@ class RequestForm(FlaskForm):
 
 
 class AnswerForm(FlaskForm):
-    text = TextAreaField(_l("Your answer"), render_kw={"rows": 5, "maxlength": recognition.MAX_MESSAGE})
+    text = TextAreaField(_l("Your message"), render_kw={"rows": 5, "maxlength": recognition.MAX_MESSAGE})
     links = TextAreaField(_l("More links (optional, one per line)"), render_kw={"rows": 2, "inputmode": "url"})
     files = MultipleFileField(_l("More files (optional)"), render_kw={"accept": ACCEPTED_FILES})
     submit = SubmitField(_l("Send the answer"))
