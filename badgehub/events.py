@@ -24,7 +24,8 @@ credentials_issued = _signals.signal("credentials-issued")
 # sender: None; credential=the IssuedCredential just marked revoked (flushed) in the current transaction.
 credential_revoked = _signals.signal("credential-revoked")
 # Recognition (issue 17). Plain values, so the observatory needs no import of the sending domain; receivers
-# run in the sender's transaction.
+# run in the sender's transaction. Each may also carry occurred_at=datetime (aware, UTC), the moment of the
+# change, when it is not now (the observatory counts it in that month).
 # sender: None; endorsement_id=int, kind="achievement"|"profile"|"credential", endorser_organisation_id=int|None
 # (None: a person or the territory), endorsed_organisation_id=int|None, territory_id=int|None.
 endorsement_issued = _signals.signal("endorsement-issued")

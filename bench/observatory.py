@@ -8,8 +8,9 @@ competencies, achievements aligned to them and tagged with themes, skills demand
 ``--credentials`` issued credentials with one ``INSERT … SELECT … generate_series`` (placeholder documents:
 this measures queries, not signatures) spread like a real territory: popular and rare badges, learners with one
 to many badges, growth over 36 months, most awards recorded in one of 12 areas, 1 % revoked. It then builds the
-pre-aggregates (:func:`badgehub.stats.service.rebuild`) and times, through the Flask test client, each page
-and export ``--requests`` times, after one request of each (templates compiled): the first request after
+pre-aggregates (:func:`badgehub.stats.service.rebuild`), sends 6,000 endorsements, 4,000 recognition requests
+and 3,000 pathway completions as the recognition services' signals, and times, through the Flask test client, each
+page and export ``--requests`` times, after one request of each (templates compiled): the first request after
 :func:`badgehub.stats.queries.clear_cache` (``cold``: nothing of the figures is cached in the process) and
 p50 / p95 of the others (served from the per-process cache of figures). ``--credentials 100000`` builds in
 about a minute; ``--keep`` keeps the database, ``--reuse URL`` times it again (``--only TEXT``: only the pages
@@ -163,6 +164,44 @@ def _load(count: int) -> float:
     return time.perf_counter() - started
 
 
+def _recognition(endorsements: int = 6_000, requests: int = 4_000, completions: int = 3_000) -> float:
+    """Endorsements between the members, recognition requests through their states and pathway completions,
+    sent as the signals the recognition services send (the observatory counts them as it would live)."""
+    import datetime as dt
+    import random
+
+    from sqlalchemy import select
+
+    from badgehub import events
+    from badgehub.organisations.models import Organisation
+
+    started = time.perf_counter()
+    rng = random.Random(17)
+    organisations = list(db.session.scalars(select(Organisation.id).order_by(Organisation.id)))
+    territory_id = db.session.execute(text("SELECT id FROM territories WHERE slug = :s"), {"s": SLUG}).scalar()
+
+    def moment() -> dt.datetime:
+        return dt.datetime(2023 + rng.randrange(3), rng.randint(1, 12), rng.randint(1, 28), tzinfo=dt.UTC)
+
+    for number in range(endorsements):
+        giver, endorsed = rng.sample(organisations, 2)
+        events.endorsement_issued.send(None, endorsement_id=number + 1, kind=rng.choice(("achievement", "profile")),
+                                       endorser_organisation_id=giver, endorsed_organisation_id=endorsed,
+                                       territory_id=None, occurred_at=moment())
+    for number in range(requests):
+        asked, when = rng.choice(organisations), moment()
+        for status in ("submitted", rng.choice(("accepted", "declined", "more_asked", "submitted"))):
+            events.recognition_request_changed.send(None, request_id=number + 1, organisation_id=asked, status=status,
+                                                    self_declared=False, occurred_at=when)
+    for number in range(completions):
+        owner = rng.choice([*organisations, None])
+        events.pathway_progressed.send(None, pathway_id=number % 40 + 1, owner_organisation_id=owner,
+                                       territory_id=territory_id if owner is None else None,
+                                       holder_key=f"learner{rng.randrange(LEARNERS)}@example.org", completed=True,
+                                       occurred_at=moment())
+    return time.perf_counter() - started
+
+
 def _time(client: Any, url: str, requests: int, reset: Callable[[], None]) -> tuple[float, float, float, int]:
     reset()
     started = time.perf_counter()
@@ -200,6 +239,10 @@ def _build(app: Any, count: int) -> None:
         service.rebuild()
         db.session.commit()
         print(f"pre-aggregates rebuilt: {time.perf_counter() - started:.1f} s")
+        with app.test_request_context():
+            counted = _recognition()
+            db.session.commit()
+        print(f"recognition counted (13,000 signals): {counted:.1f} s")
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
         db.session.remove()

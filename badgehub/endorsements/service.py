@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from badgehub import events
 from badgehub.accounts.addresses import verified_keys
 from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import achievement_url
@@ -64,7 +65,7 @@ from badgehub.endorsements.errors import (
     TooManyInvitations,
 )
 from badgehub.endorsements.models import Display, EndorsedKind, Endorsement, EndorsementInvitation
-from badgehub.endorsements.territory_issuers import actor_id_of, acts_for
+from badgehub.endorsements.territory_issuers import actor_id_of, acts_for, territory_of_issuer
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.fields import tidy_block, tidy_line
@@ -209,6 +210,12 @@ def _make(endorser: Organisation, actor: Any, *, kind: EndorsedKind, subject_uri
                             "endorsed_organisation": endorsed.id, "status_list": status_list.number,
                             "status_index": index})
             db.session.flush()
+            territory = territory_of_issuer(endorser)  # the territory itself endorses: no organisation of it
+            events.endorsement_issued.send(
+                None, endorsement_id=endorsement.id, kind=kind.value,
+                endorser_organisation_id=None if territory is not None else endorser.id,
+                endorsed_organisation_id=endorsed.id, territory_id=territory.id if territory is not None else None,
+                occurred_at=moment)
             return endorsement
     raise IssuingFailed()  # pragma: no cover - eight lost races in a row
 

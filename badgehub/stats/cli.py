@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from badgehub.extensions import db
-from badgehub.stats import service
+from badgehub.stats import recognition, service
 
 
 @click.group("observatory")
@@ -28,7 +28,7 @@ def rebuild_command() -> None:
 @with_appcontext
 def check_command() -> None:
     """Compare the pre-aggregates with a live recount; exit 1 when they differ."""
-    if service.stored() != service.recount():
+    if service.stored() != service.recount() or recognition.stored() != recognition.recount():
         click.echo("the pre-aggregates differ from a live recount: run `badgehub observatory rebuild`", err=True)
         raise SystemExit(1)
     click.echo("the pre-aggregates equal a live recount")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import get_locale
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from badgehub.catalogue.demand import demand_by_competency
 from badgehub.catalogue.models import achievement_themes
@@ -15,7 +15,7 @@ from badgehub.catalogue.themes import theme_name, themes_of
 from badgehub.competencies.models import Competency, CompetencyFramework
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation, OrganisationType, Sector
-from badgehub.stats.models import StatsOrganisation
+from badgehub.stats.models import StatsOrganisation, StatsRecognitionUnit
 from badgehub.territory.models import Area, MembershipStatus, Territory, TerritoryMembership
 
 
@@ -58,6 +58,7 @@ class Dimensions:
     competencies: tuple[FrameworkCompetency, ...]
     demand: tuple[tuple[int, int], ...]  # competency id, organisations declaring it
     areas: tuple[tuple[int, str, str], ...]  # id, code, name
+    recognition: tuple[int, Any] = (0, None)  # units of recognition counted, and when the last one changed
 
 
 def read_dimensions(territory: Territory) -> Dimensions:
@@ -90,7 +91,8 @@ def read_dimensions(territory: Territory) -> Dimensions:
         themes=tuple((t.id, t.code, theme_name(t)) for t in theme_list), tags=tuple(tags),
         competencies=tuple(FrameworkCompetency(*row) for row in competencies),
         demand=tuple((item.competency.id, item.organisations) for item in demand_by_competency(territory)),
-        areas=tuple(areas))
+        areas=tuple(areas), recognition=tuple(db.session.execute(
+            select(func.count(), func.max(StatsRecognitionUnit.changed_at)).select_from(StatsRecognitionUnit)).one()))
 
 
 def domain_of(competencies: dict[int, FrameworkCompetency]) -> dict[int, FrameworkCompetency]:

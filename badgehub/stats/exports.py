@@ -46,6 +46,8 @@ FIELD_DEFINITIONS: Final[dict[str, Any]] = {
     "organisations": _l("Member organisations that declare they look for this competency."),
     "gap": _l("true when organisations look for this competency and fewer than 5 learners were recognised for it "
               "in the period, or fewer than 3 organisations recognised any."),
+    "count": _l("Endorsements, recognition requests or pathway completions (see the dataset), with the noise of "
+                "the cell-key method (at most 2 more or 2 fewer, the same every time); empty when suppressed."),
     "indicator": _l("Name of the headline figure."),
     "value": _l("The figure (with the noise of the cell-key method, or empty when suppressed)."),
 }
@@ -76,9 +78,33 @@ DATASETS: Final[dict[str, Dataset]] = {d.name: d for d in (
     Dataset("demand", _l("Skills demand against supply"),
             _l("Per competency that member organisations look for: how many declare it, and the credentials "
                "issued for it in the period."), _l("competency code")),
+    Dataset("endorsements_given_sectors", _l("Endorsements given, by sector of the endorsing organisation"),
+            _l("Endorsements (of a badge, of an organisation, of a learner's credential) made by member "
+               "organisations in the period; territory: made by the territory itself."),
+            _l("sector, or territory")),
+    Dataset("endorsements_given_types", _l("Endorsements given, by type of the endorsing organisation"),
+            _l("The same endorsements, by type of the organisation that made them."),
+            _l("organisation type, or territory")),
+    Dataset("endorsements_received_sectors", _l("Endorsements received, by sector of the endorsed organisation"),
+            _l("Endorsements of member organisations, of their badges and of the credentials they issued, made in "
+               "the period (by anyone)."), _l("sector")),
+    Dataset("endorsements_received_types", _l("Endorsements received, by type of the endorsed organisation"),
+            _l("The same endorsements, by type of the organisation endorsed."), _l("organisation type")),
+    Dataset("recognition_requests", _l("Recognition requests and their outcomes"),
+            _l("Requests to member organisations to recognise learning, submitted in the period, by their state "
+               "now: submitted (waiting), more_asked (more evidence asked for), accepted, declined."),
+            _l("state")),
+    Dataset("pathway_completions", _l("Pathway completions, by sector of the pathway's owner"),
+            _l("Learners who completed a pathway in the period (a completion per learner and pathway); "
+               "territory: pathways of the territory itself. Suppressed under 5 distinct learners."),
+            _l("sector, or territory")),
 )}
+RECOGNITION: Final = frozenset({"endorsements_given_sectors", "endorsements_given_types",
+                                "endorsements_received_sectors", "endorsements_received_types",
+                                "recognition_requests", "pathway_completions"})
 
 TABLE_FIELDS: Final = ["code", "label", "credentials", "suppressed"]
+RECOGNITION_FIELDS: Final = ["code", "label", "count", "suppressed"]
 DEMAND_FIELDS: Final = ["code", "label", "organisations", "credentials", "suppressed", "gap"]
 SUMMARY_FIELDS: Final = ["indicator", "value", "suppressed"]
 SUMMARY_INDICATORS: Final = ("credentials", "learners", "learners_several_organisations",
@@ -88,6 +114,8 @@ SUMMARY_INDICATORS: Final = ("credentials", "learners", "learners_several_organi
 def fields_of(name: str) -> list[str]:
     if name == "summary":
         return SUMMARY_FIELDS
+    if name in RECOGNITION:
+        return RECOGNITION_FIELDS
     return DEMAND_FIELDS if name == "demand" else TABLE_FIELDS
 
 
@@ -102,7 +130,7 @@ def rows_of(published: Published, name: str, labeler: Labeler) -> list[dict[str,
     rows = []
     for cell in published.tables[name].cells:
         row: dict[str, Any] = {"code": cell.key, "label": labeler(name, cell), "credentials": cell.value,
-                               "suppressed": cell.suppressed}
+                               "count": cell.value, "suppressed": cell.suppressed}
         if name == "demand":
             row["organisations"] = cell.extra.get("organisations", 0)
             row["gap"] = bool(cell.extra.get("gap"))
@@ -229,6 +257,15 @@ def dictionary(published: Published, licence: tuple[str, str]) -> dict[str, Any]
                 "Organisations with at least one counted credential in the selection. Published like every "
                 "count: withheld when the selection's credentials are, else with the noise of the cell-key "
                 "method (the organisations' own record keys).")),
+            "recognition": str(_l(
+                "Endorsements made, recognition requests (in their state now) and pathway completions, counted when "
+                "they happen, by month, for the territory's approved members (now) and the territory itself. Each "
+                "gets a random record key like a credential; a line is withheld when it counts fewer than "
+                "%(threshold)s endorsements or requests (for completions: distinct learners) or when fewer than "
+                "%(organisations)s organisations contribute (the territory itself counts as one), and otherwise "
+                "carries the noise of the cell-key method. The sector filter narrows the organisations described; "
+                "the theme filter does not apply to these datasets.", threshold=THRESHOLD,
+                organisations=ORGANISATION_THRESHOLD)),
             "method": method(),
             "never_published": str(_l(
                 "Never published: any figure of one organisation or one badge, names or addresses of people, "

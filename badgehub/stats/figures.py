@@ -58,6 +58,7 @@ class Table:
     name: str
     groups: list[Group]
     partition: bool
+    total: Group | None = None  # the table's own total, when it is not the selection's credentials
 
 
 @dataclass

@@ -187,3 +187,49 @@ class StatsAreaMonth(db.Model):  # type: ignore[name-defined,misc]
     key_sum: Mapped[int] = mapped_column(Integer, default=0)
     learner_ids: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
+
+class StatsRecognitionUnit(db.Model):  # type: ignore[name-defined,misc]
+    """One counted unit of recognition (issue 17), as the signals of :mod:`badgehub.events` told it: an
+    endorsement made, a recognition request in its current state, a pathway completed by a learner. Kept so that
+    a signal sent twice counts once, a request moving on leaves its old state, and the cells can be checked
+    against a recount; each has its random record key for the cell-key method. No personal data: a learner is
+    the id of :class:`StatsLearner`.
+
+    ``kind``: ``endorsement`` (``unit``: its id; ``organisation_id`` the endorsed, ``other_id`` the endorser,
+    ``detail`` what was endorsed), ``request`` (``unit``: its id; ``organisation_id`` the organisation asked,
+    ``detail`` its status, ``flag`` self-declared) or ``completion`` (``unit``: pathway id and learner id;
+    ``organisation_id`` the pathway's owner, ``learner_id`` the learner). 0 stands for none (a person or the
+    territory), so no foreign keys."""
+
+    __tablename__ = "stats_recognition_units"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer)
+    organisation_id: Mapped[int] = mapped_column(Integer, default=0)
+    other_id: Mapped[int] = mapped_column(Integer, default=0)
+    territory_id: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str] = mapped_column(String(16), default="")
+    flag: Mapped[bool] = mapped_column(default=False)
+    learner_id: Mapped[int] = mapped_column(Integer, default=0)
+    record_key: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # part of the key of cached figures
+
+
+class StatsRecognitionCell(db.Model):  # type: ignore[name-defined,misc]
+    """The units of :class:`StatsRecognitionUnit` counted per kind, month and the same columns: how many, the sum
+    of their record keys (the cell key) and, for completions, their distinct learners as a Roaring bitmap of
+    :class:`StatsLearner` ids. A page reads these few rows, never the units."""
+
+    __tablename__ = "stats_recognition_cells"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    other_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    territory_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    detail: Mapped[str] = mapped_column(String(16), primary_key=True)
+    flag: Mapped[bool] = mapped_column(primary_key=True)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    key_sum: Mapped[int] = mapped_column(Integer, default=0)
+    learner_ids: Mapped[bytes] = mapped_column(LargeBinary, default=b"")

@@ -137,7 +137,9 @@ def publish(figures: Figures, *, public: bool) -> Published:
         if public and name == "organisations":
             continue
         cells = [_cell(group, public) for group in table.groups]
-        tables[name] = PublishedTable(name, cells, table.partition, credentials if table.partition else None)
+        total = _cell(table.total, public).value if table.total is not None else (
+            credentials if table.partition else None)
+        tables[name] = PublishedTable(name, cells, table.partition, total)
     settings = tables["learning_settings"]
     shown = [c for c in settings.cells if c.value is not None]
     non_formal = next((c.value for c in settings.cells if c.key == "non_formal" and c.value is not None), 0)

@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 
 from badgehub.achievements.models import AchievementCompetency, AchievementVersion
 from badgehub.extensions import db
-from badgehub.stats import learners
+from badgehub.stats import learners, recognition
 from badgehub.stats.dimensions import Dimensions, Member, domain_of, read_dimensions
 from badgehub.stats.figures import (
     FORMAL_TYPES,
@@ -107,6 +107,7 @@ class _Builder:
         self._areas()
         self._demand()
         self._decide_thresholds()
+        self.tables.update(recognition.tables(self.dimensions, self.chosen))  # thresholds decided there
         months = sorted({row[0] for row in self.by_month_orgs})
         generated = max((updated for _, updated in self.revisions.values() if updated is not None), default=None)
         return Figures(self.dimensions.slug, self.dimensions.name, self.chosen,

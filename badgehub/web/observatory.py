@@ -27,7 +27,7 @@ from badgehub.catalogue.themes import theme_name, themes_of
 from badgehub.errors import NotFound, ValidationError
 from badgehub.extensions import db, limiter, public_pages_limit
 from badgehub.organisations.models import OrganisationType, Sector
-from badgehub.stats import exports, queries
+from badgehub.stats import exports, queries, recognition
 from badgehub.stats import service as stats
 from badgehub.stats.errors import InvalidFilters, UnknownDataset
 from badgehub.stats.privacy import (
@@ -57,12 +57,37 @@ SECTIONS: dict[str, Any] = {
     "learning_settings": _l("Formal education and non-formal learning"),
     "areas": _l("By area"),
     "organisations": _l("By organisation"),
+    "endorsements_given_sectors": _l("Endorsements given, by sector"),
+    "endorsements_given_types": _l("Endorsements given, by type of organisation"),
+    "endorsements_received_sectors": _l("Endorsements received, by sector"),
+    "endorsements_received_types": _l("Endorsements received, by type of organisation"),
+    "recognition_requests": _l("Recognition requests and their outcomes"),
+    "pathway_completions": _l("Pathway completions, by sector of the pathway's owner"),
+}
+RECOGNITION_ORDER = ("endorsements_given_sectors", "endorsements_given_types", "endorsements_received_sectors",
+                     "endorsements_received_types", "recognition_requests", "pathway_completions")
+UNITS: dict[str, Any] = {  # the column of figures, and what "< 5" counts, per recognition dataset
+    "recognition_requests": (_l("Requests"), _l("fewer than %(threshold)s requests: not published")),
+    "pathway_completions": (_l("Completions"), _l("fewer than %(threshold)s learners: not published")),
+}
+ENDORSEMENT_UNITS = (_l("Endorsements"), _l("fewer than %(threshold)s endorsements: not published"))
+CREDENTIAL_UNITS = (_l("Credentials"), _l("fewer than %(threshold)s learners: not published"))
+REQUEST_STATES: dict[str, Any] = {
+    "submitted": _l("Waiting for a decision"),
+    "more_asked": _l("More evidence asked for"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
 }
 HEADINGS: dict[str, Any] = {
     "monthly": _l("Month"), "domains": _l("Domain"), "competencies": _l("Competency"), "themes": _l("Theme"),
     "sectors": _l("Sector"), "organisation_types": _l("Type of organisation"),
     "learning_settings": _l("Learning setting"), "areas": _l("Area"), "organisations": _l("Organisation"),
     "demand": _l("Competency"),
+    "endorsements_given_sectors": _l("Sector of the endorser"),
+    "endorsements_given_types": _l("Type of the endorser"),
+    "endorsements_received_sectors": _l("Sector of the endorsed organisation"),
+    "endorsements_received_types": _l("Type of the endorsed organisation"),
+    "recognition_requests": _l("State"), "pathway_completions": _l("Sector of the owner"),
 }
 SETTING_LABELS: dict[str, Any] = {
     "formal": _l("Formal education (schools, universities, training centres)"),
@@ -83,9 +108,13 @@ def label_of(dataset: str, cell: PublishedCell) -> str:
     """The translated label of one line of a dataset (the exports' ``label`` column and the page)."""
     if dataset == "monthly":
         return _month_label(cell.key)
-    if dataset == "sectors":
+    if dataset in exports.RECOGNITION and cell.key == recognition.TERRITORY:
+        return str(gettext("The territory itself"))
+    if dataset == "recognition_requests":
+        return str(REQUEST_STATES.get(cell.key, cell.key))
+    if dataset in ("sectors", "endorsements_given_sectors", "endorsements_received_sectors", "pathway_completions"):
         return str(labels.label(Sector(cell.key)))
-    if dataset == "organisation_types":
+    if dataset in ("organisation_types", "endorsements_given_types", "endorsements_received_types"):
         return str(labels.label(OrganisationType(cell.key)))
     if dataset == "learning_settings":
         return str(SETTING_LABELS[cell.key])
@@ -116,6 +145,9 @@ class Section:
     suppressed: int
     summary: str  # the text alternative of the chart
     heading: str  # the header of the table's first column
+    unit: str = ""  # the header of the column of figures
+    small: str = ""  # what a "< 5" line means, for its abbreviation
+    empty: str = ""  # what an empty table says, when it counts something else than credentials
 
     @property
     def total_text(self) -> str:
@@ -137,12 +169,16 @@ def _section(name: str, table: PublishedTable) -> Section:
                 cell.reason)
             for cell in table.cells]
     largest = max((r for r in rows if r.value is not None), key=lambda r: r.value or 0, default=None)
+    unit, small = UNITS.get(name, ENDORSEMENT_UNITS if name.startswith("endorsements") else CREDENTIAL_UNITS)
     if largest is None:
         summary = gettext("No figure can be shown for this selection.")
+    elif name in exports.RECOGNITION:
+        summary = gettext("Largest: %(label)s, %(value)s.", label=largest.label, value=largest.text)
     else:
         summary = gettext("Largest: %(label)s, %(value)s credentials.", label=largest.label, value=largest.text)
     return Section(name, str(SECTIONS.get(name, name)), rows, table.total, table.suppressed_count, summary,
-                   str(HEADINGS.get(name, "")))
+                   str(HEADINGS.get(name, "")), str(unit), str(small % {"threshold": THRESHOLD}),
+                   str(gettext("Nothing in this selection.")) if name in exports.RECOGNITION else "")
 
 
 def _territory(slug: str) -> Territory:
@@ -175,19 +211,22 @@ def _page(territory: Territory, *, public: bool, form: LicenceForm | None = None
     if errors:
         status = 400
     sections = []
+    recognised = []
     demand = None
     if published is not None:
         order = ["monthly", "domains", "competencies", "themes", "sectors", "organisation_types",
                  "learning_settings", "areas"] + ([] if public else ["organisations"])
         sections = [_section(name, published.tables[name]) for name in order]
         demand = _section("demand", published.tables["demand"])
+        recognised = [_section(name, published.tables[name]) for name in RECOGNITION_ORDER]
     licence = stats.licence_of(territory)
     if form is None and not public:
         form = LicenceForm(formdata=None, data={"licence": licence[0], "licence_url": licence[1]})
     args = published.filters.args() if published is not None else {}
     body = render_template(
         "observatory/page.html", territory=territory, published=published, public=public, errors=errors,
-        sections=sections, demand=demand, licence=licence, form=form, args=dict(request.args), filter_args=args,
+        sections=sections, demand=demand, recognised=recognised, licence=licence, form=form, args=dict(request.args),
+        filter_args=args,
         datasets=exports.DATASETS, sectors=list(Sector), themes=[(t.code, theme_name(t)) for t in themes_of(territory)],
         threshold=THRESHOLD, organisation_threshold=ORGANISATION_THRESHOLD, bound=MAX_PERTURBATION,
         period=exports.period_of(published) if published is not None else None,

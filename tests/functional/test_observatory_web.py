@@ -111,7 +111,7 @@ def test_every_export_parses_and_says_exactly_what_the_page_shows(client, data):
                                                      else str(value))
                 assert from_csv[key].lstrip("'") == expected, (name, key)
         if name in page:
-            assert {row["label"]: shown(row["credentials"]) for row in document["rows"]} == {
+            assert {row["label"]: shown(row.get("credentials", row.get("count"))) for row in document["rows"]} == {
                 label: WITHHELD.get(text, text) for label, text in page[name].items()}, name
 
 
@@ -259,3 +259,46 @@ def test_figures_are_written_in_the_reader_s_language_83_percent_with_its_space(
         assert kpis is not None
         figures = [html_lib.unescape(value).strip() for value in re.findall(r"<dd>(.*?)</dd>", kpis.group(0), re.S)]
         assert [figure for figure in figures if re.match(percent, figure)], (locale, figures)
+
+
+@pytest.fixture
+def recognised(setup: Any) -> dict[str, Any]:
+    from tests.unit.stats.generated import build_generated
+    from tests.unit.stats.recognition_generated import send_recognition
+
+    queries.clear_cache()
+
+    def build() -> dict[str, Any]:
+        generated = build_generated()
+        send_recognition(generated)
+        return {"territory": generated.territory.slug}
+
+    return setup(build)
+
+
+def test_recognition_shows_on_the_page_and_in_the_open_data_alike(client, recognised):
+    from badgehub.stats.exports import RECOGNITION
+
+    territory = recognised["territory"]
+    for args in ("", "?period=2025", "?period=2025-Q2&sector=community"):
+        html = client.get(f"/t/{territory}/observatory{args}").get_data(as_text=True)
+        page = page_tables(html)
+        assert "Recognition" in html
+        for name in RECOGNITION:
+            document = client.get(f"/t/{territory}/observatory/{name}.json{args}").get_json()
+            body = client.get(f"/t/{territory}/observatory/{name}.csv{args}").get_data(as_text=True)
+            rows = list(csv.DictReader(io.StringIO(body.removeprefix("\ufeff"))))
+            assert document["fields"] == ["code", "label", "count", "suppressed"] == list(rows[0].keys()), name
+            assert [row["count"] for row in rows] == ["" if r["count"] is None else str(r["count"])
+                                                       for r in document["rows"]]
+            assert {row["label"]: shown(row["count"]) for row in document["rows"]} == {
+                label: WITHHELD.get(text, text) for label, text in page[name].items()}, (name, args)
+    everything = client.get(f"/t/{territory}/observatory/endorsements_given_sectors.json").get_json()
+    assert {"code": "territory", "label": "The territory itself", "count": None, "suppressed": True} in (
+        everything["rows"])  # one contributor: never published
+    assert any(row["count"] for row in everything["rows"])
+    french = client.get(f"/t/{territory}/observatory", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Reconnaissance" in french and "Le territoire lui-même" in french and "Recommandations reçues" in french
+    dictionary = client.get(f"/t/{territory}/observatory/dictionary.json").get_json()
+    assert "recognition" in dictionary["definitions"]
+    assert {d["name"] for d in dictionary["datasets"]} >= RECOGNITION

@@ -178,3 +178,21 @@ def test_the_territory_endorses_through_its_own_issuer(world: World, resolver: R
     document = json.loads(made.document_json)
     assert document["issuer"]["id"].endswith(f":issuers:{issuer.slug}")
     assert verify(document, resolver, utcnow()).verified
+
+
+def test_the_observatory_counts_each_endorsement_made(world: World) -> None:
+    from sqlalchemy import select
+
+    from badgehub.extensions import db
+    from badgehub.stats.models import StatsRecognitionUnit
+
+    made = endorsements.endorse_achievement(world.b, world.owner_b, world.repair, comment="Un atelier sérieux.",
+                                            config=current_app.config)
+    counted = db.session.scalars(select(StatsRecognitionUnit).where(StatsRecognitionUnit.kind == "endorsement"))
+    assert [(u.unit, u.other_id, u.organisation_id, u.territory_id, u.detail) for u in counted] == [
+        (str(made.id), world.b.id, world.a.id, 0, "achievement")]
+    issuer = ensure_territory_issuer(world.territory, world.coordinator, config=current_app.config)
+    by_territory = endorsements.endorse_organisation(issuer, world.coordinator, world.a, comment="Un acteur clé.",
+                                                     config=current_app.config)
+    unit = db.session.get(StatsRecognitionUnit, ("endorsement", str(by_territory.id)))
+    assert unit is not None and (unit.other_id, unit.territory_id) == (0, world.territory.id)

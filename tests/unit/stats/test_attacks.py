@@ -150,9 +150,11 @@ def read_everything(generated: Generated) -> Knowledge:
 
 
 class Solver:
-    """The attacker's integer program: every atom at least 1, every figure within what was published."""
+    """The attacker's integer program: every atom at least ``lower`` (1: the attacker knows which cells are
+    non-empty), every figure within what was published."""
 
-    def __init__(self, known: Knowledge) -> None:
+    def __init__(self, known: Knowledge, lower: int = 1) -> None:
+        self.lower = lower
         self.size = len(known.atoms)
         rows = [(atoms, bounds) for atoms, bounds in known.figures.items() if atoms]
         matrix = np.zeros((len(rows), self.size))
@@ -168,7 +170,7 @@ class Solver:
         row = np.zeros((1, self.size))
         row[0, sorted(atoms)] = 1
         for low, high in ((truth + 1, np.inf), (-np.inf, truth - 1)):
-            result = milp(np.zeros(self.size), integrality=np.ones(self.size), bounds=(1, np.inf),
+            result = milp(np.zeros(self.size), integrality=np.ones(self.size), bounds=(self.lower, np.inf),
                           constraints=[self.constraint, LinearConstraint(row, [low], [high])])
             if result.status == 0:
                 return round(float(row[0] @ result.x))
@@ -185,7 +187,7 @@ class Solver:
         for sign in (-1, 1):
             objective = sign * sum(vectors.values(), np.zeros(self.size))
             result = milp(objective, constraints=[self.constraint], integrality=np.ones(self.size),
-                          bounds=(1, np.inf))
+                          bounds=(self.lower, np.inf))
             assert result.success, result.message
             open_ -= {name for name in open_ if abs(vectors[name] @ result.x - truths[name]) > 0.5}
         return sorted(name for name in open_ if self.other_value(targets[name], round(truths[name])) is None)
