@@ -19,6 +19,7 @@ def observatory_group() -> None:
 def rebuild_command() -> None:
     """Recount every cell from the issued credentials (after a bulk import outside BadgeHub, or a restore)."""
     service.rebuild()
+    recognition.rebuild()
     db.session.commit()
     stored, *_ = service.stored()
     click.echo(f"{len(stored)} cell(s) rebuilt")

@@ -38,6 +38,9 @@ class Group:
     extra: dict[str, Any] = field(default_factory=dict)
     key_sum: int = 0  # the cell key: the sum of its credentials' record keys (modulo KEY_RANGE when used)
     organisations: set[int] = field(default_factory=set)  # the organisations that contribute to it
+    # Withheld when zero too (recognition lines are always listed: a line that only appears when it is not zero
+    # would tell that it is not, and "withheld" would mean "at least one").
+    withhold_zero: bool = False
 
     def add(self, credentials: int, low: int, high: int, key_sum: int = 0,
             organisations: Iterable[int] = ()) -> None:

@@ -106,9 +106,10 @@ def withheld_because(learners_enough: bool, organisations: int) -> str:
 
 
 def _cell(group: Group, public: bool) -> PublishedCell:
-    reason = withheld_because(group.enough_learners, len(group.organisations)) if group.credentials else ""
+    counted = group.credentials or group.withhold_zero
+    reason = withheld_because(group.enough_learners, len(group.organisations)) if counted else ""
     value: int | None = group.credentials
-    if public and group.credentials:  # a true zero is nobody: it is published as it is
+    if public and counted:  # a true zero is nobody: it is published as it is (except where zeros are withheld)
         value = None if reason else perturbed(group.credentials, group.key_sum)
     extra = dict(group.extra)
     if "organisations" in extra:

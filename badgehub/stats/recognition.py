@@ -26,16 +26,17 @@ from collections import defaultdict
 from typing import Any, Final
 
 from pyroaring import BitMap
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, literal_column, select
 
 from badgehub.db import utcnow
 from badgehub.extensions import db
+from badgehub.organisations.models import OrganisationType, Sector
 from badgehub.stats.dimensions import Dimensions, Member
 from badgehub.stats.figures import THRESHOLD, Group, Table
 from badgehub.stats.filters import Filters
 from badgehub.stats.models import StatsRecognitionCell, StatsRecognitionUnit
 from badgehub.stats.ptable import KEY_RANGE
-from badgehub.stats.service import learner_ids, month_of, new_record_key
+from badgehub.stats.service import learner_ids, month_of, new_record_key, touch_organisation
 
 ENDORSEMENT: Final = "endorsement"
 REQUEST: Final = "request"
@@ -93,6 +94,9 @@ def _count(kind: str, unit_id: str, **values: Any) -> None:
         db.session.add(unit)
     unit.changed_at = utcnow()
     _add(unit, +1)
+    # Cached figures are keyed by the organisations' revisions: those described by this unit change now.
+    for organisation_id in sorted({unit.organisation_id, unit.other_id} - {0}):
+        touch_organisation(organisation_id)
     db.session.flush()
 
 
@@ -146,24 +150,26 @@ def tables(dimensions: Dimensions, chosen: Filters) -> dict[str, Table]:
     key sum; the threshold is decided here, exactly: units, or for completions distinct learners."""
     members = {member.id: member for member in dimensions.organisations}
     described = {o for o, m in members.items() if not chosen.sector or m.sector == chosen.sector}
-    query = select(StatsRecognitionCell.kind, StatsRecognitionCell.organisation_id, StatsRecognitionCell.other_id,
-                   StatsRecognitionCell.territory_id, StatsRecognitionCell.detail,
-                   func.sum(StatsRecognitionCell.units), func.sum(StatsRecognitionCell.key_sum)).where(
-        StatsRecognitionCell.units > 0)
-    if chosen.start is not None:
-        query = query.where(StatsRecognitionCell.month >= chosen.start)
-    if chosen.end is not None:
-        query = query.where(StatsRecognitionCell.month <= chosen.end)
-    rows = db.session.execute(query.group_by(
-        StatsRecognitionCell.kind, StatsRecognitionCell.organisation_id, StatsRecognitionCell.other_id,
-        StatsRecognitionCell.territory_id, StatsRecognitionCell.detail)).tuples().all()
-    completions = _completion_learners(chosen) if any(row[0] == COMPLETION for row in rows) else {}
+    cell = StatsRecognitionCell
+    # Two small aggregates: by the organisation that gave (endorsements) and by the one described on the other
+    # side (endorsed, asked, owner), never by pairs of organisations (thousands of rows for nothing).
+    by_giver = _in_period(select(
+        cell.kind, literal_column("0"), cell.other_id, cell.territory_id, literal_column("''"), func.sum(cell.units),
+        func.sum(cell.key_sum)).where(cell.kind == ENDORSEMENT, cell.units > 0), chosen).group_by(
+        cell.kind, cell.other_id, cell.territory_id)
+    by_subject = _in_period(select(
+        cell.kind, cell.organisation_id, literal_column("0"), cell.territory_id, cell.detail, func.sum(cell.units),
+        func.sum(cell.key_sum)).where(cell.units > 0), chosen).group_by(
+        cell.kind, cell.organisation_id, cell.territory_id, cell.detail)
+    rows = [("other", *row) for row in db.session.execute(by_giver).tuples()]
+    rows += [("organisation", *row) for row in db.session.execute(by_subject).tuples()]
+    completions = _completion_learners(chosen) if any(row[1] == COMPLETION for row in rows) else {}
     found: dict[str, Table] = {}
     for name, (kind, side, line) in TABLES.items():
-        groups: dict[str, Group] = {}
+        groups = {key: Group(key, key, withhold_zero=True) for key in _lines(line, chosen)}
         learners: dict[str, list[BitMap]] = defaultdict(list)
-        for row_kind, organisation_id, other_id, territory_id, detail, units, key_sum in rows:
-            if row_kind != kind:
+        for source, row_kind, organisation_id, other_id, territory_id, detail, units, key_sum in rows:
+            if row_kind != kind or source != side:
                 continue
             subject = organisation_id if side == "organisation" else other_id
             if subject:
@@ -178,14 +184,14 @@ def tables(dimensions: Dimensions, chosen: Filters) -> dict[str, Table]:
             key = _line(member, line, detail)
             if key is None:
                 continue
-            group = groups.setdefault(key, Group(key, key))
+            group = groups.setdefault(key, Group(key, key, withhold_zero=True))
             group.add(int(units), 0, 0, int(key_sum), (contributor,))
             if kind == COMPLETION:
                 learners[key].append(completions.get((organisation_id, territory_id), BitMap()))
-        total = Group("total", "total")
+        total = Group("total", "total", withhold_zero=True)
         everyone: list[BitMap] = []
         for key, group in groups.items():
-            counted = len(BitMap.union(*learners[key])) if kind == COMPLETION else group.credentials
+            counted = len(BitMap.union(*learners[key])) if kind == COMPLETION and learners[key] else group.credentials
             group.learners_low = group.learners_high = counted
             group.enough_learners = counted >= THRESHOLD
             total.add(group.credentials, 0, 0, group.key_sum, group.organisations)
@@ -193,9 +199,26 @@ def tables(dimensions: Dimensions, chosen: Filters) -> dict[str, Table]:
         counted = len(BitMap.union(*everyone)) if kind == COMPLETION and everyone else total.credentials
         total.learners_low = total.learners_high = counted
         total.enough_learners = counted >= THRESHOLD
-        ordered = sorted(groups.values(), key=lambda g: (_order(line, g.key), -g.credentials, g.key))
+        ordered = sorted(groups.values(), key=lambda g: (_order(line, g.key), g.key))  # never by size
         found[name] = Table(name, ordered, True, total=total)
     return found
+
+
+def _lines(line: str, chosen: Filters) -> list[str]:
+    """Every line a table can have under the filters, listed whether it counts anything or not."""
+    if line == "status":
+        return list(REQUEST_STATUSES)
+    if line == "sector":
+        return [chosen.sector] if chosen.sector else [*(s.value for s in Sector), TERRITORY]
+    return [*(t.value for t in OrganisationType), *([] if chosen.sector else [TERRITORY])]
+
+
+def _in_period(query: Any, chosen: Filters) -> Any:
+    if chosen.start is not None:
+        query = query.where(StatsRecognitionCell.month >= chosen.start)
+    if chosen.end is not None:
+        query = query.where(StatsRecognitionCell.month <= chosen.end)
+    return query
 
 
 def _order(line: str, key: str) -> int:
@@ -206,13 +229,9 @@ def _order(line: str, key: str) -> int:
 
 def _completion_learners(chosen: Filters) -> dict[tuple[int, int], BitMap]:
     """The learners who completed pathways, per owner (organisation, territory), in the period."""
-    query = select(StatsRecognitionCell.organisation_id, StatsRecognitionCell.territory_id,
-                   StatsRecognitionCell.learner_ids).where(StatsRecognitionCell.kind == COMPLETION,
-                                                           StatsRecognitionCell.units > 0)
-    if chosen.start is not None:
-        query = query.where(StatsRecognitionCell.month >= chosen.start)
-    if chosen.end is not None:
-        query = query.where(StatsRecognitionCell.month <= chosen.end)
+    query = _in_period(select(StatsRecognitionCell.organisation_id, StatsRecognitionCell.territory_id,
+                              StatsRecognitionCell.learner_ids).where(StatsRecognitionCell.kind == COMPLETION,
+                                                                      StatsRecognitionCell.units > 0), chosen)
     found: dict[tuple[int, int], BitMap] = defaultdict(BitMap)
     for organisation_id, territory_id, blob in db.session.execute(query).tuples():
         if blob:
@@ -231,6 +250,16 @@ def recount() -> dict[tuple[Any, ...], tuple[int, int, int]]:
         if unit.learner_id:
             entry[2].add(unit.learner_id)
     return {key: (units, key_sum, len(learners)) for key, (units, key_sum, learners) in found.items()}
+
+
+def rebuild() -> None:
+    """Write every cell again from the units (``badgehub observatory rebuild``). Flushes."""
+    db.session.execute(delete(StatsRecognitionCell))
+    db.session.flush()
+    for unit in db.session.scalars(select(StatsRecognitionUnit).order_by(StatsRecognitionUnit.kind,
+                                                                         StatsRecognitionUnit.unit)):
+        _add(unit, +1)
+    db.session.flush()
 
 
 def stored() -> dict[tuple[Any, ...], tuple[int, int, int]]:

@@ -117,6 +117,11 @@ def _bump(organisation_id: int) -> None:
             {"revision": lambda _: StatsOrganisation.revision + 1, "updated_at": lambda excluded: excluded.updated_at})
 
 
+def touch_organisation(organisation_id: int) -> None:
+    """Bump an organisation's revision (its counted data changed: cached figures of it are out of date)."""
+    _bump(organisation_id)
+
+
 def stats_key(recipient_email_key: str) -> str:
     """The learner a ``recipient_email_key`` stands for in the statistics (every erased key is one learner)."""
     return ERASED_RECIPIENT_PREFIX if recipient_email_key.startswith(ERASED_RECIPIENT_PREFIX) else recipient_email_key

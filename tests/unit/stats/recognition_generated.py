@@ -14,8 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from sqlalchemy import select
+
 from badgehub import events
-from badgehub.stats import queries
+from badgehub.extensions import db
+from badgehub.stats import queries, recognition
+from badgehub.stats.models import StatsRecognitionUnit
+from badgehub.stats.ptable import KEY_RANGE
 from tests.unit.stats.generated import LEARNERS, Generated
 
 # How many endorsements each organisation makes per month (min, max) and in which months (None: all).
@@ -80,4 +85,10 @@ def send_recognition(generated: Generated, seed: int = 17) -> None:
                 None, pathway_id=pathway_id, owner_organisation_id=owner,
                 territory_id=territory_id if owner is None else None, holder_key=key, completed=True,
                 occurred_at=_moment(rng, month))
+    # The record keys from the seed, as the generated credentials' are: a test run is reproducible.
+    keys = random.Random(seed * 1_000_003)
+    for unit in db.session.scalars(select(StatsRecognitionUnit).order_by(StatsRecognitionUnit.kind,
+                                                                         StatsRecognitionUnit.unit)):
+        unit.record_key = keys.randrange(KEY_RANGE)
+    recognition.rebuild()
     queries.clear_cache()

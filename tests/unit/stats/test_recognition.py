@@ -4,9 +4,12 @@ published figures survive the attacks that the credentials' figures survive (:mo
 The attacker reads every recognition table (endorsements given and received by sector and type, requests by
 outcome, pathway completions by owner's sector, each with its total) for every period on offer crossed with
 every sector, knows which cells of the data are non-empty, and solves the whole as an integer program. What the
-method promises, and the tests check: no withheld line and no organisation's own count (given, received,
-asked, owned), in any month, quarter or year, is pinned to a single value; no published figure comes from fewer
-than three organisations (the territory counting as one); asking again gives the same noise.
+method promises, and the tests check: every line is listed whether it counts anything or not, so "withheld"
+tells nothing (not even "more than zero"); no withheld line and no organisation's own count (given, received,
+asked, owned), in any month, quarter or year, is pinned to a single value by an attacker who does not already
+know which organisations endorsed which (or were asked, or own a completed pathway) in each month; no published
+figure comes from fewer than three organisations (the territory counting as one); asking again gives the same
+noise.
 """
 
 from __future__ import annotations
@@ -140,11 +143,18 @@ def test_the_figures_count_what_the_signals_said(generated):
 def test_differencing_every_period_and_sector_recovers_no_withheld_or_own_figure(generated):
     atoms = cells()
     known = Knowledge(atoms, {}, {}, set(), {}, set())  # type: ignore[arg-type]
+    withheld: set[frozenset[int]] = set()
     for args, published in releases(generated):
         for table in TABLES:
-            observe(known, members(generated, atoms, args, table, "total"), published.tables[table].total)
-            for cell in published.tables[table].cells:
-                observe(known, members(generated, atoms, args, table, cell.key), cell.value)
+            lines = [("total", published.tables[table].total)]
+            lines += [(cell.key, cell.value) for cell in published.tables[table].cells]
+            for key, value in lines:
+                found = members(generated, atoms, args, table, key)
+                if value is None:  # every line is listed, zero or not: withheld tells nothing, not even "> 0"
+                    withheld.add(found)
+                else:
+                    observe(known, found, value)
+    known.withheld = withheld
     truth = [atom.truth for atom in atoms]
     for found, (low, high) in known.figures.items():  # every published figure is within the bound
         assert low <= sum(truth[i] for i in found) <= high
@@ -160,9 +170,11 @@ def test_differencing_every_period_and_sector_recovers_no_withheld_or_own_figure
                 if own:
                     targets[f"{organisation.name} {kind} {column} in {period or 'all time'}"] = own
     assert len(targets) > 100
-    # The attacker knows the organisations and what they could have done, not which of them endorsed which in
-    # each month (that would be knowing the answer, unit by unit): the cells may be empty.
+    # The attacker knows the organisations and what they could have done, not which of them endorsed which (or
+    # was asked, or owns a pathway completed) in each month: that would be knowing the answer, unit by unit.
     assert Solver(known, lower=0).exactly_recovered(targets) == []
+    # The limit, stated: one who knew which of those cells are not empty (each at least 1) pins some of them.
+    assert Solver(known, lower=1).exactly_recovered(targets)
 
 
 def test_no_recognition_figure_comes_from_fewer_than_three_organisations(generated):
