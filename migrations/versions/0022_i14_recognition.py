@@ -1,7 +1,7 @@
 """observatory: counted units of recognition (endorsements, requests, pathway completions) and their cells
 
 Revision ID: i14_recognition
-Revises: i14_area_months
+Revises: i17_pathways
 Create Date: 2026-12-07 12:45:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i14_recognition'
-down_revision = 'i14_area_months'
+down_revision = 'i17_pathways'
 branch_labels = None
 depends_on = None
 
