@@ -113,7 +113,9 @@ def queue_of(organisation: Organisation, statuses: Sequence[RequestStatus] = OPE
     return list(db.session.scalars(
         select(RecognitionRequest).where(RecognitionRequest.organisation_id == organisation.id,
                                          RecognitionRequest.status.in_(list(statuses)))
-        .options(selectinload(RecognitionRequest.requester), selectinload(RecognitionRequest.evidence))
+        .options(selectinload(RecognitionRequest.requester), selectinload(RecognitionRequest.evidence),
+                 selectinload(RecognitionRequest.events), selectinload(RecognitionRequest.achievement),
+                 selectinload(RecognitionRequest.issued_credential))
         .order_by(order, RecognitionRequest.id)))
 
 
