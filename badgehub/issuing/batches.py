@@ -463,7 +463,7 @@ def _mark_row(batch: IssueBatch, row: BatchRow, outcome: bulk.Outcome) -> Issued
 def _queue_rows_mail(batch: IssueBatch, rows: Sequence[tuple[BatchRow, IssuedCredential]],
                      settings: Mapping[str, Any], mailer: AwardMailer) -> None:
     """:func:`queue_row_mail` for each of a chunk's rows just issued, their notices read together and their QR
-    codes drawn on the signing processes."""
+    codes drawn on every core."""
     from badgehub.outbox.service import queue
 
     def draw_qr(texts: Sequence[str], scale: int) -> list[bytes]:

@@ -111,26 +111,43 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="badgehub-signing-watch", daemon=True).start()
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
+def _pool(workers: int, registry: dict[str, Any] | None = None) -> ProcessPoolExecutor:
+    chosen = _POOL if registry is None else registry
     with _POOL_LOCK:
-        pool: ProcessPoolExecutor | None = _POOL.get("pool")
-        if pool is None or _POOL.get("pid") != os.getpid() or _POOL.get("workers") != workers:
+        pool: ProcessPoolExecutor | None = chosen.get("pool")
+        if pool is None or chosen.get("pid") != os.getpid() or chosen.get("workers") != workers:
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_watch_parent, initargs=(os.getpid(),))
-            _POOL.update(pool=pool, pid=os.getpid(), workers=workers)
+            chosen.update(pool=pool, pid=os.getpid(), workers=workers)
         return pool
+
+
+# The QR codes of a chunk's e-mails are drawn on processes of their own: on the signing pool they would queue
+# behind the next chunk's signatures (submitted first, so that they run while the chunk is stored).
+_QR_POOL: dict[str, Any] = {}
 
 
 def shutdown() -> None:
     """Stop the workers (at exit, and in tests that want a fresh pool)."""
     with _POOL_LOCK:
-        pool = _POOL.pop("pool", None)
-        if pool is not None and _POOL.get("pid") == os.getpid():
-            pool.shutdown(wait=True, cancel_futures=True)
-        _POOL.clear()
+        for registry in (_POOL, _QR_POOL):
+            pool = registry.pop("pool", None)
+            if pool is not None and registry.get("pid") == os.getpid():
+                pool.shutdown(wait=True, cancel_futures=True)
+            registry.clear()
 
 
 atexit.register(shutdown)
+
+
+def warm_up(config: Mapping[str, Any]) -> None:
+    """Start the signing and QR processes now, without waiting for them (a batch job does this first: the
+    processes, a second or so to start, are then ready when its first chunk needs them)."""
+    workers = processes(config)
+    if workers > 1:
+        for registry in (_POOL, _QR_POOL):
+            for _ in range(workers):
+                _pool(workers, registry).submit(os.getpid)
 
 
 def _qr_pngs(texts: Sequence[str], scale: int) -> list[bytes]:
@@ -140,13 +157,14 @@ def _qr_pngs(texts: Sequence[str], scale: int) -> list[bytes]:
 
 
 def qr_pngs(texts: Sequence[str], scale: int, *, config: Mapping[str, Any]) -> list[bytes]:
-    """The PNG QR codes of ``texts`` (``qr_png(text, scale=scale)``), drawn on the signing processes when there
-    are several: a batch's e-mails each carry one (the wallet offer), a few milliseconds each. In order."""
+    """The PNG QR codes of ``texts`` (``qr_png(text, scale=scale)``), drawn on every core when there are several
+    (processes of their own, started like the signing ones): a batch's e-mails each carry one (the wallet
+    offer), a few milliseconds each. In order."""
     workers = processes(config)
     if workers <= 1 or len(texts) < MIN_PARALLEL:
         return _qr_pngs(texts, scale)
     size = max(1, -(-len(texts) // workers))
-    futures = [_pool(workers).submit(_qr_pngs, list(texts[start:start + size]), scale)
+    futures = [_pool(workers, _QR_POOL).submit(_qr_pngs, list(texts[start:start + size]), scale)
                for start in range(0, len(texts), size)]
     return [png for future in futures for png in future.result()]
 

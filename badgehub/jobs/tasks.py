@@ -24,7 +24,7 @@ from sqlalchemy import select
 from badgehub.db import reset_write_intent, run_with_retry, set_write_intent, writing
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
-from badgehub.issuing import batches, bulk
+from badgehub.issuing import batches, bulk, parallel
 from badgehub.issuing.models import BatchRow, IssueBatch
 from badgehub.issuing.service import Signer, signer_for
 from badgehub.issuing.status_lists import refresh_status_lists
@@ -130,6 +130,7 @@ def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int |
 
 def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int | None, chunk_rows: int | None,
                 now: dt.datetime | None) -> str:
+    parallel.warm_up(current_app.config)  # the pools start while the first chunk is planned
     send_batch_mail(batch)  # a previous run may have stopped between a commit and its e-mails
     try:
         batches.check_batch_can_issue(batch)

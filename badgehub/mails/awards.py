@@ -65,7 +65,7 @@ def queue_notification(credential: IssuedCredential, config: Mapping[str, Any]) 
 
 def queue_notifications(credentials: Sequence[IssuedCredential], config: Mapping[str, Any]) -> list[OutboxMessage]:
     """:func:`queue_notification` for each credential (the API's batch), their notices read together and the QR
-    codes of their wallet offers drawn on the signing processes. Flushes."""
+    codes of their wallet offers drawn on every core. Flushes."""
 
     def draw_qr(texts: Sequence[str], scale: int) -> list[bytes]:
         return parallel.qr_pngs(texts, scale, config=config)

@@ -32,7 +32,7 @@ def award_mail_link(credential: IssuedCredential, config: Mapping[str, Any]) -> 
 
 def award_mail_offer(credential: IssuedCredential, config: Mapping[str, Any]) -> MailOffer:
     """The ``openid-credential-offer://`` link of ``credential`` for its award e-mail, and the QR code of it
-    (``qr_png(link, scale=QR_SCALE)``, which a batch draws on its signing processes).
+    (``qr_png(link, scale=QR_SCALE)``, which a batch draws on every core).
 
     The offer goes by reference (``credential_offer_uri``): the link is less than half as long as the offer
     itself, so the QR code is coarser (easier to scan from a screen) and quicker to draw — it is drawn for
