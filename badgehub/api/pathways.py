@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Final
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, current_app, jsonify, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from badgehub.api import v1
 from badgehub.api.requests import InvalidBody, json_body, next_url, page_params
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import csrf, db
+from badgehub.jobs import enqueue
 from badgehub.pathways import service as pathways
 from badgehub.pathways.models import Pathway, PathwayCompletion
 from badgehub.tokens.service import PATHWAYS_READ, PATHWAYS_WRITE
@@ -188,6 +189,8 @@ def change_status(public_id: str) -> ResponseReturnValue:
     except BadgeHubError as error:
         raise _as_invalid_body(error) from error
     db.session.commit()
+    if pathway.is_public:  # those who completed it already get its badge
+        enqueue(current_app._get_current_object(), "pathways.award_completed", pathway.id)  # type: ignore[attr-defined]
     return jsonify(pathway_resource(pathway, own=True))
 
 

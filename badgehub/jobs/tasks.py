@@ -31,6 +31,7 @@ from badgehub.issuing.status_lists import refresh_status_lists
 from badgehub.jobs.lease import lease_seconds
 from badgehub.mails.awards import award_mail
 from badgehub.outbox.sender import deliver_pending
+from badgehub.pathways.jobs import award_completed
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +247,7 @@ TASKS: Final[dict[str, Callable[..., Any]]] = {
     "status_lists.refresh": refresh_lists,
     "mail.purge": purge_mail,
     "mail.send": send_mail,
+    "pathways.award_completed": award_completed,
 }
 
 def run_task(name: str, *args: Any) -> Any:

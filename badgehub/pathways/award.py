@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from badgehub import events
@@ -65,7 +66,8 @@ def credentials_issued(credentials: Iterable[IssuedCredential], *, config: Mappi
             by_holder[key].append(credential)
     if not by_holder:
         return []
-    touched = pathways_with_steps({c.achievement_id for group in by_holder.values() for c in group})
+    touched = pathways_with_steps({c.achievement_id for group in by_holder.values() for c in group},
+                                  for_pages=False)
     made: list[PathwayCompletion] = []
     for key, fresh in by_holder.items():
         achievements = {credential.achievement_id for credential in fresh}
@@ -135,3 +137,33 @@ def _award(pathway: Pathway, key: str, progress: PathwayProgress, *, config: Map
     if not issued.replayed and notify is not None:
         notify(issued.credential)
     return issued.credential
+
+
+def award_completed(pathway: Pathway, *, config: Mapping[str, Any], notify: Notify | None = None,
+                    now: dt.datetime | None = None) -> list[PathwayCompletion]:
+    """Complete ``pathway`` for every holder who has completed it already (what publishing a pathway, or adding
+    steps to it, owes those who hold the badges): the same rule and the same award as
+    :func:`credentials_issued`, for each holder of one of its steps' credentials. Nothing for a draft or an
+    archived pathway. Returns the completions made. Flushes."""
+    if not pathway.is_public:
+        return []
+    steps = {step.achievement_id for group in pathway.groups for step in group.steps}
+    if not steps:
+        return []
+    holders = db.session.scalars(select(IssuedCredential.recipient_email_key).where(
+        IssuedCredential.achievement_id.in_(steps), IssuedCredential.revoked_at.is_(None)).distinct())
+    made: list[PathwayCompletion] = []
+    done: set[str] = set()
+    for key in sorted(set(holders)):
+        if key in done or key.startswith(ERASED_RECIPIENT_PREFIX):
+            continue
+        keys = holder_keys(key)
+        done |= keys
+        if completion_of(pathway, keys) is not None:
+            continue
+        progress = pathway_progress(pathway, held_by(keys, now=now))
+        if progress.complete:
+            completion = _complete(pathway, key, progress, config=config, notify=notify, now=now)
+            if completion is not None:
+                made.append(completion)
+    return made

@@ -348,14 +348,18 @@ def published_pathways(*, territory_id: int | None = None, organisation_id: int 
     return list(db.session.scalars(query.order_by(Pathway.name, Pathway.id)))
 
 
-def pathways_with_steps(achievement_ids: Iterable[int]) -> list[Pathway]:
-    """The published pathways one of whose steps is one of ``achievement_ids``."""
+def pathways_with_steps(achievement_ids: Iterable[int], *, for_pages: bool = True) -> list[Pathway]:
+    """The published pathways one of whose steps is one of ``achievement_ids``; with what pages show of each
+    step (its badge's name and organisation), or, ``for_pages=False``, only the groups and steps that progress
+    needs (issuing calls this for every award)."""
     ids = set(achievement_ids)
     if not ids:
         return []
     touched = (select(PathwayGroup.pathway_id).join(PathwayStep, PathwayStep.group_id == PathwayGroup.id)
                .where(PathwayStep.achievement_id.in_(ids)))
-    return list(db.session.scalars(_with_steps(select(Pathway)).where(
+    query = _with_steps(select(Pathway)) if for_pages else select(Pathway).options(
+        selectinload(Pathway.groups).selectinload(PathwayGroup.steps))
+    return list(db.session.scalars(query.where(
         Pathway.status == PathwayStatus.PUBLISHED, Pathway.id.in_(touched)).order_by(Pathway.name, Pathway.id)))
 
 

@@ -28,7 +28,7 @@ def _on_revoked(sender: Any, *, credential: Any, **_: Any) -> None:
     if not key or key.startswith(ERASED_RECIPIENT_PREFIX):
         return
     keys = None
-    for pathway in pathways_with_steps({credential.achievement_id}):
+    for pathway in pathways_with_steps({credential.achievement_id}, for_pages=False):
         keys = keys or holder_keys(key)
         if completion_of(pathway, keys) is None:  # a completed pathway stays completed
             events.pathway_progressed.send(None, pathway_id=pathway.id, owner_organisation_id=pathway.organisation_id,

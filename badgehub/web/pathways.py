@@ -34,6 +34,7 @@ from badgehub.endorsements.territory_issuers import (
 )
 from badgehub.errors import BadgeHubError, NotFound
 from badgehub.extensions import db
+from badgehub.jobs import enqueue
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation
 from badgehub.pathways import service as pathways
@@ -221,6 +222,8 @@ def change_status(slug: str, public_id: str) -> ResponseReturnValue:
         raise NotFound()
     pathways.set_status(pathway, _actor(), request.form.get("status", ""))
     db.session.commit()
+    if pathway.status is PathwayStatus.PUBLISHED:  # those who completed it already get its badge
+        enqueue(current_app._get_current_object(), "pathways.award_completed", pathway.id)  # type: ignore[attr-defined]
     flash(gettext("The pathway is published: learners see it and its badge is awarded on completion.")
           if pathway.status is PathwayStatus.PUBLISHED else gettext("The pathway is archived."), "success")
     return redirect(url_for("pathways.index", slug=slug))

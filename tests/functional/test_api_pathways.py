@@ -12,6 +12,12 @@ from flask.testing import FlaskClient
 from tests.functional.api_helpers import build_api_world, call
 
 
+@pytest.fixture(autouse=True)
+def jobs_inline(app: Any) -> None:
+    """Publishing hands a job to the queue; here it runs inline, in the test's transaction."""
+    app.config["JOB_BACKEND"] = "sync"
+
+
 @pytest.fixture
 def world(setup: Any) -> dict[str, Any]:
     return setup(build_api_world)

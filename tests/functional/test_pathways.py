@@ -329,3 +329,31 @@ def test_the_demo_has_two_pathways_and_the_learner_part_way_on_one(ctx: Flask) -
     mechanics = rows[MECHANICS]
     assert mechanics.completion is None and 1 <= mechanics.progress.counted < mechanics.progress.needed
     assert mechanics.progress.next_steps
+
+
+def test_revoking_a_step_announces_the_change_of_progress(ctx: Flask, signals: list[Any]) -> None:
+    built = _world()
+    pathway = _published(built)
+    first = _award(built["Niveau 1"])
+    signals.clear()
+    issuing.revoke_credential(first, actor_id=None, config=_config())
+    assert signals == [{"pathway_id": pathway.id, "owner_organisation_id": built["world"].a.id,
+                        "territory_id": None, "holder_key": LEA, "completed": False}]
+
+
+def test_award_completed_completes_those_who_hold_every_step_once(ctx: Flask) -> None:
+    from badgehub.pathways import award
+
+    built = _world()
+    world = built["world"]
+    pathway = pathways.create_pathway(world.a, world.owner_a, _fields(built))
+    for name in ("Niveau 1", "Niveau 2"):
+        _award(built[name])
+        _award(built[name], email="sam@example.net")
+    _award(world.reading)
+    assert award.award_completed(pathway, config=_config()) == []  # a draft awards nothing
+    pathways.set_status(pathway, world.owner_a, "published")
+    made = award.award_completed(pathway, config=_config())
+    assert len(made) == 1 and made[0].issued_credential is not None
+    assert made[0].issued_credential.recipient_email == LEA
+    assert award.award_completed(pathway, config=_config()) == []

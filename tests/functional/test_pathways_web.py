@@ -20,6 +20,12 @@ from tests.factories import build_world
 FR = {"Accept-Language": "fr"}
 
 
+@pytest.fixture(autouse=True)
+def jobs_inline(app: Any) -> None:
+    """Publishing hands a job to the queue; here it runs inline, in the test's transaction."""
+    app.config["JOB_BACKEND"] = "sync"
+
+
 @pytest.fixture
 def world(setup: Any) -> dict[str, Any]:
     def build() -> dict[str, Any]:
@@ -171,3 +177,44 @@ def organisation_owner(organisation: Any) -> Any:
     from badgehub.organisations.service import members_of
 
     return next(m.user for m in members_of(organisation) if m.role.value == "owner")
+
+
+def test_publishing_awards_the_badge_to_those_who_completed_the_pathway_already(
+        client: FlaskClient, world: dict[str, Any], setup: Any, query: Any) -> None:
+
+    def build() -> str:
+        from badgehub.achievements.service import public_achievement
+        from badgehub.organisations.service import get_organisation_by_slug
+
+        organisation = get_organisation_by_slug(world["a"])
+        for badge in (world["repair"], world["reading"]):
+            achievement = public_achievement(badge)
+            issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
+                                     recipient_email="lea@example.net", recipient_name="Léa", actor_id=None,
+                                     source="single", config=current_app.config)
+        pathway = pathways.create_pathway(organisation, organisation_owner(organisation), PathwayFields(
+            name="Parcours atelier", in_language="fr", achievement=world["workshop"],
+            groups=(GroupInput(achievements=(world["repair"], world["reading"])),)))
+        return pathway.public_id
+
+    public_id = setup(build)
+    owner = _as(client, world["owner_a"])
+    token = csrf_token_from(owner.get(f"/organisations/{world['a']}/pathways").get_data(as_text=True))
+    owner.post(f"/organisations/{world['a']}/pathways/{public_id}/status",
+               data={"csrf_token": token, "status": "published"})
+    owner.post(f"/organisations/{world['a']}/pathways/{public_id}/status",  # published again: nothing more
+               data={"csrf_token": token, "status": "published"})
+
+    def awarded() -> list[str]:
+        from sqlalchemy import select
+
+        from badgehub.achievements.service import public_achievement
+        from badgehub.extensions import db
+        from badgehub.issuing.models import IssuedCredential
+
+        workshop = public_achievement(world["workshop"])
+        return [c.recipient_email for c in db.session.scalars(
+            select(IssuedCredential).where(IssuedCredential.achievement_id == workshop.id))]
+
+    assert query(awarded) == ["lea@example.net"]
+    assert "Completed" in _as(client, world["lea"]).get("/wallet").get_data(as_text=True)
