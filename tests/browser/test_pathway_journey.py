@@ -110,3 +110,38 @@ def test_a_learner_completes_a_pathway_and_receives_its_badge(
     # Menu, Sign in, Sign in (the form), Menu, My wallet, the details, the pathway; Menu, My wallet, its badge;
     # and the language.
     assert learner.finish() == (10 if lang == "en" else 11)
+
+
+def test_an_organisation_defines_and_publishes_a_pathway(journey_page: Any, live_server: LiveServer,
+                                                        axe_source: str, lang: str) -> None:
+    from playwright.sync_api import expect
+
+    with live_server.app.test_request_context():
+        built = build_world()
+        built.owner_a.password_hash = generate_password_hash(PASSWORD)
+        owner_email, repair, reading = built.owner_a.email, built.repair.public_id, built.reading.public_id
+        workshop = built.workshop.public_id
+        db.session.commit()
+    page = journey_page
+    owner = Journey(page, live_server, axe_source, "pathway-owner", lang)
+    owner.start()
+    owner.sign_in(owner_email)
+    owner.click(page.get_by_role("navigation", name=owner.t("Organisation pages"))
+                .get_by_role("link", name=owner.t("Pathways")))
+    owner.click(page.get_by_role("link", name=owner.t("Create a pathway")))
+    owner.step("new-pathway")
+    page.get_by_label(owner.t("Name of the pathway")).fill("Parcours atelier")
+    page.locator("#groups-0-step-1").select_option(repair)
+    page.locator("#groups-0-step-2").select_option(reading)
+    page.get_by_label(owner.t("Badge awarded on completion")).select_option(workshop)
+    owner.click(page.get_by_role("button", name=owner.t("Save the pathway")))
+    owner.step("pathways")
+    owner.click(page.get_by_role("button", name=owner.t("Publish") + " — Parcours atelier"))
+    expect(page.get_by_text(owner.t("The pathway is published: learners see it and its badge is awarded on "
+                                    "completion."))).to_be_visible()
+    owner.click(page.get_by_role("link", name="Parcours atelier", exact=True))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Parcours atelier")
+    expect(page.get_by_role("link", name="Club de lecture")).to_be_visible()
+    owner.step("pathway-page")
+    # Menu, Sign in, Sign in (the form), Pathways, Create a pathway, Save, Publish, the pathway; and the language.
+    assert owner.finish() == (8 if lang == "en" else 9)
