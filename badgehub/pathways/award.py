@@ -93,8 +93,9 @@ def credentials_issued(credentials: Iterable[IssuedCredential], *, config: Mappi
 
 def _recipient(progress: PathwayProgress, key: str) -> IssuedCredential:
     """The contributing credential whose address and name the pathway badge goes to: one sent to ``key``."""
-    mine = [c for c in progress.contributing if c.recipient_email_key == key]
-    return (mine or list(progress.contributing))[-1]
+    contributing: list[IssuedCredential] = list(progress.contributing)
+    mine = [c for c in contributing if c.recipient_email_key == key]
+    return (mine or contributing)[-1]
 
 
 def _complete(pathway: Pathway, key: str, progress: PathwayProgress, *, config: Mapping[str, Any],

@@ -38,6 +38,7 @@ from badgehub.jobs import enqueue
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation
 from badgehub.pathways import service as pathways
+from badgehub.pathways.errors import PathwayNotEditable
 from badgehub.pathways.models import Pathway, PathwayStatus
 from badgehub.pathways.progress import pathway_progress
 from badgehub.territory import service as territories
@@ -209,7 +210,7 @@ def edit(slug: str, public_id: str) -> ResponseReturnValue:
     if not signs:
         raise NotFound()
     if pathway.status is PathwayStatus.ARCHIVED:
-        raise pathways.PathwayNotEditable()
+        raise PathwayNotEditable()
     return _save(organisation, pathway)
 
 
