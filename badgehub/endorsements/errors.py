@@ -41,3 +41,14 @@ class TooManyInvitations(BadgeHubError):
     code = "too_many_invitations"
     http_status = 429
     default_message = _l("You have made many endorsement links today. Try again tomorrow.")
+
+
+class OwnCredential(Forbidden):
+    code = "own_credential"
+    default_message = _l("You cannot endorse your own badge: ask someone who saw what you did.")
+
+
+class TooManyPersonalEndorsements(BadgeHubError):
+    code = "too_many_personal_endorsements"
+    http_status = 429
+    default_message = _l("You have signed many endorsements in your own name today. Try again tomorrow.")

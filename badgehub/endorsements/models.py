@@ -6,7 +6,8 @@ the endorser's revocation list (``(status_list_id, status_index)`` unique; the i
 index to a credential, see :func:`badgehub.issuing.status_lists.register_index_holder`).
 
 A :class:`TerritoryIssuer` ties a territory to the organisation row that signs in its name: the territory gets a
-did:web, keys, status lists and a public profile exactly as any issuer, through the same code.
+did:web, keys, status lists and a public profile exactly as any issuer, through the same code. A
+:class:`PersonalIssuer` does the same for a person who endorses in their own name.
 """
 
 from __future__ import annotations
@@ -55,6 +56,20 @@ class TerritoryIssuer(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     territory: Mapped[Territory] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class PersonalIssuer(db.Model):  # type: ignore[name-defined,misc]
+    """The organisation row a person endorses with in their own name (one per person; see
+    :mod:`badgehub.endorsements.personal_issuers`). ``user_id`` is None once the person's account is erased."""
+
+    __tablename__ = "personal_issuers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
     organisation: Mapped[Organisation] = relationship()
 
 

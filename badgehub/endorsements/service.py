@@ -61,10 +61,19 @@ from badgehub.endorsements.errors import (
     CannotEndorse,
     EndorsementNotFound,
     InvitationNotFound,
+    OwnCredential,
     SelfEndorsement,
     TooManyInvitations,
+    TooManyPersonalEndorsements,
 )
 from badgehub.endorsements.models import Display, EndorsedKind, Endorsement, EndorsementInvitation
+from badgehub.endorsements.personal_issuers import (
+    clean_display_name,
+    ensure_personal_issuer,
+    erase_personal_issuer,
+    is_personal_issuer,
+    personal_issuer_of,
+)
 from badgehub.endorsements.territory_issuers import actor_id_of, acts_for, territory_of_issuer
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
@@ -93,6 +102,7 @@ MAX_COMMENT: Final = 2000
 MAX_URL: Final = 500
 MAX_MESSAGE: Final = 500
 MAX_INVITATIONS_PER_DAY: Final = 10
+MAX_PERSONAL_ENDORSEMENTS_PER_DAY: Final = 20
 INVITATION_LIFETIME: Final = dt.timedelta(days=30)
 _INSERT_ATTEMPTS: Final = 8
 
@@ -163,6 +173,8 @@ def _make(endorser: Organisation, actor: Any, *, kind: EndorsedKind, subject_uri
     require_endorser(endorser, actor)
     if endorser.id == endorsed.id:
         raise SelfEndorsement()
+    if is_personal_issuer(endorsed):  # a person's own issuer is no organisation to endorse
+        raise EndorsementNotFound()
     text, url = _check_input(comment, evidence_url)
     if _standing_endorsement(endorser, subject_uri) is not None:
         raise AlreadyEndorsed()
@@ -211,9 +223,10 @@ def _make(endorser: Organisation, actor: Any, *, kind: EndorsedKind, subject_uri
                             "status_index": index})
             db.session.flush()
             territory = territory_of_issuer(endorser)  # the territory itself endorses: no organisation of it
+            by_organisation = territory is None and not is_personal_issuer(endorser)  # nor a person in their name
             events.endorsement_issued.send(
                 None, endorsement_id=endorsement.id, kind=kind.value,
-                endorser_organisation_id=None if territory is not None else endorser.id,
+                endorser_organisation_id=endorser.id if by_organisation else None,
                 endorsed_organisation_id=endorsed.id, territory_id=territory.id if territory is not None else None,
                 occurred_at=moment)
             return endorsement
@@ -257,6 +270,60 @@ def endorse_by_invitation(token: str, endorser: Organisation, actor: Any, *, com
     return _make(endorser, actor, kind=EndorsedKind.CREDENTIAL, subject_uri=credential.credential_id,
                  endorsed=credential.organisation, comment=comment, evidence_url=evidence_url,
                  display=Display.PENDING, credential=credential, invitation=invitation, now=now, config=config)
+
+
+def endorse_in_own_name(token: str, actor: Any, *, display_name: str | None, comment: str | None,
+                        evidence_url: str | None = None, now: dt.datetime | None = None,
+                        config: Mapping[str, Any]) -> Endorsement:
+    """A signed-in person endorses the credential of a learner's invitation in their own name, signed by their
+    personal issuer (:mod:`badgehub.endorsements.personal_issuers`, made on first use and named
+    ``display_name``). Raises :class:`InvitationNotFound`, :class:`OwnCredential` (403) when the credential is
+    theirs, :class:`TooManyPersonalEndorsements` (429) after :data:`MAX_PERSONAL_ENDORSEMENTS_PER_DAY` in 24
+    hours, ``ValidationError`` (``details.fields``: ``display_name``, ``comment``, ``evidence_url``) and what
+    :func:`endorse_achievement` raises. Flushes."""
+    invitation = invitation_by_token(token, now=now)
+    credential = invitation.credential
+    if credential.revoked_at is not None:
+        raise InvitationNotFound()
+    if not getattr(actor, "is_authenticated", False) or isinstance(actor, ApiToken):
+        raise CannotEndorse()
+    if credential.recipient_email_key in ({actor.email_key} | verified_keys(actor)):
+        raise OwnCredential()
+    errors: dict[str, Any] = {}
+    try:
+        name = clean_display_name(display_name, actor)
+    except ValidationError as error:
+        errors.update(error.details["fields"])
+        name = ""
+    _clean_comment(comment, errors)
+    _clean_url(evidence_url, errors)
+    if errors:
+        raise ValidationError(details={"fields": errors})
+    moment = now or utcnow()
+    existing = personal_issuer_of(actor)
+    if existing is not None:
+        made = db.session.scalar(select(func.count(Endorsement.id)).where(
+            Endorsement.endorser_id == existing.id, Endorsement.issued_at > moment - dt.timedelta(days=1))) or 0
+        if made >= MAX_PERSONAL_ENDORSEMENTS_PER_DAY:
+            raise TooManyPersonalEndorsements()
+    issuer = ensure_personal_issuer(actor, display_name=name, config=config)
+    return _make(issuer, actor, kind=EndorsedKind.CREDENTIAL, subject_uri=credential.credential_id,
+                 endorsed=credential.organisation, comment=comment, evidence_url=evidence_url,
+                 display=Display.PENDING, credential=credential, invitation=invitation, now=now, config=config)
+
+
+def own_endorsements(actor: Any) -> list[Endorsement]:
+    """The endorsements ``actor`` signed in their own name, newest first (empty when they never did)."""
+    issuer = personal_issuer_of(actor)
+    return given_by(issuer) if issuer is not None else []
+
+
+def erase_own_endorsements(user: Any, *, config: Mapping[str, Any], now: dt.datetime | None = None) -> int:
+    """Before ``user``'s account is erased: their standing personal endorsements are withdrawn and every one
+    blanked, with their issuer's name (see :func:`badgehub.endorsements.personal_issuers.erase_personal_issuer`).
+    Returns how many were blanked. Flushes."""
+    return erase_personal_issuer(
+        user, withdraw=lambda endorsement, now=None: withdraw(endorsement, user, now=now, config=config), now=now)
 
 
 def withdraw(endorsement: Endorsement, actor: Any, *, now: dt.datetime | None = None,

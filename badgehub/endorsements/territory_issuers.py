@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from badgehub.endorsements.models import TerritoryIssuer
+from badgehub.endorsements.personal_issuers import is_personal_issuer_of
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import (
@@ -75,6 +76,8 @@ def acts_for(organisation: Organisation, actor: Any) -> bool:
         return actor.organisation_id == organisation.id
     if actor is None or not getattr(actor, "is_authenticated", False):
         return False
+    if is_personal_issuer_of(organisation, actor):  # a person's own issuer: they alone act for it
+        return True
     member = membership_of(organisation, actor)
     if member is not None and member.role in BADGE_ISSUERS:
         return True

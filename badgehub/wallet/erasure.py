@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from badgehub.accounts.addresses import verified_keys
 from badgehub.accounts.models import EmailToken, User, WalletEmail, WalletProfile
 from badgehub.audit.service import record
+from badgehub.endorsements.service import erase_own_endorsements
 from badgehub.extensions import db
 from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, IssuedCredential
 from badgehub.issuing.service import erased_idempotency_key
@@ -162,7 +163,9 @@ def erase_account(user: User, *, actor_id: int | None, config: Mapping[str, Any]
        addresses go; then the user row itself is deleted
        (every foreign key to ``users`` is ``ON DELETE CASCADE`` — memberships, coordinator roles — or
        ``SET NULL`` — "created by" columns), which also ends every session: the session loader finds nobody.
-    6. An audit event ``account.erased`` records the id and counts, never the address.
+    6. Endorsements made in the person's own name are withdrawn and blanked, and their issuer's name with them
+       (:func:`badgehub.endorsements.service.erase_own_endorsements`).
+    7. An audit event ``account.erased`` records the id and counts, never the address.
 
     Flushes; the caller commits. Raises LastOwner.
     """
@@ -170,6 +173,7 @@ def erase_account(user: User, *, actor_id: int | None, config: Mapping[str, Any]
     if alone:
         names = ", ".join(organisation.name for organisation in alone)
         raise LastOwner(names, details={"organisations": [organisation.slug for organisation in alone]})
+    erase_own_endorsements(user, config=config)  # withdrawn and blanked while the account still acts for them
     keys = keys_for_erasure(user)
     blanked = blank_issued_recipients(keys)
     others = run_erasers(keys) + outbox.erase_personal_data(keys, config=config)

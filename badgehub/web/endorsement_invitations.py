@@ -3,8 +3,10 @@
 * ``/wallet/c/<id>/endorsements``: the credential's endorsements (show or hide each), its open links, and a
   form for a new link (rate limited per address, ``RATELIMIT_ENDORSEMENT_INVITES``, on top of the service's
   daily cap per person);
-* ``/endorse/<token>``: whoever received the link signs in and endorses in the name of one of their
-  organisations (or of their territory).
+* ``/endorse/<token>``: whoever received the link signs in and endorses in their own name (signed by their
+  personal issuer; the default for someone with no organisation) or in the name of one of their
+  organisations (or of their territory);
+* ``/endorsements/mine``: the endorsements a person signed in their own name, each of which they may withdraw.
 
 Every rule is :mod:`badgehub.endorsements.service`'s; views parse, call it, commit.
 """
@@ -24,14 +26,16 @@ from wtforms.validators import Length, Optional
 
 from badgehub.endorsements import service as endorsements
 from badgehub.endorsements.errors import EndorsementNotFound
+from badgehub.endorsements.personal_issuers import MAX_NAME
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db, limiter
 from badgehub.web.endorsement_views import endorsement_list
-from badgehub.web.endorsements import ActionForm, apply_errors, endorse_form
+from badgehub.web.endorsements import ActionForm, EndorseForm, apply_errors, endorse_form
 
 bp = Blueprint("endorsement_invitations", __name__)
 
 DEFAULT_INVITE_LIMIT: Final = "10 per hour"
+OWN_NAME: Final = "@me"  # the choice "in my own name" (no organisation slug has an "@")
 
 
 def invite_limit() -> str:
@@ -43,6 +47,24 @@ class InviteForm(FlaskForm):
     message = StringField(_l("A word for the person you ask (optional)"),
                           validators=[Optional(), Length(max=endorsements.MAX_MESSAGE)])
     submit = SubmitField(_l("Make a link to ask for an endorsement"))
+
+
+class InvitedEndorseForm(EndorseForm):
+    """The endorsement form of an invitation: beside the organisations, "in my own name" with the name shown."""
+
+    display_name = StringField(_l("Your name as shown with the endorsement"),
+                               validators=[Optional(), Length(max=MAX_NAME)], render_kw={"autocomplete": "name"})
+
+
+def _invited_form(excluded: Any) -> tuple[InvitedEndorseForm, list[Any]]:
+    _form, choices = endorse_form(excluded)
+    form = InvitedEndorseForm()
+    form.endorser.choices = [(OWN_NAME, gettext("In my own name")),
+                             *((organisation.slug, organisation.name) for organisation in choices)]
+    if not form.is_submitted():
+        form.endorser.data = OWN_NAME if not choices else form.endorser.data
+        form.display_name.data = _actor().name
+    return form, choices
 
 
 def _actor() -> Any:
@@ -127,16 +149,21 @@ def close(public_id: str, invitation_id: int) -> ResponseReturnValue:
 def endorse(token: str) -> ResponseReturnValue:
     invitation = endorsements.invitation_by_token(token)
     credential = invitation.credential
-    form, choices = endorse_form(credential.organisation)
+    form, choices = _invited_form(credential.organisation)
     problem = None
     status = 200
     if form.validate_on_submit():
-        endorser = next((o for o in choices if o.slug == form.endorser.data), None)
-        if endorser is None:
-            raise EndorsementNotFound()
         try:
-            endorsements.endorse_by_invitation(token, endorser, _actor(), comment=form.comment.data,
-                                               evidence_url=form.evidence_url.data, config=current_app.config)
+            if form.endorser.data == OWN_NAME:
+                endorsements.endorse_in_own_name(token, _actor(), display_name=form.display_name.data,
+                                                 comment=form.comment.data, evidence_url=form.evidence_url.data,
+                                                 config=current_app.config)
+            else:
+                endorser = next((o for o in choices if o.slug == form.endorser.data), None)
+                if endorser is None:
+                    raise EndorsementNotFound()
+                endorsements.endorse_by_invitation(token, endorser, _actor(), comment=form.comment.data,
+                                                   evidence_url=form.evidence_url.data, config=current_app.config)
             db.session.commit()
         except BadgeHubError as error:
             db.session.rollback()
@@ -148,4 +175,29 @@ def endorse(token: str) -> ResponseReturnValue:
     elif request.method == "POST":
         status = 400
     return _render("endorsements/invitation.html", status, invitation=invitation, credential=credential,
-                   version=credential.achievement_version, form=form, choices=choices, problem=problem)
+                   version=credential.achievement_version, form=form, choices=choices, problem=problem,
+                   own_name=OWN_NAME)
+
+
+@bp.get("/endorsements/mine")
+@login_required
+def mine() -> ResponseReturnValue:
+    return _render("endorsements/mine.html", endorsements=endorsements.own_endorsements(_actor()),
+                   action=ActionForm(formdata=None))
+
+
+@bp.post("/endorsements/mine/<endorsement_id>/withdraw")
+@login_required
+def withdraw_own(endorsement_id: str) -> ResponseReturnValue:
+    endorsement = endorsements.get_endorsement(endorsement_id)
+    if endorsement not in endorsements.own_endorsements(_actor()) or not ActionForm().validate_on_submit():
+        raise EndorsementNotFound()
+    try:
+        endorsements.withdraw(endorsement, _actor(), config=current_app.config)
+        db.session.commit()
+    except BadgeHubError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(gettext("Your endorsement is withdrawn: verifiers now see it as revoked."), "success")
+    return redirect(url_for("endorsement_invitations.mine"))

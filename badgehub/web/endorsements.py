@@ -215,6 +215,8 @@ def territory_issuer(slug: str) -> ResponseReturnValue:
 
 
 def _document(body: str, mimetype: str) -> Response:
+    if not body:  # blanked when its author, a person, erased their account
+        raise NotFound()
     data = body.encode("utf-8")
     response = Response(data, mimetype=mimetype)
     response.headers["X-Robots-Tag"] = "noindex"

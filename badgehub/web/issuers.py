@@ -33,6 +33,7 @@ from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from badgehub.credentials.documents import issuer_profile_document, to_json
+from badgehub.endorsements.personal_issuers import is_personal_issuer
 from badgehub.endorsements.service import documents_of, public_endorsements
 from badgehub.errors import BadgeHubError, NotFound
 from badgehub.keys import identity
@@ -139,6 +140,19 @@ def _negotiated() -> str:
     return request.accept_mimetypes.best_match(offered, default=_HTML) or _HTML
 
 
+def _person_page(organisation: Organisation) -> Response:
+    """A person's issuer (they endorse in their own name): the name they chose and the keys, nothing else."""
+    try:
+        issuer_id: str | None = identity.issuer_id_of(organisation, current_app.config)
+    except NoActiveKey:
+        issuer_id = None
+    html = render_template("issuers/person.html", organisation=organisation, issuer_id=issuer_id,
+                           keys=_key_rows(published_keys(organisation)))
+    response = Response(html, mimetype=_HTML)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
 @bp.get("/issuers/<slug>")
 def profile(slug: str) -> ResponseReturnValue:
     wanted = _negotiated()
@@ -161,6 +175,8 @@ def profile(slug: str) -> ResponseReturnValue:
         document = issuer_profile_document(profile_input)
         return _public(to_json(document), wanted, vary_accept=True)
     organisation = service.get_organisation_by_slug(slug)
+    if is_personal_issuer(organisation):
+        return _person_page(organisation)
     standing = service.organisation_standing(organisation)
     locale = get_locale()
     country = organisation.country_code

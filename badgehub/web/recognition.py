@@ -28,7 +28,8 @@ from limits import parse
 from wtforms import StringField, SubmitField, TextAreaField
 
 from badgehub.achievements.service import public_achievement
-from badgehub.errors import BadgeHubError
+from badgehub.endorsements.personal_issuers import is_personal_issuer
+from badgehub.errors import BadgeHubError, NotFound
 from badgehub.extensions import db, hit_limit
 from badgehub.mails.recognition import deliver_queued, queue_outcome
 from badgehub.organisations.models import Organisation
@@ -149,6 +150,8 @@ def request_badge(public_id: str) -> ResponseReturnValue:
 @login_required
 def request_learning(slug: str) -> ResponseReturnValue:
     organisation = get_organisation_by_slug(slug)
+    if is_personal_issuer(organisation):  # a person endorsing in their own name reviews no requests
+        raise NotFound()
     return _ask(organisation, "recognition/ask.html", version=None, self_declared=False, requestable=True)
 
 
