@@ -5,15 +5,18 @@
 #   - Debian's Chromium for the browser tests (never a downloaded browser)
 # Extra arguments go to pytest. BADGEHUB_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 # runs the same suite on PostgreSQL.
+# BADGEHUB_TEST_INSTALLED=1 skips the installs (CI's later runs reuse what its first run installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_venv.sh
-ensure_venv "[test]"
-if [ -f tests/interop/package-lock.json ]; then
-  npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
-fi
-npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
-if [ ! -x /usr/bin/chromium ]; then
-  as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+if [ -z "${BADGEHUB_TEST_INSTALLED:-}" ]; then
+  ensure_venv "[test]"
+  if [ -f tests/interop/package-lock.json ]; then
+    npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
+  fi
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+  if [ ! -x /usr/bin/chromium ]; then
+    as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+  fi
 fi
 exec .venv/bin/pytest -n "${BADGEHUB_TEST_WORKERS:-2}" "$@"
