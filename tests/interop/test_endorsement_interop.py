@@ -81,3 +81,43 @@ def test_jose_verifies_the_vc_jwt_of_our_endorsement(js_peer: JsPeer, client: Fl
     assert result["verified"], result
     assert result["payload"]["iss"] == did_document["id"]
     assert "EndorsementCredential" in result["payload"]["type"]
+
+
+@pytest.fixture
+def person_endorsed(app: Flask) -> dict[str, str]:
+    """Sam, who belongs to no organisation, endorses Léa's credential in their own name through her link."""
+    from badgehub.accounts.service import create_user
+    from badgehub.endorsements.personal_issuers import personal_issuer_of
+    from badgehub.issuing import service as issuing
+
+    with app.test_request_context():
+        world = build_world()
+        credential = issuing.issue_credential(
+            organisation=world.a, achievement=world.repair, recipient_email="lea@example.net", recipient_name="Léa",
+            actor_id=None, source="single", config=current_app.config)
+        lea = create_user("lea@example.net", name="Léa", verified=True)
+        sam = create_user("sam@example.net", name="Sam Martin", verified=True)
+        _invitation, token = endorsements.invite(credential, lea)
+        made = endorsements.endorse_in_own_name(token, sam, display_name="Sam M.",
+                                                comment="Je l'ai vue animer trois ateliers.",
+                                                config=current_app.config)
+        db.session.commit()
+        return {"endorser": personal_issuer_of(sam).slug, "id": made.public_id}
+
+
+def test_javascript_verifies_an_endorsement_a_person_signed_in_their_own_name(
+        js_peer: JsPeer, app: Flask, client: FlaskClient, person_endorsed: dict[str, str]) -> None:
+    did_document = client.get(f"/issuers/{person_endorsed['endorser']}/did.json").get_json()
+    served = json.loads(client.get(f"/endorsements/{person_endorsed['id']}.json").data)
+    assert served["issuer"]["id"] == did_document["id"] and served["issuer"]["name"] == "Sam M."
+    result = js_verify(served, did_resolution(did_document))
+    assert result["verified"], result["errors"]
+    token = client.get(f"/endorsements/{person_endorsed['id']}.jwt").get_data(as_text=True)
+    method = next(m for m in did_document["verificationMethod"] if m["id"] == _header(token)["kid"])
+    jwt = js_peer.call("verifyJwt", token=token, jwk=method["publicKeyJwk"], alg="RS256")
+    assert jwt["verified"], jwt
+    assert jwt["payload"]["iss"] == did_document["id"]
+    with app.app_context():
+        assert verify(served, build_resolver(app), utcnow()).verified  # our pipeline, resolving did:web locally
+    served["credentialSubject"]["endorsementComment"] = "Je ne l'ai jamais vue."
+    assert not js_verify(served, did_resolution(did_document))["verified"]
