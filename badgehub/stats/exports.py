@@ -92,7 +92,8 @@ DATASETS: Final[dict[str, Dataset]] = {d.name: d for d in (
             _l("The same endorsements, by type of the organisation endorsed."), _l("organisation type")),
     Dataset("recognition_requests", _l("Recognition requests and their outcomes"),
             _l("Requests to member organisations to recognise learning, submitted in the period, by their state "
-               "now: submitted (waiting), more_asked (more evidence asked for), accepted, declined."),
+               "now: submitted (waiting), more_asked (more evidence asked for), accepted, declined, withdrawn (by "
+               "the learner)."),
             _l("state")),
     Dataset("pathway_completions", _l("Pathway completions, by sector of the pathway's owner"),
             _l("Learners who completed a pathway in the period (a completion per learner and pathway); "

@@ -42,7 +42,7 @@ ENDORSEMENT: Final = "endorsement"
 REQUEST: Final = "request"
 COMPLETION: Final = "completion"
 TERRITORY: Final = "territory"  # the line of what the territory itself gave or owns
-REQUEST_STATUSES: Final = ("submitted", "more_asked", "accepted", "declined")
+REQUEST_STATUSES: Final = ("submitted", "more_asked", "accepted", "declined", "withdrawn")
 ENDORSED_KINDS: Final = frozenset({"achievement", "profile", "credential"})
 
 # Dataset name → (kind of unit, side described: "organisation" or "other", line: "sector", "type" or "status").

@@ -77,6 +77,7 @@ REQUEST_STATES: dict[str, Any] = {
     "more_asked": _l("More evidence asked for"),
     "accepted": _l("Accepted"),
     "declined": _l("Declined"),
+    "withdrawn": _l("Withdrawn"),
 }
 HEADINGS: dict[str, Any] = {
     "monthly": _l("Month"), "domains": _l("Domain"), "competencies": _l("Competency"), "themes": _l("Theme"),

@@ -67,6 +67,8 @@ def send_recognition(generated: Generated, seed: int = 17) -> None:
             states.append("accepted")
         elif roll < 0.8:
             states.append("declined")
+        elif roll < 0.85:
+            states.append("withdrawn")
         for state in states:
             events.recognition_request_changed.send(
                 None, request_id=request_id, organisation_id=asked, status=state, self_declared=self_declared,
