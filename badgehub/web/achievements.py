@@ -40,6 +40,7 @@ from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
+from badgehub.pathways.service import pathways_with_steps
 from badgehub.web.achievement_forms import (
     IMAGE_GENERATE,
     AchievementForm,
@@ -224,7 +225,8 @@ def public(public_id: str) -> ResponseReturnValue:
                            competencies=[(c, competency_url(c, current_app.config)) for c in version.competencies],
                            image_url=url_for("achievements.version_image", public_id=public_id,
                                              number=version.number),
-                           endorsements=endorsement_list(public_endorsements(achievement=achievement)))
+                           endorsements=endorsement_list(public_endorsements(achievement=achievement)),
+                           pathways=pathways_with_steps({achievement.id}))
     response.vary.add("Accept")
     return response.make_conditional(request)
 

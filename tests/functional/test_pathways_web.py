@@ -94,6 +94,10 @@ def test_an_owner_defines_publishes_and_archives_a_pathway(client: FlaskClient, 
     assert "CQP Technicien cycles" in html and "Animer un atelier" in html
     french = client.get(f"/pathways/{public_id}", headers=FR).get_data(as_text=True)
     assert "Étapes, et où les obtenir" in french and "Chaque badge du groupe" in french
+    badge_page = client.get(f"/achievements/{world['reading']}").get_data(as_text=True)
+    assert "A step of these pathways" in badge_page and f"/pathways/{public_id}" in badge_page
+    assert "Une étape de ces parcours" in client.get(f"/achievements/{world['reading']}", headers=FR).get_data(
+        as_text=True)
     territory_list = client.get(f"/t/{world['territory']}/pathways").get_data(as_text=True)
     assert f"/pathways/{public_id}" in territory_list
     assert f"/t/{world['territory']}/pathways" in client.get(f"/t/{world['territory']}").get_data(as_text=True)
