@@ -189,8 +189,7 @@ def _already_issued(organisation: Organisation, key: str | None) -> bool:
         IssuedCredential.idempotency_key == key.strip())) is not None
 
 
-def _issue_one(organisation: Organisation, achievement: Achievement, parsed: IssueRequest,
-               signer: issuing.Signer | None = None) -> issuing.Issued:
+def _issue_one(organisation: Organisation, achievement: Achievement, parsed: IssueRequest) -> issuing.Issued:
     award = parsed.award
     # The token's creator answers for what it issues (the credential's created_by and the audit trail).
     return issuing.issue_or_replay(
@@ -198,7 +197,7 @@ def _issue_one(organisation: Organisation, achievement: Achievement, parsed: Iss
         recipient_name=award.recipient_name, actor_id=_token().created_by_id, source="api",
         evidence_url=award.evidence_url, narrative=award.narrative, activity_start=award.activity_start,
         activity_end=award.activity_end, area_id=award.area_id, result=award.result,
-        idempotency_key=parsed.idempotency_key, holder_did=award.holder_did, signer=signer, config=current_app.config)
+        idempotency_key=parsed.idempotency_key, holder_did=award.holder_did, config=current_app.config)
 
 
 def _no_such_badge() -> dict[str, str]:
