@@ -306,8 +306,8 @@ def issue_batch() -> ResponseReturnValue:
         except BadgeHubError:
             db.session.rollback()
             raise
-        for index, message in zip(to_mail, messages, strict=True):
-            results[index] = (results[index][0], results[index][1], message)
+        for index, queued in zip(to_mail, messages, strict=True):
+            results[index] = (results[index][0], results[index][1], queued)
     ids = [credential.id for credential, _replay, _message in results]
     db.session.commit()
     # The commit expired every credential: read them back in one query (with what their resource shows)
