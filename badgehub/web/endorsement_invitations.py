@@ -62,7 +62,7 @@ def _invited_form(excluded: Any) -> tuple[InvitedEndorseForm, list[Any]]:
     form.endorser.choices = [(OWN_NAME, gettext("In my own name")),
                              *((organisation.slug, organisation.name) for organisation in choices)]
     if not form.is_submitted():
-        form.endorser.data = OWN_NAME if not choices else form.endorser.data
+        form.endorser.data = choices[0].slug if choices else OWN_NAME  # one's own name when one has no organisation
         form.display_name.data = _actor().name
     return form, choices
 
