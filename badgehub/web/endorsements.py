@@ -27,6 +27,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from badgehub.achievements.service import public_achievement
 from badgehub.endorsements import service as endorsements
 from badgehub.endorsements.models import Display, EndorsedKind
+from badgehub.endorsements.personal_issuers import is_personal_issuer
 from badgehub.endorsements.territory_issuers import (
     acts_for,
     endorsing_organisations,
@@ -139,6 +140,8 @@ def endorse_achievement(public_id: str) -> ResponseReturnValue:
 @login_required
 def endorse_organisation(slug: str) -> ResponseReturnValue:
     organisation = organisations.get_organisation_by_slug(slug)
+    if is_personal_issuer(organisation):  # a person endorsing in their own name is no organisation to endorse
+        raise NotFound()
     back = url_for("issuers.profile", slug=slug)
     return _endorse(organisation, organisation, "endorsements/endorse.html", back, subject_name=organisation.name,
                     subject_owner=None)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
 from badgehub.endorsements import service as endorsements
-from badgehub.endorsements.errors import TooManyPersonalEndorsements
+from badgehub.endorsements.errors import EndorsementNotFound, TooManyPersonalEndorsements
 from badgehub.endorsements.models import Endorsement, PersonalIssuer
 from badgehub.endorsements.personal_issuers import personal_issuer_of
 from badgehub.endorsements.territory_issuers import endorsing_organisations
@@ -200,11 +200,19 @@ def test_a_person_s_issuer_is_never_an_organisation(client: FlaskClient, world: 
         assert all(issuer not in group for _sector, group in approved_members_by_sector(territory))
         slug = issuer.slug
     sam_client = _as(client, world["sam"])
+    assert "/endorsements/mine" in sam_client.get("/wallet").get_data(as_text=True)
     assert sam_client.get(f"/organisations/{slug}").status_code == 404
     assert sam_client.get(f"/issuers/{slug}/request").status_code == 404
     owner_b = _as(client, world["owner_b"])
-    answer = _post(owner_b, f"/issuers/{world['a']}/endorse", {}, to=f"/issuers/{slug}/endorse")
-    assert answer.status_code in (400, 404)
+    assert owner_b.get(f"/issuers/{slug}/endorse").status_code == 404
+    answer = _post(owner_b, f"/issuers/{world['a']}/endorse", {"endorser": world["b"], "comment": "Oui."},
+                   to=f"/issuers/{slug}/endorse")
+    assert answer.status_code == 404
+    with client.application.app_context(), pytest.raises(EndorsementNotFound):
+        library = db.session.scalar(select(Organisation).where(Organisation.slug == world["b"]))
+        endorsements.endorse_organisation(library, db.session.get(User, int(world["owner_b"].partition(":")[0])),
+                                          db.session.scalar(select(Organisation).where(Organisation.slug == slug)),
+                                          comment="Oui.", config=current_app.config)
     with client.application.app_context():
         assert db.session.scalar(select(Endorsement.id).where(Endorsement.kind == "profile")) is None
     observatory = client.application.test_client().get(f"/t/{world['territory']}/observatory")
