@@ -500,3 +500,17 @@ def owner_badges(organisation: Organisation) -> list[Achievement]:
                               .options(selectinload(Achievement.current_version)))
     found = [a for a in rows if a.current_version is not None]
     return sorted(found, key=lambda a: (a.current_version.name.casefold() if a.current_version else "", a.id))
+
+
+def forget_holders(email_keys: set[str]) -> int:
+    """Unlink the completions of a person who erased their account (their keys): each keeps its pathway and date,
+    so that completions are still counted, but its holder digest becomes a random tombstone that no address
+    matches. Returns how many changed. Flushes. (Registered in ``wallet.erasure.PERSONAL_DATA_ERASERS``.)"""
+    digests = [holder_digest(key) for key in email_keys if key]
+    if not digests:
+        return 0
+    found = list(db.session.scalars(select(PathwayCompletion).where(PathwayCompletion.holder_digest.in_(digests))))
+    for completion in found:
+        completion.holder_digest = f"erased:{secrets.token_hex(16)}"
+    db.session.flush()
+    return len(found)

@@ -37,6 +37,8 @@ PERSONAL_DATA_ERASERS: tuple[str, ...] = (
     "badgehub.claims.service:erase_personal_data",
     # The observatory keeps a SHA-256 of each learner's address: unlinked, so it cannot be matched any more.
     "badgehub.stats.service:forget_learners",
+    # Pathway completions keep a SHA-256 of the holder's address: replaced by a tombstone.
+    "badgehub.pathways.service:forget_holders",
 )
 
 

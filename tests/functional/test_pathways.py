@@ -357,3 +357,18 @@ def test_award_completed_completes_those_who_hold_every_step_once(ctx: Flask) ->
     assert len(made) == 1 and made[0].issued_credential is not None
     assert made[0].issued_credential.recipient_email == LEA
     assert award.award_completed(pathway, config=_config()) == []
+
+
+def test_erasing_an_account_unlinks_its_pathway_completions(ctx: Flask) -> None:
+    from badgehub.wallet.erasure import run_erasers
+
+    built = _world()
+    world = built["world"]
+    _published(built)
+    for achievement in (built["Niveau 1"], built["Niveau 2"], world.reading):
+        _award(achievement)
+    assert pathways.progress_of_keys({LEA})[0].completion is not None
+    assert run_erasers({LEA}) >= 1
+    completion = db.session.scalar(select(PathwayCompletion))
+    assert completion is not None and completion.holder_digest.startswith("erased:")
+    assert pathways.completion_of(completion.pathway, {LEA}) is None
