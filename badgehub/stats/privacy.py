@@ -22,6 +22,8 @@ The rules for everyone who is not a coordinator of the territory (the public pag
 4. **Totals are figures of their own.** A table's total is the selection's total, perturbed with its own key; it
    generally differs from the sum of the lines shown (the lines carry their own noise, and withheld lines are
    not in that sum). The non-formal share is computed from the published lines, when both are.
+5. **Order tells nothing more.** Lines shown largest first are ordered by their published values, withheld
+   ones after them by name (:data:`SIZE_ORDERED`), never by the exact counts.
 
 Coordinators of the territory see the exact figures (nothing hidden, nothing perturbed) plus the
 per-organisation table; each line tells them whether the public sees it.
@@ -33,7 +35,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from badgehub.stats.figures import ORGANISATION_THRESHOLD, THRESHOLD, Figures, Group
+from badgehub.stats.figures import NO_AREA, ORGANISATION_THRESHOLD, THRESHOLD, Figures, Group
 from badgehub.stats.filters import Filters
 from badgehub.stats.ptable import MAX_PERTURBATION, perturbed
 
@@ -98,6 +100,10 @@ class Published:
     span: tuple[int, int] | None = None  # the months the territory's data spans, whatever the filters
 
 
+# Tables whose lines the page shows largest first (the others keep their own order: months, fixed lists).
+SIZE_ORDERED = frozenset({"competencies", "domains", "themes", "sectors", "organisation_types", "areas"})
+
+
 def withheld_because(learners_enough: bool, organisations: int) -> str:
     """Why a figure with credentials is not published ("" when it is)."""
     if organisations < ORGANISATION_THRESHOLD:
@@ -138,6 +144,10 @@ def publish(figures: Figures, *, public: bool) -> Published:
         if public and name == "organisations":
             continue
         cells = [_cell(group, public) for group in table.groups]
+        if public and name in SIZE_ORDERED:
+            # Largest first by the published value, withheld lines after them by name: an order made from the
+            # exact counts would tell which of two withheld lines is larger, or take part of the noise off.
+            cells.sort(key=lambda c: (c.key == NO_AREA, c.value is None, -(c.value or 0), c.label.casefold()))
         total = _cell(table.total, public).value if table.total is not None else (
             credentials if table.partition else None)
         tables[name] = PublishedTable(name, cells, table.partition, total)

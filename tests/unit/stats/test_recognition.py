@@ -185,7 +185,8 @@ def test_no_recognition_figure_comes_from_fewer_than_three_organisations(generat
             exact = observatory(territory, parse_filters({"period": period, "sector": sector}, territory))
             published = publish(exact, public=True)
             for table in TABLES:
-                for group, cell in zip(exact.tables[table].groups, published.tables[table].cells, strict=True):
+                cells = {cell.key: cell for cell in published.tables[table].cells}
+                for group, cell in ((g, cells[g.key]) for g in exact.tables[table].groups):
                     if cell.value:
                         published_any = True
                         assert len(group.organisations) >= ORGANISATION_THRESHOLD, (period, sector, table)
