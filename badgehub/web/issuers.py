@@ -165,6 +165,8 @@ def profile(slug: str) -> ResponseReturnValue:
             # "/did.json" (OB3-BRIEF §3.2.3); a client that asks for a DID document here gets it.
             document = identity.published_did_document(found, current_app.config)
             return _public(to_json(document), wanted, vary_accept=True)
+        if not found.name:  # a person's issuer after their account was erased: no profile left to show
+            return _json_error(NotFound(), vary_accept=True)
         try:
             profile_id = identity.issuer_id_of(found, current_app.config)
         except NoActiveKey as error:  # did:key style between a compromise and the next rotation

@@ -240,6 +240,8 @@ def test_erasing_the_account_withdraws_and_blanks_the_person_s_endorsements(
     page = anonymous.get(f"/issuers/{slug}").get_data(as_text=True)
     assert "A person who has left" in page and "Sam" not in page
     assert anonymous.get(f"/issuers/{slug}/did.json").status_code == 200  # the list it signed still verifies
+    profile = anonymous.get(f"/issuers/{slug}", headers={"Accept": "application/ld+json"})
+    assert profile.status_code == 404 and "Sam" not in profile.get_data(as_text=True)
 
 
 def test_the_signal_says_no_organisation_endorsed(client: FlaskClient, world: dict[str, Any]) -> None:
