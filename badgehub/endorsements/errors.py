@@ -52,3 +52,7 @@ class TooManyPersonalEndorsements(BadgeHubError):
     code = "too_many_personal_endorsements"
     http_status = 429
     default_message = _l("You have signed many endorsements in your own name today. Try again tomorrow.")
+
+
+class AlreadyEndorsedPersonally(AlreadyEndorsed):
+    default_message = _l("You already endorse it in your own name.")

@@ -57,6 +57,7 @@ from badgehub.credentials.status_list import status_list_entry
 from badgehub.db import utcnow
 from badgehub.endorsements.errors import (
     AlreadyEndorsed,
+    AlreadyEndorsedPersonally,
     AlreadyWithdrawn,
     CannotEndorse,
     EndorsementNotFound,
@@ -306,6 +307,8 @@ def endorse_in_own_name(token: str, actor: Any, *, display_name: str | None, com
             Endorsement.endorser_id == existing.id, Endorsement.issued_at > moment - dt.timedelta(days=1))) or 0
         if made >= MAX_PERSONAL_ENDORSEMENTS_PER_DAY:
             raise TooManyPersonalEndorsements()
+        if _standing_endorsement(existing, credential.credential_id) is not None:
+            raise AlreadyEndorsedPersonally()
     issuer = ensure_personal_issuer(actor, display_name=name, config=config)
     return _make(issuer, actor, kind=EndorsedKind.CREDENTIAL, subject_uri=credential.credential_id,
                  endorsed=credential.organisation, comment=comment, evidence_url=evidence_url,

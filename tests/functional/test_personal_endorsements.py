@@ -260,3 +260,15 @@ def test_the_signal_says_no_organisation_endorsed(client: FlaskClient, world: di
     assert answer.status_code == 302
     assert len(seen) == 1
     assert (seen[0]["kind"], seen[0]["endorser_organisation_id"], seen[0]["territory_id"]) == ("credential", None, None)
+
+
+def test_endorsing_the_same_badge_twice_in_one_s_own_name_says_so(client: FlaskClient, world: dict[str, Any]) -> None:
+    _sam, answer = _endorse_as_sam(client, world)
+    assert answer.status_code == 302
+    _sam, answer = _endorse_as_sam(client, world)
+    assert answer.status_code == 409 and "You already endorse it in your own name." in answer.get_data(as_text=True)
+    french = _as(client, world["sam"])
+    answer = _post(french, world["link"], {"endorser": "@me", "display_name": "Sam", "comment": "Encore."},
+                   headers={"Accept-Language": "fr"})
+    assert answer.status_code == 409
+    assert "Vous la recommandez déjà en votre nom propre." in answer.get_data(as_text=True)
