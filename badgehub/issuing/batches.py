@@ -464,14 +464,14 @@ def _queue_rows_mail(batch: IssueBatch, rows: Sequence[tuple[BatchRow, IssuedCre
                      settings: Mapping[str, Any], mailer: AwardMailer) -> None:
     """:func:`queue_row_mail` for each of a chunk's rows just issued, their notices read together and their QR
     codes drawn on every core."""
-    from badgehub.outbox.service import queue
+    from badgehub.outbox.service import queue_all
 
     def draw_qr(texts: Sequence[str], scale: int) -> list[bytes]:
         return parallel.qr_pngs(texts, scale, config=settings)
 
     notices = award_notices([credential for _row, credential in rows], settings, draw_qr=draw_qr)
-    for (row, _credential), notice in zip(rows, notices, strict=True):
-        queue(mailer(notice), config=settings, ref=mail_ref(batch, row))
+    mails = [(mailer(notice), mail_ref(batch, row)) for (row, _c), notice in zip(rows, notices, strict=True)]
+    queue_all(mails, config=settings)  # one multi-row insert for the chunk
 
 
 def finish(batch: IssueBatch, *, error_code: str | None = None, now: dt.datetime | None = None) -> IssueBatch:

@@ -24,7 +24,7 @@ from badgehub.issuing.notify import AwardNotice, award_notice, award_notices, no
 from badgehub.mail import Attachment, Mail
 from badgehub.outbox.models import OutboxMessage
 from badgehub.outbox.sender import deliver, deliver_many
-from badgehub.outbox.service import queue
+from badgehub.outbox.service import queue, queue_all
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,8 @@ def queue_notifications(credentials: Sequence[IssuedCredential], config: Mapping
         return parallel.qr_pngs(texts, scale, config=config)
 
     notices = award_notices(credentials, config, draw_qr=draw_qr)
-    return [queue(award_mail(notice), config=config, ref=notice_ref(credential))
-            for credential, notice in zip(credentials, notices, strict=True)]
+    return queue_all([(award_mail(notice), notice_ref(credential))
+                      for credential, notice in zip(credentials, notices, strict=True)], config=config)
 
 
 def deliver_notifications(messages: Sequence[OutboxMessage], config: Mapping[str, Any]) -> set[int]:

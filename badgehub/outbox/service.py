@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -32,13 +32,22 @@ DEFAULT_RETENTION_DAYS = 30
 def queue(mail: Mail, *, config: Mapping[str, Any], ref: str | None = None,
           now: dt.datetime | None = None) -> OutboxMessage:
     """Add ``mail`` to the outbox, complete as it will be sent (with its ``Message-ID``). Flushes."""
+    return queue_all([(mail, ref)], config=config, now=now)[0]
+
+
+def queue_all(mails: Sequence[tuple[Mail, str | None]], *, config: Mapping[str, Any],
+              now: dt.datetime | None = None) -> list[OutboxMessage]:
+    """:func:`queue` for each ``(mail, ref)``, in one flush (a batch's chunk: one multi-row insert)."""
     settings = config
-    message_id, raw = render(mail, settings["MAIL_FROM"])
-    row = OutboxMessage(message_id=message_id, recipient_key=email_key(mail.to)[:254], ref=ref,
-                        message=raw, created_at=now or utcnow(), attempts=0)
-    db.session.add(row)
+    moment = now or utcnow()
+    rows = []
+    for mail, ref in mails:
+        message_id, raw = render(mail, settings["MAIL_FROM"])
+        rows.append(OutboxMessage(message_id=message_id, recipient_key=email_key(mail.to)[:254], ref=ref,
+                                  message=raw, created_at=moment, attempts=0))
+    db.session.add_all(rows)
     db.session.flush()
-    return row
+    return rows
 
 
 def retention(config: Mapping[str, Any]) -> dt.timedelta:
