@@ -135,7 +135,8 @@ def _csv_batch(url: str, instance: Path, kek: str, public_id: str, rows: int) ->
 
     data = ("Prénom;Nom;Courriel;Date;Quartier\r\n" + "".join(
         f"Élise;Participant {n};csv-{n}@example.net;01/03/2025;centre\r\n" for n in range(rows))).encode("cp1252")
-    app = create_app(_config(url, instance, kek))
+    # A list over the default limit of rows per file (5,000) is the operator's to allow (BADGEHUB_CSV_MAX_ROWS).
+    app = create_app({**_config(url, instance, kek), "CSV_MAX_ROWS": max(rows, 5000)})
     with app.app_context():
         achievement = public_achievement(public_id)
         cpu = time.process_time()
