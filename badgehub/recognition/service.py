@@ -12,7 +12,10 @@ else (the pages, the API and the demo call these functions).
 * **Self-declared badges** (achievement type :data:`~badgehub.credentials.values.SELF_DECLARED_TYPE`) are
   **accepted at once, without assessment**: the organisation chose to record what its learners declare, so
   holding the request in a queue would only delay the learner. The credential says "declared, not assessed"
-  itself (its achievement type and criteria); the organisation can still revoke it.
+  itself (its achievement type and criteria); the organisation can still revoke it. When the organisation cannot
+  sign just then (its key retired or compromised and not yet replaced, the key-encryption key missing or wrong),
+  the request waits in its queue like any other, so nothing the learner gave is lost, and a reviewer accepts it
+  once the keys are in order.
 * **Deciding** (reviewers only, see :mod:`badgehub.recognition.queries`), while the request is open:
   *accept* awards the badge asked for (or, for a described learning, the badge the reviewer chooses among the
   organisation's) through :func:`badgehub.issuing.service.issue_credential` (source ``request``, idempotency
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -48,8 +52,10 @@ from badgehub.endorsements.territory_issuers import actor_id_of
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.fields import FieldError, block, line, web_address
+from badgehub.issuing.errors import IssuingFailed
 from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.issuing.service import MAX_NARRATIVE, issue_credential, new_public_id
+from badgehub.keys.errors import InvalidKek, KekMissing, KeyDecryptionFailed, KeyNotActive, NoActiveKey
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import can_act
 from badgehub.recognition import queries
@@ -78,6 +84,10 @@ MAX_MESSAGE: Final = 2000
 MAX_LINKS: Final = 10
 MAX_OPEN_PER_PERSON: Final = 20
 MAX_OPEN_PER_ORGANISATION: Final = 1000
+# The organisation cannot sign now: its keys or the server's key-encryption key, nothing the learner can mend.
+CANNOT_SIGN: Final = (NoActiveKey, KeyNotActive, KekMissing, InvalidKek, KeyDecryptionFailed, IssuingFailed)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -219,7 +229,7 @@ def submit(requester: User, organisation: Organisation, data: RequestInput, *, a
 
     Raises ``ValidationError`` (``details.fields``: ``title``, ``text``, ``links``), :class:`EvidenceRejected`,
     :class:`NotRequestable`, :class:`AlreadyRequested`, :class:`TooManyRequests`, and what issuing raises for
-    a self-declared badge."""
+    a self-declared badge but :data:`CANNOT_SIGN` (the request then waits for a reviewer)."""
     moment = now or utcnow()
     if requester.verified_at is None:
         raise ValidationError(_l("Confirm your e-mail address first: the badge will be sent to it."))
@@ -263,8 +273,14 @@ def submit(requester: User, organisation: Organisation, data: RequestInput, *, a
                     "links": len(links), "files": len(files), "self_declared": request.self_declared})
     _announce(request)
     if request.self_declared and achievement is not None:
-        credential = _award(request, achievement, None, settings=settings, moment=moment)
-        return Outcome(request, [], credential)
+        try:
+            credential = _award(request, achievement, None, settings=settings, moment=moment)
+        except CANNOT_SIGN as exc:  # issuing leaves nothing of the award in the session: the request waits
+            log.warning("self-declared request %s held in the queue: %s", request.public_id, exc.code)
+            record("recognition.award_postponed", actor_id=requester.id, organisation_id=organisation.id,
+                   subject_type="recognition_request", subject_id=request.id, details={"reason": exc.code})
+        else:
+            return Outcome(request, [], credential)
     return Outcome(request, _to_reviewers("new", request, settings))
 
 

@@ -13,10 +13,14 @@ import pytest
 from flask.testing import FlaskClient
 
 from badgehub.accounts.service import create_user
+from badgehub.db import utcnow
 from badgehub.extensions import db
+from badgehub.keys.models import KeyAlgorithm
+from badgehub.keys.service import active_key, declare_compromised, rotate_keys
+from badgehub.organisations.service import get_organisation_by_slug
 from badgehub.recognition import badges
 from badgehub.recognition.models import RecognitionRequest, RequestStatus
-from tests.conftest import csrf_token_from, sign_in
+from tests.conftest import TEST_KEK, csrf_token_from, sign_in
 from tests.factories import SVG_SCRIPT, World, build_world, png
 
 
@@ -314,3 +318,34 @@ def test_a_post_larger_than_the_server_takes_is_refused_with_a_message(client: F
     answer = _ask(_as(client, world["sam"]), world["repair"], files=[(half, "a.pdf"), (half, "b.pdf")])
     assert answer.status_code == 413
     assert "too large" in answer.get_data(as_text=True)
+
+
+def _compromise_key(slug: str) -> None:
+    key = active_key(get_organisation_by_slug(slug), KeyAlgorithm.ED25519)
+    declare_compromised(key, utcnow(), None, "Laptop stolen")
+
+
+def test_a_self_declared_badge_waits_in_the_queue_while_the_organisation_cannot_sign(
+        client: FlaskClient, world: dict[str, Any], query: Any, outbox: Any, setup: Any) -> None:
+    owner = _as(client, world["owner_a"])
+    queue = f"/organisations/{world['a']}/requests"
+    assert _post(owner, queue, f"/organisations/{world['a']}/recognition/self-declared/{world['workshop']}",
+                 {"declared": "1"}).status_code == 302
+    setup(lambda: _compromise_key(world["a"]))
+    before = len(outbox())
+    answer = _ask(_as(client, world["sam"]), world["workshop"], files=[(png(), "atelier.png")])
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    held = _request(query)
+    assert held.status is RequestStatus.SUBMITTED and held.self_declared and held.issued_credential is None
+    assert [e.kind.value for e in held.evidence] == ["link", "file"]
+    assert {str(m["To"]) for m in outbox()[before:]} == {"owner_a@example.org", "issuer_a@example.org"}
+
+    review = f"/organisations/{world['a']}/requests/{held.public_id}"
+    refused = _post(owner, review, f"{review}/accept", {})
+    assert refused.status_code == 409 and "renouvelez" in refused.get_data(as_text=True)
+    assert _request(query).status is RequestStatus.SUBMITTED
+    setup(lambda: rotate_keys(get_organisation_by_slug(world["a"]), bytes.fromhex(TEST_KEK), None,
+                              algorithms=[KeyAlgorithm.ED25519]))
+    assert _post(owner, review, f"{review}/accept", {}).status_code == 302
+    assert _request(query).issued_credential is not None
+
