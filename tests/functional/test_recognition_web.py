@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
+from badgehub.achievements.service import archive_achievement, public_achievement
 from badgehub.db import utcnow
 from badgehub.extensions import db
 from badgehub.keys.models import KeyAlgorithm
@@ -349,3 +351,20 @@ def test_a_self_declared_badge_waits_in_the_queue_while_the_organisation_cannot_
     assert _post(owner, review, f"{review}/accept", {}).status_code == 302
     assert _request(query).issued_credential is not None
 
+
+def test_accepting_a_badge_archived_meanwhile_says_so_and_keeps_the_request(
+        client: FlaskClient, world: dict[str, Any], query: Any, setup: Any) -> None:
+    assert _ask(_as(client, world["lea"]), world["repair"]).status_code == 302
+    made = _request(query)
+    review = f"/organisations/{world['a']}/requests/{made.public_id}"
+    reviewer = _as(client, world["issuer_a"])
+    reviewer.get(review)
+
+    def archive() -> None:
+        owner = db.session.scalars(db.select(User).where(User.email == "owner_a@example.org")).one()
+        archive_achievement(public_achievement(world["repair"]), owner)
+
+    setup(archive)
+    refused = _post(reviewer, review, f"{review}/accept", {})
+    assert refused.status_code == 409 and "archived" in refused.get_data(as_text=True)
+    assert _request(query).status is RequestStatus.SUBMITTED
