@@ -38,7 +38,8 @@ from flask_babel import gettext
 from PIL import Image, ImageOps
 
 from badgehub.achievements.errors import ImageRejected
-from badgehub.achievements.uploads import sanitise_svg
+from badgehub.achievements.image_bytes import PNG, SVG, encode_png
+from badgehub.achievements.uploads import PNG_SIGNATURE, sanitise_svg
 from badgehub.recognition.errors import EvidenceRejected
 
 MAX_FILE_BYTES: Final = 5 * 1024 * 1024
@@ -48,9 +49,7 @@ STORED_MAX_SIDE: Final = 2560
 MAX_FILENAME: Final = 100
 MAX_INFLATED: Final = 64 * 1024 * 1024
 
-PNG: Final = "image/png"
 JPEG: Final = "image/jpeg"
-SVG: Final = "image/svg+xml"
 PDF: Final = "application/pdf"
 EXTENSIONS: Final = {PNG: "png", JPEG: "jpg", SVG: "svg", PDF: "pdf"}
 # Shown inline by the download routes; the others are attachments.
@@ -58,7 +57,6 @@ INLINE_TYPES: Final = frozenset({PNG, JPEG})
 # A file of evidence is somebody else's upload: never run, never sniffed, never framed, never cached by others.
 SERVING_POLICY: Final = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 
-_PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _MARKUP: Final = re.compile(rb"<\s*(script|html|body|iframe|object|embed|\?php)\b", re.IGNORECASE)
 _PDF_ACTIVE: Final = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)(?![A-Za-z0-9])")
 _PDF_STREAM: Final = re.compile(rb"stream\r?\n(.*?)endstream", re.DOTALL)
@@ -131,7 +129,7 @@ def _reencode(data: bytes, kind: str, filename: str) -> bytes:
                     if max(pixels.size) > STORED_MAX_SIDE:
                         pixels.thumbnail((STORED_MAX_SIDE, STORED_MAX_SIDE), Image.Resampling.LANCZOS)
                     if kind == "PNG":
-                        pixels.save(output, format="PNG", optimize=True)
+                        output.write(encode_png(pixels))
                     else:
                         pixels.save(output, format="JPEG", quality=88)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -192,7 +190,7 @@ def read_evidence(name: str | None, data: bytes) -> EvidenceFile:
         raise _refuse("too_large", gettext(
             "“%(name)s” is larger than %(limit)s MB. Make it smaller, or give a link to it instead.",
             name=shown, limit=MAX_FILE_BYTES // (1024 * 1024)))
-    if data.startswith(_PNG_SIGNATURE):
+    if data.startswith(PNG_SIGNATURE):
         media_type, kind = PNG, "PNG"
     elif data.startswith(b"\xff\xd8\xff"):
         media_type, kind = JPEG, "JPEG"
