@@ -83,10 +83,6 @@ def clean_filename(name: str | None, media_type: str) -> str:
     return f"{stem[:MAX_FILENAME - len(extension) - 1].strip() or 'evidence'}.{extension}"
 
 
-def _refuse(reason: str, message: str) -> EvidenceRejected:
-    return EvidenceRejected(reason, message)
-
-
 def _has_zip_end(data: bytes) -> bool:
     """True when a ZIP end-of-central-directory record closes the data (what makes a file also an archive)."""
     start = max(0, len(data) - 65_557)
@@ -104,7 +100,7 @@ def _check_polyglot(data: bytes, media_type: str, filename: str) -> None:
     hidden_pdf = media_type != PDF and data.find(b"%PDF-", 0, 1024) > 0
     markup = media_type != SVG and _MARKUP.search(data) is not None
     if _has_zip_end(data) or hidden_pdf or markup:
-        raise _refuse("polyglot", gettext(
+        raise EvidenceRejected("polyglot", gettext(
             "“%(name)s” is also another kind of file (an archive, a web page or a script hidden inside it). "
             "Export it again as a plain image or PDF, or give a link instead.", name=filename))
 
@@ -135,7 +131,7 @@ def _reencode(data: bytes, kind: str, filename: str) -> bytes:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             problem = _too_many_pixels(filename)
         except Exception:  # any decoder failure on untrusted bytes means "unreadable"
-            problem = _refuse("unreadable", gettext(
+            problem = EvidenceRejected("unreadable", gettext(
                 "“%(name)s” is damaged or incomplete. Export it again and try again.", name=filename))
     if problem is not None:
         raise problem
@@ -143,7 +139,7 @@ def _reencode(data: bytes, kind: str, filename: str) -> bytes:
 
 
 def _too_many_pixels(filename: str) -> EvidenceRejected:
-    return _refuse("too_many_pixels", gettext(
+    return EvidenceRejected("too_many_pixels", gettext(
         "“%(name)s” has too many pixels (at most %(megapixels)s megapixels). Resize it and try again.",
         name=filename, megapixels=MAX_PIXELS // 1_000_000))
 
@@ -161,16 +157,16 @@ def _pdf_streams(data: bytes) -> list[bytes]:
         budget -= len(chunk)
         inflated.append(chunk)
         if budget <= 0 or decompressor.unconsumed_tail:
-            raise _refuse("too_large", gettext("This PDF expands to too much data to be checked."))
+            raise EvidenceRejected("too_large", gettext("This PDF expands to too much data to be checked."))
     return inflated
 
 
 def _check_pdf(data: bytes, filename: str) -> None:
     if b"%%EOF" not in data[-2048:]:
-        raise _refuse("unreadable", gettext(
+        raise EvidenceRejected("unreadable", gettext(
             "“%(name)s” is damaged or incomplete. Export it again and try again.", name=filename))
     if any(_PDF_ACTIVE.search(part) for part in (data, *_pdf_streams(data))):
-        raise _refuse("pdf_active_content", gettext(
+        raise EvidenceRejected("pdf_active_content", gettext(
             "“%(name)s” contains scripts, attached files or other active content. Print it again as a plain PDF "
             "(“Print to PDF”), or give a link instead.", name=filename))
 
@@ -185,9 +181,9 @@ def read_evidence(name: str | None, data: bytes) -> EvidenceFile:
     :class:`EvidenceRejected`."""
     shown = clean_filename(name, PDF)[:-4] or "evidence"
     if not data:
-        raise _refuse("empty", gettext("“%(name)s” is empty.", name=shown))
+        raise EvidenceRejected("empty", gettext("“%(name)s” is empty.", name=shown))
     if len(data) > MAX_FILE_BYTES:
-        raise _refuse("too_large", gettext(
+        raise EvidenceRejected("too_large", gettext(
             "“%(name)s” is larger than %(limit)s MB. Make it smaller, or give a link to it instead.",
             name=shown, limit=MAX_FILE_BYTES // (1024 * 1024)))
     if data.startswith(PNG_SIGNATURE):
@@ -199,7 +195,7 @@ def read_evidence(name: str | None, data: bytes) -> EvidenceFile:
     elif _looks_like_svg(data):
         media_type, kind = SVG, "SVG"
     else:
-        raise _refuse("unsupported_type", gettext(
+        raise EvidenceRejected("unsupported_type", gettext(
             "“%(name)s” is not a PNG, JPEG, SVG or PDF file, whatever its name says. Convert it, or give a link "
             "to it instead.", name=shown))
     _check_polyglot(data, media_type, shown)
@@ -209,7 +205,8 @@ def read_evidence(name: str | None, data: bytes) -> EvidenceFile:
         try:
             cleaned = sanitise_svg(data)
         except ImageRejected as exc:
-            raise _refuse(exc.reason, gettext("“%(name)s”: %(problem)s", name=shown, problem=exc.message)) from exc
+            raise EvidenceRejected(exc.reason, gettext("“%(name)s”: %(problem)s", name=shown,
+                                                       problem=exc.message)) from exc
     else:
         _check_pdf(data, shown)
         cleaned = data
