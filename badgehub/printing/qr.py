@@ -37,7 +37,7 @@ def _code(url: str, box_size: int = 1) -> qrcode.QRCode:
                          border=QUIET_ZONE)
     code.add_data(url)
     try:
-        draw(code)  # what code.make(fit=True) draws, about ten times sooner
+        draw(code)  # what code.make(fit=True) draws, about three times sooner
     except (qrcode.exceptions.DataOverflowError, ValueError) as exc:
         # Past version 40, qrcode says "Invalid version (was 41 …)" rather than DataOverflowError.
         raise ValueError("The text is too long for a QR code.") from exc
