@@ -3,6 +3,7 @@ headers, structure, texts and attachments, for any Unicode in the subject and bo
 
 from __future__ import annotations
 
+import dataclasses
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -88,3 +89,8 @@ def test_what_the_fast_path_does_not_write_goes_through_the_email_package() -> N
         message_id, raw = mime.render(mail, sender)
         assert str(_read(raw)["Message-ID"]) == message_id
         assert _shape(_read(raw))[1:] == _shape(_read(build_message(mail, sender).as_bytes(policy=policy.SMTP)))[1:]
+
+
+def test_render_writes_every_field_of_a_mail() -> None:
+    # A field added to Mail or Attachment reaches the e-mail through build_message only: render must learn it.
+    assert {cls.__name__: {f.name for f in dataclasses.fields(cls)} for cls in (Mail, Attachment)} == mime.WRITTEN
