@@ -150,7 +150,6 @@ def create_draft(organisation: Organisation, achievement: Achievement, source: b
     :class:`~badgehub.achievements.errors.AchievementArchived`, and :class:`CsvFileRefused` for a file that
     cannot be read (its message says why). Rows with problems do not raise: they carry their problems.
     """
-    settings = config
     moment = now or utcnow()
     if achievement.organisation_id != organisation.id:
         raise WrongOrganisation()
@@ -159,7 +158,7 @@ def create_draft(organisation: Organisation, achievement: Achievement, source: b
     areas = issuing_areas(organisation)
     choices = [csv_rows.AreaChoice(a.id, a.code, a.name) for a in areas]
     try:
-        parsed = csv_rows.read_csv(source, areas=choices, email_key=email_key, **_limits(settings))
+        parsed = csv_rows.read_csv(source, areas=choices, email_key=email_key, **_limits(config))
     except csv_rows.CsvRefused as error:
         raise CsvFileRefused(refusal_message(error), details={"csv": error.code, **error.params}) from error
     batch = IssueBatch(organisation_id=organisation.id, achievement_id=achievement.id, created_by_id=actor_id,
@@ -461,17 +460,17 @@ def _mark_row(batch: IssueBatch, row: BatchRow, outcome: bulk.Outcome) -> Issued
 
 
 def _queue_rows_mail(batch: IssueBatch, rows: Sequence[tuple[BatchRow, IssuedCredential]],
-                     settings: Mapping[str, Any], mailer: AwardMailer) -> None:
+                     config: Mapping[str, Any], mailer: AwardMailer) -> None:
     """:func:`queue_row_mail` for each of a chunk's rows just issued, their notices read together and their QR
     codes drawn on every core."""
     from badgehub.outbox.service import queue_all
 
     def draw_qr(texts: Sequence[str], scale: int) -> list[bytes]:
-        return parallel.qr_pngs(texts, scale, config=settings)
+        return parallel.qr_pngs(texts, scale, config=config)
 
-    notices = award_notices([credential for _row, credential in rows], settings, draw_qr=draw_qr)
+    notices = award_notices([credential for _row, credential in rows], config, draw_qr=draw_qr)
     mails = [(mailer(notice), mail_ref(batch, row)) for (row, _c), notice in zip(rows, notices, strict=True)]
-    queue_all(mails, config=settings)  # one multi-row insert for the chunk
+    queue_all(mails, config=config)  # one multi-row insert for the chunk
 
 
 def finish(batch: IssueBatch, *, error_code: str | None = None, now: dt.datetime | None = None) -> IssueBatch:
@@ -499,7 +498,7 @@ def mail_ref(batch: IssueBatch, row: BatchRow) -> str:
     return f"batch:{batch.id}:row:{row.id}"
 
 
-def queue_row_mail(batch: IssueBatch, row: BatchRow, settings: Mapping[str, Any], mailer: AwardMailer,
+def queue_row_mail(batch: IssueBatch, row: BatchRow, config: Mapping[str, Any], mailer: AwardMailer,
                    credential: IssuedCredential | None = None) -> None:
     """Queue the e-mail of a row just issued (worded by ``mailer``), in the transaction that issues it (one outbox
     row): the chunk's commit makes the credential and its e-mail exist together, so a crash can never mail a
@@ -509,7 +508,7 @@ def queue_row_mail(batch: IssueBatch, row: BatchRow, settings: Mapping[str, Any]
     assert credential is not None or row.credential is not None or row.credential_id is not None
     credential = credential or row.credential or db.session.get(IssuedCredential, row.credential_id)
     assert credential is not None
-    queue(mailer(award_notice(credential, settings)), config=settings, ref=mail_ref(batch, row))
+    queue(mailer(award_notice(credential, config)), config=config, ref=mail_ref(batch, row))
 
 
 def rows_to_mail(batch: IssueBatch, limit: int = 500) -> list[BatchRow]:

@@ -161,7 +161,6 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
 
     ``reserved`` is ``(status list id, indexes)`` of a plan not stored yet (a batch's chunk being stored while
     this one is planned): those indexes are not drawn again, nor counted as room in that list."""
-    settings = config
     moment = whole_seconds(now or utcnow())
     result = Plan(moment=moment, size=len(awards))
     keys: dict[int, str | None] = {}
@@ -204,7 +203,7 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
         result.alone = list(result.checked)
         return result
     try:
-        result.definition = achievement_definition(version, settings, creator=signer.profile)
+        result.definition = achievement_definition(version, config, creator=signer.profile)
     except CredentialError as exc:  # pragma: no cover - the achievement service keeps its text clean
         raise IssuingFailed(details={"code": exc.code}) from exc
     result.status_list_id, result.version_id = status_list.id, version.id
@@ -213,7 +212,7 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
     taken = reserved[1] if reserved[0] == status_list.id else ()
     room = max(0, status_list.size - status_list.allocated - len(taken))
     indexes = _draw(status_list, min(room, len(positions)), taken)
-    list_url = url_of(status_list, settings)
+    list_url = url_of(status_list, config)
     for position, index in zip(positions, indexes, strict=False):
         clean, key = result.checked[position]
         credential_id = f"urn:uuid:{uuid.uuid4()}"
@@ -234,11 +233,10 @@ def sign(prepared: Plan, signer: Signer, *, config: Mapping[str, Any]) -> None:
 def start_signing(prepared: Plan, signer: Signer, *, config: Mapping[str, Any]) -> Callable[[], None]:
     """:func:`sign` started on the pool; the function returned waits for it (a batch plans its next chunk and
     stores this one meanwhile)."""
-    settings = config
     if not prepared.planned:
         return lambda: None
     results = parallel.submit_all(parallel.material_of(signer), stamp(prepared.moment),
-                                  [item.document for item in prepared.planned], config=settings)
+                                  [item.document for item in prepared.planned], config=config)
 
     def finish() -> None:
         if not prepared.planned or prepared.planned[0].signed is not None:
@@ -260,7 +258,6 @@ def store(prepared: Plan, organisation: Organisation, achievement: Achievement, 
           config: Mapping[str, Any]) -> list[Outcome]:
     """Store the signed plan in the caller's transaction (see the module docstring) and return each award's
     outcome, in order: an :class:`~badgehub.issuing.service.Issued` or the error that refused it. Flushes."""
-    settings = config
     origin = CredentialSource(source)
     outcomes = dict(prepared.outcomes)
     alone = list(prepared.alone)
@@ -268,13 +265,13 @@ def store(prepared: Plan, organisation: Organisation, achievement: Achievement, 
         # The organisation's first awards: the first opens its list, and the others are planned on it.
         first, rest = alone[0], alone[1:]
         outcomes[first] = _alone(organisation, achievement, awards[first], prepared, signer=signer,
-                                 actor_id=actor_id, source=origin, batch_id=batch_id, settings=settings)
+                                 actor_id=actor_id, source=origin, batch_id=batch_id, config=config)
         others = [awards[position] for position in rest]
-        second = plan(organisation, achievement, others, signer=signer, now=prepared.moment, config=settings)
+        second = plan(organisation, achievement, others, signer=signer, now=prepared.moment, config=config)
         if second.status_list_id is not None:
-            sign(second, signer, config=settings)
+            sign(second, signer, config=config)
             done = store(second, organisation, achievement, others, signer=signer, actor_id=actor_id,
-                         source=origin, batch_id=batch_id, config=settings)
+                         source=origin, batch_id=batch_id, config=config)
             outcomes.update(zip(rest, done, strict=True))
             alone = []
         else:  # pragma: no cover - the first award failed before opening the list: each goes alone
@@ -284,7 +281,7 @@ def store(prepared: Plan, organisation: Organisation, achievement: Achievement, 
         status_list = lock_open_list(organisation, StatusPurpose.REVOCATION, now=prepared.moment)
         version = lock_version(require_issuable(achievement), now=prepared.moment)
         same = (status_list.id == prepared.status_list_id and version.id == prepared.version_id
-                and achievement_definition(version, settings, creator=signer.profile) == prepared.definition)
+                and achievement_definition(version, config, creator=signer.profile) == prepared.definition)
         if not same:
             alone.extend(item.position for item in todo)
             todo = []
@@ -322,19 +319,19 @@ def store(prepared: Plan, organisation: Organisation, achievement: Achievement, 
             outcomes[item.position] = Issued(credential, replayed=False)
         if stored:
             # Signed once for the block, at the real time (see issue_or_replay).
-            publish_status_list(status_list, config=settings)
+            publish_status_list(status_list, config=config)
             db.session.flush()
             for credential in stored:
                 events.announce_issued(credential)  # the observatory counts it, in this transaction
     for position in sorted(alone):
         outcomes[position] = _alone(organisation, achievement, awards[position], prepared, signer=signer,
-                                    actor_id=actor_id, source=origin, batch_id=batch_id, settings=settings)
+                                    actor_id=actor_id, source=origin, batch_id=batch_id, config=config)
     return [outcomes[position] for position in range(prepared.size)]
 
 
 def _alone(organisation: Organisation, achievement: Achievement, item: BulkAward, prepared: Plan, *,
            signer: Signer, actor_id: int | None, source: CredentialSource, batch_id: int | None,
-           settings: Mapping[str, Any]) -> Outcome:
+           config: Mapping[str, Any]) -> Outcome:
     award = item.award
     try:
         return issue_or_replay(
@@ -342,7 +339,7 @@ def _alone(organisation: Organisation, achievement: Achievement, item: BulkAward
             recipient_name=award.recipient_name, actor_id=actor_id, source=source, evidence_url=award.evidence_url,
             narrative=award.narrative, activity_start=award.activity_start, activity_end=award.activity_end,
             area_id=award.area_id, result=award.result, idempotency_key=item.idempotency_key,
-            holder_did=award.holder_did, batch_id=batch_id, now=prepared.moment, config=settings, signer=signer)
+            holder_did=award.holder_did, batch_id=batch_id, now=prepared.moment, config=config, signer=signer)
     except BadgeHubError as error:
         return error
 

@@ -378,7 +378,6 @@ def issue_or_replay(
     missing or wrong), and :class:`IssuingFailed` when the credential engine refuses the document. Whatever is
     raised, nothing of this award remains in the session.
     """
-    settings = config
     moment = whole_seconds(now or utcnow())
     origin = CredentialSource(source)
     key = clean_idempotency_key(idempotency_key)
@@ -399,12 +398,12 @@ def issue_or_replay(
         raise ValueError("the signer belongs to another organisation")
     with db.session.begin_nested():
         return _issue(organisation, achievement, clean, actor_id=actor_id, source=origin, key=key,
-                      batch_id=batch_id, moment=moment, settings=settings, signer=signer)
+                      batch_id=batch_id, moment=moment, config=config, signer=signer)
 
 
 def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAward, *, actor_id: int | None,
            source: CredentialSource, key: str | None, batch_id: int | None, moment: dt.datetime,
-           settings: Mapping[str, Any], signer: Signer | None) -> Issued:
+           config: Mapping[str, Any], signer: Signer | None) -> Issued:
     # The list lock comes first: it also serialises two awards racing with the same idempotency key, so the
     # second sees the first's credential here once the first has committed.
     status_list = lock_open_list(organisation, StatusPurpose.REVOCATION, now=moment)
@@ -413,13 +412,13 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
         if existing is not None:
             return Issued(replay_of(existing, achievement, clean.recipient_email_key), replayed=True)
     version = lock_version(require_issuable(achievement), now=moment)
-    active_signer = signer or signer_for(organisation, settings)
+    active_signer = signer or signer_for(organisation, config)
     try:
-        definition = achievement_definition(version, settings, creator=active_signer.profile)
+        definition = achievement_definition(version, config, creator=active_signer.profile)
     except CredentialError as exc:  # pragma: no cover - the achievement service keeps its text clean
         raise IssuingFailed(details={"code": exc.code}) from exc
     valid_until = moment + dt.timedelta(days=version.valid_for_days) if version.valid_for_days else None
-    list_url = url_of(status_list, settings)
+    list_url = url_of(status_list, config)
     for _ in range(_INSERT_ATTEMPTS):
         index = draw_free_index(status_list)
         public_id = new_public_id()  # 60 random bits; the unique constraint has the last word (retry below)
@@ -444,7 +443,7 @@ def _issue(organisation: Organisation, achievement: Achievement, clean: CleanAwa
                     batch_id=batch_id)
         # A list opened just now (or left stale) is signed in this transaction, so that no reader has to:
         # at the real time, not the award's (an award may be dated in the past).
-        publish_status_list(status_list, config=settings)
+        publish_status_list(status_list, config=config)
         db.session.flush()
         events.announce_issued(credential)  # the observatory counts it, in this transaction
         return Issued(credential, replayed=False)

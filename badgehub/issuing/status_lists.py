@@ -249,21 +249,20 @@ def signed_status_list(status_list: StatusList, *, config: Mapping[str, Any],
     Raises :class:`~badgehub.keys.errors.NoActiveKey` when the organisation has no active key, and the key
     service's errors when the KEK is missing or wrong.
     """
-    settings = config
     moment = now or utcnow()
-    identity = signing_identity(status_list.organisation, settings)
+    identity = signing_identity(status_list.organisation, config)
     key = identity.ed25519_key
     stored = fresh_stored_copy(status_list, key.key_id, moment)
     if stored is not None:
         return stored
-    url = url_of(status_list, settings)
+    url = url_of(status_list, config)
     valid_until = moment + LIST_VALIDITY
     # validFrom: when the list last changed, but never after the signature (an issue dated in the past may
     # have created the list "later" than a revocation being signed now).
     valid_from = min(status_list.updated_at, moment)
     document = build_status_list_credential(url, identity.issuer_id, status_list.purpose.value, status_list.bits,
                                             valid_from, valid_until=valid_until, ttl_ms=TTL_MS)
-    private_key = load_private_key(key, installation_kek(settings))
+    private_key = load_private_key(key, installation_kek(config))
     if not isinstance(private_key, Ed25519PrivateKey):  # pragma: no cover - the key row says Ed25519
         raise IssuingFailed()
     signed = sign_data_integrity(document, private_key, identity.verification_method_id, _stamp(moment))

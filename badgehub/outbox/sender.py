@@ -127,7 +127,6 @@ def deliver_pending(*, config: Mapping[str, Any], ref_prefix: str | None = None,
                     limit: int = 200) -> Delivery:
     """Deliver up to ``limit`` queued messages, oldest first (only those whose ``ref`` starts with
     ``ref_prefix`` when given); failures are counted, not raised."""
-    settings = config
     now = utcnow()
     query = select(OutboxMessage.id, OutboxMessage.ref).where(
         OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
@@ -135,24 +134,23 @@ def deliver_pending(*, config: Mapping[str, Any], ref_prefix: str | None = None,
     if ref_prefix is not None:
         query = query.where(OutboxMessage.ref.startswith(ref_prefix, autoescape=True))
     ids = [int(row.id) for row in db.session.execute(query.order_by(OutboxMessage.id).limit(limit))]
-    return deliver_many(ids, config=settings)
+    return deliver_many(ids, config=config)
 
 
 def deliver_many(ids: list[int], *, config: Mapping[str, Any]) -> Delivery:
     """Deliver the queued messages ``ids`` still to send and nobody else's, in order; failures are counted (with
     the ids of those that left in ``Delivery.sent_ids``), not raised."""
-    settings = config
     db.session.commit()  # end the caller's read: messages are claimed in transactions of their own
     report = Delivery()
     # The file backend writes a message in well under a millisecond: its messages are claimed by the hundred
     # (one transaction, not one per message), each still marked sent as soon as it is written, so a crash
     # can send again only the one message being written, as with SMTP. An SMTP conversation can take seconds:
     # each message is claimed just before it, so no claim runs out while it waits its turn.
-    group = 1 if settings.get("MAIL_BACKEND") == "smtp" else CLAIM_GROUP
+    group = 1 if config.get("MAIL_BACKEND") == "smtp" else CLAIM_GROUP
     for start in range(0, len(ids), group):
         for message_id, ref, raw in _claim(ids[start:start + group]):
             try:
-                _transmit(message_id, ref, raw, config=settings, give_up=False)
+                _transmit(message_id, ref, raw, config=config, give_up=False)
             except MailError:
                 log.warning("outbox message %s could not be delivered; it will be tried again", message_id)
                 report.failed_refs.append(ref)
@@ -169,12 +167,11 @@ def send_now(mail: Mail, *, config: Mapping[str, Any]) -> None:
     kept only if its e-mail left) rolls it back with its own work; a caller that already committed gets it
     committed here. Raises :class:`~badgehub.mail.MailError` when it cannot leave; it is then marked failed,
     not retried behind the person's back (they were told to try again)."""
-    settings = config
     clean = not _has_writes(db.session)
-    row = service.queue(mail, config=settings)
+    row = service.queue(mail, config=config)
     row.attempts = 1
     try:
-        transmit(row.message, settings)
+        transmit(row.message, config)
     except MailError as error:
         row.failed_at, row.last_error = utcnow(), str(error)[:255]
         db.session.flush()

@@ -38,11 +38,10 @@ def queue(mail: Mail, *, config: Mapping[str, Any], ref: str | None = None,
 def queue_all(mails: Sequence[tuple[Mail, str | None]], *, config: Mapping[str, Any],
               now: dt.datetime | None = None) -> list[OutboxMessage]:
     """:func:`queue` for each ``(mail, ref)``, in one flush (a batch's chunk: one multi-row insert)."""
-    settings = config
     moment = now or utcnow()
     rows = []
     for mail, ref in mails:
-        message_id, raw = render(mail, settings["MAIL_FROM"])
+        message_id, raw = render(mail, config["MAIL_FROM"])
         rows.append(OutboxMessage(message_id=message_id, recipient_key=email_key(mail.to)[:254], ref=ref,
                                   message=raw, created_at=moment, attempts=0))
     db.session.add_all(rows)
@@ -59,14 +58,13 @@ def retention(config: Mapping[str, Any]) -> dt.timedelta:
 def purge_old(*, config: Mapping[str, Any], now: dt.datetime | None = None) -> int:
     """Delete the messages delivered or abandoned longer than the retention ago (rows, and the files of the
     file backend); returns how many rows went. Flushes."""
-    settings = config
-    cutoff = (now or utcnow()) - retention(settings)
+    cutoff = (now or utcnow()) - retention(config)
     result = db.session.execute(delete(OutboxMessage).where(
         or_(OutboxMessage.sent_at < cutoff, OutboxMessage.failed_at < cutoff))
         .execution_options(synchronize_session=False))
     db.session.flush()
-    if settings.get("MAIL_BACKEND") != "smtp":
-        _delete_files(Path(settings["OUTBOX_DIR"]), lambda path, _message: _older_than(path, cutoff))
+    if config.get("MAIL_BACKEND") != "smtp":
+        _delete_files(Path(config["OUTBOX_DIR"]), lambda path, _message: _older_than(path, cutoff))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -79,9 +77,8 @@ def erase_personal_data(email_keys: set[str], *, config: Mapping[str, Any]) -> i
     result = db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient_key.in_(keys))
                                 .execution_options(synchronize_session=False))
     db.session.flush()
-    settings = config
-    if settings.get("MAIL_BACKEND") != "smtp":
-        _delete_files(Path(settings["OUTBOX_DIR"]),
+    if config.get("MAIL_BACKEND") != "smtp":
+        _delete_files(Path(config["OUTBOX_DIR"]),
                       lambda _path, message: email_key(str(message.get("To") or "")) in keys
                       or any(key in str(message.get("To") or "").lower() for key in keys))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
