@@ -131,30 +131,24 @@ def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int |
 
 def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int | None, chunk_rows: int | None,
                 now: dt.datetime | None) -> str:
-    parallel.warm_up(current_app.config)  # the pools start while the first chunk is planned
-    send_batch_mail(batch)  # a previous run may have stopped between a commit and its e-mails
-    try:
-        batches.check_batch_can_issue(batch)
-        signer = signer_for(batch.organisation, current_app.config)
-    except BadgeHubError as error:
-        db.session.rollback()
-        batches.finish(batch, error_code=error.code, now=now)
-        batches.release_lease(batch, owner)
-        db.session.commit()
-        return batch.state.value
-    chunks = 0
     config = current_app.config
+    parallel.warm_up(config)  # the pools start while the first chunk is planned
+    send_batch_mail(batch)  # a previous run may have stopped between a commit and its e-mails
+    chunks = 0
     limit = chunk_rows or _chunk_size()
+    signer: Signer | None = None
     upcoming: tuple[batches.ChunkPlan, Callable[[], None]] | None = None
     while True:
         try:
             batches.check_batch_can_issue(batch)
+            # Read again for each chunk (the decrypted keys are cached): keys retired or declared compromised
+            # while the batch runs sign nothing more, and with no key left the batch stops and says why.
+            current = signer_for(batch.organisation, config)
         except BadgeHubError as error:
-            db.session.rollback()
-            batches.finish(batch, error_code=error.code, now=now)
-            batches.release_lease(batch, owner)
-            db.session.commit()
-            return batch.state.value
+            return _stop(batch, owner, error, now)
+        if signer is None or _keys_of(current) != _keys_of(signer):
+            # A chunk planned ahead was signed with the keys that were active then: it is planned again.
+            signer, upcoming = current, None
         try:
             # A chunk is planned in a read, signed on the pool outside any transaction, then stored in a short
             # write transaction: SQLite's one writer is held for the inserts only, not for the signatures. While
@@ -171,6 +165,10 @@ def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int 
             handled = batches.store_pending_rows(batch, chunk, signer=signer, mailer=award_mail, config=config,
                                                  now=now)
             db.session.commit()
+        except BadgeHubError as error:
+            # What stops the whole chunk (its status list cannot be signed: the last key was just declared
+            # compromised): its rows stay pending, and the batch page says why.
+            return _stop(batch, owner, error, now)
         except Exception:
             db.session.rollback()
             raise
@@ -183,6 +181,21 @@ def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int 
             db.session.commit()
             return batch.state.value
     batches.finish(batch, now=now)
+    batches.release_lease(batch, owner)
+    db.session.commit()
+    return batch.state.value
+
+
+def _keys_of(signer: Signer) -> tuple[str, str]:
+    """Which keys ``signer`` signs with: its Data Integrity method and its token's ``kid`` name them."""
+    return signer.identity.verification_method_id, signer.identity.jwt_kid
+
+
+def _stop(batch: IssueBatch, owner: str, error: BadgeHubError, now: dt.datetime | None) -> str:
+    """End the run on what stops the whole batch: ``failed`` with the error's code (the batch page words it),
+    pending rows left pending for a retry."""
+    db.session.rollback()
+    batches.finish(batch, error_code=error.code, now=now)
     batches.release_lease(batch, owner)
     db.session.commit()
     return batch.state.value

@@ -5,6 +5,7 @@ and a failure in the middle leaves nothing half-issued."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from flask import current_app
@@ -290,3 +291,60 @@ def test_row_problems_are_stored_as_sentences_of_the_catalogue_and_read_in_the_r
         assert batches.problem_text(problem).startswith("Indiquez une adresse web complète")
     with force_locale("en"):
         assert batches.problem_text(problem).startswith("Give a full web address starting with https://")
+
+
+def _verification_methods(batch_id: int) -> list[str]:
+    documents = db.session.scalars(select(IssuedCredential.document_json).where(IssuedCredential.batch_id == batch_id)
+                                   .order_by(IssuedCredential.id))
+    return [proof["verificationMethod"] for document in documents for proof in json.loads(document)["proof"]]
+
+
+def _after_the_first_chunk(monkeypatch, change) -> None:
+    """Run ``change`` (in the chunk's transaction) once the job has stored its first chunk: what another
+    person does while the batch runs, after the job has planned and signed its next chunk."""
+    store = batches.store_pending_rows
+    done = []
+
+    def store_then_change(*args, **kwargs):
+        rows = store(*args, **kwargs)
+        if not done:
+            done.append(change())
+        return rows
+
+    monkeypatch.setattr(batches, "store_pending_rows", store_then_change)
+
+
+def test_keys_rotated_while_a_batch_runs_sign_the_rest_of_it(world, app, monkeypatch):
+    from badgehub.keys.models import KeyAlgorithm
+    from badgehub.keys.service import active_key, installation_kek, rotate_keys
+
+    app.config["BATCH_CHUNK_ROWS"] = 3
+    batch = draft(world, many(8))
+    batches.confirm(batch, actor_id=world.issuer_a.id)
+    old = active_key(world.a, KeyAlgorithm.ED25519).key_id
+    _after_the_first_chunk(monkeypatch, lambda: rotate_keys(world.a, installation_kek(app.config), None))
+    assert tasks.run_batch(batch.id) == "done"
+    new = active_key(world.a, KeyAlgorithm.ED25519).key_id
+    methods = _verification_methods(batch.id)
+    assert len(methods) == 8 and batches.pending_count(batch) == 0
+    assert [m.rsplit("#", 1)[1] for m in methods] == [old] * 3 + [new] * 5
+
+
+def test_the_last_key_compromised_while_a_batch_runs_stops_it_and_retry_finishes_it(world, app, monkeypatch):
+    from badgehub.keys.models import KeyAlgorithm
+    from badgehub.keys.service import active_key, declare_compromised, installation_kek, rotate_keys
+
+    app.config["BATCH_CHUNK_ROWS"] = 3
+    batch = draft(world, many(8))
+    batches.confirm(batch, actor_id=world.issuer_a.id)
+    key = active_key(world.a, KeyAlgorithm.ED25519)
+    _after_the_first_chunk(monkeypatch, lambda: declare_compromised(key, dt.datetime.now(dt.UTC), None, "leaked"))
+    assert tasks.run_batch(batch.id) == "failed"
+    assert batch.error_code == "no_active_signing_key"  # worded on the batch page (web/labels.FAILURE_LABELS)
+    assert credentials(batch.id) == 3 and batches.pending_count(batch) == 5
+    monkeypatch.undo()
+    rotate_keys(world.a, installation_kek(app.config), None, algorithms=[KeyAlgorithm.ED25519])
+    batches.retry_failed(batch, actor_id=world.issuer_a.id)
+    assert tasks.run_batch(batch.id) == "done"
+    issued = db.session.scalars(select(IssuedCredential.recipient_email).where(IssuedCredential.batch_id == batch.id))
+    assert sorted(issued) == sorted(f"p{i}@example.net" for i in range(8))
