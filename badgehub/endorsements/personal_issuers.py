@@ -23,6 +23,7 @@ from typing import Any, Final
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from badgehub.accounts.models import User
 from badgehub.endorsements.models import Endorsement, PersonalIssuer
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
@@ -34,9 +35,14 @@ SLUG_PREFIX: Final = "person-"
 MAX_NAME: Final = 200
 
 
+def _person_id(user: Any) -> int | None:
+    """``user``'s id when it is a person's account (an API token or an anonymous visitor is nobody's person)."""
+    return user.id if isinstance(user, User) else None
+
+
 def personal_issuer_of(user: Any) -> Organisation | None:
     """The organisation row that signs in ``user``'s own name, or None when they never endorsed so."""
-    user_id = getattr(user, "id", None)
+    user_id = _person_id(user)
     if user_id is None:
         return None
     link: PersonalIssuer | None = db.session.scalar(select(PersonalIssuer).where(PersonalIssuer.user_id == user_id))
@@ -57,8 +63,11 @@ def is_personal_issuer(organisation: Organisation) -> bool:
 
 def is_personal_issuer_of(organisation: Organisation, user: Any) -> bool:
     """Whether ``organisation`` signs in ``user``'s own name."""
+    user_id = _person_id(user)
+    if user_id is None:
+        return False
     link = personal_link_of(organisation)
-    return link is not None and link.user_id is not None and link.user_id == getattr(user, "id", None)
+    return link is not None and link.user_id == user_id
 
 
 def clean_display_name(value: str | None, user: Any) -> str:

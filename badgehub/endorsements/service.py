@@ -73,6 +73,7 @@ from badgehub.endorsements.personal_issuers import (
     ensure_personal_issuer,
     erase_personal_issuer,
     is_personal_issuer,
+    is_personal_issuer_of,
     personal_issuer_of,
 )
 from badgehub.endorsements.territory_issuers import actor_id_of, acts_for, territory_of_issuer
@@ -142,10 +143,16 @@ def _check_input(comment: str | None, evidence_url: str | None) -> tuple[str, st
     return text, url
 
 
+def _signs_for(organisation: Organisation, actor: Any) -> bool:
+    """Whether ``actor`` signs endorsements with ``organisation``: one it acts for, or their own personal issuer
+    (which is an organisation for nothing else: not in ``acts_for``)."""
+    return acts_for(organisation, actor) or is_personal_issuer_of(organisation, actor)
+
+
 def require_endorser(organisation: Organisation, actor: Any) -> None:
     """Raise :class:`CannotEndorse` (403) unless ``actor`` may endorse in ``organisation``'s name, and
     ``OrganisationSuspended`` when the organisation may not sign at the moment."""
-    if not acts_for(organisation, actor):
+    if not _signs_for(organisation, actor):
         raise CannotEndorse()
     require_good_standing(organisation)
 
@@ -334,7 +341,7 @@ def withdraw(endorsement: Endorsement, actor: Any, *, now: dt.datetime | None = 
     """The endorser takes its endorsement back for good: its status bit is set and the list signed again.
     Raises :class:`EndorsementNotFound` for someone who may not act for the endorser, :class:`AlreadyWithdrawn`.
     Flushes."""
-    if not acts_for(endorsement.endorser, actor):
+    if not _signs_for(endorsement.endorser, actor):
         raise EndorsementNotFound()
     moment = now or utcnow()
     with db.session.begin_nested():

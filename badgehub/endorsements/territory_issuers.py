@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import select
 
 from badgehub.endorsements.models import TerritoryIssuer
-from badgehub.endorsements.personal_issuers import is_personal_issuer_of
 from badgehub.extensions import db
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import (
@@ -70,14 +69,14 @@ def ensure_territory_issuer(territory: Territory, actor: Any, *, config: Mapping
 
 
 def acts_for(organisation: Organisation, actor: Any) -> bool:
-    """Whether ``actor`` may sign endorsements in ``organisation``'s name: one of its owners or issuers, or, for a
-    territory's issuer, a coordinator of that territory, or one of its API tokens (the API checks the scope)."""
+    """Whether ``actor`` may act in ``organisation``'s name (sign its endorsements, define its pathways, review
+    its requests): one of its owners or issuers, or, for a territory's issuer, a coordinator of that territory, or
+    one of its API tokens (the API checks the scope). Never true of a person's own issuer, which is no
+    organisation: only :mod:`badgehub.endorsements.service` lets the person sign endorsements with it."""
     if isinstance(actor, ApiToken):  # the organisation's own systems, with a scope the API checked
         return actor.organisation_id == organisation.id
     if actor is None or not getattr(actor, "is_authenticated", False):
         return False
-    if is_personal_issuer_of(organisation, actor):  # a person's own issuer: they alone act for it
-        return True
     member = membership_of(organisation, actor)
     if member is not None and member.role in BADGE_ISSUERS:
         return True

@@ -272,3 +272,21 @@ def test_endorsing_the_same_badge_twice_in_one_s_own_name_says_so(client: FlaskC
                    headers={"Accept-Language": "fr"})
     assert answer.status_code == 409
     assert "Vous la recommandez déjà en votre nom propre." in answer.get_data(as_text=True)
+
+
+def test_a_person_s_issuer_is_no_organisation_for_them_to_manage(client: FlaskClient, world: dict[str, Any]) -> None:
+    from badgehub.pathways import service as pathways
+
+    _endorse_as_sam(client, world)
+    with client.application.app_context():
+        sam = db.session.get(User, world["sam_id"])
+        issuer = personal_issuer_of(sam)
+        slug = issuer.slug
+        with pytest.raises(pathways.CannotManagePathways):  # a pathway towards a qualification needs no badge
+            pathways.create_pathway(issuer, sam, pathways.PathwayFields(
+                name="Parcours", qualification_uri="https://www.francecompetences.fr/",
+                groups=(pathways.GroupInput(achievements=(world["repair"],)),)))
+    sam_client = _as(client, world["sam"])
+    for page in ("pathways", "pathways/new", "endorsements", "requests"):
+        assert sam_client.get(f"/organisations/{slug}/{page}").status_code == 404, page
+    assert "Je l&#39;ai vue animer" in sam_client.get("/endorsements/mine").get_data(as_text=True)
