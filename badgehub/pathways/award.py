@@ -16,8 +16,11 @@ pathway that one of them is a step of:
   subscriber passes :func:`badgehub.mails.awards.queue_notification`: mails sit above the domains).
 
 All of it runs in a SAVEPOINT of the issuing transaction: if the award cannot be made (the owner suspended, no
-active key, the badge archived since), nothing of it remains, the credential that triggered it is issued all
-the same, and the completion is tried again with the holder's next step credential.
+active key), none of it remains and the credential that triggered it is issued all the same; the completion is
+then recorded without its badge, the failure goes into the owner's audit trail (``pathway.award_failed``), the
+owner's pathways page counts the badges owed (:func:`badgehub.pathways.service.owed_badges`), and the badge is
+awarded again with the holder's next step credential or when the pathway is published again
+(:func:`award_completed`). A pathway whose badge was archived owes nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +44,14 @@ from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, CredentialSource, I
 from badgehub.issuing.queries import credential_url
 from badgehub.pathways.models import Pathway, PathwayCompletion
 from badgehub.pathways.progress import PathwayProgress, pathway_progress
-from badgehub.pathways.service import completion_of, held_by, holder_digest, holder_keys, pathways_with_steps
+from badgehub.pathways.service import (
+    completion_of,
+    held_by,
+    holder_digest,
+    holder_keys,
+    owes_badge,
+    pathways_with_steps,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,14 +89,15 @@ def credentials_issued(credentials: Iterable[IssuedCredential], *, config: Mappi
         fresh_ids = {credential.id for credential in fresh}
         before = {achievement: c for achievement, c in held.items() if c.id not in fresh_ids}
         for pathway in mine:
-            if completion_of(pathway, keys) is not None:
+            done = completion_of(pathway, keys)
+            if done is not None and not owes_badge(done):
                 continue
             progress = pathway_progress(pathway, held)
             if progress.complete:
-                completion = _complete(pathway, key, progress, config=config, notify=notify, now=now)
+                completion = _complete(pathway, key, progress, config=config, notify=notify, now=now, owed=done)
                 if completion is not None:
                     made.append(completion)
-            elif progress.counted != pathway_progress(pathway, before).counted:
+            elif done is None and progress.counted != pathway_progress(pathway, before).counted:
                 _announce(pathway, key, completed=False)
     return made
 
@@ -99,28 +110,51 @@ def _recipient(progress: PathwayProgress, key: str) -> IssuedCredential:
 
 
 def _complete(pathway: Pathway, key: str, progress: PathwayProgress, *, config: Mapping[str, Any],
-              notify: Notify | None, now: dt.datetime | None) -> PathwayCompletion | None:
+              notify: Notify | None, now: dt.datetime | None,
+              owed: PathwayCompletion | None = None) -> PathwayCompletion | None:
+    """Complete ``pathway`` for the holder (or, given ``owed``, award the badge that completion waits for)."""
     digest = holder_digest(key)
     moment = now or utcnow()
     try:
         with db.session.begin_nested():
-            completion = PathwayCompletion(pathway_id=pathway.id, holder_digest=digest, completed_at=moment)
+            completion = owed or PathwayCompletion(pathway_id=pathway.id, holder_digest=digest, completed_at=moment)
             db.session.add(completion)
             db.session.flush()  # first: a concurrent completion of the same holder fails here (unique)
             if pathway.achievement is not None and pathway.achievement.archived_at is None:
                 completion.issued_credential_id = _award(pathway, key, progress, config=config, notify=notify).id
-            record("pathway.completed", actor_id=None, organisation_id=pathway.organisation_id,
-                   territory_id=pathway.territory_id, subject_type="pathway", subject_id=pathway.id,
+            record("pathway.completed" if owed is None else "pathway.awarded", actor_id=None,
+                   organisation_id=pathway.organisation_id, territory_id=pathway.territory_id,
+                   subject_type="pathway", subject_id=pathway.id,
                    details={"public_id": pathway.public_id, "credential": completion.issued_credential_id})
             db.session.flush()
     except IntegrityError:
         log.info("pathway %s already completed by this holder in another transaction", pathway.public_id)
         return None
     except BadgeHubError as error:
-        log.warning("pathway %s completed but its badge could not be awarded (%s); tried again with the "
-                    "holder's next badge", pathway.public_id, error.code)
+        log.warning("pathway %s completed but its badge could not be awarded (%s)", pathway.public_id, error.code)
+        failed = owed or _completed_without_badge(pathway, digest, moment)
+        if failed is not None:
+            record("pathway.award_failed", actor_id=None, organisation_id=pathway.organisation_id,
+                   territory_id=pathway.territory_id, subject_type="pathway", subject_id=pathway.id,
+                   details={"public_id": pathway.public_id, "error": error.code})
+            db.session.flush()
+        if owed is not None or failed is None:
+            return None  # still owed, or completed by another transaction
+        completion = failed
+    if owed is None:
+        _announce(pathway, key, completed=True)
+    return completion
+
+
+def _completed_without_badge(pathway: Pathway, digest: str, moment: dt.datetime) -> PathwayCompletion | None:
+    """The completion of a holder whose badge could not be awarded, so that the badge is owed, not lost."""
+    try:
+        with db.session.begin_nested():
+            completion = PathwayCompletion(pathway_id=pathway.id, holder_digest=digest, completed_at=moment)
+            db.session.add(completion)
+            db.session.flush()
+    except IntegrityError:
         return None
-    _announce(pathway, key, completed=True)
     return completion
 
 
@@ -143,9 +177,9 @@ def _award(pathway: Pathway, key: str, progress: PathwayProgress, *, config: Map
 def award_completed(pathway: Pathway, *, config: Mapping[str, Any], notify: Notify | None = None,
                     now: dt.datetime | None = None) -> list[PathwayCompletion]:
     """Complete ``pathway`` for every holder who has completed it already (what publishing a pathway, or adding
-    steps to it, owes those who hold the badges): the same rule and the same award as
-    :func:`credentials_issued`, for each holder of one of its steps' credentials. Nothing for a draft or an
-    archived pathway. Returns the completions made. Flushes."""
+    steps to it, owes those who hold the badges), and award the badges still owed: the same rule and the same
+    award as :func:`credentials_issued`, for each holder of one of its steps' credentials. Nothing for a draft or
+    an archived pathway. Returns the completions made or awarded. Flushes."""
     if not pathway.is_public:
         return []
     steps = {step.achievement_id for group in pathway.groups for step in group.steps}
@@ -160,11 +194,12 @@ def award_completed(pathway: Pathway, *, config: Mapping[str, Any], notify: Noti
             continue
         keys = holder_keys(key)
         done |= keys
-        if completion_of(pathway, keys) is not None:
+        owed = completion_of(pathway, keys)
+        if owed is not None and not owes_badge(owed):
             continue
         progress = pathway_progress(pathway, held_by(keys, now=now))
         if progress.complete:
-            completion = _complete(pathway, key, progress, config=config, notify=notify, now=now)
+            completion = _complete(pathway, key, progress, config=config, notify=notify, now=now, owed=owed)
             if completion is not None:
                 made.append(completion)
     return made

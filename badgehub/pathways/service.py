@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from badgehub.accounts.addresses import verified_keys
@@ -399,6 +399,25 @@ def completion_of(pathway: Pathway, keys: Iterable[str]) -> PathwayCompletion | 
     found: PathwayCompletion | None = db.session.scalar(select(PathwayCompletion).where(
         PathwayCompletion.pathway_id == pathway.id, PathwayCompletion.holder_digest.in_(digests)).limit(1))
     return found
+
+
+def owes_badge(completion: PathwayCompletion) -> bool:
+    """Whether ``completion`` still waits for its pathway's badge: its award failed (see
+    :mod:`badgehub.pathways.award`), and the badge is still awarded."""
+    badge = completion.pathway.achievement
+    return completion.issued_credential_id is None and badge is not None and badge.archived_at is None
+
+
+def owed_badges(pathways: Iterable[Pathway]) -> dict[int, int]:
+    """How many holders of each of ``pathways`` completed it and wait for its badge (:func:`owes_badge`), by
+    pathway id (pathways owing none are left out). One query."""
+    ids = [p.id for p in pathways if p.achievement is not None and p.achievement.archived_at is None]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(PathwayCompletion.pathway_id, func.count(PathwayCompletion.id)).where(
+        PathwayCompletion.pathway_id.in_(ids), PathwayCompletion.issued_credential_id.is_(None))
+        .group_by(PathwayCompletion.pathway_id))
+    return {pathway_id: count for pathway_id, count in rows}
 
 
 @dataclass(frozen=True)

@@ -187,9 +187,10 @@ def _save(organisation: Organisation, pathway: Pathway | None) -> ResponseReturn
 @login_required
 def index(slug: str) -> ResponseReturnValue:
     organisation, signs, member = _organisation_page(slug)
+    listed = pathways.pathways_of(organisation)
     return _render("pathways/index.html", organisation=organisation, signs=signs, is_member=member is not None,
-                   is_owner=member is not None and member.role.value == "owner",
-                   pathways=pathways.pathways_of(organisation), form=ActionForm(formdata=None),
+                   is_owner=member is not None and member.role.value == "owner", pathways=listed,
+                   owed=pathways.owed_badges(listed), form=ActionForm(formdata=None),
                    Status=PathwayStatus, territory=territory_of_issuer(organisation))
 
 
@@ -223,7 +224,7 @@ def change_status(slug: str, public_id: str) -> ResponseReturnValue:
         raise NotFound()
     pathways.set_status(pathway, _actor(), request.form.get("status", ""))
     db.session.commit()
-    if pathway.status is PathwayStatus.PUBLISHED:  # those who completed it already get its badge
+    if pathway.status is PathwayStatus.PUBLISHED:  # those who completed it already (or wait for it) get its badge
         enqueue(current_app._get_current_object(), "pathways.award_completed", pathway.id)  # type: ignore[attr-defined]
     flash(gettext("The pathway is published: learners see it and its badge is awarded on completion.")
           if pathway.status is PathwayStatus.PUBLISHED else gettext("The pathway is archived."), "success")

@@ -222,3 +222,65 @@ def test_publishing_awards_the_badge_to_those_who_completed_the_pathway_already(
 
     assert query(awarded) == ["lea@example.net"]
     assert "Completed" in _as(client, world["lea"]).get("/wallet").get_data(as_text=True)
+
+
+def test_a_badge_the_suspended_owner_cannot_award_is_owed_shown_and_awarded_again(
+        client: FlaskClient, world: dict[str, Any], setup: Any, query: Any) -> None:
+
+    def membership(decision: str) -> None:
+        from badgehub.accounts.service import get_user_by_email
+        from badgehub.organisations.service import get_organisation_by_slug
+        from badgehub.territory.service import decide_membership, memberships_of
+
+        organisation = get_organisation_by_slug(world["a"])
+        decide_membership(memberships_of(organisation)[0], decision, get_user_by_email("coord@example.org"),
+                          "Vérification")
+
+    def build() -> str:
+        from badgehub.organisations.service import get_organisation_by_slug
+
+        organisation = get_organisation_by_slug(world["a"])
+        pathway = pathways.create_pathway(organisation, organisation_owner(organisation), PathwayFields(
+            name="Parcours lecture", in_language="fr", achievement=world["workshop"],
+            groups=(GroupInput(achievements=(world["reading"],)),)))
+        pathways.set_status(pathway, organisation_owner(organisation), "published")
+        return pathway.public_id
+
+    def award_reading() -> str:
+        from badgehub.achievements.service import public_achievement
+
+        achievement = public_achievement(world["reading"])
+        return issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
+                                        recipient_email="lea@example.net", recipient_name="Léa", actor_id=None,
+                                        source="single", config=current_app.config).public_id
+
+    def state() -> tuple[list[str], list[Any]]:
+        from sqlalchemy import select
+
+        from badgehub.achievements.service import public_achievement
+        from badgehub.audit.models import AuditEvent
+        from badgehub.extensions import db
+        from badgehub.issuing.models import IssuedCredential
+
+        workshop = public_achievement(world["workshop"])
+        return ([c.recipient_email for c in db.session.scalars(
+                    select(IssuedCredential).where(IssuedCredential.achievement_id == workshop.id))],
+                [e.details["error"] for e in db.session.scalars(
+                    select(AuditEvent).where(AuditEvent.action == "pathway.award_failed"))])
+
+    public_id = setup(build)
+    setup(lambda: membership("suspend"))
+    assert setup(award_reading)  # the learner's step lands although the pathway's badge cannot be signed
+    assert query(state) == ([], ["organisation_suspended"])
+    owner = _as(client, world["owner_a"])
+    page = owner.get(f"/organisations/{world['a']}/pathways").get_data(as_text=True)
+    assert "1 learner completed this pathway but its badge could not be awarded" in page
+    french = owner.get(f"/organisations/{world['a']}/pathways", headers={"Accept-Language": "fr"})
+    assert "Attribuer de nouveau son badge" in french.get_data(as_text=True)
+    assert "Completed" in _as(client, world["lea"]).get("/wallet").get_data(as_text=True)
+    setup(lambda: membership("reinstate"))
+    token = csrf_token_from(page)
+    owner.post(f"/organisations/{world['a']}/pathways/{public_id}/status",
+               data={"csrf_token": token, "status": "published"})
+    assert query(state) == (["lea@example.net"], ["organisation_suspended"])
+    assert "could not be awarded" not in owner.get(f"/organisations/{world['a']}/pathways").get_data(as_text=True)
