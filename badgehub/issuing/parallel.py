@@ -116,6 +116,8 @@ def _pool(workers: int, registry: dict[str, Any] | None = None) -> ProcessPoolEx
     with _POOL_LOCK:
         pool: ProcessPoolExecutor | None = chosen.get("pool")
         if pool is None or chosen.get("pid") != os.getpid() or chosen.get("workers") != workers:
+            if pool is not None and chosen.get("pid") == os.getpid():
+                pool.shutdown(wait=False)  # another size asked for: its processes end once their work is done
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_watch_parent, initargs=(os.getpid(),))
             chosen.update(pool=pool, pid=os.getpid(), workers=workers)
@@ -169,18 +171,12 @@ def qr_pngs(texts: Sequence[str], scale: int, *, config: Mapping[str, Any]) -> l
     return [png for future in futures for png in future.result()]
 
 
-def sign_all(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]], *,
-             config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Sign ``documents`` on :func:`processes` cores (in this process for a few, or with one process); results in
-    order. Raises ``CredentialError`` (the first document the engine refuses)."""
-    return submit_all(material, created, documents, config=config)()
-
-
 def submit_all(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]], *,
                config: Mapping[str, Any]) -> Callable[[], list[tuple[str, str]]]:
-    """:func:`sign_all` started: the pool signs while the caller does something else, and the function returned
-    waits for the results (raising ``CredentialError`` then). Without the pool, the signing is done when the
-    function is called."""
+    """Sign ``documents`` on :func:`processes` cores (in this process for a few, or with one process), started
+    now: the pool signs while the caller does something else, and the function returned waits for the results,
+    in order (raising ``CredentialError`` then: the first document the engine refuses). Without the pool, the
+    signing is done when the function is called."""
     workers = processes(config)
     if workers <= 1 or len(documents) < MIN_PARALLEL:
         return lambda: sign_many(material, created, documents)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -75,3 +76,14 @@ def test_an_index_or_key_taken_between_the_plan_and_the_store_is_settled_alone(w
     assert issued[0].credential.status_index != intruder.status_index  # signed again with an index of its own
     indexes = db.session.scalars(select(IssuedCredential.status_index)).all()
     assert len(indexes) == len(set(indexes)) == count_credentials() == 1 + 1 + 1 + 5
+
+
+def test_a_pool_of_another_size_replaces_the_old_one_which_stops():
+    registry: dict = {}
+    first = parallel._pool(2, registry)
+    assert parallel._pool(2, registry) is first
+    second = parallel._pool(3, registry)
+    assert second is not first and registry["workers"] == 3
+    with pytest.raises(RuntimeError, match="after shutdown"):  # stopped, not left running with its processes
+        first.submit(int)
+    second.shutdown(wait=True)
