@@ -187,10 +187,10 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
                 credential = replay_of(existing[key], achievement, email_key(award.recipient_email or ""))
                 result.outcomes[position] = Issued(credential, replayed=True)
                 continue
+            if refused is not None:
+                raise refused
             if award.holder_did is None:
                 award = replace(award, holder_did=holder_did_for_address(award.recipient_email))
-            if refused is not None and achievement.organisation_id == organisation.id:
-                raise refused
             result.checked[position] = (check_award(organisation, achievement, award, now=moment,
                                                     standing_checked=True, areas=areas), key)
         except BadgeHubError as error:
