@@ -27,6 +27,8 @@ from typing import Any, Final
 
 from pyroaring import BitMap
 from sqlalchemy import delete, func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from badgehub.db import utcnow
 from badgehub.extensions import db
@@ -64,10 +66,15 @@ def _month(occurred_at: dt.datetime | None) -> int:
 def _add(unit: StatsRecognitionUnit, step: int) -> None:
     """Add (``step`` 1) or take away (-1) ``unit`` from its cell (the cell row locked while it changes)."""
     values = {name: getattr(unit, name) for name in _CELL_KEY}
-    cell = db.session.get(StatsRecognitionCell, tuple(values.values()), with_for_update=True)
+    key = tuple(values.values())
+    cell = db.session.get(StatsRecognitionCell, key, with_for_update=True)
     if cell is None:
-        cell = StatsRecognitionCell(**values, units=0, key_sum=0, learner_ids=b"")
-        db.session.add(cell)
+        # Nothing of the sender serialises two first units of a cell (two learners asking the same organisation
+        # in the same month): the insert that comes second does nothing, and both lock the one row.
+        builder = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(builder(StatsRecognitionCell).values(**values, units=0, key_sum=0, learner_ids=b"")
+                           .on_conflict_do_nothing())
+        cell = db.session.get_one(StatsRecognitionCell, key, with_for_update=True, populate_existing=True)
     cell.units = cell.units + step
     cell.key_sum = (cell.key_sum + step * unit.record_key) % KEY_RANGE
     if unit.learner_id:
