@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from badgehub.achievements import images
 from badgehub.achievements.models import Achievement
@@ -106,7 +107,8 @@ def set_self_declared(achievement: Achievement, actor: Any, declared: bool) -> A
 def peer_badge_of(organisation: Organisation) -> Achievement | None:
     """The organisation's peer-recognition badge that is not archived, or None."""
     for achievement in db.session.scalars(select(Achievement).where(
-            Achievement.organisation_id == organisation.id, Achievement.archived_at.is_(None))):
+            Achievement.organisation_id == organisation.id, Achievement.archived_at.is_(None))
+            .options(selectinload(Achievement.current_version))):
         version = achievement.current_version
         if version is not None and PEER_TAG in (version.tags or []):
             return achievement

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectField, SubmitField, TextAreaField
 
 from badgehub.achievements.models import Achievement
@@ -80,8 +81,11 @@ def _organisation(slug: str, *, deciding: bool = False) -> Organisation:
 
 
 def _badges(organisation: Organisation) -> list[Achievement]:
+    """The organisation's badges that are not archived, by name (their current versions in the same query:
+    every caller reads the names)."""
     found = db.session.scalars(select(Achievement).where(Achievement.organisation_id == organisation.id,
-                                                         Achievement.archived_at.is_(None)))
+                                                         Achievement.archived_at.is_(None))
+                               .options(selectinload(Achievement.current_version)))
     return sorted((a for a in found if a.current_version is not None),
                   key=lambda a: a.current_version.name.casefold() if a.current_version else "")
 
@@ -112,9 +116,8 @@ def _review_page(organisation: Organisation, found: RecognitionRequest, status: 
                  accept: AcceptForm | None = None, ask: AskForm | None = None, decline: DeclineForm | None = None,
                  problem: Any = None) -> Response:
     accept = accept or AcceptForm(formdata=None)
-    choices = _badges(organisation)
     accept.achievement.choices = [(a.public_id, a.current_version.name if a.current_version else a.public_id)
-                                  for a in choices]
+                                  for a in _badges(organisation)]
     return _render("recognition/review.html", status, organisation=organisation, req=found, accept=accept,
                    ask=ask or AskForm(formdata=None), decline=decline or DeclineForm(formdata=None),
                    problem=problem, Status=RequestStatus, is_open=found.status in OPEN_STATUSES,
@@ -138,13 +141,14 @@ def _decided(slug: str, message: str) -> ResponseReturnValue:
 def accept(slug: str, public_id: str) -> ResponseReturnValue:
     organisation = _organisation(slug, deciding=True)
     found = queries.request_for_reviewer(organisation, _actor(), public_id)
+    choices = _badges(organisation)
     form = AcceptForm()
-    form.achievement.choices = [(a.public_id, a.public_id) for a in _badges(organisation)]
+    form.achievement.choices = [(a.public_id, a.public_id) for a in choices]
     # A request for a badge names it: only the CSRF token is checked; a described learning needs the choice.
     valid = ActionForm().validate_on_submit() if found.achievement is not None else form.validate_on_submit()
     if not valid:
         return _review_page(organisation, found, 400, accept=form)
-    chosen = next((a for a in _badges(organisation) if a.public_id == form.achievement.data), None)
+    chosen = next((a for a in choices if a.public_id == form.achievement.data), None)
     try:
         outcome = recognition.accept(found, _actor(), achievement=chosen, settings=current_app.config)
         send_mails(outcome)
