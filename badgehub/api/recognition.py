@@ -95,10 +95,11 @@ def index() -> ResponseReturnValue:
         raise BadRequest("invalid_parameter", _l("status is open, submitted, more_asked, accepted, declined or "
                                                  "withdrawn."), {"parameter": "status"})
     limit, offset = page_params()
-    found = queries.queue_of(v1._organisation(), _STATUS_FILTERS[wanted])
-    items = found[offset:offset + limit]
-    return jsonify({"items": [request_resource(item) for item in items], "total": len(found), "offset": offset,
-                    "limit": limit, "next": next_url(offset, limit, len(found))})
+    organisation, statuses = v1._organisation(), _STATUS_FILTERS[wanted]
+    total = queries.queue_count(organisation, statuses)
+    items = queries.queue_of(organisation, statuses, limit=limit, offset=offset)
+    return jsonify({"items": [request_resource(item) for item in items], "total": total, "offset": offset,
+                    "limit": limit, "next": next_url(offset, limit, total)})
 
 
 @bp.get("/<public_id>")

@@ -105,25 +105,33 @@ def requests_of(actor: Any) -> list[RecognitionRequest]:
         .order_by(RecognitionRequest.updated_at.desc(), RecognitionRequest.id.desc())))
 
 
-def queue_of(organisation: Organisation, statuses: Sequence[RequestStatus] = OPEN_STATUSES) -> list[RecognitionRequest]:
+def queue_of(organisation: Organisation, statuses: Sequence[RequestStatus] = OPEN_STATUSES, *,
+             limit: int | None = None, offset: int = 0) -> list[RecognitionRequest]:
     """The requests made to ``organisation`` in ``statuses``: oldest waiting first for open ones, the most
-    recently decided first otherwise."""
+    recently decided first otherwise; ``limit`` of them from ``offset`` when given (a page of the API)."""
     order = (RecognitionRequest.updated_at.asc() if set(statuses) <= set(OPEN_STATUSES)
              else RecognitionRequest.updated_at.desc())
-    return list(db.session.scalars(
-        select(RecognitionRequest).where(RecognitionRequest.organisation_id == organisation.id,
-                                         RecognitionRequest.status.in_(list(statuses)))
-        .options(selectinload(RecognitionRequest.requester), selectinload(RecognitionRequest.evidence),
-                 selectinload(RecognitionRequest.events), selectinload(RecognitionRequest.achievement),
-                 selectinload(RecognitionRequest.issued_credential))
-        .order_by(order, RecognitionRequest.id)))
+    query = (select(RecognitionRequest).where(RecognitionRequest.organisation_id == organisation.id,
+                                              RecognitionRequest.status.in_(list(statuses)))
+             .options(selectinload(RecognitionRequest.requester), selectinload(RecognitionRequest.evidence),
+                      selectinload(RecognitionRequest.events), selectinload(RecognitionRequest.achievement),
+                      selectinload(RecognitionRequest.issued_credential))
+             .order_by(order, RecognitionRequest.id))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return list(db.session.scalars(query))
+
+
+def queue_count(organisation: Organisation, statuses: Sequence[RequestStatus] = OPEN_STATUSES) -> int:
+    """How many requests made to ``organisation`` are in ``statuses``."""
+    return int(db.session.scalar(select(func.count(RecognitionRequest.id)).where(
+        RecognitionRequest.organisation_id == organisation.id,
+        RecognitionRequest.status.in_(list(statuses)))) or 0)
 
 
 def waiting_count(organisation: Organisation) -> int:
     """How many requests wait for the organisation's decision."""
-    return int(db.session.scalar(select(func.count(RecognitionRequest.id)).where(
-        RecognitionRequest.organisation_id == organisation.id,
-        RecognitionRequest.status == RequestStatus.SUBMITTED)) or 0)
+    return queue_count(organisation, (RequestStatus.SUBMITTED,))
 
 
 def open_count_of(user_id: int) -> int:

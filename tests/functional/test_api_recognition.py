@@ -124,3 +124,13 @@ def test_asking_then_declining_tells_the_learner_in_french(client: FlaskClient, 
     assert answer.status_code == 200 and answer.get_json()["status"] == "declined"
     subjects = [str(m["Subject"]) for m in outbox()[before:]]
     assert len(subjects) == 2 and "demande plus de précisions" in subjects[0] and "a répondu" in subjects[1]
+
+
+def test_the_queue_is_paged(client: FlaskClient, world: dict[str, Any]) -> None:
+    first = call(client, "GET", "/requests?limit=1", world["token_a"]).get_json()
+    assert [item["id"] for item in first["items"]] == [world["asked"]] and first["total"] == 2
+    assert first["next"].endswith("limit=1&offset=1")
+    second = call(client, "GET", "/requests?limit=1&offset=1", world["token_a"]).get_json()
+    assert [item["id"] for item in second["items"]] == [world["described"]]
+    assert second["total"] == 2 and second["next"] is None
+    assert call(client, "GET", "/requests?offset=2", world["token_a"]).get_json()["items"] == []
