@@ -27,7 +27,6 @@ from xml.sax.saxutils import quoteattr
 from sqlalchemy import select
 
 from badgehub.accounts.models import User
-from badgehub.accounts.service import get_user_by_email
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.credentials.baking import PNG_SIGNATURE, bake_png, bake_svg
 from badgehub.extensions import db
@@ -95,12 +94,12 @@ def baked_image(credential: IssuedCredential, fmt: str | None = None) -> BakedIm
 
 def recipient_locale(credential: IssuedCredential, config: Mapping[str, Any]) -> str:
     """The language to write to the recipient in (see the module docstring)."""
-    user = get_user_by_email(credential.recipient_email)
-    return _locale_of(credential, user.locale if user is not None else None, {}, config)
+    return recipient_locales([credential], config)[0]
 
 
 def recipient_locales(credentials: Sequence[IssuedCredential], config: Mapping[str, Any]) -> list[str]:
-    """:func:`recipient_locale` of each credential, with one query for the accounts of all (a batch's chunk)."""
+    """:func:`recipient_locale` of each credential, with one query for the accounts of all (a batch's chunk),
+    each organisation's territory read once."""
     keys = {email_key(credential.recipient_email) for credential in credentials}
     chosen: dict[str, str | None] = {}
     wanted = sorted(key for key in keys if key)
