@@ -35,8 +35,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -80,7 +78,7 @@ def _prepare(url: str, instance: Path, kek: str) -> str:
         add_coordinator(territory_slug="bench", user=coordinator, actor_id=None)
         organisation = create_organisation(owner, ProfileFields(
             name="Atelier Vélo Solidaire", type="association", sector="community", url="https://velo.example.org"),
-            config=current_app.config)
+            config=app.config)
         decide_membership(request_membership(organisation, get_territory_by_slug("bench"), owner, ""), "approve",
                           coordinator)
         achievement = create_achievement(organisation, owner, AchievementFields(
@@ -114,7 +112,7 @@ def _issue_for(url: str, instance: Path, kek: str, public_id: str, seconds: floa
                 issuing.issue_credential(
                     organisation=achievement.organisation, achievement=achievement,
                     recipient_email=f"p{tag}-{count}@example.net", recipient_name="Participant", actor_id=None,
-                    source="csv" if batch else "api", signer=signer, config=current_app.config)
+                    source="csv" if batch else "api", signer=signer, config=app.config)
                 count += 1
             db.session.commit()
             elapsed = time.perf_counter() - start
@@ -144,7 +142,7 @@ def _csv_batch(url: str, instance: Path, kek: str, public_id: str, rows: int) ->
         # Written as the upload's request and the job write: the write lock taken when a transaction begins.
         intent = set_write_intent(True)
         batch = batches.create_draft(achievement.organisation, achievement, data, filename="bench.csv",
-                                     actor_id=None, config=current_app.config)
+                                     actor_id=None, config=app.config)
         db.session.commit()
         preview = time.perf_counter() - start
         assert batch.valid_rows == rows, (batch.valid_rows, rows)
