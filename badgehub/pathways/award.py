@@ -46,9 +46,12 @@ from badgehub.pathways.models import Pathway, PathwayCompletion
 from badgehub.pathways.progress import PathwayProgress, pathway_progress
 from badgehub.pathways.service import (
     completion_of,
+    completions_of_each,
     held_by,
+    held_by_each,
     holder_digest,
     holder_keys,
+    holders_keys,
     owes_badge,
     pathways_with_steps,
 )
@@ -78,18 +81,28 @@ def credentials_issued(credentials: Iterable[IssuedCredential], *, config: Mappi
         return []
     touched = pathways_with_steps({c.achievement_id for group in by_holder.values() for c in group},
                                   for_pages=False)
+    if not touched:
+        return []
+    steps_of = {pathway.id: {s.achievement_id for g in pathway.groups for s in g.steps} for pathway in touched}
+    keys_of = holders_keys(key for key, fresh in by_holder.items()
+                           if any(c.achievement_id in steps for c in fresh for steps in steps_of.values()))
+    people: dict[frozenset[str], tuple[str, list[IssuedCredential]]] = {}
+    for key, keys in keys_of.items():  # one person's addresses in one chunk are one holder
+        entry = people.setdefault(frozenset(keys), (key, []))
+        entry[1].extend(by_holder[key])
+    holders = {key: set(keys) for keys, (key, _fresh) in people.items()}
+    held_of = held_by_each(holders, now=now, achievement_ids={a for steps in steps_of.values() for a in steps})
+    done_of = completions_of_each(steps_of, holders)
     made: list[PathwayCompletion] = []
-    for key, fresh in by_holder.items():
+    for key, fresh in people.values():
         achievements = {credential.achievement_id for credential in fresh}
-        mine = [p for p in touched if any(s.achievement_id in achievements for g in p.groups for s in g.steps)]
-        if not mine:
-            continue
-        keys = holder_keys(key)
-        held = held_by(keys, now=now)
+        held = held_of[key]
         fresh_ids = {credential.id for credential in fresh}
         before = {achievement: c for achievement, c in held.items() if c.id not in fresh_ids}
-        for pathway in mine:
-            done = completion_of(pathway, keys)
+        for pathway in touched:
+            if not achievements & steps_of[pathway.id]:
+                continue
+            done = done_of.get((pathway.id, key))
             if done is not None and not owes_badge(done):
                 continue
             progress = pathway_progress(pathway, held)

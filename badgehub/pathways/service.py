@@ -26,7 +26,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -369,27 +369,56 @@ def pathways_with_steps(achievement_ids: Iterable[int], *, for_pages: bool = Tru
 def holder_keys(key: str) -> set[str]:
     """Every e-mail key of the person ``key`` belongs to: all the verified addresses of the account that proved
     it, or ``key`` alone when no account did."""
-    user: User | None = db.session.scalar(select(User).where(User.email_key == key, User.verified_at.is_not(None)))
-    if user is None:
-        user = db.session.scalar(select(User).join(WalletEmail, WalletEmail.user_id == User.id)
-                                 .where(WalletEmail.verified_key == key))
-    return verified_keys(user) | {key} if user is not None else {key}
+    return holders_keys({key})[key]
+
+
+def holders_keys(keys: Iterable[str]) -> dict[str, set[str]]:
+    """:func:`holder_keys` of each of ``keys``: two queries to find the accounts that proved them, and
+    :func:`~badgehub.accounts.addresses.verified_keys` of each account found (what a batch chunk's awards
+    need, without four queries per recipient)."""
+    ordered = list(dict.fromkeys(keys))
+    wanted = set(ordered)
+    if not wanted:
+        return {}
+    owners: dict[str, User] = {user.email_key: user for user in db.session.scalars(
+        select(User).where(User.email_key.in_(wanted), User.verified_at.is_not(None)))}
+    rest = wanted - owners.keys()
+    if rest:
+        for user, key in db.session.execute(select(User, WalletEmail.verified_key).join(
+                WalletEmail, WalletEmail.user_id == User.id).where(WalletEmail.verified_key.in_(rest))):
+            owners.setdefault(key, user)
+    of_user: dict[int, set[str]] = {}
+    for user in owners.values():
+        if user.id not in of_user:
+            of_user[user.id] = verified_keys(user)
+    return {key: of_user[owners[key].id] | {key} if key in owners else {key} for key in ordered}
+
+
+def _counting(keys: set[str], moment: dt.datetime, achievement_ids: Iterable[int] | None) -> Any:
+    query = select(IssuedCredential).where(
+        IssuedCredential.recipient_email_key.in_(keys), IssuedCredential.revoked_at.is_(None),
+        or_(IssuedCredential.valid_until.is_(None), IssuedCredential.valid_until > moment))
+    if achievement_ids is not None:
+        query = query.where(IssuedCredential.achievement_id.in_(set(achievement_ids)))
+    return db.session.scalars(query.order_by(IssuedCredential.awarded_date, IssuedCredential.id))
 
 
 def held_by(keys: Iterable[str], *, now: dt.datetime | None = None) -> dict[int, IssuedCredential]:
     """The credentials that count for a holder with these e-mail keys (not revoked, not expired), the earliest
     of each achievement, by achievement id."""
-    wanted = set(keys)
-    if not wanted:
-        return {}
-    moment = now or utcnow()
-    rows = db.session.scalars(select(IssuedCredential).where(
-        IssuedCredential.recipient_email_key.in_(wanted), IssuedCredential.revoked_at.is_(None),
-        or_(IssuedCredential.valid_until.is_(None), IssuedCredential.valid_until > moment))
-        .order_by(IssuedCredential.awarded_date, IssuedCredential.id))
-    held: dict[int, IssuedCredential] = {}
-    for credential in rows:
-        held.setdefault(credential.achievement_id, credential)
+    return held_by_each({"": set(keys)}, now=now)[""]
+
+
+def held_by_each(holders: Mapping[str, set[str]], *, now: dt.datetime | None = None,
+                 achievement_ids: Iterable[int] | None = None) -> dict[str, dict[int, IssuedCredential]]:
+    """:func:`held_by` of each holder (``holders`` maps a holder to their keys), in one query; only the
+    credentials of ``achievement_ids`` when given."""
+    held: dict[str, dict[int, IssuedCredential]] = {holder: {} for holder in holders}
+    owner_of = {key: holder for holder, keys in holders.items() for key in keys}
+    if not owner_of:
+        return held
+    for credential in _counting(set(owner_of), now or utcnow(), achievement_ids):
+        held[owner_of[credential.recipient_email_key]].setdefault(credential.achievement_id, credential)
     return held
 
 
@@ -398,6 +427,22 @@ def completion_of(pathway: Pathway, keys: Iterable[str]) -> PathwayCompletion | 
     digests = [holder_digest(key) for key in keys]
     found: PathwayCompletion | None = db.session.scalar(select(PathwayCompletion).where(
         PathwayCompletion.pathway_id == pathway.id, PathwayCompletion.holder_digest.in_(digests)).limit(1))
+    return found
+
+
+def completions_of_each(pathway_ids: Iterable[int], holders: Mapping[str, set[str]]
+                        ) -> dict[tuple[int, str], PathwayCompletion]:
+    """:func:`completion_of` of each of ``pathway_ids`` for each holder (``holders`` maps a holder to their
+    keys), by ``(pathway id, holder)``, in one query."""
+    holder_of = {holder_digest(key): holder for holder, keys in holders.items() for key in keys}
+    ids = set(pathway_ids)
+    if not holder_of or not ids:
+        return {}
+    found: dict[tuple[int, str], PathwayCompletion] = {}
+    for completion in db.session.scalars(select(PathwayCompletion).where(
+            PathwayCompletion.pathway_id.in_(ids), PathwayCompletion.holder_digest.in_(holder_of))
+            .order_by(PathwayCompletion.id)):
+        found.setdefault((completion.pathway_id, holder_of[completion.holder_digest]), completion)
     return found
 
 

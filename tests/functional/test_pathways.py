@@ -372,3 +372,51 @@ def test_erasing_an_account_unlinks_its_pathway_completions(ctx: Flask) -> None:
     completion = db.session.scalar(select(PathwayCompletion))
     assert completion is not None and completion.holder_digest.startswith("erased:")
     assert pathways.completion_of(completion.pathway, {LEA}) is None
+
+
+def _statements(run: Any) -> int:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return len(seen)
+
+
+def test_following_a_chunk_costs_the_same_few_queries_whatever_its_size(ctx: Flask) -> None:
+    from badgehub.pathways import award
+
+    built = _world()
+    world = built["world"]
+    _published(built)
+    with events.issued_together():  # announced below, by hand, to count what following them costs
+        small = [_award(world.repair, email=f"small{n}@example.net") for n in range(2)]
+        large = [_award(world.repair, email=f"large{n}@example.net") for n in range(12)]
+        elsewhere = [_award(built["final"], email=f"other{n}@example.net") for n in range(5)]
+    assert _statements(lambda: award.credentials_issued(elsewhere, config=_config())) == 1  # no pathway touched
+    large_cost = _statements(lambda: award.credentials_issued(large, config=_config()))
+    small_cost = _statements(lambda: award.credentials_issued(small, config=_config()))
+    assert large_cost == small_cost <= 7  # pathways and steps, the holders' accounts, credentials, completions
+
+
+def test_two_addresses_of_one_person_in_one_chunk_award_the_pathway_badge_once(ctx: Flask) -> None:
+    from badgehub.accounts.addresses import add_address, confirm_address
+
+    built = _world()
+    world = built["world"]
+    _published(built, groups=(GroupInput(achievements=(world.repair.public_id, world.reading.public_id)),))
+    user = create_user(LEA, name="Léa", verified=True)
+    confirm_address(user, add_address(user, "lea.pro@example.org").token)
+    with events.issued_together():
+        _award(world.repair)
+        _award(world.reading, email="lea.pro@example.org")
+    assert db.session.scalar(select(func.count(IssuedCredential.id)).where(
+        IssuedCredential.achievement_id == built["final"].id)) == 1
+    assert db.session.scalar(select(func.count(PathwayCompletion.id))) == 1
