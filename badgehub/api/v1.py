@@ -277,38 +277,30 @@ def issue_batch() -> ResponseReturnValue:
     if problems:
         raise InvalidBody(_l("Nothing was issued: some items are not valid."), details={"items": problems})
     signer = issuing.signer_for(organisation, current_app.config)
-    results: list[tuple[IssuedCredential, bool, OutboxMessage | None]] = []
-    outcomes: dict[int, bulk.Outcome] = {}
-    groups: dict[int, list[int]] = {}
-    for index, (achievement, _parsed) in enumerate(plans):
-        groups.setdefault(achievement.id, []).append(index)
+    issued: list[issuing.Issued] = []
+    to_mail: list[IssuedCredential] = []
     with events.issued_together():  # announced (and counted by the observatory) once for the request
         # Each achievement's awards together: signed on every core, stored with one lock of the status list.
-        for indexes in groups.values():
-            done = bulk.issue_many(
-                organisation, plans[indexes[0]][0],
-                [bulk.BulkAward(plans[i][1].award, plans[i][1].idempotency_key) for i in indexes],
-                signer=signer, actor_id=_token().created_by_id, source="api", config=current_app.config)
-            outcomes.update(zip(indexes, done, strict=True))
-        to_mail: list[int] = []
-        for index, (_achievement, parsed) in enumerate(plans):
-            outcome = outcomes[index]
+        outcomes = bulk.issue_each(
+            organisation, [(achievement, bulk.BulkAward(parsed.award, parsed.idempotency_key))
+                           for achievement, parsed in plans],
+            signer=signer, actor_id=_token().created_by_id, source="api", config=current_app.config)
+        for index, ((_achievement, parsed), outcome) in enumerate(zip(plans, outcomes, strict=True)):
             if isinstance(outcome, BadgeHubError):
                 db.session.rollback()
                 outcome.details = {**outcome.details, "index": index}
                 raise outcome
+            issued.append(outcome)
             if parsed.send_email and not outcome.replayed:
-                to_mail.append(index)
-            results.append((outcome.credential, outcome.replayed, None))
+                to_mail.append(outcome.credential)
         # Each e-mail is committed with its credential (the outbox), delivered after the commit.
         try:
-            messages = queue_notifications([results[i][0] for i in to_mail], current_app.config)
+            messages = queue_notifications(to_mail, current_app.config)
         except BadgeHubError:
             db.session.rollback()
             raise
-        for index, queued in zip(to_mail, messages, strict=True):
-            results[index] = (results[index][0], results[index][1], queued)
-    ids = [credential.id for credential, _replay, _message in results]
+    queued = {credential.id: message for credential, message in zip(to_mail, messages, strict=True)}
+    ids = [outcome.credential.id for outcome in issued]
     db.session.commit()
     # The commit expired every credential: read them back in one query (with what their resource shows)
     # instead of three lazy loads each.
@@ -316,16 +308,16 @@ def issue_batch() -> ResponseReturnValue:
                        .options(selectinload(IssuedCredential.achievement),
                                 selectinload(IssuedCredential.achievement_version))).all()
     now = utcnow()
-    sent = deliver_notifications([message for _c, _r, message in results if message is not None],
-                                 current_app.config)
+    sent = deliver_notifications(list(queued.values()), current_app.config)
     resources = []
-    for credential, replay, message in results:
-        resource = credential_resource(credential, now)
-        if not replay:
+    for credential_id, outcome in zip(ids, issued, strict=True):
+        resource = credential_resource(outcome.credential, now)
+        if not outcome.replayed:
+            message = queued.get(credential_id)
             resource["email_sent"] = message is not None and int(inspect(message).identity[0]) in sent
         resources.append(resource)
-    created = sum(1 for _c, replay, _s in results if not replay)
-    return jsonify({"items": resources, "created": created, "replayed": len(results) - created}), \
+    created = sum(1 for outcome in issued if not outcome.replayed)
+    return jsonify({"items": resources, "created": created, "replayed": len(issued) - created}), \
         201 if created else 200
 
 

@@ -353,3 +353,18 @@ def issue_many(organisation: Organisation, achievement: Achievement, awards: Seq
     sign(prepared, signer, config=config)
     return store(prepared, organisation, achievement, awards, signer=signer, actor_id=actor_id, source=source,
                  batch_id=batch_id, config=config)
+
+
+def issue_each(organisation: Organisation, awards: Sequence[tuple[Achievement, BulkAward]], *, signer: Signer,
+               actor_id: int | None, source: CredentialSource | str, config: Mapping[str, Any]) -> list[Outcome]:
+    """:func:`issue_many` for awards of several achievements (the API's batch): each achievement's awards
+    together, in the caller's transaction; each award's outcome, in the order given. Flushes."""
+    groups: dict[int, list[int]] = {}
+    for position, (achievement, _award) in enumerate(awards):
+        groups.setdefault(achievement.id, []).append(position)
+    outcomes: dict[int, Outcome] = {}
+    for positions in groups.values():
+        done = issue_many(organisation, awards[positions[0]][0], [awards[p][1] for p in positions], signer=signer,
+                          actor_id=actor_id, source=source, config=config)
+        outcomes.update(zip(positions, done, strict=True))
+    return [outcomes[position] for position in range(len(awards))]

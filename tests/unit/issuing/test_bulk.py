@@ -87,3 +87,12 @@ def test_a_pool_of_another_size_replaces_the_old_one_which_stops():
     with pytest.raises(RuntimeError, match="after shutdown"):  # stopped, not left running with its processes
         first.submit(int)
     second.shutdown(wait=True)
+
+
+def test_awards_of_several_badges_come_back_in_the_order_given(world, ctx):
+    mixed = [(world.repair if i % 2 == 0 else world.workshop, item) for i, item in enumerate(awards(5, "m"))]
+    outcomes = bulk.issue_each(world.a, mixed, signer=signing.signer_for(world.a, ctx.config), actor_id=None,
+                               source="api", config=ctx.config)
+    assert [(o.credential.recipient_email, o.credential.achievement_id) for o in outcomes] == [
+        (f"m{i}@example.net", achievement.id) for i, (achievement, _item) in enumerate(mixed)]
+    assert count_credentials() == 5
