@@ -58,7 +58,9 @@ class Dimensions:
     competencies: tuple[FrameworkCompetency, ...]
     demand: tuple[tuple[int, int], ...]  # competency id, organisations declaring it
     areas: tuple[tuple[int, str, str], ...]  # id, code, name
-    recognition: tuple[int, Any] = (0, None)  # units of recognition counted, and when the last one changed
+    # Units of recognition of the territory itself (what it endorsed, its pathways completed): the only ones no
+    # organisation's revision follows. Never moved nor taken away, so their number tells every change.
+    own_recognition: int = 0
 
 
 def read_dimensions(territory: Territory) -> Dimensions:
@@ -91,8 +93,8 @@ def read_dimensions(territory: Territory) -> Dimensions:
         themes=tuple((t.id, t.code, theme_name(t)) for t in theme_list), tags=tuple(tags),
         competencies=tuple(FrameworkCompetency(*row) for row in competencies),
         demand=tuple((item.competency.id, item.organisations) for item in demand_by_competency(territory)),
-        areas=tuple(areas), recognition=tuple(db.session.execute(
-            select(func.count(), func.max(StatsRecognitionUnit.changed_at)).select_from(StatsRecognitionUnit)).one()))
+        areas=tuple(areas), own_recognition=int(db.session.scalar(
+            select(func.count()).where(StatsRecognitionUnit.territory_id == territory.id)) or 0))
 
 
 def domain_of(competencies: dict[int, FrameworkCompetency]) -> dict[int, FrameworkCompetency]:

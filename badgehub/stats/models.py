@@ -208,12 +208,13 @@ class StatsRecognitionUnit(db.Model):  # type: ignore[name-defined,misc]
     month: Mapped[int] = mapped_column(Integer)
     organisation_id: Mapped[int] = mapped_column(Integer, default=0)
     other_id: Mapped[int] = mapped_column(Integer, default=0)
-    territory_id: Mapped[int] = mapped_column(Integer, default=0)
+    # Indexed: the key of cached figures counts the units of the territory itself (see Dimensions).
+    territory_id: Mapped[int] = mapped_column(Integer, default=0, index=True)
     detail: Mapped[str] = mapped_column(String(16), default="")
     flag: Mapped[bool] = mapped_column(default=False)
     learner_id: Mapped[int] = mapped_column(Integer, default=0)
     record_key: Mapped[int] = mapped_column(Integer)
-    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # part of the key of cached figures
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class StatsRecognitionCell(db.Model):  # type: ignore[name-defined,misc]

@@ -229,3 +229,16 @@ def test_a_new_endorsement_is_never_hidden_by_the_cache(generated):
                                    territory_id=None)
     after = observatory(territory, parse_filters({}, territory)).tables["endorsements_received_sectors"].total
     assert after.credentials == before.credentials + 1
+
+
+def test_what_the_territory_itself_does_is_never_hidden_by_the_cache(generated):
+    """No organisation's revision follows the territory's own endorsements and pathways: the cache sees them."""
+    territory = generated.territory
+    before = observatory(territory, parse_filters({}, territory)).tables
+    events.pathway_progressed.send(None, pathway_id=99, owner_organisation_id=None, territory_id=territory.id,
+                                   holder_key="newcomer@example.org", completed=True)
+    events.endorsement_issued.send(None, endorsement_id=10_001, kind="profile", endorser_organisation_id=None,
+                                   endorsed_organisation_id=None, territory_id=territory.id)
+    after = observatory(territory, parse_filters({}, territory)).tables
+    for table in ("pathway_completions", "endorsements_given_sectors"):
+        assert after[table].total.credentials == before[table].total.credentials + 1, table
