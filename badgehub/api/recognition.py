@@ -112,7 +112,7 @@ def one(public_id: str) -> ResponseReturnValue:
 @v1.token_required(REQUESTS_READ)
 def evidence(public_id: str, evidence_id: str) -> ResponseReturnValue:
     item = queries.evidence_for(v1._token(), public_id, evidence_id)
-    if item.kind is not EvidenceKind.FILE or item.data is None or item.media_type is None:
+    if item.data is None or item.media_type is None:
         raise EvidenceNotFound()
     return Response(item.data, mimetype=item.media_type,
                     headers=serving_headers(item.media_type, item.filename or "evidence"))

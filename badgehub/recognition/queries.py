@@ -21,7 +21,13 @@ from badgehub.extensions import db
 from badgehub.organisations.models import Organisation, OrganisationMember
 from badgehub.organisations.service import BADGE_ISSUERS, membership_of
 from badgehub.recognition.errors import EvidenceNotFound, RequestNotFound
-from badgehub.recognition.models import OPEN_STATUSES, RecognitionRequest, RequestEvidence, RequestStatus
+from badgehub.recognition.models import (
+    OPEN_STATUSES,
+    EvidenceKind,
+    RecognitionRequest,
+    RequestEvidence,
+    RequestStatus,
+)
 from badgehub.territory.models import TerritoryCoordinator as Coordinator
 
 
@@ -78,7 +84,8 @@ def may_see(request: RecognitionRequest, actor: Any) -> bool:
 
 
 def evidence_for(actor: Any, request_public_id: str, evidence_public_id: str) -> RequestEvidence:
-    """One piece of evidence, with its bytes, for someone who may see its request; 404 for anyone else."""
+    """One file given as evidence, with its bytes, for someone who may see its request; :class:`EvidenceNotFound`
+    (404) for anyone else, and for a link (it has no bytes to download)."""
     try:
         found = _by_public_id(request_public_id)
     except RequestNotFound:
@@ -87,7 +94,8 @@ def evidence_for(actor: Any, request_public_id: str, evidence_public_id: str) ->
         raise EvidenceNotFound()
     evidence: RequestEvidence | None = db.session.scalar(
         select(RequestEvidence).where(RequestEvidence.request_id == found.id,
-                                      RequestEvidence.public_id == evidence_public_id)
+                                      RequestEvidence.public_id == evidence_public_id,
+                                      RequestEvidence.kind == EvidenceKind.FILE)
         .options(selectinload(RequestEvidence.request)).execution_options(populate_existing=True))
     if evidence is None:
         raise EvidenceNotFound()

@@ -36,7 +36,7 @@ from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import get_organisation_by_slug
 from badgehub.recognition import queries
 from badgehub.recognition import service as recognition
-from badgehub.recognition.errors import TooManyRequests
+from badgehub.recognition.errors import EvidenceNotFound, TooManyRequests
 from badgehub.recognition.evidence_files import MAX_FILE_BYTES, MAX_FILES, serving_headers
 from badgehub.recognition.models import RequestStatus
 from badgehub.recognition.service import Outcome, RequestInput, Upload
@@ -214,6 +214,6 @@ def evidence(public_id: str, evidence_id: str) -> ResponseReturnValue:
 def evidence_response(item: Any) -> Response:
     """A file of evidence as a response nobody's browser runs (see ``evidence_files.serving_headers``)."""
     if item.data is None or item.media_type is None:
-        return Response(status=404)
+        raise EvidenceNotFound()
     return Response(item.data, mimetype=item.media_type,
                     headers=serving_headers(item.media_type, item.filename or "evidence"))

@@ -368,3 +368,13 @@ def test_accepting_a_badge_archived_meanwhile_says_so_and_keeps_the_request(
     refused = _post(reviewer, review, f"{review}/accept", {})
     assert refused.status_code == 409 and "archived" in refused.get_data(as_text=True)
     assert _request(query).status is RequestStatus.SUBMITTED
+
+
+def test_a_link_s_address_as_a_download_is_a_404_page_that_says_so(client: FlaskClient, world: dict[str, Any],
+                                                                   query: Any) -> None:
+    learner = _as(client, world["lea"])
+    assert _ask(learner, world["repair"]).status_code == 302
+    made = _request(query)
+    link_id = next(e.public_id for e in made.evidence if e.kind.value == "link")
+    answer = learner.get(f"/recognition/{made.public_id}/evidence/{link_id}")
+    assert answer.status_code == 404 and "Ce fichier ou ce lien n&#39;existe pas" in answer.get_data(as_text=True)
