@@ -32,7 +32,8 @@ from badgehub.api import v1
 from badgehub.api.requests import BadRequest, InvalidBody, json_body, next_url, page_params
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import csrf, db
-from badgehub.mails.recognition import deliver_queued, queue_outcome
+from badgehub.mails.awards import deliver_notifications
+from badgehub.mails.recognition import queue_outcome
 from badgehub.recognition import queries
 from badgehub.recognition import service as recognition
 from badgehub.recognition.errors import EvidenceNotFound
@@ -158,5 +159,5 @@ def decide(public_id: str) -> ResponseReturnValue:
             raise InvalidBody(details=error.details) from error
         raise
     db.session.commit()
-    deliver_queued(queued, settings)
+    deliver_notifications(queued, settings)
     return jsonify(request_resource(found))

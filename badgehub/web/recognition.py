@@ -31,7 +31,8 @@ from badgehub.achievements.service import public_achievement
 from badgehub.endorsements.personal_issuers import is_personal_issuer
 from badgehub.errors import BadgeHubError, NotFound
 from badgehub.extensions import db, hit_limit
-from badgehub.mails.recognition import deliver_queued, queue_outcome
+from badgehub.mails.awards import deliver_notifications
+from badgehub.mails.recognition import queue_outcome
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import get_organisation_by_slug
 from badgehub.recognition import queries
@@ -108,7 +109,7 @@ def send_mails(outcome: Outcome) -> None:
     """Queue the e-mails of ``outcome`` (the award's too) in the current transaction, commit, then deliver."""
     queued = queue_outcome(outcome, current_app.config)
     db.session.commit()
-    deliver_queued(queued, current_app.config)
+    deliver_notifications(queued, current_app.config)
 
 
 def _ask(organisation: Organisation, template: str, achievement: Any = None, **context: Any) -> ResponseReturnValue:

@@ -20,6 +20,7 @@ from badgehub.extensions import db
 from badgehub.keys.models import KeyAlgorithm
 from badgehub.keys.service import active_key, declare_compromised, rotate_keys
 from badgehub.organisations.service import get_organisation_by_slug
+from badgehub.outbox.models import OutboxMessage
 from badgehub.recognition import badges
 from badgehub.recognition.models import RecognitionRequest, RequestStatus
 from tests.conftest import TEST_KEK, csrf_token_from, sign_in
@@ -378,3 +379,20 @@ def test_a_link_s_address_as_a_download_is_a_404_page_that_says_so(client: Flask
     link_id = next(e.public_id for e in made.evidence if e.kind.value == "link")
     answer = learner.get(f"/recognition/{made.public_id}/evidence/{link_id}")
     assert answer.status_code == 404 and "Ce fichier ou ce lien n&#39;existe pas" in answer.get_data(as_text=True)
+
+
+def test_a_decision_stands_when_the_mail_cannot_leave(client: FlaskClient, world: dict[str, Any], query: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _ask(_as(client, world["lea"]), world["repair"]).status_code == 302
+    made = _request(query)
+    review = f"/organisations/{world['a']}/requests/{made.public_id}"
+    reviewer = _as(client, world["owner_a"])
+    page = reviewer.get(review)
+    monkeypatch.setitem(client.application.config, "OUTBOX_DIR", "/proc/no-outbox-here")
+    token = csrf_token_from(page.get_data(as_text=True))
+    assert reviewer.post(f"{review}/decline", data={"csrf_token": token, "reason": "Pas de preuve."}
+                         ).status_code == 302
+    assert _request(query).status is RequestStatus.DECLINED
+    waiting = query(lambda: [(m.ref, m.sent_at, m.attempts) for m in db.session.scalars(
+        db.select(OutboxMessage).where(OutboxMessage.ref == f"recognition:{made.public_id}"))])
+    assert (f"recognition:{made.public_id}", None, 1) in waiting  # queued for the background sender
