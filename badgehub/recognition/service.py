@@ -236,7 +236,8 @@ def submit(requester: User, organisation: Organisation, data: RequestInput, *, a
     if achievement is not None and (achievement.organisation_id != organisation.id or not requestable(achievement)):
         raise NotRequestable()
     if not can_act(organisation):
-        raise NotRequestable()
+        raise NotRequestable(_l("%(organisation)s does not take requests just now: it is suspended. Try again later.",
+                                organisation=organisation.name))
     errors: dict[str, Any] = {}
     if achievement is not None and achievement.current_version is not None:
         title = achievement.current_version.name

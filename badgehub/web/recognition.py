@@ -34,7 +34,7 @@ from badgehub.extensions import db, hit_limit
 from badgehub.mails.awards import deliver_notifications
 from badgehub.mails.recognition import queue_outcome
 from badgehub.organisations.models import Organisation
-from badgehub.organisations.service import get_organisation_by_slug
+from badgehub.organisations.service import can_act, get_organisation_by_slug
 from badgehub.recognition import queries
 from badgehub.recognition import service as recognition
 from badgehub.recognition.errors import EvidenceNotFound, TooManyRequests
@@ -153,7 +153,8 @@ def request_learning(slug: str) -> ResponseReturnValue:
     organisation = get_organisation_by_slug(slug)
     if is_personal_issuer(organisation):  # a person endorsing in their own name reviews no requests
         raise NotFound()
-    return _ask(organisation, "recognition/ask.html", version=None, self_declared=False, requestable=True)
+    return _ask(organisation, "recognition/ask.html", version=None, self_declared=False,
+                requestable=can_act(organisation))
 
 
 @bp.get("/recognition")

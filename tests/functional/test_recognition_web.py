@@ -23,6 +23,7 @@ from badgehub.organisations.service import get_organisation_by_slug
 from badgehub.outbox.models import OutboxMessage
 from badgehub.recognition import badges
 from badgehub.recognition.models import RecognitionRequest, RequestStatus
+from badgehub.territory.service import decide_membership, memberships_of
 from tests.conftest import TEST_KEK, csrf_token_from, sign_in
 from tests.factories import SVG_SCRIPT, World, build_world, png
 
@@ -396,3 +397,24 @@ def test_a_decision_stands_when_the_mail_cannot_leave(client: FlaskClient, world
     waiting = query(lambda: [(m.ref, m.sent_at, m.attempts) for m in db.session.scalars(
         db.select(OutboxMessage).where(OutboxMessage.ref == f"recognition:{made.public_id}"))])
     assert (f"recognition:{made.public_id}", None, 1) in waiting  # queued for the background sender
+
+
+def test_a_suspended_organisation_says_it_takes_no_requests_before_the_form(
+        client: FlaskClient, world: dict[str, Any], query: Any, setup: Any) -> None:
+    learner = _as(client, world["sam"])
+    page = f"/issuers/{world['a']}/request"
+    token = csrf_token_from(learner.get(page).get_data(as_text=True))
+
+    def suspend() -> None:
+        coordinator = db.session.scalars(db.select(User).where(User.email == "coord@example.org")).one()
+        membership = memberships_of(get_organisation_by_slug(world["a"]))[0]
+        decide_membership(membership, "suspend", coordinator, "Badges sans preuves")
+
+    setup(suspend)
+    shown = learner.get(page).get_data(as_text=True)
+    assert "does not take requests just now: it is suspended" in shown and 'name="text"' not in shown
+    refused = learner.post(page, data={"csrf_token": token, "title": "Caisse", "text": "Un an de caisse."},
+                           content_type="multipart/form-data")
+    assert refused.status_code == 409
+    assert "Atelier Vélo does not take requests just now" in refused.get_data(as_text=True)
+    assert query(lambda: db.session.scalar(db.select(db.func.count(RecognitionRequest.id)))) == 0
