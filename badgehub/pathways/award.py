@@ -29,7 +29,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -45,12 +45,9 @@ from badgehub.issuing.queries import credential_url
 from badgehub.pathways.models import Pathway, PathwayCompletion
 from badgehub.pathways.progress import PathwayProgress, pathway_progress
 from badgehub.pathways.service import (
-    completion_of,
     completions_of_each,
-    held_by,
     held_by_each,
     holder_digest,
-    holder_keys,
     holders_keys,
     owes_badge,
     pathways_with_steps,
@@ -65,6 +62,8 @@ def _announce(pathway: Pathway, key: str, *, completed: bool) -> None:
 
 
 Notify = Callable[[IssuedCredential], Any]
+HOLDERS_PER_READ: Final = 200
+"""How many holders :func:`award_completed` reads at once (their accounts, credentials and completions)."""
 
 
 def credentials_issued(credentials: Iterable[IssuedCredential], *, config: Mapping[str, Any],
@@ -198,21 +197,26 @@ def award_completed(pathway: Pathway, *, config: Mapping[str, Any], notify: Noti
     steps = {step.achievement_id for group in pathway.groups for step in group.steps}
     if not steps:
         return []
-    holders = db.session.scalars(select(IssuedCredential.recipient_email_key).where(
+    found = db.session.scalars(select(IssuedCredential.recipient_email_key).where(
         IssuedCredential.achievement_id.in_(steps), IssuedCredential.revoked_at.is_(None)).distinct())
+    keys = sorted(key for key in set(found) if not key.startswith(ERASED_RECIPIENT_PREFIX))
     made: list[PathwayCompletion] = []
     done: set[str] = set()
-    for key in sorted(set(holders)):
-        if key in done or key.startswith(ERASED_RECIPIENT_PREFIX):
-            continue
-        keys = holder_keys(key)
-        done |= keys
-        owed = completion_of(pathway, keys)
-        if owed is not None and not owes_badge(owed):
-            continue
-        progress = pathway_progress(pathway, held_by(keys, now=now))
-        if progress.complete:
-            completion = _complete(pathway, key, progress, config=config, notify=notify, now=now, owed=owed)
-            if completion is not None:
-                made.append(completion)
+    for start in range(0, len(keys), HOLDERS_PER_READ):
+        holders: dict[str, set[str]] = {}
+        for key, mine in holders_keys(k for k in keys[start:start + HOLDERS_PER_READ] if k not in done).items():
+            if key not in done:  # a person is followed once, under the first of their keys
+                holders[key] = mine
+                done |= mine
+        held_of = held_by_each(holders, now=now, achievement_ids=steps)
+        done_of = completions_of_each({pathway.id}, holders)
+        for key in holders:
+            owed = done_of.get((pathway.id, key))
+            if owed is not None and not owes_badge(owed):
+                continue
+            progress = pathway_progress(pathway, held_of[key])
+            if progress.complete:
+                completion = _complete(pathway, key, progress, config=config, notify=notify, now=now, owed=owed)
+                if completion is not None:
+                    made.append(completion)
     return made

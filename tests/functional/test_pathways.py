@@ -420,3 +420,32 @@ def test_two_addresses_of_one_person_in_one_chunk_award_the_pathway_badge_once(c
     assert db.session.scalar(select(func.count(IssuedCredential.id)).where(
         IssuedCredential.achievement_id == built["final"].id)) == 1
     assert db.session.scalar(select(func.count(PathwayCompletion.id))) == 1
+
+
+def test_award_completed_reads_its_holders_together_and_each_person_once(ctx: Flask) -> None:
+    from badgehub.accounts.addresses import add_address, confirm_address
+    from badgehub.pathways import award
+
+    built = _world()
+    world = built["world"]
+    groups = (GroupInput(achievements=(world.repair.public_id, world.reading.public_id)),)
+    few, many = (pathways.create_pathway(world.a, world.owner_a, _fields(built, name=name, groups=(
+        GroupInput(achievements=(step.public_id, built[level].public_id)),)))
+        for name, step, level in (("Peu", world.repair, "Niveau 1"), ("Beaucoup", world.reading, "Niveau 2")))
+    for n in range(2):  # half-way on both
+        _award(world.repair, email=f"few{n}@example.net")
+    for n in range(10):
+        _award(world.reading, email=f"many{n}@example.net")
+    for pathway in (few, many):
+        pathways.set_status(pathway, world.owner_a, "published")
+    assert _statements(lambda: award.award_completed(few, config=_config())) == _statements(
+        lambda: award.award_completed(many, config=_config()))
+    later = pathways.create_pathway(world.a, world.owner_a, _fields(built, name="Plus tard", groups=groups))
+    user = create_user(LEA, name="Léa", verified=True)
+    confirm_address(user, add_address(user, "lea.pro@example.org").token)
+    _award(world.repair, email="lea.pro@example.org")
+    _award(world.reading)
+    pathways.set_status(later, world.owner_a, "published")
+    made = award.award_completed(later, config=_config())  # her two addresses are one holder: completed once
+    assert len(made) == 1 and db.session.scalar(select(func.count(PathwayCompletion.id)).where(
+        PathwayCompletion.pathway_id == later.id)) == 1
