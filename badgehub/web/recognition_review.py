@@ -34,7 +34,6 @@ from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation
 from badgehub.recognition import badges, queries
 from badgehub.recognition import service as recognition
-from badgehub.recognition.errors import RequestNotFound
 from badgehub.recognition.models import OPEN_STATUSES, RecognitionRequest, RequestStatus
 from badgehub.territory import service as territories
 from badgehub.web.form_errors import place_errors
@@ -198,8 +197,8 @@ def decline(slug: str, public_id: str) -> ResponseReturnValue:
 def self_declared(slug: str, public_id: str) -> ResponseReturnValue:
     organisation = _organisation(slug, deciding=True)
     achievement = next((a for a in _badges(organisation) if a.public_id == public_id), None)
-    if achievement is None or not ActionForm().validate_on_submit():
-        raise RequestNotFound()
+    if achievement is None or not ActionForm().validate_on_submit():  # archived meanwhile, or not theirs
+        raise NotFound()
     declared = request.form.get("declared") == "1"
     badges.set_self_declared(achievement, _actor(), declared)
     db.session.commit()

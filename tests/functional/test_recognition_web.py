@@ -418,3 +418,17 @@ def test_a_suspended_organisation_says_it_takes_no_requests_before_the_form(
     assert refused.status_code == 409
     assert "Atelier Vélo does not take requests just now" in refused.get_data(as_text=True)
     assert query(lambda: db.session.scalar(db.select(db.func.count(RecognitionRequest.id)))) == 0
+
+
+def test_marking_a_badge_archived_meanwhile_is_a_404_about_the_badge_not_a_request(
+        client: FlaskClient, world: dict[str, Any], setup: Any) -> None:
+    owner = _as(client, world["owner_a"])
+    queue = f"/organisations/{world['a']}/requests"
+    token = csrf_token_from(owner.get(queue).get_data(as_text=True))
+    setup(lambda: archive_achievement(public_achievement(world["workshop"]), db.session.scalars(
+        db.select(User).where(User.email == "owner_a@example.org")).one()))
+    answer = owner.post(f"/organisations/{world['a']}/recognition/self-declared/{world['workshop']}",
+                        data={"csrf_token": token, "declared": "1"})
+    assert answer.status_code == 404
+    page = answer.get_data(as_text=True)
+    assert "Nous n&#39;avons pas trouvé ce que vous cherchez." in page and "Cette demande" not in page
