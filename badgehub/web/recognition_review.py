@@ -43,6 +43,9 @@ bp = Blueprint("recognition_review", __name__)
 
 VIEWS = {"open": (RequestStatus.SUBMITTED,), "waiting": (RequestStatus.MORE_ASKED,),
          "decided": (RequestStatus.ACCEPTED, RequestStatus.DECLINED, RequestStatus.WITHDRAWN)}
+# Decided requests pile up for ever: the page shows the most recent ones (the API pages through them all). The
+# open ones are capped by the service (MAX_OPEN_PER_ORGANISATION).
+DECIDED_SHOWN = 200
 
 
 class AcceptForm(FlaskForm):
@@ -105,8 +108,11 @@ def queue(slug: str) -> ResponseReturnValue:
     view = request.args.get("view", "open")
     if view not in VIEWS:
         view = "open"
-    return _render("recognition/queue.html", organisation=organisation, view=view,
-                   requests=queries.queue_of(organisation, VIEWS[view]), badges=_badges(organisation),
+    shown = DECIDED_SHOWN if view == "decided" else None
+    found = queries.queue_of(organisation, VIEWS[view], limit=shown)
+    more = shown is not None and len(found) == shown and queries.queue_count(organisation, VIEWS[view]) > shown
+    return _render("recognition/queue.html", organisation=organisation, view=view, requests=found,
+                   more_decided=more, badges=_badges(organisation),
                    self_declared=recognition.is_self_declared, peer_badge=badges.peer_badge_of(organisation),
                    form=ActionForm(formdata=None), Status=RequestStatus, **_nav_context(organisation))
 

@@ -432,3 +432,20 @@ def test_marking_a_badge_archived_meanwhile_is_a_404_about_the_badge_not_a_reque
     assert answer.status_code == 404
     page = answer.get_data(as_text=True)
     assert "Nous n&#39;avons pas trouvé ce que vous cherchez." in page and "Cette demande" not in page
+
+
+def test_the_decided_list_shows_the_most_recent_and_says_so(client: FlaskClient, world: dict[str, Any],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from badgehub.web import recognition_review
+
+    monkeypatch.setattr(recognition_review, "DECIDED_SHOWN", 1)
+    owner = _as(client, world["owner_a"])
+    for learner, badge in (("lea", "repair"), ("sam", "workshop")):
+        assert _ask(_as(client, world[learner]), world[badge]).status_code == 302
+    queue = f"/organisations/{world['a']}/requests"
+    for link in re.findall(rf'/organisations/{world["a"]}/requests/[a-z2-7]{{12}}',
+                           owner.get(queue).get_data(as_text=True)):
+        assert _post(owner, link, f"{link}/decline", {"reason": "Non."}).status_code == 302
+    decided = owner.get(f"{queue}?view=decided").get_data(as_text=True)  # the owner reads French
+    assert len(set(re.findall(rf'/organisations/{world["a"]}/requests/[a-z2-7]{{12}}', decided))) == 1
+    assert "Seules les 1 demandes décidées le plus récemment" in decided
