@@ -38,9 +38,6 @@ class Group:
     extra: dict[str, Any] = field(default_factory=dict)
     key_sum: int = 0  # the cell key: the sum of its credentials' record keys (modulo KEY_RANGE when used)
     organisations: set[int] = field(default_factory=set)  # the organisations that contribute to it
-    # Withheld when zero too (recognition lines are always listed: a line that only appears when it is not zero
-    # would tell that it is not, and "withheld" would mean "at least one").
-    withhold_zero: bool = False
 
     def add(self, credentials: int, low: int, high: int, key_sum: int = 0,
             organisations: Iterable[int] = ()) -> None:
@@ -62,6 +59,9 @@ class Table:
     groups: list[Group]
     partition: bool
     total: Group | None = None  # the table's own total, when it is not the selection's credentials
+    # Zeros withheld like small counts (recognition: every line is listed, so a line that were published only
+    # when it is not zero would tell that it is not, and "withheld" would mean "at least one").
+    withhold_zero: bool = False
 
 
 @dataclass

@@ -9,7 +9,8 @@ The rules for everyone who is not a coordinator of the territory (the public pag
    :data:`THRESHOLD` distinct learners (five badges of one person are one person) or when fewer than
    :data:`ORGANISATION_THRESHOLD` organisations contribute to it (the rule of business statistics: then no
    organisation can be isolated by sector, type, area or theme). It reads "< 5" / "not published" and its value
-   is withheld (``null`` / empty in files). A true zero (nobody) is published as such.
+   is withheld (``null`` / empty in files). A true zero (nobody) is published as such, except in the tables
+   that list every line whatever it counts (``Table.withhold_zero``: recognition), where a zero is withheld too.
 3. **Cell-key perturbation.** Every other count is published as ``count + noise``, the noise read in the
    published perturbation table (:mod:`badgehub.stats.ptable`) with the figure's cell key, the sum of the record
    keys of what it counts: at most ±:data:`~badgehub.stats.ptable.MAX_PERTURBATION`, unbiased, variance
@@ -111,8 +112,8 @@ def withheld_because(learners_enough: bool, organisations: int) -> str:
     return "" if learners_enough else "learners"
 
 
-def _cell(group: Group, public: bool) -> PublishedCell:
-    counted = group.credentials or group.withhold_zero
+def _cell(group: Group, public: bool, withhold_zero: bool = False) -> PublishedCell:
+    counted = group.credentials or withhold_zero
     reason = withheld_because(group.enough_learners, len(group.organisations)) if counted else ""
     value: int | None = group.credentials
     if public and counted:  # a true zero is nobody: it is published as it is (except where zeros are withheld)
@@ -143,12 +144,12 @@ def publish(figures: Figures, *, public: bool) -> Published:
     for name, table in figures.tables.items():
         if public and name == "organisations":
             continue
-        cells = [_cell(group, public) for group in table.groups]
+        cells = [_cell(group, public, table.withhold_zero) for group in table.groups]
         if public and name in SIZE_ORDERED:
             # Largest first by the published value, withheld lines after them by name: an order made from the
             # exact counts would tell which of two withheld lines is larger, or take part of the noise off.
             cells.sort(key=lambda c: (c.key == NO_AREA, c.value is None, -(c.value or 0), c.label.casefold()))
-        total = _cell(table.total, public).value if table.total is not None else (
+        total = _cell(table.total, public, table.withhold_zero).value if table.total is not None else (
             credentials if table.partition else None)
         tables[name] = PublishedTable(name, cells, table.partition, total)
     settings = tables["learning_settings"]

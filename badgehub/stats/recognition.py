@@ -173,7 +173,7 @@ def tables(dimensions: Dimensions, chosen: Filters) -> dict[str, Table]:
     completions = _completion_learners(chosen) if any(row[1] == COMPLETION for row in rows) else {}
     found: dict[str, Table] = {}
     for name, (kind, side, line) in TABLES.items():
-        groups = {key: Group(key, key, withhold_zero=True) for key in _lines(line, chosen)}
+        groups = {key: Group(key, key) for key in _lines(line, chosen)}
         learners: dict[str, list[BitMap]] = defaultdict(list)
         for source, row_kind, organisation_id, other_id, territory_id, detail, units, key_sum in rows:
             if row_kind != kind or source != side:
@@ -191,11 +191,11 @@ def tables(dimensions: Dimensions, chosen: Filters) -> dict[str, Table]:
             key = _line(member, line, detail)
             if key is None:
                 continue
-            group = groups.setdefault(key, Group(key, key, withhold_zero=True))
+            group = groups.setdefault(key, Group(key, key))
             group.add(int(units), 0, 0, int(key_sum), (contributor,))
             if kind == COMPLETION:
                 learners[key].append(completions.get((organisation_id, territory_id), BitMap()))
-        total = Group("total", "total", withhold_zero=True)
+        total = Group("total", "total")
         everyone: list[BitMap] = []
         for key, group in groups.items():
             counted = len(BitMap.union(*learners[key])) if kind == COMPLETION and learners[key] else group.credentials
@@ -207,7 +207,7 @@ def tables(dimensions: Dimensions, chosen: Filters) -> dict[str, Table]:
         total.learners_low = total.learners_high = counted
         total.enough_learners = counted >= THRESHOLD
         ordered = sorted(groups.values(), key=lambda g: (_order(line, g.key), g.key))  # never by size
-        found[name] = Table(name, ordered, True, total=total)
+        found[name] = Table(name, ordered, True, total=total, withhold_zero=True)
     return found
 
 
