@@ -38,8 +38,7 @@ def _pack(keys: array[int]) -> bytes:
 
 def store_learner_keys(record_keys: dict[int, int]) -> None:
     """Write the record keys of new learners ``{learner id: record key}`` into their blocks of
-    :class:`~badgehub.stats.models.StatsLearnerKeys`, packed and as bit planes (each block locked while it is
-    rewritten)."""
+    :class:`~badgehub.stats.models.StatsLearnerKeys`, packed (each block locked while it is rewritten)."""
     by_block: dict[int, dict[int, int]] = defaultdict(dict)
     for identifier, record_key in record_keys.items():
         by_block[identifier % LEARNER_KEY_BLOCKS][identifier // LEARNER_KEY_BLOCKS] = record_key
