@@ -21,7 +21,6 @@ from typing import Any, Final
 from flask import Blueprint, current_app, jsonify, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
 from badgehub.api import v1
 from badgehub.api.requests import InvalidBody, json_body, next_url, page_params
@@ -29,7 +28,7 @@ from badgehub.errors import BadgeHubError
 from badgehub.extensions import csrf, db
 from badgehub.jobs import enqueue
 from badgehub.pathways import service as pathways
-from badgehub.pathways.models import Pathway, PathwayCompletion
+from badgehub.pathways.models import Pathway
 from badgehub.tokens.service import PATHWAYS_READ, PATHWAYS_WRITE
 
 bp = Blueprint("api_pathways", __name__, url_prefix="/api/v1/pathways")
@@ -45,8 +44,9 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
-def pathway_resource(pathway: Pathway, *, own: bool) -> dict[str, Any]:
-    """The API's view of one pathway; ``completions`` only for the organisation's own."""
+def pathway_resource(pathway: Pathway, *, own: bool, completions: int | None = None) -> dict[str, Any]:
+    """The API's view of one pathway; ``completions`` only for the organisation's own (counted here unless
+    given)."""
     resource: dict[str, Any] = {
         "id": pathway.public_id, "status": pathway.status.value, "name": pathway.name,
         "description": pathway.description, "in_language": pathway.in_language,
@@ -63,8 +63,8 @@ def pathway_resource(pathway: Pathway, *, own: bool) -> dict[str, Any]:
         "published_at": _iso(pathway.published_at),
     }
     if own:
-        resource["completions"] = db.session.scalar(select(func.count(PathwayCompletion.id)).where(
-            PathwayCompletion.pathway_id == pathway.id)) or 0
+        resource["completions"] = (completions if completions is not None
+                                   else pathways.completion_counts([pathway]).get(pathway.id, 0))
     return resource
 
 
@@ -134,7 +134,9 @@ def index() -> ResponseReturnValue:
     limit, offset = page_params()
     found = pathways.pathways_of(v1._organisation())
     items = found[offset:offset + limit]
-    return jsonify({"items": [pathway_resource(item, own=True) for item in items], "total": len(found),
+    counts = pathways.completion_counts(items)  # one query for the page
+    return jsonify({"items": [pathway_resource(item, own=True, completions=counts.get(item.id, 0))
+                              for item in items], "total": len(found),
                     "offset": offset, "limit": limit, "next": next_url(offset, limit, len(found))})
 
 

@@ -83,3 +83,25 @@ def test_the_pathway_scopes_are_needed(client: FlaskClient, world: dict[str, Any
     assert call(client, "GET", "/pathways", world["read_a"]).status_code == 403
     assert call(client, "POST", "/pathways", world["read_a"], json=_body(world)).status_code == 403
     assert call(client, "GET", "/pathways").status_code == 401
+
+
+def test_the_list_counts_each_pathway_s_completions(client: FlaskClient, world: dict[str, Any], setup: Any) -> None:
+    def award(badge: str) -> None:
+        from flask import current_app
+
+        from badgehub.achievements.service import public_achievement
+        from badgehub.issuing import service as issuing
+
+        achievement = public_achievement(badge)
+        issuing.issue_credential(organisation=achievement.organisation, achievement=achievement,
+                                 recipient_email="lea@example.net", recipient_name="Léa", actor_id=None,
+                                 source="single", config=current_app.config)
+
+    made = call(client, "POST", "/pathways", world["token_a"], json=_body(world, groups=[
+        {"achievements": [world["repair"]]}])).get_json()
+    call(client, "POST", "/pathways", world["token_a"], json=_body(world, name="Autre"))
+    call(client, "POST", f"/pathways/{made['id']}/status", world["token_a"], json={"status": "published"})
+    setup(lambda: award(world["repair"]))
+    listed = call(client, "GET", "/pathways", world["token_a"]).get_json()["items"]
+    assert {item["name"]: item["completions"] for item in listed} == {"Autre": 0, "Parcours atelier": 1}
+    assert call(client, "GET", f"/pathways/{made['id']}", world["token_a"]).get_json()["completions"] == 1
