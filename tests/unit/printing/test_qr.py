@@ -86,3 +86,19 @@ def test_qr_image_is_a_greyscale_pillow_image_that_decodes():
 def test_text_too_long_for_a_qr_code_is_a_value_error():
     with pytest.raises(ValueError, match="too long"):
         qr_png("https://example.org/" + "x" * 5000)
+
+
+@pytest.mark.parametrize("scale", [1, 3, 8])
+def test_the_black_and_white_png_is_the_one_qrcode_draws(scale):
+    # qr_png draws black on white in one piece rather than square by square: the same pixels and bytes.
+    import qrcode
+    import qrcode.constants
+    import qrcode.image.pil
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=scale, border=4)
+    code.add_data(URL)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image(image_factory=qrcode.image.pil.PilImage, fill_color="black", back_color="white").save(
+        buffer, format="PNG")
+    assert qr_png(URL, scale=scale) == buffer.getvalue()
