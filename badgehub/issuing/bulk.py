@@ -56,7 +56,7 @@ from badgehub.issuing.service import (
     replay_of,
     whole_seconds,
 )
-from badgehub.issuing.signing import Signer, build_award, stamp
+from badgehub.issuing.signing import Signer, build_award, material_of, stamp
 from badgehub.issuing.status_lists import lock_open_list, publish_status_list, url_of
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import require_good_standing
@@ -235,7 +235,7 @@ def start_signing(prepared: Plan, signer: Signer, *, config: Mapping[str, Any]) 
     stores this one meanwhile)."""
     if not prepared.planned:
         return lambda: None
-    results = parallel.submit_all(parallel.material_of(signer), stamp(prepared.moment),
+    results = parallel.submit_all(material_of(signer), stamp(prepared.moment),
                                   [item.document for item in prepared.planned], config=config)
 
     def finish() -> None:

@@ -22,10 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
-
-if TYPE_CHECKING:  # the workers import this module: keep them free of the app's imports
-    from badgehub.issuing.signing import Signer
+from typing import Any, Final
 
 # One document is signed where it is; from two on, the pool (the pipe costs well under a signature).
 MIN_PARALLEL: Final = 2
@@ -33,7 +30,8 @@ MIN_PARALLEL: Final = 2
 
 @dataclass(frozen=True)
 class KeyMaterial:
-    """What a worker needs to sign in one organisation's name (private keys as PKCS#8 DER)."""
+    """What a worker needs to sign in one organisation's name (private keys as PKCS#8 DER): made by
+    :func:`badgehub.issuing.signing.material_of` (this module imports nothing of the app, for the workers)."""
 
     ed25519: bytes = field(repr=False)
     jwt_key: bytes = field(repr=False)
@@ -44,20 +42,6 @@ class KeyMaterial:
     @property
     def fingerprint(self) -> str:
         return hashlib.sha256(self.ed25519 + self.jwt_key).hexdigest()
-
-
-def material_of(signer: Signer) -> KeyMaterial:
-    """The signer's keys and ids, in a form that can cross to a worker process."""
-    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-
-    def der(key: Any) -> bytes:
-        return bytes(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
-
-    identity = signer.identity
-    by_ed25519 = identity.jwt_signed_by_ed25519
-    return KeyMaterial(ed25519=der(signer.ed25519), jwt_key=der(signer.ed25519 if by_ed25519 else signer.rsa),
-                       verification_method=identity.verification_method_id, jwt_kid=identity.jwt_kid,
-                       jwt_alg="EdDSA" if by_ed25519 else identity.rsa_key.algorithm.jws_alg)
 
 
 _WORKER_KEYS: dict[str, tuple[Any, Any]] = {}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cachetools import LRUCache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from badgehub.credentials.data_integrity import sign_data_integrity
 from badgehub.credentials.documents import Evidence, IssuerProfile, Recipient, Result, build_credential, to_json
@@ -21,6 +22,7 @@ from badgehub.credentials.errors import CredentialError
 from badgehub.credentials.keys import PrivateKey
 from badgehub.credentials.vc_jwt import sign_vc_jwt
 from badgehub.issuing.errors import IssuingFailed
+from badgehub.issuing.parallel import KeyMaterial
 from badgehub.keys.identity import SigningIdentity, issuer_profile, signing_identity
 from badgehub.keys.service import installation_kek, load_private_key
 from badgehub.organisations.models import Organisation
@@ -124,9 +126,28 @@ def sign_document(document: Mapping[str, Any], signer: Signer, moment: dt.dateti
         raise IssuingFailed(details={"code": exc.code}) from exc
 
 
-def sign_token(signed: dict[str, Any], signer: Signer) -> str:
-    """The VC-JWT of a signed credential: RS256 in did:web style, EdDSA with the did:key's own key in did:key
-    style (:attr:`~badgehub.keys.identity.SigningIdentity.jwt_signed_by_ed25519`). Raises ``CredentialError``."""
+def jwt_signing_key(signer: Signer) -> tuple[PrivateKey, str]:
+    """The key and JWS ``alg`` of the signer's VC-JWTs: RS256 in did:web style, EdDSA with the did:key's own key
+    in did:key style (:attr:`~badgehub.keys.identity.SigningIdentity.jwt_signed_by_ed25519`)."""
     if signer.identity.jwt_signed_by_ed25519:
-        return sign_vc_jwt(signed, signer.ed25519, signer.identity.jwt_kid, alg="EdDSA")
-    return sign_vc_jwt(signed, signer.rsa, signer.identity.jwt_kid, alg=signer.identity.rsa_key.algorithm.jws_alg)
+        return signer.ed25519, "EdDSA"
+    return signer.rsa, signer.identity.rsa_key.algorithm.jws_alg
+
+
+def sign_token(signed: dict[str, Any], signer: Signer) -> str:
+    """The VC-JWT of a signed credential (:func:`jwt_signing_key`). Raises ``CredentialError``."""
+    jwt_key, jwt_alg = jwt_signing_key(signer)
+    return sign_vc_jwt(signed, jwt_key, signer.identity.jwt_kid, alg=jwt_alg)
+
+
+def material_of(signer: Signer) -> KeyMaterial:
+    """The signer's keys and ids, in a form that can cross to a worker process of the signing pool (the same keys
+    and ``alg`` as :func:`sign_document` here)."""
+
+    def der(key: Any) -> bytes:
+        return bytes(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
+
+    jwt_key, jwt_alg = jwt_signing_key(signer)
+    return KeyMaterial(ed25519=der(signer.ed25519), jwt_key=der(jwt_key),
+                       verification_method=signer.identity.verification_method_id, jwt_kid=signer.identity.jwt_kid,
+                       jwt_alg=jwt_alg)
