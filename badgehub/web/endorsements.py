@@ -37,7 +37,7 @@ from badgehub.endorsements.territory_issuers import (
 from badgehub.errors import BadgeHubError, NotFound, ValidationError
 from badgehub.extensions import db
 from badgehub.organisations import service as organisations
-from badgehub.organisations.models import Organisation
+from badgehub.organisations.models import Organisation, OrganisationMember
 from badgehub.territory import service as territories
 from badgehub.web.caching import public_document
 
@@ -147,23 +147,23 @@ def endorse_organisation(slug: str) -> ResponseReturnValue:
                     subject_owner=None)
 
 
-def _organisation_page(slug: str) -> tuple[Organisation, bool, bool]:
-    """The organisation, whether the person may sign for it, whether they choose what it shows; 404 for others."""
+def organisation_page(slug: str) -> tuple[Organisation, bool, OrganisationMember | None]:
+    """The organisation of a staff page (its endorsements, its pathways), whether the person acts for it, and
+    their staff membership; 404 for anyone who is neither staff nor acts for it."""
     organisation = organisations.get_organisation_by_slug(slug)
     actor = _actor()
     member = organisations.membership_of(organisation, actor)
     signs = acts_for(organisation, actor)
     if member is None and not signs:
         raise NotFound()
-    chooses = member is not None and member.role in organisations.BADGE_ISSUERS
-    return organisation, signs, chooses
+    return organisation, signs, member
 
 
 @bp.get("/organisations/<slug>/endorsements")
 @login_required
 def index(slug: str) -> ResponseReturnValue:
-    organisation, signs, chooses = _organisation_page(slug)
-    member = organisations.membership_of(organisation, _actor())
+    organisation, signs, member = organisation_page(slug)
+    chooses = member is not None and member.role in organisations.BADGE_ISSUERS
     return _render("endorsements/index.html", organisation=organisation, signs=signs, chooses=chooses,
                    received=endorsements.received_by(organisation), given=endorsements.given_by(organisation),
                    is_member=member is not None, is_owner=member is not None and member.role.value == "owner",
@@ -174,7 +174,7 @@ def index(slug: str) -> ResponseReturnValue:
 @bp.post("/organisations/<slug>/endorsements/<public_id>/display")
 @login_required
 def display(slug: str, public_id: str) -> ResponseReturnValue:
-    organisation, _signs, _chooses = _organisation_page(slug)
+    organisation, _signs, _member = organisation_page(slug)
     endorsement = endorsements.endorsement_for(organisation, public_id)
     if endorsement.endorsed_organisation_id != organisation.id or not ActionForm().validate_on_submit():
         raise NotFound()
@@ -189,7 +189,7 @@ def display(slug: str, public_id: str) -> ResponseReturnValue:
 @bp.post("/organisations/<slug>/endorsements/<public_id>/withdraw")
 @login_required
 def withdraw(slug: str, public_id: str) -> ResponseReturnValue:
-    organisation, _signs, _chooses = _organisation_page(slug)
+    organisation, _signs, _member = organisation_page(slug)
     endorsement = endorsements.endorsement_for(organisation, public_id)
     if endorsement.endorser_id != organisation.id or not ActionForm().validate_on_submit():
         raise NotFound()

@@ -27,7 +27,6 @@ from wtforms import SelectField, StringField, SubmitField, TextAreaField
 
 from badgehub.accounts.addresses import verified_keys
 from badgehub.endorsements.territory_issuers import (
-    acts_for,
     ensure_territory_issuer,
     territory_issuer_of,
     territory_of_issuer,
@@ -35,7 +34,6 @@ from badgehub.endorsements.territory_issuers import (
 from badgehub.errors import BadgeHubError, NotFound
 from badgehub.extensions import db
 from badgehub.jobs import enqueue
-from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation
 from badgehub.pathways import service as pathways
 from badgehub.pathways.errors import PathwayNotEditable
@@ -43,6 +41,7 @@ from badgehub.pathways.models import Pathway, PathwayStatus
 from badgehub.pathways.progress import pathway_progress
 from badgehub.territory import service as territories
 from badgehub.web.achievement_forms import language_choices
+from badgehub.web.endorsements import organisation_page
 
 bp = Blueprint("pathways", __name__)
 EXTRA_STEPS = 2
@@ -84,17 +83,6 @@ def _actor() -> Any:
 
 def _render(template: str, status: int = 200, **context: Any) -> Response:
     return Response(render_template(template, **context), status=status, mimetype="text/html")
-
-
-def _organisation_page(slug: str) -> tuple[Organisation, bool, Any]:
-    """The organisation, whether the person signs for it, and their staff membership; 404 for anyone else."""
-    organisation = organisations.get_organisation_by_slug(slug)
-    actor = _actor()
-    member = organisations.membership_of(organisation, actor)
-    signs = acts_for(organisation, actor)
-    if member is None and not signs:
-        raise NotFound()
-    return organisation, signs, member
 
 
 def _groups_from(data: MultiDict[str, str]) -> tuple[pathways.GroupInput, ...]:
@@ -186,7 +174,7 @@ def _save(organisation: Organisation, pathway: Pathway | None) -> ResponseReturn
 @bp.get("/organisations/<slug>/pathways")
 @login_required
 def index(slug: str) -> ResponseReturnValue:
-    organisation, signs, member = _organisation_page(slug)
+    organisation, signs, member = organisation_page(slug)
     listed = pathways.pathways_of(organisation)
     return _render("pathways/index.html", organisation=organisation, signs=signs, is_member=member is not None,
                    is_owner=member is not None and member.role.value == "owner", pathways=listed,
@@ -197,7 +185,7 @@ def index(slug: str) -> ResponseReturnValue:
 @bp.route("/organisations/<slug>/pathways/new", methods=["GET", "POST"])
 @login_required
 def new(slug: str) -> ResponseReturnValue:
-    organisation, signs, _member = _organisation_page(slug)
+    organisation, signs, _member = organisation_page(slug)
     if not signs:
         raise NotFound()
     return _save(organisation, None)
@@ -206,7 +194,7 @@ def new(slug: str) -> ResponseReturnValue:
 @bp.route("/organisations/<slug>/pathways/<public_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug: str, public_id: str) -> ResponseReturnValue:
-    organisation, signs, _member = _organisation_page(slug)
+    organisation, signs, _member = organisation_page(slug)
     pathway = pathways.pathway_for(organisation, public_id)
     if not signs:
         raise NotFound()
@@ -218,7 +206,7 @@ def edit(slug: str, public_id: str) -> ResponseReturnValue:
 @bp.post("/organisations/<slug>/pathways/<public_id>/status")
 @login_required
 def change_status(slug: str, public_id: str) -> ResponseReturnValue:
-    organisation, _signs, _member = _organisation_page(slug)
+    organisation, _signs, _member = organisation_page(slug)
     pathway = pathways.pathway_for(organisation, public_id)
     if not ActionForm().validate_on_submit():
         raise NotFound()
