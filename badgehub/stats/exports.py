@@ -24,6 +24,7 @@ from badgehub.stats.errors import UnknownDataset
 from badgehub.stats.figures import FORMAL_TYPES
 from badgehub.stats.filters import format_month
 from badgehub.stats.privacy import ORGANISATION_THRESHOLD, THRESHOLD, Published, PublishedCell
+from badgehub.stats.recognition import TABLES as RECOGNITION_TABLES
 
 Labeler = Callable[[str, PublishedCell], str]
 
@@ -100,9 +101,7 @@ DATASETS: Final[dict[str, Dataset]] = {d.name: d for d in (
                "territory: pathways of the territory itself. Suppressed under 5 distinct learners."),
             _l("sector, or territory")),
 )}
-RECOGNITION: Final = frozenset({"endorsements_given_sectors", "endorsements_given_types",
-                                "endorsements_received_sectors", "endorsements_received_types",
-                                "recognition_requests", "pathway_completions"})
+RECOGNITION: Final = frozenset(RECOGNITION_TABLES)
 
 TABLE_FIELDS: Final = ["code", "label", "credentials", "suppressed"]
 RECOGNITION_FIELDS: Final = ["code", "label", "count", "suppressed"]

@@ -64,8 +64,7 @@ SECTIONS: dict[str, Any] = {
     "recognition_requests": _l("Recognition requests and their outcomes"),
     "pathway_completions": _l("Pathway completions, by sector of the pathway's owner"),
 }
-RECOGNITION_ORDER = ("endorsements_given_sectors", "endorsements_given_types", "endorsements_received_sectors",
-                     "endorsements_received_types", "recognition_requests", "pathway_completions")
+RECOGNITION_ORDER = tuple(recognition.TABLES)
 UNITS: dict[str, Any] = {  # the column of figures, and what "< 5" counts, per recognition dataset
     "recognition_requests": (_l("Requests"), _l("fewer than %(threshold)s requests: not published")),
     "pathway_completions": (_l("Completions"), _l("fewer than %(threshold)s learners: not published")),
@@ -109,13 +108,14 @@ def label_of(dataset: str, cell: PublishedCell) -> str:
     """The translated label of one line of a dataset (the exports' ``label`` column and the page)."""
     if dataset == "monthly":
         return _month_label(cell.key)
-    if dataset in exports.RECOGNITION and cell.key == recognition.TERRITORY:
+    line = recognition.TABLES[dataset][2] if dataset in recognition.TABLES else None  # sector, type or status
+    if line is not None and cell.key == recognition.TERRITORY:
         return str(gettext("The territory itself"))
-    if dataset == "recognition_requests":
+    if line == "status":
         return str(REQUEST_STATES.get(cell.key, cell.key))
-    if dataset in ("sectors", "endorsements_given_sectors", "endorsements_received_sectors", "pathway_completions"):
+    if dataset == "sectors" or line == "sector":
         return str(labels.label(Sector(cell.key)))
-    if dataset in ("organisation_types", "endorsements_given_types", "endorsements_received_types"):
+    if dataset == "organisation_types" or line == "type":
         return str(labels.label(OrganisationType(cell.key)))
     if dataset == "learning_settings":
         return str(SETTING_LABELS[cell.key])
