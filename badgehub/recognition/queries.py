@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from badgehub.accounts.models import User
 from badgehub.endorsements.territory_issuers import acts_for, territory_of_issuer
@@ -48,10 +48,13 @@ def can_read(organisation: Organisation, actor: Any) -> bool:
         _user_id(actor) is not None and membership_of(organisation, actor) is not None)
 
 
-def _by_public_id(public_id: str) -> RecognitionRequest:
-    found: RecognitionRequest | None = db.session.scalar(
-        select(RecognitionRequest).where(RecognitionRequest.public_id == public_id)
-        .options(selectinload(RecognitionRequest.evidence), selectinload(RecognitionRequest.events)))
+def _by_public_id(public_id: str, *, whole: bool = True) -> RecognitionRequest:
+    """The request ``public_id``, with its evidence and conversation when ``whole`` (its pages show them);
+    :class:`RequestNotFound` when there is none."""
+    query = select(RecognitionRequest).where(RecognitionRequest.public_id == public_id)
+    if whole:
+        query = query.options(selectinload(RecognitionRequest.evidence), selectinload(RecognitionRequest.events))
+    found: RecognitionRequest | None = db.session.scalar(query)
     if found is None:
         raise RequestNotFound()
     return found
@@ -87,7 +90,7 @@ def evidence_for(actor: Any, request_public_id: str, evidence_public_id: str) ->
     """One file given as evidence, with its bytes, for someone who may see its request; :class:`EvidenceNotFound`
     (404) for anyone else, and for a link (it has no bytes to download)."""
     try:
-        found = _by_public_id(request_public_id)
+        found = _by_public_id(request_public_id, whole=False)  # a download needs neither the list nor the talk
     except RequestNotFound:
         raise EvidenceNotFound() from None
     if not may_see(found, actor):
@@ -96,7 +99,7 @@ def evidence_for(actor: Any, request_public_id: str, evidence_public_id: str) ->
         select(RequestEvidence).where(RequestEvidence.request_id == found.id,
                                       RequestEvidence.public_id == evidence_public_id,
                                       RequestEvidence.kind == EvidenceKind.FILE)
-        .options(selectinload(RequestEvidence.request)).execution_options(populate_existing=True))
+        .options(undefer(RequestEvidence.data)))
     if evidence is None:
         raise EvidenceNotFound()
     return evidence
