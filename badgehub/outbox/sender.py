@@ -78,11 +78,12 @@ def deliver_by_id(row_id: int, *, config: Mapping[str, Any], give_up: bool = Fal
     claimed = _claim([row_id])
     if not claimed:  # sent, abandoned, held by another sender, or erased meanwhile
         return False
-    _transmit(*claimed[0], config=config, give_up=give_up)
+    message_id, _ref, raw = claimed[0]
+    _transmit(message_id, raw, config=config, give_up=give_up)
     return True
 
 
-def _transmit(message_id: int, _ref: str | None, raw: bytes, *, config: Mapping[str, Any], give_up: bool) -> None:
+def _transmit(message_id: int, raw: bytes, *, config: Mapping[str, Any], give_up: bool) -> None:
     # No transaction is open during the SMTP conversation (the claim committed).
     try:
         transmit(raw, config)
@@ -150,7 +151,7 @@ def deliver_many(ids: list[int], *, config: Mapping[str, Any]) -> Delivery:
     for start in range(0, len(ids), group):
         for message_id, ref, raw in _claim(ids[start:start + group]):
             try:
-                _transmit(message_id, ref, raw, config=config, give_up=False)
+                _transmit(message_id, raw, config=config, give_up=False)
             except MailError:
                 log.warning("outbox message %s could not be delivered; it will be tried again", message_id)
                 report.failed_refs.append(ref)
