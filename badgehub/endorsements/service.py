@@ -328,6 +328,16 @@ def own_endorsements(actor: Any) -> list[Endorsement]:
     return given_by(issuer) if issuer is not None else []
 
 
+def own_endorsement(actor: Any, public_id: str) -> Endorsement:
+    """One of the endorsements ``actor`` signed in their own name. Raises :class:`EndorsementNotFound` for any
+    other (an organisation's, another person's, or none)."""
+    endorsement = get_endorsement(public_id)
+    issuer = personal_issuer_of(actor)
+    if issuer is None or endorsement.endorser_id != issuer.id:
+        raise EndorsementNotFound()
+    return endorsement
+
+
 def erase_own_endorsements(user: Any, *, config: Mapping[str, Any], now: dt.datetime | None = None) -> int:
     """Before ``user``'s account is erased: their standing personal endorsements are withdrawn and every one
     blanked, with their issuer's name (see :func:`badgehub.endorsements.personal_issuers.erase_personal_issuer`).

@@ -189,8 +189,8 @@ def mine() -> ResponseReturnValue:
 @bp.post("/endorsements/mine/<endorsement_id>/withdraw")
 @login_required
 def withdraw_own(endorsement_id: str) -> ResponseReturnValue:
-    endorsement = endorsements.get_endorsement(endorsement_id)
-    if endorsement not in endorsements.own_endorsements(_actor()) or not ActionForm().validate_on_submit():
+    endorsement = endorsements.own_endorsement(_actor(), endorsement_id)
+    if not ActionForm().validate_on_submit():
         raise EndorsementNotFound()
     try:
         endorsements.withdraw(endorsement, _actor(), config=current_app.config)
