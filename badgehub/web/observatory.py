@@ -65,11 +65,11 @@ SECTIONS: dict[str, Any] = {
     "pathway_completions": _l("Pathway completions, by sector of the pathway's owner"),
 }
 RECOGNITION_ORDER = tuple(recognition.TABLES)
-UNITS: dict[str, Any] = {  # the column of figures, and what "< 5" counts, per recognition dataset
-    "recognition_requests": (_l("Requests"), _l("fewer than %(threshold)s requests: not published")),
-    "pathway_completions": (_l("Completions"), _l("fewer than %(threshold)s learners: not published")),
+UNITS: dict[str, Any] = {  # the column of figures, and what "< 5" counts, per kind of recognition unit
+    recognition.ENDORSEMENT: (_l("Endorsements"), _l("fewer than %(threshold)s endorsements: not published")),
+    recognition.REQUEST: (_l("Requests"), _l("fewer than %(threshold)s requests: not published")),
+    recognition.COMPLETION: (_l("Completions"), _l("fewer than %(threshold)s learners: not published")),
 }
-ENDORSEMENT_UNITS = (_l("Endorsements"), _l("fewer than %(threshold)s endorsements: not published"))
 CREDENTIAL_UNITS = (_l("Credentials"), _l("fewer than %(threshold)s learners: not published"))
 REQUEST_STATES: dict[str, Any] = {
     "submitted": _l("Waiting for a decision"),
@@ -170,7 +170,7 @@ def _section(name: str, table: PublishedTable) -> Section:
                 cell.reason)
             for cell in table.cells]
     largest = max((r for r in rows if r.value is not None), key=lambda r: r.value or 0, default=None)
-    unit, small = UNITS.get(name, ENDORSEMENT_UNITS if name.startswith("endorsements") else CREDENTIAL_UNITS)
+    unit, small = UNITS[recognition.TABLES[name][0]] if name in recognition.TABLES else CREDENTIAL_UNITS
     if largest is None:
         summary = gettext("No figure can be shown for this selection.")
     elif name in exports.RECOGNITION:
