@@ -284,3 +284,25 @@ def test_a_badge_the_suspended_owner_cannot_award_is_owed_shown_and_awarded_agai
                data={"csrf_token": token, "status": "published"})
     assert query(state) == (["lea@example.net"], ["organisation_suspended"])
     assert "could not be awarded" not in owner.get(f"/organisations/{world['a']}/pathways").get_data(as_text=True)
+
+
+def test_the_owner_is_told_when_the_pathway_s_badge_is_archived(client: FlaskClient, world: dict[str, Any],
+                                                                 setup: Any) -> None:
+    def build() -> None:
+        from badgehub.achievements.service import archive_achievement, public_achievement
+        from badgehub.organisations.service import get_organisation_by_slug
+
+        organisation = get_organisation_by_slug(world["a"])
+        owner = organisation_owner(organisation)
+        pathway = pathways.create_pathway(organisation, owner, PathwayFields(
+            name="Parcours lecture", in_language="fr", achievement=world["workshop"],
+            groups=(GroupInput(achievements=(world["reading"],)),)))
+        pathways.set_status(pathway, owner, "published")
+        archive_achievement(public_achievement(world["workshop"]), owner)
+
+    setup(build)
+    owner = _as(client, world["owner_a"])
+    assert "completing the pathway no longer awards it" in owner.get(
+        f"/organisations/{world['a']}/pathways").get_data(as_text=True)
+    assert "terminer le parcours ne l’attribue plus" in owner.get(
+        f"/organisations/{world['a']}/pathways", headers={"Accept-Language": "fr"}).get_data(as_text=True)
