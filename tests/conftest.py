@@ -59,6 +59,8 @@ def base_test_config(database_url: str, instance: Path) -> dict[str, Any]:
         "MAIL_BACKEND": "file",
         "REDIS_URL": None,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Batches of two or more go to the signing pool, so that the batch tests run the parallel path.
+        "SIGNING_POOL_FROM": 2,
     }
 
 

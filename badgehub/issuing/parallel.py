@@ -5,6 +5,11 @@ pool: each worker signs with Data Integrity and as a VC-JWT (pure work, no datab
 process stores what comes back in one short transaction. One process per core (``SIGNING_PROCESSES``, default
 the number of cores; 1 or less signs in the issuing process itself, as do small batches).
 
+Starting the processes costs seconds (each is a fresh interpreter that imports the engine), a signature a few
+milliseconds: a pool not running yet is started for a batch of at least ``SIGNING_POOL_FROM`` documents, and a
+smaller batch is signed where it is while the pool starts in the background for the next ones (an association's
+batch of 40 would otherwise wait for the pool longer than it takes to sign).
+
 The workers are started with ``spawn`` (a fresh interpreter, never a fork of a process holding database
 connections and threads) once per issuing process, and kept. The private keys travel to them over the pool's
 pipe, to a child of the same process and user, and are parsed once per worker (an RSA key costs about 40 ms to
@@ -24,8 +29,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-# One document is signed where it is; from two on, the pool (the pipe costs well under a signature).
+# One document is signed where it is; from two on, a running pool (the pipe costs well under a signature).
 MIN_PARALLEL: Final = 2
+# A pool not running yet is worth starting (2-4 s on two cores) from this many documents (about 5 ms saved each).
+POOL_FROM: Final = 500
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,29 @@ def processes(config: Mapping[str, Any]) -> int:
     return int(chosen) if chosen is not None else (os.cpu_count() or 1)
 
 
+def pool_from(config: Mapping[str, Any]) -> int:
+    """From how many documents a pool that is not running yet is started and waited for: ``SIGNING_POOL_FROM``."""
+    chosen = config.get("SIGNING_POOL_FROM")
+    return int(chosen) if chosen is not None else POOL_FROM
+
+
+def _running(workers: int, registry: dict[str, Any]) -> bool:
+    return (registry.get("pool") is not None and registry.get("pid") == os.getpid()
+            and registry.get("workers") == workers)
+
+
+def _on_pool(count: int, registry: dict[str, Any], config: Mapping[str, Any]) -> bool:
+    """Whether ``count`` documents go to the pool: yes when it runs (from two on) or is worth starting; a smaller
+    batch is done in this process and starts the pool in the background for the next ones."""
+    workers = processes(config)
+    if workers <= 1 or count < MIN_PARALLEL:
+        return False
+    if _running(workers, registry) or count >= pool_from(config):
+        return True
+    _start(workers, registry)
+    return False
+
+
 def _watch_parent(parent: int) -> None:
     """In each worker: leave as soon as the issuing process is gone (killed with SIGKILL, it cannot stop its pool),
     so that no orphan keeps its keys in memory or its parent's pipes open."""
@@ -126,14 +156,19 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
-def warm_up(config: Mapping[str, Any]) -> None:
-    """Start the signing and QR processes now, without waiting for them (a batch job does this first: the
-    processes, a second or so to start, are then ready when its first chunk needs them)."""
+def _start(workers: int, registry: dict[str, Any]) -> None:
+    """Start ``workers`` processes of a pool now, without waiting for them."""
+    for _ in range(workers):
+        _pool(workers, registry).submit(os.getpid)
+
+
+def warm_up(config: Mapping[str, Any], documents: int) -> None:
+    """Start the signing and QR processes now, without waiting for them, if ``documents`` are worth them (a batch
+    job does this first: the processes, seconds to start, are then ready when its first chunk needs them)."""
     workers = processes(config)
-    if workers > 1:
+    if workers > 1 and documents >= pool_from(config):
         for registry in (_POOL, _QR_POOL):
-            for _ in range(workers):
-                _pool(workers, registry).submit(os.getpid)
+            _start(workers, registry)
 
 
 def _qr_pngs(texts: Sequence[str], scale: int) -> list[bytes]:
@@ -146,9 +181,9 @@ def qr_pngs(texts: Sequence[str], scale: int, *, config: Mapping[str, Any]) -> l
     """The PNG QR codes of ``texts`` (``qr_png(text, scale=scale)``), drawn on every core when there are several
     (processes of their own, started like the signing ones): a batch's e-mails each carry one (the wallet
     offer), a few milliseconds each. In order."""
-    workers = processes(config)
-    if workers <= 1 or len(texts) < MIN_PARALLEL:
+    if not _on_pool(len(texts), _QR_POOL, config):
         return _qr_pngs(texts, scale)
+    workers = processes(config)
     size = max(1, -(-len(texts) // workers))
     futures = [_pool(workers, _QR_POOL).submit(_qr_pngs, list(texts[start:start + size]), scale)
                for start in range(0, len(texts), size)]
@@ -161,9 +196,9 @@ def submit_all(material: KeyMaterial, created: str, documents: Sequence[Mapping[
     now: the pool signs while the caller does something else, and the function returned waits for the results,
     in order (raising ``CredentialError`` then: the first document the engine refuses). Without the pool, the
     signing is done when the function is called."""
-    workers = processes(config)
-    if workers <= 1 or len(documents) < MIN_PARALLEL:
+    if not _on_pool(len(documents), _POOL, config):
         return lambda: sign_many(material, created, documents)
+    workers = processes(config)
     # A few slices per worker: the pipe carries fewer, bigger messages, and a slow slice does not idle a core.
     size = max(1, -(-len(documents) // (workers * 2)))
     slices = [documents[start:start + size] for start in range(0, len(documents), size)]

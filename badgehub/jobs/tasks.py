@@ -132,7 +132,8 @@ def run_batch(batch_id: int, *, max_chunks: int | None = None, chunk_rows: int |
 def _run_leased(batch: IssueBatch, owner: str, seconds: int, *, max_chunks: int | None, chunk_rows: int | None,
                 now: dt.datetime | None) -> str:
     config = current_app.config
-    parallel.warm_up(config)  # the pools start while the first chunk is planned
+    # The pools start while the first chunk is planned, if the rows left are worth them.
+    parallel.warm_up(config, documents=batch.valid_rows - batch.issued_count)
     send_batch_mail(batch)  # a previous run may have stopped between a commit and its e-mails
     chunks = 0
     limit = chunk_rows or _chunk_size()

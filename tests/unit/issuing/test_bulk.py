@@ -96,3 +96,23 @@ def test_awards_of_several_badges_come_back_in_the_order_given(world, ctx):
     assert [(o.credential.recipient_email, o.credential.achievement_id) for o in outcomes] == [
         (f"m{i}@example.net", achievement.id) for i, (achievement, _item) in enumerate(mixed)]
     assert count_credentials() == 5
+
+
+def test_a_small_bulk_signs_here_and_starts_the_pool_for_the_next(world, ctx, monkeypatch):
+    # A pool not running yet costs seconds to start: a batch under SIGNING_POOL_FROM does not wait for it.
+    ctx.config.update(SIGNING_PROCESSES=2, SIGNING_POOL_FROM=50)
+    signer = signing.signer_for(world.a, ctx.config)
+    parallel.shutdown()
+    signed_here: list[int] = []
+    sign_many = parallel.sign_many
+    monkeypatch.setattr(parallel, "sign_many", lambda material, created, documents: signed_here.append(
+        len(documents)) or sign_many(material, created, documents))
+    outcomes = bulk.issue_many(world.a, world.repair, awards(10), signer=signer, actor_id=None, source="api",
+                               config=current_app.config)
+    assert all(isinstance(o, issuing.Issued) and not o.replayed for o in outcomes) and count_credentials() == 10
+    assert signed_here == [9]  # in this process, not on the pool (the first award opened the list alone)
+    assert parallel._POOL.get("workers") == 2  # started in the background, for the next batch
+    parallel.warm_up(ctx.config, documents=49)
+    assert "pool" not in parallel._QR_POOL  # 49 rows left do not start the QR processes
+    parallel.warm_up(ctx.config, documents=50)
+    assert parallel._QR_POOL.get("workers") == 2
