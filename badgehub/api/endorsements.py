@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from badgehub.achievements.models import Achievement
 from badgehub.api import v1
-from badgehub.api.requests import BadRequest, InvalidBody, json_body, next_url, page_params
+from badgehub.api.requests import BadRequest, InvalidBody, json_body, next_url, page_params, raise_for_api
 from badgehub.endorsements import service as endorsements
 from badgehub.endorsements.errors import EndorsementNotFound
 from badgehub.endorsements.models import Endorsement
@@ -119,9 +119,7 @@ def create() -> ResponseReturnValue:
                                                      evidence_url=evidence_url, config=current_app.config)
     except BadgeHubError as error:
         db.session.rollback()
-        if error.code == "invalid":
-            raise InvalidBody(details=error.details) from error
-        raise
+        raise_for_api(error)
     db.session.commit()
     response = jsonify(endorsement_resource(made))
     response.status_code = 201

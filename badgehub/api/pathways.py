@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from badgehub.api import v1
-from badgehub.api.requests import InvalidBody, json_body, next_url, page_params
+from badgehub.api.requests import InvalidBody, json_body, next_url, page_params, raise_for_api
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import csrf, db
 from badgehub.jobs import enqueue
@@ -123,11 +123,6 @@ def _fields(body: dict[str, Any]) -> pathways.PathwayFields:
     return fields
 
 
-def _as_invalid_body(error: BadgeHubError) -> BadgeHubError:
-    db.session.rollback()
-    return InvalidBody(details=error.details) if error.code == "invalid" else error
-
-
 @bp.get("")
 @v1.token_required(PATHWAYS_READ)
 def index() -> ResponseReturnValue:
@@ -147,7 +142,8 @@ def create() -> ResponseReturnValue:
     try:
         made = pathways.create_pathway(v1._organisation(), v1._token(), fields)
     except BadgeHubError as error:
-        raise _as_invalid_body(error) from error
+        db.session.rollback()
+        raise_for_api(error)
     db.session.commit()
     response = jsonify(pathway_resource(made, own=True))
     response.status_code = 201
@@ -171,7 +167,8 @@ def replace(public_id: str) -> ResponseReturnValue:
     try:
         pathways.update_pathway(pathway, v1._token(), fields)
     except BadgeHubError as error:
-        raise _as_invalid_body(error) from error
+        db.session.rollback()
+        raise_for_api(error)
     db.session.commit()
     return jsonify(pathway_resource(pathway, own=True))
 
@@ -189,7 +186,8 @@ def change_status(public_id: str) -> ResponseReturnValue:
     try:
         pathways.set_status(pathway, v1._token(), body["status"])
     except BadgeHubError as error:
-        raise _as_invalid_body(error) from error
+        db.session.rollback()
+        raise_for_api(error)
     db.session.commit()
     if pathway.is_public:  # those who completed it already get its badge
         enqueue(current_app._get_current_object(), "pathways.award_completed", pathway.id)  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from badgehub.achievements.models import Achievement
 from badgehub.api import v1
-from badgehub.api.requests import BadRequest, InvalidBody, json_body, next_url, page_params
+from badgehub.api.requests import BadRequest, InvalidBody, json_body, next_url, page_params, raise_for_api
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import csrf, db
 from badgehub.mails.awards import deliver_notifications
@@ -155,9 +155,7 @@ def decide(public_id: str) -> ResponseReturnValue:
         queued = queue_outcome(outcome, settings)
     except BadgeHubError as error:
         db.session.rollback()
-        if error.code == "invalid":
-            raise InvalidBody(details=error.details) from error
-        raise
+        raise_for_api(error)
     db.session.commit()
     deliver_notifications(queued, settings)
     return jsonify(request_resource(found))

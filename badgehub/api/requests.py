@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 from urllib.parse import urlencode
 
 from flask import current_app, request
@@ -37,6 +37,14 @@ class InvalidBody(ValidationError):
     """Well-formed JSON whose values are wrong: 422, ``details.fields`` (or ``details.items`` for a batch)."""
 
     http_status = 422
+
+
+def raise_for_api(error: BadgeHubError) -> NoReturn:
+    """Raise a service's refusal as the API answers it: its ``invalid`` (400, ``details.fields``) becomes
+    :class:`InvalidBody` (422) with the same details; any other error goes on as it is."""
+    if error.code == "invalid":
+        raise InvalidBody(details=error.details) from error
+    raise error
 
 
 class BadRequest(BadgeHubError):
