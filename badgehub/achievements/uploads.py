@@ -72,13 +72,14 @@ def read_upload(data: bytes) -> BadgeImage:
                                             limit=MAX_UPLOAD_BYTES // (1024 * 1024)))
     if data.startswith(PNG_SIGNATURE):
         return BadgeImage(_clean_png(data), PNG, "upload")
-    if _looks_like_svg(data):
+    if looks_like_svg(data):
         return BadgeImage(sanitise_svg(data), SVG, "upload")
     raise ImageRejected("not_png_or_svg", _l(
         "This file is not a PNG or SVG image, whatever its name says. Open Badges images must be PNG or SVG."))
 
 
-def _looks_like_svg(data: bytes) -> bool:
+def looks_like_svg(data: bytes) -> bool:
+    """Whether ``data`` starts like an XML document holding an ``<svg>`` element (to be sanitised as one)."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
     return head.startswith(b"<") and b"<svg" in data[:65536]
 

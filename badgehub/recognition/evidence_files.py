@@ -39,7 +39,7 @@ from PIL import Image, ImageOps
 
 from badgehub.achievements.errors import ImageRejected
 from badgehub.achievements.image_bytes import PNG, SVG, encode_png
-from badgehub.achievements.uploads import PNG_SIGNATURE, sanitise_svg
+from badgehub.achievements.uploads import PNG_SIGNATURE, looks_like_svg, sanitise_svg
 from badgehub.recognition.errors import EvidenceRejected
 
 MAX_FILE_BYTES: Final = 5 * 1024 * 1024
@@ -171,11 +171,6 @@ def _check_pdf(data: bytes, filename: str) -> None:
             "(“Print to PDF”), or give a link instead.", name=filename))
 
 
-def _looks_like_svg(data: bytes) -> bool:
-    head = data[:4096].lstrip(b"\xef\xbb\xbf").lstrip()
-    return head.startswith(b"<") and b"<svg" in data[:65536]
-
-
 def read_evidence(name: str | None, data: bytes) -> EvidenceFile:
     """Check one uploaded file and return it cleaned (see the module docstring), or raise
     :class:`EvidenceRejected`."""
@@ -192,7 +187,7 @@ def read_evidence(name: str | None, data: bytes) -> EvidenceFile:
         media_type, kind = JPEG, "JPEG"
     elif data.startswith(b"%PDF-"):
         media_type, kind = PDF, "PDF"
-    elif _looks_like_svg(data):
+    elif looks_like_svg(data):
         media_type, kind = SVG, "SVG"
     else:
         raise EvidenceRejected("unsupported_type", gettext(
