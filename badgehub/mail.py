@@ -42,13 +42,18 @@ class MailError(RuntimeError):
     """The message could not be handed to the mail server or written to the outbox."""
 
 
+def new_message_id() -> str:
+    """A fresh ``Message-ID`` for a message we send (one domain for every way a message is built)."""
+    return make_msgid(domain="badgehub.local")
+
+
 def build_message(mail: Mail, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="badgehub.local")
+    message["Message-ID"] = new_message_id()
     message.set_content(mail.text)
     if mail.html:
         message.add_alternative(mail.html, subtype="html")

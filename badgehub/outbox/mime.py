@@ -20,10 +20,10 @@ import base64
 import re
 import secrets
 from email import policy
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from typing import Final
 
-from badgehub.mail import Mail, build_message
+from badgehub.mail import Mail, build_message, new_message_id
 
 MAX_LINE: Final = 78
 _PLAIN_HEADER: Final = re.compile(r"[\x20-\x7e]*")
@@ -45,7 +45,7 @@ def render(mail: Mail, sender: str) -> tuple[str, bytes]:
     if not _fits(mail, sender):
         message = build_message(mail, sender)
         return str(message["Message-ID"]), message.as_bytes(policy=policy.SMTP)
-    message_id = make_msgid(domain="badgehub.local")  # as build_message names its messages
+    message_id = new_message_id()
     headers = [f"From: {sender}", f"To: {mail.to}", _subject(mail.subject),
                f"Date: {formatdate(localtime=False)}", f"Message-ID: {message_id}", "MIME-Version: 1.0"]
     texts = [_text_part(mail.text, "plain")]
