@@ -33,7 +33,7 @@ PARTICIPANTS: Final = (
 )
 PER_ACHIEVEMENT: Final = 3
 MAX_ACHIEVEMENTS: Final = 3
-REVOCATION_REASON: Final = "Attribué par erreur à une autre personne du même atelier."
+REVOCATION_REASON: Final = "Décerné par erreur à une autre personne du même atelier."
 RENEWABLE: Final = achievements.AchievementFields(
     name="Sécurité à vélo (à renouveler)", in_language="fr", valid_for_days=365,
     description="Connaît les règles de circulation à vélo en ville et les gestes de sécurité.",

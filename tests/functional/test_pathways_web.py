@@ -276,7 +276,7 @@ def test_a_badge_the_suspended_owner_cannot_award_is_owed_shown_and_awarded_agai
     page = owner.get(f"/organisations/{world['a']}/pathways").get_data(as_text=True)
     assert "1 learner completed this pathway but its badge could not be awarded" in page
     french = owner.get(f"/organisations/{world['a']}/pathways", headers={"Accept-Language": "fr"})
-    assert "Attribuer de nouveau son badge" in french.get_data(as_text=True)
+    assert "Décerner de nouveau son badge" in french.get_data(as_text=True)
     assert "Completed" in _as(client, world["lea"]).get("/wallet").get_data(as_text=True)
     setup(lambda: membership("reinstate"))
     token = csrf_token_from(page)
@@ -304,5 +304,5 @@ def test_the_owner_is_told_when_the_pathway_s_badge_is_archived(client: FlaskCli
     owner = _as(client, world["owner_a"])
     assert "completing the pathway no longer awards it" in owner.get(
         f"/organisations/{world['a']}/pathways").get_data(as_text=True)
-    assert "terminer le parcours ne l’attribue plus" in owner.get(
+    assert "terminer le parcours ne le décerne plus" in owner.get(
         f"/organisations/{world['a']}/pathways", headers={"Accept-Language": "fr"}).get_data(as_text=True)
