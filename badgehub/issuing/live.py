@@ -118,15 +118,14 @@ def next_flip(credential: IssuedCredential, now: dt.datetime) -> dt.datetime | N
 
 
 def verdict_key(credential: IssuedCredential, keys: Sequence[Sequence[Any]], memberships: Sequence[Sequence[Any]],
-                now: dt.datetime, config: Mapping[str, Any] | None = None) -> str:
+                now: dt.datetime, config: Mapping[str, Any]) -> str:
     """The digest of everything the verdict on ``credential`` depends on (see the module docstring): ``keys`` are
     the organisation's published keys as :func:`dependencies` reads them, ``memberships`` its memberships, and
     ``config`` the settings that shape our documents (a verdict shared in Redis outlives a restart)."""
     status_list = credential.status_list
-    settings = config or {}
     parts = (
         VERDICT_FORMAT,
-        [str(settings.get(name) or "") for name in _SETTINGS],
+        [str(config.get(name) or "") for name in _SETTINGS],
         credential.public_id,
         hashlib.sha256(credential.document_json.encode("utf-8")).hexdigest(),
         [status_list.id, status_list.version, status_list.signed_version, status_list.signed_etag,

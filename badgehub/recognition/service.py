@@ -48,6 +48,7 @@ from badgehub.audit.service import record
 from badgehub.config import SUPPORTED_LOCALES
 from badgehub.credentials.values import SELF_DECLARED_TYPE
 from badgehub.db import utcnow
+from badgehub.endorsements.personal_issuers import is_personal_issuer
 from badgehub.endorsements.territory_issuers import actor_id_of
 from badgehub.errors import ValidationError
 from badgehub.extensions import db
@@ -233,6 +234,9 @@ def submit(requester: User, organisation: Organisation, data: RequestInput, *, a
     moment = now or utcnow()
     if requester.verified_at is None:
         raise ValidationError(_l("Confirm your e-mail address first: the badge will be sent to it."))
+    if is_personal_issuer(organisation):  # a person endorsing in their own name reviews no requests
+        raise NotRequestable(_l("%(name)s endorses in their own name and does not take requests.",
+                                name=organisation.name))
     if achievement is not None and (achievement.organisation_id != organisation.id or not requestable(achievement)):
         raise NotRequestable()
     if not can_act(organisation):

@@ -16,6 +16,7 @@ from badgehub.accounts.service import create_user
 from badgehub.achievements.service import archive_achievement
 from badgehub.credentials.values import SELF_DECLARED_TYPE
 from badgehub.db import utcnow
+from badgehub.endorsements.personal_issuers import ensure_personal_issuer
 from badgehub.errors import ValidationError
 from badgehub.issuing.models import CredentialSource
 from badgehub.recognition import badges, queries
@@ -104,6 +105,14 @@ def test_an_archived_badge_or_another_organisation_s_cannot_be_asked(world: Worl
     archive_achievement(world.workshop, world.owner_a)
     with pytest.raises(NotRequestable):
         _submit(world, learner, achievement=world.workshop)
+
+
+def test_a_person_s_own_issuer_takes_no_requests(world: World, learner: User) -> None:
+    # The web page of such an issuer answers 404; the rule lives here so that no other way in can skip it.
+    own = ensure_personal_issuer(world.owner_a, display_name="Camille", config=current_app.config)
+    with pytest.raises(NotRequestable, match="does not take requests"):
+        recognition.submit(learner, own, RequestInput(title="Vingt vélos réparés", text="Au café réparation."),
+                           locale="fr", settings=current_app.config)
 
 
 def test_an_unconfirmed_address_cannot_ask(world: World) -> None:
