@@ -450,6 +450,16 @@ def list_for_organisation(organisation: Organisation, actor: Any, *,
     """The organisation's achievements by name, for its staff: active ones (``archived=False``), archived ones
     (``True``) or all (``None``). Raises NotFound for an actor who is not staff."""
     require_member(organisation, actor, *READERS)
+    return _by_name(organisation, archived)
+
+
+def active_badges(organisation: Organisation) -> list[Achievement]:
+    """The organisation's badges that are not archived and have a version, by name, their current versions
+    loaded: what can be awarded, chosen for a pathway or for a request. The caller has checked who asks."""
+    return [achievement for achievement in _by_name(organisation, False) if achievement.current_version is not None]
+
+
+def _by_name(organisation: Organisation, archived: bool | None) -> list[Achievement]:
     query = select(Achievement).options(_with_current()).where(Achievement.organisation_id == organisation.id)
     if archived is True:
         query = query.where(Achievement.archived_at.is_not(None))

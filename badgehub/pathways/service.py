@@ -38,7 +38,7 @@ from badgehub.accounts.addresses import verified_keys
 from badgehub.accounts.models import User, WalletEmail
 from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import PUBLIC_ID_RE as ACHIEVEMENT_ID_RE
-from badgehub.achievements.service import language_known
+from badgehub.achievements.service import active_badges, language_known
 from badgehub.audit.service import record
 from badgehub.db import utcnow
 from badgehub.endorsements.territory_issuers import actor_id_of, acts_for, territory_of_issuer
@@ -570,11 +570,7 @@ def fields_of(pathway: Pathway) -> PathwayFields:
 
 def owner_badges(organisation: Organisation) -> list[Achievement]:
     """The badges a pathway of ``organisation`` may award: its own, not archived, by name."""
-    rows = db.session.scalars(select(Achievement).where(Achievement.organisation_id == organisation.id,
-                                                        Achievement.archived_at.is_(None))
-                              .options(selectinload(Achievement.current_version)))
-    found = [a for a in rows if a.current_version is not None]
-    return sorted(found, key=lambda a: (a.current_version.name.casefold() if a.current_version else "", a.id))
+    return active_badges(organisation)
 
 
 def forget_holders(email_keys: set[str]) -> int:

@@ -17,14 +17,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from badgehub.achievements import images
 from badgehub.achievements.models import Achievement
-from badgehub.achievements.service import AchievementFields, create_achievement, update_achievement
+from badgehub.achievements.service import AchievementFields, active_badges, create_achievement, update_achievement
 from badgehub.credentials.values import SELF_DECLARED_TYPE
-from badgehub.extensions import db
 from badgehub.organisations.models import Organisation
 
 PEER_TAG: Final = "peer-recognition"
@@ -106,13 +102,9 @@ def set_self_declared(achievement: Achievement, actor: Any, declared: bool) -> A
 
 def peer_badge_of(organisation: Organisation) -> Achievement | None:
     """The organisation's peer-recognition badge that is not archived, or None."""
-    for achievement in db.session.scalars(select(Achievement).where(
-            Achievement.organisation_id == organisation.id, Achievement.archived_at.is_(None))
-            .options(selectinload(Achievement.current_version))):
-        version = achievement.current_version
-        if version is not None and PEER_TAG in (version.tags or []):
-            return achievement
-    return None
+    return next((achievement for achievement in active_badges(organisation)
+                 if achievement.current_version is not None and PEER_TAG in (achievement.current_version.tags or [])),
+                None)
 
 
 def create_peer_badge(organisation: Organisation, actor: Any, language: str | None) -> tuple[Achievement, bool]:

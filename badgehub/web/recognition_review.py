@@ -22,11 +22,9 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms import SelectField, SubmitField, TextAreaField
 
-from badgehub.achievements.models import Achievement
+from badgehub.achievements.service import active_badges
 from badgehub.endorsements.territory_issuers import ensure_territory_issuer, territory_issuer_of
 from badgehub.errors import BadgeHubError, NotFound
 from badgehub.extensions import db
@@ -82,16 +80,6 @@ def _organisation(slug: str, *, deciding: bool = False) -> Organisation:
     return organisation
 
 
-def _badges(organisation: Organisation) -> list[Achievement]:
-    """The organisation's badges that are not archived, by name (their current versions in the same query:
-    every caller reads the names)."""
-    found = db.session.scalars(select(Achievement).where(Achievement.organisation_id == organisation.id,
-                                                         Achievement.archived_at.is_(None))
-                               .options(selectinload(Achievement.current_version)))
-    return sorted((a for a in found if a.current_version is not None),
-                  key=lambda a: a.current_version.name.casefold() if a.current_version else "")
-
-
 def _nav_context(organisation: Organisation) -> dict[str, Any]:
     member = organisations.membership_of(organisation, _actor())
     return {"is_member": member is not None, "is_owner": member is not None and member.role.value == "owner",
@@ -112,7 +100,7 @@ def queue(slug: str) -> ResponseReturnValue:
     found = queries.queue_of(organisation, VIEWS[view], limit=shown)
     more = shown is not None and len(found) == shown and queries.queue_count(organisation, VIEWS[view]) > shown
     return _render("recognition/queue.html", organisation=organisation, view=view, requests=found,
-                   more_decided=more, badges=_badges(organisation),
+                   more_decided=more, badges=active_badges(organisation),
                    self_declared=recognition.is_self_declared, peer_badge=badges.peer_badge_of(organisation),
                    form=ActionForm(formdata=None), Status=RequestStatus, **_nav_context(organisation))
 
@@ -122,7 +110,7 @@ def _review_page(organisation: Organisation, found: RecognitionRequest, status: 
                  problem: Any = None) -> Response:
     accept = accept or AcceptForm(formdata=None)
     accept.achievement.choices = [(a.public_id, a.current_version.name if a.current_version else a.public_id)
-                                  for a in _badges(organisation)]
+                                  for a in active_badges(organisation)]
     return _render("recognition/review.html", status, organisation=organisation, req=found, accept=accept,
                    ask=ask or AskForm(formdata=None), decline=decline or DeclineForm(formdata=None),
                    problem=problem, Status=RequestStatus, is_open=found.status in OPEN_STATUSES,
@@ -146,7 +134,7 @@ def _decided(slug: str, message: str) -> ResponseReturnValue:
 def accept(slug: str, public_id: str) -> ResponseReturnValue:
     organisation = _organisation(slug, deciding=True)
     found = queries.request_for_reviewer(organisation, _actor(), public_id)
-    choices = _badges(organisation)
+    choices = active_badges(organisation)
     form = AcceptForm()
     form.achievement.choices = [(a.public_id, a.public_id) for a in choices]
     # A request for a badge names it: only the CSRF token is checked; a described learning needs the choice.
@@ -202,7 +190,7 @@ def decline(slug: str, public_id: str) -> ResponseReturnValue:
 @login_required
 def self_declared(slug: str, public_id: str) -> ResponseReturnValue:
     organisation = _organisation(slug, deciding=True)
-    achievement = next((a for a in _badges(organisation) if a.public_id == public_id), None)
+    achievement = next((a for a in active_badges(organisation) if a.public_id == public_id), None)
     if achievement is None or not ActionForm().validate_on_submit():  # archived meanwhile, or not theirs
         raise NotFound()
     declared = request.form.get("declared") == "1"
