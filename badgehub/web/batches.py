@@ -38,6 +38,7 @@ from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.web.batch_forms import BatchActionForm, BatchUploadForm
 from badgehub.web.labels import failure_label
+from badgehub.web.paging import page_count, page_number
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +154,10 @@ def detail(slug: str, batch_id: int) -> ResponseReturnValue:
     show = request.args.get("show", "")
     if show not in batches.ROW_FILTERS:
         show = ""
-    page = request.args.get("page", "1")
-    number = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    number = page_number(10_000)
     rows, total = batches.rows_of(batch, show=show or None, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     return _render("batches/detail.html", organisation=organisation, batch=batch, rows=rows, total=total,
-                   show=show, page=number, pages=max(1, -(-total // PAGE_SIZE)), can_issue=_can_issue(member),
+                   show=show, page=number, pages=page_count(total, PAGE_SIZE), can_issue=_can_issue(member),
                    progress=batches.progress(batch), action_form=BatchActionForm(),
                    version=batch.achievement.current_version, problem_text=batches.problem_text,
                    column_label=batches.column_label, failure=failure_label, is_owner=member.role == Role.OWNER,

@@ -50,6 +50,7 @@ from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.web.caching import public_document
 from badgehub.web.credential_forms import AwardForm, RevokeForm
 from badgehub.web.form_errors import place_errors
+from badgehub.web.paging import page_count, page_number
 
 log = logging.getLogger(__name__)
 
@@ -217,11 +218,10 @@ def index(slug: str) -> ResponseReturnValue:
     achievements = issuing.achievements_catalogue(organisation, include_archived=True)
     chosen = request.args.get("achievement", "")
     achievement = next((a for a in achievements if a.public_id == chosen), None)
-    page = request.args.get("page", "1")
-    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    number = page_number()
     result = issuing.credentials_of(organisation, search=search, achievement_id=achievement.id if achievement else None,
                                     state=state or None, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
-    pages = max(1, -(-result.total // PAGE_SIZE))
+    pages = page_count(result.total, PAGE_SIZE)
     return _render("issuing/index.html", organisation=organisation, member=member, result=result,
                    search=search, state=state, achievements=achievements,
                    chosen=achievement.public_id if achievement else "", page=number, pages=pages,

@@ -35,15 +35,16 @@ from badgehub.recognition import service as recognition
 from badgehub.recognition.models import OPEN_STATUSES, RecognitionRequest, RequestStatus
 from badgehub.territory import service as territories
 from badgehub.web.form_errors import place_errors
+from badgehub.web.paging import page_count, page_number
 from badgehub.web.recognition import ActionForm, send_mails
 
 bp = Blueprint("recognition_review", __name__)
 
 VIEWS = {"open": (RequestStatus.SUBMITTED,), "waiting": (RequestStatus.MORE_ASKED,),
          "decided": (RequestStatus.ACCEPTED, RequestStatus.DECLINED, RequestStatus.WITHDRAWN)}
-# Decided requests pile up for ever: the page shows the most recent ones (the API pages through them all). The
-# open ones are capped by the service (MAX_OPEN_PER_ORGANISATION).
-DECIDED_SHOWN = 200
+# Decided requests pile up for ever: they are shown by pages, most recent first. The open ones are capped by the
+# service (MAX_OPEN_PER_ORGANISATION), so they fit on one page.
+DECIDED_PAGE = 100
 
 
 class AcceptForm(FlaskForm):
@@ -96,11 +97,16 @@ def queue(slug: str) -> ResponseReturnValue:
     view = request.args.get("view", "open")
     if view not in VIEWS:
         view = "open"
-    shown = DECIDED_SHOWN if view == "decided" else None
-    found = queries.queue_of(organisation, VIEWS[view], limit=shown)
-    more = shown is not None and len(found) == shown and queries.queue_count(organisation, VIEWS[view]) > shown
+    number, pages = 1, 1
+    if view == "decided":
+        number = page_number()
+        pages = page_count(queries.queue_count(organisation, VIEWS[view]), DECIDED_PAGE)
+        found = queries.queue_of(organisation, VIEWS[view], limit=DECIDED_PAGE,
+                                 offset=(min(number, pages) - 1) * DECIDED_PAGE)
+    else:
+        found = queries.queue_of(organisation, VIEWS[view])
     return _render("recognition/queue.html", organisation=organisation, view=view, requests=found,
-                   more_decided=more, badges=active_badges(organisation),
+                   page=min(number, pages), pages=pages, badges=active_badges(organisation),
                    self_declared=recognition.is_self_declared, peer_badge=badges.peer_badge_of(organisation),
                    form=ActionForm(formdata=None), Status=RequestStatus, **_nav_context(organisation))
 

@@ -434,11 +434,11 @@ def test_marking_a_badge_archived_meanwhile_is_a_404_about_the_badge_not_a_reque
     assert "Nous n&#39;avons pas trouvé ce que vous cherchez." in page and "Cette demande" not in page
 
 
-def test_the_decided_list_shows_the_most_recent_and_says_so(client: FlaskClient, world: dict[str, Any],
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_decided_list_pages_through_every_request_most_recent_first(
+        client: FlaskClient, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     from badgehub.web import recognition_review
 
-    monkeypatch.setattr(recognition_review, "DECIDED_SHOWN", 1)
+    monkeypatch.setattr(recognition_review, "DECIDED_PAGE", 1)
     owner = _as(client, world["owner_a"])
     for learner, badge in (("lea", "repair"), ("sam", "workshop")):
         assert _ask(_as(client, world[learner]), world[badge]).status_code == 302
@@ -446,6 +446,12 @@ def test_the_decided_list_shows_the_most_recent_and_says_so(client: FlaskClient,
     for link in re.findall(rf'/organisations/{world["a"]}/requests/[a-z2-7]{{12}}',
                            owner.get(queue).get_data(as_text=True)):
         assert _post(owner, link, f"{link}/decline", {"reason": "Non."}).status_code == 302
-    decided = owner.get(f"{queue}?view=decided").get_data(as_text=True)  # the owner reads French
-    assert len(set(re.findall(rf'/organisations/{world["a"]}/requests/[a-z2-7]{{12}}', decided))) == 1
-    assert "Seules les 1 demandes décidées le plus récemment" in decided
+    link = rf'/organisations/{world["a"]}/requests/[a-z2-7]{{12}}'
+    first = owner.get(f"{queue}?view=decided").get_data(as_text=True)  # the owner reads French
+    second = owner.get(f"{queue}?view=decided&page=2").get_data(as_text=True)
+    assert len(set(re.findall(link, first))) == 1 and len(set(re.findall(link, second))) == 1
+    assert set(re.findall(link, first)) != set(re.findall(link, second))
+    assert "Page 1 sur 2" in first and "view=decided&amp;page=2" in first and 'rel="prev"' in second
+    # A page past the end, or not a number, shows a page of the list rather than an error.
+    for page in ("99", "x", "0"):
+        assert owner.get(f"{queue}?view=decided&page={page}").status_code == 200
