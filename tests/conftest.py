@@ -242,10 +242,29 @@ def database_url(fresh_database: Any) -> str:
     return str(fresh_database())
 
 
-@pytest.fixture(scope="session")
-def make_app() -> Any:
-    """Build a test app on a given database URL with its instance folder at ``path`` (no rollback)."""
-    return lambda url, path, **overrides: create_app({**base_test_config(url, path), **overrides})
+@pytest.fixture
+def make_app() -> Iterator[Any]:
+    """Build a test app on a given database URL with its instance folder at ``path`` (no rollback). The threads
+    the apps started (job worker, sweeper) stop with the test: left running, they would poll databases that the
+    end of the session drops, and log errors."""
+    built: list[Flask] = []
+
+    def build(url: str, path: Any, **overrides: Any) -> Flask:
+        application = create_app({**base_test_config(url, path), **overrides})
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        _stop_threads(application, keep={})
+
+
+def _stop_threads(application: Flask, keep: dict[str, Any]) -> None:
+    """Stop the job worker and sweeper of ``application`` unless they are the ones in ``keep``."""
+    for key in (jobs.EXTENSION, jobs.SWEEPER):
+        started = application.extensions.get(key)
+        if started is not None and keep.get(key) is not started:
+            started.stop()
 
 
 @dataclass
@@ -267,10 +286,7 @@ class _Pristine:
 
     def restore(self, application: Flask) -> None:
         # Threads a test started (the in-process job worker, the sweeper) stop with it.
-        for key in (jobs.EXTENSION, jobs.SWEEPER):
-            started = application.extensions.get(key)
-            if started is not None and self.extensions.get(key) is not started:
-                started.stop()
+        _stop_threads(application, keep=self.extensions)
         application.config.clear()
         application.config.update(copy.deepcopy(self.config))
         application.extensions.clear()
