@@ -53,7 +53,14 @@ class Journey:
             return pgettext(context, text)
 
     def click(self, locator: Any) -> None:
-        locator.click()
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            locator.click()
+        except PlaywrightTimeout as error:
+            # Say what the page showed instead: a screenshot left on a CI machine is out of reach.
+            shown = self.page.locator("body").inner_text(timeout=2_000)[:3_000]
+            raise AssertionError(f"{error.message}\n--- {self.page.url} showed:\n{shown}") from error
         self.clicks += 1
         self.page.wait_for_load_state()
 
