@@ -13,6 +13,7 @@ from typing import Any
 from pyroaring import BitMap
 from sqlalchemy import delete, insert, select
 
+from badgehub.db import binary_rows
 from badgehub.extensions import db
 from badgehub.stats.models import StatsAreaMonth
 from badgehub.stats.ptable import KEY_RANGE
@@ -91,4 +92,4 @@ def learner_sets(organisations: Iterable[int], start: int | None, end: int | Non
         query = query.where(StatsAreaMonth.month >= start)
     if end is not None:
         query = query.where(StatsAreaMonth.month <= end)
-    return {(o, m, a): BitMap.deserialize(blob) for o, m, a, blob in db.session.execute(query).tuples()}
+    return {(o, m, a): BitMap.deserialize(blob) for o, m, a, blob in binary_rows(query)}

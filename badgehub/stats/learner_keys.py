@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from badgehub.db import binary_rows
 from badgehub.extensions import db
 from badgehub.stats.models import StatsLearner, StatsLearnerKeys
 
@@ -61,8 +62,8 @@ def store_learner_keys(record_keys: dict[int, int]) -> None:
 def learner_keys() -> array[int]:
     """Every learner's record key, indexed by learner id (0 for an id that is no learner), read from the
     blocks of :class:`~badgehub.stats.models.StatsLearnerKeys` in one query. Read only."""
-    blocks = {block: _unpack(blob) for block, blob in db.session.execute(
-        select(StatsLearnerKeys.block, StatsLearnerKeys.record_keys)).tuples()}
+    blocks = {block: _unpack(blob) for block, blob in binary_rows(
+        select(StatsLearnerKeys.block, StatsLearnerKeys.record_keys))}
     length = max((len(keys) for keys in blocks.values()), default=0)
     everything = array("H", bytes(2 * length * LEARNER_KEY_BLOCKS))
     for block, keys in blocks.items():
