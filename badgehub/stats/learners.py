@@ -1,7 +1,8 @@
 """Exact counts of distinct learners for the observatory, and the cell keys of those counts.
 
-Learners are counted on the learner sets, Roaring bitmaps of learner ids per organisation and month
-(:class:`~badgehub.stats.models.StatsLearnerSet`), per organisation, month and badge version
+Learners are counted on the learner sets, Roaring bitmaps of learner ids per organisation and year
+(:class:`~badgehub.stats.models.StatsLearnerYear`, for the whole years of a question) and month
+(:class:`~badgehub.stats.models.StatsLearnerSet`, for the other months), per organisation, month and badge version
 (:class:`~badgehub.stats.models.StatsVersionLearnerSet`) and per organisation, month and area
 (:class:`~badgehub.stats.models.StatsAreaMonth`); only questions about areas narrowed to some badges (a theme)
 are counted live on ``issued_credentials``, cached per process and keyed by the revisions of the organisations
@@ -21,10 +22,11 @@ from cachetools import LRUCache
 from pyroaring import BitMap
 from sqlalchemy import and_, func, or_, select
 
+from badgehub.db import binary_rows
 from badgehub.extensions import db
 from badgehub.issuing.models import IssuedCredential
 from badgehub.organisations.models import Sector
-from badgehub.stats import area_months
+from badgehub.stats import area_months, learner_years
 from badgehub.stats.learner_keys import key_sums
 from badgehub.stats.models import StatsLearnerSet, StatsVersionLearnerSet
 from badgehub.stats.service import learner_key, month_bounds
@@ -68,8 +70,8 @@ def _where(scope: Scope) -> list[Any]:
 
 class LearnerCounter:
     """Exact counts of distinct learners of a selection (its organisations and months): unions of learner sets
-    (per organisation and month, or per organisation, month and badge version when a question is narrowed to
-    some badges), read once each when first needed; questions about areas are counted live on
+    (per organisation and year or month, or per organisation, month and badge version when a question is
+    narrowed to some badges), read once each when first needed; questions about areas are counted live on
     ``issued_credentials`` and cached by the revisions of the organisations they look at."""
 
     def __init__(self, revisions: Mapping[int, tuple[int, Any]], sectors: Mapping[int, Sector],
@@ -78,40 +80,65 @@ class LearnerCounter:
         self.database = str(db.session.get_bind().engine.url)
         self.sectors = sectors
         self.selection = selection
-        self._sets: dict[int, dict[tuple[int, ...], BitMap]] = {}
+        self._by_version: dict[tuple[int, int, int], BitMap] | None = None
+        self._pieces: dict[tuple[int | None, int | None], dict[int, list[BitMap]]] = {}
         self._area_sets: dict[tuple[int, int, int], BitMap] | None = None
 
-    def _read(self, model: Any) -> dict[tuple[int, ...], BitMap]:
-        selection = self.selection
-        columns = [model.organisation_id, model.month]
-        if model is StatsVersionLearnerSet:
-            columns.append(model.achievement_version_id)
-        query = select(*columns, model.learner_ids).where(
-            model.organisation_id.in_(sorted(selection.organisations) or [0]))
-        if selection.start is not None:
-            query = query.where(model.month >= selection.start)
-        if selection.end is not None:
-            query = query.where(model.month <= selection.end)
-        if model is StatsVersionLearnerSet and selection.versions is not None:
-            query = query.where(model.achievement_version_id.in_(sorted(selection.versions) or [0]))
-        return {tuple(row[:-1]): BitMap.deserialize(row[-1]) for row in db.session.execute(query).tuples()}
+    def _version_sets(self) -> dict[tuple[int, int, int], BitMap]:
+        """The sets per organisation, month and badge version of the selection, read once."""
+        if self._by_version is None:
+            selection, model = self.selection, StatsVersionLearnerSet
+            query = select(model.organisation_id, model.month, model.achievement_version_id, model.learner_ids).where(
+                model.organisation_id.in_(sorted(selection.organisations) or [0]))
+            if selection.start is not None:
+                query = query.where(model.month >= selection.start)
+            if selection.end is not None:
+                query = query.where(model.month <= selection.end)
+            if selection.versions is not None:
+                query = query.where(model.achievement_version_id.in_(sorted(selection.versions) or [0]))
+            self._by_version = {(o, m, v): BitMap.deserialize(blob) for o, m, v, blob in binary_rows(query)}
+        return self._by_version
 
-    def _learner_sets(self, by_version: bool) -> dict[tuple[int, ...], BitMap]:
-        width = 3 if by_version else 2
-        if width not in self._sets:
-            self._sets[width] = self._read(StatsVersionLearnerSet if by_version else StatsLearnerSet)
-        return self._sets[width]
+    def _organisation_pieces(self, start: int | None, end: int | None) -> dict[int, list[BitMap]]:
+        """The sets whose union is each organisation's learners from month ``start`` to ``end`` (None: no bound):
+        one per whole year (:class:`~badgehub.stats.models.StatsLearnerYear`), one per month of a year the span
+        covers in part. Read once per span."""
+        if (start, end) not in self._pieces:
+            first = None if start is None else start // 100 + (start % 100 != 1)
+            last = None if end is None else end // 100 - (end % 100 != 12)
+            whole = first is None or last is None or first <= last
+            found: dict[int, list[BitMap]] = defaultdict(list)
+            if whole:
+                for (organisation_id, _), learners in learner_years.read(
+                        self.selection.organisations, first, last).items():
+                    found[organisation_id].append(learners)
+            months = select(StatsLearnerSet.organisation_id, StatsLearnerSet.learner_ids).where(
+                StatsLearnerSet.organisation_id.in_(sorted(self.selection.organisations) or [0]))
+            if start is not None:
+                months = months.where(StatsLearnerSet.month >= start)
+            if end is not None:
+                months = months.where(StatsLearnerSet.month <= end)
+            outside = [] if not whole else [
+                *([] if first is None else [StatsLearnerSet.month < first * 100]),
+                *([] if last is None else [StatsLearnerSet.month > last * 100 + 12])]
+            if not whole or outside:
+                for organisation_id, blob in binary_rows(months.where(or_(*outside)) if outside else months):
+                    found[organisation_id].append(BitMap.deserialize(blob))
+            self._pieces[(start, end)] = found
+        return self._pieces[(start, end)]
 
     def _by_organisation(self, scope: Scope) -> dict[int, BitMap] | None:
         """The learners of each organisation of ``scope`` (None when it is about areas: no sets for them)."""
         if scope.areas is not None:
             return None
+        if scope.versions is None:
+            pieces = self._organisation_pieces(scope.start, scope.end)
+            return {organisation_id: BitMap.union(*sets) for organisation_id, sets in pieces.items()
+                    if organisation_id in scope.organisations}
         found: dict[int, list[BitMap]] = defaultdict(list)
-        for group, learners in self._learner_sets(scope.versions is not None).items():
-            organisation_id, month = group[0], group[1]
+        for (organisation_id, month, version_id), learners in self._version_sets().items():
             if (organisation_id in scope.organisations and (scope.start is None or month >= scope.start)
-                    and (scope.end is None or month <= scope.end)
-                    and (scope.versions is None or group[2] in scope.versions)):
+                    and (scope.end is None or month <= scope.end) and version_id in scope.versions):
                 found[organisation_id].append(learners)
         return {organisation_id: BitMap.union(*sets) for organisation_id, sets in found.items()}
 

@@ -137,6 +137,19 @@ class StatsLearnerSet(db.Model):  # type: ignore[name-defined,misc]
     learner_ids: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class StatsLearnerYear(db.Model):  # type: ignore[name-defined,misc]
+    """The learners of an organisation in a year: the union of its :class:`StatsLearnerSet` of that year's
+    months, as a serialised Roaring bitmap. The headline counts of a page of whole years (all time, a year)
+    unite one set per organisation and year instead of one per month (a twelfth of the rows)."""
+
+    __tablename__ = "stats_learner_years"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    learner_ids: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class StatsLearnerKeys(db.Model):  # type: ignore[name-defined,misc]
     """The learners' record keys (:attr:`StatsLearner.record_key`) packed in a few rows, so that the cell key of
     a count of distinct learners (the sum of their record keys) is computed from a few hundred kilobytes read in

@@ -51,7 +51,7 @@ from badgehub.errors import ValidationError
 from badgehub.extensions import db
 from badgehub.issuing.models import ERASED_RECIPIENT_PREFIX, IssuedCredential
 from badgehub.organisations.models import Organisation
-from badgehub.stats import area_months
+from badgehub.stats import area_months, learner_years
 from badgehub.stats.learner_keys import (
     learner_keys,
     rewrite_learner_keys,
@@ -229,6 +229,16 @@ def _change_learner_sets(changes: dict[tuple[int, ...], set[str]], step: int,
             db.session.add(model(**dict(zip(names, group, strict=False)), learner_ids=learners.serialize()))
         else:
             row.learner_ids = learners.serialize()
+    # The years follow their months: a newcomer to a month is in the year; one who leaves a month leaves the
+    # year only when no other month of it holds them (the year is recounted from its months).
+    months = [group for group in changes if len(group) == 2]
+    if step > 0:
+        years: dict[tuple[int, int], set[int]] = defaultdict(set)
+        for organisation_id, month in months:
+            years[(organisation_id, month // 100)].update(identifiers[key] for key in changes[(organisation_id, month)])
+        learner_years.add(years)
+    else:
+        learner_years.recount_years((organisation_id, month // 100) for organisation_id, month in months)
 
 
 def _learner_condition(keys: set[str]) -> Any:
@@ -393,11 +403,17 @@ def _area_month_sums(area_rows: Iterable[Any]) -> dict[tuple[int, int, int], tup
 def recount() -> tuple[Counts, Counts, LearnerSets, LearnerKeys]:
     """What a full recount gives: ``{(organisation, month, version): (credentials, learners, key sum)}``, the
     same with the area last in the key, ``{(organisation, month): distinct learners}`` and the same per
-    ``(organisation, month, version)``, and the learners' record
-    keys ``{learner id: record key}`` (keys 0 left out). Read only."""
+    ``(organisation, month, version)`` and ``(organisation, year)``, and the learners' record keys ``{learner id:
+    record key}`` (keys 0 left out). Read only."""
     cells, area_cells = _recount_selects()
     live, by_area = _live_learners()
     sets = {key: len(keys) for key, keys in live.items()}
+    years: dict[tuple[int, ...], set[str]] = defaultdict(set)
+    for group, holders in live.items():
+        if len(group) == 2:
+            years[(group[0], group[1] // 100)] |= holders
+    # (organisation, year) beside (organisation, month): a year (2025) is never a month (202501).
+    sets.update((group, len(holders)) for group, holders in years.items() if holders)
     keys = dict(db.session.execute(select(StatsLearner.id, StatsLearner.record_key)
                                    .where(StatsLearner.record_key != 0)).tuples().all())
     area_rows = [tuple(row) for row in db.session.execute(area_cells)]
@@ -417,14 +433,16 @@ def stored() -> tuple[Counts, Counts, LearnerSets, LearnerKeys]:
         StatsAreaCell.area_id, StatsAreaCell.credentials, StatsAreaCell.learners, StatsAreaCell.key_sum)
         .where(StatsAreaCell.credentials > 0))
     sets: LearnerSets = {}
+    months: dict[tuple[int, int], BitMap] = {}
     for row in db.session.scalars(select(StatsLearnerSet)):
-        size = len(BitMap.deserialize(row.learner_ids))
-        if size:
-            sets[(row.organisation_id, row.month)] = size
+        months[(row.organisation_id, row.month)] = BitMap.deserialize(row.learner_ids)
+        if months[(row.organisation_id, row.month)]:
+            sets[(row.organisation_id, row.month)] = len(months[(row.organisation_id, row.month)])
     for version_row in db.session.scalars(select(StatsVersionLearnerSet)):
         size = len(BitMap.deserialize(version_row.learner_ids))
         if size:
             sets[(version_row.organisation_id, version_row.month, version_row.achievement_version_id)] = size
+    sets.update(learner_years.stored(months))  # (organisation, year)
     keys = {identifier: key for identifier, key in enumerate(learner_keys()) if key}
     areas: Counts = {tuple(row[:4]): (row[4], row[5], row[6]) for row in area_cells}
     areas.update(area_months.stored())  # (organisation, month, area): three wide, never four
@@ -464,12 +482,13 @@ def rebuild() -> None:
         ids = dict(db.session.execute(select(StatsLearner.key_hash, StatsLearner.id)).tuples().all())
     rewrite_learner_keys()
     names = ("organisation_id", "month", "achievement_version_id")
+    bitmaps = {group: BitMap(ids[hashed[key]] for key in keys) for group, keys in live.items()}
     for model, width in ((StatsLearnerSet, 2), (StatsVersionLearnerSet, 3)):
-        rows = [{**dict(zip(names, group, strict=False)),
-                 "learner_ids": BitMap(ids[hashed[key]] for key in keys).serialize()}
-                for group, keys in live.items() if len(group) == width]
+        rows = [{**dict(zip(names, group, strict=False)), "learner_ids": learners.serialize()}
+                for group, learners in bitmaps.items() if len(group) == width]
         for start in range(0, len(rows), 5_000):
             db.session.execute(insert(model), rows[start:start + 5_000])
+    learner_years.rewrite({(group[0], group[1]): learners for group, learners in bitmaps.items() if len(group) == 2})
     area_rows = db.session.execute(select(
         StatsAreaCell.organisation_id, StatsAreaCell.month, StatsAreaCell.achievement_version_id,
         StatsAreaCell.area_id, StatsAreaCell.credentials, StatsAreaCell.learners, StatsAreaCell.key_sum)).tuples()
