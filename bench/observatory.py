@@ -14,12 +14,14 @@ page and export ``--requests`` times, after one request of each (templates compi
 :func:`badgehub.stats.queries.clear_cache` (``cold``: nothing of the figures is cached in the process) and
 p50 / p95 of the others (served from the per-process cache of figures). ``--credentials 100000`` builds in
 about a minute; ``--keep`` keeps the database, ``--reuse URL`` times it again (``--only TEXT``: only the pages
-whose label contains TEXT).
+whose label contains TEXT). Like a gunicorn worker of ``deploy/gunicorn.conf.py``, the process freezes what it
+loaded out of the garbage collector's sight before timing (``--no-gc-freeze``: not).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import secrets
 import statistics
 import sys
@@ -273,6 +275,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database (for profiling) and print its URL")
     parser.add_argument("--reuse", metavar="URL", help="time the pages on a database kept by an earlier --keep")
     parser.add_argument("--only", metavar="TEXT", default="", help="time only the pages whose label contains TEXT")
+    parser.add_argument("--no-gc-freeze", action="store_true",
+                        help="leave the loaded app in the garbage collector's sight (deploy's gunicorn freezes it)")
     options = parser.parse_args()
     from badgehub.stats import queries
     from badgehub.stats.exports import DATASETS
@@ -283,6 +287,8 @@ def main() -> int:
             app = create_app(_config(url, Path(folder)))
             if not options.reuse:
                 _build(app, options.credentials)
+            if not options.no_gc_freeze:
+                gc.freeze()  # as deploy/gunicorn.conf.py does in each worker once the app is loaded
             with app.app_context():
                 counted = db.session.execute(text("SELECT count(*) FROM issued_credentials")).scalar()
                 cells = db.session.execute(text("SELECT count(*) FROM stats_cells")).scalar()
