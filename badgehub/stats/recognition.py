@@ -30,7 +30,7 @@ from sqlalchemy import delete, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from badgehub.db import utcnow
+from badgehub.db import binary_rows, utcnow
 from badgehub.extensions import db
 from badgehub.organisations.models import OrganisationType, Sector
 from badgehub.stats.dimensions import Dimensions, Member
@@ -239,11 +239,11 @@ def _completion_learners(chosen: Filters) -> dict[tuple[int, int], BitMap]:
     query = _in_period(select(StatsRecognitionCell.organisation_id, StatsRecognitionCell.territory_id,
                               StatsRecognitionCell.learner_ids).where(StatsRecognitionCell.kind == COMPLETION,
                                                                       StatsRecognitionCell.units > 0), chosen)
-    found: dict[tuple[int, int], BitMap] = defaultdict(BitMap)
-    for organisation_id, territory_id, blob in db.session.execute(query).tuples():
+    pieces: dict[tuple[int, int], list[BitMap]] = defaultdict(list)
+    for organisation_id, territory_id, blob in binary_rows(query):
         if blob:
-            found[(organisation_id, territory_id)] |= BitMap.deserialize(blob)
-    return found
+            pieces[(organisation_id, territory_id)].append(BitMap.deserialize(blob))
+    return {owner: BitMap.union(*sets) for owner, sets in pieces.items()}
 
 
 def recount() -> dict[tuple[Any, ...], tuple[int, int, int]]:
