@@ -189,7 +189,10 @@ def binary_rows(statement: Any) -> list[tuple[Any, ...]]:
     """The rows of a SELECT of integer and binary columns, read in the session's transaction. On PostgreSQL
     through psycopg they travel in the binary format: SQLAlchemy's cursors ask for text, in which every
     ``bytea`` value comes hex-encoded, and decoding megabytes of learner bitmaps that way costs three times
-    what reading them costs. Elsewhere, the ordinary execution."""
+    what reading them costs. Elsewhere, the ordinary execution. Flushes first, as the session's own execution
+    does (the cursor below the session would not see pending changes otherwise)."""
+    if db.session.autoflush:
+        db.session.flush()
     connection = db.session.connection()
     dialect = connection.dialect
     if dialect.name != "postgresql" or dialect.driver != "psycopg":

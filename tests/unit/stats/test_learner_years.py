@@ -125,3 +125,21 @@ def test_the_migration_fills_the_year_sets_from_the_month_sets(fresh_database, m
         assert app.test_cli_runner().invoke(args=["observatory", "check"]).exit_code == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_bitmaps_read_in_binary_are_the_stored_bytes_and_see_pending_changes(ctx: Flask):
+    """binary_rows (the binary format on PostgreSQL) gives what the session's execution gives, byte for byte, and
+    like it sees rows added in the transaction and not flushed yet."""
+    from pyroaring import BitMap
+
+    from badgehub.db import binary_rows
+
+    queries.clear_cache()
+    generated = build_generated()
+    organisation_id = generated.organisations[0].id
+    db.session.add(StatsLearnerYear(organisation_id=organisation_id, year=1999,
+                                    learner_ids=BitMap([3, 70_000, 2**20]).serialize()))
+    query = select(StatsLearnerYear.organisation_id, StatsLearnerYear.year, StatsLearnerYear.learner_ids)
+    read = binary_rows(query)
+    assert (organisation_id, 1999, BitMap([3, 70_000, 2**20]).serialize()) in read
+    assert sorted(read) == sorted(tuple(row) for row in db.session.execute(query)) and len(read) > 1
