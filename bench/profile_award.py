@@ -1,12 +1,16 @@
 """Where an award's time goes: cProfile over awards through the API and over a CSV batch.
 
-Run: ``.venv/bin/python bench/profile_award.py [--count 50] [--csv-rows 200] [--postgres URL] [--top 30]``
+Run: ``.venv/bin/python bench/profile_award.py [--count 50] [--batch 100 --batches 5] [--csv-rows 200]
+[--postgres URL] [--top 30]``
 
 On a freshly migrated database (the organisation and achievement of ``bench/issuing.py``), after a few warm-up
 awards (so the one-off costs of a new process, such as loading the JSON-LD contexts, are not counted):
 
 * ``--count`` awards one by one through ``POST /api/v1/credentials`` (Flask's test client), e-mailed through
   the file outbox, profiled together;
+* ``--batches`` API batches of ``--batch`` awards without e-mail (``POST /api/v1/credentials/batch``), after
+  one warm-up batch, profiled together (the signatures made on the pool's processes are not in the profile:
+  the wait for them is);
 * one CSV batch of ``--csv-rows`` rows, preview and issue, profiled together.
 
 For each, the table groups the cumulative time by the parts the issue names (signatures, key loading, SQL,
@@ -96,6 +100,9 @@ def _cumulative(stats: pstats.Stats, fragment: str, name: str) -> tuple[float, i
 
 def _report(title: str, profile: cProfile.Profile, awards: int, wall: float, top: int) -> None:
     stats = pstats.Stats(profile)
+    folder = os.environ.get("BADGEHUB_PROFILE_DUMP")  # a folder: each profile saved there for pstats or snakeviz
+    if folder:
+        profile.dump_stats(Path(folder) / (title.split(",")[0].replace("/", "_") + ".prof"))
     print(f"\n{title}: {awards} awards, {wall / awards * 1000:.1f} ms each under the profiler")
     print(f"{'part':<42} {'ms/award':>9} {'share':>6} {'calls/award':>12}")
     for label, fragment, name in PARTS:
@@ -147,6 +154,32 @@ def _profile_api(url: str, instance: Path, kek: str, public_id: str, count: int,
         db.engine.dispose()
 
 
+def _profile_batch(url: str, instance: Path, kek: str, public_id: str, size: int, batches: int, top: int) -> None:
+    token = _token(url, instance, kek)
+    app = create_app({**_config(url, instance, kek), "RATELIMIT_API": "100000 per minute"})
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def batch(tag: str) -> None:
+        response = client.post("/api/v1/credentials/batch", headers=headers, json={"items": [
+            {"achievement": public_id, "recipient": {"email": f"{tag}-{n}@example.net", "name": "Participant"},
+             "idempotency_key": f"{tag}-{n}", "send_email": False} for n in range(size)]})
+        assert response.status_code == 201, response.get_json()
+
+    batch("warm")
+
+    def work() -> int:
+        for round_ in range(batches):
+            batch(f"b{round_}")
+        return size * batches
+
+    profile, awards, wall = _run_profiled(work)
+    _report(f"POST /api/v1/credentials/batch of {size}, no e-mail, {batches} batches", profile, awards, wall, top)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def _profile_csv(url: str, instance: Path, kek: str, public_id: str, rows: int, top: int) -> None:
     from badgehub.achievements.service import public_achievement
     from badgehub.issuing import batches
@@ -182,6 +215,8 @@ def main() -> int:
     """Profile, print the tables, return 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50, help="API awards profiled.")
+    parser.add_argument("--batch", type=int, default=0, help="Awards per profiled API batch (0: skip).")
+    parser.add_argument("--batches", type=int, default=5, help="API batches profiled.")
     parser.add_argument("--csv-rows", type=int, default=200, help="Rows of the profiled CSV batch (0: skip).")
     parser.add_argument("--postgres", default="", help="PostgreSQL server URL (default: SQLite only).")
     parser.add_argument("--top", type=int, default=0, help="Also print this many functions by cumulative time.")
@@ -199,7 +234,10 @@ def main() -> int:
             try:
                 public_id = _prepare(url, instance, kek)
                 print(f"== {name} (load: {os.getloadavg()[0]:.2f})")
-                _profile_api(url, instance, kek, public_id, options.count, options.top)
+                if options.count:
+                    _profile_api(url, instance, kek, public_id, options.count, options.top)
+                if options.batch:
+                    _profile_batch(url, instance, kek, public_id, options.batch, options.batches, options.top)
                 if options.csv_rows:
                     _profile_csv(url, instance, kek, public_id, options.csv_rows, options.top)
             finally:

@@ -6,9 +6,11 @@ process stores what comes back in one short transaction. One process per core (`
 the number of cores; 1 or less signs in the issuing process itself, as do small batches).
 
 Starting the processes costs seconds (each is a fresh interpreter that imports the engine), a signature a few
-milliseconds: a pool not running yet is started for a batch of at least ``SIGNING_POOL_FROM`` documents, and a
-smaller batch is signed where it is while the pool starts in the background for the next ones (an association's
-batch of 40 would otherwise wait for the pool longer than it takes to sign).
+milliseconds. A pool is *ready* once each of its processes has started and imported the engine. A batch finding
+no ready pool starts one in the background and signs in the issuing process meanwhile, a few documents at a
+time, handing what is left to the pool as soon as it is ready (an association's batch of 40, or a web worker's
+first API batch of 100, would otherwise wait for the pool longer than it takes to sign). From
+``SIGNING_POOL_FROM`` documents a batch waits for the pool instead (the tests use it to run the parallel path).
 
 The workers are started with ``spawn`` (a fresh interpreter, never a fork of a process holding database
 connections and threads) once per issuing process, and kept. The private keys travel to them over the pool's
@@ -29,10 +31,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-# One document is signed where it is; from two on, a running pool (the pipe costs well under a signature).
+# One document is signed where it is; from two on, a ready pool (the pipe costs well under a signature).
 MIN_PARALLEL: Final = 2
-# A pool not running yet is worth starting (2-4 s on two cores) from this many documents (about 5 ms saved each).
+# From this many documents a batch waits for a pool that is not ready, instead of signing here until it is.
 POOL_FROM: Final = 500
+# Documents signed here between two looks at whether the pool is ready (a few milliseconds each).
+_HERE_SLICE: Final = 4
 
 
 @dataclass(frozen=True)
@@ -101,15 +105,23 @@ def _running(workers: int, registry: dict[str, Any]) -> bool:
             and registry.get("workers") == workers)
 
 
+def _ready(workers: int, registry: dict[str, Any]) -> bool:
+    """Whether the pool runs and each of its processes has started (a pool started a moment ago has not: a batch
+    sent to it would wait seconds for fresh interpreters)."""
+    return _running(workers, registry) and all(future.done() for future in registry.get("started", ()))
+
+
 def _on_pool(count: int, registry: dict[str, Any], config: Mapping[str, Any]) -> bool:
-    """Whether ``count`` documents go to the pool: yes when it runs (from two on) or is worth starting; a smaller
-    batch is done in this process and starts the pool in the background for the next ones."""
+    """Whether ``count`` documents go to the pool now: yes when it is ready (from two on) or when the batch is
+    worth waiting for it; otherwise the pool is started in the background (if it is not starting already) and
+    the caller works in this process."""
     workers = processes(config)
     if workers <= 1 or count < MIN_PARALLEL:
         return False
-    if _running(workers, registry) or count >= pool_from(config):
+    if _ready(workers, registry) or count >= pool_from(config):
         return True
-    _start(workers, registry)
+    if not _running(workers, registry):
+        _start(workers, registry)
     return False
 
 
@@ -156,10 +168,18 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
+def _warm() -> int:
+    """In a worker that just started: import the engine (a second or so), so that the pool is ready to sign."""
+    from badgehub.credentials import data_integrity, documents, vc_jwt  # noqa: F401
+    from badgehub.printing import qr  # noqa: F401
+
+    return os.getpid()
+
+
 def _start(workers: int, registry: dict[str, Any]) -> None:
-    """Start ``workers`` processes of a pool now, without waiting for them."""
-    for _ in range(workers):
-        _pool(workers, registry).submit(os.getpid)
+    """Start ``workers`` processes of a pool now, without waiting for them (:func:`_ready` says when they are)."""
+    pool = _pool(workers, registry)
+    registry["started"] = [pool.submit(_warm) for _ in range(workers)]
 
 
 def warm_up(config: Mapping[str, Any], documents: int) -> None:
@@ -168,7 +188,8 @@ def warm_up(config: Mapping[str, Any], documents: int) -> None:
     workers = processes(config)
     if workers > 1 and documents >= pool_from(config):
         for registry in (_POOL, _QR_POOL):
-            _start(workers, registry)
+            if not _running(workers, registry):
+                _start(workers, registry)
 
 
 def _qr_pngs(texts: Sequence[str], scale: int) -> list[bytes]:
@@ -197,10 +218,31 @@ def submit_all(material: KeyMaterial, created: str, documents: Sequence[Mapping[
     in order (raising ``CredentialError`` then: the first document the engine refuses). Without the pool, the
     signing is done when the function is called."""
     if not _on_pool(len(documents), _POOL, config):
-        return lambda: sign_many(material, created, documents)
-    workers = processes(config)
+        if len(documents) < MIN_PARALLEL or processes(config) <= 1:
+            return lambda: sign_many(material, created, documents)
+        return lambda: _sign_here_until_ready(material, created, documents, config)
+    return _submit(material, created, documents, processes(config))
+
+
+def _submit(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]],
+            workers: int) -> Callable[[], list[tuple[str, str]]]:
     # A few slices per worker: the pipe carries fewer, bigger messages, and a slow slice does not idle a core.
     size = max(1, -(-len(documents) // (workers * 2)))
     slices = [documents[start:start + size] for start in range(0, len(documents), size)]
     futures = [_pool(workers).submit(sign_many, material, created, list(part)) for part in slices]
     return lambda: [result for future in futures for result in future.result()]
+
+
+def _sign_here_until_ready(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]],
+                           config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Sign in this process a few documents at a time while the pool starts; what is left when it is ready (two
+    documents or more) goes to it."""
+    workers = processes(config)
+    results: list[tuple[str, str]] = []
+    done = 0
+    while done < len(documents):
+        if len(documents) - done >= MIN_PARALLEL and _ready(workers, _POOL):
+            return results + _submit(material, created, documents[done:], workers)()
+        results.extend(sign_many(material, created, documents[done:done + _HERE_SLICE]))
+        done += _HERE_SLICE
+    return results
