@@ -15,11 +15,8 @@ from urllib.parse import urlencode
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
-from badgehub.achievements.errors import AchievementArchived
-from badgehub.achievements.models import Achievement
 from badgehub.errors import BadgeHubError, ValidationError
 from badgehub.issuing import service as issuing
-from badgehub.issuing.errors import WrongOrganisation
 from badgehub.organisations.models import Organisation
 
 DEFAULT_LIMIT: Final = 50
@@ -224,18 +221,3 @@ def api_fields(error: BadgeHubError) -> dict[str, Any]:
     if not fields:
         fields["_"] = error.message
     return {API_FIELDS.get(str(name), str(name)): str(message) for name, message in fields.items()}
-
-
-def checked(organisation: Organisation, parsed: IssueRequest) -> tuple[Achievement | None, dict[str, Any]]:
-    """The achievement and the service's verdict on the award (field errors), without issuing."""
-    try:
-        achievement = issuing.get_achievement_for(organisation, parsed.achievement)
-    except WrongOrganisation:
-        return None, {"achievement": str(_l("There is no badge with this id in your organisation."))}
-    try:
-        issuing.check_award(organisation, achievement, parsed.award)
-    except AchievementArchived as error:
-        return achievement, {"achievement": str(error.message)}
-    except ValidationError as error:
-        return achievement, api_fields(error)
-    return achievement, {}

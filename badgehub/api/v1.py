@@ -44,7 +44,6 @@ from badgehub.api.requests import (
     InvalidBody,
     IssueRequest,
     api_fields,
-    checked,
     json_body,
     moment_param,
     next_url,
@@ -178,17 +177,6 @@ def _deliver(credential: IssuedCredential, message: OutboxMessage) -> bool:
     return message.sent_at is not None
 
 
-def _already_issued(organisation: Organisation, key: str | None) -> bool:
-    """True when ``key`` already names a credential of ``organisation`` (a batch item then only needs the
-    checks a replay needs). Whether a request replays is the service's answer, not this look-up's: a duplicate
-    may be racing."""
-    if not key or not key.strip():
-        return False
-    return db.session.scalar(select(IssuedCredential.id).where(
-        IssuedCredential.organisation_id == organisation.id,
-        IssuedCredential.idempotency_key == key.strip())) is not None
-
-
 def _issue_one(organisation: Organisation, achievement: Achievement, parsed: IssueRequest) -> issuing.Issued:
     award = parsed.award
     # The token's creator answers for what it issues (the credential's created_by and the audit trail).
@@ -249,6 +237,7 @@ def issue_batch() -> ResponseReturnValue:
     if unknown:
         raise InvalidBody(details={"fields": unknown})
     plans: list[tuple[Achievement, IssueRequest]] = []
+    wellformed: list[tuple[int, IssueRequest]] = []
     problems: dict[str, Any] = {}
     seen_keys: dict[str, int] = {}
     for index, item in enumerate(cast(list[Any], items)):
@@ -265,13 +254,14 @@ def issue_batch() -> ResponseReturnValue:
                                                                 index=seen_keys[key]))}
             continue
         seen_keys[key] = index
-        if _already_issued(organisation, key):
-            # Issued by an earlier call: the service replays it (or refuses a conflicting reuse) below.
-            achievement, field_errors = _checked_achievement(organisation, parsed)
-        else:
-            achievement, field_errors = checked(organisation, parsed)
-        if field_errors or achievement is None:
-            problems[str(index)] = field_errors
+        wellformed.append((index, parsed))
+    # Every award checked before any is issued (an award issued by an earlier call is replayed below, or refused
+    # as a conflicting reuse).
+    verdicts = bulk.check_each(organisation, [(parsed.achievement, bulk.BulkAward(parsed.award, parsed.idempotency_key))
+                                              for _index, parsed in wellformed])
+    for (index, parsed), (achievement, error) in zip(wellformed, verdicts, strict=True):
+        if error is not None or achievement is None:
+            problems[str(index)] = _field_errors(error)
             continue
         plans.append((achievement, parsed))
     if problems:
@@ -302,13 +292,13 @@ def issue_batch() -> ResponseReturnValue:
     queued = {credential.id: message for credential, message in zip(to_mail, messages, strict=True)}
     ids = [outcome.credential.id for outcome in issued]
     db.session.commit()
-    # The commit expired every credential: read them back in one query (with what their resource shows)
-    # instead of three lazy loads each.
+    sent = deliver_notifications(list(queued.values()), current_app.config)
+    # The commits (the request's, the delivery's) expired every credential: read them back in one query (with
+    # what their resource shows) instead of a load and two lazy loads each.
     db.session.scalars(select(IssuedCredential).where(IssuedCredential.id.in_(ids))
                        .options(selectinload(IssuedCredential.achievement),
                                 selectinload(IssuedCredential.achievement_version))).all()
     now = utcnow()
-    sent = deliver_notifications(list(queued.values()), current_app.config)
     resources = []
     for credential_id, outcome in zip(ids, issued, strict=True):
         resource = credential_resource(outcome.credential, now)
@@ -321,12 +311,15 @@ def issue_batch() -> ResponseReturnValue:
         201 if created else 200
 
 
-def _checked_achievement(organisation: Organisation, parsed: IssueRequest) -> tuple[Achievement | None,
-                                                                                    dict[str, Any]]:
-    try:
-        return issuing.get_achievement_for(organisation, parsed.achievement), {}
-    except WrongOrganisation:
-        return None, _no_such_badge()
+def _field_errors(error: BadgeHubError | None) -> dict[str, Any]:
+    """A batch item's refusal as field messages (see :func:`bulk.check_each`)."""
+    if isinstance(error, AchievementArchived):
+        return {"achievement": str(error.message)}
+    if isinstance(error, ValidationError):
+        return api_fields(error)
+    if isinstance(error, WrongOrganisation) or error is None:
+        return _no_such_badge()
+    raise error
 
 
 STATES: Final = ("", *issuing.STATES)

@@ -39,7 +39,7 @@ from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
 from badgehub.fields import email_key
 from badgehub.issuing import parallel
-from badgehub.issuing.errors import IssuingFailed
+from badgehub.issuing.errors import IssuingFailed, WrongOrganisation
 from badgehub.issuing.models import CredentialSource, IssuedCredential, StatusList, StatusPurpose
 from badgehub.issuing.service import (
     AwardInput,
@@ -116,6 +116,56 @@ def _existing(organisation_id: int, keys: Sequence[str]) -> dict[str, IssuedCred
                 IssuedCredential.idempotency_key.in_(names[start:start + _SLICE]))):
             found.setdefault(wanted[str(credential.idempotency_key)], credential)
     return found
+
+
+def check_each(organisation: Organisation, awards: Sequence[tuple[str, BulkAward]]) -> list[
+        tuple[Achievement | None, BadgeHubError | None]]:
+    """What :func:`issue_each` would refuse, checked for every award before anything is issued (the API's batch
+    answers all its invalid items at once): each award (achievement public id, award) gets its achievement (None
+    when the organisation has none of that id: the error is then :class:`WrongOrganisation`) and the error that
+    refuses it, or None. An award whose idempotency key names a credential already is only checked for its
+    achievement (the replay decides the rest). The organisation's standing, each achievement's state and the
+    areas are read once, the achievements and the keys in one query each. Reads only; raises
+    :class:`~badgehub.organisations.errors.OrganisationSuspended` when an award would be refused for it."""
+    wanted = sorted({public_id for public_id, _ in awards})
+    achievements = {achievement.public_id: achievement for achievement in db.session.scalars(select(Achievement).where(
+        Achievement.organisation_id == organisation.id, Achievement.public_id.in_(wanted)))} if wanted else {}
+    keys: dict[int, str | None] = {}
+    for position, (_, item) in enumerate(awards):
+        try:
+            keys[position] = clean_idempotency_key(item.idempotency_key)
+        except BadgeHubError:
+            keys[position] = None  # left to check_award's verdict below, and to plan's
+    existing = _existing(organisation.id, [key for key in keys.values() if key is not None])
+    new = [position for position, (public_id, _) in enumerate(awards)
+           if public_id in achievements and keys[position] not in existing]
+    if new:
+        require_good_standing(organisation)
+    areas = issuing_areas(organisation) if any(awards[p][1].award.area_id is not None for p in new) else None
+    states: dict[int, BadgeHubError | None] = {}
+    verdicts: list[tuple[Achievement | None, BadgeHubError | None]] = []
+    for position, (public_id, item) in enumerate(awards):
+        achievement = achievements.get(public_id)
+        if achievement is None:
+            verdicts.append((None, WrongOrganisation()))
+            continue
+        if keys[position] in existing:
+            verdicts.append((achievement, None))
+            continue
+        if achievement.id not in states:
+            try:
+                require_issuable(achievement)
+                states[achievement.id] = None
+            except BadgeHubError as archived:
+                states[achievement.id] = archived
+        verdict = states[achievement.id]
+        if verdict is None:
+            try:
+                check_award(organisation, achievement, item.award, standing_checked=True, areas=areas)
+            except BadgeHubError as refused:
+                verdict = refused
+        verdicts.append((achievement, verdict))
+    return verdicts
 
 
 def _open_list(organisation_id: int) -> StatusList | None:

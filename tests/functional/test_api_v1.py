@@ -12,6 +12,7 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
+from badgehub.achievements.models import Achievement
 from badgehub.credentials.status_list import decode_status_list, get_bit
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
@@ -294,6 +295,46 @@ def test_a_batch_with_one_bad_item_issues_nothing_and_says_which(client, world, 
     assert "recipient.email" in problems["1"] and "idempotency_key" in problems["3"]
     assert "idempotency_key" in problems["4"]
     assert count_credentials(query) == 0 and outbox() == []
+
+
+def test_a_batch_names_each_unknown_or_archived_badge_and_issues_nothing(client, world, setup, query, outbox):
+    def archive() -> None:
+        achievement = db.session.scalar(select(Achievement).where(Achievement.public_id == world["workshop"]))
+        achievement.archived_at = dt.datetime.now(dt.UTC)
+
+    setup(archive)
+    items = [award(world["repair"], "p0@example.net", idempotency_key="k0"),
+             award("nosuchbadge1", "p1@example.net", idempotency_key="k1"),
+             award(world["workshop"], "p2@example.net", idempotency_key="k2"),
+             award(world["workshop"], "p3@example.net", idempotency_key="k3"),
+             award(world["repair"], "p4@example.net", idempotency_key="k4")]
+    items[4]["recipient"]["name"] = "x" * 1000
+    response = call(client, "POST", "/credentials/batch", world["token_a"], json={"items": items})
+    assert response.status_code == 422
+    problems = response.get_json()["error"]["details"]["items"]
+    assert set(problems) == {"1", "2", "3", "4"}
+    assert set(problems["1"]) == set(problems["2"]) == set(problems["3"]) == {"achievement"}
+    assert problems["1"] != problems["2"] == problems["3"]  # no such badge; archived
+    assert set(problems["4"]) == {"recipient.name"}
+    assert count_credentials(query) == 0 and outbox() == []
+
+
+def test_a_suspended_organisation_replays_a_batch_but_issues_no_new_item(client, world, setup, query):
+    items = [award(world["repair"], f"p{n}@example.net", idempotency_key=f"k{n}") for n in range(2)]
+    assert call(client, "POST", "/credentials/batch", world["token_a"], json={"items": items}).status_code == 201
+
+    def suspend() -> None:
+        organisation = db.session.get(Organisation, world["org_a_id"])
+        coordinator = db.session.scalars(select(TerritoryCoordinator)).first().user
+        decide_membership(memberships_of(organisation)[0], "suspend", coordinator, "Badges sans preuves")
+
+    setup(suspend)
+    again = call(client, "POST", "/credentials/batch", world["token_a"], json={"items": items})
+    assert again.status_code == 200 and again.get_json()["replayed"] == 2
+    more = [*items, award(world["repair"], "p9@example.net", idempotency_key="k9")]
+    response = call(client, "POST", "/credentials/batch", world["token_a"], json={"items": more})
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "organisation_suspended"
+    assert count_credentials(query) == 2
 
 
 @pytest.mark.parametrize("body", [{"items": []}, {"items": "x"}, {}, {"items": [{}], "extra": 1}])
