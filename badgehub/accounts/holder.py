@@ -6,13 +6,13 @@ Services take the session, flush and never commit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Final
 
 from sqlalchemy import select
 
 from badgehub.accounts.errors import InvalidHolderDid
-from badgehub.accounts.models import User, WalletProfile
-from badgehub.accounts.service import extra_address_owner
+from badgehub.accounts.models import User, WalletEmail, WalletProfile
 from badgehub.audit.service import record
 from badgehub.credentials.did import ed25519_from_did_key, is_did
 from badgehub.credentials.errors import CredentialError
@@ -21,6 +21,7 @@ from badgehub.extensions import db
 from badgehub.fields import email_key
 
 MAX_DID: Final = 500
+_SLICE: Final = 500  # addresses per query (keeps the IN list within every database's limits)
 
 
 def holder_did_of(user: User) -> str | None:
@@ -58,13 +59,27 @@ def holder_did_for_address(recipient_email: str) -> str | None:
     Called by :func:`badgehub.issuing.service.issue_credential` when no DID was given, so that credentials
     issued to a learner after they added a DID carry it as ``credentialSubject.id``.
     """
-    key = email_key(recipient_email or "")
-    if not key:
-        return None
-    owner_id = db.session.scalar(select(User.id).where(User.email_key == key, User.verified_at.is_not(None)))
-    if owner_id is None:
-        extra = extra_address_owner(key)
-        owner_id = extra[0].id if extra is not None else None
-    if owner_id is None:
-        return None
-    return db.session.scalar(select(WalletProfile.holder_did).where(WalletProfile.user_id == owner_id))
+    return holder_dids_for_addresses([recipient_email]).get(email_key(recipient_email or ""))
+
+
+def holder_dids_for_addresses(recipient_emails: Iterable[str]) -> dict[str, str]:
+    """:func:`holder_did_for_address` for many addresses at once (a batch's awards): ``{email key: DID}`` of the
+    addresses whose owner set one (the account's own verified address, else a verified extra address), in three
+    queries per few hundred addresses instead of two or three per address."""
+    keys = sorted({key for key in (email_key(address or "") for address in recipient_emails) if key})
+    owners: dict[str, int] = {}
+    for start in range(0, len(keys), _SLICE):
+        part = keys[start:start + _SLICE]
+        owners.update(db.session.execute(select(User.email_key, User.id).where(
+            User.email_key.in_(part), User.verified_at.is_not(None))).tuples().all())
+        extra = [key for key in part if key not in owners]
+        if extra:
+            owners.update((str(key), user_id) for key, user_id in db.session.execute(
+                select(WalletEmail.verified_key, WalletEmail.user_id).where(WalletEmail.verified_key.in_(extra))))
+    ids = sorted(set(owners.values()))
+    dids: dict[int, str] = {}
+    for start in range(0, len(ids), _SLICE):
+        dids.update((user_id, str(did)) for user_id, did in db.session.execute(
+            select(WalletProfile.user_id, WalletProfile.holder_did).where(
+                WalletProfile.user_id.in_(ids[start:start + _SLICE]), WalletProfile.holder_did.is_not(None))))
+    return {key: dids[owner] for key, owner in owners.items() if owner in dids}

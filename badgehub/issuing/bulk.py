@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from badgehub import events
-from badgehub.accounts.holder import holder_did_for_address
+from badgehub.accounts.holder import holder_dids_for_addresses
 from badgehub.achievements.models import Achievement
 from badgehub.achievements.service import achievement_definition, lock_version, require_issuable
 from badgehub.credentials.errors import CredentialError
@@ -230,6 +230,7 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
     except BadgeHubError as error:
         refused = error
     areas = issuing_areas(organisation) if any(item.award.area_id is not None for item in awards) else None
+    fresh: list[int] = []
     for position, key in keys.items():
         award = awards[position].award
         try:
@@ -239,10 +240,19 @@ def plan(organisation: Organisation, achievement: Achievement, awards: Sequence[
                 continue
             if refused is not None:
                 raise refused
-            if award.holder_did is None:
-                award = replace(award, holder_did=holder_did_for_address(award.recipient_email))
+            fresh.append(position)
+        except BadgeHubError as error:
+            result.outcomes[position] = error
+    # The holder DIDs of the recipients who set one, for the awards that name none: read together.
+    dids = holder_dids_for_addresses([awards[position].award.recipient_email for position in fresh
+                                      if awards[position].award.holder_did is None])
+    for position in fresh:
+        award = awards[position].award
+        if award.holder_did is None:
+            award = replace(award, holder_did=dids.get(email_key(award.recipient_email or "")))
+        try:
             result.checked[position] = (check_award(organisation, achievement, award, now=moment,
-                                                    standing_checked=True, areas=areas), key)
+                                                    standing_checked=True, areas=areas), keys[position])
         except BadgeHubError as error:
             result.outcomes[position] = error
     if not result.checked:

@@ -8,7 +8,11 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
+from badgehub.accounts import addresses as wallet_addresses
+from badgehub.accounts import holder as holders
+from badgehub.accounts.service import create_user
 from badgehub.credentials.data_integrity import verify_data_integrity_proof
+from badgehub.credentials.did import did_key_from_ed25519
 from badgehub.extensions import db
 from badgehub.issuing import bulk, parallel, signing
 from badgehub.issuing import service as issuing
@@ -127,3 +131,26 @@ def test_a_small_bulk_signs_here_and_starts_the_pool_for_the_next(world, ctx, mo
     assert "pool" not in parallel._QR_POOL  # 49 rows left do not start the QR processes
     parallel.warm_up(ctx.config, documents=50)
     assert parallel._QR_POOL.get("workers") == 2
+
+
+def test_a_bulk_names_the_holder_did_each_recipient_set_for_a_verified_address(world, ctx):
+    did = did_key_from_ed25519(bytes(range(32)))
+    ana = create_user("ana@example.org", verified=True)
+    link = wallet_addresses.add_address(ana, "ana@work.example.org")
+    wallet_addresses.confirm_address(ana, link.token)
+    holders.set_holder_did(ana, did)
+    bob = create_user("bob@example.org", verified=False)  # never proved his address: his DID is not used
+    holders.set_holder_did(bob, did_key_from_ed25519(bytes(range(1, 33))))
+    addresses = ["ANA@example.org", "ana@work.example.org", "bob@example.org", "stranger@example.org"]
+    wanted = [bulk.BulkAward(AwardInput(recipient_email=address, recipient_name="P"), f"did-{n}")
+              for n, address in enumerate(addresses)]
+    wanted.append(bulk.BulkAward(AwardInput(recipient_email="ana@example.org", recipient_name="P",
+                                            holder_did="did:example:given"), "did-given"))
+    signer = signing.signer_for(world.a, ctx.config)
+    outcomes = bulk.issue_many(world.a, world.repair, wanted, signer=signer, actor_id=None, source="api",
+                               config=current_app.config)
+    subjects = [json.loads(o.credential.document_json)["credentialSubject"].get("id") for o in outcomes
+                if isinstance(o, issuing.Issued)]
+    assert subjects == [did, did, None, None, "did:example:given"]
+    assert holders.holder_did_for_address("Ana@Work.example.org") == did
+    assert holders.holder_did_for_address("bob@example.org") is None
