@@ -348,7 +348,7 @@ def store(prepared: Plan, organisation: Organisation, achievement: Achievement, 
         existing = _existing(organisation.id, [item.key for item in todo if item.key is not None])
         taken = _taken(status_list, [item.index for item in todo]) if todo else set()
         room = status_list.size - status_list.allocated
-        stored: list[IssuedCredential] = []
+        fresh: list[_Planned] = []
         for item in todo:
             if item.key is not None and item.key in existing:
                 try:
@@ -360,19 +360,37 @@ def store(prepared: Plan, organisation: Organisation, achievement: Achievement, 
             if item.index in taken or room <= 0:
                 alone.append(item.position)
                 continue
+            room -= 1
+            fresh.append(item)
+
+        def row(item: _Planned) -> IssuedCredential:
             assert item.signed is not None
-            credential = new_credential(
+            return new_credential(
                 organisation, achievement, version, item.clean, public_id=item.public_id,
                 credential_id=item.credential_id, document_json=item.signed[0], token=item.signed[1],
                 moment=prepared.moment, valid_until=prepared.valid_until, source=origin, batch_id=batch_id,
                 key=item.key, status_list=status_list, index=item.index, actor_id=actor_id)
-            try:
-                with db.session.begin_nested():
-                    db.session.add(credential)
-            except IntegrityError:
-                alone.append(item.position)  # raced by another issuer: that award is settled on its own below
-                continue
-            room -= 1
+
+        inserted: list[tuple[_Planned, IssuedCredential]] = []
+        try:  # the rows together, in one savepoint and one flush
+            with db.session.begin_nested():
+                inserted = [(item, row(item)) for item in fresh]
+                db.session.add_all([credential for _item, credential in inserted])
+        except IntegrityError:
+            # Raced by another issuer (a key or an index taken since the checks above): each row in a savepoint
+            # of its own, and the raced ones settled on their own below.
+            inserted = []
+            for item in fresh:
+                credential = row(item)
+                try:
+                    with db.session.begin_nested():
+                        db.session.add(credential)
+                except IntegrityError:
+                    alone.append(item.position)
+                    continue
+                inserted.append((item, credential))
+        stored: list[IssuedCredential] = []
+        for item, credential in inserted:
             note_issued(credential, achievement, version, status_list, actor_id=actor_id, source=origin,
                         batch_id=batch_id)
             stored.append(credential)

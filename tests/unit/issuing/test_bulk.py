@@ -82,6 +82,33 @@ def test_an_index_or_key_taken_between_the_plan_and_the_store_is_settled_alone(w
     assert len(indexes) == len(set(indexes)) == count_credentials() == 1 + 1 + 1 + 5
 
 
+def test_a_row_raced_past_the_checks_fails_alone_and_the_others_are_stored_once(world, ctx, monkeypatch):
+    # The rows go in together; when one breaks a unique constraint the checks under the lock did not see (an
+    # issuer that took a planned index without the lock), the block is undone and each row tried on its own.
+    signer = signing.signer_for(world.a, ctx.config)
+    bulk.issue_many(world.a, world.repair, awards(1, "seed"), signer=signer, actor_id=None, source="api",
+                    config=current_app.config)
+    wanted = awards(5)
+    prepared = bulk.plan(world.a, world.repair, wanted, signer=signer, config=current_app.config)
+    bulk.sign(prepared, signer, config=current_app.config)
+    stolen = prepared.planned[2]
+    monkeypatch.setattr(issuing, "draw_free_index", lambda _list: stolen.index)
+    intruder = issuing.issue_credential(organisation=world.a, achievement=world.repair,
+                                        recipient_email="other@example.net", recipient_name="", actor_id=None,
+                                        source="api", config=current_app.config)
+    monkeypatch.undo()
+    monkeypatch.setattr(bulk, "_taken", lambda _list, _candidates: set())  # the check misses the intruder
+    outcomes = bulk.store(prepared, world.a, world.repair, wanted, signer=signer, actor_id=None, source="api",
+                          config=current_app.config)
+    monkeypatch.undo()
+    assert all(isinstance(o, issuing.Issued) and not o.replayed for o in outcomes)
+    assert outcomes[2].credential.status_index != intruder.status_index  # settled alone, with an index of its own
+    assert [o.credential.public_id for o in outcomes[:2] + outcomes[3:]] == [
+        item.public_id for item in prepared.planned if item is not stolen]  # the others as planned
+    indexes = db.session.scalars(select(IssuedCredential.status_index)).all()
+    assert len(indexes) == len(set(indexes)) == count_credentials() == 1 + 1 + 5
+
+
 def test_a_pool_of_another_size_replaces_the_old_one_which_stops():
     registry: dict = {}
     first = parallel._pool(2, registry)
