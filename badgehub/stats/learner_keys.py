@@ -39,24 +39,37 @@ def _pack(keys: array[int]) -> bytes:
 
 def store_learner_keys(record_keys: dict[int, int]) -> None:
     """Write the record keys of new learners ``{learner id: record key}`` into their blocks of
-    :class:`~badgehub.stats.models.StatsLearnerKeys`, packed (each block locked while it is rewritten)."""
+    :class:`~badgehub.stats.models.StatsLearnerKeys`, packed (the blocks concerned locked, in order, while they
+    are rewritten): one query reads them, one writes them all, whatever the number of blocks."""
     by_block: dict[int, dict[int, int]] = defaultdict(dict)
     for identifier, record_key in record_keys.items():
         by_block[identifier % LEARNER_KEY_BLOCKS][identifier // LEARNER_KEY_BLOCKS] = record_key
-    dialect = db.session.get_bind().dialect.name
-    builder = pg_insert if dialect == "postgresql" else sqlite_insert
-    for block in sorted(by_block):
-        db.session.execute(builder(StatsLearnerKeys).values(block=block, record_keys=b"").on_conflict_do_nothing())
-        blob = db.session.execute(select(StatsLearnerKeys.record_keys).where(StatsLearnerKeys.block == block)
-                                  .with_for_update()).scalar_one()
-        keys = _unpack(blob)
+    if not by_block:
+        return
+    blocks = sorted(by_block)
+
+    def locked(wanted: list[int]) -> dict[int, bytes]:
+        return dict(db.session.execute(
+            select(StatsLearnerKeys.block, StatsLearnerKeys.record_keys).where(StatsLearnerKeys.block.in_(wanted))
+            .order_by(StatsLearnerKeys.block).with_for_update()).tuples().all())
+
+    blobs = locked(blocks)
+    missing = [block for block in blocks if block not in blobs]
+    if missing:  # a new database: the blocks are made as learners first fall in them
+        builder = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(builder(StatsLearnerKeys).values([{"block": block, "record_keys": b""} for block in missing])
+                           .on_conflict_do_nothing())
+        blobs.update(locked(missing))
+    rows = []
+    for block in blocks:
+        keys = _unpack(blobs[block])
         positions = by_block[block]
         if max(positions) >= len(keys):
             keys.extend([0] * (max(positions) + 1 - len(keys)))
         for position, record_key in positions.items():
             keys[position] = record_key
-        db.session.execute(update(StatsLearnerKeys).where(StatsLearnerKeys.block == block)
-                           .values(record_keys=_pack(keys)))
+        rows.append({"block": block, "record_keys": _pack(keys)})
+    db.session.execute(update(StatsLearnerKeys), rows)  # by primary key, one statement executed for every row
 
 
 def learner_keys() -> array[int]:
