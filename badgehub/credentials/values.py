@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -145,15 +144,21 @@ def parse_timestamp(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+# The characters of the Unicode categories Cc (controls: U+0000-U+001F, U+007F-U+009F, fixed by the standard)
+# and Cs (surrogates), but tab and newline: one regular expression, where a category look-up per character cost
+# a millisecond for every credential built (the achievement's texts and image are checked each time).
+_FORBIDDEN: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def forbidden_characters(text: str) -> list[str]:
     """Return the characters of ``text`` that documents refuse (controls except tab/newline, surrogates)."""
-    return [ch for ch in text if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n"]
+    return _FORBIDDEN.findall(text)
 
 
 def clean_text(text: str) -> str:
     """Make free text acceptable to the builders: CR LF and CR become LF, other refused characters go."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in text if not (unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n"))
+    return _FORBIDDEN.sub("", text)
 
 
 def string_values(value: object) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -38,6 +39,7 @@ from badgehub.credentials.documents import (
     to_json,
 )
 from badgehub.credentials.status_list import status_list_entry
+from badgehub.credentials.values import forbidden_characters
 from badgehub.fields import email_key
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -421,6 +423,14 @@ def test_control_characters_are_refused_with_the_field_named(char: str) -> None:
     assert "$.credentialSubject.achievement.description" in excinfo.value.message
     with pytest.raises(DocumentError):
         issuer_profile_document(IssuerProfile(id="https://x.example/i", name="I", description=f"a{char}b"))
+
+
+def test_the_refused_characters_are_the_controls_and_surrogates_of_unicode_but_tab_and_newline() -> None:
+    # Every code point, against the Unicode database the rule is stated in.
+    everything = "".join(map(chr, range(0x110000)))
+    expected = [ch for ch in everything if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n"]
+    assert forbidden_characters(everything) == expected
+    assert clean_text(everything) == "".join(ch for ch in everything.replace("\r", "\n") if ch not in expected)
 
 
 def test_clean_text_keeps_tab_and_newline_and_converts_carriage_returns() -> None:
