@@ -167,8 +167,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Processes that sign the credentials of a CSV batch or an API batch (default: one per core; 1 signs in "
             "the issuing process itself)."),
     Setting("BADGEHUB_SIGNING_POOL_FROM", "SIGNING_POOL_FROM", "int",
-            "Smallest batch for which the signing processes are started and waited for (default 500); a smaller "
-            "batch is signed in the issuing process while they start in the background for the next ones."),
+            "Smallest batch that waits for the signing processes when they are not ready yet (default 500). A "
+            "smaller batch starts them in the background, signs in the issuing process meanwhile and hands what is "
+            "left to them once they are ready."),
     Setting("BADGEHUB_RATELIMIT_API", "RATELIMIT_API", "str",
             "Rate limit of the JSON API `/api/v1` per API token (default `600 per minute`)."),
     Setting("BADGEHUB_API_MAX_BODY_BYTES", "API_MAX_BODY_BYTES", "int",
