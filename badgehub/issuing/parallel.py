@@ -111,18 +111,18 @@ def _ready(workers: int, registry: dict[str, Any]) -> bool:
     return _running(workers, registry) and all(future.done() for future in registry.get("started", ()))
 
 
-def _on_pool(count: int, registry: dict[str, Any], config: Mapping[str, Any]) -> bool:
-    """Whether ``count`` documents go to the pool now: yes when it is ready (from two on) or when the batch is
-    worth waiting for it; otherwise the pool is started in the background (if it is not starting already) and
-    the caller works in this process."""
+def _where(count: int, registry: dict[str, Any], config: Mapping[str, Any]) -> str:
+    """Where ``count`` documents go: ``"pool"`` when it is ready (from two on) or when the batch is worth waiting
+    for it; ``"here"`` for one document or with one process; otherwise ``"starting"``: the pool is started in
+    the background (if it is not starting already) and the caller works in this process meanwhile."""
     workers = processes(config)
     if workers <= 1 or count < MIN_PARALLEL:
-        return False
+        return "here"
     if _ready(workers, registry) or count >= pool_from(config):
-        return True
+        return "pool"
     if not _running(workers, registry):
         _start(workers, registry)
-    return False
+    return "starting"
 
 
 def _watch_parent(parent: int) -> None:
@@ -202,7 +202,7 @@ def qr_pngs(texts: Sequence[str], scale: int, *, config: Mapping[str, Any]) -> l
     """The PNG QR codes of ``texts`` (``qr_png(text, scale=scale)``), drawn on every core when there are several
     (processes of their own, started like the signing ones): a batch's e-mails each carry one (the wallet
     offer), a few milliseconds each. In order."""
-    if not _on_pool(len(texts), _QR_POOL, config):
+    if _where(len(texts), _QR_POOL, config) != "pool":
         return _qr_pngs(texts, scale)
     workers = processes(config)
     size = max(1, -(-len(texts) // workers))
@@ -217,9 +217,10 @@ def submit_all(material: KeyMaterial, created: str, documents: Sequence[Mapping[
     now: the pool signs while the caller does something else, and the function returned waits for the results,
     in order (raising ``CredentialError`` then: the first document the engine refuses). Without the pool, the
     signing is done when the function is called."""
-    if not _on_pool(len(documents), _POOL, config):
-        if len(documents) < MIN_PARALLEL or processes(config) <= 1:
-            return lambda: sign_many(material, created, documents)
+    where = _where(len(documents), _POOL, config)
+    if where == "here":
+        return lambda: sign_many(material, created, documents)
+    if where == "starting":
         return lambda: _sign_here_until_ready(material, created, documents, config)
     return _submit(material, created, documents, processes(config))
 
