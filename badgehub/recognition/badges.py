@@ -15,6 +15,7 @@ The rules of who may change a badge are the achievements service's (owners and i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from badgehub.achievements import images
@@ -102,7 +103,12 @@ def set_self_declared(achievement: Achievement, actor: Any, declared: bool) -> A
 
 def peer_badge_of(organisation: Organisation) -> Achievement | None:
     """The organisation's peer-recognition badge that is not archived, or None."""
-    return next((achievement for achievement in active_badges(organisation)
+    return peer_badge_among(active_badges(organisation))
+
+
+def peer_badge_among(achievements: Sequence[Achievement]) -> Achievement | None:
+    """The peer-recognition badge among ``achievements`` (an organisation's active badges, already read), or None."""
+    return next((achievement for achievement in achievements
                  if achievement.current_version is not None and PEER_TAG in (achievement.current_version.tags or [])),
                 None)
 

@@ -105,9 +105,10 @@ def queue(slug: str) -> ResponseReturnValue:
                                  offset=(min(number, pages) - 1) * DECIDED_PAGE)
     else:
         found = queries.queue_of(organisation, VIEWS[view])
+    active = active_badges(organisation)
     return _render("recognition/queue.html", organisation=organisation, view=view, requests=found,
-                   page=min(number, pages), pages=pages, badges=active_badges(organisation),
-                   self_declared=recognition.is_self_declared, peer_badge=badges.peer_badge_of(organisation),
+                   page=min(number, pages), pages=pages, badges=active,
+                   self_declared=recognition.is_self_declared, peer_badge=badges.peer_badge_among(active),
                    form=ActionForm(formdata=None), Status=RequestStatus, **_nav_context(organisation))
 
 
