@@ -430,7 +430,8 @@ def test_the_refused_characters_are_the_controls_and_surrogates_of_unicode_but_t
     everything = "".join(map(chr, range(0x110000)))
     expected = [ch for ch in everything if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n"]
     assert forbidden_characters(everything) == expected
-    assert clean_text(everything) == "".join(ch for ch in everything.replace("\r", "\n") if ch not in expected)
+    refused = frozenset(expected)  # a set: a list would be scanned once per code point (30 s, not 0.3)
+    assert clean_text(everything) == "".join(ch for ch in everything.replace("\r", "\n") if ch not in refused)
 
 
 def test_clean_text_keeps_tab_and_newline_and_converts_carriage_returns() -> None:
