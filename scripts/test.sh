@@ -19,4 +19,8 @@ if [ -z "${BADGEHUB_TEST_INSTALLED:-}" ]; then
     as_root apt-get update -q && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
   fi
 fi
+# pytest rewrites the asserts of ~450 modules (tests, conftests, the hypothesis plugin) in every test process and
+# caches the result in __pycache__; with PYTHONDONTWRITEBYTECODE set (as on some machines) nothing is cached and
+# each process pays it again, about 8 s of CPU. __pycache__ is ignored by git.
+unset PYTHONDONTWRITEBYTECODE
 exec .venv/bin/pytest -n "${BADGEHUB_TEST_WORKERS:-2}" "$@"
