@@ -23,15 +23,18 @@ import secrets
 import shutil
 import socket
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import String, create_engine, func, literal, select, text, union_all
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import InstanceState
 
 from badgehub import config as config_module
 from badgehub import create_app, jobs
@@ -439,6 +442,93 @@ def setup(app: Flask) -> Any:
             return result
 
     return run
+
+
+@dataclass
+class _Snapshot:
+    """A world built once and committed into a database of its own (see ``snapshot``)."""
+
+    engine: Any
+    result: Any
+    rows: dict[str, int]
+
+
+@pytest.fixture(scope="session")
+def _snapshots(fresh_database: Any) -> Iterator[dict[str, _Snapshot]]:
+    built: dict[str, _Snapshot] = {}
+    yield built
+    for made in built.values():
+        made.engine.dispose()
+
+
+@pytest.fixture
+def snapshot(app: Flask, _snapshots: dict[str, _Snapshot], fresh_database: Any) -> Iterator[Any]:
+    """Like ``setup``, for a world that costs seconds to build and that several tests read: ``build`` runs once
+    per test process, committed into a database of its own, and each test that asks for it runs on that
+    database inside a transaction rolled back afterwards, as ``app`` uses the shared database.
+
+    ``build`` is a module-level function (its name is the key). What it returns comes back to each test with
+    its database objects loaded again in the test's session (in dataclasses, lists and dicts) and everything
+    else copied. The test may write: what it writes is gone after it, and rows it commits outside its
+    transaction fail it, as with ``app``.
+    """
+    used: list[tuple[Any, Any, Any, _Snapshot]] = []
+
+    def use(build: Any) -> Any:
+        assert not used, "one snapshot per test"
+        assert build.__closure__ is None and "<locals>" not in build.__qualname__, \
+            "a snapshot's build is a module-level function: its name is the key of what it built"
+        key = f"{build.__module__}.{build.__qualname__}"
+        # In the test's application context when it has one (``ctx``): its session is the one to load into.
+        with nullcontext() if has_app_context() else app.app_context():
+            engines = db.engines
+            db.session.remove()
+            shared_connection = engines[None]
+            if key not in _snapshots:
+                engine = create_engine(fresh_database(), **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+                engines[None] = engine
+                try:
+                    with app.test_request_context():
+                        result = build()
+                        db.session.commit()
+                    db.session.remove()
+                finally:
+                    engines[None] = shared_connection
+                _snapshots[key] = _Snapshot(engine, result, _row_counts(engine))
+            made = _snapshots[key]
+            connection = made.engine.connect()
+            transaction = connection.begin()
+            engines[None] = connection
+            used.append((shared_connection, connection, transaction, made))
+            return _loaded_again(made.result)
+
+    yield use
+    if used:
+        shared_connection, connection, transaction, made = used[0]
+        with nullcontext() if has_app_context() else app.app_context():
+            db.session.remove()
+            transaction.rollback()
+            connection.close()
+            db.engines[None] = shared_connection
+        leaked = leaked_rows(made.engine, made.rows)
+        if leaked:
+            made.rows.update(leaked)
+            pytest.fail(f"the test left rows in its snapshot's database (committed outside its transaction): {leaked}")
+
+
+def _loaded_again(value: Any) -> Any:
+    """``value`` with each database object in it replaced by the same row loaded in the current session."""
+    state = sa_inspect(value, raiseerr=False)
+    if isinstance(state, InstanceState):
+        return db.session.get(type(value), state.identity)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{field.name: _loaded_again(getattr(value, field.name))
+                                             for field in dataclasses.fields(value) if field.init})
+    if isinstance(value, (list, tuple)):
+        return type(value)(_loaded_again(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _loaded_again(item) for key, item in value.items()}
+    return copy.deepcopy(value)
 
 
 @pytest.fixture

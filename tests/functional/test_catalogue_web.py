@@ -16,9 +16,13 @@ from tests.conftest import csrf_token_from, sign_in, token_of
 from tests.factories import build_catalogue_world
 
 
+def build_catalogue_ids() -> dict[str, Any]:
+    return build_catalogue_world().ids()
+
+
 @pytest.fixture
-def ids(setup) -> dict[str, Any]:
-    return setup(lambda: build_catalogue_world().ids())
+def ids(snapshot) -> dict[str, Any]:
+    return snapshot(build_catalogue_ids)
 
 
 def page(client, url: str, status: int = 200, **headers: str) -> str:

@@ -26,22 +26,23 @@ from tests.unit.stats.dataset import MONTH, build_dataset
 TRICKY_AREA = "=HYPERLINK(\"http://evil.example\")"
 
 
+def build_observatory_data() -> dict[str, Any]:
+    dataset = build_dataset()
+    world = dataset.world
+    area = Area(territory_id=world.territory.id, code="piege", name=TRICKY_AREA)
+    db.session.add(area)
+    db.session.flush()
+    issuing.issue_credential(organisation=world.a, achievement=world.workshop, recipient_email="z@example.org",
+                             recipient_name="", actor_id=None, source="cli", area_id=area.id, now=MONTH[3],
+                             config=current_app.config)
+    return dataset.ids()
+
+
 @pytest.fixture
-def data(setup: Any) -> dict[str, Any]:
+def data(snapshot: Any) -> dict[str, Any]:
+    # Built once per test process (about 2 s); the observatory's in-memory caches start empty for each test.
     queries.clear_cache()
-
-    def build() -> dict[str, Any]:
-        dataset = build_dataset()
-        world = dataset.world
-        area = Area(territory_id=world.territory.id, code="piege", name=TRICKY_AREA)
-        db.session.add(area)
-        db.session.flush()
-        issuing.issue_credential(organisation=world.a, achievement=world.workshop, recipient_email="z@example.org",
-                                 recipient_name="", actor_id=None, source="cli", area_id=area.id, now=MONTH[3],
-                                 config=current_app.config)
-        return dataset.ids()
-
-    return setup(build)
+    return snapshot(build_observatory_data)
 
 
 def page_tables(html: str) -> dict[str, dict[str, str]]:
@@ -262,18 +263,18 @@ def test_figures_are_written_in_the_reader_s_language_83_percent_with_its_space(
 
 
 @pytest.fixture
-def recognised(setup: Any) -> dict[str, Any]:
+def recognised(snapshot: Any) -> dict[str, Any]:
+    queries.clear_cache()
+    return snapshot(build_recognised)
+
+
+def build_recognised() -> dict[str, Any]:
     from tests.unit.stats.generated import build_generated
     from tests.unit.stats.recognition_generated import send_recognition
 
-    queries.clear_cache()
-
-    def build() -> dict[str, Any]:
-        generated = build_generated()
-        send_recognition(generated)
-        return {"territory": generated.territory.slug}
-
-    return setup(build)
+    generated = build_generated()
+    send_recognition(generated)
+    return {"territory": generated.territory.slug}
 
 
 def test_recognition_shows_on_the_page_and_in_the_open_data_alike(client, recognised):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 
@@ -9,5 +11,5 @@ from tests.factories import CatalogueWorld, build_catalogue_world
 
 
 @pytest.fixture
-def cw(ctx: Flask) -> CatalogueWorld:
-    return build_catalogue_world()
+def cw(ctx: Flask, snapshot: Any) -> CatalogueWorld:
+    return snapshot(build_catalogue_world)  # built once per test process

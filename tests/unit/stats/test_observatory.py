@@ -19,9 +19,9 @@ from tests.unit.stats.dataset import MONTH, Dataset, build_dataset, learner
 
 
 @pytest.fixture
-def data(ctx: Flask) -> Dataset:
+def data(ctx: Flask, snapshot: Any) -> Dataset:
     queries.clear_cache()
-    return build_dataset()
+    return snapshot(build_dataset)  # built once per test process
 
 
 def values(figures: Any, table: str) -> dict[str, int]:

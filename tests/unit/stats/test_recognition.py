@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -49,8 +50,12 @@ class Cell:
 
 
 @pytest.fixture
-def generated(ctx: Flask) -> Generated:
+def generated(ctx: Flask, snapshot: Any) -> Generated:
     queries.clear_cache()
+    return snapshot(build_and_send)  # built once per test process (about 3 s)
+
+
+def build_and_send() -> Generated:
     built = build_generated()
     send_recognition(built)
     return built
