@@ -303,3 +303,10 @@ def build_catalogue_world(prefix: str = "") -> CatalogueWorld:
     decide_membership(membership, "suspend", w.coordinator, "Contrôle en cours")
     return CatalogueWorld(w, nantes_coordinator, c, d, owner_c, owner_d, stool, online, suspended_badge,
                           pending_badge, competencies, nantes_competency, transition, unesco, sea)
+
+
+def seeded_demo() -> None:
+    """Seed the demo as ``badgehub demo`` does: a ``snapshot`` build, so the demo tests seed it once per process."""
+    from badgehub.demo import seed_demo
+
+    seed_demo(current_app.config)

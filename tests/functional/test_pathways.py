@@ -28,7 +28,7 @@ from badgehub.pathways import service as pathways
 from badgehub.pathways.models import PathwayCompletion, PathwayStatus
 from badgehub.pathways.service import GroupInput, PathwayFields
 from tests.conftest import base_test_config
-from tests.factories import BADGE_PNG, build_world
+from tests.factories import BADGE_PNG, build_world, seeded_demo
 
 LEA = "lea@example.net"
 
@@ -311,13 +311,13 @@ def test_two_last_steps_issued_at_once_award_the_pathway_badge_once(committed_ap
         assert db.session.scalar(select(func.count(PathwayCompletion.id))) == 1
 
 
-def test_the_demo_has_two_pathways_and_the_learner_part_way_on_one(ctx: Flask) -> None:
+def test_the_demo_has_two_pathways_and_the_learner_part_way_on_one(ctx: Flask, snapshot: Any) -> None:
     from badgehub.accounts.service import get_user_by_email
-    from badgehub.demo import COORDINATOR, LEARNER, TERRITORY_SLUG, seed_demo
+    from badgehub.demo import COORDINATOR, LEARNER, TERRITORY_SLUG
     from badgehub.pathways.demo import CITIZEN, MECHANICS, seed_demo_pathways
     from badgehub.territory.service import get_territory_by_slug
 
-    seed_demo(_config())
+    snapshot(seeded_demo)
     seed_demo_pathways(TERRITORY_SLUG, COORDINATOR[0], LEARNER[0], _config())  # a second run changes nothing
     territory = get_territory_by_slug(TERRITORY_SLUG)
     listed = pathways.territory_pathways(territory.id)

@@ -9,13 +9,14 @@ from badgehub.catalogue.demand import demand_by_competency
 from badgehub.catalogue.models import ThemeKind
 from badgehub.catalogue.search import CatalogueQuery, search_catalogue
 from badgehub.catalogue.themes import themes_of
-from badgehub.demo import TERRITORY_SLUG, seed_demo
+from badgehub.demo import TERRITORY_SLUG
 from badgehub.extensions import db
 from badgehub.territory.service import get_territory_by_slug
+from tests.factories import seeded_demo
 
 
-def test_demo_territory_has_themes_tags_and_a_skills_gap(ctx):
-    seed_demo(ctx.config)
+def test_demo_territory_has_themes_tags_and_a_skills_gap(ctx, snapshot):
+    snapshot(seeded_demo)
     territory = get_territory_by_slug(TERRITORY_SLUG)
     kinds = [theme.kind for theme in themes_of(territory)]
     assert kinds.count(ThemeKind.UNESCO) == 6 and kinds.count(ThemeKind.LOCAL) == 5

@@ -4,12 +4,13 @@ organisations, and one the demo learner shows on their badge; seeding twice make
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
 
 from badgehub.db import utcnow
-from badgehub.demo import TERRITORY_SLUG, seed_demo
+from badgehub.demo import TERRITORY_SLUG
 from badgehub.endorsements.demo import seed_demo_endorsements
 from badgehub.endorsements.models import Display, EndorsedKind, Endorsement
 from badgehub.endorsements.territory_issuers import territory_issuer_of
@@ -17,10 +18,11 @@ from badgehub.extensions import db
 from badgehub.territory.service import get_territory_by_slug
 from badgehub.verification.pipeline import verify
 from badgehub.verification.platform import build_resolver
+from tests.factories import seeded_demo
 
 
-def test_the_demo_has_verifiable_endorsements_of_every_kind(ctx: Flask) -> None:
-    seed_demo(ctx.config)
+def test_the_demo_has_verifiable_endorsements_of_every_kind(ctx: Flask, snapshot: Any) -> None:
+    snapshot(seeded_demo)
     territory = get_territory_by_slug(TERRITORY_SLUG)
     city = territory_issuer_of(territory)
     assert city is not None

@@ -4,19 +4,22 @@ peer-recognition badge, already asked for; seeding twice makes nothing twice."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from sqlalchemy import func, select
 
-from badgehub.demo import LEARNER, seed_demo
+from badgehub.demo import LEARNER
 from badgehub.extensions import db
 from badgehub.organisations.service import get_organisation_by_slug
 from badgehub.recognition import badges, queries
 from badgehub.recognition.demo import LIBRARY, WORKSHOP, seed_demo_requests
 from badgehub.recognition.models import EvidenceKind, RecognitionRequest, RequestStatus
+from tests.factories import seeded_demo
 
 
-def test_the_demo_has_pending_requests_in_two_queues(ctx: Flask) -> None:
-    seed_demo(ctx.config)
+def test_the_demo_has_pending_requests_in_two_queues(ctx: Flask, snapshot: Any) -> None:
+    snapshot(seeded_demo)
     workshop, library = get_organisation_by_slug(WORKSHOP), get_organisation_by_slug(LIBRARY)
     waiting = queries.queue_of(workshop)
     assert {r.status for r in waiting} == {RequestStatus.SUBMITTED, RequestStatus.MORE_ASKED}

@@ -15,6 +15,7 @@ from badgehub.stats import queries, service
 from badgehub.stats.errors import InvalidFilters
 from badgehub.stats.privacy import MAX_PERTURBATION, publish
 from badgehub.stats.queries import Filters, observatory, parse_filters
+from tests.factories import seeded_demo
 from tests.unit.stats.dataset import MONTH, Dataset, build_dataset, learner
 
 
@@ -311,10 +312,8 @@ def test_another_territory_counts_none_of_these_credentials(data):
     assert all(not t.groups or all(g.credentials == 0 for g in t.groups) for t in figures.tables.values())
 
 
-def test_pre_aggregates_equal_a_live_recount_for_the_demo(ctx):
-    from badgehub.demo import seed_demo
-
-    seed_demo(ctx.config)
+def test_pre_aggregates_equal_a_live_recount_for_the_demo(ctx, snapshot):
+    snapshot(seeded_demo)
     stored, recounted = service.stored(), service.recount()
     assert stored == recounted and stored[0]
 
@@ -370,12 +369,12 @@ def test_empty_months_are_published_as_true_zeros(data):
     assert nothing.summary.credentials == 0 and nothing.summary.learners == 0
 
 
-def test_the_demo_observatory_has_public_figures_and_hidden_lines(ctx):
-    from badgehub.demo import TERRITORY_SLUG, seed_demo
+def test_the_demo_observatory_has_public_figures_and_hidden_lines(ctx, snapshot):
+    from badgehub.demo import TERRITORY_SLUG
     from badgehub.stats.demo import seed_demo_observatory
     from badgehub.territory.service import get_territory_by_slug
 
-    seed_demo(ctx.config)
+    snapshot(seeded_demo)
     assert seed_demo_observatory(TERRITORY_SLUG, ctx.config) == 0  # seeded once, by the demo itself
     published = publish(observatory(get_territory_by_slug(TERRITORY_SLUG)), public=True)
     assert published.summary.credentials and published.summary.learners
