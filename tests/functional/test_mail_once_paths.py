@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from badgehub.issuing.models import IssuedCredential
 from badgehub.outbox import sender
 from badgehub.outbox.models import OutboxMessage
 from badgehub.tokens import service as tokens
+from tests.children import run_python
 from tests.conftest import REPO_ROOT, TEST_KEK
 from tests.factories import build_world
 from tests.functional import test_mail_outbox
@@ -139,10 +138,9 @@ def _run_child(app: Flask, tmp_path: Path, step: str, path: str, params: dict[st
                BADGEHUB_SMTP_HOST="127.0.0.1", BADGEHUB_SMTP_PORT=str(app.config["SMTP_PORT"]),
                BADGEHUB_MAIL_BACKEND="smtp", BADGEHUB_SMTP_SECURITY="none", BADGEHUB_LOG_LEVEL="ERROR",
                BADGEHUB_RATELIMIT_STORAGE_URI="memory://")
-    child = subprocess.run([sys.executable, "-c", CHILD, step, path, json.dumps(params)], env=env, cwd=REPO_ROOT,
-                           capture_output=True, text=True, timeout=180)
-    assert child.returncode == -9, (child.returncode, child.stderr[-3000:])
-    return child.returncode
+    returncode, output = run_python(CHILD, [step, path, json.dumps(params)], env, REPO_ROOT, timeout=180)
+    assert returncode == -9, (returncode, output[-3000:])
+    return returncode
 
 
 @pytest.mark.parametrize("step", STEPS)

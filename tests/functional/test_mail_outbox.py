@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -26,6 +24,7 @@ from badgehub.extensions import db
 from badgehub.mail import Mail
 from badgehub.outbox import sender, service
 from badgehub.outbox.models import OutboxMessage
+from tests.children import run_python
 from tests.conftest import REPO_ROOT, TEST_KEK, base_test_config
 from tests.functional.test_batch_jobs import make_batch
 
@@ -124,9 +123,8 @@ def _run_child(app: Flask, tmp_path: Path, step: str, action: str, arg: str = "0
                BADGEHUB_KEK=TEST_KEK, BADGEHUB_INSTANCE_PATH=str(tmp_path), BADGEHUB_BASE_URL="http://localhost",
                BADGEHUB_SMTP_HOST="127.0.0.1", BADGEHUB_SMTP_PORT=str(app.config["SMTP_PORT"]),
                BADGEHUB_SMTP_SECURITY="none", BADGEHUB_LOG_LEVEL="ERROR", BADGEHUB_BATCH_INLINE_ROWS="0")
-    child = subprocess.run([sys.executable, "-c", CHILD, step, action, arg], env=env, cwd=REPO_ROOT,
-                           capture_output=True, text=True, timeout=120)
-    return child.returncode
+    returncode, _output = run_python(CHILD, [step, action, arg], env, REPO_ROOT, timeout=120)
+    return returncode
 
 
 def _expire_claims(app: Flask) -> None:
