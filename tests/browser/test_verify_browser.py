@@ -55,7 +55,10 @@ def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def axe_violations(page: Any, source: str) -> list[dict[str, Any]]:
-    page.evaluate(source)
+    # axe-core is half a megabyte of script: loaded once per page, not once per check (a journey checks each
+    # page at two sizes).
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(source)
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
         WCAG_TAGS,
