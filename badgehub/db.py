@@ -115,6 +115,17 @@ def writing() -> Iterator[None]:
         reset_write_intent(token)
 
 
+@contextmanager
+def reading() -> Iterator[None]:
+    """Within this block, transactions begin without SQLite's write lock: reads, and work done before a short
+    write (an award planned and signed before the transaction that stores it), in a writing request or job."""
+    token = set_write_intent(False)
+    try:
+        yield
+    finally:
+        reset_write_intent(token)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
     if connection.dialect.name == "sqlite":

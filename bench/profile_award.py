@@ -47,7 +47,11 @@ from badgehub.extensions import db  # noqa: E402
 # (label, file fragment, function name): the cumulative time of the first match on the stack is the figure.
 PARTS: list[tuple[str, str, str]] = [
     ("whole award (view or batch job)", "", ""),
+    ("issue_one (a single award: read, then write)", "mails/awards.py", "issue_one"),
+    ("  in the write transaction (store, queue, commit)", "mails/awards.py", "store"),
+    ("  e-mail written before it (recipient_mail)", "mails/awards.py", "recipient_mail"),
     ("issue_credential (service)", "issuing/service.py", "issue_credential"),
+    ("issue_or_replay (service)", "issuing/service.py", "issue_or_replay"),
     ("  signer_for (keys, identity, profile)", "issuing/service.py", "signer_for"),
     ("    load_private_key (decrypt + check)", "keys/service.py", "load_private_key"),
     ("  sign_data_integrity", "credentials/data_integrity.py", "sign_data_integrity"),

@@ -62,7 +62,7 @@ from badgehub.mail import MailError
 from badgehub.mails.awards import (
     deliver_notification,
     deliver_notifications,
-    queue_notification,
+    issue_one,
     queue_notifications,
 )
 from badgehub.organisations.models import Organisation
@@ -177,17 +177,6 @@ def _deliver(credential: IssuedCredential, message: OutboxMessage) -> bool:
     return message.sent_at is not None
 
 
-def _issue_one(organisation: Organisation, achievement: Achievement, parsed: IssueRequest) -> issuing.Issued:
-    award = parsed.award
-    # The token's creator answers for what it issues (the credential's created_by and the audit trail).
-    return issuing.issue_or_replay(
-        organisation=organisation, achievement=achievement, recipient_email=award.recipient_email,
-        recipient_name=award.recipient_name, actor_id=_token().created_by_id, source="api",
-        evidence_url=award.evidence_url, narrative=award.narrative, activity_start=award.activity_start,
-        activity_end=award.activity_end, area_id=award.area_id, result=award.result,
-        idempotency_key=parsed.idempotency_key, holder_did=award.holder_did, config=current_app.config)
-
-
 def _no_such_badge() -> dict[str, str]:
     return {"achievement": str(_l("There is no badge with this id in your organisation."))}
 
@@ -205,11 +194,11 @@ def issue() -> ResponseReturnValue:
     except WrongOrganisation:
         raise InvalidBody(details={"fields": _no_such_badge()}) from None
     try:
-        outcome = _issue_one(organisation, achievement, parsed)
-        # The e-mail is committed with the credential (the outbox), delivered once the answer is sure.
-        message = (queue_notification(outcome.credential, current_app.config)
-                   if parsed.send_email and not outcome.replayed else None)
-        db.session.commit()
+        # The e-mail is committed with the credential (the outbox), delivered once the answer is sure. The token's
+        # creator answers for what it issues (the credential's created_by and the audit trail).
+        outcome, message = issue_one(organisation, achievement, parsed.award,
+                                     idempotency_key=parsed.idempotency_key, actor_id=_token().created_by_id,
+                                     source="api", send_email=parsed.send_email, config=current_app.config)
     except AchievementArchived as error:
         db.session.rollback()
         raise InvalidBody(details={"fields": {"achievement": str(error.message)}}) from None

@@ -27,10 +27,11 @@ from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from badgehub import events
 from badgehub.accounts.holder import holder_dids_for_addresses
-from badgehub.achievements.models import Achievement
+from badgehub.achievements.models import Achievement, AchievementVersion
 from badgehub.achievements.service import achievement_definition, lock_version, require_issuable
 from badgehub.credentials.errors import CredentialError
 from badgehub.credentials.status_list import get_bit, status_list_entry
@@ -311,6 +312,31 @@ def start_signing(prepared: Plan, signer: Signer, *, config: Mapping[str, Any]) 
             item.signed = pair
 
     return finish
+
+
+def planned_credential(prepared: Plan, organisation: Organisation, achievement: Achievement,
+                       *, source: CredentialSource | str, actor_id: int | None) -> IssuedCredential | None:
+    """The credential the plan's first award becomes if :func:`store` stores it as planned (the same ids and
+    signed documents), as a row outside the session, with what its e-mail reads (organisation, achievement,
+    version, area) attached: so that a single award's e-mail is written before the write transaction. None
+    when that award is not planned or not signed (a replay, a refusal, an award :func:`store` issues alone)."""
+    item = prepared.planned[0] if prepared.planned else None
+    if item is None or item.signed is None or item.position != 0:
+        return None
+    version = db.session.get(AchievementVersion, prepared.version_id)
+    status_list = db.session.get(StatusList, prepared.status_list_id)
+    if version is None or status_list is None:  # pragma: no cover - both were read by the plan
+        return None
+    credential = new_credential(
+        organisation, achievement, version, item.clean, public_id=item.public_id, credential_id=item.credential_id,
+        document_json=item.signed[0], token=item.signed[1], moment=prepared.moment,
+        valid_until=prepared.valid_until, source=CredentialSource(source), batch_id=None, key=item.key,
+        status_list=status_list, index=item.index, actor_id=actor_id)
+    # Set as loaded values: no backref or cascade may bring this row into the session (store inserts its own).
+    for name, value in (("organisation", organisation), ("achievement", achievement),
+                        ("achievement_version", version), ("area", item.clean.area), ("status_list", status_list)):
+        set_committed_value(credential, name, value)
+    return credential
 
 
 def store(prepared: Plan, organisation: Organisation, achievement: Achievement, awards: Sequence[BulkAward], *,

@@ -14,14 +14,13 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Final
 
 from flask import current_app
 from sqlalchemy import select
 
-from badgehub.db import reset_write_intent, run_with_retry, set_write_intent, writing
+from badgehub.db import reading, run_with_retry, writing
 from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
 from badgehub.issuing import batches, bulk, parallel
@@ -66,15 +65,6 @@ def send_batch_mail(batch: IssueBatch) -> int:
                 log.warning("batch %s: could not send the e-mail of row %s", batch.id, row.number)
         db.session.commit()
     return delivery.sent
-
-
-@contextmanager
-def _reading() -> Iterator[None]:
-    token = set_write_intent(False)
-    try:
-        yield
-    finally:
-        reset_write_intent(token)
 
 
 def _runner_id() -> str:
@@ -206,7 +196,7 @@ def _plan_and_sign(batch: IssueBatch, signer: Signer, *, limit: int, now: dt.dat
                    after: batches.ChunkPlan | None = None) -> tuple[batches.ChunkPlan, Callable[[], None]]:
     """The next chunk planned (in a read transaction, ended here) and its signing started on the pool; the
     function returned waits for the signatures."""
-    with _reading():
+    with reading():
         chunk = batches.plan_pending_rows(batch, signer=signer, config=current_app.config, limit=limit, now=now,
                                           after=after)
         db.session.commit()

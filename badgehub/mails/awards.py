@@ -16,15 +16,19 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
-from badgehub.db import run_with_retry, writing
+from badgehub.achievements.models import Achievement
+from badgehub.db import reading, run_with_retry, writing
+from badgehub.errors import BadgeHubError
 from badgehub.extensions import db
-from badgehub.issuing import parallel
-from badgehub.issuing.models import IssuedCredential
+from badgehub.issuing import bulk, parallel
+from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.issuing.notify import AwardNotice, award_notice, award_notices, notice_ref
+from badgehub.issuing.service import AwardInput, Issued, issue_or_replay, signer_for
 from badgehub.mail import Attachment, Mail
+from badgehub.organisations.models import Organisation
 from badgehub.outbox.models import OutboxMessage
 from badgehub.outbox.sender import deliver, deliver_many
-from badgehub.outbox.service import queue, queue_all
+from badgehub.outbox.service import WrittenMail, queue, queue_all, queue_written, written
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +100,65 @@ def deliver_notification(message: OutboxMessage, config: Mapping[str, Any]) -> N
     except DBAPIError:
         db.session.rollback()
         log.warning("the e-mail of a credential is queued; the background sender will deliver it")
+
+
+def issue_one(organisation: Organisation, achievement: Achievement, award: AwardInput, *,
+              idempotency_key: str | None, actor_id: int | None, source: CredentialSource | str, send_email: bool,
+              config: Mapping[str, Any]) -> tuple[Issued, OutboxMessage | None]:
+    """Issue one award (the award form's, the API's) and queue its e-mail when ``send_email``, committed
+    together; returns the outcome and the message to deliver with :func:`deliver_notification` (None for a
+    replay, or without e-mail). Commits what the request did before too.
+
+    The award is planned, signed and its e-mail written in a read (:func:`bulk.plan`, :func:`bulk.sign`), then
+    stored with its e-mail in a short write transaction (:func:`bulk.store`: the idempotency key and the status
+    index checked again under the list's lock, so a duplicate racing it is replayed, never issued twice). On
+    SQLite the write lock is held for the inserts and counts, not for the signatures and the e-mail; on
+    PostgreSQL, the same for the list's row lock. Raises what :func:`~badgehub.issuing.service.issue_or_replay`
+    raises; nothing of the award is committed then.
+    """
+    db.session.commit()  # the request's reads so far (and a token's last use): the award starts afresh
+    item = bulk.BulkAward(award, idempotency_key)
+    prepared: bulk.Plan | None = None
+    draft: IssuedCredential | None = None
+    mail: WrittenMail | None = None
+    try:
+        with reading():
+            signer = signer_for(organisation, config)
+            prepared = bulk.plan(organisation, achievement, [item], signer=signer, config=config)
+            bulk.sign(prepared, signer, config=config)
+            draft = bulk.planned_credential(prepared, organisation, achievement, source=source, actor_id=actor_id)
+            mail = written(recipient_mail(draft, config), config=config) if send_email and draft else None
+            db.session.rollback()  # nothing was written
+    except BadgeHubError:
+        # No usable key, say: the award goes the way it always went, where a replay needs no key.
+        db.session.rollback()
+        prepared, draft, mail = None, None, None
+
+    def store() -> tuple[Issued, OutboxMessage | None]:
+        if prepared is None:
+            outcome: Issued | BadgeHubError = issue_or_replay(
+                organisation=organisation, achievement=achievement, recipient_email=award.recipient_email,
+                recipient_name=award.recipient_name, actor_id=actor_id, source=source,
+                evidence_url=award.evidence_url, narrative=award.narrative, activity_start=award.activity_start,
+                activity_end=award.activity_end, area_id=award.area_id, result=award.result,
+                idempotency_key=idempotency_key, holder_did=award.holder_did, config=config)
+        else:
+            outcome = bulk.store(prepared, organisation, achievement, [item], signer=signer, actor_id=actor_id,
+                                 source=source, config=config)[0]
+        if isinstance(outcome, BadgeHubError):
+            raise outcome
+        message = None
+        if send_email and not outcome.replayed:
+            ref = notice_ref(outcome.credential)
+            if mail is not None and draft is not None and ref == notice_ref(draft):
+                message = queue_written([(mail, ref)])[0]
+            else:  # issued otherwise than planned (its index taken meanwhile, say): written here
+                message = queue_notification(outcome.credential, config)
+        db.session.commit()
+        return outcome, message
+
+    with writing():
+        return run_with_retry(store)
 
 
 def notify_recipient(credential: IssuedCredential, config: Mapping[str, Any]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -38,12 +39,32 @@ def queue(mail: Mail, *, config: Mapping[str, Any], ref: str | None = None,
 def queue_all(mails: Sequence[tuple[Mail, str | None]], *, config: Mapping[str, Any],
               now: dt.datetime | None = None) -> list[OutboxMessage]:
     """:func:`queue` for each ``(mail, ref)``, in one flush (a batch's chunk: one multi-row insert)."""
+    return queue_written([(written(mail, config=config), ref) for mail, ref in mails], now=now)
+
+
+@dataclass(frozen=True)
+class WrittenMail:
+    """An e-mail written as it will be sent (its ``Message-ID`` and bytes), not queued yet: what is costly in
+    queueing is done before the transaction that queues it (a single award writes its e-mail before it takes
+    the write lock)."""
+
+    message_id: str
+    recipient_key: str
+    raw: bytes
+
+
+def written(mail: Mail, *, config: Mapping[str, Any]) -> WrittenMail:
+    """``mail`` written as it will be sent. Reads and writes nothing."""
+    message_id, raw = render(mail, config["MAIL_FROM"])
+    return WrittenMail(message_id, email_key(mail.to)[:254], raw)
+
+
+def queue_written(mails: Sequence[tuple[WrittenMail, str | None]], *,
+                  now: dt.datetime | None = None) -> list[OutboxMessage]:
+    """Add each ``(written mail, ref)`` to the outbox, in one flush."""
     moment = now or utcnow()
-    rows = []
-    for mail, ref in mails:
-        message_id, raw = render(mail, config["MAIL_FROM"])
-        rows.append(OutboxMessage(message_id=message_id, recipient_key=email_key(mail.to)[:254], ref=ref,
-                                  message=raw, created_at=moment, attempts=0))
+    rows = [OutboxMessage(message_id=mail.message_id, recipient_key=mail.recipient_key, ref=ref, message=mail.raw,
+                          created_at=moment, attempts=0) for mail, ref in mails]
     db.session.add_all(rows)
     db.session.flush()
     return rows

@@ -44,7 +44,7 @@ from badgehub.issuing.notify import baked_image, natural_format
 from badgehub.issuing.status_lists import get_status_list, served_status_list
 from badgehub.keys.service import published_keys
 from badgehub.mail import MailError
-from badgehub.mails.awards import deliver_notification, queue_notification
+from badgehub.mails.awards import deliver_notification, issue_one
 from badgehub.organisations import service as organisations
 from badgehub.organisations.models import Organisation, OrganisationMember, Role
 from badgehub.web.caching import public_document
@@ -175,16 +175,15 @@ def award(slug: str, public_id: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _award_page(organisation, achievement, form, status=400)
     try:
-        outcome = issuing.issue_or_replay(
-            organisation=organisation, achievement=achievement, recipient_email=form.recipient_email.data or "",
-            recipient_name=form.recipient_name.data or "", actor_id=_actor().id, source="single",
-            evidence_url=form.evidence_url.data or None, narrative=form.narrative.data or None,
-            activity_start=form.activity_start.data, activity_end=form.activity_end.data,
-            area_id=form.area_id.data, result=form.result.data or None,
-            idempotency_key=form.idempotency_key.data or None, config=current_app.config)
         # The e-mail is committed with the credential (the outbox), so a crash can neither lose nor repeat it.
-        message = None if outcome.replayed else queue_notification(outcome.credential, current_app.config)
-        db.session.commit()
+        outcome, message = issue_one(
+            organisation, achievement, issuing.AwardInput(
+                recipient_email=form.recipient_email.data or "", recipient_name=form.recipient_name.data or "",
+                evidence_url=form.evidence_url.data or None, narrative=form.narrative.data or None,
+                activity_start=form.activity_start.data, activity_end=form.activity_end.data,
+                area_id=form.area_id.data, result=form.result.data or None),
+            idempotency_key=form.idempotency_key.data or None, actor_id=_actor().id, source="single",
+            send_email=True, config=current_app.config)
     except ValidationError as error:
         db.session.rollback()
         return _award_page(organisation, achievement, form, status=error.http_status,

@@ -6,6 +6,7 @@ that contention the error handler hit PendingRollbackError and some pages were W
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,3 +154,65 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(committed_app):
             pytest.skip("SQLite only")
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def _lock_free_elsewhere(engine: Any, organisation_id: int) -> bool:
+    """Whether another connection can take, at once, the lock an award's store takes: SQLite's write lock, or
+    the row lock of the organisation's status list (PostgreSQL)."""
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()  # the driver's own: no BEGIN of SQLAlchemy's before ours
+        try:
+            raw.execute("PRAGMA busy_timeout=0")
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                return False
+            raw.execute("ROLLBACK")
+            return True
+        finally:
+            raw.close()
+    with engine.connect() as other:
+        other.execute(text("SET lock_timeout = '1ms'"))
+        try:
+            other.execute(text("SELECT id FROM status_lists WHERE organisation_id = :org FOR UPDATE"),
+                          {"org": organisation_id})
+        except OperationalError:
+            return False
+        finally:
+            other.rollback()
+        return True
+
+
+def test_a_single_award_signs_and_writes_its_email_without_holding_the_write_lock(committed_app, monkeypatch):
+    from badgehub.credentials import vc_jwt
+    from badgehub.mails import awards
+
+    app = committed_app
+    app.config["RATELIMIT_ENABLED"] = False
+    with app.test_request_context():
+        world = build_api_world()
+        db.session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {world['token_a']}"}
+    first = client.post("/api/v1/credentials", headers=headers,
+                        json={"achievement": world["repair"], "recipient": {"email": "first@example.net"}})
+    assert first.status_code == 201  # the organisation's status list exists from now on
+    with app.app_context():
+        engine = db.engine
+    seen: dict[str, bool] = {}
+    real_sign, real_mail = vc_jwt.sign_vc_jwt, awards.recipient_mail
+
+    def sign_vc_jwt(*args: Any, **kwargs: Any) -> Any:
+        seen["signing"] = _lock_free_elsewhere(engine, world["org_a_id"])
+        return real_sign(*args, **kwargs)
+
+    def recipient_mail(*args: Any, **kwargs: Any) -> Any:
+        seen["mail"] = _lock_free_elsewhere(engine, world["org_a_id"])
+        return real_mail(*args, **kwargs)
+
+    monkeypatch.setattr(vc_jwt, "sign_vc_jwt", sign_vc_jwt)
+    monkeypatch.setattr(awards, "recipient_mail", recipient_mail)
+    second = client.post("/api/v1/credentials", headers=headers,
+                         json={"achievement": world["repair"], "recipient": {"email": "second@example.net"}})
+    assert second.status_code == 201 and second.get_json()["email_sent"] is True
+    assert seen == {"signing": True, "mail": True}
