@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import render_template
+from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
@@ -33,6 +33,12 @@ from badgehub.outbox.service import WrittenMail, queue, queue_all, queue_written
 log = logging.getLogger(__name__)
 
 
+def _render(name: str, context: Mapping[str, Any]) -> str:
+    # The e-mail's templates read only their own context: not render_template, which also ran the web pages'
+    # context processors (menu, languages, path; a query for a signed-in issuer) for each of the two parts.
+    return current_app.jinja_env.get_template(name).render(context)
+
+
 def award_mail(notice: AwardNotice) -> Mail:
     """The e-mail announcing a credential to its recipient, with the baked image and the wallet-app QR code
     attached, in ``notice.locale``."""
@@ -47,8 +53,8 @@ def award_mail(notice: AwardNotice) -> Mail:
             "lang": notice.locale, "image_url": notice.image_url, "wallet_offer": notice.wallet_offer,
             "wallet_offer_qr": notice.wallet_offer_qr_filename, "wallet_offer_days": notice.wallet_offer_days,
         }
-        text = render_template("email/issuing_awarded.txt", **context)
-        html = render_template("email/issuing_awarded.html", **context)
+        text = _render("email/issuing_awarded.txt", context)
+        html = _render("email/issuing_awarded.html", context)
     maintype, _, subtype = notice.baked.media_type.partition("/")
     attachment = Attachment(filename=notice.filename, content=notice.baked.data, maintype=maintype, subtype=subtype)
     offer_attachment = Attachment(filename=notice.wallet_offer_qr_filename, content=notice.wallet_offer_qr,
