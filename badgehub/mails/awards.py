@@ -108,6 +108,19 @@ def deliver_notification(message: OutboxMessage, config: Mapping[str, Any]) -> N
         log.warning("the e-mail of a credential is queued; the background sender will deliver it")
 
 
+def _end_without_expiring() -> None:
+    # Commit what the request did before the award, keeping what it loaded (the token, organisation and
+    # achievement): the plan reads them as the request did a moment ago, and the read's rollback expires them
+    # before store checks them again under the lock.
+    session = db.session()
+    expiring = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
+
+
 def issue_one(organisation: Organisation, achievement: Achievement, award: AwardInput, *,
               idempotency_key: str | None, actor_id: int | None, source: CredentialSource | str, send_email: bool,
               config: Mapping[str, Any]) -> tuple[Issued, OutboxMessage | None]:
@@ -122,7 +135,7 @@ def issue_one(organisation: Organisation, achievement: Achievement, award: Award
     PostgreSQL, the same for the list's row lock. Raises what :func:`~badgehub.issuing.service.issue_or_replay`
     raises; nothing of the award is committed then.
     """
-    db.session.commit()  # the request's reads so far (and a token's last use): the award starts afresh
+    _end_without_expiring()  # the request's reads so far (and a token's last use)
     item = bulk.BulkAward(award, idempotency_key)
     prepared: bulk.Plan | None = None
     draft: IssuedCredential | None = None
