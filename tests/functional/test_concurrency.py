@@ -216,3 +216,58 @@ def test_a_single_award_signs_and_writes_its_email_without_holding_the_write_loc
                          json={"achievement": world["repair"], "recipient": {"email": "second@example.net"}})
     assert second.status_code == 201 and second.get_json()["email_sent"] is True
     assert seen == {"signing": True, "mail": True}
+
+
+def test_a_single_award_whose_index_was_taken_meanwhile_is_issued_once_with_its_own_email(committed_app,
+                                                                                           monkeypatch):
+    from email import policy
+    from email.parser import BytesParser
+
+    from badgehub.credentials.baking import extract_from_png
+    from badgehub.credentials.status_list import set_bit
+    from badgehub.issuing import bulk
+    from badgehub.outbox.models import OutboxMessage
+
+    app = committed_app
+    app.config["RATELIMIT_ENABLED"] = False
+    with app.test_request_context():
+        world = build_api_world()
+        db.session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {world['token_a']}"}
+    first = client.post("/api/v1/credentials", headers=headers,
+                        json={"achievement": world["repair"], "recipient": {"email": "first@example.net"}})
+    assert first.status_code == 201
+    with app.app_context():
+        engine = db.engine
+    planned: dict[str, Any] = {}
+    real_sign = bulk.sign
+
+    def sign(prepared: Any, *args: Any, **kwargs: Any) -> None:
+        real_sign(prepared, *args, **kwargs)
+        item = prepared.planned[0]
+        planned.update(index=item.index, public_id=item.public_id)
+        # Between the plan and the store, another issuer takes the planned index (its bit set, as a revoked
+        # credential's is): the write lock is free, so it commits.
+        with engine.begin() as other:
+            bits = other.execute(text("SELECT bits FROM status_lists WHERE id = :id"),
+                                 {"id": prepared.status_list_id}).scalar_one()
+            other.execute(text("UPDATE status_lists SET bits = :bits WHERE id = :id"),
+                          {"bits": set_bit(bytes(bits), item.index), "id": prepared.status_list_id})
+
+    monkeypatch.setattr(bulk, "sign", sign)
+    second = client.post("/api/v1/credentials", headers=headers,
+                         json={"achievement": world["repair"], "recipient": {"email": "second@example.net"}})
+    assert second.status_code == 201 and second.get_json()["email_sent"] is True
+    with app.app_context():
+        credential = db.session.scalars(select(IssuedCredential).where(
+            IssuedCredential.recipient_email == "second@example.net")).one()
+        # Issued again alone, on another index, and its e-mail written for what was stored, not for the plan.
+        assert credential.public_id != planned["public_id"] and credential.status_index != planned["index"]
+        messages = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient_key == "second@example.net")).all()
+        assert [message.ref for message in messages] == [f"credential:{credential.public_id}"]
+        mail = BytesParser(policy=policy.default).parsebytes(messages[0].message)
+        badge, _wallet_app_qr = list(mail.iter_attachments())
+        assert badge.get_filename() == f"badge-{credential.public_id}.png"
+        assert extract_from_png(badge.get_content()).payload == credential.document_json
