@@ -9,6 +9,7 @@ connections, that dies without any clean-up.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import sys
 import tempfile
@@ -35,6 +36,13 @@ def run_python(code: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path
             shown = Path(output.name).read_text(errors="replace")[-3000:]
             raise TimeoutError(f"the child was still running after {timeout} s: {shown}")
         return int(child.exitcode or 0), Path(output.name).read_text(errors="replace")
+
+
+def stop_server() -> None:
+    """Stop the server (if it was started) and wait for it: its children's CPU time is then counted in this
+    process's, and it does not outlive the test session."""
+    # multiprocessing has no public way to stop its forkserver; this is what its own tests call.
+    multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
 
 
 def _run(code: str, argv: list[str], env: dict[str, str], cwd: str, output: str) -> None:

@@ -102,6 +102,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.db)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def crash_children_server() -> Iterator[None]:
+    """The server that forks the crash tests' children (``tests/children.py``) ends with the test process."""
+    yield
+    from tests import children
+
+    children.stop_server()
+
+
 RSA_POOL_SIZE = 16
 
 
