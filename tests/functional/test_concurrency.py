@@ -183,11 +183,9 @@ def _lock_free_elsewhere(engine: Any, organisation_id: int) -> bool:
         return True
 
 
-def test_a_single_award_signs_and_writes_its_email_without_holding_the_write_lock(committed_app, monkeypatch):
-    from badgehub.credentials import vc_jwt
-    from badgehub.mails import awards
-
-    app = committed_app
+def _after_a_first_award(app: Any) -> tuple[dict[str, Any], Any, dict[str, str]]:
+    """The API world committed and one award made through the API, so that the organisation's status list
+    exists; returns the world, a client and the token's headers."""
     app.config["RATELIMIT_ENABLED"] = False
     with app.test_request_context():
         world = build_api_world()
@@ -196,7 +194,16 @@ def test_a_single_award_signs_and_writes_its_email_without_holding_the_write_loc
     headers = {"Authorization": f"Bearer {world['token_a']}"}
     first = client.post("/api/v1/credentials", headers=headers,
                         json={"achievement": world["repair"], "recipient": {"email": "first@example.net"}})
-    assert first.status_code == 201  # the organisation's status list exists from now on
+    assert first.status_code == 201
+    return world, client, headers
+
+
+def test_a_single_award_signs_and_writes_its_email_without_holding_the_write_lock(committed_app, monkeypatch):
+    from badgehub.credentials import vc_jwt
+    from badgehub.mails import awards
+
+    app = committed_app
+    world, client, headers = _after_a_first_award(app)
     with app.app_context():
         engine = db.engine
     seen: dict[str, bool] = {}
@@ -229,15 +236,7 @@ def test_a_single_award_whose_index_was_taken_meanwhile_is_issued_once_with_its_
     from badgehub.outbox.models import OutboxMessage
 
     app = committed_app
-    app.config["RATELIMIT_ENABLED"] = False
-    with app.test_request_context():
-        world = build_api_world()
-        db.session.commit()
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {world['token_a']}"}
-    first = client.post("/api/v1/credentials", headers=headers,
-                        json={"achievement": world["repair"], "recipient": {"email": "first@example.net"}})
-    assert first.status_code == 201
+    world, client, headers = _after_a_first_award(app)
     with app.app_context():
         engine = db.engine
     planned: dict[str, Any] = {}
