@@ -330,6 +330,15 @@ def leaked_rows(bind: Any, expected: dict[str, int]) -> dict[str, int]:
     return {name: rows for name, rows in _row_counts(bind).items() if rows != expected[name]}
 
 
+def fail_on_leaked_rows(bind: Any, expected: dict[str, int], where: str) -> None:
+    """Fail the test if it left rows in ``bind`` (committed outside its transaction); ``expected`` then takes the
+    new counts, so that this test fails, not every one after it."""
+    leaked = leaked_rows(bind, expected)
+    if leaked:
+        expected.update(leaked)
+        pytest.fail(f"the test left rows in {where} (committed outside its transaction): {leaked}")
+
+
 @pytest.fixture(scope="session")
 def shared_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, _Pristine]]:
     """The app of this test process (one per pytest-xdist worker), with its state as built."""
@@ -381,10 +390,7 @@ def app(request: pytest.FixtureRequest, shared_app: tuple[Flask, _Pristine], dat
         else:
             engine.dispose()
             pristine.restore(shared_app[0])  # the limiter, configured again by this test's create_app
-        leaked = leaked_rows(engine, pristine.rows)
-        if leaked:
-            pristine.rows.update(leaked)  # this test fails, not every one after it
-            pytest.fail(f"the test left rows in the shared database (committed outside its transaction): {leaked}")
+        fail_on_leaked_rows(engine, pristine.rows, "the shared database")
 
 
 @pytest.fixture
@@ -519,10 +525,7 @@ def snapshot(app: Flask, _snapshots: dict[str, _Snapshot], fresh_database: Any) 
             transaction.rollback()
             connection.close()
             db.engines[None] = shared_connection
-        leaked = leaked_rows(made.engine, made.rows)
-        if leaked:
-            made.rows.update(leaked)
-            pytest.fail(f"the test left rows in its snapshot's database (committed outside its transaction): {leaked}")
+        fail_on_leaked_rows(made.engine, made.rows, "its snapshot's database")
 
 
 def _loaded_again(value: Any) -> Any:
