@@ -92,8 +92,7 @@ def test_a_learner_invites_an_endorsement_by_link_and_shows_it_on_the_badge_s_pa
         other.set_default_timeout(10_000)
         endorser = Journey(other, live_server, axe_source, "invited-endorser", lang)
         other.goto(link)  # the link the learner handed over
-        if lang != "en":
-            endorser.click(other.get_by_role("button", name="Français"))
+        endorser.choose_language()
         other.locator("#email").fill(world["owner_b_email"])
         other.locator("#password").fill(PASSWORD)
         endorser.click(other.locator("form", has=other.locator("#password")).get_by_role("button"))
@@ -138,8 +137,7 @@ def test_a_person_without_organisation_endorses_in_their_own_name_and_the_learne
         other.set_default_timeout(10_000)
         endorser = Journey(other, live_server, axe_source, "own-name-endorser", lang)
         other.goto(link)  # the link the learner handed over
-        if lang != "en":
-            endorser.click(other.get_by_role("button", name="Français"))
+        endorser.choose_language()
         other.locator("#email").fill("sam@example.net")
         other.locator("#password").fill(PASSWORD)
         endorser.click(other.locator("form", has=other.locator("#password")).get_by_role("button"))
