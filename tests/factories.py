@@ -211,6 +211,11 @@ def build_world(prefix: str = "") -> World:
                  users["owner_b"], repair, workshop, reading)
 
 
+
+def world_ids() -> dict[str, Any]:
+    """The world as plain values (``World.ids``): one ``snapshot`` build for the many tests that read it."""
+    return build_world().ids()
+
 EVRY_COMPETENCIES = (
     ("TEC", None, "Savoir-faire techniques"), ("TEC.1", "TEC", "Réparer un vélo"),
     ("TEC.1.A", "TEC.1", "Poser une rustine"), ("TEC.2", "TEC", "Travailler le bois"),

@@ -59,40 +59,42 @@ def form(**changes: Any) -> dict[str, Any]:
     return {**FORM, **changes}
 
 
-@pytest.fixture
-def world(setup: Any) -> World:
-    def build() -> World:
-        create_territory(name="Évry", slug="evry", areas=[("centre", "Centre")])
-        coordinator = create_user("coord@example.org", verified=True)
-        add_coordinator(territory_slug="evry", user=coordinator, actor_id=None)
-        users = {name: create_user(f"{name}@example.org", name=name.title(), verified=True)
-                 for name in ("owner_a", "issuer_a", "viewer_a", "owner_b")}
-        org_a = create_organisation(users["owner_a"], ProfileFields(name="Atelier Vélo", type="association",
-                                                                    sector="community"), config=current_app.config)
-        org_b = create_organisation(users["owner_b"], ProfileFields(name="Bibliothèque", type="library",
-                                                                    sector="public_services"),
-                                                                    config=current_app.config)
-        add_member(org_a, users["owner_a"], users["issuer_a"], "issuer")
-        add_member(org_a, users["owner_a"], users["viewer_a"], "viewer")
-        evry = get_territory_by_slug("evry")
-        membership = request_membership(org_a, evry, users["owner_a"], "Bonjour")
-        decide_membership(membership, "approve", coordinator)
-        framework = CompetencyFramework(territory_id=evry.id, name="Référentiel d'Évry")
-        db.session.add(framework)
+def _shared_world() -> World:
+    """The world these tests share: a ``snapshot`` build, made once per test process."""
+    create_territory(name="Évry", slug="evry", areas=[("centre", "Centre")])
+    coordinator = create_user("coord@example.org", verified=True)
+    add_coordinator(territory_slug="evry", user=coordinator, actor_id=None)
+    users = {name: create_user(f"{name}@example.org", name=name.title(), verified=True)
+             for name in ("owner_a", "issuer_a", "viewer_a", "owner_b")}
+    org_a = create_organisation(users["owner_a"], ProfileFields(name="Atelier Vélo", type="association",
+                                                                sector="community"), config=current_app.config)
+    org_b = create_organisation(users["owner_b"], ProfileFields(name="Bibliothèque", type="library",
+                                                                sector="public_services"),
+                                                                config=current_app.config)
+    add_member(org_a, users["owner_a"], users["issuer_a"], "issuer")
+    add_member(org_a, users["owner_a"], users["viewer_a"], "viewer")
+    evry = get_territory_by_slug("evry")
+    membership = request_membership(org_a, evry, users["owner_a"], "Bonjour")
+    decide_membership(membership, "approve", coordinator)
+    framework = CompetencyFramework(territory_id=evry.id, name="Référentiel d'Évry")
+    db.session.add(framework)
+    db.session.flush()
+    ids = {}
+    for code, name in (("CIT", "Citoyenneté"), ("NUM-2", "Protéger ses données")):
+        competency = Competency(framework_id=framework.id, code=code, name=name)
+        db.session.add(competency)
         db.session.flush()
-        ids = {}
-        for code, name in (("CIT", "Citoyenneté"), ("NUM-2", "Protéger ses données")):
-            competency = Competency(framework_id=framework.id, code=code, name=name)
-            db.session.add(competency)
-            db.session.flush()
-            ids[code] = competency.id
-        badge_b = achievements.create_achievement(org_b, users["owner_b"], achievements.AchievementFields(
-            name="Club de lecture", description="A participé au club.", criteria_md="Venir trois fois."))
-        return World(a=org_a.slug, b=org_b.slug, badge_b=badge_b.public_id, competency_ids=ids,
-                     user_ids={name: user.id for name, user in users.items()},
-                     **{name: user.get_id() for name, user in users.items()})
+        ids[code] = competency.id
+    badge_b = achievements.create_achievement(org_b, users["owner_b"], achievements.AchievementFields(
+        name="Club de lecture", description="A participé au club.", criteria_md="Venir trois fois."))
+    return World(a=org_a.slug, b=org_b.slug, badge_b=badge_b.public_id, competency_ids=ids,
+                 user_ids={name: user.id for name, user in users.items()},
+                 **{name: user.get_id() for name, user in users.items()})
 
-    return setup(build)
+
+@pytest.fixture
+def world(snapshot: Any) -> World:
+    return snapshot(_shared_world)
 
 
 def badge_count(query: Any) -> int:

@@ -27,8 +27,8 @@ def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(build_api_world)
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(build_api_world)
 
 
 def test_an_organisation_endorses_a_badge_and_the_document_verifies(client: FlaskClient,

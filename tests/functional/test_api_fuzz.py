@@ -16,8 +16,8 @@ from tests.functional.api_helpers import build_api_world
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(build_api_world)
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(build_api_world)
 
 
 def test_the_api_answers_what_its_document_says_to_generated_requests(app, world):

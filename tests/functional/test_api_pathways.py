@@ -19,8 +19,8 @@ def jobs_inline(app: Any) -> None:
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(build_api_world)
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(build_api_world)
 
 
 def _body(world: dict[str, Any], **changes: Any) -> dict[str, Any]:

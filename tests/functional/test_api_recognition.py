@@ -22,29 +22,31 @@ from tests.factories import png
 from tests.functional.api_helpers import build_api_world, call
 
 
+def _shared_world() -> dict[str, Any]:
+    """The world these tests share: a ``snapshot`` build, made once per test process."""
+    ids = build_api_world()
+    lea = create_user("lea@example.net", name="Léa", verified=True)
+    lea.locale = "fr"
+    organisation = db.session.scalar(db.select(Organisation).where(Organisation.slug == ids["a"]))
+    from badgehub.achievements.service import public_achievement
+
+    asked = recognition.submit(lea, organisation, RequestInput(
+        text="J'ai réparé vingt vélos.", links=["https://velo.example.org/photos"],
+        files=[Upload("atelier.png", png())]), achievement=public_achievement(ids["repair"]),
+        settings=current_app.config).request
+    described = recognition.submit(lea, organisation, RequestInput(text="Un an de caisse.", title="Caisse"),
+                                   settings=current_app.config).request
+    owner = db.session.scalar(db.select(User).where(User.email == "owner_a@example.org"))
+    _row, ids["reader_only"] = tokens.create_token(organisation, owner, name="Lecture",
+                                                   scopes=[tokens.REQUESTS_READ])
+    ids.update(asked=asked.public_id, described=described.public_id,
+               file=next(e.public_id for e in asked.evidence if e.kind.value == "file"))
+    return ids
+
+
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    def build() -> dict[str, Any]:
-        ids = build_api_world()
-        lea = create_user("lea@example.net", name="Léa", verified=True)
-        lea.locale = "fr"
-        organisation = db.session.scalar(db.select(Organisation).where(Organisation.slug == ids["a"]))
-        from badgehub.achievements.service import public_achievement
-
-        asked = recognition.submit(lea, organisation, RequestInput(
-            text="J'ai réparé vingt vélos.", links=["https://velo.example.org/photos"],
-            files=[Upload("atelier.png", png())]), achievement=public_achievement(ids["repair"]),
-            settings=current_app.config).request
-        described = recognition.submit(lea, organisation, RequestInput(text="Un an de caisse.", title="Caisse"),
-                                       settings=current_app.config).request
-        owner = db.session.scalar(db.select(User).where(User.email == "owner_a@example.org"))
-        _row, ids["reader_only"] = tokens.create_token(organisation, owner, name="Lecture",
-                                                       scopes=[tokens.REQUESTS_READ])
-        ids.update(asked=asked.public_id, described=described.public_id,
-                   file=next(e.public_id for e in asked.evidence if e.kind.value == "file"))
-        return ids
-
-    return setup(build)
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(_shared_world)
 
 
 def test_the_queue_lists_the_open_requests_with_their_evidence(client: FlaskClient, world: dict[str, Any]) -> None:

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from badgehub.extensions import db
 from badgehub.tokens.models import ApiToken
 from tests.conftest import csrf_token_from, sign_in
-from tests.factories import build_world
+from tests.factories import world_ids
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(lambda: build_world().ids())
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(world_ids)
 
 
 def page_url(world: dict[str, Any], organisation: str = "a") -> str:

@@ -30,8 +30,8 @@ PROTECTED = [("GET", "/achievements"), ("GET", "/achievements/{reading}"), ("GET
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(build_api_world)
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(build_api_world)
 
 
 def count_credentials(query: Any) -> int:

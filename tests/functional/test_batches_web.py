@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from badgehub.extensions import db
 from badgehub.issuing.models import BatchState, IssueBatch, IssuedCredential
 from tests.conftest import csrf_token_from, sign_in
-from tests.factories import build_world
+from tests.factories import world_ids
 
 LIST = ("Prénom;Nom;Courriel;Début;Quartier\r\n"
         "Léa;Martin;lea@example.net;01/03/2025;centre\r\n"
@@ -26,8 +26,8 @@ LIST = ("Prénom;Nom;Courriel;Début;Quartier\r\n"
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(lambda: build_world().ids())
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(world_ids)
 
 
 def new_url(world: dict[str, Any], organisation: str = "a") -> str:

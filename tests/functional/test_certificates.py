@@ -28,23 +28,25 @@ def _issue(achievement: Any, *, name: str = "Zoë Ćwikła", email: str = "zoe@e
         recipient_name=name, actor_id=None, source="cli", config=current_app.config).public_id)
 
 
-@pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    def build() -> dict[str, Any]:
-        built = build_world()
-        competency = create_competency(built.territory, built.coordinator, "MEC-2", CompetencyFields(
-            name="Réparer un vélo", esco_uri="http://data.europa.eu/esco/skill/0123", rncp_code="RNCP34567"))
-        fields = achievements.AchievementFields(**{**WORKSHOP.__dict__, "name": "Animer un atelier vélo",
-                                                   "competency_ids": [competency.id]})
-        aligned = achievements.create_achievement(built.a, built.owner_a, fields,
-                                                  achievements.UploadedImage(BADGE_PNG))
-        ids = built.ids()
-        ids["aligned"] = _issue(aligned)
-        ids["repair_credential"] = _issue(built.repair, name="Nguyễn Văn An", email="an@example.net")
-        ids["svg_credential"] = _issue(built.reading, name="محمد", email="m@example.net")
-        return ids
+def _shared_world() -> dict[str, Any]:
+    """The world these tests share: a ``snapshot`` build, made once per test process."""
+    built = build_world()
+    competency = create_competency(built.territory, built.coordinator, "MEC-2", CompetencyFields(
+        name="Réparer un vélo", esco_uri="http://data.europa.eu/esco/skill/0123", rncp_code="RNCP34567"))
+    fields = achievements.AchievementFields(**{**WORKSHOP.__dict__, "name": "Animer un atelier vélo",
+                                               "competency_ids": [competency.id]})
+    aligned = achievements.create_achievement(built.a, built.owner_a, fields,
+                                              achievements.UploadedImage(BADGE_PNG))
+    ids = built.ids()
+    ids["aligned"] = _issue(aligned)
+    ids["repair_credential"] = _issue(built.repair, name="Nguyễn Văn An", email="an@example.net")
+    ids["svg_credential"] = _issue(built.reading, name="محمد", email="m@example.net")
+    return ids
 
-    return setup(build)
+
+@pytest.fixture
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(_shared_world)
 
 
 def test_certificate_data_reads_what_the_credential_says(world, query):

@@ -20,15 +20,15 @@ from badgehub.issuing.models import CredentialSource, IssuedCredential
 from badgehub.organisations.service import get_organisation_by_slug, members_of
 from badgehub.territory.service import decide_membership, memberships_of
 from tests.conftest import csrf_token_from, links_in, sign_in, token_of
-from tests.factories import build_world
+from tests.factories import world_ids
 from tests.unit.printing.pdftools import decode_pdf_qr, decode_png_qr, flat, pdf_text
 
 HOUR = dt.timedelta(hours=1)
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(lambda: build_world().ids())
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(world_ids)
 
 
 def make_campaign(setup: Any, world: dict[str, Any], *, opens: dt.timedelta = -HOUR, closes: dt.timedelta = 3 * HOUR,

@@ -31,30 +31,31 @@ class Frameworks:
     admin: Person
 
 
+def _shared_frameworks() -> Frameworks:
+    """Évry (a small framework: CIT > CIT.1, archived OLD, ECO) and Lyon (LY), each with its coordinator: a
+    ``snapshot`` build, made once per test process."""
+    evry = create_territory(name="Évry", slug="evry")
+    lyon = create_territory(name="Lyon", slug="lyon")
+    coordinator = create_user("coord@example.org", name="Sophie", verified=True)
+    lyon_coordinator = create_user("lyon@example.org", verified=True)
+    add_coordinator(territory_slug="evry", user=coordinator, actor_id=None)
+    add_coordinator(territory_slug="lyon", user=lyon_coordinator, actor_id=None)
+    create_competency(evry, coordinator, "CIT", CompetencyFields(name="Citoyenneté <active>"))
+    create_competency(evry, coordinator, "CIT.1", CompetencyFields(
+        name="Prendre la parole", description="En réunion publique.", parent_code="CIT",
+        esco_uri="http://data.europa.eu/esco/skill/S1", rncp_code="RS5678",
+        other_url="https://example.org/parole"))
+    create_competency(evry, coordinator, "ECO", CompetencyFields(name="Transition écologique"))
+    archive_competency(create_competency(evry, coordinator, "OLD", CompetencyFields(name="Ancienne")), coordinator)
+    create_competency(lyon, lyon_coordinator, "LY", CompetencyFields(name="Lyonnaise"))
+    admin = make_person("admin@example.org", is_admin=True)
+    return Frameworks(Person(coordinator.id, coordinator.email, coordinator.get_id()),
+                      Person(lyon_coordinator.id, lyon_coordinator.email, lyon_coordinator.get_id()), admin)
+
+
 @pytest.fixture
-def frameworks(setup: Any) -> Frameworks:
-    """Évry (a small framework: CIT > CIT.1, archived OLD, ECO) and Lyon (LY), each with its coordinator."""
-
-    def build() -> Frameworks:
-        evry = create_territory(name="Évry", slug="evry")
-        lyon = create_territory(name="Lyon", slug="lyon")
-        coordinator = create_user("coord@example.org", name="Sophie", verified=True)
-        lyon_coordinator = create_user("lyon@example.org", verified=True)
-        add_coordinator(territory_slug="evry", user=coordinator, actor_id=None)
-        add_coordinator(territory_slug="lyon", user=lyon_coordinator, actor_id=None)
-        create_competency(evry, coordinator, "CIT", CompetencyFields(name="Citoyenneté <active>"))
-        create_competency(evry, coordinator, "CIT.1", CompetencyFields(
-            name="Prendre la parole", description="En réunion publique.", parent_code="CIT",
-            esco_uri="http://data.europa.eu/esco/skill/S1", rncp_code="RS5678",
-            other_url="https://example.org/parole"))
-        create_competency(evry, coordinator, "ECO", CompetencyFields(name="Transition écologique"))
-        archive_competency(create_competency(evry, coordinator, "OLD", CompetencyFields(name="Ancienne")), coordinator)
-        create_competency(lyon, lyon_coordinator, "LY", CompetencyFields(name="Lyonnaise"))
-        admin = make_person("admin@example.org", is_admin=True)
-        return Frameworks(Person(coordinator.id, coordinator.email, coordinator.get_id()),
-                          Person(lyon_coordinator.id, lyon_coordinator.email, lyon_coordinator.get_id()), admin)
-
-    return setup(build)
+def frameworks(snapshot: Any) -> Frameworks:
+    return snapshot(_shared_frameworks)
 
 
 def competency_row(query: Any, slug: str, code: str) -> Competency | None:

@@ -31,7 +31,7 @@ from badgehub.verification import fetch as fetch_module
 from badgehub.verification.platform import register_local_resolver
 from badgehub.verification.resolver import StaticResolver
 from tests.conftest import TEST_KEK, csrf_token_from
-from tests.factories import BADGE_PNG, build_world
+from tests.factories import BADGE_PNG, build_world, world_ids
 
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "ob3-examples"
 BITSTRING_URL = (
@@ -50,8 +50,8 @@ def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(lambda: build_world().ids())
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(world_ids)
 
 
 def award(setup: Any, world: dict[str, Any], badge: str = "repair", **options: Any) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from badgehub.verification import fetch as fetch_module
-from tests.factories import build_world
+from tests.factories import world_ids
 from tests.functional.test_credential_page import award
 
 
@@ -23,8 +23,8 @@ def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(lambda: build_world().ids())
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(world_ids)
 
 
 def test_the_page_opens_with_the_badge_image_name_and_issuer_then_the_verdict(client, setup, world):

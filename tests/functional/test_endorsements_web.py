@@ -29,20 +29,22 @@ def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fetch_module, "resolve_addresses", no_dns)
 
 
-@pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    def build() -> dict[str, Any]:
-        built = build_world()
-        ids = built.ids()
-        credential = issuing.issue_credential(
-            organisation=built.a, achievement=built.repair, recipient_email="lea@example.net",
-            recipient_name="Léa", actor_id=None, source="single", config=current_app.config)
-        lea = create_user("lea@example.net", name="Léa", verified=True)
-        ids.update(credential=credential.public_id, lea=lea.get_id(), coordinator=built.coordinator.get_id(),
-                   territory=built.territory.slug)
-        return ids
+def _shared_world() -> dict[str, Any]:
+    """The world these tests share: a ``snapshot`` build, made once per test process."""
+    built = build_world()
+    ids = built.ids()
+    credential = issuing.issue_credential(
+        organisation=built.a, achievement=built.repair, recipient_email="lea@example.net",
+        recipient_name="Léa", actor_id=None, source="single", config=current_app.config)
+    lea = create_user("lea@example.net", name="Léa", verified=True)
+    ids.update(credential=credential.public_id, lea=lea.get_id(), coordinator=built.coordinator.get_id(),
+               territory=built.territory.slug)
+    return ids
 
-    return setup(build)
+
+@pytest.fixture
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(_shared_world)
 
 
 def _post(client: FlaskClient, page: str, data: dict[str, Any], to: str | None = None, **kwargs: Any) -> Any:

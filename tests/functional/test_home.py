@@ -15,16 +15,18 @@ from tests.factories import build_world
 from tests.functional.test_issuing_web import issue_directly
 
 
-@pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    def build() -> dict[str, Any]:
-        built = build_world()
-        ids = built.ids()
-        ids["coordinator"] = built.coordinator.get_id()
-        ids["learner"] = create_user("learner@example.net", name="Léa", verified=True).get_id()
-        return ids
+def _shared_world() -> dict[str, Any]:
+    """The world these tests share: a ``snapshot`` build, made once per test process."""
+    built = build_world()
+    ids = built.ids()
+    ids["coordinator"] = built.coordinator.get_id()
+    ids["learner"] = create_user("learner@example.net", name="Léa", verified=True).get_id()
+    return ids
 
-    return setup(build)
+
+@pytest.fixture
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(_shared_world)
 
 
 def landing(client: Any, session_id: str) -> str:

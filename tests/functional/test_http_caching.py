@@ -19,8 +19,8 @@ pytestmark = pytest.mark.usefixtures("offline")
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(build_wallet_world)
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(build_wallet_world)
 
 
 def documents(public_id: str, slug: str) -> list[str]:

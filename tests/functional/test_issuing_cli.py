@@ -13,12 +13,12 @@ from badgehub.issuing import service as issuing
 from badgehub.verification.pipeline import verify
 from badgehub.verification.platform import build_resolver
 from tests.conftest import links_in
-from tests.factories import build_world
+from tests.factories import world_ids
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(lambda: build_world().ids())
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(world_ids)
 
 
 def run(runner: Any, *args: str) -> Any:

@@ -20,15 +20,15 @@ from badgehub.verification.platform import build_resolver
 from badgehub.verification.report import CheckStatus
 from badgehub.verification.resolver import ChainResolver, LocalResolver, StaticResolver
 from badgehub.web.caching import PUBLIC_DOCUMENT
-from tests.factories import build_world
+from tests.factories import world_ids
 
 OWN_CHECKS = ("proof", "issuer_key", "status")
 
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(lambda: build_world().ids())
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(world_ids)
 
 
 def award(setup: Any, world: dict[str, Any], badge: str = "repair", **options: Any) -> str:

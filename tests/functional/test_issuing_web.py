@@ -19,12 +19,12 @@ from badgehub.issuing.models import IssuedCredential
 from badgehub.organisations.models import Organisation
 from badgehub.territory.service import decide_membership, memberships_of
 from tests.conftest import csrf_token_from, links_in, sign_in
-from tests.factories import build_world
+from tests.factories import world_ids
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(lambda: build_world().ids())
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(world_ids)
 
 
 

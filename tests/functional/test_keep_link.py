@@ -13,13 +13,13 @@ from badgehub.accounts.models import User, WalletEmail
 from badgehub.accounts.service import create_user, get_user_by_email
 from badgehub.extensions import db
 from tests.conftest import csrf_token_from, links_in, sign_in
-from tests.factories import build_world
+from tests.factories import world_ids
 from tests.functional.test_issuing_web import award_form, award_url
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(lambda: build_world().ids())
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(world_ids)
 
 
 def award_by_form(client: Any, world: dict[str, Any], email: str = "lea@example.net") -> None:

@@ -33,8 +33,8 @@ ALL = " ".join((CREDENTIAL_READ, CREDENTIAL_UPSERT, PROFILE_READ, PROFILE_UPDATE
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(build_wallet_world)
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(build_wallet_world)
 
 
 def register(client: FlaskClient, scope: str = ALL, **extra: Any) -> dict[str, Any]:

@@ -39,8 +39,8 @@ JWT = "OpenBadgeCredential_jwt_vc_json"
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(build_wallet_world)
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(build_wallet_world)
 
 
 @pytest.fixture

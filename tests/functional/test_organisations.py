@@ -52,31 +52,33 @@ def person(email: str, **options: Any) -> Person:
     return Person(user.id, user.email, user.get_id())
 
 
-@pytest.fixture
-def world(setup: Any) -> World:
-    def build() -> World:
-        create_territory(name="Évry", slug="evry", areas=[("centre", "Centre")])
-        coordinator = create_user("coord@example.org", verified=True)
-        add_coordinator(territory_slug="evry", user=coordinator, actor_id=None)
-        users = {name: create_user(f"{name}@example.org", name=name.title(), verified=True)
-                 for name in ("owner_a", "issuer_a", "viewer_a", "owner_b", "viewer_b")}
-        org_a = create_organisation(users["owner_a"], ProfileFields(name="Atelier Vélo", type="association",
-                                                                    sector="community"), config=current_app.config)
-        org_b = create_organisation(users["owner_b"], ProfileFields(name="Bibliothèque", type="library",
-                                                                    sector="public_services"),
-                                                                    config=current_app.config)
-        add_member(org_a, users["owner_a"], users["issuer_a"], "issuer")
-        add_member(org_a, users["owner_a"], users["viewer_a"], "viewer")
-        viewer_b = add_member(org_b, users["owner_b"], users["viewer_b"], "viewer")
-        invitation, _ = invite_member(org_b, users["owner_b"], "guest@example.org", "issuer")
-        owner_b_member = db.session.scalar(select(OrganisationMember.id).where(
-            OrganisationMember.organisation_id == org_b.id, OrganisationMember.user_id == users["owner_b"].id))
-        people = {name: Person(u.id, u.email, u.get_id()) for name, u in users.items()}
-        return World(a=org_a.slug, b=org_b.slug, viewer_b_member=viewer_b.id, owner_b_member=owner_b_member,
-                     invitation_b=invitation.id, coordinator=Person(coordinator.id, coordinator.email,
-                                                                      coordinator.get_id()), **people)
+def _shared_world() -> World:
+    """The world these tests share: a ``snapshot`` build, made once per test process."""
+    create_territory(name="Évry", slug="evry", areas=[("centre", "Centre")])
+    coordinator = create_user("coord@example.org", verified=True)
+    add_coordinator(territory_slug="evry", user=coordinator, actor_id=None)
+    users = {name: create_user(f"{name}@example.org", name=name.title(), verified=True)
+             for name in ("owner_a", "issuer_a", "viewer_a", "owner_b", "viewer_b")}
+    org_a = create_organisation(users["owner_a"], ProfileFields(name="Atelier Vélo", type="association",
+                                                                sector="community"), config=current_app.config)
+    org_b = create_organisation(users["owner_b"], ProfileFields(name="Bibliothèque", type="library",
+                                                                sector="public_services"),
+                                                                config=current_app.config)
+    add_member(org_a, users["owner_a"], users["issuer_a"], "issuer")
+    add_member(org_a, users["owner_a"], users["viewer_a"], "viewer")
+    viewer_b = add_member(org_b, users["owner_b"], users["viewer_b"], "viewer")
+    invitation, _ = invite_member(org_b, users["owner_b"], "guest@example.org", "issuer")
+    owner_b_member = db.session.scalar(select(OrganisationMember.id).where(
+        OrganisationMember.organisation_id == org_b.id, OrganisationMember.user_id == users["owner_b"].id))
+    people = {name: Person(u.id, u.email, u.get_id()) for name, u in users.items()}
+    return World(a=org_a.slug, b=org_b.slug, viewer_b_member=viewer_b.id, owner_b_member=owner_b_member,
+                 invitation_b=invitation.id, coordinator=Person(coordinator.id, coordinator.email,
+                                                                  coordinator.get_id()), **people)
 
-    return setup(build)
+
+@pytest.fixture
+def world(snapshot: Any) -> World:
+    return snapshot(_shared_world)
 
 
 def organisation_count(query: Any) -> int:

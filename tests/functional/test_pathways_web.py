@@ -26,16 +26,18 @@ def jobs_inline(app: Any) -> None:
     app.config["JOB_BACKEND"] = "sync"
 
 
-@pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    def build() -> dict[str, Any]:
-        built = build_world()
-        ids = built.ids()
-        lea = create_user("lea@example.net", name="Léa", verified=True)
-        ids.update(lea=lea.get_id(), coordinator=built.coordinator.get_id(), territory=built.territory.slug)
-        return ids
+def _shared_world() -> dict[str, Any]:
+    """The world these tests share: a ``snapshot`` build, made once per test process."""
+    built = build_world()
+    ids = built.ids()
+    lea = create_user("lea@example.net", name="Léa", verified=True)
+    ids.update(lea=lea.get_id(), coordinator=built.coordinator.get_id(), territory=built.territory.slug)
+    return ids
 
-    return setup(build)
+
+@pytest.fixture
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(_shared_world)
 
 
 def _as(client: FlaskClient, who: str) -> FlaskClient:

@@ -28,22 +28,24 @@ from tests.conftest import TEST_KEK, csrf_token_from, sign_in
 from tests.factories import SVG_SCRIPT, World, build_world, png
 
 
-@pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    def build() -> dict[str, Any]:
-        built: World = build_world()
-        ids = built.ids()
-        lea = create_user("lea@example.net", name="Léa", verified=True)
-        lea.locale = "fr"
-        sam = create_user("sam@example.net", name="Sam", verified=True)
-        sam.locale = "en"
-        built.owner_a.locale = "fr"
-        built.issuer_a.locale = "en"
-        ids.update(lea=lea.get_id(), sam=sam.get_id(), coordinator=built.coordinator.get_id(),
-                   territory=built.territory.slug)
-        return ids
+def _shared_world() -> dict[str, Any]:
+    """The world these tests share: a ``snapshot`` build, made once per test process."""
+    built: World = build_world()
+    ids = built.ids()
+    lea = create_user("lea@example.net", name="Léa", verified=True)
+    lea.locale = "fr"
+    sam = create_user("sam@example.net", name="Sam", verified=True)
+    sam.locale = "en"
+    built.owner_a.locale = "fr"
+    built.issuer_a.locale = "en"
+    ids.update(lea=lea.get_id(), sam=sam.get_id(), coordinator=built.coordinator.get_id(),
+               territory=built.territory.slug)
+    return ids
 
-    return setup(build)
+
+@pytest.fixture
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(_shared_world)
 
 
 def _as(client: FlaskClient, who: str) -> FlaskClient:

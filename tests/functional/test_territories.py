@@ -38,42 +38,44 @@ def make_person(email: str, **options: Any) -> Person:
     return Person(user.id, user.email, user.get_id())
 
 
-@pytest.fixture
-def registry(setup: Any) -> Registry:
-    def build() -> Registry:
-        evry = create_territory(name="Évry", slug="evry", description="A <learning> city",
-                                charter="We recognise\nall learning.", areas=[("centre", "Centre-ville")])
-        lyon = create_territory(name="Lyon", slug="lyon")
-        coordinator = create_user("coord@example.org", name="Sophie", verified=True)
-        lyon_coordinator = create_user("lyon@example.org", verified=True)
-        add_coordinator(territory_slug="evry", user=coordinator, actor_id=None)
-        add_coordinator(territory_slug="lyon", user=lyon_coordinator, actor_id=None)
-        admin = make_person("admin@example.org", is_admin=True)
-        owners, memberships = {}, {}
-        plan = [("pending", "Maison <b>des</b> jeunes", "civic", []),
-                ("approved", "Médiathèque", "public_services", ["approve"]),
-                ("other_approved", "Atelier Vélo", "community", ["approve"]),
-                ("suspended", "Menuiserie", "economic", ["approve", "suspend"]),
-                ("rejected", "Club fermé", "education", ["reject"])]
-        for key, name, sector, steps in plan:
-            owner = create_user(f"{key}@example.org", verified=True)
-            organisation = create_organisation(owner, ProfileFields(name=name, type="association", sector=sector),
-                                               config=current_app.config)
-            membership = request_membership(organisation, evry, owner, f"Please let {name} in")
-            for step in steps:
-                decide_membership(membership, step, coordinator, "Reason for " + step)
-            owners[key] = Person(owner.id, owner.email, owner.get_id())
-            memberships[key] = membership.id
-        lyon_owner = create_user("lyon-owner@example.org", verified=True)
-        lyon_org = create_organisation(lyon_owner, ProfileFields(name="Lyon Club", type="company", sector="economic"),
-                                       config=current_app.config)
-        lyon_membership = request_membership(lyon_org, lyon, lyon_owner).id
-        return Registry(coordinator=Person(coordinator.id, coordinator.email, coordinator.get_id()),
-                        lyon_coordinator=Person(lyon_coordinator.id, lyon_coordinator.email,
-                                                lyon_coordinator.get_id()),
-                        admin=admin, owner=owners, membership=memberships, lyon_membership=lyon_membership)
+def _shared_world() -> Registry:
+    """The world these tests share: a ``snapshot`` build, made once per test process."""
+    evry = create_territory(name="Évry", slug="evry", description="A <learning> city",
+                            charter="We recognise\nall learning.", areas=[("centre", "Centre-ville")])
+    lyon = create_territory(name="Lyon", slug="lyon")
+    coordinator = create_user("coord@example.org", name="Sophie", verified=True)
+    lyon_coordinator = create_user("lyon@example.org", verified=True)
+    add_coordinator(territory_slug="evry", user=coordinator, actor_id=None)
+    add_coordinator(territory_slug="lyon", user=lyon_coordinator, actor_id=None)
+    admin = make_person("admin@example.org", is_admin=True)
+    owners, memberships = {}, {}
+    plan = [("pending", "Maison <b>des</b> jeunes", "civic", []),
+            ("approved", "Médiathèque", "public_services", ["approve"]),
+            ("other_approved", "Atelier Vélo", "community", ["approve"]),
+            ("suspended", "Menuiserie", "economic", ["approve", "suspend"]),
+            ("rejected", "Club fermé", "education", ["reject"])]
+    for key, name, sector, steps in plan:
+        owner = create_user(f"{key}@example.org", verified=True)
+        organisation = create_organisation(owner, ProfileFields(name=name, type="association", sector=sector),
+                                           config=current_app.config)
+        membership = request_membership(organisation, evry, owner, f"Please let {name} in")
+        for step in steps:
+            decide_membership(membership, step, coordinator, "Reason for " + step)
+        owners[key] = Person(owner.id, owner.email, owner.get_id())
+        memberships[key] = membership.id
+    lyon_owner = create_user("lyon-owner@example.org", verified=True)
+    lyon_org = create_organisation(lyon_owner, ProfileFields(name="Lyon Club", type="company", sector="economic"),
+                                   config=current_app.config)
+    lyon_membership = request_membership(lyon_org, lyon, lyon_owner).id
+    return Registry(coordinator=Person(coordinator.id, coordinator.email, coordinator.get_id()),
+                    lyon_coordinator=Person(lyon_coordinator.id, lyon_coordinator.email,
+                                            lyon_coordinator.get_id()),
+                    admin=admin, owner=owners, membership=memberships, lyon_membership=lyon_membership)
 
-    return setup(build)
+
+@pytest.fixture
+def registry(snapshot: Any) -> Registry:
+    return snapshot(_shared_world)
 
 
 def status_of(query: Any, membership_id: int) -> MembershipStatus:

@@ -57,8 +57,8 @@ def build_wallet_world() -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(setup: Any) -> dict[str, Any]:
-    return setup(build_wallet_world)
+def world(snapshot: Any) -> dict[str, Any]:
+    return snapshot(build_wallet_world)
 
 
 def award(setup: Any, world: dict[str, Any], email: str, badge: str = "repair", **options: Any) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask, current_app
 
@@ -13,8 +15,8 @@ from tests.factories import World, build_world
 
 
 @pytest.fixture
-def world(ctx: Flask) -> World:
-    return build_world()
+def world(ctx: Flask, snapshot: Any) -> World:
+    return snapshot(build_world)
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from tests.factories import World, build_world
 
 
 @pytest.fixture
-def world(ctx: Flask) -> World:
-    return build_world()
+def world(ctx: Flask, snapshot: Any) -> World:
+    return snapshot(build_world)
 
 
 def no_network(url: str) -> bytes:

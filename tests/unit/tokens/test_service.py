@@ -27,8 +27,8 @@ NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def world(ctx) -> World:
-    return build_world()
+def world(ctx, snapshot) -> World:
+    return snapshot(build_world)
 
 
 def test_the_secret_is_not_stored_only_its_sha256(world):

@@ -39,8 +39,8 @@ DID = did_key_from_ed25519(bytes(range(32)))
 
 
 @pytest.fixture
-def world(ctx: Flask) -> World:
-    return build_world()
+def world(ctx: Flask, snapshot: Any) -> World:
+    return snapshot(build_world)
 
 
 def issue(world: World, email: str, **options: Any) -> IssuedCredential:
