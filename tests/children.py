@@ -16,8 +16,10 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-# What every child imports anyway; imported once, in the server, before it forks.
-PRELOAD = ["badgehub", "badgehub.cli", "badgehub.jobs.tasks", "badgehub.outbox.sender", "tests.conftest"]
+# What every child imports anyway (the app's modules, through tests.children_preload); imported once, in the
+# server, before it forks.
+PRELOAD = ["badgehub", "badgehub.cli", "badgehub.jobs.tasks", "badgehub.outbox.sender", "tests.conftest",
+           "tests.children_preload"]
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(PRELOAD)
