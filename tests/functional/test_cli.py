@@ -41,18 +41,30 @@ def test_create_user_refuses_duplicate_in_other_case(runner):
     assert "already exists" in result.output
 
 
-def test_demo_seeds_every_sector_and_role_and_prints_working_links(tmp_path, monkeypatch, fresh_database):
+def test_demo_seeds_every_sector_and_role_then_prints_working_links_and_serves(tmp_path, monkeypatch,
+                                                                              fresh_database):
+    """`badgehub demo` seeds once; run again, it only prints fresh links, and it serves the app (Flask ignores
+    app.run() inside its CLI, which would leave the demo seeded but not served)."""
+    from click.testing import CliRunner
+
+    served = {}
+
+    def fake_run_simple(host, port, application, **options):
+        served.update(host=host, port=port, status=application.test_client().get("/").status_code)
+
+    monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
     url = fresh_database()
     monkeypatch.setenv("BADGEHUB_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("BADGEHUB_KEYS_DIR", str(tmp_path / "keys"))
     monkeypatch.setenv("BADGEHUB_DATABASE_URL", url)
     monkeypatch.setenv("BADGEHUB_BASE_URL", "http://localhost")
-    from click.testing import CliRunner
 
     first = CliRunner().invoke(main, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
-    second = CliRunner().invoke(main, ["demo", "--no-serve"])  # idempotent: only fresh links
+    assert served == {}
+    second = CliRunner().invoke(main, ["demo", "--port", "5099"])  # idempotent: only fresh links, then served
     assert second.exit_code == 0, second.output
+    assert served == {"host": "127.0.0.1", "port": 5099, "status": 200}
     links = re.findall(r"http://localhost/sign-in/link/\S+", second.output)
     assert len(links) >= 10
 
@@ -73,21 +85,3 @@ def test_demo_seeds_every_sector_and_role_and_prints_working_links(tmp_path, mon
     client = app.test_client()
     page = client.get(links[0].removeprefix("http://localhost"))
     assert page.status_code == 200
-
-
-def test_demo_really_serves_after_seeding(tmp_path, monkeypatch, fresh_database):
-    """`badgehub demo` must not only seed: it serves the app (Flask ignores app.run() inside its CLI)."""
-    from click.testing import CliRunner
-
-    served = {}
-
-    def fake_run_simple(host, port, application, **options):
-        served.update(host=host, port=port, status=application.test_client().get("/").status_code)
-
-    monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
-    monkeypatch.setenv("BADGEHUB_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("BADGEHUB_KEYS_DIR", str(tmp_path / "keys"))
-    monkeypatch.setenv("BADGEHUB_DATABASE_URL", fresh_database())
-    result = CliRunner().invoke(main, ["demo", "--port", "5099"])
-    assert result.exit_code == 0, result.output
-    assert served == {"host": "127.0.0.1", "port": 5099, "status": 200}
