@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from flask import current_app
-from werkzeug.security import generate_password_hash
 
 from badgehub.accounts.service import create_user
 from badgehub.extensions import db
@@ -23,7 +22,7 @@ from badgehub.issuing import service as issuing
 from tests.browser import test_journeys
 from tests.browser.conftest import LiveServer
 from tests.browser.test_journeys import PASSWORD, Journey
-from tests.factories import build_world
+from tests.factories import build_world, give_password
 
 pytestmark = pytest.mark.browser
 # The fixtures of test_journeys.py, shared.
@@ -37,7 +36,7 @@ def world(live_server: LiveServer) -> dict[str, Any]:
         lea = create_user("lea@example.net", name="Léa Martin", verified=True)
         sam = create_user("sam@example.net", name="Sam Martin", verified=True)  # belongs to no organisation
         for user in (built.owner_b, lea, sam):
-            user.password_hash = generate_password_hash(PASSWORD)
+            give_password(user, PASSWORD)
         credential = issuing.issue_credential(organisation=built.a, achievement=built.repair,
                                               recipient_email="lea@example.net", recipient_name="Léa Martin",
                                               actor_id=None, source="single", config=current_app.config)

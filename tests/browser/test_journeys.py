@@ -25,7 +25,7 @@ from tests.browser import test_verify_browser
 from tests.browser.conftest import LiveServer
 from tests.browser.test_verify_browser import axe_violations
 from tests.conftest import links_in
-from tests.factories import build_world
+from tests.factories import build_world, give_password
 from tests.unit.printing.pdftools import decode_pdf_qr
 
 PHONE = {"width": 390, "height": 844}
@@ -131,9 +131,7 @@ def world(live_server: LiveServer) -> dict[str, Any]:
     with live_server.app.test_request_context():
         built = build_world()
         for user in (built.issuer_a, built.coordinator):
-            from werkzeug.security import generate_password_hash
-
-            user.password_hash = generate_password_hash(PASSWORD)
+            give_password(user, PASSWORD)
         ids = built.ids()
         ids.update(issuer_email=built.issuer_a.email, coordinator_email=built.coordinator.email,
                    territory=built.territory.slug)
