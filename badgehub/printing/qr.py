@@ -24,7 +24,7 @@ import qrcode.image.pil
 import qrcode.image.svg
 from PIL import Image
 
-from badgehub.printing.qr_draw import draw
+from badgehub.printing.qr_draw import Symbol, draw, symbol
 
 QUIET_ZONE: Final = 4
 SVG_UNIT: Final = 10
@@ -32,16 +32,32 @@ SVG_UNIT: Final = 10
 the width and height we set then make each module ``scale`` CSS pixels."""
 
 
-def _code(url: str, box_size: int = 1) -> qrcode.QRCode:
+def _new_code(url: str, box_size: int = 1) -> qrcode.QRCode:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size,
                          border=QUIET_ZONE)
     code.add_data(url)
+    return code
+
+
+def _too_long() -> ValueError:
+    # Past version 40, qrcode says "Invalid version (was 41 …)" rather than DataOverflowError.
+    return ValueError("The text is too long for a QR code.")
+
+
+def _code(url: str, box_size: int = 1) -> qrcode.QRCode:
+    code = _new_code(url, box_size)
     try:
         draw(code)  # what code.make(fit=True) draws, about three times sooner
     except (qrcode.exceptions.DataOverflowError, ValueError) as exc:
-        # Past version 40, qrcode says "Invalid version (was 41 …)" rather than DataOverflowError.
-        raise ValueError("The text is too long for a QR code.") from exc
+        raise _too_long() from exc
     return code
+
+
+def _symbol(url: str) -> Symbol:
+    try:
+        return symbol(_new_code(url))
+    except (qrcode.exceptions.DataOverflowError, ValueError) as exc:
+        raise _too_long() from exc
 
 
 def matrix(url: str) -> list[list[bool]]:
@@ -77,21 +93,33 @@ def qr_svg(url: str, *, scale: int = 4, title: str | None = None, dark: str = "#
 
 def qr_png(url: str, *, scale: int = 8, dark: str = "black", light: str = "white") -> bytes:
     """A PNG QR code of ``url``: ``scale`` px per module (8 px gives a ~300 px image for a short URL)."""
-    code = _code(url, scale)
     if (dark, light) == ("black", "white"):
-        # The image qrcode's PilImage draws (mode "1", one square per dark module), made in one piece: a
-        # one-pixel-per-module image scaled up (a few per cent of the time of drawing 1,500 squares).
-        rows = code.get_matrix()
-        side = len(rows)
-        packed = b"".join(bytes(0 if module else 255 for module in row) for row in rows)
-        image = Image.frombytes("L", (side, side), packed).convert("1", dither=Image.Dither.NONE)
-        if scale != 1:
-            image = image.resize((side * scale, side * scale), Image.Resampling.NEAREST)
+        image = _black_on_white(_symbol(url), scale)
     else:
-        image = code.make_image(image_factory=qrcode.image.pil.PilImage, fill_color=dark, back_color=light)
+        image = _code(url, scale).make_image(image_factory=qrcode.image.pil.PilImage, fill_color=dark,
+                                             back_color=light)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _black_on_white(drawn: Symbol, scale: int) -> Image.Image:
+    """The image qrcode's ``PilImage`` draws for ``drawn`` (mode "1", ``scale`` pixels per module, the quiet zone
+    light), made in one piece rather than one square per dark module: each row of modules written as the bits
+    of a mode "1" image (1 is light), then the image scaled up."""
+    side = drawn.n + 2 * QUIET_ZONE
+    padding = "0" * (-side % 8)
+    light = int("1" * side + padding, 2).to_bytes((side + len(padding)) // 8)
+    edge = "1" * QUIET_ZONE
+    full = (1 << drawn.n) - 1
+    rows = [light] * QUIET_ZONE
+    for r in range(drawn.n):
+        # format() writes module n-1 first: reversed, module 0 comes first, as in the image.
+        line = edge + format(drawn.row(r) ^ full, f"0{drawn.n}b")[::-1] + edge + padding
+        rows.append(int(line, 2).to_bytes(len(line) // 8))
+    rows += [light] * QUIET_ZONE
+    image = Image.frombytes("1", (side, side), b"".join(rows))
+    return image.resize((side * scale, side * scale), Image.Resampling.NEAREST) if scale != 1 else image
 
 
 def qr_image(url: str, *, scale: int = 8) -> Image.Image:

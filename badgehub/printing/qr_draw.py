@@ -3,9 +3,9 @@
 ``QRCode.make`` picks the mask the way ISO/IEC 18004 asks: it draws the symbol with each of the eight masks and
 keeps the one with the fewest penalty points, module by module in Python (``qrcode.util.lost_point``). That is
 three quarters of its time (about 14 ms of 18 for the offer link of an award e-mail, drawn once per e-mail).
-:func:`draw` lets qrcode do everything else as usual (version, data codewords and Reed-Solomon, placement, the
-final symbol) and replaces only that choice: it draws the symbol once, with mask 0, and scores the eight masks
-on it with integers.
+:func:`symbol` lets qrcode do everything else as usual (version, data codewords and Reed-Solomon, placement, the
+format information) and replaces only that choice: it draws the symbol once, with mask 0, scores the eight
+masks on it with integers, and puts the chosen one on the data modules with an XOR.
 
 Here the symbol is one integer: row ``r`` of an ``n``-module symbol is bits ``r * S`` to ``r * S + n - 1``
 (``S = n + 1``, one light guard bit between rows), module ``c`` of a row at bit ``c``. A mask is then an XOR,
@@ -120,12 +120,54 @@ def _penalty(symbol: int, layout: _Layout) -> int:
     return points + int(abs(percent * 100 - 50) / 5) * 10
 
 
-def draw(code: qrcode.main.QRCode) -> None:
-    """``code.make(fit=True)``: the same version, mask and modules (``code.modules`` set, border not included).
-    Raises ``DataOverflowError`` or ``ValueError`` (past version 40) when the data does not fit."""
+@dataclass(frozen=True)
+class Symbol:
+    """A drawn symbol as one integer (module ``c`` of row ``r`` at bit ``r * stride + c``, 1 is dark), border
+    not included."""
+
+    bits: int
+    n: int
+    stride: int
+
+    def row(self, r: int) -> int:
+        """Row ``r``'s modules, module ``c`` at bit ``c``."""
+        return (self.bits >> (r * self.stride)) & ((1 << self.n) - 1)
+
+
+@lru_cache(maxsize=64)
+def _format_bits(version: int, error_correction: int, mask: int) -> int:
+    """The dark modules qrcode's ``makeImpl(False, mask)`` adds to the function patterns for the format and
+    version information (and the dark module), drawn by qrcode itself on a blank symbol."""
+    code = qrcode.main.QRCode(version=version, error_correction=error_correction, border=0)
+    n = version * 4 + 17
+    code.modules_count = n
+    code.modules = [[None] * n for _ in range(n)]
+    code.setup_type_info(False, mask)
+    if version >= 7:
+        code.setup_type_number(False)
+    return _bits(code.modules, n + 1)
+
+
+def symbol(code: qrcode.main.QRCode) -> Symbol:
+    """The symbol ``code.make(fit=True)`` draws (same version and mask, border not included), as an integer.
+    Raises ``DataOverflowError`` or ``ValueError`` (past version 40) when the data does not fit.
+
+    qrcode fits, codes and places the data once, with mask 0 and the format areas light
+    (``makeImpl(True, 0)``, the symbol it scores); the eight masks are scored here, and the chosen one is put
+    on the data modules by an XOR, with the format and version information qrcode draws for it. Its own
+    ``make`` would place the data again, module by module, for the chosen mask."""
     code.best_fit(start=code.version)
-    code.makeImpl(True, 0)  # the symbol qrcode scores for mask 0 (format areas light)
+    code.makeImpl(True, 0)
     layout = _layout(code.version)
     unmasked = _bits(code.modules, layout.stride) ^ layout.masks[0]
     best = min(range(8), key=lambda pattern: _penalty(unmasked ^ layout.masks[pattern], layout))  # first lowest
-    code.makeImpl(False, best)
+    bits = unmasked ^ layout.masks[best] | _format_bits(code.version, code.error_correction, best)
+    return Symbol(bits, layout.n, layout.stride)
+
+
+def draw(code: qrcode.main.QRCode) -> Symbol:
+    """``code.make(fit=True)``: the same version, mask and modules (``code.modules`` set, border not included);
+    returns the :func:`symbol`. Raises as :func:`symbol` does."""
+    drawn = symbol(code)
+    code.modules = [[bool(line >> c & 1) for c in range(drawn.n)] for line in map(drawn.row, range(drawn.n))]
+    return drawn

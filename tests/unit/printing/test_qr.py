@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from badgehub.printing.qr import modules, qr_image, qr_png, qr_svg
@@ -88,17 +90,42 @@ def test_text_too_long_for_a_qr_code_is_a_value_error():
         qr_png("https://example.org/" + "x" * 5000)
 
 
-@pytest.mark.parametrize("scale", [1, 3, 8])
-def test_the_black_and_white_png_is_the_one_qrcode_draws(scale):
-    # qr_png draws black on white in one piece rather than square by square: the same pixels and bytes.
+def _qrcode_png(text: str, scale: int) -> bytes:
     import qrcode
     import qrcode.constants
     import qrcode.image.pil
 
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=scale, border=4)
-    code.add_data(URL)
+    code.add_data(text)
     code.make(fit=True)
     buffer = io.BytesIO()
-    code.make_image(image_factory=qrcode.image.pil.PilImage, fill_color="black", back_color="white").save(
-        buffer, format="PNG")
-    assert qr_png(URL, scale=scale) == buffer.getvalue()
+    code.make_image(image_factory=qrcode.image.pil.PilImage).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.one_of(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=600),
+                      st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), min_size=1,
+                              max_size=300)),
+       scale=st.integers(min_value=1, max_value=7))
+def test_any_text_gives_qrcodes_png_and_decodes_back(text: str, scale: int) -> None:
+    # The mask is put on with an XOR and the format and version information OR'ed in (one placement of the data
+    # instead of qrcode's two): every version from 1 to past 7 (where the version information appears).
+    png = qr_png(text, scale=scale)
+    assert png == _qrcode_png(text, scale)
+    if text.isascii():  # (a decoder guesses the character set of other bytes)
+        assert decode(Image.open(io.BytesIO(png)).convert("L")) == [text]
+
+
+@pytest.mark.parametrize("scale", [1, 3, 8])
+def test_the_black_and_white_png_is_the_one_qrcode_draws(scale):
+    # qr_png draws black on white in one piece rather than square by square: the same pixels and bytes.
+    assert qr_png(URL, scale=scale) == _qrcode_png(URL, scale)
+
+
+def test_the_award_mails_offer_link_decodes_back() -> None:
+    link = ("openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fbadges.example.org%2Foid4vci%2Foffers"
+            "%2FeyJjIjoiQWJDZEVmR2hJaktsTW5PcCJ9.Z1XYZw.dGhpcyBpcyBub3QgYSByZWFsIHNpZ25hdHVyZQ")
+    png = qr_png(link, scale=6)
+    assert png == _qrcode_png(link, 6)
+    assert decode(Image.open(io.BytesIO(png))) == [link]
