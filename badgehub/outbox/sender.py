@@ -3,7 +3,9 @@
 Like a job, it commits. A message is first *claimed* (a short lease, committed), then handed to the mail
 server, then marked sent (committed). A crash between the hand-over and the mark leaves the claim to run out,
 and the next sender delivers the message again with the same bytes and ``Message-ID``: the only case in which
-a message leaves twice, and the receiving side can tell. A restart never sends what was marked sent.
+a message leaves twice, and the receiving side can tell. A restart never sends what was marked sent. (The file
+backend, a developer's or a demo's mailbox, marks a claimed group at once: there a crash may write again the
+messages of the group being written, see :func:`deliver_many`.)
 """
 
 from __future__ import annotations
@@ -83,14 +85,16 @@ def deliver_by_id(row_id: int, *, config: Mapping[str, Any], give_up: bool = Fal
     return True
 
 
-def _transmit(message_id: int, raw: bytes, *, config: Mapping[str, Any], give_up: bool) -> None:
-    # No transaction is open during the SMTP conversation (the claim committed).
+def _transmit(message_id: int, raw: bytes, *, config: Mapping[str, Any], give_up: bool, mark: bool = True) -> None:
+    # No transaction is open during the SMTP conversation (the claim committed). ``mark``: marked sent here;
+    # otherwise the caller marks it (with the rest of its group).
     try:
         transmit(raw, config)
     except MailError as error:
         _note_failure(message_id, str(error), give_up)
         raise
-    _mark_sent(message_id)
+    if mark:
+        _mark_sent([message_id])
 
 
 def _note_failure(message_id: int, error: str, give_up: bool) -> None:
@@ -110,15 +114,17 @@ def _note_failure(message_id: int, error: str, give_up: bool) -> None:
         run_with_retry(note, attempts=8)
 
 
-def _mark_sent(message_id: int) -> None:
-    # The message has left: losing this mark to a busy database would send it again once the claim runs out,
-    # so the mark takes the write lock at its start and is tried again on a transient error.
+def _mark_sent(message_ids: list[int]) -> None:
+    # The messages have left: losing this mark to a busy database would send them again once the claim runs
+    # out, so the mark takes the write lock at its start and is tried again on a transient error.
     def mark() -> None:
-        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
                            .values(sent_at=utcnow(), claimed_until=None)
                            .execution_options(synchronize_session=False))
         db.session.commit()
 
+    if not message_ids:
+        return
     db.session.rollback()
     with writing():
         run_with_retry(mark, attempts=8)
@@ -144,20 +150,29 @@ def deliver_many(ids: list[int], *, config: Mapping[str, Any]) -> Delivery:
     db.session.commit()  # end the caller's read: messages are claimed in transactions of their own
     report = Delivery()
     # The file backend writes a message in well under a millisecond: its messages are claimed by the hundred
-    # (one transaction, not one per message), each still marked sent as soon as it is written, so a crash
-    # can send again only the one message being written, as with SMTP. An SMTP conversation can take seconds:
-    # each message is claimed just before it, so no claim runs out while it waits its turn.
-    group = 1 if config.get("MAIL_BACKEND") == "smtp" else CLAIM_GROUP
+    # and marked sent together once the group is written (two transactions per hundred, not one per message);
+    # a crash while a group is written writes again, with the same bytes and Message-ID, those of the group
+    # already written. The file backend is a developer's or a demo's mailbox. An SMTP conversation can take
+    # seconds and reaches a person: each message is claimed just before it and marked sent just after it, so
+    # no claim runs out while it waits its turn, and a crash can send again only the message being handed over.
+    one_by_one = config.get("MAIL_BACKEND") == "smtp"
+    group = 1 if one_by_one else CLAIM_GROUP
     for start in range(0, len(ids), group):
-        for message_id, ref, raw in _claim(ids[start:start + group]):
-            try:
-                _transmit(message_id, raw, config=config, give_up=False)
-            except MailError:
-                log.warning("outbox message %s could not be delivered; it will be tried again", message_id)
-                report.failed_refs.append(ref)
-            else:
-                report.sent += 1
-                report.sent_ids.add(message_id)
+        written: list[int] = []
+        try:
+            for message_id, ref, raw in _claim(ids[start:start + group]):
+                try:
+                    _transmit(message_id, raw, config=config, give_up=False, mark=one_by_one)
+                except MailError:
+                    log.warning("outbox message %s could not be delivered; it will be tried again", message_id)
+                    report.failed_refs.append(ref)
+                else:
+                    written.append(message_id)
+        finally:
+            if not one_by_one:
+                _mark_sent(written)
+        report.sent += len(written)
+        report.sent_ids.update(written)
     return report
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 
 from badgehub import create_app
 from badgehub.extensions import db
-from badgehub.mail import Mail
+from badgehub.mail import Mail, read_outbox
 from badgehub.outbox import sender, service
 from badgehub.outbox.models import OutboxMessage
 from tests.children import run_python
@@ -223,3 +223,55 @@ def test_the_purge_command_and_job_forget_only_what_is_past_the_retention(app, r
         from badgehub.jobs import tasks
 
         assert "mail.purge" in jobs.SCHEDULED and tasks.run_task("mail.purge") == 0
+
+
+def _outbox_updates(app: Flask) -> tuple[list[str], Any]:
+    """The UPDATE statements on the outbox run while the returned listener is attached (remove it after)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE") and "mail_outbox" in statement:
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    return seen, note
+
+
+def test_the_file_backend_claims_and_marks_a_group_in_two_statements(app, ctx):
+    from sqlalchemy import event
+
+    ids = {service.queue(Mail(to=f"r{i}@example.net", subject=f"Hello {i}", text="Hi."), config=app.config)
+           .message_id for i in range(5)}
+    db.session.commit()
+    updates, listener = _outbox_updates(app)
+    try:
+        delivery = sender.deliver_pending(config=app.config)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert delivery.sent == 5 and len(delivery.sent_ids) == 5
+    # One claim of the five, one mark of the five (not one mark per message).
+    assert len(updates) == 2
+    assert db.session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) == 0
+    written = [message["Message-ID"] for message in read_outbox(Path(app.config["OUTBOX_DIR"]))]
+    assert sorted(written) == sorted(ids)
+    assert sender.deliver_pending(config=app.config).sent == 0
+
+
+def test_smtp_marks_each_message_as_it_leaves(smtp_app, smtp):
+    from sqlalchemy import event
+
+    collector, _port = smtp
+    with smtp_app.app_context():
+        for i in range(3):
+            service.queue(Mail(to=f"r{i}@example.net", subject=f"Hello {i}", text="Hi."), config=smtp_app.config)
+        db.session.commit()
+        updates, listener = _outbox_updates(smtp_app)
+        try:
+            assert sender.deliver_pending(config=smtp_app.config).sent == 3
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+    # Each message claimed just before its conversation and marked just after it.
+    assert len(updates) == 6
+    assert len(collector.received) == 3
