@@ -20,6 +20,7 @@ here could only pick a less tidy mask, never an unreadable code.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -44,8 +45,14 @@ class _Layout:
     first_column: int
 
 
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
 def _bits(modules: list[list[Any]], stride: int, *, unset: bool = False) -> int:
     """The symbol as one integer: its dark modules (or, with ``unset``, those not drawn yet)."""
+    if not unset and all(module is not None for module in modules[0]):
+        # A drawn symbol (every module True or False): each row read as a binary number, module 0 last.
+        return sum(int(bytes(row[::-1]).translate(_DIGITS), 2) << (r * stride) for r, row in enumerate(modules))
     value = 0
     for r, row in enumerate(modules):
         line = 0
@@ -148,6 +155,27 @@ def _format_bits(version: int, error_correction: int, mask: int) -> int:
     return _bits(code.modules, n + 1)
 
 
+def _first_guess(code: qrcode.main.QRCode) -> int | None:
+    """The version ``best_fit()`` finds on its first pass, from the data's length, without writing the data bit by
+    bit (it would write it again, with wider length fields, from version 10): the bits it counts there are each
+    segment's mode (4), its length in the smallest field, and its data."""
+    sizes = qrcode.util.MODE_SIZE_SMALL
+    needed = 0
+    for data in code.data_list:
+        length = len(data)
+        if data.mode == qrcode.util.MODE_NUMBER:
+            bits = 10 * (length // 3) + (qrcode.util.NUMBER_LENGTH[length % 3] if length % 3 else 0)
+        elif data.mode == qrcode.util.MODE_ALPHA_NUM:
+            bits = 11 * (length // 2) + 6 * (length % 2)
+        elif data.mode == qrcode.util.MODE_8BIT_BYTE:
+            bits = 8 * length
+        else:
+            return None  # a mode qrcode's add_data does not make: let best_fit count
+        needed += 4 + sizes[data.mode] + bits
+    version = bisect_left(qrcode.util.BIT_LIMIT_TABLE[code.error_correction], needed, 1)
+    return version if version <= 40 else None
+
+
 def symbol(code: qrcode.main.QRCode) -> Symbol:
     """The symbol ``code.make(fit=True)`` draws (same version and mask, border not included), as an integer.
     Raises ``DataOverflowError`` or ``ValueError`` (past version 40) when the data does not fit.
@@ -156,7 +184,7 @@ def symbol(code: qrcode.main.QRCode) -> Symbol:
     (``makeImpl(True, 0)``, the symbol it scores); the eight masks are scored here, and the chosen one is put
     on the data modules by an XOR, with the format and version information qrcode draws for it. Its own
     ``make`` would place the data again, module by module, for the chosen mask."""
-    code.best_fit(start=code.version)
+    code.best_fit(start=code.version or _first_guess(code))
     code.makeImpl(True, 0)
     layout = _layout(code.version)
     unmasked = _bits(code.modules, layout.stride) ^ layout.masks[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 import pytest
 import qrcode
 import qrcode.constants
@@ -10,7 +12,7 @@ import qrcode.util
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from badgehub.printing.qr_draw import _bits, _layout, _penalty, draw
+from badgehub.printing.qr_draw import _bits, _first_guess, _layout, _penalty, draw
 
 LEVELS = [qrcode.constants.ERROR_CORRECT_L, qrcode.constants.ERROR_CORRECT_M, qrcode.constants.ERROR_CORRECT_Q,
           qrcode.constants.ERROR_CORRECT_H]
@@ -59,3 +61,19 @@ def test_a_text_too_long_is_refused_as_qrcode_refuses_it() -> None:
         made.make(fit=True)
     with pytest.raises((qrcode.exceptions.DataOverflowError, ValueError)):
         draw(drawn)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=TEXTS, level=st.sampled_from(LEVELS))
+def test_the_first_guess_is_the_version_best_fits_first_pass_finds(text: str, level: int) -> None:
+    counted, guessed = _pair(text, level)
+    # best_fit's first pass: every segment with the length field of versions 1 to 9 (as qrcode counts it).
+    buffer = qrcode.util.BitBuffer()
+    for data in counted.data_list:
+        buffer.put(data.mode, 4)
+        buffer.put(len(data), qrcode.util.MODE_SIZE_SMALL[data.mode])
+        data.write(buffer)
+    first_pass = bisect_left(qrcode.util.BIT_LIMIT_TABLE[level], len(buffer), 1)
+    assert _first_guess(guessed) == (first_pass if first_pass <= 40 else None)
+    if first_pass <= 40:
+        assert guessed.best_fit(start=_first_guess(guessed)) == counted.best_fit()
