@@ -424,7 +424,7 @@ def store_pending_rows(batch: IssueBatch, chunk: ChunkPlan, *, signer: Signer, m
             credential = _mark_row(batch, row, outcome)
             if credential is not None:
                 to_mail.append((row, credential))
-        _queue_rows_mail(batch, to_mail, config, mailer)
+        _queue_rows_mail(batch, to_mail, config, mailer, drawn=prepared.drawn_codes())
     recount(batch)
     return rows
 
@@ -460,15 +460,19 @@ def _mark_row(batch: IssueBatch, row: BatchRow, outcome: bulk.Outcome) -> Issued
 
 
 def _queue_rows_mail(batch: IssueBatch, rows: Sequence[tuple[BatchRow, IssuedCredential]],
-                     config: Mapping[str, Any], mailer: AwardMailer) -> None:
+                     config: Mapping[str, Any], mailer: AwardMailer,
+                     drawn: Mapping[str, tuple[str, bytes]] | None = None) -> None:
     """:func:`queue_row_mail` for each of a chunk's rows just issued, their notices read together and their QR
-    codes drawn on every core."""
+    codes drawn on every core, unless ``drawn`` with the signatures (by public id: the job's chunks,
+    :class:`~badgehub.issuing.bulk.QrCodes`)."""
     from badgehub.outbox.service import queue_all
 
     def draw_qr(texts: Sequence[str], scale: int) -> list[bytes]:
-        return parallel.qr_pngs(texts, scale, config=config)
+        # Those not drawn with their signatures: a chunk planned again, the awards stored one by one (an
+        # organisation's first opens its list). Too few to start QR processes for.
+        return parallel.qr_pngs(texts, scale, config=config, on_signing_pool=True)
 
-    notices = award_notices([credential for _row, credential in rows], config, draw_qr=draw_qr)
+    notices = award_notices([credential for _row, credential in rows], config, draw_qr=draw_qr, drawn=drawn)
     mails = [(mailer(notice), mail_ref(batch, row)) for (row, _c), notice in zip(rows, notices, strict=True)]
     queue_all(mails, config=config)  # one multi-row insert for the chunk
 

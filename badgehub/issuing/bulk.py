@@ -86,6 +86,16 @@ class _Planned:
     index: int
     document: dict[str, Any]
     signed: tuple[str, str] | None = None
+    code: tuple[str, bytes] | None = None  # a QR code drawn with the signature: its text and PNG
+
+
+@dataclass(frozen=True)
+class QrCodes:
+    """QR codes to draw with a plan's signatures, one per award (a batch's e-mails each carry one): the text of
+    each, from the public id of the credential the award becomes, and the scale of the PNG."""
+
+    text_of: Callable[[str], str]
+    scale: int
 
 
 @dataclass
@@ -103,6 +113,11 @@ class Plan:
     definition: Any = None
     valid_until: dt.datetime | None = None
     checked: dict[int, tuple[CleanAward, str | None]] = field(default_factory=dict)
+
+    def drawn_codes(self) -> dict[str, tuple[str, bytes]]:
+        """The QR codes drawn with the signatures (:class:`QrCodes`), as (text, PNG) by the public id of the
+        credential each award becomes when :func:`store` stores it as planned."""
+        return {item.public_id: item.code for item in self.planned if item.code is not None}
 
 
 def _existing(organisation_id: int, keys: Sequence[str]) -> dict[str, IssuedCredential]:
@@ -291,25 +306,32 @@ def sign(prepared: Plan, signer: Signer, *, config: Mapping[str, Any]) -> None:
     start_signing(prepared, signer, config=config)()
 
 
-def start_signing(prepared: Plan, signer: Signer, *, config: Mapping[str, Any]) -> Callable[[], None]:
+def start_signing(prepared: Plan, signer: Signer, *, config: Mapping[str, Any],
+                  codes: QrCodes | None = None) -> Callable[[], None]:
     """:func:`sign` started on the pool; the function returned waits for it (a batch plans its next chunk and
-    stores this one meanwhile)."""
+    stores this one meanwhile). ``codes``: QR codes drawn by the pool with the signatures
+    (:meth:`Plan.drawn_codes`)."""
     if not prepared.planned:
         return lambda: None
-    results = parallel.submit_all(material_of(signer), stamp(prepared.moment),
-                                  [item.document for item in prepared.planned], config=config)
+    texts = [codes.text_of(item.public_id) for item in prepared.planned] if codes is not None else []
+    results = parallel.submit_with_codes(material_of(signer), stamp(prepared.moment),
+                                         [item.document for item in prepared.planned], texts,
+                                         codes.scale if codes is not None else 1, config=config)
 
     def finish() -> None:
         if not prepared.planned or prepared.planned[0].signed is not None:
             return  # nothing to sign, or already done
         try:
-            signed = results()
+            signed, pngs = results()
         except CredentialError:
             prepared.alone.extend(item.position for item in prepared.planned)
             prepared.planned = []
             return
         for item, pair in zip(prepared.planned, signed, strict=True):
             item.signed = pair
+        if texts:
+            for item, text, png in zip(prepared.planned, texts, pngs, strict=True):
+                item.code = (text, png)
 
     return finish
 

@@ -171,18 +171,26 @@ QrDrawer = Callable[[Sequence[str], int], list[bytes]]
 
 
 def award_notices(credentials: Sequence[IssuedCredential], config: Mapping[str, Any], *,
-                  draw_qr: QrDrawer | None = None) -> list[AwardNotice]:
+                  draw_qr: QrDrawer | None = None,
+                  drawn: Mapping[str, tuple[str, bytes]] | None = None) -> list[AwardNotice]:
     """:func:`award_notice` of each credential, read together (one query for the recipients' accounts), the
-    QR codes of the wallet offers drawn by ``draw_qr`` (default: here, one after the other)."""
+    QR codes of the wallet offers drawn by ``draw_qr`` (default: here, one after the other). ``drawn``: offers
+    whose link and QR code are made already (a batch's, drawn with its signatures), by public id."""
     # Imported here: the phone-wallet offer is OpenID4VCI's, which itself builds on issuing.
     from badgehub.oid4vci.award_mail import EMAIL_OFFER_DAYS, QR_SCALE, award_mail_link
     from badgehub.printing.qr import qr_png
 
     locales = recipient_locales(credentials, config)
-    links = [award_mail_link(credential, config) for credential in credentials]
+    offers = [(drawn or {}).get(credential.public_id) for credential in credentials]
+    missing = [position for position, offer in enumerate(offers) if offer is None]
+    links = [award_mail_link(credentials[position], config) for position in missing]
     codes = draw_qr(links, QR_SCALE) if draw_qr is not None else [qr_png(link, scale=QR_SCALE) for link in links]
+    for position, link, code in zip(missing, links, codes, strict=True):
+        offers[position] = (link, code)
     notices = []
-    for credential, locale, link, code in zip(credentials, locales, links, codes, strict=True):
+    for credential, locale, offer in zip(credentials, locales, offers, strict=True):
+        assert offer is not None
+        link, code = offer
         version = credential.achievement_version
         baked = baked_image(credential)
         notices.append(AwardNotice(

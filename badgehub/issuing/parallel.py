@@ -84,6 +84,13 @@ def sign_many(material: KeyMaterial, created: str, documents: Sequence[Mapping[s
     return results
 
 
+def sign_and_draw(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]], texts: Sequence[str],
+                  scale: int) -> tuple[list[tuple[str, str]], list[bytes]]:
+    """:func:`sign_many`, then the PNG QR codes of ``texts`` (``qr_png(text, scale=scale)``, in order): a batch's
+    e-mails' codes drawn with its signatures, in one trip to a worker. Runs in a worker (or inline)."""
+    return sign_many(material, created, documents), _qr_pngs(texts, scale)
+
+
 _POOL: dict[str, Any] = {}
 _POOL_LOCK = threading.Lock()
 
@@ -150,8 +157,8 @@ def _pool(workers: int, registry: dict[str, Any] | None = None) -> ProcessPoolEx
         return pool
 
 
-# The QR codes of a chunk's e-mails are drawn on processes of their own: on the signing pool they would queue
-# behind the next chunk's signatures (submitted first, so that they run while the chunk is stored).
+# QR codes asked for apart from signatures (the e-mails of the API's batch, a CSV chunk planned again) are drawn
+# on processes of their own: on the signing pool they would queue behind the next chunk's signatures.
 _QR_POOL: dict[str, Any] = {}
 
 
@@ -183,13 +190,13 @@ def _start(workers: int, registry: dict[str, Any]) -> None:
 
 
 def warm_up(config: Mapping[str, Any], documents: int) -> None:
-    """Start the signing and QR processes now, without waiting for them, if ``documents`` are worth them (a batch
-    job does this first: the processes, seconds to start, are then ready when its first chunk needs them)."""
+    """Start the signing processes now, without waiting for them, if ``documents`` are worth them (a batch job
+    does this first: the processes, seconds to start, are then ready when its first chunk needs them). A batch
+    job's QR codes are drawn with its signatures (:func:`submit_with_codes`): the QR processes are left to
+    start when something asks them for codes."""
     workers = processes(config)
-    if workers > 1 and documents >= pool_from(config):
-        for registry in (_POOL, _QR_POOL):
-            if not _running(workers, registry):
-                _start(workers, registry)
+    if workers > 1 and documents >= pool_from(config) and not _running(workers, _POOL):
+        _start(workers, _POOL)
 
 
 def _qr_pngs(texts: Sequence[str], scale: int) -> list[bytes]:
@@ -198,17 +205,24 @@ def _qr_pngs(texts: Sequence[str], scale: int) -> list[bytes]:
     return [qr_png(text, scale=scale) for text in texts]
 
 
-def qr_pngs(texts: Sequence[str], scale: int, *, config: Mapping[str, Any]) -> list[bytes]:
+def qr_pngs(texts: Sequence[str], scale: int, *, config: Mapping[str, Any],
+            on_signing_pool: bool = False) -> list[bytes]:
     """The PNG QR codes of ``texts`` (``qr_png(text, scale=scale)``), drawn on every core when there are several
     (processes of their own, started like the signing ones): a batch's e-mails each carry one (the wallet
-    offer), a few milliseconds each. In order."""
-    if _where(len(texts), _QR_POOL, config) != "pool":
+    offer), a few milliseconds each. In order. ``on_signing_pool``: drawn by the signing processes instead (a
+    batch job's codes not drawn with their signatures, which is rare: no QR processes started for them)."""
+    registry = _POOL if on_signing_pool else _QR_POOL
+    if _where(len(texts), registry, config) != "pool":
         return _qr_pngs(texts, scale)
     workers = processes(config)
     size = max(1, -(-len(texts) // workers))
-    futures = [_pool(workers, _QR_POOL).submit(_qr_pngs, list(texts[start:start + size]), scale)
+    futures = [_pool(workers, registry).submit(_qr_pngs, list(texts[start:start + size]), scale)
                for start in range(0, len(texts), size)]
     return [png for future in futures for png in future.result()]
+
+
+Signing = Callable[[], tuple[list[tuple[str, str]], list[bytes]]]
+"""Waits for the signatures started by :func:`submit_with_codes` and returns them with the QR codes, in order."""
 
 
 def submit_all(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]], *,
@@ -217,33 +231,55 @@ def submit_all(material: KeyMaterial, created: str, documents: Sequence[Mapping[
     now: the pool signs while the caller does something else, and the function returned waits for the results,
     in order (raising ``CredentialError`` then: the first document the engine refuses). Without the pool, the
     signing is done when the function is called."""
+    signing = submit_with_codes(material, created, documents, (), 1, config=config)
+    return lambda: signing()[0]
+
+
+def submit_with_codes(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]],
+                      texts: Sequence[str], scale: int, *, config: Mapping[str, Any]) -> Signing:
+    """:func:`submit_all`, with the PNG QR codes of ``texts`` drawn by the same processes along with the
+    signatures: ``texts`` is empty or has one text per document (each drawn where its document is signed)."""
+    if texts and len(texts) != len(documents):
+        raise ValueError("one QR code per document, or none")
     where = _where(len(documents), _POOL, config)
     if where == "here":
-        return lambda: sign_many(material, created, documents)
+        return lambda: sign_and_draw(material, created, documents, texts, scale)
     if where == "starting":
-        return lambda: _sign_here_until_ready(material, created, documents, config)
-    return _submit(material, created, documents, processes(config))
+        return lambda: _sign_here_until_ready(material, created, documents, texts, scale, config)
+    return _submit(material, created, documents, texts, scale, processes(config))
 
 
-def _submit(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]],
-            workers: int) -> Callable[[], list[tuple[str, str]]]:
+def _submit(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]], texts: Sequence[str],
+            scale: int, workers: int) -> Signing:
     # A few slices per worker: the pipe carries fewer, bigger messages, and a slow slice does not idle a core.
     size = max(1, -(-len(documents) // (workers * 2)))
-    slices = [documents[start:start + size] for start in range(0, len(documents), size)]
-    futures = [_pool(workers).submit(sign_many, material, created, list(part)) for part in slices]
-    return lambda: [result for future in futures for result in future.result()]
+    futures = [_pool(workers).submit(sign_and_draw, material, created, list(documents[start:start + size]),
+                                     list(texts[start:start + size]), scale)
+               for start in range(0, len(documents), size)]
+
+    def results() -> tuple[list[tuple[str, str]], list[bytes]]:
+        parts = [future.result() for future in futures]
+        return [pair for signed, _codes in parts for pair in signed], [png for _signed, codes in parts for png in codes]
+
+    return results
 
 
 def _sign_here_until_ready(material: KeyMaterial, created: str, documents: Sequence[Mapping[str, Any]],
-                           config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Sign in this process a few documents at a time while the pool starts; what is left when it is ready (two
-    documents or more) goes to it."""
+                           texts: Sequence[str], scale: int,
+                           config: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[bytes]]:
+    """Sign (and draw) in this process a few documents at a time while the pool starts; what is left when it is
+    ready (two documents or more) goes to it."""
     workers = processes(config)
-    results: list[tuple[str, str]] = []
+    signed: list[tuple[str, str]] = []
+    codes: list[bytes] = []
     done = 0
     while done < len(documents):
         if len(documents) - done >= MIN_PARALLEL and _ready(workers, _POOL):
-            return results + _submit(material, created, documents[done:], workers)()
-        results.extend(sign_many(material, created, documents[done:done + _HERE_SLICE]))
+            more_signed, more_codes = _submit(material, created, documents[done:], texts[done:], scale, workers)()
+            return signed + more_signed, codes + more_codes
+        part_signed, part_codes = sign_and_draw(material, created, documents[done:done + _HERE_SLICE],
+                                                texts[done:done + _HERE_SLICE], scale)
+        signed.extend(part_signed)
+        codes.extend(part_codes)
         done += _HERE_SLICE
-    return results
+    return signed, codes

@@ -29,6 +29,7 @@ from badgehub.issuing.service import Signer, signer_for
 from badgehub.issuing.status_lists import refresh_status_lists
 from badgehub.jobs.lease import lease_seconds
 from badgehub.mails.awards import award_mail
+from badgehub.oid4vci.award_mail import QR_SCALE, award_mail_link_of
 from badgehub.outbox.sender import deliver_pending
 from badgehub.pathways.jobs import award_completed
 
@@ -194,13 +195,16 @@ def _stop(batch: IssueBatch, owner: str, error: BadgeHubError, now: dt.datetime 
 
 def _plan_and_sign(batch: IssueBatch, signer: Signer, *, limit: int, now: dt.datetime | None,
                    after: batches.ChunkPlan | None = None) -> tuple[batches.ChunkPlan, Callable[[], None]]:
-    """The next chunk planned (in a read transaction, ended here) and its signing started on the pool; the
-    function returned waits for the signatures."""
+    """The next chunk planned (in a read transaction, ended here) and its signing started on the pool, with the
+    QR codes of its e-mails; the function returned waits for them."""
+    config = current_app.config
     with reading():
-        chunk = batches.plan_pending_rows(batch, signer=signer, config=current_app.config, limit=limit, now=now,
-                                          after=after)
+        chunk = batches.plan_pending_rows(batch, signer=signer, config=config, limit=limit, now=now, after=after)
         db.session.commit()
-    return chunk, bulk.start_signing(chunk.plan, signer, config=current_app.config)
+    # Each row's e-mail carries the QR code of its wallet offer: drawn by the pool with the row's signature, so
+    # that the chunk's write transaction finds it ready.
+    codes = bulk.QrCodes(lambda public_id: award_mail_link_of(public_id, config), QR_SCALE)
+    return chunk, bulk.start_signing(chunk.plan, signer, config=config, codes=codes)
 
 
 def resume_batches() -> list[int]:

@@ -9,7 +9,7 @@ from typing import Any
 from badgehub.issuing.models import IssuedCredential
 from badgehub.keys.identity import base_url_of
 from badgehub.oid4vci.metadata import OFFERS_PATH
-from badgehub.oid4vci.service import EMAIL_OFFER_LIFETIME, email_offer_code, offer_uri_link
+from badgehub.oid4vci.service import EMAIL_OFFER_LIFETIME, email_offer_code_of, offer_uri_link
 from badgehub.printing.qr import qr_png
 
 EMAIL_OFFER_DAYS = EMAIL_OFFER_LIFETIME.days
@@ -26,7 +26,12 @@ QR_SCALE = 6
 
 def award_mail_link(credential: IssuedCredential, config: Mapping[str, Any]) -> str:
     """The ``openid-credential-offer://`` link of ``credential`` for its award e-mail (a new code each call)."""
-    code = email_offer_code(credential, secret=str(config["SECRET_KEY"]))
+    return award_mail_link_of(credential.public_id, config)
+
+
+def award_mail_link_of(public_id: str, config: Mapping[str, Any]) -> str:
+    """:func:`award_mail_link` of the credential whose public id is ``public_id`` (one planned, not stored yet)."""
+    code = email_offer_code_of(public_id, secret=str(config["SECRET_KEY"]))
     return offer_uri_link(f"{base_url_of(config)}{OFFERS_PATH}/{code}")
 
 

@@ -124,7 +124,13 @@ def _signer(secret: str) -> URLSafeTimedSerializer:
 def email_offer_code(credential: IssuedCredential, *, secret: str) -> str:
     """A pre-authorized code for the award e-mail: signed with the installation's secret key, good for
     :data:`EMAIL_OFFER_LIFETIME`, single use once redeemed. Writes nothing."""
-    return str(_signer(secret).dumps({"c": credential.public_id}))
+    return email_offer_code_of(credential.public_id, secret=secret)
+
+
+def email_offer_code_of(public_id: str, *, secret: str) -> str:
+    """:func:`email_offer_code` of the credential whose public id is ``public_id`` (a batch's, before it is
+    stored: its e-mail's QR code is drawn with its signature)."""
+    return str(_signer(secret).dumps({"c": public_id}))
 
 
 def credential_offer(issuer_url: str, pre_authorized_code: str, *, tx_description: str | None) -> dict[str, Any]:

@@ -348,3 +348,75 @@ def test_the_last_key_compromised_while_a_batch_runs_stops_it_and_retry_finishes
     assert tasks.run_batch(batch.id) == "done"
     issued = db.session.scalars(select(IssuedCredential.recipient_email).where(IssuedCredential.batch_id == batch.id))
     assert sorted(issued) == sorted(f"p{i}@example.net" for i in range(8))
+
+
+def _offer_of(message) -> tuple[str, list[str], str]:
+    """The wallet offer link an award e-mail gives, what its QR code attachment decodes to, and its file name."""
+    import io
+    import re
+
+    import zxingcpp
+    from PIL import Image
+
+    link = re.search(r"^(openid-credential-offer://\S+)\s*$", message.get_body(("plain",)).get_content(), re.MULTILINE)
+    assert link, "the e-mail gives the offer link"
+    [qr] = [part for part in message.iter_attachments() if part.get_filename().startswith("wallet-app-")]
+    decoded = [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.get_content())))]
+    return link.group(1), decoded, qr.get_filename()
+
+
+def test_each_rows_email_carries_the_qr_code_drawn_with_its_signature(world, outbox):
+    from urllib.parse import parse_qs, urlsplit
+
+    from badgehub.issuing import parallel
+    from badgehub.oid4vci.service import email_offer_credential
+
+    parallel.shutdown()  # the registries cleared: whatever starts below is this batch's
+    batch = draft(world, many(5))
+    batches.confirm(batch, actor_id=world.issuer_a.id)
+    db.session.commit()
+    assert tasks.run_batch(batch.id) == "done"
+    # The codes came with the signatures, from the signing processes: no QR process was started.
+    assert parallel._POOL.get("pool") is not None and "pool" not in parallel._QR_POOL
+    mailed = set()
+    for message in outbox():
+        link, decoded, filename = _offer_of(message)
+        assert decoded == [link]
+        code = parse_qs(urlsplit(link).query)["credential_offer_uri"][0].rsplit("/", 1)[1]
+        credential = email_offer_credential(code, str(current_app.config["SECRET_KEY"]))
+        assert credential is not None and credential.batch_id == batch.id
+        assert filename == f"wallet-app-{credential.public_id}.png" and message["To"] == credential.recipient_email
+        mailed.add(credential.public_id)
+    assert len(mailed) == 5
+
+
+def test_a_chunk_planned_again_draws_its_rows_qr_codes_when_it_stores_them(world, outbox):
+    from badgehub.issuing import bulk
+    from badgehub.issuing.service import signer_for
+    from badgehub.mails.awards import award_mail
+
+    batch = draft(world, many(4))
+    batches.confirm(batch, actor_id=world.issuer_a.id)
+    batches.start_running(batch)
+    db.session.commit()
+    signer, config = signer_for(world.a, current_app.config), current_app.config
+    chunk = batches.plan_pending_rows(batch, signer=signer, config=config, limit=4)
+    codes = bulk.QrCodes(lambda public_id: f"https://example.org/{public_id}", 6)
+    bulk.start_signing(chunk.plan, signer, config=config, codes=codes)()
+    drawn = chunk.plan.drawn_codes()
+    assert sorted(drawn) == sorted(item.public_id for item in chunk.plan.planned)
+    assert all(text == f"https://example.org/{public_id}" for public_id, (text, _png) in drawn.items())
+    # Another run took the first row meanwhile: the rows differ from the plan's, which is dropped with its codes.
+    first = db.session.scalar(select(BatchRow).where(BatchRow.batch_id == batch.id).order_by(BatchRow.number).limit(1))
+    first.state = RowState.SKIPPED_INVALID
+    db.session.flush()
+    batches.store_pending_rows(batch, chunk, signer=signer, mailer=award_mail, config=config)
+    db.session.commit()
+    from badgehub.outbox.sender import deliver_pending
+
+    deliver_pending(config=config)
+    messages = outbox()
+    assert len(messages) == 3
+    for message in messages:
+        link, decoded, _filename = _offer_of(message)
+        assert link.startswith("openid-credential-offer://") and decoded == [link]

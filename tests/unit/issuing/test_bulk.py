@@ -148,16 +148,18 @@ def test_a_small_bulk_signs_here_and_starts_the_pool_for_the_next(world, ctx, mo
         future.result(timeout=60)
     monkeypatch.undo()  # the pool's processes pickle sign_many itself
     waited: list[int] = []
-    monkeypatch.setattr(parallel, "_sign_here_until_ready", lambda material, created, documents, config: waited.append(
-        len(documents)) or [])
+    monkeypatch.setattr(parallel, "_sign_here_until_ready", lambda material, created, documents, *_rest: waited.append(
+        len(documents)) or ([], []))
     outcomes = bulk.issue_many(world.a, world.repair, awards(6, prefix="q"), signer=signer, actor_id=None,
                                source="api", config=current_app.config)
     assert all(isinstance(o, issuing.Issued) and not o.replayed for o in outcomes) and count_credentials() == 16
     assert waited == []  # the pool is ready: all six signed there, none here
+    parallel.shutdown()
     parallel.warm_up(ctx.config, documents=49)
-    assert "pool" not in parallel._QR_POOL  # 49 rows left do not start the QR processes
+    assert "pool" not in parallel._POOL  # 49 rows left do not start the signing processes
     parallel.warm_up(ctx.config, documents=50)
-    assert parallel._QR_POOL.get("workers") == 2
+    assert parallel._POOL.get("workers") == 2
+    assert "pool" not in parallel._QR_POOL  # a batch job's QR codes are drawn with its signatures
 
 
 def test_a_bulk_names_the_holder_did_each_recipient_set_for_a_verified_address(world, ctx):
