@@ -77,7 +77,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("queue_row_mail (CSV e-mail, queued)", "issuing/batches.py", "queue_row_mail"),
     ("_queue_rows_mail (a chunk's e-mails)", "issuing/batches.py", "_queue_rows_mail"),
     ("  award_notices (links, locales, offers)", "issuing/notify.py", "award_notices"),
-    ("    QR codes (drawn on the pool)", "issuing/parallel.py", "qr_pngs"),
+    ("    QR codes not drawn with the signatures", "issuing/parallel.py", "qr_pngs"),
     ("  award_notice (links, locale, offer)", "issuing/notify.py", "award_notice"),
     ("    QR code of the wallet offer", "printing/qr.py", "qr_png"),
     ("    PNG baking", "credentials/baking.py", "bake_png"),
@@ -87,7 +87,7 @@ PARTS: list[tuple[str, str, str]] = [
     ("  outbox queue (MIME bytes, row)", "outbox/service.py", "queue"),
     ("deliver_pending (outbox to files)", "outbox/sender.py", "deliver_pending"),
     ("  claims", "outbox/sender.py", "_claim"),
-    ("  marks (one per message)", "outbox/sender.py", "_mark_sent"),
+    ("  marks (file backend: one per claimed group)", "outbox/sender.py", "_mark_sent"),
     ("SQL execute (all)", "sqlalchemy/engine/base.py", "_execute_context"),
     ("commit", "sqlalchemy/orm/session.py", "commit"),
 ]

@@ -24,7 +24,7 @@ from badgehub.db import run_with_retry, utcnow, writing
 from badgehub.extensions import db
 from badgehub.mail import Mail, MailError, transmit
 from badgehub.outbox import service
-from badgehub.outbox.models import OutboxMessage
+from badgehub.outbox.models import OutboxBody, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +50,18 @@ def _claim(message_ids: list[int]) -> list[tuple[int, str | None, bytes]]:
 
     def claim() -> list[tuple[int, str | None, bytes]]:
         now = utcnow()
-        rows = db.session.execute(
+        refs = dict(db.session.execute(
             update(OutboxMessage).where(
                 OutboxMessage.id.in_(message_ids), OutboxMessage.sent_at.is_(None),
                 OutboxMessage.failed_at.is_(None),
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
             .values(claimed_until=now + CLAIM, attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage.id, OutboxMessage.ref, OutboxMessage.message)
-            .execution_options(synchronize_session=False)).all()
+            .returning(OutboxMessage.id, OutboxMessage.ref)
+            .execution_options(synchronize_session=False)).tuples().all())
+        raws = dict(db.session.execute(select(OutboxBody.outbox_id, OutboxBody.raw).where(
+            OutboxBody.outbox_id.in_(list(refs)))).tuples().all()) if refs else {}
         db.session.commit()
-        return sorted((int(row.id), row.ref, bytes(row.message)) for row in rows)
+        return sorted((int(message_id), ref, bytes(raws[message_id])) for message_id, ref in refs.items())
 
     db.session.commit()  # whatever the caller read ends here (its writes were committed before delivering)
     with writing():

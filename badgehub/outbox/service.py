@@ -23,7 +23,7 @@ from badgehub.extensions import db
 from badgehub.fields import email_key
 from badgehub.mail import Mail
 from badgehub.outbox.mime import render
-from badgehub.outbox.models import OutboxMessage
+from badgehub.outbox.models import OutboxBody, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ def queue_written(mails: Sequence[tuple[WrittenMail, str | None]], *,
                   now: dt.datetime | None = None) -> list[OutboxMessage]:
     """Add each ``(written mail, ref)`` to the outbox, in one flush."""
     moment = now or utcnow()
-    rows = [OutboxMessage(message_id=mail.message_id, recipient_key=mail.recipient_key, ref=ref, message=mail.raw,
-                          created_at=moment, attempts=0) for mail, ref in mails]
+    rows = [OutboxMessage(message_id=mail.message_id, recipient_key=mail.recipient_key, ref=ref,
+                          body=OutboxBody(raw=mail.raw), created_at=moment, attempts=0) for mail, ref in mails]
     db.session.add_all(rows)
     db.session.flush()
     return rows

@@ -61,8 +61,8 @@ def test_the_outboxs_message_bytes_are_stored_uncompressed_on_postgresql(fresh_d
         if engine.dialect.name != "postgresql":
             pytest.skip("a PostgreSQL storage setting")
         with engine.connect() as connection:
-            storage = connection.scalar(text(
-                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'mail_outbox'::regclass AND attname = 'message'"))
+            storage = connection.scalar(text("SELECT attstorage FROM pg_attribute "
+                                             "WHERE attrelid = 'mail_outbox_bodies'::regclass AND attname = 'raw'"))
     finally:
         engine.dispose()
     assert storage == "e"
