@@ -112,12 +112,13 @@ class Journey:
 
     def choose_language(self) -> None:
         """Switch to the journey's language, and wait for the page in it: the switch is a form, and the click may
-        return before the new page has come (a step then ran on the old page)."""
+        return before the new page has come (a step then ran on the old page). On a loaded machine the answer
+        has taken more than expect's 5 s (seen twice, in a second browser context), so the wait is longer."""
         from playwright.sync_api import expect
 
         if self.lang != "en":
             self.click(self.page.get_by_role("button", name="Français"))
-            expect(self.page.locator("html")).to_have_attribute("lang", self.lang)
+            expect(self.page.locator("html")).to_have_attribute("lang", self.lang, timeout=30_000)
 
     def sign_in(self, email: str) -> None:
         self.menu("Sign in")
