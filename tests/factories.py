@@ -28,9 +28,7 @@ from typing import Any
 
 from flask import current_app
 from PIL import Image, PngImagePlugin
-from werkzeug.security import generate_password_hash
 
-from badgehub.accounts import service as accounts_service
 from badgehub.accounts.models import User
 from badgehub.accounts.service import create_user
 from badgehub.achievements import service as achievements
@@ -213,11 +211,6 @@ def build_world(prefix: str = "") -> World:
                  users["owner_b"], repair, workshop, reading)
 
 
-
-def give_password(user: Any, password: str) -> None:
-    """Set ``user``'s password as the product hashes it, at the cost the suite sets (``cheap_password_hashes``):
-    werkzeug's own default is the production cost, 0.13 s a hash and as much again at each sign-in."""
-    user.password_hash = generate_password_hash(password, method=accounts_service.PASSWORD_HASH_METHOD)
 
 def world_ids() -> dict[str, Any]:
     """The world as plain values (``World.ids``): one ``snapshot`` build for the many tests that read it."""

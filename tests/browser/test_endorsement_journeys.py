@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from flask import current_app
 
-from badgehub.accounts.service import create_user
+from badgehub.accounts.service import change_password, create_user
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
 from tests.browser import test_journeys
 from tests.browser.conftest import LiveServer
 from tests.browser.test_journeys import PASSWORD, Journey
-from tests.factories import build_world, give_password
+from tests.factories import build_world
 
 pytestmark = pytest.mark.browser
 # The fixtures of test_journeys.py, shared.
@@ -36,7 +36,7 @@ def world(live_server: LiveServer) -> dict[str, Any]:
         lea = create_user("lea@example.net", name="Léa Martin", verified=True)
         sam = create_user("sam@example.net", name="Sam Martin", verified=True)  # belongs to no organisation
         for user in (built.owner_b, lea, sam):
-            give_password(user, PASSWORD)
+            change_password(user, current_password=None, new_password=PASSWORD)
         credential = issuing.issue_credential(organisation=built.a, achievement=built.repair,
                                               recipient_email="lea@example.net", recipient_name="Léa Martin",
                                               actor_id=None, source="single", config=current_app.config)

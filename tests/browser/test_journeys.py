@@ -18,14 +18,14 @@ import pytest
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext, pgettext
 
-from badgehub.accounts.service import create_user
+from badgehub.accounts.service import change_password, create_user
 from badgehub.extensions import db
 from badgehub.mail import read_outbox
 from tests.browser import test_verify_browser
 from tests.browser.conftest import LiveServer
 from tests.browser.test_verify_browser import axe_violations
 from tests.conftest import links_in
-from tests.factories import build_world, give_password
+from tests.factories import build_world
 from tests.unit.printing.pdftools import decode_pdf_qr
 
 PHONE = {"width": 390, "height": 844}
@@ -132,7 +132,7 @@ def world(live_server: LiveServer) -> dict[str, Any]:
     with live_server.app.test_request_context():
         built = build_world()
         for user in (built.issuer_a, built.coordinator):
-            give_password(user, PASSWORD)
+            change_password(user, current_password=None, new_password=PASSWORD)
         ids = built.ids()
         ids.update(issuer_email=built.issuer_a.email, coordinator_email=built.coordinator.email,
                    territory=built.territory.slug)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import current_app
 
-from badgehub.accounts.service import create_user
+from badgehub.accounts.service import change_password, create_user
 from badgehub.achievements import service as achievements
 from badgehub.extensions import db
 from badgehub.issuing import service as issuing
@@ -24,7 +24,7 @@ from badgehub.pathways import service as pathways
 from tests.browser import test_journeys
 from tests.browser.conftest import LiveServer
 from tests.browser.test_journeys import PASSWORD, Journey
-from tests.factories import BADGE_PNG, build_world, give_password
+from tests.factories import BADGE_PNG, build_world
 
 pytestmark = pytest.mark.browser
 axe_source, journey_page, lang = test_journeys.axe_source, test_journeys.journey_page, test_journeys.lang
@@ -37,7 +37,7 @@ def world(live_server: LiveServer) -> dict[str, Any]:
         built = build_world()
         lea = create_user("lea@example.net", name="Léa Martin", verified=True)
         for user in (built.issuer_a, lea):
-            give_password(user, PASSWORD)
+            change_password(user, current_password=None, new_password=PASSWORD)
         final = achievements.create_achievement(built.a, built.owner_a, achievements.AchievementFields(
             name=PATHWAY_BADGE, description="A suivi le parcours mécanique de l'atelier.",
             criteria_md="Terminer le parcours.", in_language="fr"), achievements.UploadedImage(BADGE_PNG))
@@ -117,7 +117,7 @@ def test_an_organisation_defines_and_publishes_a_pathway(journey_page: Any, live
 
     with live_server.app.test_request_context():
         built = build_world()
-        give_password(built.owner_a, PASSWORD)
+        change_password(built.owner_a, current_password=None, new_password=PASSWORD)
         owner_email, repair, reading = built.owner_a.email, built.repair.public_id, built.reading.public_id
         workshop = built.workshop.public_id
         db.session.commit()

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from badgehub.accounts.service import create_user
+from badgehub.accounts.service import change_password, create_user
 from badgehub.extensions import db
 from tests.browser import test_journeys
 from tests.browser.conftest import LiveServer
 from tests.browser.test_journeys import PASSWORD, Journey
-from tests.factories import build_world, give_password, png
+from tests.factories import build_world, png
 
 pytestmark = pytest.mark.browser
 # The fixtures of test_journeys.py, shared.
@@ -31,7 +31,7 @@ def world(live_server: LiveServer) -> dict[str, Any]:
         built = build_world()
         lea = create_user("lea@example.net", name="Léa Martin", verified=True)
         for user in (built.issuer_a, lea):
-            give_password(user, PASSWORD)
+            change_password(user, current_password=None, new_password=PASSWORD)
         ids = built.ids()
         ids.update(issuer_email=built.issuer_a.email, territory_name=built.territory.name)
         db.session.commit()

@@ -12,7 +12,7 @@ from badgehub.accounts.models import User, WalletEmail
 from badgehub.accounts.service import create_user, get_user_by_email
 from badgehub.extensions import db
 from tests.conftest import csrf_token_from, links_in, sign_in
-from tests.factories import give_password, world_ids
+from tests.factories import world_ids
 from tests.functional.test_issuing_web import award_form, award_url
 
 
@@ -89,7 +89,7 @@ def test_a_tampered_link_is_refused_in_words(client, world, outbox):
 
 def test_an_unconfirmed_account_is_confirmed_and_loses_a_password_set_before(client, world, outbox, setup, query):
     def build() -> None:
-        give_password(create_user("lea@example.net", name="Léa"), "somebody-else-1")
+        create_user("lea@example.net", name="Léa", password="somebody-else-1")
 
     setup(build)
     award_by_form(client, world)
