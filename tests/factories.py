@@ -38,6 +38,7 @@ from badgehub.catalogue.themes import add_unesco_themes, create_theme, set_achie
 from badgehub.competencies.models import Competency
 from badgehub.competencies.service import CompetencyFields, create_competency
 from badgehub.credentials.baking import bake_png
+from badgehub.issuing import service as issuing
 from badgehub.organisations.models import Organisation
 from badgehub.organisations.service import ProfileFields, create_organisation
 from badgehub.organisations.staff import add_member
@@ -210,6 +211,20 @@ def build_world(prefix: str = "") -> World:
     return World(territory, other, coordinator, org_a, org_b, users["owner_a"], users["issuer_a"], users["viewer_a"],
                  users["owner_b"], repair, workshop, reading)
 
+
+
+def build_endorsement_world() -> dict[str, Any]:
+    """The world's plain values, with Léa's account and a credential issued to her by Atelier Vélo (``credential``,
+    ``lea``, ``coordinator``, ``territory``): what the endorsement tests start from."""
+    built = build_world()
+    ids = built.ids()
+    credential = issuing.issue_credential(
+        organisation=built.a, achievement=built.repair, recipient_email="lea@example.net",
+        recipient_name="Léa", actor_id=None, source="single", config=current_app.config)
+    lea = create_user("lea@example.net", name="Léa", verified=True)
+    ids.update(credential=credential.public_id, lea=lea.get_id(), coordinator=built.coordinator.get_id(),
+               territory=built.territory.slug)
+    return ids
 
 
 def world_ids() -> dict[str, Any]:

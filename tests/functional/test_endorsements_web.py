@@ -10,15 +10,12 @@ import socket
 from typing import Any
 
 import pytest
-from flask import current_app
 from flask.testing import FlaskClient
 
-from badgehub.accounts.service import create_user
 from badgehub.endorsements import service as endorsements
-from badgehub.issuing import service as issuing
 from badgehub.verification import fetch as fetch_module
 from tests.conftest import csrf_token_from, sign_in
-from tests.factories import build_world
+from tests.factories import build_endorsement_world
 
 
 @pytest.fixture(autouse=True)
@@ -29,22 +26,9 @@ def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fetch_module, "resolve_addresses", no_dns)
 
 
-def _shared_world() -> dict[str, Any]:
-    """The world these tests share: a ``snapshot`` build, made once per test process."""
-    built = build_world()
-    ids = built.ids()
-    credential = issuing.issue_credential(
-        organisation=built.a, achievement=built.repair, recipient_email="lea@example.net",
-        recipient_name="Léa", actor_id=None, source="single", config=current_app.config)
-    lea = create_user("lea@example.net", name="Léa", verified=True)
-    ids.update(credential=credential.public_id, lea=lea.get_id(), coordinator=built.coordinator.get_id(),
-               territory=built.territory.slug)
-    return ids
-
-
 @pytest.fixture
 def world(snapshot: Any) -> dict[str, Any]:
-    return snapshot(_shared_world)
+    return snapshot(build_endorsement_world)
 
 
 def _post(client: FlaskClient, page: str, data: dict[str, Any], to: str | None = None, **kwargs: Any) -> Any:

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from badgehub.accounts.models import User
-from badgehub.accounts.service import create_user
+from badgehub.accounts.service import create_user, get_user_by_email
 from badgehub.endorsements import service as endorsements
 from badgehub.endorsements.errors import EndorsementNotFound, TooManyPersonalEndorsements
 from badgehub.endorsements.models import Endorsement, PersonalIssuer
@@ -32,7 +32,7 @@ from badgehub.territory.service import approved_members_by_sector
 from badgehub.verification import fetch as fetch_module
 from badgehub.wallet.erasure import erase_account
 from tests.conftest import csrf_token_from, sign_in
-from tests.factories import build_world
+from tests.factories import build_endorsement_world
 
 
 @pytest.fixture(autouse=True)
@@ -44,18 +44,16 @@ def no_name_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _shared_world() -> dict[str, Any]:
-    """The world these tests share: a ``snapshot`` build, made once per test process."""
-    built = build_world()
-    ids = built.ids()
-    credential = issuing.issue_credential(
-        organisation=built.a, achievement=built.repair, recipient_email="lea@example.net",
-        recipient_name="Léa", actor_id=None, source="single", config=current_app.config)
-    lea = create_user("lea@example.net", name="Léa", verified=True)
+    """The endorsement world, with Sam (no organisation) and two invitations of Léa's: a ``snapshot`` build, made
+    once per test process."""
+    ids = build_endorsement_world()
+    credential = issuing.get_credential(ids["credential"])
+    lea = get_user_by_email("lea@example.net")
+    assert lea is not None
     sam = create_user("sam@example.net", name="Sam Martin", verified=True)
     _invitation, token = endorsements.invite(credential, lea)
     _second, second = endorsements.invite(credential, lea)
-    ids.update(credential=credential.public_id, lea=lea.get_id(), sam=sam.get_id(), sam_id=sam.id,
-               link=f"/endorse/{token}", token=token, second=second, territory=built.territory.slug)
+    ids.update(sam=sam.get_id(), sam_id=sam.id, link=f"/endorse/{token}", token=token, second=second)
     return ids
 
 
