@@ -360,7 +360,7 @@ def test_the_award_email_carries_an_offer_that_works_once_without_a_transaction_
     assert (again.status_code, again.get_json()["error"]) == (400, "invalid_grant")
     assert client.get(offer_uri.removeprefix(ISSUER)).status_code == 404  # used: the link says so
     forged = redeem(client, pre_authorized_code(offer)[:-2] + "xx", None)
-    assert forged.get_json()["error"] == "invalid_grant"
+    assert forged.get_json()["error"] == "invalid_grant", (forged.status_code, forged.get_data(as_text=True))
 
 
 def test_a_signing_failure_is_an_oauth_shaped_error_not_a_page(app: Any, client: FlaskClient,
